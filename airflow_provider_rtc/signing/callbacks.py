@@ -1,0 +1,34 @@
+"""Callback signatures: how a receiver tells a real cloud callback from a forged one."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+
+def trtc_callback_sign(body: bytes, key: str) -> str:
+    """TRTC ``Sign`` header: base64 of HMAC-SHA256 over the raw body bytes (never re-serialized)."""
+    return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def verify_trtc_callback(body: bytes, sign: str | None, key: str) -> bool:
+    """True only when ``sign`` is present and matches; constant-time comparison."""
+    if not sign or not key:
+        return False
+    return hmac.compare_digest(trtc_callback_sign(body, key), sign.strip())
+
+
+def zego_callback_signature(callback_secret: str, timestamp: str | int, nonce: str | int) -> str:
+    """sha1 of the lexicographically sorted [CallbackSecret, timestamp, nonce], joined."""
+    parts = sorted([str(callback_secret), str(timestamp), str(nonce)])
+    return hashlib.sha1("".join(parts).encode()).hexdigest()
+
+
+def verify_zego_callback(
+    callback_secret: str, timestamp: str | int | None, nonce: str | int | None, signature: str | None
+) -> bool:
+    if not callback_secret or timestamp in (None, "") or nonce in (None, "") or not signature:
+        return False
+    expected = zego_callback_signature(callback_secret, timestamp, nonce)  # type: ignore[arg-type]
+    return hmac.compare_digest(expected, str(signature).strip().lower())
