@@ -103,7 +103,7 @@ def build_headers(
     method: str = "POST",
     canonical_query: str = "",
 ) -> dict[str, str]:
-    """Every header of a signed API 3.0 call; only ``content-type`` and ``host`` are signed (as the SDK does)."""
+    """Every header of a signed API 3.0 call; ``content-type`` and ``host`` are signed, as the SDK does."""
     ts = int(time.time()) if timestamp is None else timestamp
     content_type = JSON_CONTENT_TYPE if method.upper() == "POST" else FORM_CONTENT_TYPE
     headers = {

@@ -1,0 +1,162 @@
+"""What every RTC hook shares: connection settings read once (sync or async), one keep-alive
+session, paced and retried calls. Subclasses say how to sign and parse for their cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_rtc.pacing import Pacer, pacer_for
+from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
+from airflow_provider_rtc.retry import RetryPolicy
+from airflow_provider_rtc.transport import (
+    arun_with_retry,
+    new_async_client,
+    new_session,
+    run_with_retry,
+    send_async,
+    send_sync,
+)
+
+if TYPE_CHECKING:
+    import httpx
+    import requests
+
+S = TypeVar("S", bound="BaseSettings")
+
+
+class BaseSettings:
+    """Connection-derived settings; subclasses are frozen dataclasses holding credentials (repr-hidden)."""
+
+    timeout: tuple[float, float]
+    retry: RetryPolicy
+    qps: dict[str, float]
+    pacing: bool
+    account: str
+
+
+class RtcBaseHook(BaseHook, Generic[S]):
+    """Base of the provider's hooks. Never fetches the connection in ``__init__`` (DAG parse stays free)."""
+
+    cloud: ClassVar[str] = ""
+    conn_type: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        conn_id: str,
+        *,
+        timeout: float | tuple[float, float] | None = None,
+        retry_limit: int | None = None,
+        retry_delay: float | None = None,
+        retry_max_delay: float | None = None,
+        retry_total_timeout: float | None = None,
+        qps: Mapping[str, float] | None = None,
+        pacing: bool | None = None,
+        logger_name: str | None = None,
+    ) -> None:
+        super().__init__(logger_name=logger_name)
+        self.conn_id = conn_id
+        self._overrides: dict[str, Any] = {
+            "timeout": timeout,
+            "retry_limit": retry_limit,
+            "retry_delay": retry_delay,
+            "retry_max_delay": retry_max_delay,
+            "retry_total_timeout": retry_total_timeout,
+            "qps": qps,
+            "pacing": pacing,
+        }
+        self._async_settings: S | None = None
+
+    # -- settings ---------------------------------------------------------------------------
+    def _make_settings(self, conn: Any, extra: Mapping[str, Any]) -> S:
+        raise NotImplementedError
+
+    @cached_property
+    def settings(self) -> S:
+        conn = self.get_connection(self.conn_id)
+        return self._make_settings(conn, conn.extra_dejson)
+
+    async def asettings(self) -> S:
+        """Settings read with the async connection API, safe inside the triggerer's event loop."""
+        if "settings" in self.__dict__:
+            return self.__dict__["settings"]
+        if self._async_settings is None:
+            from airflow.providers.common.compat.connection import (
+                get_async_connection,
+                get_async_extra_dejson,
+            )
+
+            conn = await get_async_connection(self.conn_id, hook=self)
+            self._async_settings = self._make_settings(conn, await get_async_extra_dejson(conn))
+        return self._async_settings
+
+    # -- transport --------------------------------------------------------------------------
+    @cached_property
+    def session(self) -> requests.Session:
+        return new_session()
+
+    def close(self) -> None:
+        if "session" in self.__dict__:
+            self.session.close()
+            del self.__dict__["session"]
+
+    def _pacer(self, settings: S, product: str, action: str) -> Pacer | None:
+        if not settings.pacing:
+            return None
+        return pacer_for(product, settings.account, action, settings.qps.get(action))
+
+    def _run(
+        self,
+        *,
+        product: str,
+        action: str,
+        idempotent: bool,
+        build: Callable[[S], HttpCall],
+        parse: Callable[[HttpReply], dict[str, Any]],
+    ) -> dict[str, Any]:
+        settings = self.settings
+
+        def attempt() -> dict[str, Any]:
+            reply = send_sync(
+                self.session, build(settings), timeout=settings.timeout, cloud=self.cloud, action=action
+            )
+            return parse(reply)
+
+        return run_with_retry(
+            attempt,
+            policy=settings.retry,
+            idempotent=idempotent,
+            pacer=self._pacer(settings, product, action),
+        )
+
+    async def _arun(
+        self,
+        *,
+        product: str,
+        action: str,
+        idempotent: bool,
+        build: Callable[[S], HttpCall],
+        parse: Callable[[HttpReply], dict[str, Any]],
+        client: httpx.AsyncClient | None = None,
+    ) -> dict[str, Any]:
+        settings = await self.asettings()
+        own_client = client is None
+        http = client or new_async_client(settings.timeout)
+        try:
+
+            async def attempt() -> dict[str, Any]:
+                reply = await send_async(http, build(settings), cloud=self.cloud, action=action)
+                return parse(reply)
+
+            return await arun_with_retry(
+                attempt,
+                policy=settings.retry,
+                idempotent=idempotent,
+                pacer=self._pacer(settings, product, action),
+            )
+        finally:
+            if own_client:
+                await http.aclose()

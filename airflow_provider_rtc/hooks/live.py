@@ -1,0 +1,63 @@
+"""Tencent Cloud Live / CSS (``live`` 2018-08-01): stream mixing and pushed streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
+
+
+class LiveHook(TencentCloudHook):
+    """One method per Live API, named after it. Region is not required by these APIs."""
+
+    service = "live"
+    version = "2018-08-01"
+
+    def create_common_mix_stream(
+        self,
+        mix_stream_session_id: str,
+        input_stream_list: list[dict[str, Any]],
+        output_params: dict[str, Any],
+        *,
+        mix_stream_template_id: int | None = None,
+        control_params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Start or update a mix (CreateCommonMixStream); the same session id updates it."""
+        if not input_stream_list or len(input_stream_list) > 16:
+            raise v.RtcValidationError(
+                "input_stream_list", "1 to 16 input streams", len(input_stream_list or [])
+            )
+        params: dict[str, Any] = {
+            "MixStreamSessionId": v.mix_stream_session_id(mix_stream_session_id),
+            "InputStreamList": input_stream_list,
+            "OutputParams": output_params,
+        }
+        if mix_stream_template_id is not None:
+            params["MixStreamTemplateId"] = mix_stream_template_id
+        if control_params is not None:
+            params["ControlParams"] = control_params
+        return self.call("CreateCommonMixStream", params)
+
+    def cancel_common_mix_stream(self, mix_stream_session_id: str) -> dict[str, Any]:
+        """Cancel a mix session (CancelCommonMixStream)."""
+        params = {"MixStreamSessionId": v.mix_stream_session_id(mix_stream_session_id)}
+        return self.call("CancelCommonMixStream", params)
+
+    def drop_live_stream(self, stream_name: str, domain_name: str, app_name: str = "live") -> dict[str, Any]:
+        """Disconnect a pushed stream (DropLiveStream); dropping an inactive stream succeeds."""
+        return self.call("DropLiveStream", self._stream(stream_name, domain_name, app_name))
+
+    def describe_live_stream_state(
+        self, stream_name: str, domain_name: str, app_name: str = "live"
+    ) -> dict[str, Any]:
+        """``StreamState``: active, inactive or forbid (DescribeLiveStreamState)."""
+        return self.call("DescribeLiveStreamState", self._stream(stream_name, domain_name, app_name))
+
+    @staticmethod
+    def _stream(stream_name: str, domain_name: str, app_name: str) -> dict[str, Any]:
+        return {
+            "StreamName": v.token(stream_name, "stream_name", max_bytes=256),
+            "DomainName": v.token(domain_name, "domain_name", max_bytes=256),
+            "AppName": v.token(app_name or "live", "app_name", max_bytes=128),
+        }

@@ -1,0 +1,313 @@
+"""The ``zegocloud`` connection (AppId / ServerSecret) and the ZEGO RTC and cloud-recording hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.exceptions import RtcAuthError, RtcError, RtcValidationError
+from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
+from airflow_provider_rtc.hooks.settings import (
+    as_bool,
+    endpoint_url,
+    extra_value,
+    qps_overrides,
+    retry_policy,
+    timeouts,
+)
+from airflow_provider_rtc.protocol import zego
+from airflow_provider_rtc.protocol.http import HttpCall
+from airflow_provider_rtc.retry import RetryPolicy
+from airflow_provider_rtc.transport import USER_AGENT
+
+if TYPE_CHECKING:
+    import httpx
+
+Product = Literal["rtc", "cloudrecord"]
+Method = Literal["GET", "POST"]
+
+
+@dataclass(frozen=True)
+class ZegoSettings(BaseSettings):
+    credentials: zego.ZegoCredentials
+    endpoint: str | None
+    timeout: tuple[float, float]
+    retry: RetryPolicy
+    qps: dict[str, float]
+    pacing: bool
+
+    @property
+    def account(self) -> str:  # type: ignore[override]
+        return str(self.credentials.app_id)
+
+    def base_url(self, product: Product) -> str:
+        if self.endpoint:
+            return self.endpoint
+        return zego.CLOUDRECORD_URL if product == "cloudrecord" else zego.RTC_URL
+
+
+class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
+    """Signs (signature 2.0) and sends ZEGOCLOUD server API calls, GET or POST, for either product."""
+
+    conn_name_attr = "zegocloud_conn_id"
+    default_conn_name = "zegocloud_default"
+    conn_type = "zegocloud"
+    hook_name = "ZEGOCLOUD"
+    cloud = "ZEGOCLOUD"
+
+    def __init__(self, zegocloud_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(zegocloud_conn_id, **kwargs)
+        self.zegocloud_conn_id = zegocloud_conn_id
+
+    def _make_settings(self, conn: Any, extra: Mapping[str, Any]) -> ZegoSettings:
+        ct = self.conn_type
+        if not conn.login or not conn.password:
+            raise RtcValidationError(
+                "connection", f"{self.conn_id!r} needs login = AppId and password = ServerSecret"
+            )
+        app_id = v.positive_int(str(conn.login).strip(), "login (AppId)", maximum=v.UINT32_MAX)
+        return ZegoSettings(
+            credentials=zego.ZegoCredentials(
+                app_id=app_id,
+                server_secret=str(conn.password).strip(),
+                is_test=as_bool(extra_value(extra, ct, "is_test"), "is_test"),
+            ),
+            endpoint=endpoint_url(extra_value(extra, ct, "endpoint")),
+            timeout=timeouts(extra, ct, self._overrides["timeout"]),
+            retry=retry_policy(
+                extra,
+                ct,
+                retry_limit=self._overrides["retry_limit"],
+                retry_delay=self._overrides["retry_delay"],
+                retry_max_delay=self._overrides["retry_max_delay"],
+                retry_total_timeout=self._overrides["retry_total_timeout"],
+            ),
+            qps=qps_overrides(extra, ct, self._overrides["qps"]),
+            pacing=(
+                self._overrides["pacing"]
+                if self._overrides["pacing"] is not None
+                else as_bool(extra_value(extra, ct, "pacing"), "pacing") is not False
+            ),
+        )
+
+    @staticmethod
+    def _builder(
+        action: str, params: Mapping[str, Any], method: Method, product: Product
+    ) -> Callable[[ZegoSettings], HttpCall]:
+        def build(settings: ZegoSettings) -> HttpCall:
+            return zego.build_call(
+                settings.base_url(product),
+                settings.credentials,
+                action=action,
+                params=params,
+                method=method,
+                user_agent=USER_AGENT,
+            )
+
+        return build
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        method: Method = "GET",
+        product: Product = "rtc",
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """Call any action; returns the whole envelope (``Code``, ``Message``, ``RequestId``, ``Data``)."""
+        return self._run(
+            product="zego",
+            action=action,
+            idempotent=idempotent,
+            build=self._builder(action, params, method, product),
+            parse=partial(zego.parse_reply, action=action),
+        )
+
+    async def acall(
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        method: Method = "GET",
+        product: Product = "rtc",
+        idempotent: bool = True,
+        client: httpx.AsyncClient | None = None,
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`call` (httpx, async connection lookup), for triggers."""
+        return await self._arun(
+            product="zego",
+            action=action,
+            idempotent=idempotent,
+            build=self._builder(action, params, method, product),
+            parse=partial(zego.parse_reply, action=action),
+            client=client,
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """DescribeUserNum of a room nobody is in: a cheap read that any valid signature may make."""
+        try:
+            self.call("DescribeUserNum", {"RoomId": ["airflow-connection-test"]})
+        except RtcAuthError as err:
+            return False, f"Authentication failed: {err}"
+        except RtcError as err:
+            if err.code and not isinstance(err, RtcValidationError):
+                return True, f"Connected to ZEGOCLOUD; credentials accepted (probe answered {err.code})."
+            return False, str(err)
+        return True, "Connected to ZEGOCLOUD; credentials accepted."
+
+
+class ZegoRtcHook(ZegoCloudHook):
+    """rtc-api.zego.im: room signaling (GET) and stream mixing (POST), one method per API."""
+
+    # -- rooms and streams (GET) --------------------------------------------------------------
+    def delete_stream(
+        self, room_id: str, user_id: str, stream_id: str, user_name: str | None = None
+    ) -> dict[str, Any]:
+        """Remove a stream from a room's stream list (DeleteStream); the publisher stays in the room."""
+        params = {
+            "RoomId": v.zego_id(room_id, "room_id"),
+            "UserId": v.zego_id(user_id, "user_id", max_bytes=64),
+            "UserName": v.optional_text(user_name, "user_name", max_bytes=256),
+            "StreamId": v.zego_stream_id(stream_id),
+        }
+        return self.call("DeleteStream", params)
+
+    def close_room(
+        self, room_id: str, custom_reason: str | None = None, room_close_callback: bool | None = None
+    ) -> dict[str, Any]:
+        """Remove every user and close the room (CloseRoom). ZEGO allows 1 call/s per AppId."""
+        params = {
+            "RoomId": v.zego_id(room_id, "room_id"),
+            "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
+            "RoomCloseCallback": room_close_callback,
+        }
+        return self.call("CloseRoom", params)
+
+    def kickout_user(
+        self, room_id: str, user_ids: list[str], custom_reason: str | None = None
+    ) -> dict[str, Any]:
+        """Kick up to 5 users out of a room (KickoutUser)."""
+        params = {
+            "RoomId": v.zego_id(room_id, "room_id"),
+            "UserId": v.string_list(user_ids, "user_ids", max_items=5, max_bytes=64),
+            "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
+        }
+        return self.call("KickoutUser", params)
+
+    def describe_user_num(self, room_ids: list[str]) -> dict[str, Any]:
+        """User counts of up to 10 rooms (DescribeUserNum); a missing room counts 0."""
+        return self.call("DescribeUserNum", {"RoomId": v.string_list(room_ids, "room_ids", max_items=10)})
+
+    def describe_simple_stream_list(self, room_id: str) -> dict[str, Any]:
+        """Streams in a room (DescribeSimpleStreamList); 1 call per 10 s per room."""
+        return self.call("DescribeSimpleStreamList", {"RoomId": v.zego_id(room_id, "room_id")})
+
+    # -- stream mixing (POST) -----------------------------------------------------------------
+    def start_mix(
+        self,
+        task_id: str,
+        user_id: str,
+        mix_input: list[dict[str, Any]],
+        mix_output: list[dict[str, Any]],
+        *,
+        sequence: int | None = None,
+        room_id: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Start or update a mix task (StartMix); repeating it with the same TaskId updates it."""
+        body: dict[str, Any] = {
+            "TaskId": v.token(task_id, "task_id"),
+            "UserId": v.zego_id(user_id, "user_id", max_bytes=64),
+            "MixInput": mix_input,
+            "MixOutput": mix_output,
+            "Sequence": v.non_negative_int(sequence, "sequence"),
+            "RoomId": room_id,
+            **(extra or {}),
+        }
+        return self.call("StartMix", body, method="POST")
+
+    def stop_mix(
+        self, task_id: str, user_id: str | None = None, sequence: int | None = None
+    ) -> dict[str, Any]:
+        """Stop a mix task (StopMix). With task ownership on, ``user_id`` must be the starter's."""
+        body = {
+            "TaskId": v.token(task_id, "mix_task_id"),
+            "UserId": None if user_id in (None, "") else v.zego_id(user_id, "user_id", max_bytes=64),
+            "Sequence": v.non_negative_int(sequence, "sequence"),
+        }
+        return self.call("StopMix", body, method="POST")
+
+    def get_mix_task_info(self, task_id: str) -> dict[str, Any]:
+        """``Data.TaskInfo`` of a running mix task (GetMixTaskInfo); 110209001 once it is gone."""
+        return self.call("GetMixTaskInfo", {"TaskId": v.token(task_id, "mix_task_id")})
+
+    async def aget_mix_task_info(
+        self, task_id: str, *, client: httpx.AsyncClient | None = None
+    ) -> dict[str, Any]:
+        return await self.acall("GetMixTaskInfo", {"TaskId": v.token(task_id, "mix_task_id")}, client=client)
+
+
+class ZegoCloudRecordHook(ZegoCloudHook):
+    """cloudrecord-api.zego.im: all POST with a JSON body, one method per API."""
+
+    def _record(self, action: str, body: dict[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
+        return self.call(action, body, method="POST", product="cloudrecord", idempotent=idempotent)
+
+    def start_record(
+        self,
+        room_id: str,
+        record_input_params: dict[str, Any],
+        storage_params: dict[str, Any] | None = None,
+        record_output_params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Start a recording (StartRecord); not idempotent, so an ambiguous failure is not retried."""
+        body: dict[str, Any] = {
+            "RoomId": v.zego_id(room_id, "room_id"),
+            "RecordInputParams": record_input_params,
+            "StorageParams": storage_params,
+            "RecordOutputParams": record_output_params,
+        }
+        return self._record("StartRecord", body, idempotent=False)
+
+    def stop_record(self, task_id: str) -> dict[str, Any]:
+        """Stop a recording (StopRecord); files upload afterwards."""
+        return self._record("StopRecord", {"TaskId": v.token(task_id, "recording_task_id")})
+
+    def describe_record_status(self, task_id: str) -> dict[str, Any]:
+        """Task and file status (DescribeRecordStatus); answers for 3 days after the task started."""
+        return self._record("DescribeRecordStatus", {"TaskId": v.token(task_id, "recording_task_id")})
+
+    async def adescribe_record_status(
+        self, task_id: str, *, client: httpx.AsyncClient | None = None
+    ) -> dict[str, Any]:
+        body = {"TaskId": v.token(task_id, "recording_task_id")}
+        return await self.acall(
+            "DescribeRecordStatus", body, method="POST", product="cloudrecord", client=client
+        )
+
+    def describe_tasks(
+        self,
+        status: int,
+        start_time: int,
+        end_time: int,
+        *,
+        room_id: str | None = None,
+        page_offset: int | None = None,
+        page_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Recording tasks by status (2 recording, 3 ended) in a window of at most 3 days (ms)."""
+        if status not in (2, 3):
+            raise RtcValidationError("status", "2 (recording) or 3 (ended)", status)
+        body = {
+            "Status": status,
+            "StartTime": v.positive_int(start_time, "start_time"),
+            "EndTime": v.positive_int(end_time, "end_time"),
+            "RoomId": room_id,
+            "PageOffset": page_offset,
+            "PageSize": page_size,
+        }
+        return self._record("DescribeTasks", body)

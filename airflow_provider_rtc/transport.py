@@ -1,0 +1,167 @@
+"""Sending signed calls: requests (sync) and httpx (async), one retry loop each around one policy.
+
+``build`` is called for every attempt so each one carries a fresh timestamp, nonce and signature.
+Network failures become ``RtcTransientError`` whose text names the host but never the URL: ZEGO URLs
+carry the AppId and signature in the query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from airflow_provider_rtc import __version__
+from airflow_provider_rtc.exceptions import RtcError, RtcTransientError
+from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
+from airflow_provider_rtc.retry import RetryPolicy, should_retry
+
+if TYPE_CHECKING:
+    import httpx
+    import requests
+
+    from airflow_provider_rtc.pacing import Pacer
+
+USER_AGENT = f"airflow-provider-rtc/{__version__}"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 15.0
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def _network_error(exc: BaseException, call: HttpCall, cloud: str, action: str, executed: bool) -> RtcError:
+    host = urlsplit(call.url).netloc
+    what = "no response in time" if "Timeout" in type(exc).__name__ else "connection failed"
+    if not executed:
+        what = "could not connect"
+    return RtcTransientError(
+        f"{what} ({type(exc).__name__}) talking to {host}",
+        cloud=cloud,
+        action=action,
+        maybe_executed=executed,
+    )
+
+
+def new_session(pool_size: int = 32) -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def send_sync(
+    session: requests.Session, call: HttpCall, *, timeout: tuple[float, float], cloud: str, action: str
+) -> HttpReply:
+    import requests
+
+    try:
+        resp = session.request(
+            call.method,
+            call.url,
+            headers=call.headers,
+            data=call.body,
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except requests.exceptions.ConnectTimeout as exc:
+        raise _network_error(exc, call, cloud, action, executed=False) from None
+    except requests.exceptions.Timeout as exc:
+        raise _network_error(exc, call, cloud, action, executed=True) from None
+    except requests.exceptions.ConnectionError as exc:
+        refused = "NewConnectionError" in repr(exc.args) or "NameResolutionError" in repr(exc.args)
+        raise _network_error(exc, call, cloud, action, executed=not refused) from None
+    except requests.exceptions.RequestException as exc:
+        raise _network_error(exc, call, cloud, action, executed=True) from None
+    return HttpReply(resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
+
+
+async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, action: str) -> HttpReply:
+    import httpx
+
+    try:
+        resp = await client.request(call.method, call.url, headers=call.headers, content=call.body)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise _network_error(exc, call, cloud, action, executed=False) from None
+    except httpx.TransportError as exc:
+        raise _network_error(exc, call, cloud, action, executed=True) from None
+    return HttpReply(resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
+
+
+def new_async_client(timeout: tuple[float, float], max_connections: int = 100) -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout[1], connect=timeout[0]),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+def _note_failure(error: RtcError, attempt: int, earlier_maybe_executed: bool) -> None:
+    error.attempts = attempt
+    # A not-found after an attempt whose answer was lost most likely means that attempt did the work.
+    error.after_lost_response = earlier_maybe_executed
+
+
+def _next_delay(
+    policy: RetryPolicy, error: RtcError, attempt: int, started: float, idempotent: bool
+) -> float | None:
+    if attempt >= policy.max_attempts or not should_retry(error, idempotent=idempotent):
+        return None
+    delay = policy.delay(attempt)
+    if time.monotonic() - started + delay > policy.total_timeout:
+        return None
+    log.warning("%s; retrying in %.2fs (attempt %d of %d)", error, delay, attempt + 1, policy.max_attempts)
+    return delay
+
+
+def run_with_retry(
+    attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
+) -> T:
+    started = time.monotonic()
+    maybe_executed = False
+    attempt = 0
+    while True:
+        attempt += 1
+        if pacer is not None:
+            pacer.wait()
+        try:
+            return attempt_once()
+        except RtcError as error:
+            _note_failure(error, attempt, maybe_executed)
+            maybe_executed = maybe_executed or error.maybe_executed
+            delay = _next_delay(policy, error, attempt, started, idempotent)
+            if delay is None:
+                raise
+            time.sleep(delay)
+
+
+async def arun_with_retry(
+    attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
+) -> Any:
+    started = time.monotonic()
+    maybe_executed = False
+    attempt = 0
+    while True:
+        attempt += 1
+        if pacer is not None:
+            await pacer.await_slot()
+        try:
+            return await attempt_once()
+        except RtcError as error:
+            _note_failure(error, attempt, maybe_executed)
+            maybe_executed = maybe_executed or error.maybe_executed
+            delay = _next_delay(policy, error, attempt, started, idempotent)
+            if delay is None:
+                raise
+            await asyncio.sleep(delay)
