@@ -1,0 +1,112 @@
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+The connection forms are declared here (``conn-fields``/``ui-field-behaviour``) so Airflow >= 3.2
+builds them without importing the hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TENCENT_DOC = "https://www.tencentcloud.com/document/product/647"
+_LIVE_DOC = "https://www.tencentcloud.com/document/product/267"
+_ZEGO_DOC = "https://www.zegocloud.com/docs/real-time-video-server/api-reference/server-apis"
+
+
+def _field(label: str, description: str, type_: str | list[str], **schema: Any) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": {"type": type_, **schema}}
+
+
+def get_provider_info() -> dict[str, Any]:
+    from airflow_provider_rtc import __version__
+
+    return {
+        "package-name": "airflow-provider-rtc",
+        "name": "RTC clouds (Tencent Cloud TRTC and Live, ZEGOCLOUD)",
+        "description": "End live events cleanly and wait for their recordings: Tencent Cloud TRTC, "
+        "Tencent Cloud Live and ZEGOCLOUD hooks, operators, sensors and triggers.",
+        "versions": [__version__],
+        "integrations": [
+            {"integration-name": "Tencent Cloud TRTC", "external-doc-url": _TENCENT_DOC, "tags": ["service"]},
+            {"integration-name": "Tencent Cloud Live", "external-doc-url": _LIVE_DOC, "tags": ["service"]},
+            {"integration-name": "ZEGOCLOUD", "external-doc-url": _ZEGO_DOC, "tags": ["service"]},
+        ],
+        "hooks": [
+            {
+                "integration-name": "Tencent Cloud TRTC",
+                "python-modules": [
+                    "airflow_provider_rtc.hooks.tencentcloud",
+                    "airflow_provider_rtc.hooks.trtc",
+                ],
+            },
+            {"integration-name": "Tencent Cloud Live", "python-modules": ["airflow_provider_rtc.hooks.live"]},
+            {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.hooks.zego"]},
+        ],
+        "operators": [
+            {
+                "integration-name": "Tencent Cloud TRTC",
+                "python-modules": ["airflow_provider_rtc.operators.trtc"],
+            },
+            {
+                "integration-name": "Tencent Cloud Live",
+                "python-modules": ["airflow_provider_rtc.operators.live"],
+            },
+            {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.operators.zego"]},
+        ],
+        "connection-types": [
+            {
+                "connection-type": "tencentcloud",
+                "hook-class-name": "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
+                "hook-name": "Tencent Cloud",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["host", "schema", "port"],
+                    "relabeling": {"login": "SecretId", "password": "SecretKey"},
+                    "placeholders": {"login": "AKID...", "password": "your SecretKey"},
+                },
+                "conn-fields": {
+                    "region": _field(
+                        "Region", "e.g. ap-guangzhou; required by TRTC APIs", ["string", "null"]
+                    ),
+                    "sdk_app_id": _field(
+                        "SDKAppID", "default TRTC application", ["integer", "null"], minimum=1
+                    ),
+                    "endpoint": _field(
+                        "Endpoint",
+                        "base URL replacing https://{service}.tencentcloudapi.com (e.g. the sandbox)",
+                        ["string", "null"],
+                    ),
+                    "intl": _field(
+                        "International site", "use {service}.intl.tencentcloudapi.com", ["boolean", "null"]
+                    ),
+                    "token": _field(
+                        "STS token",
+                        "session token of temporary credentials",
+                        ["string", "null"],
+                        format="password",
+                    ),
+                },
+            },
+            {
+                "connection-type": "zegocloud",
+                "hook-class-name": "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
+                "hook-name": "ZEGOCLOUD",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["host", "schema", "port"],
+                    "relabeling": {"login": "AppId", "password": "ServerSecret"},
+                    "placeholders": {"login": "1234567890", "password": "32 hex characters"},
+                },
+                "conn-fields": {
+                    "endpoint": _field(
+                        "Endpoint",
+                        "base URL replacing https://rtc-api.zego.im and https://cloudrecord-api.zego.im",
+                        ["string", "null"],
+                    ),
+                    "is_test": _field(
+                        "Test environment",
+                        "send IsTest=true (projects created before 2021-11-16)",
+                        ["boolean", "null"],
+                    ),
+                },
+            },
+        ],
+    }

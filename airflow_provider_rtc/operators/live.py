@@ -1,0 +1,61 @@
+"""Operators for Tencent Cloud Live cleanups: cancel stream mixes, drop pushed streams."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.hooks.live import LiveHook
+from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
+
+
+class _LiveOperator(TencentCleanupOperator):
+    cloud = "Tencent Cloud Live"
+    hook_class = LiveHook
+
+    hook: LiveHook
+
+
+class CancelCommonMixStreamOperator(_LiveOperator):
+    """Cancel a Live stream-mix session (CancelCommonMixStream); an unknown session counts as cancelled."""
+
+    template_fields: Sequence[str] = ("mix_stream_session_id", *TENCENT_FIELDS)
+
+    def __init__(self, *, mix_stream_session_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mix_stream_session_id = mix_stream_session_id
+
+    def run_cleanup(self) -> dict[str, Any]:
+        session = v.mix_stream_session_id(self.mix_stream_session_id)
+        return self.cleanup(
+            f"Live mix session {session}",
+            "CancelCommonMixStream",
+            lambda: self.hook.cancel_common_mix_stream(session),
+            mix_stream_session_id=session,
+        )
+
+
+class DropLiveStreamOperator(_LiveOperator):
+    """Disconnect a pushed Live stream (DropLiveStream). Dropping an inactive stream succeeds."""
+
+    template_fields: Sequence[str] = ("stream_name", "domain_name", "app_name", *TENCENT_FIELDS)
+
+    def __init__(self, *, stream_name: str, domain_name: str, app_name: str = "live", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stream_name = stream_name
+        self.domain_name = domain_name
+        self.app_name = app_name
+
+    def run_cleanup(self) -> dict[str, Any]:
+        stream = v.token(self.stream_name, "stream_name", max_bytes=256)
+        domain = v.token(self.domain_name, "domain_name", max_bytes=256)
+        app = v.token(self.app_name or "live", "app_name")
+        return self.cleanup(
+            f"Live stream {domain}/{app}/{stream}",
+            "DropLiveStream",
+            lambda: self.hook.drop_live_stream(stream, domain, app),
+            stream_name=stream,
+            domain_name=domain,
+            app_name=app,
+        )

@@ -1,0 +1,88 @@
+"""Test-wide setup: an isolated AIRFLOW_HOME (no ~/airflow, no metadata DB for unit tests) and
+connections given as AIRFLOW_CONN_* JSON, exactly as users can."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+_HOME = tempfile.mkdtemp(prefix="rtc-airflow-home-")
+os.environ.setdefault("AIRFLOW_HOME", _HOME)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+ZEGO_APP_ID = 1234567890
+ZEGO_SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def conn_env(conn_id: str, conn: dict[str, Any]) -> tuple[str, str]:
+    return f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn)
+
+
+@pytest.fixture
+def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Install a connection the way users do without a DB: an AIRFLOW_CONN_<ID> JSON variable."""
+
+    def _set(conn_id: str, conn: dict[str, Any]) -> None:
+        key, value = conn_env(conn_id, conn)
+        monkeypatch.setenv(key, value)
+
+    return _set
+
+
+@pytest.fixture
+def fast_retries() -> dict[str, Any]:
+    """Connection extras that keep retry back-off short in tests."""
+    return {"retry_delay": 0.01, "retry_max_delay": 0.05, "retry_total_timeout": 10, "timeout": [2, 2]}
+
+
+@pytest.fixture
+def tencent_conn(
+    httpserver: Any, set_connection: Callable[..., None], fast_retries: dict[str, Any]
+) -> Iterator[str]:
+    """``tencentcloud_default`` pointing at a pytest-httpserver on 127.0.0.1."""
+    set_connection(
+        "tencentcloud_default",
+        {
+            "conn_type": "tencentcloud",
+            "login": SECRET_ID,
+            "password": SECRET_KEY,
+            "extra": {
+                "endpoint": httpserver.url_for("").rstrip("/"),
+                "region": "ap-guangzhou",
+                "sdk_app_id": 1400000001,
+                "pacing": False,
+                **fast_retries,
+            },
+        },
+    )
+    yield "tencentcloud_default"
+
+
+@pytest.fixture
+def zego_conn(
+    httpserver: Any, set_connection: Callable[..., None], fast_retries: dict[str, Any]
+) -> Iterator[str]:
+    """``zegocloud_default`` pointing at a pytest-httpserver on 127.0.0.1."""
+    set_connection(
+        "zegocloud_default",
+        {
+            "conn_type": "zegocloud",
+            "login": str(ZEGO_APP_ID),
+            "password": ZEGO_SECRET,
+            "extra": {"endpoint": httpserver.url_for("").rstrip("/"), "pacing": False, **fast_retries},
+        },
+    )
+    yield "zegocloud_default"
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1 (not 'localhost'), any free port."""
+    return ("127.0.0.1", 0)
