@@ -14,6 +14,9 @@ import pytest
 _HOME = tempfile.mkdtemp(prefix="rtc-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# dag.test() only runs DAGs that live in the configured dags folder: point it at the examples.
+EXAMPLE_DAGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "example_dags")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = EXAMPLE_DAGS
 
 SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"

@@ -1,0 +1,37 @@
+"""Every example DAG parses with no import error, and parsing looks up no connection and makes
+no network call: DAG files are parsed every few seconds by every scheduler."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from tests.conftest import EXAMPLE_DAGS
+
+EXAMPLES = sorted(Path(EXAMPLE_DAGS).glob("*.py"))
+
+
+def test_there_are_example_dags() -> None:
+    names = {p.name for p in EXAMPLES}
+    assert "end_of_event_cleanup.py" in names
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_dag_imports_without_connections_or_network(path: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import BaseHook
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a DAG file opened a network connection at parse time")
+
+    with (
+        mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("connection at parse")) as conn,
+        mock.patch.object(socket.socket, "connect", side_effect=no_network),
+    ):
+        bag = DagBag(dag_folder=str(path))
+    assert not bag.import_errors, bag.import_errors
+    assert bag.dags, f"{path.name} defines no DAG"
+    assert conn.call_count == 0
