@@ -1,0 +1,37 @@
+"""A local HTTP sandbox that behaves like Tencent Cloud TRTC/Live and ZEGOCLOUD (moto-shaped).
+
+``backends`` hold state and rules, ``wire`` speaks each cloud's protocol, ``middleware`` adds rate
+limits and faults, ``server``/``cli`` run it. Nothing here is imported by the provider at runtime;
+attributes load lazily so ``import airflow_provider_rtc.sandbox`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import build_app
+    from .config import SandboxConfig
+    from .core import Sandbox
+    from .errors import SandboxError
+    from .server import SandboxServer, seed_event
+
+__all__ = ["Sandbox", "SandboxConfig", "SandboxError", "SandboxServer", "build_app", "seed_event"]
+
+_LAZY = {
+    "Sandbox": ".core",
+    "SandboxConfig": ".config",
+    "SandboxError": ".errors",
+    "SandboxServer": ".server",
+    "seed_event": ".server",
+    "build_app": ".app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module, __name__), name)

@@ -1,0 +1,7 @@
+"""``python -m airflow_provider_rtc.sandbox``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Per-cloud state and business rules, free of HTTP so they can be driven and tested directly."""

@@ -1,0 +1,188 @@
+"""Delivery of TRTC recording callbacks, signed and retried the way TRTC does it.
+
+Each callback is serialized once; ``Sign`` is base64(HMAC-SHA256(key, those exact bytes)) and every
+retry resends the same bytes. Retries follow trtc.io/54914: a 5 s timeout, one immediate retry,
+then one every 10 s until the message is a minute old (all three configurable). Every generated
+callback is logged, delivered or not; with no URL configured it is logged and not sent. The ``Sign``
+header is sent only when a key is configured (the console key is optional).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from airflow_provider_rtc.signing.callbacks import trtc_callback_sign
+
+from .backends.trtc import CallbackEvent
+from .clock import Clock
+from .config import CallbackSettings
+
+
+@dataclass
+class _Delivery:
+    id: int
+    event_type: int
+    task_id: str
+    sdk_app_id: int
+    url: str | None
+    headers: dict[str, str]
+    body: bytes
+    created: float
+    created_at: float
+    timeout: float
+    retry_interval: float
+    max_age: float
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    delivered: bool = False
+    gave_up: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event_type": self.event_type,
+            "task_id": self.task_id,
+            "sdk_app_id": self.sdk_app_id,
+            "url": self.url,
+            "headers": dict(self.headers),
+            "body": json.loads(self.body),
+            "raw_body": self.body.decode(),
+            "created_at": self.created_at,
+            "attempts": list(self.attempts),
+            "delivered": self.delivered,
+            "gave_up": self.gave_up,
+        }
+
+
+class CallbackDispatcher:
+    """Signs, logs and delivers callbacks on a small worker pool; ``run_due`` is driven by a ticker."""
+
+    def __init__(self, settings: CallbackSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._log: list[_Delivery] = []
+        self._due: list[tuple[float, int, _Delivery]] = []
+        self._seq = itertools.count(1)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def configure(self, **changes: Any) -> None:
+        allowed = {"url", "key", "timeout", "retry_interval", "max_age"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"unknown callback settings: {sorted(unknown)}")
+        with self._lock:
+            for name, value in changes.items():
+                if name in ("timeout", "retry_interval", "max_age"):
+                    value = float(value)
+                elif name == "key":
+                    value = str(value or "")
+                setattr(self.settings, name, value)
+
+    def settings_dict(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "url": s.url,
+            "key": s.key,
+            "timeout": s.timeout,
+            "retry_interval": s.retry_interval,
+            "max_age": s.max_age,
+        }
+
+    def emit(self, event: CallbackEvent) -> None:
+        body = json.dumps(event.body(self.clock.ms()), ensure_ascii=False, separators=(",", ":")).encode()
+        with self._lock:
+            s = self.settings
+            headers = {"Content-Type": "application/json", "SdkAppId": str(event.sdk_app_id)}
+            if s.key:
+                headers["Sign"] = trtc_callback_sign(body, s.key)
+            delivery = _Delivery(
+                id=next(self._seq),
+                event_type=event.event_type,
+                task_id=event.task_id,
+                sdk_app_id=event.sdk_app_id,
+                url=s.url,
+                headers=headers,
+                body=body,
+                created=time.monotonic(),
+                created_at=self.clock.time(),
+                timeout=s.timeout,
+                retry_interval=s.retry_interval,
+                max_age=s.max_age,
+            )
+            self._log.append(delivery)
+            if delivery.url:
+                heapq.heappush(self._due, (delivery.created, delivery.id, delivery))
+
+    def run_due(self) -> None:
+        """Hand every attempt that is due to the worker pool."""
+        now = time.monotonic()
+        with self._lock:
+            ready = []
+            while self._due and self._due[0][0] <= now:
+                ready.append(heapq.heappop(self._due)[2])
+            if ready and self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rtc-sandbox-callback")
+            pool = self._pool
+        for delivery in ready:
+            assert pool is not None
+            pool.submit(self._attempt, delivery)
+
+    def _attempt(self, delivery: _Delivery) -> None:
+        started = time.monotonic()
+        record: dict[str, Any] = {"at": self.clock.time()}
+        ok = False
+        try:
+            assert delivery.url is not None
+            resp = httpx.post(
+                delivery.url,
+                content=delivery.body,
+                headers=delivery.headers,
+                timeout=delivery.timeout,
+                trust_env=False,
+            )
+            record["status"] = resp.status_code
+            ok = resp.status_code == 200
+        except httpx.HTTPError as err:
+            record["error"] = f"{type(err).__name__}: {err}"
+        record["elapsed"] = round(time.monotonic() - started, 3)
+        with self._lock:
+            delivery.attempts.append(record)
+            if ok:
+                delivery.delivered = True
+                return
+            now = time.monotonic()
+            # TRTC retries the first failure at once, then every retry_interval
+            due = now if len(delivery.attempts) == 1 else now + delivery.retry_interval
+            if due - delivery.created > delivery.max_age:
+                delivery.gave_up = True
+                return
+            heapq.heappush(self._due, (due, delivery.id, delivery))
+
+    def log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [d.to_dict() for d in self._log]
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._due)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._log.clear()
+            self._due.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._due.clear()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,249 @@
+"""One sandbox per session (fast timings), reset before every test, plus signed-request helpers.
+
+The helpers sign with the provider's pure signing functions; fidelity against the *official*
+signer is proven separately with the Tencent SDK (test_tencent_sdk.py) and the ZEGO vector.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from airflow_provider_rtc.sandbox import SandboxServer
+from airflow_provider_rtc.sandbox.config import (
+    DEFAULT_SECRET_ID,
+    DEFAULT_SECRET_KEY,
+    DEFAULT_ZEGO_APP_ID,
+    DEFAULT_ZEGO_SECRET,
+)
+from airflow_provider_rtc.signing import tc3
+from airflow_provider_rtc.signing import zego as zego_signing
+
+#: The published TC3 example credentials and the published ZEGO example app, so vectors replay.
+DOC_SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+DOC_SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+DOC_ZEGO_APP_ID = 12345
+DOC_ZEGO_SECRET = "9193cc662a4c0ec135ec71fb57194b38"
+TOKEN_SECRET_ID = "AKIDSANDBOXTOKEN000000000000000000"
+TOKEN_SECRET_KEY = "sandboxTokenKey000000000000000000"
+TOKEN = "sandbox-session-token"
+
+FAST_CONFIG: dict[str, Any] = {
+    "random_seed": 42,
+    "tencent": {
+        "extra_keys": [
+            {"secret_id": DOC_SECRET_ID, "secret_key": DOC_SECRET_KEY},
+            {"secret_id": TOKEN_SECRET_ID, "secret_key": TOKEN_SECRET_KEY, "token": TOKEN},
+        ],
+        "extra_sdk_app_ids": [1400000002],
+    },
+    "zego": {"extra_apps": [{"app_id": DOC_ZEGO_APP_ID, "server_secret": DOC_ZEGO_SECRET}]},
+    "timing": {
+        "upload_delay": 0.3,
+        "recording_exit_seconds": 0.3,
+        "zego_record_init_seconds": 0.15,
+        "callback_late_seconds": 0.6,
+        "tick_seconds": 0.02,
+    },
+    "callbacks": {"timeout": 1.0, "retry_interval": 0.2, "max_age": 1.0},
+}
+
+ZEGO_GET_ACTIONS = {
+    "DeleteStream",
+    "CloseRoom",
+    "KickoutUser",
+    "DescribeUserNum",
+    "DescribeUsers",
+    "DescribeSimpleStreamList",
+    "GetMixTaskInfo",
+}
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    with SandboxServer(FAST_CONFIG) as server:
+        yield server
+
+
+@pytest.fixture
+def sb(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session sandbox, emptied and back to its start-up settings."""
+    sandbox_server.reset()
+    return sandbox_server
+
+
+def flatten(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """The SDK's GET flattening: ``UserIds.0=a``, ``A.B=1``."""
+    if isinstance(params, dict):
+        out: list[tuple[str, str]] = []
+        for k, v in params.items():
+            out += flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(params, list):
+        out = []
+        for i, v in enumerate(params):
+            out += flatten(v, f"{prefix}.{i}")
+        return out
+    return [(prefix, str(params))]
+
+
+class TencentCaller:
+    """Signs API 3.0 calls with the provider's TC3 signer and sends them with ``requests``."""
+
+    def __init__(
+        self, server: SandboxServer, secret_id: str = DEFAULT_SECRET_ID, secret_key: str = DEFAULT_SECRET_KEY
+    ):
+        self.server = server
+        self.secret_id = secret_id
+        self.secret_key = secret_key
+
+    @property
+    def host(self) -> str:
+        return self.server.url.split("//", 1)[1]
+
+    def signed(
+        self,
+        action: str,
+        params: dict[str, Any],
+        *,
+        service: str | None = None,
+        method: str = "POST",
+        region: str | None = "ap-guangzhou",
+        version: str | None = None,
+        timestamp: int | None = None,
+        token: str | None = None,
+    ) -> tuple[str, dict[str, str], bytes]:
+        service = service or ("live" if action in LIVE_ACTIONS else "trtc")
+        version = version or {"trtc": "2019-07-22", "live": "2018-08-01"}.get(service, "2019-07-22")
+        if method == "POST":
+            body, query = json.dumps(params).encode(), ""
+        else:
+            body, query = b"", urlencode(flatten(params))
+        headers = tc3.build_headers(
+            secret_id=self.secret_id,
+            secret_key=self.secret_key,
+            service=service,
+            host=self.host,
+            action=action,
+            version=version,
+            payload=body,
+            timestamp=int(self.server.backend.now()) if timestamp is None else timestamp,
+            region=None if service == "live" and region == "ap-guangzhou" else region,
+            token=token,
+            method=method,
+            canonical_query=query,
+        )
+        url = self.server.url + "/" + (f"?{query}" if query else "")
+        return url, headers, body
+
+    def raw(
+        self, action: str, params: dict[str, Any], *, timeout: float = 5.0, **kw: Any
+    ) -> requests.Response:
+        method = kw.get("method", "POST")
+        url, headers, body = self.signed(action, params, **kw)
+        return requests.request(method, url, headers=headers, data=body, timeout=timeout)
+
+    def __call__(self, action: str, params: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        resp = self.raw(action, params, **kw)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["content-type"] == "application/json"
+        return resp.json()["Response"]
+
+
+LIVE_ACTIONS = {"CreateCommonMixStream", "CancelCommonMixStream", "DropLiveStream", "DescribeLiveStreamState"}
+
+
+def code_of(response: dict[str, Any]) -> str | None:
+    """Tencent error code or None on success."""
+    return response.get("Error", {}).get("Code")
+
+
+class ZegoCaller:
+    """Signs ZEGO 2.0 calls and sends them with ``requests`` (arrays as ``Key[]``)."""
+
+    def __init__(
+        self, server: SandboxServer, app_id: int = DEFAULT_ZEGO_APP_ID, secret: str = DEFAULT_ZEGO_SECRET
+    ):
+        self.server = server
+        self.app_id = app_id
+        self.secret = secret
+
+    def query(
+        self,
+        action: str | None,
+        params: dict[str, Any] | None = None,
+        *,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+        drop: tuple[str, ...] = (),
+        override: dict[str, str] | None = None,
+    ) -> list[tuple[str, str]]:
+        ts = int(self.server.backend.now()) if timestamp is None else timestamp
+        public = zego_signing.public_params(self.app_id, self.secret, timestamp=ts, nonce=nonce)
+        if action is not None:
+            public = {"Action": action, **public}
+        public.update(override or {})
+        pairs = [(k, v) for k, v in public.items() if k not in drop]
+        for key, value in (params or {}).items():
+            if isinstance(value, list):
+                pairs += [(f"{key}[]", str(v)) for v in value]
+            else:
+                pairs.append((key, str(value)))
+        return pairs
+
+    def raw(
+        self,
+        action: str | None,
+        params: dict[str, Any] | None = None,
+        *,
+        method: str | None = None,
+        body: Any = None,
+        timeout: float = 5.0,
+        **kw: Any,
+    ) -> requests.Response:
+        method = method or ("GET" if action in ZEGO_GET_ACTIONS else "POST")
+        pairs = self.query(action, params if method == "GET" else None, **kw)
+        if method == "GET":
+            return requests.get(self.server.url + "/", params=pairs, timeout=timeout)
+        payload = body if body is not None else (params or {})
+        return requests.post(self.server.url + "/", params=pairs, json=payload, timeout=timeout)
+
+    def __call__(self, action: str | None, params: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        resp = self.raw(action, params, **kw)
+        assert resp.status_code == 200, resp.text
+        data = resp.json()
+        assert set(data) == {"Code", "Message", "RequestId", "Data"}
+        return data
+
+
+@pytest.fixture
+def tencent(sb: SandboxServer) -> TencentCaller:
+    return TencentCaller(sb)
+
+
+@pytest.fixture
+def zego(sb: SandboxServer) -> ZegoCaller:
+    return ZegoCaller(sb)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Poll until ``predicate()`` is truthy; return its value (fail the test on timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail("condition not met in time")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait() -> Callable[..., Any]:
+    return wait_for
