@@ -1,0 +1,32 @@
+"""Fixtures of the unit suite (the shared ones live in tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from airflow_provider_rtc import pacing
+
+from ._wire import RawServer, Step
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[..., RawServer]]:
+    """Start raw-socket servers with a per-connection plan (see ``RawServer``); all closed afterwards."""
+    servers: list[RawServer] = []
+
+    def start(*plan: Step) -> RawServer:
+        server = RawServer(list(plan))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pacers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pacers are process-wide; each test starts with none."""
+    monkeypatch.setattr(pacing, "_pacers", {})

@@ -1,0 +1,192 @@
+"""Client-side pacing on a fake clock: evenly spaced calls at each API's documented QPS."""
+
+from __future__ import annotations
+
+import threading
+import types
+
+import pytest
+
+from airflow_provider_rtc import pacing
+from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.hooks.zego import ZegoRtcHook
+from airflow_provider_rtc.pacing import Pacer, pacer_for
+
+from ._wire import serve, tc_ok, tencent_conn_json, zego_conn_json, zego_err, zego_ok
+
+
+class FakeClock:
+    def __init__(self, start: float = 500.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self.calls_at: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 9))
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(pacing, "time", fake)
+    monkeypatch.setattr(pacing, "asyncio", types.SimpleNamespace(sleep=fake.async_sleep))
+    return fake
+
+
+def test_reservations_are_evenly_spaced(clock) -> None:
+    pacer = Pacer(4)
+    assert [pacer.reserve() for _ in range(4)] == [0.0, 0.25, 0.5, 0.75]
+
+
+def test_wait_spaces_calls_by_the_interval(clock) -> None:
+    pacer = Pacer(10)
+    for _ in range(5):
+        pacer.wait()
+        clock.calls_at.append(clock.now)
+    assert clock.sleeps == [0.1, 0.1, 0.1, 0.1]
+    assert [round(t - 500.0, 9) for t in clock.calls_at] == [0.0, 0.1, 0.2, 0.3, 0.4]
+
+
+def test_no_burst_after_idle(clock) -> None:
+    pacer = Pacer(2)
+    pacer.wait()
+    clock.now += 60  # idle for a minute: no credit is saved up
+    pacer.wait()
+    pacer.wait()
+    assert clock.sleeps == [0.5]
+
+
+def test_slow_callers_are_not_delayed(clock) -> None:
+    pacer = Pacer(10)
+    for _ in range(3):
+        pacer.wait()
+        clock.now += 0.2
+    assert clock.sleeps == []
+
+
+def test_threads_get_distinct_slots(clock) -> None:
+    pacer = Pacer(20)
+    delays: list[float] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        delay = pacer.reserve()
+        with lock:
+            delays.append(round(delay, 9))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(delays) == [round(i * 0.05, 9) for i in range(8)]
+
+
+async def test_async_slots(clock) -> None:
+    pacer = Pacer(5)
+    for _ in range(3):
+        await pacer.await_slot()
+    assert clock.sleeps == [0.2, 0.2]
+
+
+def test_invalid_qps() -> None:
+    for bad in (0, -1):
+        with pytest.raises(ValueError):
+            Pacer(bad)
+
+
+@pytest.mark.parametrize(
+    ("product", "action", "qps"),
+    [
+        ("trtc", "DismissRoom", 20),
+        ("trtc", "DeleteCloudRecording", 20),
+        ("trtc", "DescribeTrtcUsage", 5),
+        ("zego", "DeleteStream", 10),
+        ("zego", "CloseRoom", 1),
+        ("zego", "KickoutUser", 50),
+        ("zego", "StopMix", 100),
+        ("zego", "StopRecord", 50),
+        ("zego", "DescribeRecordStatus", 10),
+        ("live", "CancelCommonMixStream", 100),
+        ("live", "CreateCommonMixStream", 200),
+        ("live", "DropLiveStream", 100),
+    ],
+)
+def test_documented_defaults(product, action, qps) -> None:
+    pacer = pacer_for(product, "acct", action, None)
+    assert pacer is not None
+    assert pacer.interval == pytest.approx(1 / qps)
+
+
+def test_pacers_are_shared_per_key_and_follow_overrides() -> None:
+    a = pacer_for("zego", "111", "CloseRoom", None)
+    assert pacer_for("zego", "111", "CloseRoom", None) is a
+    assert pacer_for("zego", "222", "CloseRoom", None) is not a
+    assert pacer_for("zego", "111", "DeleteStream", None) is not a
+    faster = pacer_for("zego", "111", "CloseRoom", 4)
+    assert faster is not None and faster.interval == pytest.approx(0.25)
+    assert pacer_for("zego", "111", "NoSuchAction", None) is None
+    assert pacer_for("zego", "111", "NoSuchAction", 3).interval == pytest.approx(1 / 3)
+
+
+def test_hook_pacing_defaults_on_and_uses_documented_qps(set_connection) -> None:
+    conn = tencent_conn_json(None)
+    del conn["extra"]["pacing"]
+    set_connection("tencentcloud_default", conn)
+    hook = TrtcHook()
+    assert hook.settings.pacing is True
+    pacer = hook._pacer(hook.settings, "trtc", "DismissRoom")
+    assert pacer is not None and pacer.interval == pytest.approx(1 / 20)
+    assert hook._pacer(hook.settings, "live", "CancelCommonMixStream").interval == pytest.approx(1 / 100)
+
+
+def test_connection_qps_override_and_pacing_false(set_connection) -> None:
+    set_connection("paced", tencent_conn_json(None, pacing=True, qps={"DismissRoom": 2.5}))
+    hook = TrtcHook("paced")
+    assert hook._pacer(hook.settings, "trtc", "DismissRoom").interval == pytest.approx(0.4)
+    assert hook._pacer(hook.settings, "trtc", "RemoveUser").interval == pytest.approx(1 / 20)
+    set_connection("unpaced", tencent_conn_json(None, pacing="false"))
+    hook = TrtcHook("unpaced")
+    assert hook._pacer(hook.settings, "trtc", "DismissRoom") is None
+    set_connection("zego_paced", zego_conn_json(None, pacing=True, qps={"CloseRoom": 0.5}))
+    zhook = ZegoRtcHook("zego_paced")
+    assert zhook._pacer(zhook.settings, "zego", "CloseRoom").interval == pytest.approx(2.0)
+    assert ZegoRtcHook("zego_paced", pacing=False).settings.pacing is False
+
+
+def test_paced_calls_on_the_wire(httpserver, set_connection, clock) -> None:
+    url = httpserver.url_for("").rstrip("/")
+    set_connection("tencentcloud_default", tencent_conn_json(url, pacing=True, qps={"DismissRoom": 5}))
+    script = serve(httpserver, tc_ok(), tc_ok(), tc_ok())
+    hook = TrtcHook()
+    for room in (1, 2, 3):
+        hook.dismiss_room(room)
+    assert len(script.seen) == 3
+    assert clock.sleeps == [0.2, 0.2]
+
+
+def test_close_room_is_paced_at_one_per_second_including_retries(httpserver, set_connection, clock) -> None:
+    url = httpserver.url_for("").rstrip("/")
+    set_connection("zegocloud_default", zego_conn_json(url, pacing=True))
+    script = serve(httpserver, zego_ok(), zego_err(206), zego_ok())
+    hook = ZegoRtcHook()
+    hook.close_room("a")
+    hook.close_room("b")  # throttled once, then retried: two more slots
+    assert len(script.seen) == 3
+    assert clock.sleeps == [1.0, 1.0]
+
+
+def test_pacers_are_shared_between_hooks(httpserver, set_connection, clock) -> None:
+    url = httpserver.url_for("").rstrip("/")
+    set_connection("zegocloud_default", zego_conn_json(url, pacing=True))
+    serve(httpserver, zego_ok(), zego_ok())
+    ZegoRtcHook().delete_stream("r", "u", "s1")
+    ZegoRtcHook().delete_stream("r", "u", "s2")
+    assert clock.sleeps == [0.1]

@@ -1,0 +1,133 @@
+"""Provider metadata: what Airflow's ProvidersManager reads, and that Airflow actually finds the provider."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_rtc import __version__
+from airflow_provider_rtc.get_provider_info import get_provider_info
+
+
+@pytest.fixture(scope="module")
+def info() -> dict[str, Any]:
+    return get_provider_info()
+
+
+def test_identity(info) -> None:
+    assert info["package-name"] == "airflow-provider-rtc"
+    assert info["name"] and info["description"]
+    assert info["versions"] == [__version__]
+
+
+def test_entry_point_is_installed() -> None:
+    (ep,) = [
+        e for e in entry_points(group="apache_airflow_provider") if e.value.startswith("airflow_provider_rtc")
+    ]
+    assert ep.load() is get_provider_info
+
+
+def _listed_modules(info: dict[str, Any]) -> set[str]:
+    modules: set[str] = set()
+    for section in ("hooks", "operators", "sensors", "triggers", "transfers"):
+        for entry in info.get(section, []):
+            modules.update(entry.get("python-modules", []))
+    return modules
+
+
+def test_every_listed_module_imports(info) -> None:
+    modules = _listed_modules(info)
+    assert {
+        "airflow_provider_rtc.hooks.tencentcloud",
+        "airflow_provider_rtc.hooks.trtc",
+        "airflow_provider_rtc.hooks.live",
+        "airflow_provider_rtc.hooks.zego",
+        "airflow_provider_rtc.operators.trtc",
+        "airflow_provider_rtc.operators.live",
+        "airflow_provider_rtc.operators.zego",
+    } <= modules
+    for module in sorted(modules):
+        importlib.import_module(module)
+
+
+def test_every_listed_integration_exists(info) -> None:
+    names = {i["integration-name"] for i in info["integrations"]}
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info.get(section, []):
+            assert entry["integration-name"] in names
+
+
+@pytest.mark.parametrize(
+    ("conn_type", "hook_path", "fields", "relabel"),
+    [
+        (
+            "tencentcloud",
+            "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
+            {"region", "sdk_app_id", "endpoint", "intl", "token"},
+            {"login": "SecretId", "password": "SecretKey"},
+        ),
+        (
+            "zegocloud",
+            "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
+            {"endpoint", "is_test"},
+            {"login": "AppId", "password": "ServerSecret"},
+        ),
+    ],
+)
+def test_connection_types(info, conn_type, hook_path, fields, relabel) -> None:
+    (entry,) = [c for c in info["connection-types"] if c["connection-type"] == conn_type]
+    assert entry["hook-class-name"] == hook_path
+    module, _, name = hook_path.rpartition(".")
+    hook = getattr(importlib.import_module(module), name)
+    assert hook.conn_type == conn_type
+    assert entry["hook-name"] == hook.hook_name
+    behaviour = entry["ui-field-behaviour"]
+    assert {"host", "schema", "port"} <= set(behaviour["hidden-fields"])
+    assert behaviour["relabeling"] == relabel
+    conn_fields = entry["conn-fields"]
+    assert set(conn_fields) == fields
+    for spec in conn_fields.values():
+        assert spec["label"] and spec["description"]
+        assert "type" in spec["schema"]
+        json.dumps(spec)
+
+
+def test_token_field_is_a_password_field(info) -> None:
+    (entry,) = [c for c in info["connection-types"] if c["connection-type"] == "tencentcloud"]
+    assert entry["conn-fields"]["token"]["schema"]["format"] == "password"
+
+
+def _airflow(args: list[str], tmp_path: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env["AIRFLOW_HOME"] = str(tmp_path)
+    env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    airflow = Path(sys.executable).with_name("airflow")
+    done = subprocess.run(
+        [str(airflow), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_airflow_providers_list_shows_the_provider(tmp_path) -> None:
+    out = _airflow(["providers", "list", "-o", "json"], tmp_path)
+    providers = json.loads(out[out.index("[") :])
+    (ours,) = [p for p in providers if p["package_name"] == "airflow-provider-rtc"]
+    assert ours["version"] == __version__
+
+
+def test_airflow_registers_both_connection_types(tmp_path) -> None:
+    out = _airflow(["providers", "hooks", "-o", "json"], tmp_path)
+    hooks = json.loads(out[out.index("[") :])
+    ours = {h["connection_type"]: h for h in hooks if h.get("package_name") == "airflow-provider-rtc"}
+    assert set(ours) == {"tencentcloud", "zegocloud"}
+    assert ours["tencentcloud"]["conn_id_attribute_name"] == "tencentcloud_conn_id"
+    assert ours["zegocloud"]["conn_id_attribute_name"] == "zegocloud_conn_id"
