@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,27 @@ DEFAULT_READ_TIMEOUT = 15.0
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+_SIGNATURE_IN_URL = re.compile(r"(?<=[?&]Signature=)[^&\s\"']+")
+
+
+class _RedactSignature(logging.Filter):
+    """urllib3 (DEBUG) and httpx (INFO) log request URLs. A ZEGO query's Signature covers neither the
+    Action nor the parameters, so until it expires it would let a log reader make any call: redact it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any("Signature=" in str(a) for a in record.args):
+            record.args = tuple(
+                _SIGNATURE_IN_URL.sub("***", str(a)) if "Signature=" in str(a) else a for a in record.args
+            )
+        return True
+
+
+def _redact_client_logs() -> None:
+    for name in ("urllib3.connectionpool", "httpx"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSignature) for f in logger.filters):
+            logger.addFilter(_RedactSignature())
+
 
 def _network_error(exc: BaseException, call: HttpCall, cloud: str, action: str, executed: bool) -> RtcError:
     host = urlsplit(call.url).netloc
@@ -50,6 +72,7 @@ def new_session(pool_size: int = 32) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
 
+    _redact_client_logs()
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
@@ -87,6 +110,7 @@ def send_sync(
 async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, action: str) -> HttpReply:
     import httpx
 
+    _redact_client_logs()  # the client may be the caller's own
     try:
         resp = await client.request(call.method, call.url, headers=call.headers, content=call.body)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -99,6 +123,7 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
 def new_async_client(timeout: tuple[float, float], max_connections: int = 100) -> httpx.AsyncClient:
     import httpx
 
+    _redact_client_logs()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout[1], connect=timeout[0]),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
