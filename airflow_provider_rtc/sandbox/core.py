@@ -120,8 +120,7 @@ class Sandbox:
         self.callbacks.settings = cfg.copy().callbacks
         self.limiter.configure(enabled=cfg.rate_limits, qps=cfg.qps_overrides)
         self.ids.reseed(cfg.random_seed)
-        self.faults.reseed(cfg.random_seed)
-        self.faults.rules = []
+        self.faults.reset(cfg.random_seed)
         self.set_faults(cfg.faults)
         self.clock.set_offset(cfg.clock_offset_seconds)
         self.seed_counters = SeedCounters()

@@ -156,6 +156,15 @@ class FaultPlan:
             self._seed = seed
             self._rng = random.Random(seed)
 
+    def reset(self, seed: int) -> None:
+        """No rules, no recording faults, default latency, RNG back to ``seed``."""
+        with self._lock:
+            self._seed = seed
+            self._rng = random.Random(seed)
+            self.rules = []
+            self.latency_seconds = DEFAULT_LATENCY_SECONDS
+            self.recordings = RecordingFaults()
+
     def draw(self, action: str) -> FaultRule | None:
         """The rule that fires for this call, if any (and count it)."""
         with self._lock:

@@ -52,6 +52,8 @@ FAST_CONFIG: dict[str, Any] = {
         "tick_seconds": 0.02,
     },
     "callbacks": {"timeout": 1.0, "retry_interval": 0.2, "max_age": 1.0},
+    # rule tests call faster than e.g. CloseRoom's 1/s; test_rate_limits switches limits on
+    "limits": {"enabled": False},
 }
 
 ZEGO_GET_ACTIONS = {
