@@ -142,7 +142,7 @@ with DAG(
         summary: dict[str, dict[str, int]] = {}
         missing: list[str] = []
         for step, key in steps.items():
-            results = context["ti"].xcom_pull(task_ids=step, map_indexes=None, default=None) or []
+            results = context["ti"].xcom_pull(task_ids=step) or []
             if isinstance(results, dict):
                 results = [results]
             counts: dict[str, int] = {}
