@@ -237,3 +237,11 @@ def test_other_errors_are_not_swallowed(httpserver, tencent_conn) -> None:
     with pytest.raises(Exception) as info:
         DismissRoomOperator(task_id="t", room_id=1234).execute({})
     assert not isinstance(info.value, RtcNotFoundError)
+
+
+def test_non_ascii_body_is_signed_as_the_utf8_bytes_sent(httpserver, tencent_conn) -> None:
+    script = serve(httpserver, tc_ok())
+    RemoveUserOperator(task_id="t", room_id=1234, user_ids=["用户一", "ünïcode"]).execute({})
+    seen = script.seen[0]
+    assert "用户一".encode() in seen.body  # raw UTF-8, not \\u escapes
+    _assert_trtc(seen, "RemoveUser", {"SdkAppId": APP, "RoomId": 1234, "UserIds": ["用户一", "ünïcode"]})

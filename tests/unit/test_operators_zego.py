@@ -16,7 +16,7 @@ from airflow_provider_rtc.operators.zego import (
     StopRecordOperator,
 )
 
-from ._wire import Seen, assert_zego_signed, serve, zego_business_query, zego_err, zego_ok
+from ._wire import Seen, assert_zego_signed, serve, zego_business_query, zego_conn_json, zego_err, zego_ok
 
 
 def _assert_get(seen: Seen, action: str, query: dict[str, list[str]]) -> None:
@@ -198,3 +198,21 @@ def test_another_apis_not_found_code_is_not_already_gone(httpserver, zego_conn, 
     with pytest.raises(Exception) as info:
         MAKERS[action]().execute({})
     assert not isinstance(info.value, RtcNotFoundError)
+
+
+def test_lost_response_then_room_gone(raw_server, set_connection) -> None:
+    server = raw_server("drop", zego_err(50001, request_id="z-second"))
+    set_connection("zegocloud_default", zego_conn_json(server.url))
+    result = CloseRoomOperator(task_id="t", room_id="room-9").execute({})
+    assert (result["status"], result["after_lost_response"], result["RequestId"]) == (
+        "already_gone",
+        True,
+        "z-second",
+    )
+    assert len(server.requests) == 2
+    nonces = set()
+    for request in server.requests:
+        seen = Seen.from_raw(request)
+        _assert_get(seen, "CloseRoom", {"RoomId": ["room-9"]})
+        nonces.add(seen.q("SignatureNonce"))
+    assert len(nonces) == 2

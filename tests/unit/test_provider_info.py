@@ -124,10 +124,60 @@ def test_airflow_providers_list_shows_the_provider(tmp_path) -> None:
     assert ours["version"] == __version__
 
 
-def test_airflow_registers_both_connection_types(tmp_path) -> None:
-    out = _airflow(["providers", "hooks", "-o", "json"], tmp_path)
-    hooks = json.loads(out[out.index("[") :])
-    ours = {h["connection_type"]: h for h in hooks if h.get("package_name") == "airflow-provider-rtc"}
-    assert set(ours) == {"tencentcloud", "zegocloud"}
-    assert ours["tencentcloud"]["conn_id_attribute_name"] == "tencentcloud_conn_id"
-    assert ours["zegocloud"]["conn_id_attribute_name"] == "zegocloud_conn_id"
+_REGISTRY_PROBE = """
+import json
+from airflow.providers_manager import ProvidersManager
+pm = ProvidersManager()
+hooks = {k: (v.package_name, v.hook_class_name, v.connection_id_attribute_name) for k, v in pm.hooks.items()
+         if v and v.package_name == "airflow-provider-rtc"}
+widgets = sorted(k for k, w in pm.connection_form_widgets.items() if w.package_name == "airflow-provider-rtc")
+behaviours = {k: v for k, v in pm.field_behaviours.items() if k in ("tencentcloud", "zegocloud")}
+print(json.dumps({"hooks": hooks, "widgets": widgets, "behaviours": behaviours}))
+"""
+
+
+def test_airflow_registers_both_connection_forms(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env["AIRFLOW_HOME"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", _REGISTRY_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["hooks"] == {
+        "tencentcloud": [
+            "airflow-provider-rtc",
+            "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
+            "tencentcloud_conn_id",
+        ],
+        "zegocloud": [
+            "airflow-provider-rtc",
+            "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
+            "zegocloud_conn_id",
+        ],
+    }
+    # the form's extra fields arrive under the prefixed names, which the hooks also read
+    assert found["widgets"] == [
+        "extra__tencentcloud__endpoint",
+        "extra__tencentcloud__intl",
+        "extra__tencentcloud__region",
+        "extra__tencentcloud__sdk_app_id",
+        "extra__tencentcloud__token",
+        "extra__zegocloud__endpoint",
+        "extra__zegocloud__is_test",
+    ]
+    assert found["behaviours"]["tencentcloud"]["relabeling"] == {"login": "SecretId", "password": "SecretKey"}
+    assert found["behaviours"]["zegocloud"]["relabeling"] == {"login": "AppId", "password": "ServerSecret"}
+
+
+def test_provider_info_matches_airflows_schema(info) -> None:
+    import airflow
+    import jsonschema
+
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    jsonschema.validate(info, schema)

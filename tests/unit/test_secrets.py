@@ -65,7 +65,7 @@ def test_nothing_leaks_across_a_busy_run(
     errors: list[BaseException] = []
 
     # successes, retries and not-founds on both clouds
-    serve(
+    script = serve(
         httpserver,
         tc_err("RequestLimitExceeded"),
         html_502(),
@@ -110,6 +110,15 @@ def test_nothing_leaks_across_a_busy_run(
         _no_secret(repr(record.args), "a log record's args")
     ours = [r for r in everything_at_debug.records if r.name.startswith("airflow_provider_rtc")]
     assert ours, "the provider logged nothing at all"
+    # no request signature either (the test server's own access log, werkzeug, aside)
+    client_side = "\n".join(r.getMessage() for r in everything_at_debug.records if r.name != "werkzeug")
+    sent = [*script.seen, *(Seen.from_raw(r) for r in server.requests)]
+    signatures = [
+        s.q("Signature") if "Signature" in s.query else s.headers["authorization"][-64:] for s in sent
+    ]
+    assert len(signatures) == 14
+    for signature in signatures:
+        assert signature not in client_side
     for record in ours:
         message = record.getMessage()
         assert "Signature=" not in message and "Authorization" not in message

@@ -373,3 +373,58 @@ def test_business_failure_is_not_retried(httpserver, tencent_conn) -> None:
         TrtcHook().dismiss_room(1234)
     assert type(info.value).__name__ == "RtcApiError"
     assert len(script.seen) == 1
+
+
+# --- the async transport classifies the same way ---------------------------------------------------
+
+
+async def test_async_dropped_connection_is_retried(raw_server, set_connection) -> None:
+    server = raw_server("drop", zego_ok({"Status": 2}))
+    set_connection("zegocloud_default", zego_conn_json(server.url))
+    result = await ZegoCloudRecordHook().adescribe_record_status("rec-1")
+    assert result["Data"] == {"Status": 2}
+    assert len(server.requests) == 2
+    for request in server.requests:
+        assert_zego_signed(Seen.from_raw(request), action="DescribeRecordStatus")
+
+
+async def test_async_read_timeout_is_retried(raw_server, set_connection) -> None:
+    server = raw_server("hang", tc_ok(Status="Idle"))
+    set_connection("tencentcloud_default", tencent_conn_json(server.url))
+    result = await TrtcHook(timeout=(1, 0.3)).adescribe_cloud_recording("task-1")
+    assert result["Status"] == "Idle"
+    assert len(server.requests) == 2
+
+
+async def test_async_read_timeout_bounded_and_named(raw_server, set_connection) -> None:
+    server = raw_server("hang", "hang")
+    set_connection("zegocloud_default", zego_conn_json(server.url))
+    with pytest.raises(RtcTransientError) as info:
+        await ZegoRtcHook(timeout=(1, 0.2), retry_limit=2).aget_mix_task_info("mix-1")
+    assert len(server.requests) == 2
+    assert info.value.attempts == 2
+    assert "no response in time" in str(info.value)
+
+
+async def test_async_502_html_then_success(httpserver, tencent_conn) -> None:
+    script = serve(httpserver, html_502(), tc_ok(Status="Idle"))
+    assert (await TrtcHook().adescribe_cloud_recording("task-1"))["Status"] == "Idle"
+    assert len(script.seen) == 2
+
+
+async def test_async_auth_failure_is_not_retried(httpserver, zego_conn) -> None:
+    script = serve(httpserver, zego_err(100000005), zego_ok())
+    with pytest.raises(RtcAuthError):
+        await ZegoCloudRecordHook().adescribe_record_status("rec-1")
+    assert len(script.seen) == 1
+
+
+async def test_async_refused_connection(set_connection, raw_server) -> None:
+    server = raw_server()
+    url = server.url
+    server.close()
+    set_connection("tencentcloud_default", tencent_conn_json(url, retry_limit=2))
+    with pytest.raises(RtcTransientError) as info:
+        await TrtcHook().adescribe_cloud_recording("task-1")
+    assert info.value.attempts == 2
+    assert info.value.maybe_executed is False
