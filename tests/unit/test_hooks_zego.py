@@ -125,7 +125,7 @@ def test_test_connection_succeeds_on_a_business_answer(httpserver, zego_conn, an
     assert zego_business_query(seen) == {"RoomId[]": ["airflow-connection-test"]}
 
 
-@pytest.mark.parametrize("code", [100000005, 100000004, 100000010])
+@pytest.mark.parametrize("code", [100000005, 100000004, 100000010, 9])
 def test_test_connection_fails_on_bad_signature(httpserver, zego_conn, code) -> None:
     script = serve(httpserver, zego_err(code), zego_ok())
     ok, message = ZegoRtcHook().test_connection()
