@@ -4,7 +4,8 @@ Each callback is serialized once; ``Sign`` is base64(HMAC-SHA256(key, those exac
 retry resends the same bytes. Retries follow trtc.io/54914: a 5 s timeout, one immediate retry,
 then one every 10 s until the message is a minute old (all three configurable). Every generated
 callback is logged, delivered or not; with no URL configured it is logged and not sent. The ``Sign``
-header is sent only when a key is configured (the console key is optional).
+header is sent only when a key is configured (the console key is optional). Deliveries run in
+parallel, so a receiver may see them out of order (as with TRTC); the log keeps generation order.
 """
 
 from __future__ import annotations

@@ -168,7 +168,8 @@ def _seed_zego(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
     for _ in range(int(spec.get("rooms", 0))):
         counters.zego_room += 1
         rid = f"room_{counters.zego_room}"
-        members = [f"user_{counters.zego_room}_{i}" for i in range(1, max(per_room, streams_per_room) + 1)]
+        # a ZEGO room only exists while someone is in it: at least one user, one per stream
+        members = [f"user_{counters.zego_room}_{i}" for i in range(1, max(per_room, streams_per_room, 1) + 1)]
         for uid in members:
             sandbox.zego.login(app, rid, uid, now)
         for i, uid in enumerate(members[:streams_per_room], start=1):

@@ -136,7 +136,7 @@ def test_get_query_changed_after_signing_is_refused(sb, tencent):
 
 
 def test_signed_headers_must_cover_content_type_and_host(sb, tencent):
-    url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
+    _url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
     headers["Authorization"] = headers["Authorization"].replace(
         "SignedHeaders=content-type;host", "SignedHeaders=host"
     )
@@ -144,7 +144,7 @@ def test_signed_headers_must_cover_content_type_and_host(sb, tencent):
 
 
 def test_missing_and_garbled_authorization(sb, tencent):
-    url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
+    _url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
     without = {k: v for k, v in headers.items() if k != "Authorization"}
     assert code_of(_post(sb, without, body)) == "AuthFailure.InvalidAuthorization"
     garbled = {**headers, "Authorization": "TC3-HMAC-SHA256 Credential=nonsense"}
@@ -220,7 +220,7 @@ def test_envelopes(tencent):
 
 
 def test_content_types(sb, tencent):
-    url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
+    _url, headers, _body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
     form = "SdkAppId=1400000001&TaskId=t"
     ts = int(sb.backend.now())
     auth = tc3.authorization(
@@ -246,8 +246,9 @@ def test_unsigned_payload_option(sb, tencent):
         + hashlib.sha256(b"UNSIGNED-PAYLOAD").hexdigest()
     )
     sig = tc3.signature(tencent.secret_key, "trtc", ts, canonical)
+    scope = f"{tc3.utc_date(ts)}/trtc/tc3_request"
     headers = {
-        "Authorization": f"TC3-HMAC-SHA256 Credential={tencent.secret_id}/{tc3.utc_date(ts)}/trtc/tc3_request, "
+        "Authorization": f"TC3-HMAC-SHA256 Credential={tencent.secret_id}/{scope}, "
         f"SignedHeaders=content-type;host, Signature={sig}",
         "Content-Type": "application/json",
         "X-TC-Content-SHA256": "UNSIGNED-PAYLOAD",
@@ -262,7 +263,7 @@ def test_unsigned_payload_option(sb, tencent):
 
 
 def test_missing_common_headers(sb, tencent):
-    url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
+    _url, headers, body = tencent.signed("DescribeCloudRecording", {"SdkAppId": 1400000001, "TaskId": "t"})
     for header, name in [
         ("X-TC-Version", "Version"),
         ("X-TC-Action", "Action"),

@@ -6,7 +6,7 @@ import requests
 
 from airflow_provider_rtc.sandbox.config import DEFAULT_ZEGO_APP_ID
 
-from .conftest import DOC_ZEGO_APP_ID, DOC_ZEGO_SECRET, ZegoCaller
+from .conftest import DOC_ZEGO_APP_ID, ZegoCaller
 
 DOC_TS = 1615186943
 DOC_NONCE = "4fd24687296dd9f3"
