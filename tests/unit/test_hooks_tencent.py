@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -19,11 +22,14 @@ from ._wire import (
     SECRET_ID,
     SECRET_KEY,
     assert_tencent_call,
+    assert_zego_signed,
     serve,
     tc3_expected_authorization,
     tc_err,
     tc_ok,
     tencent_conn_json,
+    zego_conn_json,
+    zego_ok,
 )
 
 
@@ -63,7 +69,41 @@ def test_hook_reads_an_env_json_connection_without_a_db(httpserver, tencent_conn
         service="trtc",
         body={"SdkAppId": 1400000001, "RoomId": 77},
     )
-    assert not os.path.exists(os.path.join(os.environ["AIRFLOW_HOME"], "airflow.db"))
+
+
+_NO_DB_PROBE = """
+import json
+from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.hooks.zego import ZegoRtcHook
+print(json.dumps([TrtcHook().dismiss_room(31)["RequestId"], ZegoRtcHook().close_room("r31")["RequestId"]]))
+"""
+
+
+def test_hooks_need_no_metadata_db(httpserver, tmp_path) -> None:
+    """In a fresh process whose metadata DB cannot even be opened, env-var connections still work."""
+    url = httpserver.url_for("").rstrip("/")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_")}
+    env.update(
+        AIRFLOW_HOME=str(tmp_path),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path}/missing-dir/never.db",
+        AIRFLOW_CONN_TENCENTCLOUD_DEFAULT=json.dumps(tencent_conn_json(url)),
+        AIRFLOW_CONN_ZEGOCLOUD_DEFAULT=json.dumps(zego_conn_json(url)),
+    )
+    script = serve(httpserver, tc_ok("rid-no-db"), zego_ok(request_id="z-no-db"))
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_DB_PROBE], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["rid-no-db", "z-no-db"]
+    assert_tencent_call(
+        script.seen[0],
+        action="DismissRoom",
+        version="2019-07-22",
+        service="trtc",
+        body={"SdkAppId": 1400000001, "RoomId": 31},
+    )
+    assert_zego_signed(script.seen[1], action="CloseRoom")
+    assert not (tmp_path / "missing-dir").exists()
 
 
 def test_sdk_app_id_may_be_a_string(httpserver, set_connection) -> None:
