@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -89,3 +91,27 @@ def zego_conn(
 def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1 (not 'localhost'), any free port."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """A migrated SQLite metadata DB in the test AIRFLOW_HOME, for dag.test() runs (once per session)."""
+    marker = os.path.join(os.environ["AIRFLOW_HOME"], ".migrated")
+    if not os.path.exists(marker):
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=dict(os.environ),
+            check=True,
+            capture_output=True,
+        )
+        open(marker, "w").close()
+    return os.environ["AIRFLOW_HOME"]
+
+
+def load_example_dag(dag_id: str, filename: str) -> Any:
+    """The DAG object from the example dags folder (dag.test() requires it to live there)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=os.path.join(EXAMPLE_DAGS, filename))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags[dag_id]

@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
 AIRFLOW_HOME = WORK / "airflow"
@@ -84,50 +86,6 @@ def start_sandbox() -> tuple[subprocess.Popen[str], dict[str, Any]]:
         proc.wait(5)
         raise SystemExit(f"sandbox did not start; see {LOGS / 'sandbox.log'}")
     return proc, json.loads(first)
-
-
-def cleanup_conf(state: dict[str, Any]) -> dict[str, Any]:
-    """The run conf of end_of_event_cleanup, from what the sandbox says is live."""
-    trtc, live, zego = state["trtc"], state["live"], state["zego"]
-    return {
-        "trtc_rooms": [r["room_id"] for r in trtc["rooms"] if not r["str_room"]],
-        "trtc_recordings": [
-            r["task_id"] for r in trtc["recordings"] if r["status"] in ("Idle", "InProgress")
-        ],
-        "live_mix_sessions": [m["session_id"] for m in live["mix_sessions"]],
-        "live_streams": [
-            {"stream_name": s["stream_name"], "domain_name": s["domain_name"], "app_name": s["app_name"]}
-            for s in live["streams"]
-            if s["state"] == "active"
-        ],
-        "zego_mixes": [{"mix_task_id": m["task_id"], "user_id": m["user_id"]} for m in zego["mixes"]],
-        "zego_recordings": [r["task_id"] for r in zego["recordings"] if r["status"] in (1, 2, 5)],
-        "zego_streams": [
-            {"room_id": r["room_id"], "user_id": s["user_id"], "stream_id": s["stream_id"]}
-            for r in zego["rooms"]
-            for s in r["streams"]
-        ],
-        # kick each room's first user explicitly (e.g. a host who must leave first); CloseRoom takes the rest
-        "zego_kicks": [
-            {"room_id": r["room_id"], "user_ids": r["users"][:1]} for r in zego["rooms"] if r["users"]
-        ],
-        "zego_rooms": [r["room_id"] for r in zego["rooms"]],
-    }
-
-
-def leftovers(state: dict[str, Any]) -> dict[str, int]:
-    """What is still live: anything here after the cleanup is a step that was lost."""
-    conf = cleanup_conf(state)
-    return {
-        "trtc rooms": len(state["trtc"]["rooms"]),
-        "trtc recordings running": len(conf["trtc_recordings"]),
-        "live mix sessions": len(conf["live_mix_sessions"]),
-        "live streams pushing": len(conf["live_streams"]),
-        "zego rooms": len(conf["zego_rooms"]),
-        "zego streams": len(conf["zego_streams"]),
-        "zego mixes": len(conf["zego_mixes"]),
-        "zego recordings running": len(conf["zego_recordings"]),
-    }
 
 
 def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str]) -> tuple[bool, float]:

@@ -1,0 +1,79 @@
+"""The end-of-event example DAG, run through dag.test() against a sandbox on 127.0.0.1: the
+sandbox must show the event fully ended, also when the cloud throttles and loses answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
+from airflow_provider_rtc.sandbox.server import SandboxServer
+from tests.conftest import load_example_dag
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
+    config: dict[str, Any] = {"seed_event": True, "random_seed": 11, **getattr(request, "param", {})}
+    with SandboxServer(config=config) as server:
+        for conn_id, conn in server.connections.items():
+            extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2}
+            monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
+        yield server
+
+
+def _state(server: SandboxServer) -> dict[str, Any]:
+    return requests.get(f"{server.url}/_sandbox/state", timeout=5).json()
+
+
+def _run(server: SandboxServer) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    conf = cleanup_conf(_state(server))
+    dag = load_example_dag("end_of_event_cleanup", "end_of_event_cleanup.py")
+    run = dag.test(run_conf=conf)
+    return run, conf, _state(server)
+
+
+def test_cleanup_dag_ends_the_whole_event(sandbox: SandboxServer) -> None:
+    run, conf, after = _run(sandbox)
+    assert str(run.state).endswith("success")
+    assert (
+        len(conf["trtc_rooms"]) == 12 and len(conf["zego_rooms"]) == 6 and len(conf["live_mix_sessions"]) == 3
+    )
+    assert leftovers(after) == dict.fromkeys(leftovers(after), 0), leftovers(after)
+
+
+FAULTS = {
+    "faults": {
+        "rules": [
+            {"action": "DismissRoom", "kind": "drop", "probability": 0.3},
+            {"action": "DismissRoom", "kind": "throttle", "probability": 0.2},
+            {"action": "CancelCommonMixStream", "kind": "http5xx", "probability": 0.5},
+            {"action": "DeleteStream", "kind": "internal", "probability": 0.3},
+            {"action": "StopMix", "kind": "throttle", "probability": 0.5},
+        ]
+    }
+}
+
+
+@pytest.mark.parametrize("sandbox", [FAULTS], indirect=True)
+def test_cleanup_dag_rides_through_throttling_and_lost_answers(sandbox: SandboxServer) -> None:
+    run, _, after = _run(sandbox)
+    assert str(run.state).endswith("success")
+    assert not any(leftovers(after).values()), leftovers(after)
+    totals = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["totals"]
+    assert sum(totals["faults"].values()) > 0  # the faults really happened and were ridden through
+
+
+def test_cleanup_dag_run_twice_is_idempotent(sandbox: SandboxServer) -> None:
+    """A re-run over targets that are already gone succeeds and reports them as already gone."""
+    conf = cleanup_conf(_state(sandbox))
+    dag = load_example_dag("end_of_event_cleanup", "end_of_event_cleanup.py")
+    assert str(dag.test(run_conf=conf).state).endswith("success")
+    second = dag.test(run_conf=conf)
+    assert str(second.state).endswith("success")
+    assert not any(leftovers(_state(sandbox)).values())
