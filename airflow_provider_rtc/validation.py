@@ -3,6 +3,7 @@ parameter and the rule instead of burning retries on a 400-class answer."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable
@@ -103,16 +104,27 @@ def trtc_room_id(value: Any, *, str_room_id: bool, param: str = "room_id") -> in
     return text
 
 
+def _parse_list_text(text: str, param: str, value: Any) -> list[Any]:
+    """A list rendered by a template: JSON (``| tojson``) or a Python literal (``{{ params.ids }}``)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise RtcValidationError(param, "must be a list of ids or a JSON array", value) from None
+    if not isinstance(parsed, list | tuple):
+        raise RtcValidationError(param, "must be a list of ids or a JSON array", value)
+    return list(parsed)
+
+
 def string_list(value: Any, param: str, *, max_items: int, max_bytes: int = 128) -> list[str]:
     """A list of ids from a literal, a JSON-array string rendered by a template, or one id."""
     items: Iterable[Any]
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("["):
-            try:
-                items = json.loads(text)
-            except ValueError:
-                raise RtcValidationError(param, "must be a list of ids or a JSON array", value) from None
+        if text.startswith(("[", "(")):
+            items = _parse_list_text(text, param, value)
         else:
             items = [text] if text else []
     elif isinstance(value, list | tuple | set | frozenset):
@@ -153,6 +165,14 @@ def zego_id(value: Any, param: str, *, max_bytes: int = 128) -> str:
     text = "" if value is None else str(value)
     if not text.strip() or len(text.encode()) > max_bytes:
         raise RtcValidationError(param, f"must be 1-{max_bytes} bytes", value)
+    return text
+
+
+def secret_text(value: Any, param: str, *, max_bytes: int) -> str:
+    """A credential-like value (UserSig): checked like an id, but never echoed in the error."""
+    text = "" if value is None else str(value)
+    if not text.strip() or len(text.encode()) > max_bytes:
+        raise RtcValidationError(param, f"must be 1-{max_bytes} bytes", show_value=False)
     return text
 
 

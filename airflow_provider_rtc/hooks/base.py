@@ -103,10 +103,14 @@ class RtcBaseHook(BaseHook, Generic[S]):
             self.session.close()
             del self.__dict__["session"]
 
+    def _pacing_account(self, settings: S, product: str) -> str:
+        """Whose quota a call draws on; products whose limits are per account override this."""
+        return settings.account
+
     def _pacer(self, settings: S, product: str, action: str) -> Pacer | None:
         if not settings.pacing:
             return None
-        return pacer_for(product, settings.account, action, settings.qps.get(action))
+        return pacer_for(product, self._pacing_account(settings, product), action, settings.qps.get(action))
 
     def _run(
         self,

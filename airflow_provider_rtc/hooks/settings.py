@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.retry import RetryPolicy
@@ -61,8 +62,11 @@ def endpoint_url(value: Any, name: str = "endpoint") -> str | None:
     if value is None:
         return None
     text = str(value).strip().rstrip("/")
-    if not text.startswith(("http://", "https://")) or len(text) < 10:
-        raise RtcValidationError(name, "must be a base URL such as http://127.0.0.1:8990", value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        raise RtcValidationError(
+            name, "must be a base URL with scheme and host only, such as http://127.0.0.1:8990", value
+        )
     return text
 
 

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_rtc.exceptions import RtcAuthError, RtcError, RtcValidationError
+from airflow_provider_rtc.exceptions import (
+    RtcApiError,
+    RtcAuthError,
+    RtcError,
+    RtcInvalidInputError,
+    RtcNotFoundError,
+    RtcValidationError,
+)
 from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
 from airflow_provider_rtc.hooks.settings import (
     as_bool,
@@ -112,6 +119,10 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
             ),
         )
 
+    def _pacing_account(self, settings: TencentSettings, product: str) -> str:
+        # TRTC limits are per SDKAppID; Live limits are per account (SecretId).
+        return settings.credentials.secret_id if product == "live" else settings.account
+
     @property
     def sdk_app_id(self) -> int:
         """The SDKAppID calls use: the hook argument, else the connection extra; required for TRTC."""
@@ -206,8 +217,11 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
             )
         except RtcAuthError as err:
             return False, f"Authentication failed: {err}"
-        except RtcError as err:
-            if err.code and not isinstance(err, RtcValidationError):
-                return True, f"Connected to Tencent Cloud; credentials accepted (probe answered {err.code})."
+        except RtcValidationError as err:
             return False, str(err)
+        except (RtcNotFoundError, RtcInvalidInputError, RtcApiError) as err:
+            # a business answer to the probe: the signature was checked and accepted
+            return True, f"Connected to Tencent Cloud; credentials accepted (probe answered {err.code})."
+        except RtcError as err:
+            return False, f"Could not verify the credentials: {err}"
         return True, "Connected to Tencent Cloud; credentials accepted."

@@ -71,7 +71,7 @@ class TrtcHook(TencentCloudHook):
             "RoomId": str(room),
             "RoomIdType": room_id_type,
             "UserId": v.zego_id(user_id, "user_id"),
-            "UserSig": v.zego_id(user_sig, "user_sig", max_bytes=4096),
+            "UserSig": v.secret_text(user_sig, "user_sig", max_bytes=4096),
             "RecordParams": record_params,
             "StorageParams": storage_params,
         }

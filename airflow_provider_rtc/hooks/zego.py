@@ -8,7 +8,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_rtc import validation as v
-from airflow_provider_rtc.exceptions import RtcAuthError, RtcError, RtcValidationError
+from airflow_provider_rtc.exceptions import (
+    RtcApiError,
+    RtcAuthError,
+    RtcError,
+    RtcInvalidInputError,
+    RtcNotFoundError,
+    RtcValidationError,
+)
 from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
 from airflow_provider_rtc.hooks.settings import (
     as_bool,
@@ -153,10 +160,13 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
             self.call("DescribeUserNum", {"RoomId": ["airflow-connection-test"]})
         except RtcAuthError as err:
             return False, f"Authentication failed: {err}"
-        except RtcError as err:
-            if err.code and not isinstance(err, RtcValidationError):
-                return True, f"Connected to ZEGOCLOUD; credentials accepted (probe answered {err.code})."
+        except RtcValidationError as err:
             return False, str(err)
+        except (RtcNotFoundError, RtcInvalidInputError, RtcApiError) as err:
+            # a business answer to the probe: the signature was checked and accepted
+            return True, f"Connected to ZEGOCLOUD; credentials accepted (probe answered {err.code})."
+        except RtcError as err:
+            return False, f"Could not verify the credentials: {err}"
         return True, "Connected to ZEGOCLOUD; credentials accepted."
 
 

@@ -53,7 +53,7 @@ def api_error(
         cloud=cloud,
         action=action,
         code=code,
-        request_id=request_id if isinstance(request_id, str) else None,
+        request_id=None if request_id in (None, "") else str(request_id),
         http_status=status,
         maybe_executed=kind not in (Kind.THROTTLED, Kind.AUTH, Kind.INVALID_INPUT),
     )
@@ -62,6 +62,14 @@ def api_error(
 def unreadable(reply: HttpReply, *, cloud: str, action: str, expected: str) -> RtcError:
     """A proxy's HTML page or an empty body: transient, described without echoing the body."""
     ctype = reply.content_type.split(";")[0].strip() or "no content type"
+    if 300 <= reply.status < 400:
+        return RtcApiError(
+            f"unexpected HTTP {reply.status} redirect: check the endpoint (scheme, host)",
+            cloud=cloud,
+            action=action,
+            http_status=reply.status,
+            maybe_executed=False,
+        )
     error_cls = RtcThrottledError if reply.status == 429 else RtcTransientError
     return error_cls(
         f"unreadable response: HTTP {reply.status}, {ctype}, {len(reply.body)} bytes (not {expected})",
