@@ -1,0 +1,213 @@
+"""ZEGOCLOUD: when is a cloud recording uploaded, and when is a mix task gone.
+
+Recording (DescribeRecordStatus, answers for 3 days after the task *started*):
+
+* Task ``Status``: 1 initializing, 2 recording, 3 ended, 4 ended abnormally, 5 paused.
+* File ``Status``: 1 recording, 2 uploading, 3 uploaded to your storage, 4 your upload failed so
+  ZEGO put it in its backup storage (kept only 3 days), 5 failed everywhere.
+* **Done** when the task ended (3 or 4) and every file is final (3, 4 or 5). A task that ended with
+  no ``RecordFiles`` (nobody published) is done with an empty manifest.
+* A file in Status 5 fails the task at once under ``on_failed_file="fail"`` (the default), even
+  while other files still upload: it can never succeed. The same for Status 4 under
+  ``on_backup_file="fail"``; the default ``"warn"`` accepts it as ``backup`` with a warning to
+  download it within 3 days.
+* 300001000 ("task does not exist") is what ZEGO answers for an unknown TaskId *and* for a task
+  that started more than 3 days ago: its upload state can no longer be read, so it is reported as a
+  failure that says exactly that - never as "gone, therefore uploaded".
+
+Mix task (GetMixTaskInfo): gone once ZEGO answers 110209001; any other success means it still runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow_provider_rtc.recordings.manifest import (
+    UploadPolicy,
+    Verdict,
+    build_manifest,
+    describe_files,
+    file_entry,
+)
+
+CLOUD = "zego"
+QUERY_WINDOW_DAYS = 3
+BACKUP_KEEP_DAYS = 3
+
+TASK_STATUS = {1: "initializing", 2: "recording", 3: "ended", 4: "ended abnormally", 5: "paused"}
+TASK_ENDED = frozenset({3, 4})
+FILE_STATUS = {
+    1: "recording",
+    2: "uploading",
+    3: "uploaded",
+    4: "in ZEGO backup storage",
+    5: "failed",
+}
+FILE_FINAL = {3: "uploaded", 4: "backup", 5: "failed"}
+TRACK_TYPE = {1: "audio", 2: "video", 3: "audio_video"}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _utc(ms: int | None) -> str:
+    if not ms:
+        return "an unknown time"
+    stamp = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def record_data(envelope: dict[str, Any]) -> dict[str, Any]:
+    """``Data`` of a DescribeRecordStatus envelope (or the ``Data`` object itself)."""
+    data = envelope.get("Data", envelope) if isinstance(envelope, dict) else {}
+    return data if isinstance(data, dict) else {}
+
+
+def seen_summary(envelope: dict[str, Any]) -> dict[str, Any]:
+    """What to remember between polls to explain a later 300001000 (JSON primitives only)."""
+    data = record_data(envelope)
+    return {
+        "status": _int(data.get("Status")),
+        "begin_ms": _int(data.get("RecordBeginTimestamp")),
+        "room_id": data.get("RoomId"),
+    }
+
+
+def evaluate_record_status(
+    envelope: dict[str, Any], *, app_id: int | None, task_id: str, policy: UploadPolicy
+) -> Verdict:
+    """Decide from one DescribeRecordStatus answer: waiting, done (with manifest) or failed."""
+    data = record_data(envelope)
+    status = _int(data.get("Status"))
+    status_text = TASK_STATUS.get(status or -1, f"unknown status {data.get('Status')!r}")
+    raw_files = data.get("RecordFiles") or []
+    files_in = [f for f in raw_files if isinstance(f, dict)]
+
+    files: list[dict[str, Any]] = []
+    pending: list[str] = []
+    for raw in files_in:
+        name = str(raw.get("FileId") or raw.get("StreamId") or "unnamed file")
+        fstatus = _int(raw.get("Status"))
+        final = FILE_FINAL.get(fstatus or -1)
+        if final is None:
+            label = FILE_STATUS.get(fstatus or -1) or f"status {raw.get('Status')!r}"
+            pending.append(f"{name} ({label})")
+            continue
+        files.append(
+            file_entry(
+                name=name,
+                status=final,  # type: ignore[arg-type]
+                url=raw.get("FileUrl"),
+                file_id=raw.get("VideoId"),
+                size=raw.get("FileSize"),
+                duration_ms=raw.get("Duration"),
+                track_type=TRACK_TYPE.get(_int(raw.get("MediaTrackType")) or -1),
+                user_id=raw.get("UserId"),
+                stream_id=raw.get("StreamId"),
+                format=raw.get("OutputFileFormat"),
+                begin_ms=raw.get("BeginTimestamp"),
+            )
+        )
+
+    failed = [f for f in files if f["status"] == "failed"]
+    backup = [f for f in files if f["status"] == "backup"]
+    where = f"ZEGO recording {task_id}"
+    if failed and policy.on_failed_file == "fail":
+        return Verdict(
+            "failed",
+            f"{where}: {len(failed)} file(s) failed to upload to your storage and to ZEGO's backup "
+            f"(file Status 5): {describe_files(failed)}. Set on_failed_file='warn' to continue with "
+            "the files that did upload.",
+        )
+    if backup and policy.on_backup_file == "fail":
+        return Verdict(
+            "failed",
+            f"{where}: {len(backup)} file(s) could not be uploaded to your storage and are only in "
+            f"ZEGO's backup storage, kept for {BACKUP_KEEP_DAYS} days (file Status 4): "
+            f"{describe_files(backup)}. Download them from the URLs ZEGO reports before they expire.",
+        )
+
+    waiting: list[str] = []
+    if status not in TASK_ENDED:
+        hint = " (paused: resume or stop it)" if status == 5 else ""
+        waiting.append(f"the task to end (now {status_text}{hint})")
+    if pending:
+        waiting.append(f"{len(pending)} file(s) still recording or uploading: {', '.join(pending[:5])}")
+    if waiting:
+        return Verdict("waiting", f"{where}: waiting for " + "; ".join(waiting), waiting_for=waiting)
+
+    warnings: list[str] = []
+    end_ms = _int(data.get("RecordEndTimestamp"))
+    if status == 4:
+        warnings.append(
+            f"{where} ended abnormally (task Status 4); its files are listed as ZEGO reported them"
+        )
+    if backup:
+        expiry = _utc(end_ms + BACKUP_KEEP_DAYS * 86_400_000) if end_ms else f"{BACKUP_KEEP_DAYS} days"
+        warnings.append(
+            f"{len(backup)} file(s) are only in ZEGO's backup storage (upload to your storage failed) "
+            f"and expire after {BACKUP_KEEP_DAYS} days (about {expiry}); download them: "
+            f"{describe_files(backup)}"
+        )
+    if failed:
+        warnings.append(f"{len(failed)} file(s) failed to upload anywhere: {describe_files(failed)}")
+    if not files:
+        warnings.append(f"{where} produced no file: nothing was published while it recorded")
+    manifest = build_manifest(
+        cloud=CLOUD,
+        app_id=app_id,
+        task_id=task_id,
+        room_id=data.get("RoomId"),
+        storage=None,
+        files=files,
+        warnings=warnings,
+    )
+    if not files:
+        message = (
+            f"{where} ended ({status_text}) with no recorded file (nothing was published): empty manifest"
+        )
+    else:
+        message = f"{where}: {len(files)} file(s) final, manifest status {manifest['status']}"
+    return Verdict("done", message, manifest=manifest)
+
+
+def not_queryable(
+    task_id: str, last_seen: dict[str, Any] | None = None, *, now_ms: int | None = None
+) -> Verdict:
+    """The verdict for 300001000: the task cannot be queried (unknown or older than 3 days)."""
+    where = f"ZEGO recording {task_id}"
+    seen = last_seen or {}
+    begin_ms = _int(seen.get("begin_ms"))
+    if seen.get("status") is not None:
+        what = (
+            f"it answered earlier (task {TASK_STATUS.get(_int(seen['status']) or -1, 'status unknown')}, "
+            f"started {_utc(begin_ms)}) and is now past ZEGO's {QUERY_WINDOW_DAYS}-day query window"
+        )
+    else:
+        what = (
+            f"either the TaskId is wrong or the task started more than {QUERY_WINDOW_DAYS} days ago, "
+            "beyond ZEGO's query window"
+        )
+    return Verdict(
+        "failed",
+        f"{where} can no longer be queried: DescribeRecordStatus answered 300001000 (task does not "
+        f"exist); {what}. Its upload state is unknown, so this is not reported as uploaded. Check "
+        "your storage (or ZEGO's upload callback, event_type 1) for its files.",
+    )
+
+
+def evaluate_mix_task(envelope: dict[str, Any] | None, *, app_id: int | None, task_id: str) -> Verdict:
+    """``None`` means GetMixTaskInfo answered 110209001 (gone); an envelope means it still runs."""
+    where = f"ZEGO mix task {task_id}"
+    if envelope is None:
+        result = {"cloud": CLOUD, "app_id": app_id, "mix_task_id": task_id, "status": "gone"}
+        return Verdict("done", f"{where} is gone (GetMixTaskInfo answered 110209001)", manifest=result)
+    info = record_data(envelope).get("TaskInfo") or {}
+    duration = info.get("MixDuration") if isinstance(info, dict) else None
+    running = f"still running ({duration} s mixed so far)" if duration is not None else "still running"
+    return Verdict("waiting", f"{where} is {running}", waiting_for=[f"mix task {task_id} to stop"])

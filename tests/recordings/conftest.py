@@ -1,0 +1,289 @@
+"""Fixtures for the recording-upload tests: a real callback receiver on 127.0.0.1 (uvicorn on a
+thread, one per session, a fresh SQLite store per test), scripted cloud answers for
+pytest-httpserver, and builders for TRTC callbacks and ZEGO DescribeRecordStatus answers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from werkzeug import Request, Response
+
+from airflow_provider_rtc import pacing
+from airflow_provider_rtc.callbacks.app import create_app
+from airflow_provider_rtc.callbacks.config import ReceiverConfig
+from airflow_provider_rtc.callbacks.store import CallbackStore
+from airflow_provider_rtc.signing.callbacks import trtc_callback_sign
+
+TRTC_KEY = "trtcCallbackKey0123456789abcdef"
+ZEGO_CALLBACK_SECRET = "zegoCallbackSecret0123456789abc"
+SDK_APP_ID = 1400000001
+ZEGO_APP_ID = 1234567890
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pacers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pacing, "_pacers", {})
+
+
+# -- the callback receiver ------------------------------------------------------------------------
+
+
+class ReceiverServer:
+    """The provider's receiver app served by uvicorn on a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.app = app
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+        )
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "receiver did not start"
+            time.sleep(0.01)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def receiver_config(tmp_path_factory: pytest.TempPathFactory) -> ReceiverConfig:
+    return ReceiverConfig(
+        db_path=str(tmp_path_factory.mktemp("receiver") / "callbacks.sqlite3"),
+        trtc_keys={"*": TRTC_KEY},
+        zego_secrets={"*": ZEGO_CALLBACK_SECRET},
+    )
+
+
+@pytest.fixture(scope="session")
+def receiver_server(receiver_config: ReceiverConfig) -> Iterator[ReceiverServer]:
+    server = ReceiverServer(create_app(receiver_config))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver(receiver_server: ReceiverServer, tmp_path: Any) -> ReceiverServer:
+    """The session receiver with an empty store of its own."""
+    receiver_server.app.state.receiver._store = CallbackStore(tmp_path / "callbacks.sqlite3")
+    return receiver_server
+
+
+def trtc_event(
+    task_id: str,
+    event_type: int,
+    payload: dict[str, Any] | None = None,
+    *,
+    room_id: int | str = 1001,
+    at_ms: int | None = None,
+) -> dict[str, Any]:
+    at_ms = at_ms if at_ms is not None else int(time.time() * 1000)
+    return {
+        "EventGroupId": 3,
+        "EventType": event_type,
+        "CallbackTs": at_ms + 5,
+        "EventInfo": {
+            "RoomId": room_id,
+            "EventTs": at_ms // 1000,
+            "EventMsTs": at_ms,
+            "UserId": "recorder_1001",
+            "TaskId": task_id,
+            "Payload": payload or {},
+        },
+    }
+
+
+def post_trtc(
+    url: str, body: dict[str, Any] | bytes, *, key: str = TRTC_KEY, sdk_app_id: int = SDK_APP_ID
+) -> httpx.Response:
+    raw = body if isinstance(body, bytes) else json.dumps(body, indent=1).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "SdkAppId": str(sdk_app_id),
+        "Sign": trtc_callback_sign(raw, key),
+    }
+    return httpx.post(f"{url}/trtc/callback", content=raw, headers=headers, timeout=5)
+
+
+def mp4_310(
+    task_id: str, name: str, status: int = 0, *, user: str = "", track: str = "audio_video", **kw: Any
+) -> dict[str, Any]:
+    return trtc_event(
+        task_id,
+        310,
+        {
+            "Status": status,
+            "FileList": [name],
+            "FileMessage": [
+                {
+                    "FileName": name,
+                    "UserId": user,
+                    "TrackType": track,
+                    "MediaId": "main",
+                    "StartTimeStamp": 1_700_000_000_000,
+                    "EndTimeStamp": 1_700_000_065_000,
+                }
+            ],
+        },
+        **kw,
+    )
+
+
+def vod_311(
+    task_id: str, file_id: str, status: int = 0, *, user: str = "alice", track: str = "audio_video", **kw: Any
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "Status": status,
+        "TencentVod": {
+            "UserId": user,
+            "TrackType": track,
+            "MediaId": "main",
+            "FileId": file_id if status == 0 else "",
+            "VideoUrl": f"https://vod.example.com/{file_id}/f0.mp4" if status == 0 else "",
+            "CacheFile": f"{task_id}_{user}.mp4",
+            "StartTimeStamp": 1_700_000_000_000,
+            "EndTimeStamp": 1_700_000_030_000,
+        },
+    }
+    if status:
+        payload["Errmsg"] = "upload failed"
+    return trtc_event(task_id, 311, payload, **kw)
+
+
+# -- scripted clouds on pytest-httpserver -----------------------------------------------------------
+
+
+@dataclass
+class Script:
+    """Per action, a queue of answers; the last one repeats. An answer is a JSON dict, or
+    ``(status, dict)``, or a callable returning one of those."""
+
+    answers: dict[str, list[Any]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def on(self, action: str, *answers: Any) -> Script:
+        self.answers[action] = list(answers)
+        return self
+
+    def answer(self, action: str) -> Response:
+        self.calls.append(action)
+        queue = self.answers.get(action)
+        if not queue:
+            return Response(json.dumps({"error": f"unscripted {action}"}), status=599)
+        item = queue.pop(0) if len(queue) > 1 else queue[0]
+        if callable(item):
+            item = item()
+        status, body = item if isinstance(item, tuple) else (200, item)
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def script(httpserver: Any) -> Script:
+    """One script serving both clouds: Tencent by ``X-TC-Action``, ZEGO by ``?Action=``."""
+    plan = Script()
+
+    def handler(request: Request) -> Response:
+        action = request.headers.get("X-TC-Action") or request.args.get("Action") or "?"
+        return plan.answer(action)
+
+    httpserver.expect_request("/").respond_with_handler(handler)
+    return plan
+
+
+def tc_ok(**response: Any) -> dict[str, Any]:
+    return {"Response": {"RequestId": "req-1", **response}}
+
+
+def tc_error(code: str, message: str = "error") -> dict[str, Any]:
+    return {"Response": {"RequestId": "req-err", "Error": {"Code": code, "Message": message}}}
+
+
+def zego_ok(data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"Code": 0, "Message": "succeed", "RequestId": "zreq-1", "Data": data or {}}
+
+
+def zego_error(code: int, message: str = "error") -> dict[str, Any]:
+    return {"Code": code, "Message": message, "RequestId": "zreq-err", "Data": {}}
+
+
+def zego_file(name: str, status: int, **kw: Any) -> dict[str, Any]:
+    return {
+        "UserId": "alice",
+        "UserName": "alice",
+        "StreamId": "stream_alice",
+        "FileId": name,
+        "VideoId": "",
+        "FileUrl": f"https://bucket.example.com/record/{name}",
+        "OutputFileFormat": "mp4",
+        "FileSize": 432_643,
+        "Duration": 33_874,
+        "ResolutionWidth": 1280,
+        "ResolutionHeight": 720,
+        "MediaTrackType": 3,
+        "BeginTimestamp": 1_601_221_459_830,
+        "Status": status,
+        **kw,
+    }
+
+
+def zego_record(
+    status: int, files: list[dict[str, Any]] | None, *, room_id: str = "room_1"
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "RoomId": room_id,
+        "RecordMode": 1,
+        "StreamType": 3,
+        "RecordBeginTimestamp": 1_601_221_452_099,
+        "RecordEndTimestamp": 1_601_221_508_795 if status in (3, 4) else 0,
+        "Status": status,
+    }
+    if files is not None:
+        data["RecordFiles"] = files
+    return zego_ok(data)
+
+
+@pytest.fixture
+def trtc_receiver_conn(
+    httpserver: Any,
+    set_connection: Callable[..., None],
+    fast_retries: dict[str, Any],
+    receiver: ReceiverServer,
+) -> str:
+    """``tencentcloud_default`` at pytest-httpserver, with the receiver URL and key as extras."""
+    set_connection(
+        "tencentcloud_default",
+        {
+            "conn_type": "tencentcloud",
+            "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+            "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+            "extra": {
+                "endpoint": httpserver.url_for("").rstrip("/"),
+                "region": "ap-guangzhou",
+                "sdk_app_id": SDK_APP_ID,
+                "pacing": False,
+                "callback_receiver_url": receiver.url,
+                "callback_key": TRTC_KEY,
+                **fast_retries,
+            },
+        },
+    )
+    return "tencentcloud_default"
