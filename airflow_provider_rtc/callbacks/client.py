@@ -1,0 +1,224 @@
+"""Reading a task's stored callbacks from the receiver: signed GETs, sync (poke) and async (triggers).
+
+Where the receiver is and which key signs the read come from the sensor's arguments or from the
+``tencentcloud`` connection extras ``callback_receiver_url`` and ``callback_key``. The key is a
+secret: it is registered with Airflow's masker, never logged, never put in a trigger's kwargs
+(triggers re-read it from the connection with the async API) and never in an error text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from airflow_provider_rtc.callbacks.auth import sign_read
+from airflow_provider_rtc.exceptions import (
+    RtcApiError,
+    RtcAuthError,
+    RtcError,
+    RtcTransientError,
+    RtcValidationError,
+)
+from airflow_provider_rtc.hooks.settings import endpoint_url, extra_value
+
+if TYPE_CHECKING:
+    import httpx
+
+CLOUD = "RTC callback receiver"
+ACTION = "ReadCallbacks"
+URL_EXTRA = "callback_receiver_url"
+KEY_EXTRA = "callback_key"
+DEFAULT_TIMEOUT = (5.0, 15.0)
+
+
+@dataclass(frozen=True)
+class ReceiverTarget:
+    """Where to read callbacks and the key that signs reads (hidden from ``repr``)."""
+
+    url: str
+    key: str = field(repr=False)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    def events_path(self, cloud: str, app_id: int | str, task_id: str) -> str:
+        base = urlsplit(self.url).path.rstrip("/")
+        return f"{base}/{cloud}/{quote(str(app_id), safe='')}/tasks/{quote(task_id, safe='')}/events"
+
+    def events_url(self, cloud: str, app_id: int | str, task_id: str) -> tuple[str, str]:
+        parts = urlsplit(self.url)
+        path = self.events_path(cloud, app_id, task_id)
+        return f"{parts.scheme}://{parts.netloc}{path}", path
+
+
+def _mask(secret: str) -> None:
+    try:
+        from airflow.providers.common.compat.sdk import mask_secret
+
+        mask_secret(secret)
+    except Exception:  # noqa: S110 - masking is best effort outside a task
+        pass
+
+
+def resolve_target(
+    extra: dict[str, Any] | None,
+    *,
+    url: str | None = None,
+    key: str | None = None,
+    conn_type: str = "tencentcloud",
+) -> ReceiverTarget:
+    """Arguments win over connection extras; a missing URL or key is a configuration error."""
+    extra = extra or {}
+    raw_url = url or extra_value(extra, conn_type, URL_EXTRA)
+    raw_key = key or extra_value(extra, conn_type, KEY_EXTRA)
+    if not raw_url:
+        raise RtcValidationError(
+            URL_EXTRA,
+            "TRTC reports upload completion only through recording callbacks: run the provider's "
+            "callback receiver and pass callback_receiver_url= or set the connection extra "
+            "'callback_receiver_url'",
+        )
+    if not raw_key:
+        raise RtcValidationError(
+            KEY_EXTRA,
+            "reading stored callbacks is signed with the TRTC callback key: set the connection extra "
+            "'callback_key' (or pass callback_key= in a non-deferrable task)",
+        )
+    key_text = str(raw_key)
+    _mask(key_text)
+    return ReceiverTarget(url=endpoint_url(str(raw_url), URL_EXTRA) or "", key=key_text)
+
+
+def target_for_connection(conn_id: str, *, url: str | None = None, key: str | None = None) -> ReceiverTarget:
+    """Sync: for ``poke()`` and operators on a worker."""
+    extra: dict[str, Any] = {}
+    if not (url and key):
+        from airflow.providers.common.compat.sdk import BaseHook
+
+        extra = BaseHook.get_connection(conn_id).extra_dejson
+    return resolve_target(extra, url=url, key=key)
+
+
+async def atarget_for_connection(conn_id: str, *, url: str | None = None) -> ReceiverTarget:
+    """Async, for triggers: the key is always read from the connection, never passed in."""
+    from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+    conn = await get_async_connection(conn_id)
+    extra = await get_async_extra_dejson(conn)
+    return resolve_target(extra, url=url)
+
+
+def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
+    reason = ""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        reason = data["message"][:200]
+    if status in (401, 403):
+        raise RtcAuthError(
+            f"the receiver at {host} rejected the signed read ({reason or status}); check that "
+            "callback_key is the key the receiver uses for this application and that clocks agree",
+            cloud=CLOUD,
+            action=ACTION,
+            http_status=status,
+        )
+    if status == 429 or status >= 500:
+        raise RtcTransientError(
+            f"the receiver at {host} answered HTTP {status}", cloud=CLOUD, action=ACTION, http_status=status
+        )
+    if status != 200 or not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise RtcApiError(
+            f"unexpected answer from the receiver at {host} (HTTP {status}"
+            f"{': ' + reason if reason else ''}); is callback_receiver_url the receiver's base URL?",
+            cloud=CLOUD,
+            action=ACTION,
+            http_status=status,
+        )
+    return [e for e in data["events"] if isinstance(e, dict)]
+
+
+def _network_error(exc: BaseException, host: str) -> RtcError:
+    return RtcTransientError(
+        f"could not read callbacks from {host} ({type(exc).__name__})", cloud=CLOUD, action=ACTION
+    )
+
+
+def fetch_events(
+    target: ReceiverTarget,
+    cloud: str,
+    app_id: int | str,
+    task_id: str,
+    *,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> list[dict[str, Any]]:
+    """Sync read of one task's stored events (one attempt; callers poll again on transient errors)."""
+    import httpx
+
+    url, path = target.events_url(cloud, app_id, task_id)
+    try:
+        with httpx.Client(
+            timeout=httpx.Timeout(timeout[1], connect=timeout[0]), follow_redirects=False
+        ) as http:
+            resp = http.get(url, headers=sign_read(target.key, path))
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, target.host) from None
+    return _parse(resp.status_code, resp.content, target.host)
+
+
+async def afetch_events(
+    target: ReceiverTarget,
+    cloud: str,
+    app_id: int | str,
+    task_id: str,
+    *,
+    client: httpx.AsyncClient,
+) -> list[dict[str, Any]]:
+    """Async read of one task's stored events through a shared ``httpx.AsyncClient``."""
+    import httpx
+
+    url, path = target.events_url(cloud, app_id, task_id)
+    try:
+        resp = await client.get(url, headers=sign_read(target.key, path))
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, target.host) from None
+    return _parse(resp.status_code, resp.content, target.host)
+
+
+def playlist_ended(text: str) -> bool:
+    """An HLS playlist is final once it carries ``#EXT-X-ENDLIST``."""
+    return any(line.strip() == "#EXT-X-ENDLIST" for line in text.splitlines())
+
+
+def check_playlists_sync(
+    urls: dict[str, str], *, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+) -> dict[str, bool]:
+    """{file name: playlist reachable and ended}; an unreachable playlist counts as not ended."""
+    import httpx
+
+    result: dict[str, bool] = {}
+    with httpx.Client(timeout=httpx.Timeout(timeout[1], connect=timeout[0]), follow_redirects=True) as http:
+        for name, url in urls.items():
+            try:
+                resp = http.get(url)
+                result[name] = resp.status_code == 200 and playlist_ended(resp.text)
+            except httpx.HTTPError:
+                result[name] = False
+    return result
+
+
+async def acheck_playlists(urls: dict[str, str], *, client: httpx.AsyncClient) -> dict[str, bool]:
+    import httpx
+
+    result: dict[str, bool] = {}
+    for name, url in urls.items():
+        try:
+            resp = await client.get(url, follow_redirects=True)
+            result[name] = resp.status_code == 200 and playlist_ended(resp.text)
+        except httpx.HTTPError:
+            result[name] = False
+    return result

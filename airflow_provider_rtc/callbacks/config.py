@@ -1,0 +1,109 @@
+"""Receiver settings: where the store lives and the callback keys, never taken from a command line.
+
+Keys come from environment variables (or a JSON file, or the Airflow config for the plugin):
+
+* ``RTC_CALLBACK_DB``: the SQLite file (default ``./rtc_callbacks.sqlite3``).
+* ``RTC_TRTC_CALLBACK_KEY``: the TRTC callback key used for every SDKAppID without its own key.
+* ``RTC_TRTC_CALLBACK_KEYS``: JSON object ``{"<SDKAppID>": "<key>"}``.
+* ``RTC_ZEGO_CALLBACK_SECRET``: the ZEGO CallbackSecret used for every AppId without its own.
+* ``RTC_ZEGO_CALLBACK_SECRETS``: JSON object ``{"<AppId>": "<CallbackSecret>"}``.
+* ``RTC_CALLBACK_READ_MAX_SKEW``: seconds a signed read may be away from the clock (default 300).
+* ``RTC_CALLBACK_RETENTION_DAYS``: events older than this are pruned at start-up (default 14).
+
+A JSON keys file (``--keys-file``) holds ``{"trtc": {"*": key, "<SDKAppID>": key}, "zego": {...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "rtc_callbacks.sqlite3"
+ANY_APP = "*"
+
+
+def _key_map(default: str | None, mapping: Any, name: str) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if mapping not in (None, ""):
+        if isinstance(mapping, str):
+            try:
+                mapping = json.loads(mapping)
+            except ValueError:
+                raise ValueError(f"{name} must be a JSON object mapping app ids to keys") from None
+        if not isinstance(mapping, Mapping):
+            raise ValueError(f"{name} must be a JSON object mapping app ids to keys")
+        keys.update({str(k).strip(): str(v) for k, v in mapping.items() if v not in (None, "")})
+    if default:
+        keys[ANY_APP] = str(default)
+    return keys
+
+
+def _lookup(keys: Mapping[str, str], app_id: str | int | None) -> str | None:
+    if app_id not in (None, ""):
+        key = keys.get(str(app_id).strip())
+        if key:
+            return key
+    return keys.get(ANY_APP)
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    """What the receiver app needs. ``repr`` never shows a key."""
+
+    db_path: str = DEFAULT_DB
+    trtc_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    zego_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    read_max_skew: float = 300.0
+    retention_days: float = 14.0
+    max_body_bytes: int = 1_048_576
+
+    def trtc_key(self, sdk_app_id: str | int | None) -> str | None:
+        """The key for this SDKAppID, else the default key (``*``), else ``None``."""
+        return _lookup(self.trtc_keys, sdk_app_id)
+
+    def zego_secret(self, app_id: str | int | None) -> str | None:
+        """The CallbackSecret for this AppId, else the default (``*``), else ``None``."""
+        return _lookup(self.zego_secrets, app_id)
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.trtc_keys or self.zego_secrets)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str], *, db_path: str | None = None) -> ReceiverConfig:
+        return cls(
+            db_path=db_path or env.get("RTC_CALLBACK_DB") or DEFAULT_DB,
+            trtc_keys=_key_map(
+                env.get("RTC_TRTC_CALLBACK_KEY"), env.get("RTC_TRTC_CALLBACK_KEYS"), "RTC_TRTC_CALLBACK_KEYS"
+            ),
+            zego_secrets=_key_map(
+                env.get("RTC_ZEGO_CALLBACK_SECRET"),
+                env.get("RTC_ZEGO_CALLBACK_SECRETS"),
+                "RTC_ZEGO_CALLBACK_SECRETS",
+            ),
+            read_max_skew=float(env.get("RTC_CALLBACK_READ_MAX_SKEW") or 300.0),
+            retention_days=float(env.get("RTC_CALLBACK_RETENTION_DAYS") or 14.0),
+        )
+
+    @classmethod
+    def from_env(cls, *, db_path: str | None = None) -> ReceiverConfig:
+        return cls.from_mapping(os.environ, db_path=db_path)
+
+    def with_keys_file(self, path: str | Path) -> ReceiverConfig:
+        data = json.loads(Path(path).read_text())
+        if not isinstance(data, dict) or set(data) - {"trtc", "zego"}:
+            raise ValueError("the keys file must be a JSON object with 'trtc' and/or 'zego' maps")
+        trtc = {**self.trtc_keys, **_key_map(None, data.get("trtc"), "trtc")}
+        zego = {**self.zego_secrets, **_key_map(None, data.get("zego"), "zego")}
+        return ReceiverConfig(
+            db_path=self.db_path,
+            trtc_keys=trtc,
+            zego_secrets=zego,
+            read_max_skew=self.read_max_skew,
+            retention_days=self.retention_days,
+            max_body_bytes=self.max_body_bytes,
+        )

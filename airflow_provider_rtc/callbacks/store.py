@@ -1,0 +1,181 @@
+"""Where received callbacks live: one SQLite file, safe to share between processes.
+
+Each row is one *slot*: ``(cloud, app_id, task_id, event_type, file_key)``. Storing the same
+callback again (the clouds retry deliveries) only bumps ``deliveries``; a newer event for the same
+slot (a 305 Status 2 after the 305 Status 1 it recovers, a 311 Status 0 after a stuck 311) replaces
+it, and an older re-delivery never overwrites a newer event. Readers get the latest state of every
+slot of a task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS callback_events (
+    cloud TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    file_key TEXT NOT NULL,
+    status INTEGER,
+    event_ms INTEGER NOT NULL,
+    first_received_at REAL NOT NULL,
+    received_at REAL NOT NULL,
+    deliveries INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (cloud, app_id, task_id, event_type, file_key)
+);
+CREATE INDEX IF NOT EXISTS callback_events_received ON callback_events (received_at);
+"""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    cloud: str
+    app_id: str
+    task_id: str
+    event_type: int | str
+    file_key: str
+    status: int | None
+    event_ms: int
+    first_received_at: float
+    received_at: float
+    deliveries: int
+    body: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cloud": self.cloud,
+            "app_id": self.app_id,
+            "task_id": self.task_id,
+            "event_type": self.event_type,
+            "file_key": self.file_key,
+            "status": self.status,
+            "event_ms": self.event_ms,
+            "first_received_at": self.first_received_at,
+            "received_at": self.received_at,
+            "deliveries": self.deliveries,
+            "body": self.body,
+        }
+
+
+def _event_type(raw: str) -> int | str:
+    return int(raw) if raw.lstrip("-").isdigit() else raw
+
+
+class CallbackStore:
+    """Idempotent event store in a SQLite file (WAL mode; one short connection per operation)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
+        self.path = str(path)
+        self.busy_timeout = busy_timeout
+        if self.path in ("", ":memory:"):
+            raise ValueError("CallbackStore needs a file path (it is shared between processes)")
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            with contextlib.suppress(sqlite3.OperationalError):  # e.g. no shared memory on the FS
+                db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def put(
+        self,
+        *,
+        cloud: str,
+        app_id: str | int,
+        task_id: str,
+        event_type: int | str,
+        file_key: str,
+        status: int | None,
+        event_ms: int,
+        body: dict[str, Any],
+        now: float | None = None,
+    ) -> str:
+        """Store one callback; returns ``"new"``, ``"duplicate"``, ``"updated"`` or ``"stale"``."""
+        now = time.time() if now is None else now
+        key = (cloud, str(app_id), task_id, str(event_type), file_key)
+        text = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT event_ms, body FROM callback_events WHERE cloud=? AND app_id=? AND task_id=? "
+                    "AND event_type=? AND file_key=?",
+                    key,
+                ).fetchone()
+                if row is None:
+                    db.execute(
+                        "INSERT INTO callback_events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (*key, status, int(event_ms), now, now, 1, text),
+                    )
+                    outcome = "new"
+                elif int(event_ms) > int(row[0]) or (int(event_ms) == int(row[0]) and text == row[1]):
+                    replacing = text != row[1]
+                    db.execute(
+                        "UPDATE callback_events SET status=?, event_ms=?, received_at=?, "
+                        "deliveries=deliveries+1, body=? WHERE cloud=? AND app_id=? AND task_id=? "
+                        "AND event_type=? AND file_key=?",
+                        (status, int(event_ms), now, text, *key),
+                    )
+                    outcome = "updated" if replacing else "duplicate"
+                else:
+                    db.execute(
+                        "UPDATE callback_events SET deliveries=deliveries+1 WHERE cloud=? AND app_id=? "
+                        "AND task_id=? AND event_type=? AND file_key=?",
+                        key,
+                    )
+                    outcome = "stale"
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return outcome
+
+    def events(self, cloud: str, app_id: str | int, task_id: str) -> list[StoredEvent]:
+        """Every slot of one task, oldest event first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT cloud, app_id, task_id, event_type, file_key, status, event_ms, first_received_at, "
+                "received_at, deliveries, body FROM callback_events WHERE cloud=? AND app_id=? AND task_id=? "
+                "ORDER BY event_ms, event_type, file_key",
+                (cloud, str(app_id), task_id),
+            ).fetchall()
+        return [
+            StoredEvent(
+                cloud=r[0],
+                app_id=r[1],
+                task_id=r[2],
+                event_type=_event_type(r[3]),
+                file_key=r[4],
+                status=r[5],
+                event_ms=r[6],
+                first_received_at=r[7],
+                received_at=r[8],
+                deliveries=r[9],
+                body=json.loads(r[10]),
+            )
+            for r in rows
+        ]
+
+    def prune(self, older_than_seconds: float, *, now: float | None = None) -> int:
+        """Delete slots last touched more than ``older_than_seconds`` ago; returns how many."""
+        cutoff = (time.time() if now is None else now) - older_than_seconds
+        with self._connect() as db:
+            cursor = db.execute("DELETE FROM callback_events WHERE received_at < ?", (cutoff,))
+            return cursor.rowcount
