@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.live import LiveHook
+from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 
 
@@ -59,3 +60,23 @@ class DropLiveStreamOperator(_LiveOperator):
             domain_name=domain,
             app_name=app,
         )
+
+
+class BulkCancelCommonMixStreamsOperator(BulkCleanupOperator, _LiveOperator):
+    """Cancel many Live mix sessions in one task, paced at the documented 100 calls/s.
+
+    :param mix_stream_session_ids: a list, a JSON-array template, or an upstream XCom list.
+    """
+
+    template_fields: Sequence[str] = ("mix_stream_session_ids", *TENCENT_FIELDS)
+
+    def __init__(self, *, mix_stream_session_ids: list[str] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mix_stream_session_ids = mix_stream_session_ids
+
+    def targets(self) -> list[Any]:
+        return as_target_list(self.mix_stream_session_ids, "mix_stream_session_ids")
+
+    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
+        session = v.mix_stream_session_id(target)
+        return {"mix_stream_session_id": session}, lambda: self.hook.cancel_common_mix_stream(session)
