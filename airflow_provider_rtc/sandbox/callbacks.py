@@ -160,9 +160,9 @@ class CallbackDispatcher:
             if ok:
                 delivery.delivered = True
                 return
-            now = time.monotonic()
-            # TRTC retries the first failure at once, then every retry_interval
-            due = now if len(delivery.attempts) == 1 else now + delivery.retry_interval
+            # TRTC retries the first failure at once, then on a retry_interval cadence from creation
+            tries = len(delivery.attempts)
+            due = time.monotonic() if tries == 1 else delivery.created + (tries - 1) * delivery.retry_interval
             if due - delivery.created > delivery.max_age:
                 delivery.gave_up = True
                 return

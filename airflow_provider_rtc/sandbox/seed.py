@@ -8,7 +8,7 @@ TaskIds come from the seeded id RNG. Spec (every key optional, 0 by default)::
               "sdk_app_id"},
      "live": {"mix_sessions", "streams"},
      "zego": {"rooms", "users_per_room", "streams_per_room", "mixes", "recordings",
-              "recording_started_ago_seconds", "app_id"}}
+              "started_ago_seconds", "app_id"}}
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def apply_seed(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
             "streams_per_room",
             "mixes",
             "recordings",
-            "recording_started_ago_seconds",
+            "started_ago_seconds",
             "app_id",
         },
     )
@@ -200,7 +200,7 @@ def _seed_zego(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
         )
         mixes.append({"task_id": task_id, "user_id": user_id})
     recordings = []
-    started_ago = float(spec.get("recording_started_ago_seconds", 0))
+    started_ago = float(spec.get("started_ago_seconds", 0))
     for rid in rooms[: int(spec.get("recordings", 0))]:
         task_id = sandbox.zego.start_record(
             app,

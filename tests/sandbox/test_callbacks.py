@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import socket
 import time
@@ -182,12 +181,13 @@ def test_retry_immediately_then_succeed(sb, tencent, httpserver, wait):
         return Response("busy", status=500) if len(calls) == 1 else Response('{"code":0}')
 
     httpserver.expect_request("/flaky", method="POST").respond_with_handler(flaky)
-    requests.put(sb.url + "/_sandbox/callbacks", json={"url": httpserver.url_for("/flaky")}, timeout=5)
+    settings = {"url": httpserver.url_for("/flaky"), "retry_interval": 0.5}
+    requests.put(sb.url + "/_sandbox/callbacks", json=settings, timeout=5)
     _create(sb, tencent, 3006, COS)
     entry = wait(lambda: _first_when(sb, "delivered"))
     attempts = entry["attempts"]
     assert [a.get("status") for a in attempts] == [500, 200]
-    assert calls[1] - calls[0] < 0.15  # the first retry is immediate
+    assert calls[1] - calls[0] < 0.3  # the first retry is immediate, not after retry_interval
     assert "Sign" not in entry["headers"]  # no key configured: unsigned, like an empty console key
 
 
@@ -195,14 +195,16 @@ def test_unreachable_receiver_gives_up_after_max_age(sb, tencent, wait):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    requests.put(sb.url + "/_sandbox/callbacks", json={"url": f"http://127.0.0.1:{port}/cb"}, timeout=5)
+    settings = {"url": f"http://127.0.0.1:{port}/cb", "retry_interval": 0.5, "max_age": 1.6}
+    requests.put(sb.url + "/_sandbox/callbacks", json=settings, timeout=5)
     _create(sb, tencent, 3007, COS)
     entry = wait(lambda: _first_when(sb, "gave_up"), timeout=5)
     times = [a["at"] for a in entry["attempts"]]
-    # 0 s, immediate retry, then every 0.2 s until the message is 1 s old
-    assert 5 <= len(times) <= 8
-    assert times[1] - times[0] < 0.15
-    assert all(0.15 <= b - a <= 0.4 for a, b in itertools.pairwise(times))
+    # 0 s, immediate retry, then every 0.5 s until the message is 1.6 s old
+    assert len(times) == 5, times
+    assert times[1] - times[0] < 0.3
+    offsets = [round(t - times[0], 2) for t in times[2:]]
+    assert all(abs(off - 0.5 * k) < 0.2 for k, off in enumerate(offsets, start=1)), offsets
     assert all("error" in a for a in entry["attempts"]) and not entry["delivered"]
 
 

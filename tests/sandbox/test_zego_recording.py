@@ -119,7 +119,7 @@ def test_three_day_query_window(sb, zego):
                 "users_per_room": 1,
                 "streams_per_room": 1,
                 "recordings": 1,
-                "recording_started_ago_seconds": 3 * 86400 + 10,
+                "started_ago_seconds": 3 * 86400 + 10,
             }
         }
     )["zego"]["recordings"][0]["task_id"]
@@ -131,7 +131,7 @@ def test_three_day_query_window(sb, zego):
                 "rooms": 1,
                 "streams_per_room": 1,
                 "recordings": 1,
-                "recording_started_ago_seconds": 3 * 86400 - 60,
+                "started_ago_seconds": 3 * 86400 - 60,
             }
         }
     )["zego"]["recordings"][0]["task_id"]
