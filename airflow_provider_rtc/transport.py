@@ -81,19 +81,29 @@ def new_session(pool_size: int = 32) -> requests.Session:
     return session
 
 
+def _send_settings(session: requests.Session, url: str) -> dict[str, Any]:
+    """Proxies, TLS verification and certs from the environment, resolved once per host.
+
+    ``Session.request`` re-reads every proxy variable of the environment on each call, which
+    costs more than signing; the environment of a task does not change while it runs.
+    """
+    cache: dict[str, dict[str, Any]] = session.__dict__.setdefault("_rtc_send_settings", {})
+    netloc = urlsplit(url).netloc
+    if netloc not in cache:
+        cache[netloc] = dict(session.merge_environment_settings(url, {}, None, None, None))
+    return cache[netloc]
+
+
 def send_sync(
     session: requests.Session, call: HttpCall, *, timeout: tuple[float, float], cloud: str, action: str
 ) -> HttpReply:
     import requests
 
     try:
-        resp = session.request(
-            call.method,
-            call.url,
-            headers=call.headers,
-            data=call.body,
-            timeout=timeout,
-            allow_redirects=False,
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=call.method, url=call.url, headers=call.headers, data=call.body)
+        resp = session.send(
+            prepared, timeout=timeout, allow_redirects=False, **_send_settings(session, call.url)
         )
     except requests.exceptions.ConnectTimeout as exc:
         raise _network_error(exc, call, cloud, action, executed=False) from None
