@@ -1,0 +1,108 @@
+"""What the provider's sensors share: one probe, three modes (poke, reschedule, deferrable).
+
+``poke()`` asks the probe once and hands its verdict to the same pure evaluation the trigger uses.
+Deferrable mode checks once first and defers only when not done, with
+``defer(timeout=timedelta(seconds=self.timeout))`` and an absolute ``end_time`` for the trigger, so
+``timeout`` and ``soft_fail`` mean the same in every mode. A timeout names what was still missing.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
+
+from airflow_provider_rtc.recordings.tasks import (
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    RecordingProbe,
+    finish,
+    validate_event,
+    verdict_from_event,
+)
+
+
+class RtcWaitSensor(BaseSensorOperator):
+    """Base of the RTC sensors; subclasses implement :meth:`make_probe`.
+
+    :param deferrable: wait in the triggerer (defaults to ``[operators] default_deferrable``).
+    :param max_consecutive_errors: throttles or transient faults in a row (each already retried by
+        the hook) tolerated before the sensor fails; any success resets the count.
+    :param hook_params: extra keyword arguments for the hook (e.g. ``retry_limit``, ``timeout``).
+    """
+
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if max_consecutive_errors < 1:
+            raise ValueError("max_consecutive_errors must be at least 1")
+        self.deferrable = deferrable
+        self.max_consecutive_errors = max_consecutive_errors
+        self.hook_params = dict(hook_params or {})
+
+    def make_probe(self) -> RecordingProbe:
+        raise NotImplementedError
+
+    @cached_property
+    def probe(self) -> RecordingProbe:
+        return self.make_probe()
+
+    def poke(self, context: Any) -> PokeReturnValue:
+        verdict = self.probe.check(context)
+        if verdict.final:
+            return PokeReturnValue(is_done=True, xcom_value=finish(self, context, verdict))
+        self.log.info("%s", verdict.message)
+        return PokeReturnValue(is_done=False)
+
+    def _with_missing(self, err: Exception) -> str:
+        missing = "; ".join(self.probe.last_waiting_for) or "the first successful check"
+        return f"{err} Still waiting for: {missing}"
+
+    def execute(self, context: Any) -> Any:
+        if not self.deferrable:
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as err:
+                raise AirflowSensorTimeout(self._with_missing(err)) from err
+        try:
+            first = self.poke(context)
+        except (AirflowSensorTimeout, AirflowFailException) as err:
+            if self.soft_fail or self.never_fail:
+                raise AirflowSkipException(
+                    f"Skipping ({'soft_fail' if self.soft_fail else 'never_fail'}): {err}"
+                ) from err
+            raise
+        if first:
+            return first.xcom_value
+        self.defer(
+            trigger=self.probe.trigger(end_time=time.time() + self.timeout, poll_interval=self.poke_interval),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        event = validate_event(event)
+        status = event["status"]
+        if status in ("done", "failed"):
+            return finish(self, context, verdict_from_event(event))
+        if status == "timeout":
+            raise AirflowSensorTimeout(event.get("message") or "timed out")
+        raise AirflowException(event.get("message") or "the trigger failed")
