@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.providers.common.compat.sdk import conf
+
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
+from airflow_provider_rtc.recordings.manifest import UploadPolicy
+from airflow_provider_rtc.recordings.tasks import (
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    StopAndWaitMixin,
+    check_wait_numbers,
+)
+from airflow_provider_rtc.sensors.trtc import TrtcRecordingProbe, check_wait_options
 
 
 class _TrtcOperator(TencentCleanupOperator):
@@ -67,14 +76,77 @@ class RemoveUserOperator(_TrtcOperator):
         )
 
 
-class DeleteCloudRecordingOperator(_TrtcOperator):
-    """Stop a TRTC cloud recording (DeleteCloudRecording). Files keep uploading after the call."""
+class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
+    """Stop a TRTC cloud recording (DeleteCloudRecording); optionally wait until its files are uploaded.
 
-    template_fields: Sequence[str] = ("recording_task_id", *TENCENT_FIELDS)
+    Files keep uploading after DeleteCloudRecording returns. With ``wait_for_upload=False`` (default)
+    the operator returns the stop result as before. With ``wait_for_upload=True`` it then waits, in
+    the worker or deferred to the triggerer, until the files are uploaded exactly as
+    :class:`~airflow_provider_rtc.sensors.trtc.TrtcRecordingUploadedSensor` decides, and returns the
+    manifest (and attaches it to the events of its ``outlets`` Assets). A task that is already gone
+    is waited for just the same (the stop is idempotent, so a retry stops and waits again).
 
-    def __init__(self, *, recording_task_id: str, **kwargs: Any) -> None:
+    :param recording_task_id: the TaskId CreateCloudRecording returned (templated).
+    :param wait_for_upload: wait for the upload after stopping (default False).
+    :param deferrable: wait in the triggerer (defaults to ``[operators] default_deferrable``).
+    :param poll_interval: seconds between checks (default 30).
+    :param wait_timeout: seconds to wait for the upload before failing (default 6 h); the failure
+        names the callbacks still missing.
+    :param storage: ``"auto"`` (default), ``"cos"`` or ``"vod"``; see the sensor.
+    :param wait_for_mp4: COS: also wait for a 310 MP4_STOP per index file.
+    :param on_failed_file: ``"fail"`` (default) or ``"warn"``.
+    :param on_backup_file: ``"wait"`` (default), ``"warn"`` or ``"fail"``.
+    :param callback_receiver_url: receiver base URL (templated); default the connection extra.
+    :param callback_key: key signing reads; default the connection extra ``callback_key``; not
+        allowed with ``deferrable=True``.
+    :param file_url_template: COS file URL template (templated); see the sensor.
+    :param check_playlists: HLS also counts as uploaded when every playlist ends with ``#EXT-X-ENDLIST``.
+    :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
+    """
+
+    template_fields: Sequence[str] = (
+        "recording_task_id",
+        "callback_receiver_url",
+        "file_url_template",
+        *TENCENT_FIELDS,
+    )
+
+    def __init__(
+        self,
+        *,
+        recording_task_id: str,
+        wait_for_upload: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 30.0,
+        wait_timeout: float = 6 * 3600.0,
+        storage: str = "auto",
+        wait_for_mp4: bool = False,
+        on_failed_file: str = "fail",
+        on_backup_file: str = "wait",
+        callback_receiver_url: str | None = None,
+        callback_key: str | None = None,
+        file_url_template: str | None = None,
+        check_playlists: bool = False,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
+        self.wait_for_upload = wait_for_upload
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.wait_timeout = float(wait_timeout)
+        self.storage = storage
+        self.wait_for_mp4 = wait_for_mp4
+        self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
+        self.callback_receiver_url = callback_receiver_url
+        self.callback_key = callback_key
+        self.file_url_template = file_url_template
+        self.check_playlists = check_playlists
+        self.max_consecutive_errors = max_consecutive_errors
+        if wait_for_upload:
+            check_wait_numbers(self.poll_interval, self.wait_timeout)
+            check_wait_options(storage=storage, callback_key=callback_key, deferrable=deferrable)
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.recording_task_id, "recording_task_id")
@@ -83,6 +155,27 @@ class DeleteCloudRecordingOperator(_TrtcOperator):
             "DeleteCloudRecording",
             lambda: self.hook.delete_cloud_recording(task),
             recording_task_id=task,
+        )
+
+    def execute(self, context: Any) -> Any:
+        return self.wait_after_stop(context, self.run_cleanup())
+
+    def make_probe(self) -> TrtcRecordingProbe:
+        return TrtcRecordingProbe(
+            recording_task_id=self.recording_task_id,
+            tencentcloud_conn_id=self.tencentcloud_conn_id,
+            region=self.region,
+            sdk_app_id=self.sdk_app_id,
+            storage=self.storage,
+            wait_for_mp4=self.wait_for_mp4,
+            policy=self.policy,
+            callback_receiver_url=self.callback_receiver_url,
+            callback_key=self.callback_key,
+            file_url_template=self.file_url_template,
+            check_playlists=self.check_playlists,
+            hook_params=self.hook_params,
+            max_consecutive_errors=self.max_consecutive_errors,
+            log=self.log,
         )
 
 

@@ -6,9 +6,17 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from airflow.providers.common.compat.sdk import conf
+
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.zego import ZegoCloudHook, ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator
+from airflow_provider_rtc.recordings.tasks import (
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    StopAndWaitMixin,
+    check_wait_numbers,
+)
+from airflow_provider_rtc.sensors.zego import ZegoRecordingProbe, zego_policy
 
 
 class _ZegoOperator(RtcCleanupOperator):
@@ -133,14 +141,51 @@ class KickoutUserOperator(_ZegoOperator):
         )
 
 
-class StopRecordOperator(_ZegoOperator):
-    """Stop a ZEGO cloud recording (StopRecord); an unknown or already-ended task counts as stopped."""
+class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
+    """Stop a ZEGO cloud recording (StopRecord); an unknown or already-ended task counts as stopped.
+
+    With ``wait_for_upload=True`` it then waits (in the worker or deferred to the triggerer) until the
+    task ended and every file is final, exactly as
+    :class:`~airflow_provider_rtc.sensors.zego.ZegoRecordingUploadedSensor` decides, and returns the
+    manifest (also attached to the events of its ``outlets`` Assets). Without it (default) the
+    operator returns the stop result as before.
+
+    :param recording_task_id: the TaskId StartRecord returned (templated).
+    :param wait_for_upload: wait for the upload after stopping (default False).
+    :param deferrable: wait in the triggerer (defaults to ``[operators] default_deferrable``).
+    :param poll_interval: seconds between checks (default 30).
+    :param wait_timeout: seconds to wait before failing (default 6 h); the failure names the files
+        still uploading.
+    :param on_failed_file: ``"fail"`` (default) or ``"warn"`` for a file in Status 5.
+    :param on_backup_file: ``"warn"`` (default) or ``"fail"`` for a file only in ZEGO's backup storage.
+    :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
+    """
 
     template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id")
 
-    def __init__(self, *, recording_task_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        recording_task_id: str,
+        wait_for_upload: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 30.0,
+        wait_timeout: float = 6 * 3600.0,
+        on_failed_file: str = "fail",
+        on_backup_file: str = "warn",
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
+        self.wait_for_upload = wait_for_upload
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.wait_timeout = float(wait_timeout)
+        self.policy = zego_policy(on_failed_file, on_backup_file)
+        self.max_consecutive_errors = max_consecutive_errors
+        if wait_for_upload:
+            check_wait_numbers(self.poll_interval, self.wait_timeout)
 
     @cached_property
     def record_hook(self) -> ZegoCloudRecordHook:
@@ -154,3 +199,18 @@ class StopRecordOperator(_ZegoOperator):
             lambda: self.record_hook.stop_record(task),
             recording_task_id=task,
         )
+
+    def execute(self, context: Any) -> Any:
+        return self.wait_after_stop(context, self.run_cleanup())
+
+    def make_probe(self) -> ZegoRecordingProbe:
+        probe = ZegoRecordingProbe(
+            recording_task_id=self.recording_task_id,
+            zegocloud_conn_id=self.zegocloud_conn_id,
+            policy=self.policy,
+            hook_params=self.hook_params,
+            max_consecutive_errors=self.max_consecutive_errors,
+            log=self.log,
+        )
+        probe.__dict__["hook"] = self.record_hook  # one connection lookup and session for stop and wait
+        return probe
