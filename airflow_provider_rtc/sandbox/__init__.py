@@ -2,7 +2,14 @@
 
 ``backends`` hold state and rules, ``wire`` speaks each cloud's protocol, ``middleware`` adds rate
 limits and faults, ``server``/``cli`` run it. Nothing here is imported by the provider at runtime;
-attributes load lazily so ``import airflow_provider_rtc.sandbox`` stays cheap.
+attributes load lazily so ``import airflow_provider_rtc.sandbox`` stays cheap. Typical use::
+
+    with SandboxServer({"timing": {"upload_delay": 0.2}}) as sb:   # port 0: a free port
+        ids = sb.seed_event()                # 12 TRTC rooms, 3 Live mixes, 6 ZEGO rooms...
+        conns = sb.connections               # Airflow connection dicts pointing at sb.url
+        sb.backend.set_faults({"rules": [{"action": "DismissRoom", "kind": "drop", "count": 1}]})
+
+or ``rtc-sandbox --port 0 --seed-event`` and read the JSON banner on its first stdout line.
 """
 
 from __future__ import annotations

@@ -93,8 +93,8 @@ class Sandbox:
         if unknown:
             raise ValueError(f"unknown timing keys: {unknown}")
         for name, value in changes.items():
-            if float(value) < 0:
-                raise ValueError(f"timing {name} must be >= 0")
+            if float(value) < 0 or (name == "tick_seconds" and float(value) <= 0):
+                raise ValueError(f"timing {name} must be >= 0 (tick_seconds > 0)")
             setattr(timing, name, float(value))
         self.trtc.upload_delay = self.zego.upload_delay = timing.upload_delay
         self.trtc.start_seconds = timing.recording_start_seconds

@@ -471,16 +471,21 @@ class ZegoBackend:
                 for letter, track in _TRACKS[stream_type]:
                     parts = [task_id, room_id] + ([user_id] if mode == 1 else []) + [stream_id, letter, stamp]
                     file_id = "_".join(parts) + f".{'m3u8' if fmt == 'hls' else fmt}"
+                    video_id = self.ids.hex(32) if vendor in (5, 6) else ""
+                    # no FileUrl for Qiniu (4) or Aliyun VOD (5), as documented
+                    url = {
+                        4: None,
+                        5: None,
+                        6: f"https://sandbox.vod2.myqcloud.com/{video_id}/{file_id}",
+                    }.get(vendor, f"https://{bucket}.storage.sandbox.example/{folder}/{file_id}")
                     task.files.append(
                         RecordFile(
                             user_id=user_id,
                             user_name=user_name,
                             stream_id=stream_id,
                             file_id=file_id,
-                            video_id=self.ids.hex(32) if vendor in (5, 6) else "",
-                            file_url=None
-                            if vendor in (4, 5)
-                            else f"https://{bucket}.storage.sandbox.example/{folder}/{file_id}",
+                            video_id=video_id,
+                            file_url=url,
                             fmt="aac" if fmt == "mp3" else fmt,
                             track_type=track,
                             begin_ms=int(begin * 1000),
