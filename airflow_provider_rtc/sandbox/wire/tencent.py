@@ -2,9 +2,10 @@
 
 The signature is recomputed from the request exactly as received: its method, the headers named
 in ``SignedHeaders`` with their received values (``content-type`` and ``host`` must be among them),
-the raw query for GET (``""`` for POST) and the sha256 of the exact body bytes (or of
-``UNSIGNED-PAYLOAD`` when ``X-TC-Content-SHA256`` says so, an official SDK option). Nothing is
-normalised first, so a client that re-serialises its body or adds a charset after signing fails.
+the raw query for GET (``""`` for POST) and the sha256 of the exact POST body bytes (of ``""`` for
+GET, or of ``UNSIGNED-PAYLOAD`` when ``X-TC-Content-SHA256`` says so, an official SDK option).
+Nothing is normalised first, so a client that re-serialises its body or adds a charset after
+signing fails.
 
 Order of checks (auth strictly before anything that reads business parameters, which the provider's
 connection test relies on): Authorization present and well-formed -> SecretId known -> timestamp
@@ -447,7 +448,8 @@ def authenticate(request: Request, body: bytes, sb: Sandbox) -> tuple[str, str]:
             )
         values[name] = value
     unsigned = request.headers.get("x-tc-content-sha256") == "UNSIGNED-PAYLOAD"
-    payload = b"UNSIGNED-PAYLOAD" if unsigned else body
+    # GET signs the hash of "" (its parameters are in the signed query); POST the exact body bytes
+    payload = b"UNSIGNED-PAYLOAD" if unsigned else (b"" if request.method == "GET" else body)
     query = request.scope.get("query_string", b"").decode("latin-1") if request.method == "GET" else ""
     canonical, _ = tc3.canonical_request(
         method=request.method, headers=values, payload=payload, canonical_query=query
