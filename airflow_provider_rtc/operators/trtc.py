@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.recordings.manifest import UploadPolicy
 from airflow_provider_rtc.recordings.tasks import (
@@ -215,3 +216,29 @@ class StopStreamIngestOperator(_TrtcOperator):
             lambda: self.hook.stop_stream_ingest(task),
             ingest_task_id=task,
         )
+
+
+class BulkDismissRoomsOperator(BulkCleanupOperator, _TrtcOperator):
+    """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SDKAppID.
+
+    :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
+    :param str_room_id: the ids are string room ids (DismissRoomByStrRoomId).
+    Returns ``{"total", "counts", "elapsed_s", "rate_per_s", "results": [per room]}``; fails at
+    the end, after trying every room, if any room failed.
+    """
+
+    template_fields: Sequence[str] = ("room_ids", *TENCENT_FIELDS)
+
+    def __init__(self, *, room_ids: list[int | str] | str, str_room_id: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.room_ids = room_ids
+        self.str_room_id = str_room_id
+
+    def targets(self) -> list[Any]:
+        return as_target_list(self.room_ids, "room_ids")
+
+    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
+        room = v.trtc_room_id(target, str_room_id=self.str_room_id)
+        if self.str_room_id:
+            return {"room_id": room}, lambda: self.hook.dismiss_room_by_str_room_id(str(room))
+        return {"room_id": room}, lambda: self.hook.dismiss_room(room)

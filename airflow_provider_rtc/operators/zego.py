@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.zego import ZegoCloudHook, ZegoCloudRecordHook, ZegoRtcHook
+from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
 from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
@@ -214,3 +215,52 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
         )
         probe.__dict__["hook"] = self.record_hook  # one connection lookup and session for stop and wait
         return probe
+
+
+class BulkCloseRoomsOperator(BulkCleanupOperator, _ZegoOperator):
+    """Close many ZEGO rooms in one task, paced at ZEGO's 1 CloseRoom call/s per AppId.
+
+    :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
+    """
+
+    template_fields: Sequence[str] = ("room_ids", "custom_reason", "zegocloud_conn_id")
+
+    def __init__(self, *, room_ids: list[str] | str, custom_reason: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.room_ids = room_ids
+        self.custom_reason = custom_reason
+
+    def targets(self) -> list[Any]:
+        return as_target_list(self.room_ids, "room_ids")
+
+    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
+        room = v.zego_id(target, "room_id")
+        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        return {"room_id": room}, lambda: self.hook.close_room(room, custom_reason=reason)
+
+
+class BulkDeleteStreamsOperator(BulkCleanupOperator, _ZegoOperator):
+    """Delete many ZEGO streams in one task, paced at ZEGO's 10 DeleteStream calls/s per AppId.
+
+    :param streams: dicts ``{"room_id", "user_id", "stream_id", "user_name"?}`` as a list, a
+        JSON-array template, or an upstream XCom.
+    """
+
+    template_fields: Sequence[str] = ("streams", "zegocloud_conn_id")
+
+    def __init__(self, *, streams: list[dict[str, Any]] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.streams = streams
+
+    def targets(self) -> list[Any]:
+        return as_target_list(self.streams, "streams")
+
+    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
+        if not isinstance(target, dict):
+            raise v.RtcValidationError("streams", "each item must be {room_id, user_id, stream_id}", target)
+        room = v.zego_id(target.get("room_id"), "room_id")
+        user = v.zego_id(target.get("user_id"), "user_id", max_bytes=64)
+        stream = v.zego_stream_id(target.get("stream_id"))
+        name = v.optional_text(target.get("user_name"), "user_name", max_bytes=256)
+        described = {"room_id": room, "stream_id": stream}
+        return described, lambda: self.hook.delete_stream(room, user, stream, user_name=name)

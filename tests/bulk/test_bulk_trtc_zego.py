@@ -1,0 +1,62 @@
+"""Bulk TRTC and ZEGO cleanups against the sandbox enforcing the documented QPS: every target
+ends, none is throttled, already-gone targets are reported as such."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
+from airflow_provider_rtc.operators.zego import BulkCloseRoomsOperator, BulkDeleteStreamsOperator
+from airflow_provider_rtc.sandbox.server import SandboxServer
+
+from .conftest import seed, totals
+
+
+def _state(server: SandboxServer) -> dict:
+    return requests.get(f"{server.url}/_sandbox/state", timeout=5).json()
+
+
+def test_dismisses_rooms_at_the_paced_rate_without_throttling(sandbox: SandboxServer) -> None:
+    rooms = seed(sandbox, {"trtc": {"rooms": 30, "users_per_room": 1}})["trtc"]["rooms"]
+    summary = BulkDismissRoomsOperator(task_id="bulk", room_ids=[*rooms, 999_999]).execute({})
+    assert summary["counts"] == {"done": 30, "already_gone": 1}
+    assert totals(sandbox)["throttled"] == 0
+    assert summary["rate_per_s"] <= 21.0  # paced at the documented 20/s (the first call is free)
+    assert _state(sandbox)["trtc"]["rooms"] == []
+
+
+def test_string_room_ids(sandbox: SandboxServer) -> None:
+    rooms = seed(sandbox, {"trtc": {"rooms": 0, "str_rooms": 3, "users_per_room": 1}})["trtc"]["str_rooms"]
+    summary = BulkDismissRoomsOperator(task_id="bulk", room_ids=rooms, str_room_id=True).execute({})
+    assert summary["counts"] == {"done": 3}
+
+
+def test_invalid_room_ids_fail_without_a_call(sandbox: SandboxServer) -> None:
+    with pytest.raises(Exception, match="2 of 3 target"):
+        BulkDismissRoomsOperator(task_id="bulk", room_ids=["abc", 0, 12345]).execute({})
+    assert totals(sandbox)["calls"] == 1
+
+
+def test_deletes_streams_at_ten_per_second(sandbox: SandboxServer) -> None:
+    streams = seed(sandbox, {"zego": {"rooms": 2, "users_per_room": 1, "streams_per_room": 6}})["zego"][
+        "streams"
+    ]
+    summary = BulkDeleteStreamsOperator(task_id="bulk", streams=streams).execute({})
+    assert summary["counts"] == {"done": 12}
+    assert totals(sandbox)["throttled"] == 0
+    assert all(not room["streams"] for room in _state(sandbox)["zego"]["rooms"])
+
+
+def test_stream_items_must_be_objects(sandbox: SandboxServer) -> None:
+    with pytest.raises(Exception, match="1 of 1 target"):
+        BulkDeleteStreamsOperator(task_id="bulk", streams=["room-1/stream-1"]).execute({})
+
+
+def test_closes_rooms_at_one_per_second(sandbox: SandboxServer) -> None:
+    rooms = seed(sandbox, {"zego": {"rooms": 3, "users_per_room": 2, "streams_per_room": 1}})["zego"]["rooms"]
+    summary = BulkCloseRoomsOperator(task_id="bulk", room_ids=rooms).execute({})
+    assert summary["counts"] == {"done": 3}
+    assert summary["elapsed_s"] >= 1.9  # three calls at 1/s: the pacer, not the cloud, set the pace
+    assert totals(sandbox)["throttled"] == 0
+    assert _state(sandbox)["zego"]["rooms"] == []
