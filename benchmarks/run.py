@@ -1,0 +1,126 @@
+"""`make bench`: every benchmark in one run, ratios measured side by side, one table, and
+benchmarks/results.json. `--quick` uses tiny sizes (what `make test` checks still works)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+#: metric -> (target, comparison) for the table; None = reported without a target
+TARGETS: dict[str, tuple[float, str] | None] = {
+    "call_overhead_ratio": (1.10, "<="),
+    "tc3_sign_ratio": (1.0, "<="),
+    "import_ms": None,
+    "import_ratio_vs_http": (1.0, "<="),
+    "bulk_qps_fraction": (0.95, ">="),
+    "bulk_qps_fraction_zego": (0.95, ">="),
+    "mapped_vs_bulk_ratio": None,
+    "trigger_rss_mb_per_1000": (150.0, "<="),
+    "trigger_poll_qps": None,
+}
+
+SIZES = {
+    "full": {
+        "calls": 2000,
+        "sign": 20_000,
+        "imports": 7,
+        "rooms": 600,
+        "streams": 300,
+        "mapped": 60,
+        "triggers": 1000,
+    },
+    "quick": {
+        "calls": 30,
+        "sign": 300,
+        "imports": 1,
+        "rooms": 20,
+        "streams": 10,
+        "mapped": 3,
+        "triggers": 20,
+    },
+}
+
+
+def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+    from benchmarks import bulk, imports, mapped, overhead, signing, triggers
+
+    return [
+        ("call overhead", lambda: overhead.run(size["calls"])),
+        ("TC3 signing", lambda: signing.run(size["sign"], repeats=3 if size["sign"] < 1000 else 5)),
+        ("import time", lambda: imports.run(size["imports"])),
+        ("bulk TRTC DismissRoom at 20/s", lambda: bulk.trtc(size["rooms"])),
+        ("bulk ZEGO DeleteStream at 10/s", lambda: bulk.zego(size["streams"])),
+        ("mapped vs bulk", lambda: mapped.run(size["mapped"])),
+        ("1,000 recording-wait triggers", lambda: triggers.run(size["triggers"])),
+    ]
+
+
+def verdict(name: str, value: float) -> str:
+    target = TARGETS.get(name)
+    if target is None:
+        return "reported"
+    limit, op = target
+    met = value <= limit if op == "<=" else value >= limit
+    return f"{'met' if met else 'MISSED'} ({op} {limit:g})"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [(name, results["metrics"][name]) for name in TARGETS if name in results["metrics"]]
+    width = max(len(n) for n, _ in rows)
+    lines = [f"{'metric':<{width}}  {'value':>10}  target", "-" * (width + 32)]
+    for name, value in rows:
+        lines.append(f"{name:<{width}}  {value:>10.3f}  {verdict(name, value)}")
+    lines.append("")
+    lines.append(f"machine: {results['machine']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmarks run")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".bench" / "airflow"))
+    size = SIZES["quick" if args.quick else "full"]
+    metrics: dict[str, float] = {}
+    details: dict[str, float] = {}
+    started = time.time()
+    for title, fn in plan(size):
+        print(f"running: {title} ...", flush=True)
+        t0 = time.perf_counter()
+        out = fn()
+        for key, value in out.items():
+            (metrics if key in TARGETS else details)[key] = float(value)
+        print(f"  done in {time.perf_counter() - t0:.1f}s: {json.dumps(out)}", flush=True)
+    results = {
+        "metrics": metrics,
+        "details": details,
+        "quick": args.quick,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "wall_s": round(time.time() - started, 1),
+    }
+    Path(args.output).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print()
+    print(table(results))
+    print(f"\nwritten: {args.output}")
+    missing = [name for name in TARGETS if name not in metrics]
+    if missing:
+        print(f"missing metrics: {missing}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
