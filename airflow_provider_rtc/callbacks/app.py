@@ -203,14 +203,19 @@ class _Receiver:
 
 
 def _signed_paths(request: Request) -> list[str]:
-    """The path the reader signed: as received, and without the mount prefix (a proxy may strip it)."""
+    """The path the reader signed, percent-encoded as sent (``raw_path``) or decoded, each as received
+    and without the mount prefix (a proxy may strip it)."""
     query = request.url.query
     suffix = f"?{query}" if query else ""
-    full = request.url.path
-    paths = [full + suffix]
     root = request.scope.get("root_path") or ""
-    if root and full.startswith(root):
-        paths.append(full[len(root) :] + suffix)
+    raw = request.scope.get("raw_path")
+    full_paths = [raw.decode("latin-1")] if isinstance(raw, bytes) and raw else []
+    full_paths.append(request.url.path)
+    paths: list[str] = []
+    for full in full_paths:
+        for path in (full, full[len(root) :] if root and full.startswith(root) else None):
+            if path and path + suffix not in paths:
+                paths.append(path + suffix)
     return paths
 
 
@@ -243,7 +248,7 @@ def create_app(config: ReceiverConfig | None = None, *, store: CallbackStore | N
     routes = [
         Route("/trtc/callback", receiver.trtc_callback, methods=["POST"]),
         Route("/zego/callback", receiver.zego_callback, methods=["POST"]),
-        Route("/{cloud:str}/{app_id:str}/tasks/{task_id:str}/events", receiver.read_events, methods=["GET"]),
+        Route("/{cloud:str}/{app_id:str}/tasks/{task_id:path}/events", receiver.read_events, methods=["GET"]),
         Route("/healthz", receiver.healthz, methods=["GET"]),
     ]
     app = Starlette(routes=routes)

@@ -291,6 +291,19 @@ def test_signed_read_returns_the_events(client: TestClient) -> None:
     assert data["events"][0]["body"]["EventInfo"]["TaskId"] == "t3"
 
 
+def test_reads_of_task_ids_that_need_percent_encoding(client: TestClient) -> None:
+    from airflow_provider_rtc.callbacks.client import ReceiverTarget
+
+    task_id = "-m9+bVVU7k801X-VX8gO/fTXqywE."  # TRTC TaskIds are base64: '+' travels as %2B
+    body = json.dumps(trtc_event(task_id, 305, {"Status": 0})).encode()
+    post_trtc(client, body, trtc_callback_sign(body, TRTC_DOC_KEY))
+    target = ReceiverTarget(url="http://testserver", key=TRTC_DOC_KEY)
+    url, path = target.events_url("trtc", APP, task_id)
+    assert "%2B" in path and "%2F" in path
+    resp = client.get(url, headers=sign_read(TRTC_DOC_KEY, path))
+    assert resp.status_code == 200 and resp.json()["events"][0]["body"]["EventInfo"]["TaskId"] == task_id
+
+
 def test_reads_without_signature_or_stale_or_wrong_key_are_401(client: TestClient) -> None:
     import time
 
