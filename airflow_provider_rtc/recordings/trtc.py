@@ -14,10 +14,12 @@ reported only by the recording callbacks (EventGroupId 3), which the provider's 
      storage have now been restored and uploaded"). 305 covers the HLS files (the ``.m3u8`` index
      files DescribeCloudRecording listed in ``StorageFileList`` and their segments). MP4 files each
      get a ``310`` MP4_STOP: with ``wait_for_mp4=True`` (set it when ``OutputFormat`` includes mp4)
-     every index file ``<stem>.m3u8`` must also have a 310 for an ``<stem>_<n>.mp4``, and at least
-     one 310 must have arrived. A 305/310 with Status 1 means a file is stuck on Tencent's server
-     or backup storage: under ``on_backup_file="wait"`` (the TRTC default) the sensor waits for
-     the 305 Status 2 that reports the recovery. Status 2 on a 310 is a failed file.
+     at least one 310 must have arrived and every index file ``<stem>.m3u8`` must have a 310 for an
+     ``<stem>_<n>.mp4``; the same per-index-file rule applies without the flag as soon as any 310
+     has arrived (the recording evidently makes MP4s). A 305/310 with Status 1 means a file is
+     stuck on Tencent's server or backup storage: under ``on_backup_file="wait"`` (the TRTC
+     default) the sensor waits for the 305 Status 2 that reports the recovery. Status 2 on a 310
+     is a failed file.
    * **VOD** (``storage="vod"``): a ``312`` VOD_STOP with Status 0 (the VOD upload task exited
      normally), after one ``311`` VOD_COMMIT per file with Status 0. 311 Status 1 means the file
      is still on Tencent's server or backup storage (waited for under ``"wait"``: a later 311
@@ -395,14 +397,14 @@ def _evaluate_cos(
             warnings.append(stuck_text + "; accepted as 'backup' (on_backup_file='warn')")
 
     index = index_files(obs, bodies)
-    if wait_for_mp4:
+    # MP4s are expected when asked for, and as soon as one 310 shows the recording makes them
+    if wait_for_mp4 or mp4_files:
         mp4_names = [f["name"] for f in mp4_files]
         if not mp4_files:
             waiting.append("310 MP4_STOP (no MP4 callback has arrived yet; wait_for_mp4=True)")
         for entry in index:
-            stem = (
-                str(entry["FileName"])[: -len(".m3u8")] if str(entry["FileName"]).endswith(".m3u8") else None
-            )
+            name = str(entry["FileName"])
+            stem = name[: -len(".m3u8")] if name.endswith(".m3u8") else None
             if stem and not any(n.startswith(stem + "_") for n in mp4_names):
                 waiting.append(f"310 MP4_STOP for {stem}_<n>.mp4")
 

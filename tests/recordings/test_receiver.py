@@ -433,3 +433,13 @@ def test_plugin_exposes_the_receiver_lazily(monkeypatch: pytest.MonkeyPatch, tmp
     path = f"/rtc-callbacks/trtc/{APP}/tasks/p1/events"
     assert read(client, path, "plugin-key").json()["events"][0]["status"] == 0
     assert (tmp_path / "plugin.sqlite3").exists()
+
+
+def test_plugin_is_a_valid_airflow_plugin() -> None:
+    from airflow.plugins_manager import AirflowPlugin
+
+    from airflow_provider_rtc.plugins.callbacks import RtcCallbacksPlugin
+
+    assert issubclass(RtcCallbacksPlugin, AirflowPlugin)
+    RtcCallbacksPlugin.validate()
+    assert RtcCallbacksPlugin.name == "rtc_callbacks"

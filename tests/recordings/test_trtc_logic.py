@@ -106,7 +106,7 @@ def test_mp4_before_305_is_not_complete():
 
 
 def test_failed_mp4_fails_by_default_and_warns_on_request():
-    events = [trtc_event(TASK, 305, {"Status": 0}), mp4_310(TASK, "x_1.mp4", status=2)]
+    events = [trtc_event(TASK, 305, {"Status": 0}), mp4_310(TASK, f"{HLS[:-5]}_1.mp4", status=2)]
     assert evaluate(events).state == "failed"
     warned = evaluate(events, policy=UploadPolicy(on_failed_file="warn", on_backup_file="wait"))
     assert warned.state == "done" and warned.manifest["status"] == "partial"
@@ -225,3 +225,13 @@ def test_warnings_carry_upload_errors():
     ]
     verdict = evaluate(events)
     assert verdict.state == "done" and "NoSuchBucket" in verdict.manifest["warnings"][0]
+
+
+def test_once_any_mp4_callback_arrived_every_index_file_needs_its_own():
+    storage = [*STORAGE, {"UserId": "bob", "FileName": "bob.m3u8", "TrackType": "audio", "BeginTimeStamp": 1}]
+    stem = HLS[: -len(".m3u8")]
+    events = [trtc_event(TASK, 305, {"Status": 0}), mp4_310(TASK, f"{stem}_1.mp4")]
+    verdict = evaluate(events, storage_files=storage)  # wait_for_mp4 not set
+    assert verdict.state == "waiting" and verdict.waiting_for == ["310 MP4_STOP for bob_<n>.mp4"]
+    done = evaluate([*events, mp4_310(TASK, "bob_1.mp4")], storage_files=storage)
+    assert done.state == "done" and len(done.manifest["files"]) == 4

@@ -233,3 +233,23 @@ def test_playlist_still_growing_is_not_complete(
     ]
     with pytest.raises(AirflowSensorTimeout, match="305 UPLOAD_STOP"):
         task.execute({})
+
+
+def test_the_key_never_reaches_any_log_even_at_debug(
+    script: Script, receiver: ReceiverServer, capsys: Any, caplog: Any
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    script.on("DescribeCloudRecording", alive("Exited"), GONE)
+    post_trtc(receiver.url, trtc_event(TASK, 301, {"Status": 0}))
+    timer = later(0.2, receiver, trtc_event(TASK, 305, {"Status": 0}))
+    sensor().execute({})
+    timer.join()
+    with pytest.raises(AirflowSensorTimeout) as err:
+        TrtcRecordingUploadedSensor(
+            task_id="t", recording_task_id="other-task", poke_interval=0.02, timeout=0.1, deferrable=False
+        ).execute({})
+    out = capsys.readouterr()
+    for text in (out.out, out.err, caplog.text, str(err.value)):
+        assert TRTC_KEY not in text

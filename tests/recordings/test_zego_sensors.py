@@ -256,3 +256,12 @@ def test_mix_sensor_defers_to_its_trigger(script: Script) -> None:
         mix_sensor(deferrable=True).execute({})
     assert isinstance(deferred.value.trigger, ZegoMixTaskEndedTrigger)
     assert deferred.value.trigger.serialize()[1]["mix_task_id"] == "mix_task_1"
+
+
+def test_mix_sensor_reschedule_mode(script: Script) -> None:
+    running = zego_ok({"TaskInfo": {"TaskId": "mix_task_1", "MixDuration": 12}})
+    script.on("GetMixTaskInfo", running, zego_error(110209001))
+    context = reschedule_context(FakeStateStore())
+    with pytest.raises(AirflowRescheduleException):
+        mix_sensor(mode="reschedule").execute(context)
+    assert mix_sensor(mode="reschedule").execute(context)["status"] == "gone"
