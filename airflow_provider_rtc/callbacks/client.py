@@ -63,12 +63,23 @@ def _mask(secret: str) -> None:
         pass
 
 
+async def _amask(secret: str) -> None:
+    """Async masking for the triggerer: never a blocking send to the supervisor in the event loop."""
+    try:
+        from airflow.sdk.log import amask_secret
+
+        await amask_secret(secret)
+    except Exception:  # noqa: S110 - older Airflow or outside a task: the key is simply not logged
+        pass
+
+
 def resolve_target(
     extra: dict[str, Any] | None,
     *,
     url: str | None = None,
     key: str | None = None,
     conn_type: str = "tencentcloud",
+    mask: bool = True,
 ) -> ReceiverTarget:
     """Arguments win over connection extras; a missing URL or key is a configuration error."""
     extra = extra or {}
@@ -88,7 +99,8 @@ def resolve_target(
             "'callback_key' (or pass callback_key= in a non-deferrable task)",
         )
     key_text = str(raw_key)
-    _mask(key_text)
+    if mask:
+        _mask(key_text)
     return ReceiverTarget(url=endpoint_url(str(raw_url), URL_EXTRA) or "", key=key_text)
 
 
@@ -108,7 +120,9 @@ async def atarget_for_connection(conn_id: str, *, url: str | None = None) -> Rec
 
     conn = await get_async_connection(conn_id)
     extra = await get_async_extra_dejson(conn)
-    return resolve_target(extra, url=url)
+    target = resolve_target(extra, url=url, mask=False)
+    await _amask(target.key)
+    return target
 
 
 def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
