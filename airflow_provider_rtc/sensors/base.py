@@ -82,13 +82,18 @@ class RtcWaitSensor(BaseSensorOperator):
                 return super().execute(context)
             except AirflowSensorTimeout as err:
                 raise AirflowSensorTimeout(self._with_missing(err)) from err
-        try:
+        try:  # the first check runs here, so mirror BaseSensorOperator's soft_fail/never_fail rules
             first = self.poke(context)
         except (AirflowSensorTimeout, AirflowFailException) as err:
             if self.soft_fail or self.never_fail:
-                raise AirflowSkipException(
-                    f"Skipping ({'soft_fail' if self.soft_fail else 'never_fail'}): {err}"
-                ) from err
+                flag = "soft_fail" if self.soft_fail else "never_fail"
+                raise AirflowSkipException(f"Skipping because {flag} is set: {err}") from err
+            raise
+        except AirflowSkipException:
+            raise
+        except Exception as err:
+            if self.never_fail:
+                raise AirflowSkipException(f"Skipping because never_fail is set: {err}") from err
             raise
         if first:
             return first.xcom_value

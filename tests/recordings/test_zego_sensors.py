@@ -265,3 +265,9 @@ def test_mix_sensor_reschedule_mode(script: Script) -> None:
     with pytest.raises(AirflowRescheduleException):
         mix_sensor(mode="reschedule").execute(context)
     assert mix_sensor(mode="reschedule").execute(context)["status"] == "gone"
+
+
+def test_deferrable_first_check_error_with_never_fail_skips(script: Script) -> None:
+    script.on("DescribeRecordStatus", zego_error(300000004, "invalid input"))
+    with pytest.raises(AirflowSkipException, match="never_fail"):
+        sensor(deferrable=True, never_fail=True).execute({})
