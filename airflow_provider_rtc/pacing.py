@@ -2,7 +2,9 @@
 
 One limiter per (cloud, app/credential, action) in the process, shared by every hook, thread and
 event loop. Calls are spaced evenly (no burst): the clouds count per second, and a burst followed
-by a steady rate is what makes network jitter land a call in an already-full second.
+by a steady rate is what makes network jitter land a call in an already-full second. The spacing
+keeps a small headroom (``HEADROOM``) for the same reason: at ZEGO's 1 CloseRoom call/s, a call
+sent exactly 1.000 s after the previous one can arrive 0.999 s after it.
 """
 
 from __future__ import annotations
@@ -59,15 +61,20 @@ DOCUMENTED_QPS: dict[tuple[str, str], float] = {
 }
 
 
+#: calls are spaced at documented QPS / (1 + HEADROOM), i.e. 97% of the documented rate
+HEADROOM = 0.03
+
+
 class Pacer:
     """Evenly spaced slots at ``qps``; reserving a slot is O(1) under a lock, waiting happens outside it."""
 
-    __slots__ = ("_lock", "_next", "interval")
+    __slots__ = ("_lock", "_next", "interval", "qps")
 
     def __init__(self, qps: float) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive")
-        self.interval = 1.0 / qps
+        self.qps = qps
+        self.interval = (1.0 + HEADROOM) / qps
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -101,9 +108,9 @@ def pacer_for(product: str, account: str, action: str, qps: float | None) -> Pac
         return None
     key = (product, account, action)
     pacer = _pacers.get(key)
-    if pacer is None or abs(pacer.interval - 1.0 / rate) > 1e-12:
+    if pacer is None or pacer.qps != rate:
         with _registry_lock:
             pacer = _pacers.get(key)
-            if pacer is None or abs(pacer.interval - 1.0 / rate) > 1e-12:
+            if pacer is None or pacer.qps != rate:
                 pacer = _pacers[key] = Pacer(rate)
     return pacer

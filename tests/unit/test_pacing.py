@@ -40,6 +40,19 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
+@pytest.fixture(autouse=True)
+def no_headroom(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact arithmetic below; the default headroom has its own test."""
+    monkeypatch.setattr(pacing, "HEADROOM", 0.0)
+
+
+def test_default_headroom_keeps_calls_just_under_the_documented_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pacing, "HEADROOM", 0.03)
+    assert Pacer(1).interval == pytest.approx(1.03)  # ZEGO CloseRoom: 30 ms of jitter tolerance
+    assert 1 / Pacer(20).interval == pytest.approx(20 / 1.03)  # TRTC: 97% of 20/s
+    assert Pacer(20).qps == 20
+
+
 def test_reservations_are_evenly_spaced(clock) -> None:
     pacer = Pacer(4)
     assert [pacer.reserve() for _ in range(4)] == [0.0, 0.25, 0.5, 0.75]
