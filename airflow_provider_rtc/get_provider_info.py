@@ -53,6 +53,26 @@ def get_provider_info() -> dict[str, Any]:
             },
             {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.operators.zego"]},
         ],
+        "sensors": [
+            {
+                "integration-name": "Tencent Cloud TRTC",
+                "python-modules": ["airflow_provider_rtc.sensors.trtc"],
+            },
+            {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.sensors.zego"]},
+        ],
+        "triggers": [
+            {
+                "integration-name": "Tencent Cloud TRTC",
+                "python-modules": ["airflow_provider_rtc.triggers.trtc"],
+            },
+            {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.triggers.zego"]},
+        ],
+        "plugins": [
+            {
+                "name": "rtc_callbacks",
+                "plugin-class": "airflow_provider_rtc.plugins.callbacks.RtcCallbacksPlugin",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "tencentcloud",
@@ -81,6 +101,17 @@ def get_provider_info() -> dict[str, Any]:
                     "token": _field(
                         "STS token",
                         "session token of temporary credentials",
+                        ["string", "null"],
+                        format="password",
+                    ),
+                    "callback_receiver_url": _field(
+                        "Callback receiver URL",
+                        "where rtc-callback-receiver (or the Airflow plugin) serves stored TRTC callbacks",
+                        ["string", "null"],
+                    ),
+                    "callback_key": _field(
+                        "Callback key",
+                        "TRTC recording-callback key (signs callbacks and reads of the receiver)",
                         ["string", "null"],
                         format="password",
                     ),
