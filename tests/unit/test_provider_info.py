@@ -71,7 +71,7 @@ def test_every_listed_integration_exists(info) -> None:
         (
             "tencentcloud",
             "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
-            {"region", "sdk_app_id", "endpoint", "intl", "token"},
+            {"region", "sdk_app_id", "endpoint", "intl", "token", "callback_receiver_url", "callback_key"},
             {"login": "SecretId", "password": "SecretKey"},
         ),
         (
@@ -103,6 +103,7 @@ def test_connection_types(info, conn_type, hook_path, fields, relabel) -> None:
 def test_token_field_is_a_password_field(info) -> None:
     (entry,) = [c for c in info["connection-types"] if c["connection-type"] == "tencentcloud"]
     assert entry["conn-fields"]["token"]["schema"]["format"] == "password"
+    assert entry["conn-fields"]["callback_key"]["schema"]["format"] == "password"
 
 
 def _airflow(args: list[str], tmp_path: Path) -> str:
@@ -163,6 +164,8 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
     }
     # the form's extra fields arrive under the prefixed names, which the hooks also read
     assert found["widgets"] == [
+        "extra__tencentcloud__callback_key",
+        "extra__tencentcloud__callback_receiver_url",
         "extra__tencentcloud__endpoint",
         "extra__tencentcloud__intl",
         "extra__tencentcloud__region",
