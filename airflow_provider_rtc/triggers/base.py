@@ -90,13 +90,10 @@ class PollingTrigger(BaseTrigger):
         yield TriggerEvent(await self.poll())
 
     async def poll(self) -> dict[str, Any]:
-        from airflow_provider_rtc.transport import new_async_client
+        from airflow_provider_rtc.transport import shared_async_client
 
-        started = time.time()
-        errors = 0
-        waiting_for: list[str] = []
         try:
-            client = new_async_client(await self.timeouts())
+            timeouts = await self.timeouts()
         except RtcError as err:
             return {"status": "error", "message": str(err), "manifest": None, "waiting_for": []}
         except Exception as err:  # e.g. the connection does not exist
@@ -106,6 +103,13 @@ class PollingTrigger(BaseTrigger):
                 "manifest": None,
                 "waiting_for": [],
             }
+        async with shared_async_client(timeouts) as client:
+            return await self._poll_with(client)
+
+    async def _poll_with(self, client: httpx.AsyncClient) -> dict[str, Any]:
+        started = time.time()
+        errors = 0
+        waiting_for: list[str] = []
         try:
             while True:
                 try:
@@ -156,5 +160,3 @@ class PollingTrigger(BaseTrigger):
                 "manifest": None,
                 "waiting_for": waiting_for,
             }
-        finally:
-            await client.aclose()
