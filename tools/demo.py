@@ -1,9 +1,12 @@
 """`make demo`: end a live event through Airflow, on the embedded sandbox, and report at a glance.
 
-Starts `rtc-sandbox` seeded with an event (TRTC rooms with users and recordings, Live mix
-sessions, ZEGO rooms with streams, mixes and recordings) and a few seeded faults (a throttle, a
-lost answer), runs the example DAGs with `airflow dags test` in a local AIRFLOW_HOME, stops the
-sandbox and prints what was cleaned, how many calls and retries it took, and what is left.
+Starts `rtc-callback-receiver` and `rtc-sandbox` seeded with an event (TRTC rooms with users and
+recordings, Live mix sessions, ZEGO rooms with streams, mixes and recordings) and a few seeded
+faults (throttles, internal errors, a 5xx page, a lost answer). Then, with `airflow dags test` in a
+local AIRFLOW_HOME: `end_of_event_cleanup` ends the event, and `recording_postprocessing` waits
+(deferred) until every recording's files are uploaded - TRTC's upload callbacks travel from the
+sandbox to the receiver - and totals the manifests per room. Prints what was cleaned, how many
+calls and retries it took, the recording manifests, and what is left in the sandbox.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import ast
 import json
 import os
+import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -64,18 +69,42 @@ def migrate(env: dict[str, str]) -> None:
         subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, stdout=log, stderr=log, check=True)
 
 
-def start_sandbox() -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_receiver(key: str) -> tuple[subprocess.Popen[str], str]:
+    _step("starting rtc-callback-receiver (verifies and stores TRTC recording callbacks)")
+    port = _free_port()
+    db = WORK / "callbacks.sqlite3"
+    db.unlink(missing_ok=True)
+    env = {**os.environ, "RTC_TRTC_CALLBACK_KEY": key}
+    log = open(LOGS / "receiver.log", "w")  # noqa: SIM115 (lives as long as the receiver)
+    proc = subprocess.Popen(
+        [str(BIN / "rtc-callback-receiver"), "--port", str(port), "--db", str(db), "--log-level", "warning"],
+        env=env,
+        stdout=log,
+        stderr=log,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            _get(f"{url}/healthz")
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit(f"callback receiver did not start; see {LOGS / 'receiver.log'}")
+
+
+def start_sandbox(receiver_url: str, key: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     _step("starting the sandbox with a live event and seeded faults")
-    args = [
-        sys.executable,
-        "-m",
-        "airflow_provider_rtc.sandbox",
-        "--port",
-        "0",
-        "--seed-event",
-        "--random-seed",
-        "7",
-    ]
+    args = [sys.executable, "-m", "airflow_provider_rtc.sandbox", "--port", "0", "--seed-event"]
+    args += ["--random-seed", "7", "--upload-delay", "3"]
+    args += ["--trtc-callback-url", f"{receiver_url}/trtc/callback", "--trtc-callback-key", key]
     for fault in DEMO_FAULTS:
         args += ["--fault", fault]
     err = open(LOGS / "sandbox.log", "w")  # noqa: SIM115 (lives as long as the sandbox)
@@ -86,6 +115,14 @@ def start_sandbox() -> tuple[subprocess.Popen[str], dict[str, Any]]:
         proc.wait(5)
         raise SystemExit(f"sandbox did not start; see {LOGS / 'sandbox.log'}")
     return proc, json.loads(first)
+
+
+def recording_conf(state: dict[str, Any]) -> dict[str, Any]:
+    """Every recording of the event, running or not: the post-processing DAG waits for all uploads."""
+    return {
+        "trtc_recordings": [r["task_id"] for r in state["trtc"]["recordings"]],
+        "zego_recordings": [r["task_id"] for r in state["zego"]["recordings"]],
+    }
 
 
 def run_dag(dag_id: str, conf: dict[str, Any], env: dict[str, str]) -> tuple[bool, float]:
@@ -115,25 +152,65 @@ def dag_summary(dag_id: str) -> dict[str, dict[str, int]]:
     return {}
 
 
+def recording_summary() -> dict[str, Any]:
+    """The per-room totals the post-processing DAG's last task printed (it also wrote them as JSON)."""
+    marker = "Recording summary: "
+    for line in (LOGS / "recording_postprocessing.log").read_text().splitlines():
+        if marker in line:
+            return json.loads(line.split(marker, 1)[1].strip())
+    return {}
+
+
 def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     env = _airflow_env({})
     migrate(env)
-    proc, info = start_sandbox()
+    key = secrets.token_hex(16)  # the TRTC callback key shared by the sandbox and the receiver
+    receiver, receiver_url = start_receiver(key)
+    sandbox, info = start_sandbox(receiver_url, key)
     try:
         url = info["url"]
-        env = _airflow_env(info["connections"])
+        conns = info["connections"]
+        conns["tencentcloud_default"]["extra"].update(callback_receiver_url=receiver_url, callback_key=key)
+        env = _airflow_env(conns)
+        env.update(RTC_RECORDING_POLL_SECONDS="2", RTC_RECORDING_WAIT_SECONDS="300")
         before = _get(f"{url}/_sandbox/state")
         conf = cleanup_conf(before)
         ok, elapsed = run_dag("end_of_event_cleanup", conf, env)
+        rec_ok, rec_elapsed = run_dag("recording_postprocessing", recording_conf(before), env)
         after = _get(f"{url}/_sandbox/state")
         stats = _get(f"{url}/_sandbox/stats")
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for proc in (sandbox, receiver):
+            proc.terminate()
+            proc.wait(10)
     print()
     print(report(conf, dag_summary("end_of_event_cleanup"), after, stats, elapsed))
-    return 0 if ok and not any(leftovers(after).values()) else 1
+    print()
+    print(recording_report(recording_summary(), rec_elapsed))
+    return 0 if ok and rec_ok and not any(leftovers(after).values()) else 1
+
+
+def recording_report(summary: dict[str, Any], elapsed: float) -> str:
+    lines = ["Recordings uploaded (manifests)", "=" * 31]
+    if not summary:
+        return "\n".join([*lines, "  no summary: see .demo/logs/recording_postprocessing.log"])
+    lines.append(
+        f"  {'room':<22} {'recordings':>10} {'files':>6} {'MB':>9} {'minutes':>8} {'not uploaded':>13}"
+    )
+    for room, totals in summary["rooms"].items():
+        megabytes, minutes = totals["size_bytes"] / 1e6, totals["duration_ms"] / 60000
+        lines.append(
+            f"  {room:<22} {totals['recordings']:>10} {totals['files']:>6} "
+            f"{megabytes:>9.1f} {minutes:>8.1f} {totals['not_uploaded']:>13}"
+        )
+    lines.append(f"  {summary['recordings']} recording(s); manifests written to {summary['manifest_path']}")
+    lines.append(
+        f"  post-processing DAG wall time (stop, wait deferred until uploaded, total): {elapsed:.1f}s"
+    )
+    if summary["not_uploaded"]:
+        lines.append(f"  NOT uploaded: {summary['not_uploaded']}")
+    return "\n".join(lines)
 
 
 def report(
