@@ -1,0 +1,38 @@
+"""`make bench` must keep working: a quick run (tiny sizes) produces every metric. No timing is
+asserted here; the numbers are only meaningful at full size, side by side, in `make bench`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmark_run_writes_every_metric(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = json.loads(output.read_text())
+    expected = {
+        "call_overhead_ratio",
+        "tc3_sign_ratio",
+        "import_ms",
+        "import_ratio_vs_http",
+        "bulk_qps_fraction",
+        "bulk_qps_fraction_zego",
+        "mapped_vs_bulk_ratio",
+        "trigger_rss_mb_per_1000",
+        "trigger_poll_qps",
+    }
+    assert expected <= set(results["metrics"])
+    assert all(isinstance(v, float) and v > 0 for v in results["metrics"].values())
+    assert results["quick"] is True
+    assert "metric" in proc.stdout and "call_overhead_ratio" in proc.stdout  # the printed table
