@@ -9,6 +9,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.hooks.settings import (
+    as_bool,
+    endpoint_url,
+    extra_value,
+    qps_overrides,
+    retry_policy,
+    timeouts,
+)
 from airflow_provider_rtc.pacing import Pacer, pacer_for
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.retry import RetryPolicy
@@ -73,6 +82,33 @@ class RtcBaseHook(BaseHook, Generic[S]):
     # -- settings ---------------------------------------------------------------------------
     def _make_settings(self, conn: Any, extra: Mapping[str, Any]) -> S:
         raise NotImplementedError
+
+    def _require_credentials(self, conn: Any, login: str, password: str) -> None:
+        if not conn.login or not conn.password:
+            raise RtcValidationError(
+                "connection", f"{self.conn_id!r} needs login = {login} and password = {password}"
+            )
+
+    def _transport_settings(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """endpoint, timeout, retry, qps and pacing: hook arguments win over connection extras."""
+        ct, overrides = self.conn_type, self._overrides
+        pacing = overrides["pacing"]
+        if pacing is None:
+            pacing = as_bool(extra_value(extra, ct, "pacing"), "pacing") is not False
+        return {
+            "endpoint": endpoint_url(extra_value(extra, ct, "endpoint")),
+            "timeout": timeouts(extra, ct, overrides["timeout"]),
+            "retry": retry_policy(
+                extra,
+                ct,
+                retry_limit=overrides["retry_limit"],
+                retry_delay=overrides["retry_delay"],
+                retry_max_delay=overrides["retry_max_delay"],
+                retry_total_timeout=overrides["retry_total_timeout"],
+            ),
+            "qps": qps_overrides(extra, ct, overrides["qps"]),
+            "pacing": pacing,
+        }
 
     @cached_property
     def settings(self) -> S:

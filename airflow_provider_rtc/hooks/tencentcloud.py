@@ -21,11 +21,7 @@ from airflow_provider_rtc.exceptions import (
 from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
 from airflow_provider_rtc.hooks.settings import (
     as_bool,
-    endpoint_url,
     extra_value,
-    qps_overrides,
-    retry_policy,
-    timeouts,
 )
 from airflow_provider_rtc.protocol import tencent
 from airflow_provider_rtc.protocol.http import HttpCall
@@ -85,10 +81,7 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
 
     def _make_settings(self, conn: Any, extra: Mapping[str, Any]) -> TencentSettings:
         ct = self.conn_type
-        if not conn.login or not conn.password:
-            raise RtcValidationError(
-                "connection", f"{self.conn_id!r} needs login = SecretId and password = SecretKey"
-            )
+        self._require_credentials(conn, "SecretId", "SecretKey")
         raw_app = self.sdk_app_id_override or extra_value(extra, ct, "sdk_app_id")
         raw_region = self.region_override or extra_value(extra, ct, "region")
         return TencentSettings(
@@ -99,24 +92,9 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
             ),
             region=check_region(raw_region, required=False),
             sdk_app_id=None if raw_app in (None, "") else positive_int(raw_app, "sdk_app_id"),
-            endpoint=endpoint_url(extra_value(extra, ct, "endpoint")),
             intl=bool(as_bool(extra_value(extra, ct, "intl"), "intl")),
             language=extra_value(extra, ct, "language"),
-            timeout=timeouts(extra, ct, self._overrides["timeout"]),
-            retry=retry_policy(
-                extra,
-                ct,
-                retry_limit=self._overrides["retry_limit"],
-                retry_delay=self._overrides["retry_delay"],
-                retry_max_delay=self._overrides["retry_max_delay"],
-                retry_total_timeout=self._overrides["retry_total_timeout"],
-            ),
-            qps=qps_overrides(extra, ct, self._overrides["qps"]),
-            pacing=(
-                self._overrides["pacing"]
-                if self._overrides["pacing"] is not None
-                else as_bool(extra_value(extra, ct, "pacing"), "pacing") is not False
-            ),
+            **self._transport_settings(extra),
         )
 
     def _pacing_account(self, settings: TencentSettings, product: str) -> str:

@@ -19,11 +19,7 @@ from airflow_provider_rtc.exceptions import (
 from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
 from airflow_provider_rtc.hooks.settings import (
     as_bool,
-    endpoint_url,
     extra_value,
-    qps_overrides,
-    retry_policy,
-    timeouts,
 )
 from airflow_provider_rtc.protocol import zego
 from airflow_provider_rtc.protocol.http import HttpCall
@@ -71,10 +67,7 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
 
     def _make_settings(self, conn: Any, extra: Mapping[str, Any]) -> ZegoSettings:
         ct = self.conn_type
-        if not conn.login or not conn.password:
-            raise RtcValidationError(
-                "connection", f"{self.conn_id!r} needs login = AppId and password = ServerSecret"
-            )
+        self._require_credentials(conn, "AppId", "ServerSecret")
         app_id = v.positive_int(str(conn.login).strip(), "login (AppId)", maximum=v.UINT32_MAX)
         return ZegoSettings(
             credentials=zego.ZegoCredentials(
@@ -82,22 +75,7 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
                 server_secret=str(conn.password).strip(),
                 is_test=as_bool(extra_value(extra, ct, "is_test"), "is_test"),
             ),
-            endpoint=endpoint_url(extra_value(extra, ct, "endpoint")),
-            timeout=timeouts(extra, ct, self._overrides["timeout"]),
-            retry=retry_policy(
-                extra,
-                ct,
-                retry_limit=self._overrides["retry_limit"],
-                retry_delay=self._overrides["retry_delay"],
-                retry_max_delay=self._overrides["retry_max_delay"],
-                retry_total_timeout=self._overrides["retry_total_timeout"],
-            ),
-            qps=qps_overrides(extra, ct, self._overrides["qps"]),
-            pacing=(
-                self._overrides["pacing"]
-                if self._overrides["pacing"] is not None
-                else as_bool(extra_value(extra, ct, "pacing"), "pacing") is not False
-            ),
+            **self._transport_settings(extra),
         )
 
     @staticmethod

@@ -180,42 +180,47 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
         )
 
 
-class StopPublishCdnStreamOperator(_TrtcOperator):
+class _StopTrtcTaskOperator(_TrtcOperator):
+    """Stop a TRTC task by its TaskId; subclasses name the API, the hook method and the result key."""
+
+    template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
+    what = ""
+    result_key = ""
+
+    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.task_id_to_stop = task_id_to_stop
+
+    def stop(self, task: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def run_cleanup(self) -> dict[str, Any]:
+        task = v.token(self.task_id_to_stop, "task_id_to_stop")
+        return self.cleanup(
+            f"{self.what} {task}", self.action, lambda: self.stop(task), **{self.result_key: task}
+        )
+
+
+class StopPublishCdnStreamOperator(_StopTrtcTaskOperator):
     """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
 
-    template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
+    action = "StopPublishCdnStream"
+    what = "TRTC relay task"
+    result_key = "relay_task_id"
 
-    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.task_id_to_stop = task_id_to_stop
-
-    def run_cleanup(self) -> dict[str, Any]:
-        task = v.token(self.task_id_to_stop, "task_id_to_stop")
-        return self.cleanup(
-            f"TRTC relay task {task}",
-            "StopPublishCdnStream",
-            lambda: self.hook.stop_publish_cdn_stream(task),
-            relay_task_id=task,
-        )
+    def stop(self, task: str) -> dict[str, Any]:
+        return self.hook.stop_publish_cdn_stream(task)
 
 
-class StopStreamIngestOperator(_TrtcOperator):
+class StopStreamIngestOperator(_StopTrtcTaskOperator):
     """Stop pushing an online media stream into a TRTC room (StopStreamIngest)."""
 
-    template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
+    action = "StopStreamIngest"
+    what = "TRTC ingest task"
+    result_key = "ingest_task_id"
 
-    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.task_id_to_stop = task_id_to_stop
-
-    def run_cleanup(self) -> dict[str, Any]:
-        task = v.token(self.task_id_to_stop, "task_id_to_stop")
-        return self.cleanup(
-            f"TRTC ingest task {task}",
-            "StopStreamIngest",
-            lambda: self.hook.stop_stream_ingest(task),
-            ingest_task_id=task,
-        )
+    def stop(self, task: str) -> dict[str, Any]:
+        return self.hook.stop_stream_ingest(task)
 
 
 class BulkDismissRoomsOperator(BulkCleanupOperator, _TrtcOperator):

@@ -28,7 +28,7 @@ def test_example_dag_imports_without_connections_or_network(path: Path) -> None:
         raise AssertionError("a DAG file opened a network connection at parse time")
 
     with (
-        mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("connection at parse")) as conn,
+        mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("parse")) as conn,
         mock.patch.object(socket.socket, "connect", side_effect=no_network),
     ):
         bag = DagBag(dag_folder=str(path))
