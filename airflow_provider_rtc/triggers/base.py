@@ -79,9 +79,14 @@ class PollingTrigger(BaseTrigger):
             "hook_params": dict(self.hook_params),
         }
 
+    @property
+    def hook(self) -> Any:
+        """The product hook whose async methods ``probe`` calls; subclasses provide it."""
+        raise NotImplementedError
+
     async def timeouts(self) -> tuple[float, float]:
-        """(connect, read) seconds for the shared client; subclasses take them from the connection."""
-        return (5.0, 15.0)
+        """(connect, read) seconds for the shared client, from the hook's connection."""
+        return (await self.hook.asettings()).timeout
 
     async def probe(self, client: httpx.AsyncClient) -> Verdict:
         raise NotImplementedError

@@ -106,9 +106,6 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
             self.tencentcloud_conn_id, region=self.region, sdk_app_id=self.sdk_app_id, **self.hook_params
         )
 
-    async def timeouts(self) -> tuple[float, float]:
-        return (await self.hook.asettings()).timeout
-
     def _evaluate(self, obs: logic.TrtcObservation, app_id: int) -> Verdict:
         return logic.evaluate_recording(
             obs,

@@ -68,9 +68,6 @@ class ZegoRecordingUploadedTrigger(PollingTrigger):
 
         return ZegoCloudRecordHook(self.zegocloud_conn_id, **self.hook_params)
 
-    async def timeouts(self) -> tuple[float, float]:
-        return (await self.hook.asettings()).timeout
-
     async def probe(self, client: httpx.AsyncClient) -> Verdict:
         settings = await self.hook.asettings()
         try:
@@ -121,9 +118,6 @@ class ZegoMixTaskEndedTrigger(PollingTrigger):
         from airflow_provider_rtc.hooks.zego import ZegoRtcHook
 
         return ZegoRtcHook(self.zegocloud_conn_id, **self.hook_params)
-
-    async def timeouts(self) -> tuple[float, float]:
-        return (await self.hook.asettings()).timeout
 
     async def probe(self, client: httpx.AsyncClient) -> Verdict:
         settings = await self.hook.asettings()
