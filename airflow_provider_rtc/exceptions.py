@@ -39,6 +39,10 @@ class RtcError(AirflowException):
         self.after_lost_response = False
         super().__init__(self._render())
 
+    def describe(self) -> str:
+        """The error without the attempt count (for per-attempt log lines)."""
+        return self._render()
+
     def _render(self) -> str:
         where = " ".join(p for p in (self.cloud, self.action) if p)
         code = f" [{self.code}]" if self.code not in (None, "") else ""

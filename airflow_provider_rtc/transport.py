@@ -189,7 +189,9 @@ def _next_delay(
     delay = policy.delay(attempt)
     if time.monotonic() - started + delay > policy.total_timeout:
         return None
-    log.warning("%s; retrying in %.2fs (attempt %d of %d)", error, delay, attempt + 1, policy.max_attempts)
+    log.warning(
+        "%s; retrying in %.2fs (attempt %d of %d)", error.describe(), delay, attempt + 1, policy.max_attempts
+    )
     return delay
 
 

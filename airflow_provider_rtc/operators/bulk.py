@@ -99,24 +99,25 @@ class BulkCleanupOperator(RtcCleanupOperator):
         raise NotImplementedError
 
     def run_one(self, target: Any) -> dict[str, Any]:
+        """Clean up one target; an API or validation error is reported in the result, never raised."""
+        result: dict[str, Any] = {"target": target}
         try:
             described, call = self.prepare(target)
-        except RtcError as err:
-            return {
-                "target": target,
-                "status": "failed",
-                "kind": err.kind,
-                "code": err.code,
-                "error": str(err),
-            }
-        try:
+            result.update(described)
             response = call()
         except RtcNotFoundError as err:
-            status = "already_gone" if self.ignore_not_found else "failed"
-            return {**described, "status": status, "code": err.code, "RequestId": err.request_id}
+            result.update(
+                status="already_gone" if self.ignore_not_found else "failed",
+                code=err.code,
+                RequestId=err.request_id,
+                # found gone right after an attempt whose answer was lost: that attempt did it
+                after_lost_response=err.after_lost_response,
+            )
         except RtcError as err:
-            return {**described, "status": "failed", "kind": err.kind, "code": err.code, "error": str(err)}
-        return {**described, "status": "done", "RequestId": response.get("RequestId")}
+            result.update(status="failed", kind=err.kind, code=err.code, error=str(err))
+        else:
+            result.update(status="done", RequestId=response.get("RequestId"))
+        return result
 
     def execute(self, context: Any) -> dict[str, Any]:
         targets = self.targets()
