@@ -34,6 +34,9 @@ class HttpReply:
     body: bytes
 
 
+#: "signature expired" answers: Tencent allows 5 minutes of skew, ZEGO 10
+CLOCK_SKEW_CODES = frozenset({"AuthFailure.SignatureExpire", 100000004})
+
 _KIND_TO_ERROR: dict[Kind, type[RtcError]] = {
     Kind.THROTTLED: RtcThrottledError,
     Kind.TRANSIENT: RtcTransientError,
@@ -48,6 +51,9 @@ def api_error(
     kind: Kind, message: str, *, cloud: str, action: str, code: str | int, request_id: Any, status: int
 ) -> RtcError:
     """The exception for a classified API error; throttled/auth/invalid answers were surely not executed."""
+    if code in CLOCK_SKEW_CODES:
+        # every attempt is signed afresh, so an expired signature means this machine's clock is off
+        message = f"{message} (the request was signed just now: check this machine's clock, e.g. NTP)"
     return _KIND_TO_ERROR[kind](
         message,
         cloud=cloud,

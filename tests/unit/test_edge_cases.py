@@ -90,3 +90,21 @@ def test_live_pacing_is_per_account_trtc_per_app(set_connection) -> None:
         trtc_b.settings, "trtc", "DismissRoom"
     )
     assert pacing.DOCUMENTED_QPS[("live", "CancelCommonMixStream")] == 100.0
+
+
+@pytest.mark.parametrize(
+    ("parse", "body"),
+    [
+        (
+            tencent.parse_reply,
+            b'{"Response": {"Error": {"Code": "AuthFailure.SignatureExpire", "Message": "x"}}}',
+        ),
+        (zego.parse_reply, b'{"Code": 100000004, "Message": "expired", "RequestId": "r"}'),
+    ],
+)
+def test_an_expired_signature_points_at_the_clock(parse, body: bytes) -> None:
+    from airflow_provider_rtc.exceptions import RtcAuthError
+
+    with pytest.raises(RtcAuthError) as err:
+        parse(HttpReply(200, "application/json", body), action="DismissRoom")
+    assert "clock" in str(err.value)
