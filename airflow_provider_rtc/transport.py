@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -151,7 +152,11 @@ class _SharedClient:
         self.users = 0
 
 
-_shared_clients: dict[tuple[int, tuple[float, float]], _SharedClient] = {}
+#: per event loop (weakly: a finished loop takes its entries with it, and a new loop that happens
+#: to get the same id() can never pick up a client bound to the old one)
+_shared_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[float, float], _SharedClient]
+] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -161,17 +166,17 @@ async def shared_async_client(timeout: tuple[float, float]) -> AsyncIterator[htt
     A client per trigger costs about 0.8 MB (its TLS context and pool); a triggerer runs hundreds.
     The client is closed when the last trigger using it finishes.
     """
-    key = (id(asyncio.get_running_loop()), timeout)
-    entry = _shared_clients.get(key)
+    clients = _shared_clients.setdefault(asyncio.get_running_loop(), {})
+    entry = clients.get(timeout)
     if entry is None or entry.client.is_closed:
-        entry = _shared_clients[key] = _SharedClient(new_async_client(timeout))
+        entry = clients[timeout] = _SharedClient(new_async_client(timeout))
     entry.users += 1
     try:
         yield entry.client
     finally:
         entry.users -= 1
-        if entry.users == 0 and _shared_clients.get(key) is entry:
-            del _shared_clients[key]
+        if entry.users == 0 and clients.get(timeout) is entry:
+            del clients[timeout]
             await entry.client.aclose()
 
 

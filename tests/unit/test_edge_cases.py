@@ -108,3 +108,20 @@ def test_an_expired_signature_points_at_the_clock(parse, body: bytes) -> None:
     with pytest.raises(RtcAuthError) as err:
         parse(HttpReply(200, "application/json", body), action="DismissRoom")
     assert "clock" in str(err.value)
+
+
+def test_shared_async_client_is_per_loop_and_closed_after_the_last_user() -> None:
+    import asyncio
+
+    from airflow_provider_rtc import transport
+
+    async def use_twice() -> tuple[object, object, bool]:
+        async with transport.shared_async_client((1.0, 2.0)) as first:
+            async with transport.shared_async_client((1.0, 2.0)) as second:
+                pass
+        return first, second, first.is_closed
+
+    first, second, closed = asyncio.run(use_twice())
+    assert first is second and closed
+    again, _, _ = asyncio.run(use_twice())  # a new loop never reuses a client bound to the old one
+    assert again is not first
