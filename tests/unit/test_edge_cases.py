@@ -116,9 +116,11 @@ def test_shared_async_client_is_per_loop_and_closed_after_the_last_user() -> Non
     from airflow_provider_rtc import transport
 
     async def use_twice() -> tuple[object, object, bool]:
-        async with transport.shared_async_client((1.0, 2.0)) as first:
-            async with transport.shared_async_client((1.0, 2.0)) as second:
-                pass
+        async with (
+            transport.shared_async_client((1.0, 2.0)) as first,
+            transport.shared_async_client((1.0, 2.0)) as second,
+        ):
+            pass
         return first, second, first.is_closed
 
     first, second, closed = asyncio.run(use_twice())
