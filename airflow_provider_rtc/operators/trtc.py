@@ -15,7 +15,6 @@ from airflow_provider_rtc.recordings.manifest import UploadPolicy
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     StopAndWaitMixin,
-    check_wait_numbers,
 )
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingProbe, check_wait_options
 
@@ -133,10 +132,13 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
-        self.wait_for_upload = wait_for_upload
-        self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.wait_timeout = float(wait_timeout)
+        self.init_wait(
+            wait_for_upload=wait_for_upload,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            wait_timeout=wait_timeout,
+            max_consecutive_errors=max_consecutive_errors,
+        )
         self.storage = storage
         self.wait_for_mp4 = wait_for_mp4
         self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
@@ -144,9 +146,7 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
         self.callback_key = callback_key
         self.file_url_template = file_url_template
         self.check_playlists = check_playlists
-        self.max_consecutive_errors = max_consecutive_errors
         if wait_for_upload:
-            check_wait_numbers(self.poll_interval, self.wait_timeout)
             check_wait_options(storage=storage, callback_key=callback_key, deferrable=deferrable)
 
     def run_cleanup(self) -> dict[str, Any]:
@@ -157,9 +157,6 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
             lambda: self.hook.delete_cloud_recording(task),
             recording_task_id=task,
         )
-
-    def execute(self, context: Any) -> Any:
-        return self.wait_after_stop(context, self.run_cleanup())
 
     def make_probe(self) -> TrtcRecordingProbe:
         return TrtcRecordingProbe(

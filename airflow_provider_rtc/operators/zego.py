@@ -15,7 +15,6 @@ from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     StopAndWaitMixin,
-    check_wait_numbers,
 )
 from airflow_provider_rtc.sensors.zego import ZegoRecordingProbe, zego_policy
 
@@ -179,14 +178,14 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
-        self.wait_for_upload = wait_for_upload
-        self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.wait_timeout = float(wait_timeout)
+        self.init_wait(
+            wait_for_upload=wait_for_upload,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            wait_timeout=wait_timeout,
+            max_consecutive_errors=max_consecutive_errors,
+        )
         self.policy = zego_policy(on_failed_file, on_backup_file)
-        self.max_consecutive_errors = max_consecutive_errors
-        if wait_for_upload:
-            check_wait_numbers(self.poll_interval, self.wait_timeout)
 
     @cached_property
     def record_hook(self) -> ZegoCloudRecordHook:
@@ -200,9 +199,6 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
             lambda: self.record_hook.stop_record(task),
             recording_task_id=task,
         )
-
-    def execute(self, context: Any) -> Any:
-        return self.wait_after_stop(context, self.run_cleanup())
 
     def make_probe(self) -> ZegoRecordingProbe:
         probe = ZegoRecordingProbe(

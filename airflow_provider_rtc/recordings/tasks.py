@@ -218,6 +218,30 @@ class StopAndWaitMixin:
     def make_probe(self) -> RecordingProbe:
         raise NotImplementedError
 
+    def run_cleanup(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def init_wait(
+        self,
+        *,
+        wait_for_upload: bool,
+        deferrable: bool,
+        poll_interval: float,
+        wait_timeout: float,
+        max_consecutive_errors: int,
+    ) -> None:
+        """Set and check the wait options both stop-and-wait operators take."""
+        self.wait_for_upload = wait_for_upload
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.wait_timeout = float(wait_timeout)
+        self.max_consecutive_errors = max_consecutive_errors
+        if wait_for_upload:
+            check_wait_numbers(self.poll_interval, self.wait_timeout)
+
+    def execute(self, context: Any) -> Any:
+        return self.wait_after_stop(context, self.run_cleanup())
+
     def wait_after_stop(self, context: Any, stop_result: dict[str, Any]) -> Any:
         if not self.wait_for_upload:
             return stop_result
