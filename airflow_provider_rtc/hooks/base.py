@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.exceptions import (
+    RtcApiError,
+    RtcAuthError,
+    RtcError,
+    RtcInvalidInputError,
+    RtcNotFoundError,
+    RtcValidationError,
+)
 from airflow_provider_rtc.hooks.settings import (
     as_bool,
     endpoint_url,
@@ -82,6 +89,22 @@ class RtcBaseHook(BaseHook, Generic[S]):
     # -- settings ---------------------------------------------------------------------------
     def _make_settings(self, conn: Any, extra: Mapping[str, Any]) -> S:
         raise NotImplementedError
+
+    def _probe_credentials(self, probe: Callable[[], Any]) -> tuple[bool, str]:
+        """``test_connection``'s verdict on one cheap signed call: an auth error means a bad key; a
+        business answer (not found, invalid parameter...) means the signature was checked and
+        accepted; a throttle or transient fault proves nothing."""
+        try:
+            probe()
+        except RtcAuthError as err:
+            return False, f"Authentication failed: {err}"
+        except RtcValidationError as err:
+            return False, str(err)
+        except (RtcNotFoundError, RtcInvalidInputError, RtcApiError) as err:
+            return True, f"Connected to {self.cloud}; credentials accepted (probe answered {err.code})."
+        except RtcError as err:
+            return False, f"Could not verify the credentials: {err}"
+        return True, f"Connected to {self.cloud}; credentials accepted."
 
     def _require_credentials(self, conn: Any, login: str, password: str) -> None:
         if not conn.login or not conn.password:

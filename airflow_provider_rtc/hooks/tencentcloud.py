@@ -11,11 +11,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_rtc.exceptions import (
-    RtcApiError,
-    RtcAuthError,
-    RtcError,
-    RtcInvalidInputError,
-    RtcNotFoundError,
     RtcValidationError,
 )
 from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
@@ -183,8 +178,9 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """One cheap signed call: an AuthFailure means a bad key; any business answer means a good one."""
-        try:
+        """DescribeCloudRecording of a task that does not exist: any business answer means a good key."""
+
+        def probe() -> None:
             settings = self.settings
             self.call(
                 "DescribeCloudRecording",
@@ -193,13 +189,5 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
                 version="2019-07-22",
                 region=settings.region or "ap-guangzhou",
             )
-        except RtcAuthError as err:
-            return False, f"Authentication failed: {err}"
-        except RtcValidationError as err:
-            return False, str(err)
-        except (RtcNotFoundError, RtcInvalidInputError, RtcApiError) as err:
-            # a business answer to the probe: the signature was checked and accepted
-            return True, f"Connected to Tencent Cloud; credentials accepted (probe answered {err.code})."
-        except RtcError as err:
-            return False, f"Could not verify the credentials: {err}"
-        return True, "Connected to Tencent Cloud; credentials accepted."
+
+        return self._probe_credentials(probe)

@@ -9,11 +9,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.exceptions import (
-    RtcApiError,
-    RtcAuthError,
-    RtcError,
-    RtcInvalidInputError,
-    RtcNotFoundError,
     RtcValidationError,
 )
 from airflow_provider_rtc.hooks.base import BaseSettings, RtcBaseHook
@@ -134,18 +129,9 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
 
     def test_connection(self) -> tuple[bool, str]:
         """DescribeUserNum of a room nobody is in: a cheap read that any valid signature may make."""
-        try:
-            self.call("DescribeUserNum", {"RoomId": ["airflow-connection-test"]})
-        except RtcAuthError as err:
-            return False, f"Authentication failed: {err}"
-        except RtcValidationError as err:
-            return False, str(err)
-        except (RtcNotFoundError, RtcInvalidInputError, RtcApiError) as err:
-            # a business answer to the probe: the signature was checked and accepted
-            return True, f"Connected to ZEGOCLOUD; credentials accepted (probe answered {err.code})."
-        except RtcError as err:
-            return False, f"Could not verify the credentials: {err}"
-        return True, "Connected to ZEGOCLOUD; credentials accepted."
+        return self._probe_credentials(
+            lambda: self.call("DescribeUserNum", {"RoomId": ["airflow-connection-test"]})
+        )
 
 
 class ZegoRtcHook(ZegoCloudHook):
