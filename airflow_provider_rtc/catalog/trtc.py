@@ -1,0 +1,63 @@
+"""Tencent Cloud TRTC (``trtc`` 2019-07-22).
+
+Sources: the TRTC API pages (cloud.tencent.com/document/api/647), the official SDKs' per-method error
+lists (see shared reference ``vendor-review.md``). Limits: 20 calls/s per API, counted per API, per
+region and per sub-account (SecretId), not per SDKAppID (cloud.tencent.com/document/product/1278/109059).
+"""
+
+from __future__ import annotations
+
+from airflow_provider_rtc.catalog import Api, RateKey, register
+
+VERSION = "2019-07-22"
+_PER: tuple[RateKey, ...] = ("secret_id", "region")
+ROOM_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-singapore"})
+RECORDING_REGIONS = ROOM_REGIONS | {"ap-shanghai"}
+INGEST_REGIONS = frozenset({"ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-singapore"})
+
+_ROOM_GONE = frozenset({"FailedOperation.RoomNotExist"})
+# ``FailedOperation.UserNotExist`` is in no official list for RemoveUser (only SetUserBlocked on the
+# international site); kept because treating it as "gone" is harmless for a kick.
+_USER_GONE = _ROOM_GONE | {"FailedOperation.UserNotExist"}
+# UNCONFIRMED which code an ended task answers: the Go SDK lists ResourceNotFound for
+# DeleteCloudRecording; TaskNotExist/TaskFinished are tolerated as well.
+_TASK_GONE = frozenset({"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"})
+
+
+def _trtc(action: str, **kw: object) -> Api:
+    return register(
+        Api(
+            cloud="tencent",
+            product="trtc",
+            action=action,
+            version=VERSION,
+            method="POST",
+            qps=20.0,
+            per=_PER,
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+
+
+DISMISS_ROOM = _trtc("DismissRoom", gone=_ROOM_GONE, destructive=True, regions=ROOM_REGIONS)
+DISMISS_ROOM_BY_STR_ROOM_ID = _trtc(
+    "DismissRoomByStrRoomId", gone=_ROOM_GONE, destructive=True, regions=ROOM_REGIONS
+)
+REMOVE_USER = _trtc("RemoveUser", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS)
+REMOVE_USER_BY_STR_ROOM_ID = _trtc(
+    "RemoveUserByStrRoomId", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS
+)
+CREATE_CLOUD_RECORDING = _trtc("CreateCloudRecording", idempotent=False, regions=RECORDING_REGIONS)
+DESCRIBE_CLOUD_RECORDING = _trtc("DescribeCloudRecording", gone=_TASK_GONE, regions=RECORDING_REGIONS)
+DELETE_CLOUD_RECORDING = _trtc(
+    "DeleteCloudRecording", gone=_TASK_GONE, destructive=True, regions=RECORDING_REGIONS
+)
+STOP_PUBLISH_CDN_STREAM = _trtc("StopPublishCdnStream", gone=_TASK_GONE, destructive=True)
+STOP_STREAM_INGEST = _trtc(
+    "StopStreamIngest",
+    gone=frozenset({"FailedOperation.TaskFinished", "FailedOperation.TaskNotExist"}),
+    destructive=True,
+    regions=INGEST_REGIONS,
+)
+
+__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]

@@ -1,0 +1,66 @@
+"""ZEGOCLOUD server APIs: ``rtc`` (rtc-api.zego.im: rooms, streams, mixing) and ``cloudrecord``.
+
+Sources: ZEGO's server-API pages (see shared reference ``zegocloud-api.md`` and ``vendor-review.md``).
+Limits are counted per AppId and per API; DescribeSimpleStreamList also per room (1 call per 10 s).
+"""
+
+from __future__ import annotations
+
+from airflow_provider_rtc.catalog import Api, register
+
+#: room codes that mean "room does not exist" (seed 003's "5001" is a typo for 50001)
+ROOM_GONE = frozenset({104, 5024, 50001})
+
+
+def _zego(product: str, action: str, method: str, qps: float, family: str, **kw: object) -> Api:
+    return register(
+        Api(
+            cloud="zego",
+            product=product,
+            action=action,
+            method=method,  # type: ignore[arg-type]
+            qps=qps,
+            per=kw.pop("per", ("app_id",)),  # type: ignore[arg-type]
+            family=family,
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+
+
+# -- rooms and streams (GET) -----------------------------------------------------------------------
+DELETE_STREAM = _zego(
+    "rtc", "DeleteStream", "GET", 10.0, "room", gone=ROOM_GONE | {138}, destructive=True, test_qps=1.0
+)
+# 5018: "room already destroyed or does not exist" on the current CloseRoom page.
+CLOSE_ROOM = _zego("rtc", "CloseRoom", "GET", 1.0, "room", gone=ROOM_GONE | {5018}, destructive=True)
+KICKOUT_USER = _zego(
+    "rtc", "KickoutUser", "GET", 50.0, "room", gone=ROOM_GONE | {105, 50002, 50003}, destructive=True
+)
+DESCRIBE_USER_NUM = _zego("rtc", "DescribeUserNum", "GET", 10.0, "room", test_qps=1.0)
+DESCRIBE_USERS = _zego("rtc", "DescribeUsers", "GET", 10.0, "room")
+DESCRIBE_SIMPLE_STREAM_LIST = _zego(
+    "rtc", "DescribeSimpleStreamList", "GET", 0.1, "room", per=("app_id", "room")
+)
+
+# -- stream mixing ---------------------------------------------------------------------------------
+START_MIX = _zego("rtc", "StartMix", "POST", 100.0, "mix")
+STOP_MIX = _zego("rtc", "StopMix", "POST", 100.0, "mix", gone=frozenset({110209001}), destructive=True)
+GET_MIX_TASK_INFO = _zego("rtc", "GetMixTaskInfo", "GET", 100.0, "mix", gone=frozenset({110209001}))
+
+# -- cloud recording (POST) ------------------------------------------------------------------------
+START_RECORD = _zego("cloudrecord", "StartRecord", "POST", 50.0, "record", idempotent=False)
+STOP_RECORD = _zego(
+    "cloudrecord",
+    "StopRecord",
+    "POST",
+    50.0,
+    "record",
+    gone=frozenset({300001000, 300001001}),
+    destructive=True,
+)
+DESCRIBE_RECORD_STATUS = _zego(
+    "cloudrecord", "DescribeRecordStatus", "POST", 10.0, "record", gone=frozenset({300001000})
+)
+DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
+
+__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]
