@@ -35,7 +35,9 @@ class RtcError(AirflowException):
         self.http_status = http_status
         self.maybe_executed = maybe_executed
         self.attempts = 1
-        #: an earlier attempt of the same call may have run but its answer was lost
+        #: this attempt was sent but its answer never came (dropped, or timed out after sending)
+        self.response_lost = False
+        #: an earlier attempt of the same call was sent and its answer was lost
         self.after_lost_response = False
         super().__init__(self._render())
 
@@ -78,6 +80,13 @@ class RtcTransientError(RtcError):
     """A server or network fault that may pass. ``maybe_executed`` says whether it could have run."""
 
     kind = "transient"
+
+
+class RtcStoppedError(RtcError):
+    """The caller asked to stop (a bulk's ``on_kill`` or timeout) before this attempt was sent;
+    ``maybe_executed`` says whether an earlier attempt of the same call may have run."""
+
+    kind = "stopped"
 
 
 class RtcNotFoundError(RtcError):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_rtc import __version__
-from airflow_provider_rtc.exceptions import RtcError, RtcTransientError
+from airflow_provider_rtc.exceptions import RtcError, RtcStoppedError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.retry import RetryPolicy, should_retry
 
@@ -62,12 +64,14 @@ def _network_error(exc: BaseException, call: HttpCall, cloud: str, action: str, 
     what = "no response in time" if "Timeout" in type(exc).__name__ else "connection failed"
     if not executed:
         what = "could not connect"
-    return RtcTransientError(
+    error = RtcTransientError(
         f"{what} ({type(exc).__name__}) talking to {host}",
         cloud=cloud,
         action=action,
         maybe_executed=executed,
     )
+    error.response_lost = executed
+    return error
 
 
 def new_session(pool_size: int = 32) -> requests.Session:
@@ -101,6 +105,10 @@ def send_sync(
 ) -> HttpReply:
     import requests
 
+    # The error is raised after the ``except`` block, never inside it: an exception raised there
+    # keeps the client's exception on ``__context__`` (even with ``from None``), and that one holds
+    # the full URL - for ZEGO a replayable signature.
+    failure: RtcError | None = None
     try:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=call.method, url=call.url, headers=call.headers, data=call.body)
@@ -108,14 +116,16 @@ def send_sync(
             prepared, timeout=timeout, allow_redirects=False, **_send_settings(session, call.url)
         )
     except requests.exceptions.ConnectTimeout as exc:
-        raise _network_error(exc, call, cloud, action, executed=False) from None
+        failure = _network_error(exc, call, cloud, action, executed=False)
     except requests.exceptions.Timeout as exc:
-        raise _network_error(exc, call, cloud, action, executed=True) from None
+        failure = _network_error(exc, call, cloud, action, executed=True)
     except requests.exceptions.ConnectionError as exc:
         refused = "NewConnectionError" in repr(exc.args) or "NameResolutionError" in repr(exc.args)
-        raise _network_error(exc, call, cloud, action, executed=not refused) from None
+        failure = _network_error(exc, call, cloud, action, executed=not refused)
     except requests.exceptions.RequestException as exc:
-        raise _network_error(exc, call, cloud, action, executed=True) from None
+        failure = _network_error(exc, call, cloud, action, executed=True)
+    if failure is not None:
+        raise failure
     return HttpReply(resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
 
 
@@ -123,12 +133,15 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
     import httpx
 
     _redact_client_logs()  # the client may be the caller's own
+    failure: RtcError | None = None  # raised outside the except block: see send_sync
     try:
         resp = await client.request(call.method, call.url, headers=call.headers, content=call.body)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise _network_error(exc, call, cloud, action, executed=False) from None
+        failure = _network_error(exc, call, cloud, action, executed=False)
     except httpx.TransportError as exc:
-        raise _network_error(exc, call, cloud, action, executed=True) from None
+        failure = _network_error(exc, call, cloud, action, executed=True)
+    if failure is not None:
+        raise failure
     return HttpReply(resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
 
 
@@ -180,10 +193,68 @@ async def shared_async_client(timeout: tuple[float, float]) -> AsyncIterator[htt
             await entry.client.aclose()
 
 
-def _note_failure(error: RtcError, attempt: int, earlier_maybe_executed: bool) -> None:
-    error.attempts = attempt
-    # A not-found after an attempt whose answer was lost most likely means that attempt did the work.
-    error.after_lost_response = earlier_maybe_executed
+#: set by a bulk run in each worker thread: once set, no new attempt is sent (see :func:`stop_scope`)
+_stop_signal: ContextVar[threading.Event | None] = ContextVar("rtc_stop_signal", default=None)
+
+
+@contextmanager
+def stop_scope(stop: threading.Event) -> Iterator[None]:
+    """Calls made inside send no new attempt once ``stop`` is set: waits for a pacing slot or a
+    retry end early with :class:`RtcStoppedError`; an attempt already on the wire finishes."""
+    token = _stop_signal.set(stop)
+    try:
+        yield
+    finally:
+        _stop_signal.reset(token)
+
+
+def _pace_unless_stopped(pacer: Pacer | None) -> bool:
+    """Wait for the pacer's slot; True (at once) if the caller's stop switch is or gets set."""
+    if _stop_signal.get() is None:
+        if pacer is not None:
+            pacer.wait()
+        return False
+    return _wait_unless_stopped(pacer.reserve() if pacer is not None else 0.0)
+
+
+def _wait_unless_stopped(delay: float) -> bool:
+    """Sleep ``delay`` seconds; True (at once) if the caller's stop switch is or gets set."""
+    stop = _stop_signal.get()
+    if stop is None:
+        if delay > 0:
+            time.sleep(delay)
+        return False
+    return stop.wait(delay) if delay > 0 else stop.is_set()
+
+
+class _Attempts:
+    """Per-call bookkeeping of what earlier attempts may have done."""
+
+    __slots__ = ("lost", "maybe_executed", "number")
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.maybe_executed = False  # some attempt may have run on the server
+        self.lost = False  # some attempt was sent and its answer never came
+
+    def failed(self, error: RtcError) -> None:
+        error.attempts = self.number
+        # Only a really unknown outcome counts: a not-found after an attempt whose answer was
+        # lost most likely means that attempt did the work; an answered error did not.
+        error.after_lost_response = self.lost
+        self.maybe_executed = self.maybe_executed or error.maybe_executed
+        self.lost = self.lost or error.response_lost
+
+    def stopped(self) -> RtcStoppedError:
+        error = RtcStoppedError(
+            "stopped before this attempt was sent"
+            if self.number <= 1
+            else f"stopped before attempt {self.number} was sent",
+            maybe_executed=self.maybe_executed,
+        )
+        error.attempts = max(self.number - 1, 0)
+        error.after_lost_response = self.lost
+        return error
 
 
 def _next_delay(
@@ -204,39 +275,37 @@ def run_with_retry(
     attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
 ) -> T:
     started = time.monotonic()
-    maybe_executed = False
-    attempt = 0
+    attempts = _Attempts()
     while True:
-        attempt += 1
-        if pacer is not None:
-            pacer.wait()
+        attempts.number += 1
+        if _pace_unless_stopped(pacer):
+            raise attempts.stopped()
         try:
             return attempt_once()
         except RtcError as error:
-            _note_failure(error, attempt, maybe_executed)
-            maybe_executed = maybe_executed or error.maybe_executed
-            delay = _next_delay(policy, error, attempt, started, idempotent)
+            attempts.failed(error)
+            delay = _next_delay(policy, error, attempts.number, started, idempotent)
             if delay is None:
                 raise
-            time.sleep(delay)
+        if _wait_unless_stopped(delay):
+            attempts.number += 1
+            raise attempts.stopped()
 
 
 async def arun_with_retry(
     attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
 ) -> Any:
     started = time.monotonic()
-    maybe_executed = False
-    attempt = 0
+    attempts = _Attempts()
     while True:
-        attempt += 1
+        attempts.number += 1
         if pacer is not None:
             await pacer.await_slot()
         try:
             return await attempt_once()
         except RtcError as error:
-            _note_failure(error, attempt, maybe_executed)
-            maybe_executed = maybe_executed or error.maybe_executed
-            delay = _next_delay(policy, error, attempt, started, idempotent)
+            attempts.failed(error)
+            delay = _next_delay(policy, error, attempts.number, started, idempotent)
             if delay is None:
                 raise
-            await asyncio.sleep(delay)
+        await asyncio.sleep(delay)

@@ -1,17 +1,42 @@
-"""Input rules checked before any network call, so a typo fails fast with a message naming the
-parameter and the rule instead of burning retries on a 400-class answer."""
+"""The one input contract, checked before any network call: a typo, a template that rendered
+``None`` or a list that rendered as text fails at once with an :class:`RtcValidationError` naming
+the parameter and the rule, instead of burning retries on a 400-class answer or "succeeding"
+against an id that never existed.
+
+Shared by every operator, bulk operator, sensor, hook argument and connection extra:
+
+* ids are ``str`` or ``int`` (never ``bool``, ``bytes``, ``float`` or ``None``) of the documented
+  shape; the literals ``None``/``null``, empty or whitespace-only values and control characters
+  are refused; numeric ids are ASCII digits only (full-width or superscript digits are not numbers here).
+* :func:`id_list` is the only list parser: a real list, a JSON list string or a Python-literal list
+  string (bounded in size and depth), never a bare string iterated or split on commas.
+* :func:`integer` and :func:`number` are the only number parsers: numeric strings from templates
+  are accepted, NaN, infinities and out-of-range values are not.
+"""
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 import re
-from collections.abc import Iterable
-from typing import Any
+import string
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 
+T = TypeVar("T")
+
 UINT32_MAX = 4_294_967_295
+#: TRTC numeric room ids are 1..4294967294 (4294967295 is reserved)
+TRTC_ROOM_MAX = 4_294_967_294
+#: a rendered list longer than this is a mistake, not a batch
+MAX_LIST_TEXT = 1 << 20
+MAX_LIST_ITEMS = 100_000
+MAX_LIST_DEPTH = 3
 
 #: Tencent Cloud region ids (API 3.0). TRTC serves a subset per API; the cloud answers for the rest.
 TENCENT_REGIONS = frozenset(
@@ -41,166 +66,483 @@ TENCENT_REGIONS = frozenset(
     }
 )
 
-_MIX_SESSION_RE = re.compile(r"^[A-Za-z0-9_]+$")
-_STR_ROOM_RE = re.compile(r"^[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]+$")
-_ZEGO_STREAM_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
-_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+_DIGITS = re.compile(r"[0-9]+")
+_MIX_SESSION_RE = re.compile(r"[A-Za-z0-9_]+")
+#: TRTC string room ids: letters, digits and 27 symbols (89 characters), <= 64 bytes
+_STR_ROOM_RE = re.compile(r"[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{}|~,]+")
+#: TRTC user ids: <= 32 bytes of letters, digits, '_' and '-'
+_TRTC_USER_RE = re.compile(r"[A-Za-z0-9_\-]+")
+_ZEGO_STREAM_RE = re.compile(r"[A-Za-z0-9_\-]+")
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
+_HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?")
+_CONN_ID_RE = re.compile(r"[A-Za-z0-9._\-]+")
+_NULL_LITERALS = frozenset({"none", "null"})
 
 
+# -- scalars ---------------------------------------------------------------------------------
+def _control_char(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
+def text_id(
+    value: Any,
+    param: str,
+    *,
+    max_bytes: int,
+    pattern: re.Pattern[str] | None = None,
+    rule: str | None = None,
+    show_value: bool = True,
+) -> str:
+    """An id given as ``str`` or ``int``: not empty, not ``None``/``null``, no control characters,
+    no surrounding whitespace, at most ``max_bytes`` UTF-8 bytes and, if given, of ``pattern``."""
+    what = rule or f"must be 1-{max_bytes} bytes"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RtcValidationError(param, f"{what}; got a {type(value).__name__}, not a string or integer")
+    text = str(value)
+    shown = value if show_value else None
+    if not text.strip():
+        raise RtcValidationError(param, f"{what}; got an empty value", shown)
+    if text.strip().lower() in _NULL_LITERALS:
+        raise RtcValidationError(param, f"{what}; {text!r} is a missing value rendered as text", shown)
+    if _control_char(text):
+        raise RtcValidationError(param, f"{what}; control characters are not allowed", shown)
+    if text != text.strip():
+        raise RtcValidationError(param, f"{what}; leading or trailing whitespace", shown)
+    if len(text.encode()) > max_bytes or (pattern is not None and not pattern.fullmatch(text)):
+        raise RtcValidationError(param, what, shown)
+    return text
+
+
+def integer(
+    value: Any,
+    param: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    optional: bool = False,
+) -> int | None:
+    """The one integer parser: an ``int`` or a string of ASCII digits (a rendered template).
+
+    ``optional`` lets ``None`` and ``""`` through as ``None``; booleans, floats, bytes and
+    full-width or superscript digits are refused.
+    """
+    if optional and (value is None or value == ""):
+        return None
+    bounds = _bounds(minimum, maximum)
+    rule = f"must be an integer{bounds}"
+    if isinstance(value, bool) or value is None:
+        raise RtcValidationError(param, rule, value)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        sign = -1 if text.startswith("-") else 1
+        digits = text[1:] if text[:1] in "+-" else text
+        if not _DIGITS.fullmatch(digits) or len(digits) > 20:
+            raise RtcValidationError(param, f"{rule} (ASCII digits)", value)
+        number = sign * int(digits)
+    else:
+        raise RtcValidationError(param, f"{rule}; got a {type(value).__name__}")
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise RtcValidationError(param, rule, value)
+    return number
+
+
+def lenient_int(value: Any) -> int | None:
+    """:func:`integer` for data the clouds send (callback fields, task lists): ``None`` when absent
+    or malformed, instead of an error naming a parameter the user never set."""
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    try:
+        return integer(value, "value")
+    except RtcValidationError:
+        return None
+
+
+def number(
+    value: Any,
+    param: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+    optional: bool = False,
+) -> float | None:
+    """The one real-number parser: finite numbers (or numeric strings) within the bounds."""
+    if optional and (value is None or value == ""):
+        return None
+    low = "" if minimum is None else f" {'>' if exclusive_minimum else '>='} {minimum:g}"
+    high = "" if maximum is None else f" <= {maximum:g}"
+    rule = f"must be a finite number{low}{' and' if low and high else ''}{high}"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RtcValidationError(param, rule, value)
+    try:
+        result = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        raise RtcValidationError(param, rule, value) from None
+    if not math.isfinite(result):
+        raise RtcValidationError(param, rule, value)
+    if minimum is not None and (result < minimum or (exclusive_minimum and result == minimum)):
+        raise RtcValidationError(param, rule, value)
+    if maximum is not None and result > maximum:
+        raise RtcValidationError(param, rule, value)
+    return result
+
+
+def _bounds(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" from {minimum} to {maximum}"
+    if minimum is not None:
+        return f" >= {minimum}"
+    if maximum is not None:
+        return f" <= {maximum}"
+    return ""
+
+
+def positive_int(value: Any, param: str, *, maximum: int | None = None) -> int:
+    result = integer(value, param, minimum=1, maximum=maximum)
+    assert result is not None
+    return result
+
+
+def non_negative_int(value: Any, param: str) -> int | None:
+    return integer(value, param, minimum=0, optional=True)
+
+
+def boolean(value: Any, param: str) -> bool | None:
+    """``True``/``False`` or their usual spellings from a form or a template; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise RtcValidationError(param, "must be true or false", value)
+
+
+# -- lists -------------------------------------------------------------------------------------
+@dataclass
+class IdList:
+    """Parsed list items (first occurrence order) and the duplicates that were dropped."""
+
+    items: list[Any]
+    duplicates: list[Any] = field(default_factory=list)
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    quote = ""
+    escaped = False
+    for ch in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[({":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "])}":
+            depth -= 1
+    return deepest
+
+
+def _parse_list_text(text: str, param: str) -> Any:
+    rule = "must be a list, a JSON list string or a Python-literal list string"
+    stripped = text.strip()
+    if not stripped.startswith(("[", "(")):
+        raise RtcValidationError(param, f"{rule}; a bare string is not split into ids", text)
+    if len(stripped) > MAX_LIST_TEXT:
+        raise RtcValidationError(param, f"{rule} of at most {MAX_LIST_TEXT} characters", show_value=False)
+    if _nesting(stripped) > MAX_LIST_DEPTH:
+        raise RtcValidationError(param, f"{rule} nested at most {MAX_LIST_DEPTH} deep", show_value=False)
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(stripped)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise RtcValidationError(param, f"{rule}; this one does not parse", text) from None
+
+
+def id_list(
+    value: Any,
+    param: str,
+    *,
+    item: Callable[[Any, str], T],
+    max_items: int = MAX_LIST_ITEMS,
+    min_items: int = 1,
+    key: Callable[[T], Any] | None = None,
+) -> IdList:
+    """The one list parser: every item checked by ``item`` (named ``param[i]``), duplicates dropped.
+
+    Accepts a ``list``/``tuple`` (a literal or an XCom), or a string holding a JSON list
+    (``{{ x | tojson }}``) or a Python-literal list (``{{ params.ids }}``). Anything else - a bare
+    string, a dict, a set, a number - is refused rather than guessed at. Items are the same when
+    ``key`` (default: the checked item) serializes the same.
+    """
+    parsed = _parse_list_text(value, param) if isinstance(value, str) else value
+    if not isinstance(parsed, list | tuple):
+        raise RtcValidationError(
+            param,
+            "must be a list, a JSON list string or a Python-literal list string "
+            f"(got a {type(parsed).__name__})",
+        )
+    if len(parsed) < min_items:
+        raise RtcValidationError(param, f"must name at least {min_items} item(s)", value)
+    seen: dict[str, Any] = {}
+    duplicates: list[Any] = []
+    for index, raw in enumerate(parsed):
+        checked = item(raw, f"{param}[{index}]")
+        identity = json.dumps(key(checked) if key else checked, sort_keys=True, default=str)
+        if identity in seen:
+            duplicates.append(checked)
+        else:
+            seen[identity] = checked
+    items = list(seen.values())
+    if len(items) > max_items:
+        raise RtcValidationError(
+            param, f"at most {max_items} distinct items (got {len(items)})", show_value=False
+        )
+    return IdList(items, duplicates)
+
+
+def string_list(
+    value: Any,
+    param: str,
+    *,
+    max_items: int,
+    max_bytes: int = 128,
+    item: Callable[[Any, str], str] | None = None,
+) -> list[str]:
+    """A list of ids for one call (user ids, room ids); duplicates are dropped."""
+    check = item or (lambda raw, name: text_id(raw, name, max_bytes=max_bytes))
+    return id_list(value, param, item=check, max_items=max_items).items
+
+
+# -- ids ---------------------------------------------------------------------------------------
 def region(value: Any, *, required: bool) -> str | None:
-    if value in (None, ""):
+    if value is None or value == "":
         if required:
             raise RtcValidationError(
                 "region", "required for TRTC: set the connection extra 'region' or pass region="
             )
         return None
-    text = str(value).strip()
+    text = value.strip() if isinstance(value, str) else value
     if text not in TENCENT_REGIONS:
         raise RtcValidationError(
-            "region", f"unknown Tencent Cloud region; one of {sorted(TENCENT_REGIONS)}", text
+            "region", f"unknown Tencent Cloud region; one of {sorted(TENCENT_REGIONS)}", value
         )
-    return text
+    return str(text)
 
 
 def sdk_app_id(value: Any) -> int:
-    if value in (None, ""):
+    if value is None or value == "":
         raise RtcValidationError(
             "sdk_app_id", "missing SDKAppID: set the connection extra 'sdk_app_id' or pass sdk_app_id="
         )
     return positive_int(value, "sdk_app_id", maximum=UINT32_MAX)
 
 
-def positive_int(value: Any, param: str, *, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or value is None:
-        raise RtcValidationError(param, "must be a positive integer", value)
-    if isinstance(value, int):
-        number = value
-    else:
-        text = str(value).strip()
-        if not text.isdigit():
-            raise RtcValidationError(param, "must be a positive integer", value)
-        number = int(text)
-    if number <= 0 or (maximum is not None and number > maximum):
-        upper = f" and <= {maximum}" if maximum is not None else ""
-        raise RtcValidationError(param, f"must be > 0{upper}", value)
-    return number
-
-
 def trtc_room_id(value: Any, *, str_room_id: bool, param: str = "room_id") -> int | str:
-    """Numeric rooms are uint32 (a numeric string from a template is converted); string rooms <= 64 bytes."""
+    """Numeric rooms are 1..4294967294 (ASCII digits from a template are converted); string rooms
+    are 1-64 bytes of TRTC's 89-character set."""
     if not str_room_id:
-        if isinstance(value, str) and not value.strip().isdigit():
+        if isinstance(value, str) and not _DIGITS.fullmatch(value.strip()):
+            text_id(value, param, max_bytes=64)  # names None/null/control characters precisely
             raise RtcValidationError(
                 param,
-                "must be a number from 1 to 4294967295 (use str_room_id=True for string room ids)",
+                f"must be a number from 1 to {TRTC_ROOM_MAX} in ASCII digits "
+                "(use str_room_id=True for string room ids)",
                 value,
             )
-        return positive_int(value, param, maximum=UINT32_MAX)
-    text = "" if value is None else str(value)
-    if not text or len(text.encode()) > 64 or not _STR_ROOM_RE.match(text):
-        raise RtcValidationError(
-            param, "must be 1-64 bytes of letters, digits and TRTC's allowed symbols", value
-        )
-    return text
+        return positive_int(value, param, maximum=TRTC_ROOM_MAX)
+    return text_id(
+        value,
+        param,
+        max_bytes=64,
+        pattern=_STR_ROOM_RE,
+        rule="must be 1-64 bytes of letters, digits and TRTC's allowed symbols",
+    )
 
 
-def _parse_list_text(text: str, param: str, value: Any) -> list[Any]:
-    """A list rendered by a template: JSON (``| tojson``) or a Python literal (``{{ params.ids }}``)."""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        try:
-            parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            raise RtcValidationError(param, "must be a list of ids or a JSON array", value) from None
-    if not isinstance(parsed, list | tuple):
-        raise RtcValidationError(param, "must be a list of ids or a JSON array", value)
-    return list(parsed)
+def trtc_user_id(value: Any, param: str = "user_id") -> str:
+    return text_id(
+        value, param, max_bytes=32, pattern=_TRTC_USER_RE, rule="must be 1-32 bytes of [a-zA-Z0-9_-]"
+    )
 
 
-def string_list(value: Any, param: str, *, max_items: int, max_bytes: int = 128) -> list[str]:
-    """A list of ids from a literal, a JSON-array string rendered by a template, or one id."""
-    items: Iterable[Any]
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith(("[", "(")):
-            items = _parse_list_text(text, param, value)
-        else:
-            items = [text] if text else []
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = value
-    else:
-        raise RtcValidationError(param, "must be a list of ids", value)
-    result = [str(v) for v in items]
-    if not result:
-        raise RtcValidationError(param, "must name at least one id", value)
-    if len(result) > max_items:
-        raise RtcValidationError(
-            param, f"at most {max_items} ids per call (got {len(result)})", show_value=False
-        )
-    for item in result:
-        if not item.strip() or len(item.encode()) > max_bytes:
-            raise RtcValidationError(param, f"each id must be 1-{max_bytes} bytes", item)
-    if len(set(result)) != len(result):
-        raise RtcValidationError(param, "ids must be unique", value)
-    return result
+def trtc_user_ids(value: Any, param: str = "user_ids", *, max_items: int = 10) -> list[str]:
+    return string_list(value, param, max_items=max_items, item=trtc_user_id)
 
 
 def token(value: Any, param: str, *, max_bytes: int = 128) -> str:
-    """A task or session id: non-empty printable ASCII without spaces."""
-    text = "" if value is None else str(value).strip()
-    if not text or len(text.encode()) > max_bytes or not _TOKEN_RE.match(text):
-        raise RtcValidationError(param, f"must be 1-{max_bytes} printable characters without spaces", value)
-    return text
+    """A task or session id: printable ASCII without spaces."""
+    return text_id(
+        value,
+        param,
+        max_bytes=max_bytes,
+        pattern=_TOKEN_RE,
+        rule=f"must be 1-{max_bytes} printable ASCII characters without spaces",
+    )
 
 
 def mix_stream_session_id(value: Any, param: str = "mix_stream_session_id") -> str:
-    text = "" if value is None else str(value).strip()
-    if not text or len(text.encode()) > 80 or not _MIX_SESSION_RE.match(text):
-        raise RtcValidationError(param, "must be 1-80 bytes of letters, digits and underscores", value)
-    return text
+    return text_id(
+        value,
+        param,
+        max_bytes=80,
+        pattern=_MIX_SESSION_RE,
+        rule="must be 1-80 bytes of letters, digits and underscores",
+    )
 
 
 def zego_id(value: Any, param: str, *, max_bytes: int = 128) -> str:
-    text = "" if value is None else str(value)
-    if not text.strip() or len(text.encode()) > max_bytes:
-        raise RtcValidationError(param, f"must be 1-{max_bytes} bytes", value)
-    return text
+    """A ZEGO room or user id: printable ASCII without spaces (ZEGO's documented set is a subset)."""
+    return text_id(
+        value,
+        param,
+        max_bytes=max_bytes,
+        pattern=_TOKEN_RE,
+        rule=f"must be 1-{max_bytes} bytes of printable ASCII without spaces",
+    )
+
+
+def zego_user_id(value: Any, param: str = "user_id") -> str:
+    return zego_id(value, param, max_bytes=64)
+
+
+def zego_stream_id(value: Any, param: str = "stream_id") -> str:
+    return text_id(
+        value,
+        param,
+        max_bytes=256,
+        pattern=_ZEGO_STREAM_RE,
+        rule="must be 1-256 bytes of letters, digits, '-' and '_'",
+    )
+
+
+def conn_id(value: Any, param: str) -> str:
+    """An Airflow connection id: 1-250 characters of letters, digits and ``._-``."""
+    return text_id(value, param, max_bytes=250, pattern=_CONN_ID_RE, rule="must be 1-250 of [A-Za-z0-9._-]")
 
 
 def secret_text(value: Any, param: str, *, max_bytes: int) -> str:
     """A credential-like value (UserSig): checked like an id, but never echoed in the error."""
-    text = "" if value is None else str(value)
-    if not text.strip() or len(text.encode()) > max_bytes:
-        raise RtcValidationError(param, f"must be 1-{max_bytes} bytes", show_value=False)
-    return text
-
-
-def zego_stream_id(value: Any, param: str = "stream_id") -> str:
-    text = "" if value is None else str(value)
-    if not text or len(text.encode()) > 256 or not _ZEGO_STREAM_RE.match(text):
-        raise RtcValidationError(param, "must be 1-256 bytes of letters, digits, '-' and '_'", value)
-    return text
+    return text_id(value, param, max_bytes=max_bytes, show_value=False)
 
 
 def optional_text(value: Any, param: str, *, max_bytes: int) -> str | None:
-    if value in (None, ""):
+    """Free text (a reason, a display name): any characters but control characters."""
+    if value is None or value == "":
         return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise RtcValidationError(param, f"must be text (got a {type(value).__name__})")
     text = str(value)
+    if _control_char(text):
+        raise RtcValidationError(param, "control characters are not allowed", show_value=False)
     if len(text.encode()) > max_bytes:
         raise RtcValidationError(param, f"at most {max_bytes} bytes", show_value=False)
     return text
 
 
-def non_negative_int(value: Any, param: str) -> int | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool):
-        raise RtcValidationError(param, "must be an integer >= 0", value)
+# -- connection values -----------------------------------------------------------------------
+def optional_header(value: Any, param: str, *, secret: bool = False) -> str | None:
+    return None if value is None or value == "" else header_value(value, param, secret=secret)
+
+
+def header_value(value: Any, param: str, *, secret: bool = False) -> str:
+    """A value sent in an HTTP header (SecretId, STS token, language): Latin-1 without control
+    characters, or the HTTP client fails on it later with an error that looks like a network fault."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise RtcValidationError(param, f"must be text (got a {type(value).__name__})")
+    text = str(value).strip()
+    shown = None if secret else value
+    if not text:
+        raise RtcValidationError(param, "must not be empty or whitespace only")
+    if _control_char(text):
+        raise RtcValidationError(param, "control characters are not allowed in a header value", shown)
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise RtcValidationError(param, "must be an integer >= 0", value) from None
-    if number < 0:
-        raise RtcValidationError(param, "must be an integer >= 0", value)
-    return number
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise RtcValidationError(
+            param, "must be Latin-1 text (it is sent in an HTTP header)", shown
+        ) from None
+    return text
+
+
+def secret_key(value: Any, param: str) -> str:
+    """A signing key: any text, but not empty or whitespace only (that would sign with nothing)."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise RtcValidationError(param, "must not be empty or whitespace only")
+    if _control_char(text):
+        raise RtcValidationError(param, "control characters are not allowed", show_value=False)
+    return text
+
+
+def endpoint_url(value: Any, param: str = "endpoint", *, allow_path: bool = False) -> str | None:
+    """``http(s)://host[:port]`` (plus a path prefix if ``allow_path``): no user info, query or
+    fragment, a valid port, a plausible host. ``None``/``""`` mean "not set"."""
+    from urllib.parse import urlsplit
+
+    if value is None or value == "":
+        return None
+    shape = "http(s)://host[:port]" + ("[/path]" if allow_path else "")
+    rule = f"must be a URL like {shape}, e.g. http://127.0.0.1:8990"
+    if not isinstance(value, str) or _control_char(value) or " " in value.strip():
+        raise RtcValidationError(param, rule, value if isinstance(value, str) else None)
+    text = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as err:
+        raise RtcValidationError(param, f"{rule} ({err})", value) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise RtcValidationError(param, rule, value)
+    if parts.username is not None or parts.password is not None:
+        raise RtcValidationError(param, f"{rule}; user info (user:password@) is not allowed")
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise RtcValidationError(param, f"{rule}; no query or fragment", value)
+    if parts.path and not allow_path:
+        raise RtcValidationError(param, f"{rule}; no path", value)
+    if port == 0:
+        raise RtcValidationError(param, f"{rule}; port must be 1-65535", value)
+    bracketed = parts.netloc.rsplit("@", 1)[-1].startswith("[")
+    if not bracketed and not _HOST_RE.fullmatch(host):
+        raise RtcValidationError(param, f"{rule}; invalid host", value)
+    return text
+
+
+# -- templates -------------------------------------------------------------------------------
+def format_template(value: Any, param: str, *, fields: Iterable[str]) -> str | None:
+    """A ``str.format`` template using only ``fields``: checked when the operator is built, so a
+    typo such as ``{nmae}`` fails at once, not after the recording was stopped. Jinja's
+    ``{{ ... }}`` is left alone (Airflow renders it first)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RtcValidationError(param, f"must be a string (got a {type(value).__name__})")
+    allowed = set(fields)
+    if "{{" in value or "{%" in value:  # a Jinja template: checked again once rendered
+        return value
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as err:
+        raise RtcValidationError(param, f"not a valid format string ({err})", value) from None
+    for name in names:
+        base = name.split(".")[0].split("[")[0]
+        if base not in allowed:
+            raise RtcValidationError(
+                param, f"unknown placeholder {{{name}}}; use {', '.join(sorted(allowed))}", value
+            )
+    return value

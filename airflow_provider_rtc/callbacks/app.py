@@ -37,6 +37,7 @@ from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.recordings import trtc as trtc_events
 from airflow_provider_rtc.signing.callbacks import verify_trtc_callback, verify_zego_callback
+from airflow_provider_rtc.validation import lenient_int
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +143,8 @@ class _Receiver:
         stored = {k: v for k, v in event.items() if k not in _ZEGO_SIGNATURE_FIELDS}
         detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
         status = detail.get("upload_status") if detail else None
-        try:
-            event_ms = int(str(event.get("timestamp")).strip()) * 1000
-        except ValueError:
-            event_ms = int(time.time() * 1000)
+        sent_s = lenient_int(event.get("timestamp"))
+        event_ms = sent_s * 1000 if sent_s is not None else int(time.time() * 1000)
         sequence = event.get("sequence")
         outcome = await run_in_threadpool(
             self.store.put,
@@ -219,11 +218,7 @@ def _signed_paths(request: Request) -> list[str]:
     return paths
 
 
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+_as_int = lenient_int  # the package's one integer parser, lenient for cloud data
 
 
 def _zego_fields(body: bytes, content_type: str) -> dict[str, Any] | None:

@@ -18,6 +18,8 @@ import hashlib
 import hmac
 import time
 
+from airflow_provider_rtc.validation import lenient_int
+
 TIMESTAMP_HEADER = "X-RTC-Timestamp"
 SIGNATURE_HEADER = "X-RTC-Signature"
 DEFAULT_MAX_SKEW = 300.0
@@ -54,9 +56,8 @@ def verify_read(
         return "no callback key is configured for this application"
     if not timestamp or not signature:
         return "unsigned request: X-RTC-Timestamp and X-RTC-Signature are required"
-    try:
-        sent = int(timestamp)
-    except ValueError:
+    sent = lenient_int(timestamp)
+    if sent is None:
         return "X-RTC-Timestamp must be unix seconds"
     current = time.time() if now is None else now
     if abs(current - sent) > max_skew:

@@ -118,6 +118,8 @@ class RtcBaseHook(BaseHook, Generic[S]):
         pacing = overrides["pacing"]
         if pacing is None:
             pacing = as_bool(extra_value(extra, ct, "pacing"), "pacing") is not False
+        else:
+            pacing = bool(as_bool(pacing, "pacing"))
         return {
             "endpoint": endpoint_url(extra_value(extra, ct, "endpoint")),
             "timeout": timeouts(extra, ct, overrides["timeout"]),

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from airflow_provider_rtc.validation import boolean, endpoint_url, integer, number
+
+__all__ = ["as_bool", "endpoint_url", "extra_value", "qps_overrides", "retry_policy", "timeouts"]
+
+#: a timeout beyond a day is a typo (and would park a worker slot)
+MAX_TIMEOUT = 86_400.0
+
+
+def _seconds(value: Any, name: str) -> float | None:
+    return number(value, name, minimum=0.0, maximum=MAX_TIMEOUT, exclusive_minimum=True, optional=True)
 
 
 def extra_value(extra: Mapping[str, Any], conn_type: str, name: str) -> Any:
@@ -19,55 +28,7 @@ def extra_value(extra: Mapping[str, Any], conn_type: str, name: str) -> Any:
     return None if value == "" else value
 
 
-def as_bool(value: Any, name: str) -> bool | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise RtcValidationError(name, "must be true or false", value)
-
-
-def as_positive_int(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise RtcValidationError(name, "must be a positive integer", value)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise RtcValidationError(name, "must be a positive integer", value) from None
-    if number <= 0:
-        raise RtcValidationError(name, "must be a positive integer", value)
-    return number
-
-
-def as_float(value: Any, name: str, *, minimum: float = 0.0) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RtcValidationError(name, "must be a number", value) from None
-    if number < minimum:
-        raise RtcValidationError(name, f"must be >= {minimum}", value)
-    return number
-
-
-def endpoint_url(value: Any, name: str = "endpoint") -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
-        raise RtcValidationError(
-            name, "must be a base URL with scheme and host only, such as http://127.0.0.1:8990", value
-        )
-    return text
+as_bool = boolean
 
 
 def timeouts(extra: Mapping[str, Any], conn_type: str, override: Any = None) -> tuple[float, float]:
@@ -77,15 +38,12 @@ def timeouts(extra: Mapping[str, Any], conn_type: str, override: Any = None) -> 
     if isinstance(raw, list | tuple):
         if len(raw) != 2:
             raise RtcValidationError("timeout", "must be one number or [connect, read]", raw)
-        connect = as_float(raw[0], "timeout", minimum=0.001) or connect
-        read = as_float(raw[1], "timeout", minimum=0.001) or read
+        connect = _seconds(raw[0], "timeout") or connect
+        read = _seconds(raw[1], "timeout") or read
     elif raw is not None:
-        connect = read = as_float(raw, "timeout", minimum=0.001) or read
-    connect = (
-        as_float(extra_value(extra, conn_type, "connect_timeout"), "connect_timeout", minimum=0.001)
-        or connect
-    )
-    read = as_float(extra_value(extra, conn_type, "read_timeout"), "read_timeout", minimum=0.001) or read
+        connect = read = _seconds(raw, "timeout") or read
+    connect = _seconds(extra_value(extra, conn_type, "connect_timeout"), "connect_timeout") or connect
+    read = _seconds(extra_value(extra, conn_type, "read_timeout"), "read_timeout") or read
     return connect, read
 
 
@@ -102,16 +60,16 @@ def retry_policy(
     default = RetryPolicy()
 
     def pick(arg: Any, key: str, fallback: float) -> float:
-        if arg is not None:
-            return float(arg)
-        value = as_float(extra_value(extra, conn_type, key), key)
+        raw = arg if arg is not None else extra_value(extra, conn_type, key)
+        value = number(raw, key, minimum=0.0, maximum=MAX_TIMEOUT, optional=True)
+        if key == "retry_total_timeout" and value == 0:
+            raise RtcValidationError(key, "must be > 0 seconds", raw)
         return fallback if value is None else value
 
-    attempts = retry_limit
-    if attempts is None:
-        attempts = as_positive_int(extra_value(extra, conn_type, "retry_limit"), "retry_limit")
+    raw_attempts = retry_limit if retry_limit is not None else extra_value(extra, conn_type, "retry_limit")
+    attempts = integer(raw_attempts, "retry_limit", minimum=1, maximum=100, optional=True)
     return RetryPolicy(
-        max_attempts=int(attempts) if attempts is not None else default.max_attempts,
+        max_attempts=attempts if attempts is not None else default.max_attempts,
         initial_delay=pick(retry_delay, "retry_delay", default.initial_delay),
         max_delay=pick(retry_max_delay, "retry_max_delay", default.max_delay),
         total_timeout=pick(retry_total_timeout, "retry_total_timeout", default.total_timeout),
@@ -128,8 +86,9 @@ def qps_overrides(
         raise RtcValidationError("qps", "must map API action names to calls per second", raw)
     result: dict[str, float] = {}
     for action, value in raw.items():
-        rate = as_float(value, f"qps.{action}", minimum=0.0)
-        if not rate:
-            raise RtcValidationError(f"qps.{action}", "must be a positive number", value)
-        result[str(action)] = rate
+        if not isinstance(action, str) or not action.strip():
+            raise RtcValidationError("qps", "keys must be API action names", action)
+        rate = number(value, f"qps.{action}", minimum=0.0, maximum=100_000.0, exclusive_minimum=True)
+        assert rate is not None
+        result[action] = rate
     return result

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.exceptions import (
     RtcValidationError,
 )
@@ -81,14 +82,14 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
         raw_region = self.region_override or extra_value(extra, ct, "region")
         return TencentSettings(
             credentials=tencent.TencentCredentials(
-                secret_id=str(conn.login).strip(),
-                secret_key=str(conn.password).strip(),
-                token=extra_value(extra, ct, "token"),
+                secret_id=v.header_value(conn.login, "login (SecretId)"),
+                secret_key=v.secret_key(conn.password, "password (SecretKey)"),
+                token=v.optional_header(extra_value(extra, ct, "token"), "token", secret=True),
             ),
             region=check_region(raw_region, required=False),
             sdk_app_id=None if raw_app in (None, "") else positive_int(raw_app, "sdk_app_id"),
             intl=bool(as_bool(extra_value(extra, ct, "intl"), "intl")),
-            language=extra_value(extra, ct, "language"),
+            language=v.optional_header(extra_value(extra, ct, "language"), "language"),
             **self._transport_settings(extra),
         )
 

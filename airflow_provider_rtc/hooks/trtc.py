@@ -33,13 +33,13 @@ class TrtcHook(TencentCloudHook):
     def remove_user(self, room_id: int | str, user_ids: list[str]) -> dict[str, Any]:
         """Kick up to 10 users out of a numeric room (RemoveUser)."""
         room = v.trtc_room_id(room_id, str_room_id=False)
-        users = v.string_list(user_ids, "user_ids", max_items=10)
+        users = v.trtc_user_ids(user_ids)
         return self.call("RemoveUser", {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users})
 
     def remove_user_by_str_room_id(self, room_id: str, user_ids: list[str]) -> dict[str, Any]:
         """Kick up to 10 users out of a string room (RemoveUserByStrRoomId)."""
         room = v.trtc_room_id(room_id, str_room_id=True)
-        users = v.string_list(user_ids, "user_ids", max_items=10)
+        users = v.trtc_user_ids(user_ids)
         return self.call(
             "RemoveUserByStrRoomId", {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users}
         )
@@ -70,7 +70,7 @@ class TrtcHook(TencentCloudHook):
             "SdkAppId": self.sdk_app_id,
             "RoomId": str(room),
             "RoomIdType": room_id_type,
-            "UserId": v.zego_id(user_id, "user_id"),
+            "UserId": v.trtc_user_id(user_id),
             "UserSig": v.secret_text(user_sig, "user_sig", max_bytes=4096),
             "RecordParams": record_params,
             "StorageParams": storage_params,

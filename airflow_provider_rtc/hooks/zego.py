@@ -64,10 +64,11 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
         ct = self.conn_type
         self._require_credentials(conn, "AppId", "ServerSecret")
         app_id = v.positive_int(str(conn.login).strip(), "login (AppId)", maximum=v.UINT32_MAX)
+        secret = v.secret_key(conn.password, "password (ServerSecret)")
         return ZegoSettings(
             credentials=zego.ZegoCredentials(
                 app_id=app_id,
-                server_secret=str(conn.password).strip(),
+                server_secret=secret,
                 is_test=as_bool(extra_value(extra, ct, "is_test"), "is_test"),
             ),
             **self._transport_settings(extra),
@@ -167,14 +168,16 @@ class ZegoRtcHook(ZegoCloudHook):
         """Kick up to 5 users out of a room (KickoutUser)."""
         params = {
             "RoomId": v.zego_id(room_id, "room_id"),
-            "UserId": v.string_list(user_ids, "user_ids", max_items=5, max_bytes=64),
+            "UserId": v.string_list(user_ids, "user_ids", max_items=5, item=v.zego_user_id),
             "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
         }
         return self.call("KickoutUser", params)
 
     def describe_user_num(self, room_ids: list[str]) -> dict[str, Any]:
         """User counts of up to 10 rooms (DescribeUserNum); a missing room counts 0."""
-        return self.call("DescribeUserNum", {"RoomId": v.string_list(room_ids, "room_ids", max_items=10)})
+        return self.call(
+            "DescribeUserNum", {"RoomId": v.string_list(room_ids, "room_ids", max_items=10, item=v.zego_id)}
+        )
 
     def describe_simple_stream_list(self, room_id: str) -> dict[str, Any]:
         """Streams in a room (DescribeSimpleStreamList); 1 call per 10 s per room."""

@@ -2,38 +2,69 @@
 
 One Airflow task per call costs seconds of scheduling each; firing everything at once trips the
 cloud's rate limit. Here every call goes through the hook, whose shared pacer spaces calls at the
-documented QPS, and a small thread pool keeps enough calls in flight to reach it. Individual
-failures do not stop the batch; the task fails at the end, after reporting every target.
+documented QPS, and a small thread pool keeps enough calls in flight to reach it.
+
+The engine is :func:`run_bulk` (plain function, reusable by any operator):
+
+* every target is validated before the first call (:class:`BulkPlan`), duplicates dropped and
+  reported;
+* individual failures do not stop the batch;
+* a stop (``on_kill`` on SIGTERM, ``execution_timeout``) issues no new call - calls waiting for a
+  pacing slot or a retry are abandoned, calls on the wire finish (bounded by their timeout) - and
+  every target still gets a result: ``done``, ``already_gone``, ``failed`` (with
+  ``maybe_executed``: whether the last attempt may have run) or ``not_started``.
+
+:class:`BulkRun` is what a bulk operator holds: the options, the stop switch, and the step that
+turns the results into the task's summary (returned, pushed to the ``bulk_results`` XCom and
+logged, even when the task is stopped).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError
-from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator
+from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcStoppedError
+from airflow_provider_rtc.transport import stop_scope
+
+STATUSES = ("done", "already_gone", "failed", "not_started")
+MAX_CONCURRENCY = 256
 
 
-def as_target_list(value: Any, param: str) -> list[Any]:
-    """Targets from a literal list, a JSON-array string rendered by a template, or an XCom list."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return []
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, dict) or not isinstance(value, Sequence | set | frozenset):
-        raise AirflowException(f"invalid {param}: must be a list of targets (got {type(value).__name__})")
-    return list(value)
+@dataclass(frozen=True)
+class BulkTarget:
+    """One validated target: what the result says about it, and the call that cleans it up."""
+
+    target: Any
+    described: dict[str, Any]
+    call: Callable[[], dict[str, Any]]
+
+
+@dataclass
+class BulkPlan:
+    """Every target of a bulk, validated before the first call; ``duplicates`` were dropped."""
+
+    targets: list[BulkTarget]
+    duplicates: list[Any] = field(default_factory=list)
+
+
+def plan_targets(
+    value: Any, param: str, prepare: Callable[[Any, str], BulkTarget], *, max_items: int = v.MAX_LIST_ITEMS
+) -> BulkPlan:
+    """Parse ``value`` with the package's one list parser and validate every item with ``prepare``
+    (which must raise :class:`RtcValidationError` naming the parameter it was given)."""
+    parsed = v.id_list(
+        value, param, item=prepare, max_items=max_items, min_items=0, key=lambda t: t.described
+    )
+    return BulkPlan(parsed.items, [t.target for t in parsed.duplicates])
 
 
 class _Progress:
@@ -52,7 +83,7 @@ class _Progress:
         with self._lock:
             self.done += 1
             now = time.monotonic()
-            if now < self._next and self.done < self.total:
+            if self.log is None or (now < self._next and self.done < self.total):
                 return
             self._next = now + self.every
             elapsed = max(now - self.started, 1e-9)
@@ -69,94 +100,181 @@ class _Progress:
             )
 
 
-class BulkCleanupOperator(RtcCleanupOperator):
-    """Base of the bulk operators: subclasses name the targets and say how to clean one up.
-
-    Put it first among the bases (``class X(BulkCleanupOperator, SomeProductOperator)``) so its
-    ``execute`` wins and the product base supplies the connection and the hook.
-
-    :param max_concurrency: calls in flight at once (the pacer, not this, sets the rate).
-    :param progress_interval: seconds between progress lines.
-    :param ignore_not_found: an already-gone target counts as done (default).
-    """
-
-    ui_color = "#d6ecfa"
-    targets_param = "targets"
-
-    def __init__(self, *, max_concurrency: int = 16, progress_interval: float = 10.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
-        self.max_concurrency = max_concurrency
-        self.progress_interval = progress_interval
-
-    # subclasses
-    def targets(self) -> list[Any]:
-        raise NotImplementedError
-
-    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
-        """Validate one target; return its JSON description and the call that cleans it up."""
-        raise NotImplementedError
-
-    def run_one(self, target: Any) -> dict[str, Any]:
-        """Clean up one target; an API or validation error is reported in the result, never raised."""
-        result: dict[str, Any] = {"target": target}
-        try:
-            described, call = self.prepare(target)
-            result.update(described)
-            response = call()
-        except RtcNotFoundError as err:
+def _run_one(item: BulkTarget, stop: threading.Event, ignore_not_found: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"target": item.target, **item.described}
+    if stop.is_set():
+        result.update(status="not_started")
+        return result
+    try:
+        with stop_scope(stop):
+            response = item.call()
+    except RtcStoppedError as err:
+        if not err.maybe_executed:
+            result.update(status="not_started")
+        else:  # stopped between retries: an earlier attempt may have run
             result.update(
-                status="already_gone" if self.ignore_not_found else "failed",
-                code=err.code,
-                RequestId=err.request_id,
-                # found gone right after an attempt whose answer was lost: that attempt did it
+                status="failed",
+                kind=err.kind,
+                error=str(err),
+                maybe_executed=err.maybe_executed,
                 after_lost_response=err.after_lost_response,
             )
-        except RtcError as err:
-            result.update(status="failed", kind=err.kind, code=err.code, error=str(err))
-        else:
-            result.update(status="done", RequestId=response.get("RequestId"))
-        return result
-
-    def execute(self, context: Any) -> dict[str, Any]:
-        targets = self.targets()
-        started = time.monotonic()
-        self.log.info(
-            "bulk %s: %d target(s), up to %d in flight", self.task_id, len(targets), self.max_concurrency
+    except RtcNotFoundError as err:
+        result.update(
+            status="already_gone" if ignore_not_found else "failed",
+            code=err.code,
+            RequestId=err.request_id,
+            # found gone right after an attempt whose answer was lost: that attempt did it
+            after_lost_response=err.after_lost_response,
         )
-        progress = _Progress(len(targets), self.log, self.progress_interval)
+        if not ignore_not_found:
+            result.update(maybe_executed=False)
+    except RtcError as err:
+        result.update(
+            status="failed",
+            kind=err.kind,
+            code=err.code,
+            error=str(err),
+            maybe_executed=err.maybe_executed,
+            after_lost_response=err.after_lost_response,
+        )
+    except Exception as err:  # a bug must not cost the other targets their report
+        result.update(status="failed", kind="error", error=type(err).__name__, maybe_executed=True)
+    else:
+        result.update(status="done", RequestId=response.get("RequestId"))
+    return result
 
-        def work(target: Any) -> dict[str, Any]:
-            try:
-                return self.run_one(target)
-            finally:
-                progress.tick()
 
-        if targets:
-            with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(targets))) as pool:
-                results = list(pool.map(work, targets))
+def run_bulk(
+    targets: Sequence[BulkTarget],
+    *,
+    max_concurrency: int,
+    stop: threading.Event | None = None,
+    ignore_not_found: bool = True,
+    log: Any = None,
+    progress_interval: float = 10.0,
+) -> list[dict[str, Any]]:
+    """Clean up every target, at most ``max_concurrency`` calls in flight; one result per target,
+    in order. Once ``stop`` is set no new call is issued; the function returns when the calls
+    already on the wire have finished. A ``BaseException`` in the calling thread (the
+    ``execution_timeout`` alarm, Ctrl-C) sets ``stop``, waits for those calls and propagates;
+    the results are then on ``stop.results`` if ``stop`` is a :class:`BulkStop`."""
+    stop = stop if stop is not None else threading.Event()
+    progress = _Progress(len(targets), log, progress_interval)
+
+    def work(item: BulkTarget) -> dict[str, Any]:
+        try:
+            return _run_one(item, stop, ignore_not_found)
+        finally:
+            progress.tick()
+
+    if not targets:
+        return []
+    pool = ThreadPoolExecutor(max_workers=min(max_concurrency, len(targets)), thread_name_prefix="rtc-bulk")
+    futures = [pool.submit(work, item) for item in targets]
+    try:
+        wait_futures(futures)
+    except BaseException:
+        stop.set()
+        _drain(futures)
+        if isinstance(stop, BulkStop):
+            stop.results = _collect(targets, futures)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return _collect(targets, futures)
+
+
+def _drain(futures: list[Any]) -> None:
+    """Wait for the calls on the wire, even if another alarm or signal interrupts the wait."""
+    while True:
+        try:
+            wait_futures(futures)
+            return
+        except BaseException:  # noqa: S112 - keep waiting: the summary must still be written
+            continue
+
+
+def _collect(targets: Sequence[BulkTarget], futures: list[Any]) -> list[dict[str, Any]]:
+    results = []
+    for item, future in zip(targets, futures, strict=True):
+        if future.done() and not future.cancelled():
+            results.append(future.result())
         else:
-            results = []
-        elapsed = time.monotonic() - started
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result["status"]] = counts.get(result["status"], 0) + 1
-        summary = {
-            "total": len(results),
-            "counts": counts,
-            "elapsed_s": round(elapsed, 3),
-            "rate_per_s": round(len(results) / elapsed, 2) if elapsed > 0 and results else 0.0,
-            "results": results,
-        }
-        self.log.info("bulk %s finished: %s in %.1fs", self.task_id, counts, elapsed)
+            results.append({"target": item.target, **item.described, "status": "not_started"})
+    return results
+
+
+class BulkStop(threading.Event):
+    """The stop switch: set by ``on_kill`` or the timeout; keeps why, and the results if interrupted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason = ""
+        self.results: list[dict[str, Any]] | None = None
+
+
+class BulkRun:
+    """What a bulk operator holds: options, the stop switch and the summary step.
+
+    :param max_concurrency: calls in flight at once (the pacer, not this, sets the rate); an int
+        or a numeric string from a template, 1-256.
+    :param progress_interval: seconds between progress lines.
+    """
+
+    def __init__(self, max_concurrency: Any = 16, progress_interval: Any = 10.0) -> None:
+        concurrency = v.integer(max_concurrency, "max_concurrency", minimum=1, maximum=MAX_CONCURRENCY)
+        interval = v.number(progress_interval, "progress_interval", minimum=0.0)
+        assert concurrency is not None and interval is not None
+        self.max_concurrency = concurrency
+        self.progress_interval = interval
+        self._stop = BulkStop()
+
+    def stop(self, reason: str) -> None:
+        """Issue no new call (safe from a signal handler: it only sets a flag)."""
+        if not self._stop.is_set():
+            self._stop.reason = reason
+            self._stop.set()
+
+    def execute(self, op: Any, context: Any, plan: BulkPlan) -> dict[str, Any]:
+        log = op.log
+        targets = plan.targets
+        if plan.duplicates:
+            log.warning(
+                "bulk %s: dropped %d duplicate target(s): %s",
+                op.task_id,
+                len(plan.duplicates),
+                plan.duplicates[:20],
+            )
+        log.info("bulk %s: %d target(s), up to %d in flight", op.task_id, len(targets), self.max_concurrency)
+        started = time.monotonic()
+        interrupted: BaseException | None = None
+        try:
+            results = run_bulk(
+                targets,
+                max_concurrency=self.max_concurrency,
+                stop=self._stop,
+                ignore_not_found=op.ignore_not_found,
+                log=log,
+                progress_interval=self.progress_interval,
+            )
+        except BaseException as exc:  # the execution_timeout alarm: report, then let it fail the task
+            interrupted = exc
+            self._stop.reason = self._stop.reason or type(exc).__name__
+            results = self._stop.results or [
+                {"target": t.target, **t.described, "status": "not_started"} for t in targets
+            ]
+        summary = _summary(results, plan.duplicates, time.monotonic() - started, self._stop.reason)
+        _report(op, context, summary)
+        if interrupted is not None:
+            raise interrupted
         failed = [r for r in results if r["status"] == "failed"]
+        if self._stop.is_set():
+            raise AirflowException(
+                f"bulk stopped ({self._stop.reason}): {summary['counts']}; "
+                "see the 'bulk_results' XCom or the log for each target"
+            )
         if failed:
-            for result in failed:
-                self.log.error("failed: %s", result)
-            ti = context.get("ti") if isinstance(context, dict) else None
-            if ti is not None:
-                ti.xcom_push(key="bulk_results", value=summary)
             raise AirflowException(
                 f"{len(failed)} of {len(results)} target(s) failed; the others completed "
                 f"(see the log or the 'bulk_results' XCom): "
@@ -164,3 +282,41 @@ class BulkCleanupOperator(RtcCleanupOperator):
                 + (" ..." if len(failed) > 10 else "")
             )
         return summary
+
+
+def _summary(
+    results: list[dict[str, Any]], duplicates: list[Any], elapsed: float, stopped: str
+) -> dict[str, Any]:
+    counts = {status: 0 for status in STATUSES}
+    for result in results:
+        counts[result["status"]] += 1
+    summary: dict[str, Any] = {
+        "total": len(results),
+        "counts": {k: n for k, n in counts.items() if n},
+        "elapsed_s": round(elapsed, 3),
+        "rate_per_s": round(len(results) / elapsed, 2) if elapsed > 0 and results else 0.0,
+        "duplicates_removed": duplicates,
+        "results": results,
+    }
+    if stopped:
+        summary["stopped"] = stopped
+    return summary
+
+
+def _report(op: Any, context: Any, summary: dict[str, Any]) -> None:
+    """Log and push the summary; done before the task fails or is stopped, so a re-run knows where
+    it stood. A failing push must not hide the log lines."""
+    log = op.log
+    log.info("bulk %s finished: %s in %.1fs", op.task_id, summary["counts"], summary["elapsed_s"])
+    for result in summary["results"]:
+        if result["status"] == "failed":
+            log.error("failed: %s", result)
+    not_started = [r["target"] for r in summary["results"] if r["status"] == "not_started"]
+    if not_started:
+        log.warning("not started (%d): %s", len(not_started), not_started[:50])
+    ti = context.get("ti") if isinstance(context, dict) else None
+    if ti is not None:
+        try:
+            ti.xcom_push(key="bulk_results", value=summary)
+        except Exception:
+            log.exception("could not push the 'bulk_results' XCom; the summary is in this log")

@@ -1,5 +1,11 @@
-"""What every cleanup operator shares: "already gone" is the goal reached (by default), and the
-result is a small JSON dict that says what happened, for XCom and for people."""
+"""What every cleanup operator shares, composed rather than stacked.
+
+Every public operator is at most three provider classes deep: :class:`RtcCleanupOperator`, one
+connection base per cloud (:class:`TencentCleanupOperator`, :class:`ZegoCleanupOperator`, built
+the same way), and the operator itself. Behaviour that several operators share is a plain
+function (:func:`cleanup_outcome`) or a small object the operator holds (the bulk run in
+:mod:`~airflow_provider_rtc.operators.bulk`), never a mixin whose place among the bases matters.
+"""
 
 from __future__ import annotations
 
@@ -9,68 +15,152 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 
 if TYPE_CHECKING:
-    from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
+    from airflow_provider_rtc.hooks.base import RtcBaseHook
+    from airflow_provider_rtc.operators.bulk import BulkRun
 
 #: template fields every Tencent operator adds to its business fields
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
+ZEGO_FIELDS = ("zegocloud_conn_id",)
+
+#: what results call each Tencent product (the hooks only know "Tencent Cloud")
+_PRODUCT_NAMES = {"trtc": "Tencent Cloud TRTC", "live": "Tencent Cloud Live"}
+
+
+def cleanup_outcome(
+    log: Any,
+    *,
+    cloud: str,
+    what: str,
+    action: str,
+    call: Callable[[], dict[str, Any]],
+    ignore_not_found: bool,
+    **target: Any,
+) -> dict[str, Any]:
+    """Run one cleanup call and describe the outcome; a not-found either succeeds or re-raises."""
+    result: dict[str, Any] = {"cloud": cloud, "action": action, **target}
+    try:
+        response = call()
+    except RtcNotFoundError as err:
+        if err.after_lost_response:
+            note = "an earlier attempt's answer was lost, so that attempt most likely did it"
+        else:
+            note = "it was already gone"
+        if not ignore_not_found:
+            log.error("%s not found (%s): %s; failing because ignore_not_found=False", what, err.code, note)
+            raise
+        log.info("%s: already gone (%s, %s); nothing left to do", what, err.code, note)
+        result.update(
+            status="already_gone",
+            code=err.code,
+            RequestId=err.request_id,
+            after_lost_response=err.after_lost_response,
+        )
+        return result
+    request_id = response.get("RequestId")
+    log.info("%s: done (RequestId %s)", what, request_id)
+    result.update(status="done", RequestId=request_id)
+    return result
+
+
+#: the hook arguments ``hook_params`` may set (see :class:`~airflow_provider_rtc.hooks.base.RtcBaseHook`)
+HOOK_PARAMS = frozenset(
+    {"timeout", "retry_limit", "retry_delay", "retry_max_delay", "retry_total_timeout", "qps", "pacing"}
+)
+
+
+def check_hook_params(value: Any) -> dict[str, Any]:
+    """``hook_params``: known hook arguments with valid values, checked when the operator is built."""
+    from airflow_provider_rtc.hooks.settings import qps_overrides, retry_policy, timeouts
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RtcValidationError("hook_params", f"must be a dict (got a {type(value).__name__})")
+    unknown = [key for key in value if key not in HOOK_PARAMS]
+    if unknown:
+        raise RtcValidationError(
+            "hook_params", f"unknown hook argument(s) {unknown}; use {sorted(HOOK_PARAMS)}", show_value=False
+        )
+    retry_policy(
+        {},
+        "",
+        retry_limit=value.get("retry_limit"),
+        retry_delay=value.get("retry_delay"),
+        retry_max_delay=value.get("retry_max_delay"),
+        retry_total_timeout=value.get("retry_total_timeout"),
+    )
+    timeouts({}, "", value.get("timeout"))
+    qps_overrides({}, "", value.get("qps"))
+    v.boolean(value.get("pacing"), "pacing")
+    return dict(value)
 
 
 class RtcCleanupOperator(BaseOperator):
-    """Base of the cleanup operators; subclasses implement :meth:`run_cleanup`."""
+    """Base of the cleanup operators: a single call (:meth:`run_cleanup`) or, for the bulk
+    operators, a :class:`~airflow_provider_rtc.operators.bulk.BulkRun` they hold as ``bulk``."""
 
     ui_color = "#e8f4fd"
-    cloud = ""
     action = ""
+    hook_class: ClassVar[type[RtcBaseHook[Any]]]
+    #: set by the bulk operators; it runs :meth:`plan`'s targets
+    bulk: BulkRun | None = None
 
     def __init__(self, *, ignore_not_found: bool = True, hook_params: dict[str, Any] | None = None, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(ignore_not_found, bool):
+            raise RtcValidationError("ignore_not_found", "must be True or False", ignore_not_found)
         self.ignore_not_found = ignore_not_found
-        self.hook_params = dict(hook_params or {})
+        self.hook_params = check_hook_params(hook_params)
+
+    @property
+    def cloud(self) -> str:
+        cls = self.hook_class
+        return _PRODUCT_NAMES.get(getattr(cls, "service", ""), cls.cloud)
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """The hook arguments naming the connection (each cloud base says which)."""
+        raise NotImplementedError
+
+    @cached_property
+    def hook(self) -> Any:
+        return self.hook_class(**self.connection_kwargs(), **self.hook_params)
 
     def run_cleanup(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def plan(self) -> Any:
+        """Bulk operators: every target validated, as a :class:`~.bulk.BulkPlan`."""
+        raise NotImplementedError
+
     def execute(self, context: Any) -> dict[str, Any]:
+        if self.bulk is not None:
+            return self.bulk.execute(self, context, self.plan())
         return self.run_cleanup()
+
+    def on_kill(self) -> None:
+        if self.bulk is not None:
+            self.bulk.stop("on_kill")
 
     def cleanup(
         self, what: str, action: str, call: Callable[[], dict[str, Any]], **target: Any
     ) -> dict[str, Any]:
-        """Run one cleanup call and describe the outcome; a not-found either succeeds or re-raises."""
-        result: dict[str, Any] = {"cloud": self.cloud, "action": action, **target}
-        try:
-            response = call()
-        except RtcNotFoundError as err:
-            if err.after_lost_response:
-                note = "an earlier attempt's answer was lost, so that attempt most likely did it"
-            else:
-                note = "it was already gone"
-            if not self.ignore_not_found:
-                self.log.error(
-                    "%s not found (%s): %s; failing because ignore_not_found=False", what, err.code, note
-                )
-                raise
-            self.log.info("%s: already gone (%s, %s); nothing left to do", what, err.code, note)
-            result.update(
-                status="already_gone",
-                code=err.code,
-                RequestId=err.request_id,
-                after_lost_response=err.after_lost_response,
-            )
-            return result
-        request_id = response.get("RequestId")
-        self.log.info("%s: done (RequestId %s)", what, request_id)
-        result.update(status="done", RequestId=request_id)
-        return result
+        return cleanup_outcome(
+            self.log,
+            cloud=self.cloud,
+            what=what,
+            action=action,
+            call=call,
+            ignore_not_found=self.ignore_not_found,
+            **target,
+        )
 
 
 class TencentCleanupOperator(RtcCleanupOperator):
-    """Adds the ``tencentcloud`` connection, with ``region`` and ``sdk_app_id`` overriding its extras."""
-
-    hook_class: ClassVar[type[TencentCloudHook]]
+    """The ``tencentcloud`` connection, with ``region`` and ``sdk_app_id`` overriding its extras."""
 
     def __init__(
         self,
@@ -85,11 +175,24 @@ class TencentCleanupOperator(RtcCleanupOperator):
         self.region = region
         self.sdk_app_id = sdk_app_id
 
-    @cached_property
-    def hook(self) -> Any:
-        return self.hook_class(
-            self.tencentcloud_conn_id,
-            region=self.region or None,
-            sdk_app_id=self.sdk_app_id or None,
-            **self.hook_params,
-        )
+    def connection_kwargs(self) -> dict[str, Any]:
+        return {
+            "tencentcloud_conn_id": v.text_id(
+                self.tencentcloud_conn_id, "tencentcloud_conn_id", max_bytes=250
+            ),
+            "region": v.region(self.region, required=False),
+            "sdk_app_id": None
+            if self.sdk_app_id in (None, "")
+            else v.positive_int(self.sdk_app_id, "sdk_app_id", maximum=v.UINT32_MAX),
+        }
+
+
+class ZegoCleanupOperator(RtcCleanupOperator):
+    """The ``zegocloud`` connection (AppId, ServerSecret and options in its extras)."""
+
+    def __init__(self, *, zegocloud_conn_id: str = "zegocloud_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.zegocloud_conn_id = zegocloud_conn_id
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        return {"zegocloud_conn_id": v.conn_id(self.zegocloud_conn_id, "zegocloud_conn_id")}

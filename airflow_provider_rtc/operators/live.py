@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.live import LiveHook
-from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
+from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 
 
-class _LiveOperator(TencentCleanupOperator):
-    cloud = "Tencent Cloud Live"
-    hook_class = LiveHook
-
-    hook: LiveHook
-
-
-class CancelCommonMixStreamOperator(_LiveOperator):
+class CancelCommonMixStreamOperator(TencentCleanupOperator):
     """Cancel a Live stream-mix session (CancelCommonMixStream); an unknown session counts as cancelled."""
 
+    hook_class = LiveHook
+    hook: LiveHook
     template_fields: Sequence[str] = ("mix_stream_session_id", *TENCENT_FIELDS)
 
     def __init__(self, *, mix_stream_session_id: str, **kwargs: Any) -> None:
@@ -37,9 +32,11 @@ class CancelCommonMixStreamOperator(_LiveOperator):
         )
 
 
-class DropLiveStreamOperator(_LiveOperator):
+class DropLiveStreamOperator(TencentCleanupOperator):
     """Disconnect a pushed Live stream (DropLiveStream). Dropping an inactive stream succeeds."""
 
+    hook_class = LiveHook
+    hook: LiveHook
     template_fields: Sequence[str] = ("stream_name", "domain_name", "app_name", *TENCENT_FIELDS)
 
     def __init__(self, *, stream_name: str, domain_name: str, app_name: str = "live", **kwargs: Any) -> None:
@@ -62,21 +59,33 @@ class DropLiveStreamOperator(_LiveOperator):
         )
 
 
-class BulkCancelCommonMixStreamsOperator(BulkCleanupOperator, _LiveOperator):
+class BulkCancelCommonMixStreamsOperator(TencentCleanupOperator):
     """Cancel many Live mix sessions in one task, paced at the documented 100 calls/s.
 
     :param mix_stream_session_ids: a list, a JSON-array template, or an upstream XCom list.
     """
 
+    hook_class = LiveHook
+    hook: LiveHook
     template_fields: Sequence[str] = ("mix_stream_session_ids", *TENCENT_FIELDS)
 
-    def __init__(self, *, mix_stream_session_ids: list[str] | str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        mix_stream_session_ids: list[str] | str,
+        max_concurrency: int = 16,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.mix_stream_session_ids = mix_stream_session_ids
+        self.bulk = BulkRun(max_concurrency, progress_interval)
 
-    def targets(self) -> list[Any]:
-        return as_target_list(self.mix_stream_session_ids, "mix_stream_session_ids")
+    def plan(self) -> BulkPlan:
+        return plan_targets(self.mix_stream_session_ids, "mix_stream_session_ids", self._target)
 
-    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
-        session = v.mix_stream_session_id(target)
-        return {"mix_stream_session_id": session}, lambda: self.hook.cancel_common_mix_stream(session)
+    def _target(self, raw: Any, param: str) -> BulkTarget:
+        session = v.mix_stream_session_id(raw, param)
+        return BulkTarget(
+            session, {"mix_stream_session_id": session}, lambda: self.hook.cancel_common_mix_stream(session)
+        )

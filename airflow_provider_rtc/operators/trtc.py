@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.trtc import TrtcHook
-from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
+from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.recordings.manifest import UploadPolicy
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    StopAndWaitMixin,
+    complete_wait,
+    init_wait,
+    stop_and_wait,
 )
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingProbe, check_wait_options
 
-
-class _TrtcOperator(TencentCleanupOperator):
-    cloud = "Tencent Cloud TRTC"
-    hook_class = TrtcHook
-
-    hook: TrtcHook
+#: the placeholders ``file_url_template`` may use
+FILE_URL_FIELDS = ("task_id", "sdk_app_id", "file_name")
 
 
-class DismissRoomOperator(_TrtcOperator):
+class DismissRoomOperator(TencentCleanupOperator):
     """Remove every user and dismiss a TRTC room (DismissRoom, or DismissRoomByStrRoomId).
 
     :param room_id: numeric room id (a numeric string from a template is converted), or a string
@@ -34,6 +32,8 @@ class DismissRoomOperator(_TrtcOperator):
     :param ignore_not_found: a room that no longer exists counts as dismissed (default).
     """
 
+    hook_class = TrtcHook
+    hook: TrtcHook
     template_fields: Sequence[str] = ("room_id", *TENCENT_FIELDS)
 
     def __init__(self, *, room_id: int | str, str_room_id: bool = False, **kwargs: Any) -> None:
@@ -50,9 +50,11 @@ class DismissRoomOperator(_TrtcOperator):
         return self.cleanup(f"TRTC room {room}", action, call, room_id=room)
 
 
-class RemoveUserOperator(_TrtcOperator):
+class RemoveUserOperator(TencentCleanupOperator):
     """Kick up to 10 users out of a TRTC room (RemoveUser, or RemoveUserByStrRoomId)."""
 
+    hook_class = TrtcHook
+    hook: TrtcHook
     template_fields: Sequence[str] = ("room_id", "user_ids", *TENCENT_FIELDS)
 
     def __init__(
@@ -65,7 +67,7 @@ class RemoveUserOperator(_TrtcOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.trtc_room_id(self.room_id, str_room_id=self.str_room_id)
-        users = v.string_list(self.user_ids, "user_ids", max_items=10)
+        users = v.trtc_user_ids(self.user_ids)
         if self.str_room_id:
             action = "RemoveUserByStrRoomId"
             call = lambda: self.hook.remove_user_by_str_room_id(str(room), users)  # noqa: E731
@@ -76,7 +78,7 @@ class RemoveUserOperator(_TrtcOperator):
         )
 
 
-class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
+class DeleteCloudRecordingOperator(TencentCleanupOperator):
     """Stop a TRTC cloud recording (DeleteCloudRecording); optionally wait until its files are uploaded.
 
     Files keep uploading after DeleteCloudRecording returns. With ``wait_for_upload=False`` (default)
@@ -104,6 +106,9 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
     """
 
+    max_consecutive_errors: int  # set by init_wait
+    hook_class = TrtcHook
+    hook: TrtcHook
     template_fields: Sequence[str] = (
         "recording_task_id",
         "callback_receiver_url",
@@ -132,7 +137,8 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
-        self.init_wait(
+        init_wait(
+            self,
             wait_for_upload=wait_for_upload,
             deferrable=deferrable,
             poll_interval=poll_interval,
@@ -144,10 +150,20 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
         self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
         self.callback_receiver_url = callback_receiver_url
         self.callback_key = callback_key
-        self.file_url_template = file_url_template
+        self.file_url_template = v.format_template(
+            file_url_template, "file_url_template", fields=FILE_URL_FIELDS
+        )
         self.check_playlists = check_playlists
         if wait_for_upload:
             check_wait_options(storage=storage, callback_key=callback_key, deferrable=deferrable)
+
+    def execute(self, context: Any) -> Any:
+        # the rendered template is checked before the stop, not when the first file is named
+        v.format_template(self.file_url_template, "file_url_template", fields=FILE_URL_FIELDS)
+        return stop_and_wait(self, context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        return complete_wait(self, context, event)
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.recording_task_id, "recording_task_id")
@@ -177,50 +193,51 @@ class DeleteCloudRecordingOperator(StopAndWaitMixin, _TrtcOperator):
         )
 
 
-class _StopTrtcTaskOperator(_TrtcOperator):
-    """Stop a TRTC task by its TaskId; subclasses name the API, the hook method and the result key."""
+class _StopTrtcTask:
+    """What the two stop-by-TaskId operators share: the API, the hook method and the result key."""
 
+    def __init__(self, action: str, what: str, result_key: str, method: str) -> None:
+        self.action, self.what, self.result_key, self.method = action, what, result_key, method
+
+    def run(self, op: TencentCleanupOperator) -> dict[str, Any]:
+        task = v.token(op.task_id_to_stop, "task_id_to_stop")  # type: ignore[attr-defined]
+        stop = getattr(op.hook, self.method)
+        return op.cleanup(f"{self.what} {task}", self.action, lambda: stop(task), **{self.result_key: task})
+
+
+class StopPublishCdnStreamOperator(TencentCleanupOperator):
+    """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
+
+    hook_class = TrtcHook
     template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
-    what = ""
-    result_key = ""
+    action = "StopPublishCdnStream"
+    stopper = _StopTrtcTask(action, "TRTC relay task", "relay_task_id", "stop_publish_cdn_stream")
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.task_id_to_stop = task_id_to_stop
 
-    def stop(self, task: str) -> dict[str, Any]:
-        raise NotImplementedError
-
     def run_cleanup(self) -> dict[str, Any]:
-        task = v.token(self.task_id_to_stop, "task_id_to_stop")
-        return self.cleanup(
-            f"{self.what} {task}", self.action, lambda: self.stop(task), **{self.result_key: task}
-        )
+        return self.stopper.run(self)
 
 
-class StopPublishCdnStreamOperator(_StopTrtcTaskOperator):
-    """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
-
-    action = "StopPublishCdnStream"
-    what = "TRTC relay task"
-    result_key = "relay_task_id"
-
-    def stop(self, task: str) -> dict[str, Any]:
-        return self.hook.stop_publish_cdn_stream(task)
-
-
-class StopStreamIngestOperator(_StopTrtcTaskOperator):
+class StopStreamIngestOperator(TencentCleanupOperator):
     """Stop pushing an online media stream into a TRTC room (StopStreamIngest)."""
 
+    hook_class = TrtcHook
+    template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
     action = "StopStreamIngest"
-    what = "TRTC ingest task"
-    result_key = "ingest_task_id"
+    stopper = _StopTrtcTask(action, "TRTC ingest task", "ingest_task_id", "stop_stream_ingest")
 
-    def stop(self, task: str) -> dict[str, Any]:
-        return self.hook.stop_stream_ingest(task)
+    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.task_id_to_stop = task_id_to_stop
+
+    def run_cleanup(self) -> dict[str, Any]:
+        return self.stopper.run(self)
 
 
-class BulkDismissRoomsOperator(BulkCleanupOperator, _TrtcOperator):
+class BulkDismissRoomsOperator(TencentCleanupOperator):
     """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SDKAppID.
 
     :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
@@ -229,18 +246,31 @@ class BulkDismissRoomsOperator(BulkCleanupOperator, _TrtcOperator):
     the end, after trying every room, if any room failed.
     """
 
+    hook_class = TrtcHook
+    hook: TrtcHook
     template_fields: Sequence[str] = ("room_ids", *TENCENT_FIELDS)
 
-    def __init__(self, *, room_ids: list[int | str] | str, str_room_id: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        room_ids: list[int | str] | str,
+        str_room_id: bool = False,
+        max_concurrency: int = 16,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.room_ids = room_ids
         self.str_room_id = str_room_id
+        self.bulk = BulkRun(max_concurrency, progress_interval)
 
-    def targets(self) -> list[Any]:
-        return as_target_list(self.room_ids, "room_ids")
+    def plan(self) -> BulkPlan:
+        return plan_targets(self.room_ids, "room_ids", self._target)
 
-    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
-        room = v.trtc_room_id(target, str_room_id=self.str_room_id)
+    def _target(self, raw: Any, param: str) -> BulkTarget:
+        room = v.trtc_room_id(raw, str_room_id=self.str_room_id, param=param)
         if self.str_room_id:
-            return {"room_id": room}, lambda: self.hook.dismiss_room_by_str_room_id(str(room))
-        return {"room_id": room}, lambda: self.hook.dismiss_room(room)
+            return BulkTarget(
+                room, {"room_id": room}, lambda: self.hook.dismiss_room_by_str_room_id(str(room))
+            )
+        return BulkTarget(room, {"room_id": room}, lambda: self.hook.dismiss_room(room))

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
-from airflow_provider_rtc.hooks.zego import ZegoCloudHook, ZegoCloudRecordHook, ZegoRtcHook
-from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
-from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator
+from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
+from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
+from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    StopAndWaitMixin,
+    complete_wait,
+    init_wait,
+    stop_and_wait,
 )
 from airflow_provider_rtc.sensors.zego import ZegoRecordingProbe, zego_policy
 
 
-class _ZegoOperator(RtcCleanupOperator):
-    cloud = "ZEGOCLOUD"
-
-    def __init__(self, *, zegocloud_conn_id: str = ZegoCloudHook.default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.zegocloud_conn_id = zegocloud_conn_id
-
-    @cached_property
-    def hook(self) -> ZegoRtcHook:
-        return ZegoRtcHook(self.zegocloud_conn_id, **self.hook_params)
-
-
-class StopMixOperator(_ZegoOperator):
+class StopMixOperator(ZegoCleanupOperator):
     """Stop a ZEGO stream-mixing task (StopMix); a task that no longer exists counts as stopped.
 
     Starting a new mix does not stop the old one (it runs on for 90 s after its inputs vanish),
@@ -39,7 +29,9 @@ class StopMixOperator(_ZegoOperator):
     that started the task.
     """
 
-    template_fields: Sequence[str] = ("mix_task_id", "user_id", "sequence", "zegocloud_conn_id")
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("mix_task_id", "user_id", "sequence", *ZEGO_FIELDS)
 
     def __init__(
         self,
@@ -66,10 +58,12 @@ class StopMixOperator(_ZegoOperator):
         )
 
 
-class DeleteStreamOperator(_ZegoOperator):
+class DeleteStreamOperator(ZegoCleanupOperator):
     """Remove a stream from a ZEGO room's stream list (DeleteStream); a gone room or stream counts as done."""
 
-    template_fields: Sequence[str] = ("room_id", "user_id", "stream_id", "user_name", "zegocloud_conn_id")
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("room_id", "user_id", "stream_id", "user_name", *ZEGO_FIELDS)
 
     def __init__(
         self, *, room_id: str, user_id: str, stream_id: str, user_name: str | None = None, **kwargs: Any
@@ -94,10 +88,12 @@ class DeleteStreamOperator(_ZegoOperator):
         )
 
 
-class CloseRoomOperator(_ZegoOperator):
+class CloseRoomOperator(ZegoCleanupOperator):
     """Remove every user and close a ZEGO room (CloseRoom). ZEGO allows 1 call/s per AppId."""
 
-    template_fields: Sequence[str] = ("room_id", "custom_reason", "zegocloud_conn_id")
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("room_id", "custom_reason", *ZEGO_FIELDS)
 
     def __init__(self, *, room_id: str, custom_reason: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -115,10 +111,12 @@ class CloseRoomOperator(_ZegoOperator):
         )
 
 
-class KickoutUserOperator(_ZegoOperator):
+class KickoutUserOperator(ZegoCleanupOperator):
     """Kick up to 5 users out of a ZEGO room (KickoutUser); a gone room or user counts as done."""
 
-    template_fields: Sequence[str] = ("room_id", "user_ids", "custom_reason", "zegocloud_conn_id")
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("room_id", "user_ids", "custom_reason", *ZEGO_FIELDS)
 
     def __init__(
         self, *, room_id: str, user_ids: list[str] | str, custom_reason: str | None = None, **kwargs: Any
@@ -130,7 +128,7 @@ class KickoutUserOperator(_ZegoOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.zego_id(self.room_id, "room_id")
-        users = v.string_list(self.user_ids, "user_ids", max_items=5, max_bytes=64)
+        users = v.string_list(self.user_ids, "user_ids", max_items=5, item=v.zego_user_id)
         reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
         return self.cleanup(
             f"{len(users)} user(s) in ZEGO room {room}",
@@ -141,7 +139,7 @@ class KickoutUserOperator(_ZegoOperator):
         )
 
 
-class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
+class StopRecordOperator(ZegoCleanupOperator):
     """Stop a ZEGO cloud recording (StopRecord); an unknown or already-ended task counts as stopped.
 
     With ``wait_for_upload=True`` it then waits (in the worker or deferred to the triggerer) until the
@@ -161,7 +159,10 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
     """
 
-    template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id")
+    max_consecutive_errors: int  # set by init_wait
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("recording_task_id", *ZEGO_FIELDS)
 
     def __init__(
         self,
@@ -178,7 +179,8 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
-        self.init_wait(
+        init_wait(
+            self,
             wait_for_upload=wait_for_upload,
             deferrable=deferrable,
             poll_interval=poll_interval,
@@ -189,7 +191,13 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
 
     @cached_property
     def record_hook(self) -> ZegoCloudRecordHook:
-        return ZegoCloudRecordHook(self.zegocloud_conn_id, **self.hook_params)
+        return ZegoCloudRecordHook(**self.connection_kwargs(), **self.hook_params)
+
+    def execute(self, context: Any) -> Any:
+        return stop_and_wait(self, context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        return complete_wait(self, context, event)
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.recording_task_id, "recording_task_id")
@@ -213,50 +221,79 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
         return probe
 
 
-class BulkCloseRoomsOperator(BulkCleanupOperator, _ZegoOperator):
+class BulkCloseRoomsOperator(ZegoCleanupOperator):
     """Close many ZEGO rooms in one task, paced at ZEGO's 1 CloseRoom call/s per AppId.
 
     :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
     """
 
-    template_fields: Sequence[str] = ("room_ids", "custom_reason", "zegocloud_conn_id")
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("room_ids", "custom_reason", *ZEGO_FIELDS)
 
-    def __init__(self, *, room_ids: list[str] | str, custom_reason: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        room_ids: list[str] | str,
+        custom_reason: str | None = None,
+        max_concurrency: int = 16,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.room_ids = room_ids
         self.custom_reason = custom_reason
+        self.bulk = BulkRun(max_concurrency, progress_interval)
 
-    def targets(self) -> list[Any]:
-        return as_target_list(self.room_ids, "room_ids")
-
-    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
-        room = v.zego_id(target, "room_id")
+    def plan(self) -> BulkPlan:
         reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
-        return {"room_id": room}, lambda: self.hook.close_room(room, custom_reason=reason)
+
+        def target(raw: Any, param: str) -> BulkTarget:
+            room = v.zego_id(raw, param)
+            return BulkTarget(
+                room, {"room_id": room}, lambda: self.hook.close_room(room, custom_reason=reason)
+            )
+
+        return plan_targets(self.room_ids, "room_ids", target)
 
 
-class BulkDeleteStreamsOperator(BulkCleanupOperator, _ZegoOperator):
+class BulkDeleteStreamsOperator(ZegoCleanupOperator):
     """Delete many ZEGO streams in one task, paced at ZEGO's 10 DeleteStream calls/s per AppId.
 
     :param streams: dicts ``{"room_id", "user_id", "stream_id", "user_name"?}`` as a list, a
         JSON-array template, or an upstream XCom.
     """
 
-    template_fields: Sequence[str] = ("streams", "zegocloud_conn_id")
+    hook_class = ZegoRtcHook
+    hook: ZegoRtcHook
+    template_fields: Sequence[str] = ("streams", *ZEGO_FIELDS)
 
-    def __init__(self, *, streams: list[dict[str, Any]] | str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        streams: list[dict[str, Any]] | str,
+        max_concurrency: int = 16,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.streams = streams
+        self.bulk = BulkRun(max_concurrency, progress_interval)
 
-    def targets(self) -> list[Any]:
-        return as_target_list(self.streams, "streams")
+    def plan(self) -> BulkPlan:
+        return plan_targets(self.streams, "streams", self._target)
 
-    def prepare(self, target: Any) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
-        if not isinstance(target, dict):
-            raise v.RtcValidationError("streams", "each item must be {room_id, user_id, stream_id}", target)
-        room = v.zego_id(target.get("room_id"), "room_id")
-        user = v.zego_id(target.get("user_id"), "user_id", max_bytes=64)
-        stream = v.zego_stream_id(target.get("stream_id"))
-        name = v.optional_text(target.get("user_name"), "user_name", max_bytes=256)
+    def _target(self, raw: Any, param: str) -> BulkTarget:
+        if not isinstance(raw, dict):
+            raise v.RtcValidationError(param, "each item must be {room_id, user_id, stream_id}", raw)
+        unknown = set(raw) - {"room_id", "user_id", "stream_id", "user_name"}
+        if unknown:
+            raise v.RtcValidationError(param, f"unknown key(s) {sorted(unknown)}")
+        room = v.zego_id(raw.get("room_id"), f"{param}.room_id")
+        user = v.zego_user_id(raw.get("user_id"), f"{param}.user_id")
+        stream = v.zego_stream_id(raw.get("stream_id"), f"{param}.stream_id")
+        name = v.optional_text(raw.get("user_name"), f"{param}.user_name", max_bytes=256)
         described = {"room_id": room, "stream_id": stream}
-        return described, lambda: self.hook.delete_stream(room, user, stream, user_name=name)
+        return BulkTarget(
+            described, described, lambda: self.hook.delete_stream(room, user, stream, user_name=name)
+        )

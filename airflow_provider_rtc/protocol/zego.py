@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from airflow_provider_rtc.protocol.codes import classify_zego
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply, api_error, unreadable
 from airflow_provider_rtc.signing import zego as zego_signing
+from airflow_provider_rtc.validation import lenient_int
 
 CLOUD = "ZEGOCLOUD"
 RTC_URL = "https://rtc-api.zego.im"
@@ -86,10 +87,9 @@ def parse_reply(reply: HttpReply, *, action: str) -> dict[str, Any]:
         data = None
     if not isinstance(data, dict) or "Code" not in data:
         raise unreadable(reply, cloud=CLOUD, action=action, expected="a ZEGO envelope")
-    try:
-        code = int(data["Code"])
-    except (TypeError, ValueError):
-        raise unreadable(reply, cloud=CLOUD, action=action, expected="a numeric Code") from None
+    code = lenient_int(data["Code"])
+    if code is None:
+        raise unreadable(reply, cloud=CLOUD, action=action, expected="a numeric Code")
     if code == 0:
         return data
     raise api_error(

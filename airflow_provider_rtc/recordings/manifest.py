@@ -37,6 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_rtc.validation import lenient_int
+
 FileStatus = Literal["uploaded", "backup", "failed"]
 ManifestStatus = Literal["uploaded", "partial", "empty"]
 VerdictState = Literal["waiting", "done", "failed"]
@@ -183,10 +185,4 @@ def describe_files(files: list[dict[str, Any]], limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+_int_or_none = lenient_int  # the package's one integer parser, lenient for cloud data

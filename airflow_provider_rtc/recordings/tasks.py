@@ -204,74 +204,63 @@ def wait_blocking(
         time.sleep(min(poll_interval, remaining))
 
 
-class StopAndWaitMixin:
-    """For an operator that stops a recording: then wait for its upload (blocking or deferred) and
-    return the manifest. The operator sets the attributes below and implements :meth:`make_probe`."""
+def init_wait(
+    op: Any,
+    *,
+    wait_for_upload: bool,
+    deferrable: bool,
+    poll_interval: float,
+    wait_timeout: float,
+    max_consecutive_errors: int,
+) -> None:
+    """Set and check the wait options both stop-and-wait operators take.
 
-    wait_for_upload: bool
-    deferrable: bool
-    poll_interval: float
-    wait_timeout: float
-    max_consecutive_errors: int
-    log: Any
+    A stop-and-wait operator composes these functions (it is not a mixin): it sets the attributes
+    below, implements ``run_cleanup()`` and ``make_probe()``, and delegates ``execute`` to
+    :func:`stop_and_wait` and ``execute_complete`` to :func:`complete_wait`.
+    """
+    op.wait_for_upload = wait_for_upload
+    op.deferrable = deferrable
+    op.poll_interval = float(poll_interval)
+    op.wait_timeout = float(wait_timeout)
+    op.max_consecutive_errors = max_consecutive_errors
+    if wait_for_upload:
+        check_wait_numbers(op.poll_interval, op.wait_timeout)
 
-    def make_probe(self) -> RecordingProbe:
-        raise NotImplementedError
 
-    def run_cleanup(self) -> dict[str, Any]:
-        raise NotImplementedError
+def stop_and_wait(op: Any, context: Any) -> Any:
+    return wait_after_stop(op, context, op.run_cleanup())
 
-    def init_wait(
-        self,
-        *,
-        wait_for_upload: bool,
-        deferrable: bool,
-        poll_interval: float,
-        wait_timeout: float,
-        max_consecutive_errors: int,
-    ) -> None:
-        """Set and check the wait options both stop-and-wait operators take."""
-        self.wait_for_upload = wait_for_upload
-        self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.wait_timeout = float(wait_timeout)
-        self.max_consecutive_errors = max_consecutive_errors
-        if wait_for_upload:
-            check_wait_numbers(self.poll_interval, self.wait_timeout)
 
-    def execute(self, context: Any) -> Any:
-        return self.wait_after_stop(context, self.run_cleanup())
+def wait_after_stop(op: Any, context: Any, stop_result: dict[str, Any]) -> Any:
+    if not op.wait_for_upload:
+        return stop_result
+    from datetime import timedelta
 
-    def wait_after_stop(self, context: Any, stop_result: dict[str, Any]) -> Any:
-        if not self.wait_for_upload:
-            return stop_result
-        from datetime import timedelta
+    probe = op.make_probe()
+    op.log.info("%s: stopped (%s); waiting for the upload", probe.what, stop_result.get("status"))
+    if not op.deferrable:
+        verdict = wait_blocking(op, probe, context, timeout=op.wait_timeout, poll_interval=op.poll_interval)
+        return finish(op, context, verdict)
+    verdict = probe.check(context)
+    if verdict.final:
+        return finish(op, context, verdict)
+    op.log.info("%s; deferring", verdict.message)
+    op.defer(
+        trigger=probe.trigger(end_time=time.time() + op.wait_timeout, poll_interval=op.poll_interval),
+        method_name="execute_complete",
+        timeout=timedelta(seconds=op.wait_timeout),
+    )
 
-        probe = self.make_probe()
-        self.log.info("%s: stopped (%s); waiting for the upload", probe.what, stop_result.get("status"))
-        if not self.deferrable:
-            verdict = wait_blocking(
-                self, probe, context, timeout=self.wait_timeout, poll_interval=self.poll_interval
-            )
-            return finish(self, context, verdict)
-        verdict = probe.check(context)
-        if verdict.final:
-            return finish(self, context, verdict)
-        self.log.info("%s; deferring", verdict.message)
-        self.defer(  # type: ignore[attr-defined]  # BaseOperator.defer
-            trigger=probe.trigger(end_time=time.time() + self.wait_timeout, poll_interval=self.poll_interval),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.wait_timeout),
-        )
 
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        event = validate_event(event)
-        status = event["status"]
-        if status in ("done", "failed"):
-            return finish(self, context, verdict_from_event(event))
-        if status == "timeout":
-            raise RecordingWaitTimeout(event.get("message") or "timed out")
-        raise AirflowException(event.get("message") or "the trigger failed")
+def complete_wait(op: Any, context: Any, event: dict[str, Any] | None = None) -> Any:
+    event = validate_event(event)
+    status = event["status"]
+    if status in ("done", "failed"):
+        return finish(op, context, verdict_from_event(event))
+    if status == "timeout":
+        raise RecordingWaitTimeout(event.get("message") or "timed out")
+    raise AirflowException(event.get("message") or "the trigger failed")
 
 
 def check_wait_numbers(poll_interval: float, wait_timeout: float) -> None:

@@ -48,6 +48,7 @@ from airflow_provider_rtc.recordings.manifest import (
     file_entry,
     file_extension,
 )
+from airflow_provider_rtc.validation import lenient_int
 
 CLOUD = "trtc"
 ALIVE_STATUSES = ("Idle", "InProgress", "Exited")
@@ -74,13 +75,7 @@ VOD_EVENTS = frozenset({311, 312})
 # -- reading one callback body (shared with the receiver's store) -------------------------------
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+_int = lenient_int  # the package's one integer parser, lenient for cloud data
 
 
 def event_info(body: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from airflow_provider_rtc.recordings.manifest import (
     describe_files,
     file_entry,
 )
+from airflow_provider_rtc.validation import lenient_int
 
 CLOUD = "zego"
 QUERY_WINDOW_DAYS = 3
@@ -48,11 +49,7 @@ FILE_FINAL = {3: "uploaded", 4: "backup", 5: "failed"}
 TRACK_TYPE = {1: "audio", 2: "video", 3: "audio_video"}
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+_int = lenient_int  # the package's one integer parser, lenient for cloud data
 
 
 def _utc(ms: int | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
 from airflow_provider_rtc.operators.zego import BulkCloseRoomsOperator, BulkDeleteStreamsOperator
 from airflow_provider_rtc.sandbox.server import SandboxServer
@@ -33,9 +34,10 @@ def test_string_room_ids(sandbox: SandboxServer) -> None:
 
 
 def test_invalid_room_ids_fail_without_a_call(sandbox: SandboxServer) -> None:
-    with pytest.raises(Exception, match="2 of 3 target"):
-        BulkDismissRoomsOperator(task_id="bulk", room_ids=["abc", 0, 12345]).execute({})
-    assert totals(sandbox)["calls"] == 1
+    with pytest.raises(RtcValidationError) as err:
+        BulkDismissRoomsOperator(task_id="bulk", room_ids=[12345, "abc", 0]).execute({})
+    assert err.value.param == "room_ids[1]"
+    assert totals(sandbox)["calls"] == 0
 
 
 def test_deletes_streams_at_ten_per_second(sandbox: SandboxServer) -> None:
@@ -49,8 +51,10 @@ def test_deletes_streams_at_ten_per_second(sandbox: SandboxServer) -> None:
 
 
 def test_stream_items_must_be_objects(sandbox: SandboxServer) -> None:
-    with pytest.raises(Exception, match="1 of 1 target"):
+    with pytest.raises(RtcValidationError) as err:
         BulkDeleteStreamsOperator(task_id="bulk", streams=["room-1/stream-1"]).execute({})
+    assert err.value.param == "streams[0]"
+    assert totals(sandbox)["calls"] == 0
 
 
 def test_closes_rooms_at_one_per_second(sandbox: SandboxServer) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
+from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.operators.trtc import (
     DeleteCloudRecordingOperator,
     DismissRoomOperator,
@@ -38,10 +39,10 @@ ROWS: list[tuple[str, Callable[[], Any], str, dict[str, Any], dict[str, Any]]] =
     ),
     (
         "dismiss-numeric-string",
-        lambda: DismissRoomOperator(task_id="t", room_id=" 4294967295 "),
+        lambda: DismissRoomOperator(task_id="t", room_id=" 4294967294 "),
         "DismissRoom",
-        {"SdkAppId": APP, "RoomId": 4294967295},
-        {"room_id": 4294967295},
+        {"SdkAppId": APP, "RoomId": 4294967294},
+        {"room_id": 4294967294},
     ),
     (
         "dismiss-str-room",
@@ -73,7 +74,7 @@ ROWS: list[tuple[str, Callable[[], Any], str, dict[str, Any], dict[str, Any]]] =
     ),
     (
         "remove-user-str-room",
-        lambda: RemoveUserOperator(task_id="t", room_id="lobby", user_ids="carol", str_room_id=True),
+        lambda: RemoveUserOperator(task_id="t", room_id="lobby", user_ids="['carol']", str_room_id=True),
         "RemoveUserByStrRoomId",
         {"SdkAppId": APP, "RoomId": "lobby", "UserIds": ["carol"]},
         {"room_id": "lobby", "user_ids": ["carol"]},
@@ -241,7 +242,16 @@ def test_other_errors_are_not_swallowed(httpserver, tencent_conn) -> None:
 
 def test_non_ascii_body_is_signed_as_the_utf8_bytes_sent(httpserver, tencent_conn) -> None:
     script = serve(httpserver, tc_ok())
-    RemoveUserOperator(task_id="t", room_id=1234, user_ids=["用户一", "ünïcode"]).execute({})
+    # TRTC user ids are ASCII ([a-zA-Z0-9_-]); free-form API parameters may not be
+    TrtcHook().call("RemoveUser", {"SdkAppId": APP, "RoomId": 1234, "UserIds": ["用户一", "ünïcode"]})
     seen = script.seen[0]
     assert "用户一".encode() in seen.body  # raw UTF-8, not \\u escapes
     _assert_trtc(seen, "RemoveUser", {"SdkAppId": APP, "RoomId": 1234, "UserIds": ["用户一", "ünïcode"]})
+
+
+def test_non_ascii_user_ids_are_refused_before_the_network(httpserver, tencent_conn) -> None:
+    script = serve(httpserver, tc_ok())
+    with pytest.raises(RtcValidationError) as info:
+        RemoveUserOperator(task_id="t", room_id=1234, user_ids=["用户一"]).execute({})
+    assert info.value.param == "user_ids[0]"
+    assert script.seen == []

@@ -57,7 +57,7 @@ def test_delete_stream_gets_query(httpserver, zego_conn) -> None:
     script = serve(httpserver, zego_ok(request_id="z-del"))
     result = DeleteStreamOperator(
         task_id="t",
-        room_id="room 1",
+        room_id="room#1",
         user_id="Server-Administrator",
         stream_id="stream_1-a",
         user_name="Admin Ü",
@@ -66,7 +66,7 @@ def test_delete_stream_gets_query(httpserver, zego_conn) -> None:
         script.seen[0],
         "DeleteStream",
         {
-            "RoomId": ["room 1"],
+            "RoomId": ["room#1"],
             "UserId": ["Server-Administrator"],
             "UserName": ["Admin Ü"],
             "StreamId": ["stream_1-a"],
@@ -75,7 +75,7 @@ def test_delete_stream_gets_query(httpserver, zego_conn) -> None:
     assert result == {
         "cloud": "ZEGOCLOUD",
         "action": "DeleteStream",
-        "room_id": "room 1",
+        "room_id": "room#1",
         "stream_id": "stream_1-a",
         "status": "done",
         "RequestId": "z-del",
