@@ -523,6 +523,10 @@ def endpoint_url(value: Any, param: str = "endpoint", *, allow_path: bool = Fals
     return text
 
 
+#: the placeholders a TRTC ``file_url_template`` may use
+TRTC_FILE_URL_FIELDS = ("task_id", "sdk_app_id", "file_name")
+
+
 # -- templates -------------------------------------------------------------------------------
 def format_template(value: Any, param: str, *, fields: Iterable[str]) -> str | None:
     """A ``str.format`` template using only ``fields``: checked when the operator is built, so a

@@ -22,6 +22,7 @@ from airflow_provider_rtc.exceptions import (
     RtcValidationError,
 )
 from airflow_provider_rtc.hooks.settings import endpoint_url, extra_value
+from airflow_provider_rtc.validation import secret_key
 
 if TYPE_CHECKING:
     import httpx
@@ -98,7 +99,7 @@ def resolve_target(
             "reading stored callbacks is signed with the TRTC callback key: set the connection extra "
             "'callback_key' (or pass callback_key= in a non-deferrable task)",
         )
-    key_text = str(raw_key)
+    key_text = secret_key(raw_key, KEY_EXTRA)  # a whitespace-only key would sign with nothing
     if mask:
         _mask(key_text)
     return ReceiverTarget(url=endpoint_url(str(raw_url), URL_EXTRA) or "", key=key_text)

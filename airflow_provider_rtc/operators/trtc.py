@@ -20,8 +20,7 @@ from airflow_provider_rtc.recordings.tasks import (
 )
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingProbe, check_wait_options
 
-#: the placeholders ``file_url_template`` may use
-FILE_URL_FIELDS = ("task_id", "sdk_app_id", "file_name")
+FILE_URL_FIELDS = v.TRTC_FILE_URL_FIELDS
 
 
 class DismissRoomOperator(TencentCleanupOperator):

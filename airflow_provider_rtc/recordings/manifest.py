@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.validation import lenient_int
 
 FileStatus = Literal["uploaded", "backup", "failed"]
@@ -81,12 +82,12 @@ class UploadPolicy:
 
     def __post_init__(self) -> None:
         if self.on_failed_file not in FAILED_FILE_CHOICES:
-            raise ValueError(
-                f"on_failed_file must be one of {FAILED_FILE_CHOICES}, got {self.on_failed_file!r}"
+            raise RtcValidationError(
+                "on_failed_file", f"must be one of {FAILED_FILE_CHOICES}", self.on_failed_file
             )
         if self.on_backup_file not in BACKUP_FILE_CHOICES:
-            raise ValueError(
-                f"on_backup_file must be one of {BACKUP_FILE_CHOICES}, got {self.on_backup_file!r}"
+            raise RtcValidationError(
+                "on_backup_file", f"must be one of {BACKUP_FILE_CHOICES}", self.on_backup_file
             )
 
 

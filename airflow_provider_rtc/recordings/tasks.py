@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_rtc.exceptions import RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.recordings.manifest import Verdict
+from airflow_provider_rtc.validation import number, positive_int
 
 if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
@@ -56,8 +57,7 @@ class RecordingProbe:
         log: Any = None,
         persist_state: bool = False,
     ) -> None:
-        if max_consecutive_errors < 1:
-            raise ValueError("max_consecutive_errors must be at least 1")
+        max_consecutive_errors = positive_int(max_consecutive_errors, "max_consecutive_errors")
         self.max_consecutive_errors = max_consecutive_errors
         self.consecutive_errors = 0
         self.last_waiting_for: list[str] = []
@@ -221,8 +221,8 @@ def init_wait(
     """
     op.wait_for_upload = wait_for_upload
     op.deferrable = deferrable
-    op.poll_interval = float(poll_interval)
-    op.wait_timeout = float(wait_timeout)
+    op.poll_interval = number(poll_interval, "poll_interval")
+    op.wait_timeout = number(wait_timeout, "wait_timeout")
     op.max_consecutive_errors = max_consecutive_errors
     if wait_for_upload:
         check_wait_numbers(op.poll_interval, op.wait_timeout)
@@ -264,7 +264,5 @@ def complete_wait(op: Any, context: Any, event: dict[str, Any] | None = None) ->
 
 
 def check_wait_numbers(poll_interval: float, wait_timeout: float) -> None:
-    if poll_interval <= 0:
-        raise ValueError("poll_interval must be > 0 seconds")
-    if wait_timeout <= 0:
-        raise ValueError("wait_timeout must be > 0 seconds")
+    number(poll_interval, "poll_interval", minimum=0.0, exclusive_minimum=True)
+    number(wait_timeout, "wait_timeout", minimum=0.0, exclusive_minimum=True)

@@ -30,6 +30,7 @@ from airflow_provider_rtc.recordings.tasks import (
     validate_event,
     verdict_from_event,
 )
+from airflow_provider_rtc.validation import positive_int
 
 
 class RtcWaitSensor(BaseSensorOperator):
@@ -52,8 +53,7 @@ class RtcWaitSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if max_consecutive_errors < 1:
-            raise ValueError("max_consecutive_errors must be at least 1")
+        max_consecutive_errors = positive_int(max_consecutive_errors, "max_consecutive_errors")
         self.deferrable = deferrable
         self.max_consecutive_errors = max_consecutive_errors
         self.hook_params = dict(hook_params or {})

@@ -29,11 +29,12 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.recordings import trtc as logic
 from airflow_provider_rtc.recordings.manifest import UploadPolicy, Verdict
 from airflow_provider_rtc.recordings.tasks import RecordingProbe
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
+from airflow_provider_rtc.validation import TRTC_FILE_URL_FIELDS, format_template
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.callbacks.client import ReceiverTarget
@@ -45,11 +46,12 @@ TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
 
 def check_wait_options(*, storage: str, callback_key: str | None, deferrable: bool) -> None:
     if storage not in logic.STORAGE_CHOICES:
-        raise ValueError(f"storage must be one of {logic.STORAGE_CHOICES}, got {storage!r}")
+        raise RtcValidationError("storage", f"must be one of {logic.STORAGE_CHOICES}", storage)
     if callback_key and deferrable:
-        raise ValueError(
-            "callback_key= cannot be combined with deferrable=True: a trigger's arguments are stored in "
-            "the metadata database. Put the key in the tencentcloud connection extra 'callback_key'."
+        raise RtcValidationError(
+            "callback_key",
+            "cannot be combined with deferrable=True: a trigger's arguments are stored in "
+            "the metadata database. Put the key in the tencentcloud connection extra 'callback_key'.",
         )
 
 
@@ -87,7 +89,9 @@ class TrtcRecordingProbe(RecordingProbe):
         self.policy = policy or UploadPolicy(on_backup_file="wait")
         self.callback_receiver_url = callback_receiver_url or None
         self._callback_key = callback_key or None
-        self.file_url_template = file_url_template or None
+        self.file_url_template = v.format_template(
+            file_url_template, "file_url_template", fields=v.TRTC_FILE_URL_FIELDS
+        )
         self.check_playlists = check_playlists
         self.hook_params = dict(hook_params or {})
         self.storage_files: list[dict[str, Any]] = []
@@ -251,7 +255,9 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
         self.callback_receiver_url = callback_receiver_url
         self.callback_key = callback_key
-        self.file_url_template = file_url_template
+        self.file_url_template = format_template(
+            file_url_template, "file_url_template", fields=TRTC_FILE_URL_FIELDS
+        )
         self.check_playlists = check_playlists
 
     def make_probe(self) -> TrtcRecordingProbe:

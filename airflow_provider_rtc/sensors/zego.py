@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.recordings import zego as logic
 from airflow_provider_rtc.recordings.manifest import UploadPolicy, Verdict
 from airflow_provider_rtc.recordings.tasks import RecordingProbe
@@ -25,9 +25,10 @@ ZEGO_BACKUP_CHOICES = ("fail", "warn")
 
 def zego_policy(on_failed_file: str, on_backup_file: str) -> UploadPolicy:
     if on_backup_file not in ZEGO_BACKUP_CHOICES:
-        raise ValueError(
-            f"on_backup_file must be one of {ZEGO_BACKUP_CHOICES} for ZEGO (file Status 4 is final), "
-            f"got {on_backup_file!r}"
+        raise RtcValidationError(
+            "on_backup_file",
+            f"must be one of {ZEGO_BACKUP_CHOICES} for ZEGO (file Status 4 is final)",
+            on_backup_file,
         )
     return UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
 

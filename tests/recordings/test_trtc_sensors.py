@@ -151,7 +151,7 @@ def test_callback_key_argument_works_in_poke_mode_and_is_refused_with_deferrable
 
 
 def test_invalid_storage_is_refused() -> None:
-    with pytest.raises(ValueError, match="storage must be one of"):
+    with pytest.raises(ValueError, match="invalid storage: must be one of"):
         sensor(storage="s3")
 
 
