@@ -75,7 +75,7 @@ _TRTC_USER_RE = re.compile(r"[A-Za-z0-9_\-]+")
 _ZEGO_STREAM_RE = re.compile(r"[A-Za-z0-9_\-]+")
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 _HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?")
-_CONN_ID_RE = re.compile(r"[A-Za-z0-9._\-]+")
+_CONN_ID_RE = re.compile(r"[\w.\-]+")  # Airflow's own rule for connection ids
 _NULL_LITERALS = frozenset({"none", "null"})
 
 
@@ -207,6 +207,13 @@ def positive_int(value: Any, param: str, *, maximum: int | None = None) -> int:
 
 def non_negative_int(value: Any, param: str) -> int | None:
     return integer(value, param, minimum=0, optional=True)
+
+
+def flag(value: Any, param: str) -> bool:
+    """An operator switch (not templated): ``True`` or ``False`` only, so ``"False"`` is not true."""
+    if not isinstance(value, bool):
+        raise RtcValidationError(param, "must be True or False", value)
+    return value
 
 
 def boolean(value: Any, param: str) -> bool | None:
@@ -432,7 +439,13 @@ def zego_stream_id(value: Any, param: str = "stream_id") -> str:
 
 def conn_id(value: Any, param: str) -> str:
     """An Airflow connection id: 1-250 characters of letters, digits and ``._-``."""
-    return text_id(value, param, max_bytes=250, pattern=_CONN_ID_RE, rule="must be 1-250 of [A-Za-z0-9._-]")
+    return text_id(
+        value,
+        param,
+        max_bytes=250,
+        pattern=_CONN_ID_RE,
+        rule="must be 1-250 letters, digits, '.', '_' or '-'",
+    )
 
 
 def secret_text(value: Any, param: str, *, max_bytes: int) -> str:

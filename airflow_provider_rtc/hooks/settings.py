@@ -10,7 +10,15 @@ from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from airflow_provider_rtc.validation import boolean, endpoint_url, integer, number
 
-__all__ = ["as_bool", "endpoint_url", "extra_value", "qps_overrides", "retry_policy", "timeouts"]
+__all__ = [
+    "as_bool",
+    "check_hook_params",
+    "endpoint_url",
+    "extra_value",
+    "qps_overrides",
+    "retry_policy",
+    "timeouts",
+]
 
 #: a timeout beyond a day is a typo (and would park a worker slot)
 MAX_TIMEOUT = 86_400.0
@@ -92,3 +100,34 @@ def qps_overrides(
         assert rate is not None
         result[action] = rate
     return result
+
+
+#: the hook arguments ``hook_params`` may set (see :class:`~airflow_provider_rtc.hooks.base.RtcBaseHook`)
+HOOK_PARAMS = frozenset(
+    {"timeout", "retry_limit", "retry_delay", "retry_max_delay", "retry_total_timeout", "qps", "pacing"}
+)
+
+
+def check_hook_params(value: Any) -> dict[str, Any]:
+    """``hook_params``: known hook arguments with valid values, checked when the operator is built."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RtcValidationError("hook_params", f"must be a dict (got a {type(value).__name__})")
+    unknown = [key for key in value if key not in HOOK_PARAMS]
+    if unknown:
+        raise RtcValidationError(
+            "hook_params", f"unknown hook argument(s) {unknown}; use {sorted(HOOK_PARAMS)}", show_value=False
+        )
+    retry_policy(
+        {},
+        "",
+        retry_limit=value.get("retry_limit"),
+        retry_delay=value.get("retry_delay"),
+        retry_max_delay=value.get("retry_max_delay"),
+        retry_total_timeout=value.get("retry_total_timeout"),
+    )
+    timeouts({}, "", value.get("timeout"))
+    qps_overrides({}, "", value.get("qps"))
+    boolean(value.get("pacing"), "pacing")
+    return dict(value)

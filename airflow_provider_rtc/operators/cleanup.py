@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_rtc import validation as v
-from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
+from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.hooks.settings import check_hook_params
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.hooks.base import RtcBaseHook
@@ -66,39 +67,6 @@ def cleanup_outcome(
     return result
 
 
-#: the hook arguments ``hook_params`` may set (see :class:`~airflow_provider_rtc.hooks.base.RtcBaseHook`)
-HOOK_PARAMS = frozenset(
-    {"timeout", "retry_limit", "retry_delay", "retry_max_delay", "retry_total_timeout", "qps", "pacing"}
-)
-
-
-def check_hook_params(value: Any) -> dict[str, Any]:
-    """``hook_params``: known hook arguments with valid values, checked when the operator is built."""
-    from airflow_provider_rtc.hooks.settings import qps_overrides, retry_policy, timeouts
-
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise RtcValidationError("hook_params", f"must be a dict (got a {type(value).__name__})")
-    unknown = [key for key in value if key not in HOOK_PARAMS]
-    if unknown:
-        raise RtcValidationError(
-            "hook_params", f"unknown hook argument(s) {unknown}; use {sorted(HOOK_PARAMS)}", show_value=False
-        )
-    retry_policy(
-        {},
-        "",
-        retry_limit=value.get("retry_limit"),
-        retry_delay=value.get("retry_delay"),
-        retry_max_delay=value.get("retry_max_delay"),
-        retry_total_timeout=value.get("retry_total_timeout"),
-    )
-    timeouts({}, "", value.get("timeout"))
-    qps_overrides({}, "", value.get("qps"))
-    v.boolean(value.get("pacing"), "pacing")
-    return dict(value)
-
-
 class RtcCleanupOperator(BaseOperator):
     """Base of the cleanup operators: a single call (:meth:`run_cleanup`) or, for the bulk
     operators, a :class:`~airflow_provider_rtc.operators.bulk.BulkRun` they hold as ``bulk``."""
@@ -111,9 +79,7 @@ class RtcCleanupOperator(BaseOperator):
 
     def __init__(self, *, ignore_not_found: bool = True, hook_params: dict[str, Any] | None = None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(ignore_not_found, bool):
-            raise RtcValidationError("ignore_not_found", "must be True or False", ignore_not_found)
-        self.ignore_not_found = ignore_not_found
+        self.ignore_not_found = v.flag(ignore_not_found, "ignore_not_found")
         self.hook_params = check_hook_params(hook_params)
 
     @property
@@ -177,9 +143,7 @@ class TencentCleanupOperator(RtcCleanupOperator):
 
     def connection_kwargs(self) -> dict[str, Any]:
         return {
-            "tencentcloud_conn_id": v.text_id(
-                self.tencentcloud_conn_id, "tencentcloud_conn_id", max_bytes=250
-            ),
+            "tencentcloud_conn_id": v.conn_id(self.tencentcloud_conn_id, "tencentcloud_conn_id"),
             "region": v.region(self.region, required=False),
             "sdk_app_id": None
             if self.sdk_app_id in (None, "")

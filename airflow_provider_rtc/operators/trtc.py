@@ -38,7 +38,7 @@ class DismissRoomOperator(TencentCleanupOperator):
     def __init__(self, *, room_id: int | str, str_room_id: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.room_id = room_id
-        self.str_room_id = str_room_id
+        self.str_room_id = v.flag(str_room_id, "str_room_id")
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.trtc_room_id(self.room_id, str_room_id=self.str_room_id)
@@ -62,7 +62,7 @@ class RemoveUserOperator(TencentCleanupOperator):
         super().__init__(**kwargs)
         self.room_id = room_id
         self.user_ids = user_ids
-        self.str_room_id = str_room_id
+        self.str_room_id = v.flag(str_room_id, "str_room_id")
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.trtc_room_id(self.room_id, str_room_id=self.str_room_id)
@@ -260,7 +260,7 @@ class BulkDismissRoomsOperator(TencentCleanupOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.room_ids = room_ids
-        self.str_room_id = str_room_id
+        self.str_room_id = v.flag(str_room_id, "str_room_id")
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:

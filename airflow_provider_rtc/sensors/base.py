@@ -23,6 +23,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_provider_rtc.hooks.settings import check_hook_params
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     RecordingProbe,
@@ -56,7 +57,7 @@ class RtcWaitSensor(BaseSensorOperator):
         max_consecutive_errors = positive_int(max_consecutive_errors, "max_consecutive_errors")
         self.deferrable = deferrable
         self.max_consecutive_errors = max_consecutive_errors
-        self.hook_params = dict(hook_params or {})
+        self.hook_params = check_hook_params(hook_params)
 
     def make_probe(self) -> RecordingProbe:
         raise NotImplementedError
