@@ -241,8 +241,10 @@ class BulkDismissRoomsOperator(TencentCleanupOperator):
 
     :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
     :param str_room_id: the ids are string room ids (DismissRoomByStrRoomId).
-    Returns ``{"total", "counts", "elapsed_s", "rate_per_s", "results": [per room]}``; fails at
-    the end, after trying every room, if any room failed.
+    :param max_concurrency: / :param progress_interval: see :class:`~.bulk.BulkRun`.
+    Returns ``{"total", "counts", "elapsed_s", "rate_per_s", "duplicates_removed", "results":
+    [per room]}`` (also the ``bulk_results`` XCom); fails at the end, after trying every room, if
+    any room failed, and when stopped (``on_kill``, ``execution_timeout``) after reporting.
     """
 
     hook_class = TrtcHook

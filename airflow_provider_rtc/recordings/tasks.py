@@ -253,13 +253,21 @@ def wait_after_stop(op: Any, context: Any, stop_result: dict[str, Any]) -> Any:
     )
 
 
-def complete_wait(op: Any, context: Any, event: dict[str, Any] | None = None) -> Any:
+def complete_wait(
+    op: Any,
+    context: Any,
+    event: dict[str, Any] | None = None,
+    *,
+    timeout_error: type[Exception] = RecordingWaitTimeout,
+) -> Any:
+    """``execute_complete`` of the stop-and-wait operators and the sensors (which fail a timeout
+    with ``AirflowSensorTimeout`` so ``soft_fail`` applies)."""
     event = validate_event(event)
     status = event["status"]
     if status in ("done", "failed"):
         return finish(op, context, verdict_from_event(event))
     if status == "timeout":
-        raise RecordingWaitTimeout(event.get("message") or "timed out")
+        raise timeout_error(event.get("message") or "timed out")
     raise AirflowException(event.get("message") or "the trigger failed")
 
 

@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
-    AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
@@ -27,9 +26,8 @@ from airflow_provider_rtc.hooks.settings import check_hook_params
 from airflow_provider_rtc.recordings.tasks import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     RecordingProbe,
+    complete_wait,
     finish,
-    validate_event,
-    verdict_from_event,
 )
 from airflow_provider_rtc.validation import positive_int
 
@@ -105,10 +103,4 @@ class RtcWaitSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        event = validate_event(event)
-        status = event["status"]
-        if status in ("done", "failed"):
-            return finish(self, context, verdict_from_event(event))
-        if status == "timeout":
-            raise AirflowSensorTimeout(event.get("message") or "timed out")
-        raise AirflowException(event.get("message") or "the trigger failed")
+        return complete_wait(self, context, event, timeout_error=AirflowSensorTimeout)
