@@ -15,8 +15,8 @@ The engine is :func:`run_bulk` (plain function, reusable by any operator):
   ``maybe_executed``: whether the last attempt may have run) or ``not_started``.
 
 :class:`BulkRun` is what a bulk operator holds: the options, the stop switch, and the step that
-turns the results into the task's summary (returned, pushed to the ``bulk_results`` XCom and
-logged, even when the task is stopped).
+turns the results into the task's summary: logged, returned when the task succeeds, and pushed to
+the ``bulk_results`` XCom before it fails or is stopped.
 """
 
 from __future__ import annotations
@@ -265,10 +265,12 @@ class BulkRun:
                 {"target": t.target, **t.described, "status": "not_started"} for t in targets
             ]
         summary = _summary(results, plan.duplicates, time.monotonic() - started, self._stop.reason)
-        _report(op, context, summary)
+        failed = [r for r in results if r["status"] == "failed"]
+        # a task that ends well returns the summary (its return_value XCom); one that fails or is
+        # stopped pushes it under 'bulk_results' first, since it returns nothing
+        _report(op, context, summary, push=bool(interrupted or failed or self._stop.is_set()))
         if interrupted is not None:
             raise interrupted
-        failed = [r for r in results if r["status"] == "failed"]
         if self._stop.is_set():
             raise AirflowException(
                 f"bulk stopped ({self._stop.reason}): {summary['counts']}; "
@@ -303,7 +305,7 @@ def _summary(
     return summary
 
 
-def _report(op: Any, context: Any, summary: dict[str, Any]) -> None:
+def _report(op: Any, context: Any, summary: dict[str, Any], *, push: bool) -> None:
     """Log and push the summary; done before the task fails or is stopped, so a re-run knows where
     it stood. A failing push must not hide the log lines."""
     log = op.log
@@ -315,7 +317,7 @@ def _report(op: Any, context: Any, summary: dict[str, Any]) -> None:
     if not_started:
         log.warning("not started (%d): %s", len(not_started), not_started[:50])
     ti = context.get("ti") if isinstance(context, dict) else None
-    if ti is not None:
+    if push and ti is not None:
         try:
             ti.xcom_push(key="bulk_results", value=summary)
         except Exception:
