@@ -36,6 +36,7 @@ from airflow_provider_rtc.transport import (
     send_async,
     send_sync,
 )
+from airflow_provider_rtc.validation import conn_id as conn_id_rule
 
 if TYPE_CHECKING:
     import httpx
@@ -74,7 +75,7 @@ class RtcBaseHook(BaseHook, Generic[S]):
         logger_name: str | None = None,
     ) -> None:
         super().__init__(logger_name=logger_name)
-        self.conn_id = conn_id
+        self.conn_id = conn_id_rule(conn_id, getattr(self, "conn_name_attr", "") or "conn_id")
         self._overrides: dict[str, Any] = {
             "timeout": timeout,
             "retry_limit": retry_limit,

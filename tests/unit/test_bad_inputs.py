@@ -364,6 +364,12 @@ CASES = [
         lambda: ZegoRtcHook(qps={"CloseRoom": float("nan")}).close_room("r"),
     ),
     Case("hook-record-None", "recording_task_id", lambda: ZegoCloudRecordHook().stop_record("None")),
+    Case(
+        "sensor-conn-id",
+        "zegocloud_conn_id",
+        sense(ZegoMixTaskEndedSensor, mix_task_id="m", zegocloud_conn_id="None"),
+    ),
+    Case("hook-conn-id-space", "tencentcloud_conn_id", lambda: TrtcHook("my conn").dismiss_room(1)),
     Case("hook-async-mix-None", "mix_task_id", aio(lambda: ZegoRtcHook().aget_mix_task_info("None"))),
     # -- tencentcloud connection extras (through DismissRoom)
     Case("tc-endpoint-port", "endpoint", ROOM_1, tencent={"endpoint": "http://127.0.0.1:99999"}),
