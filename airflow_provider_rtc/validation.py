@@ -80,8 +80,12 @@ _NULL_LITERALS = frozenset({"none", "null"})
 
 
 # -- scalars ---------------------------------------------------------------------------------
-def _control_char(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+_STRICT_CONTROL = ("Cc", "Cf", "Zl", "Zp")
+
+
+def _control_char(text: str, categories: tuple[str, ...] = _STRICT_CONTROL) -> bool:
+    """Control characters; ids also refuse invisible format characters and line separators."""
+    return any(unicodedata.category(ch) in categories for ch in text)
 
 
 def text_id(
@@ -460,7 +464,7 @@ def optional_text(value: Any, param: str, *, max_bytes: int) -> str | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise RtcValidationError(param, f"must be text (got a {type(value).__name__})")
     text = str(value)
-    if _control_char(text):
+    if _control_char(text, ("Cc", "Zl", "Zp")):  # a display name may hold emoji joiners (Cf)
         raise RtcValidationError(param, "control characters are not allowed", show_value=False)
     if len(text.encode()) > max_bytes:
         raise RtcValidationError(param, f"at most {max_bytes} bytes", show_value=False)

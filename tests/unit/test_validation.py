@@ -383,3 +383,30 @@ def test_user_id_list_values_are_not_echoed_when_too_many() -> None:
         v.string_list(ELEVEN, "user_ids", max_items=10)
     assert "user0" not in str(info.value)
     assert "(got 11)" in str(info.value)
+
+
+# --- the contract's accepted forms (the refused ones are in test_bad_inputs.py) --------------------
+
+
+def test_accepted_forms_of_the_contract() -> None:
+    assert v.integer("16", "max_concurrency", minimum=1) == 16  # a rendered template
+    assert v.number("2.5", "timeout", minimum=0) == 2.5
+    assert v.trtc_room_id(4294967294, str_room_id=False) == 4294967294
+    assert v.trtc_user_id("a" * 32) == "a" * 32
+    assert v.optional_text("\U0001f468\u200d\U0001f469 host", "user_name", max_bytes=64)  # emoji joiner
+    assert v.endpoint_url("http://[::1]:8990/") == "http://[::1]:8990"
+    assert v.endpoint_url("https://trtc.tencentcloudapi.com") == "https://trtc.tencentcloudapi.com"
+    assert v.header_value("zh-CN", "language") == "zh-CN"
+    parsed = v.id_list("[[1, 2], [3]]", "p", item=lambda raw, name: raw)
+    assert parsed.items == [[1, 2], [3]]
+    assert v.id_list(["a", "b", "a"], "p", item=v.zego_id).duplicates == ["a"]
+    template = "https://b.cos/{task_id}/{file_name}"
+    assert v.format_template(template, "file_url_template", fields=v.TRTC_FILE_URL_FIELDS) == template
+    jinja = "{{ var.value.bucket }}/{task_id}"  # rendered by Airflow first, checked again then
+    assert v.format_template(jinja, "file_url_template", fields=v.TRTC_FILE_URL_FIELDS) == jinja
+
+
+def test_a_bare_string_is_never_iterated() -> None:
+    for text in ('"room_4"', "room_4", "room_2,room_3"):
+        with pytest.raises(RtcValidationError, match="list"):
+            v.id_list(text, "room_ids", item=v.zego_id)
