@@ -35,5 +35,3 @@ CANCEL_COMMON_MIX_STREAM = _live(
 )
 DROP_LIVE_STREAM = _live("DropLiveStream", 100.0, destructive=True)
 DESCRIBE_LIVE_STREAM_STATE = _live("DescribeLiveStreamState", 300.0)
-
-__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]

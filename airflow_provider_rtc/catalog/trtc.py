@@ -59,5 +59,3 @@ STOP_STREAM_INGEST = _trtc(
     destructive=True,
     regions=INGEST_REGIONS,
 )
-
-__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]

@@ -62,5 +62,3 @@ DESCRIBE_RECORD_STATUS = _zego(
     "cloudrecord", "DescribeRecordStatus", "POST", 10.0, "record", gone=frozenset({300001000})
 )
 DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
-
-__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 
@@ -37,22 +38,24 @@ class LiveHook(TencentCloudHook):
             params["MixStreamTemplateId"] = mix_stream_template_id
         if control_params is not None:
             params["ControlParams"] = control_params
-        return self.call("CreateCommonMixStream", params)
+        return self._call(catalog.CREATE_COMMON_MIX_STREAM, params)
 
     def cancel_common_mix_stream(self, mix_stream_session_id: str) -> dict[str, Any]:
         """Cancel a mix session (CancelCommonMixStream)."""
         params = {"MixStreamSessionId": v.mix_stream_session_id(mix_stream_session_id)}
-        return self.call("CancelCommonMixStream", params)
+        return self._call(catalog.CANCEL_COMMON_MIX_STREAM, params)
 
     def drop_live_stream(self, stream_name: str, domain_name: str, app_name: str = "live") -> dict[str, Any]:
         """Disconnect a pushed stream (DropLiveStream); dropping an inactive stream succeeds."""
-        return self.call("DropLiveStream", self._stream(stream_name, domain_name, app_name))
+        return self._call(catalog.DROP_LIVE_STREAM, self._stream(stream_name, domain_name, app_name))
 
     def describe_live_stream_state(
         self, stream_name: str, domain_name: str, app_name: str = "live"
     ) -> dict[str, Any]:
         """``StreamState``: active, inactive or forbid (DescribeLiveStreamState)."""
-        return self.call("DescribeLiveStreamState", self._stream(stream_name, domain_name, app_name))
+        return self._call(
+            catalog.DESCRIBE_LIVE_STREAM_STATE, self._stream(stream_name, domain_name, app_name)
+        )
 
     @staticmethod
     def _stream(stream_name: str, domain_name: str, app_name: str) -> dict[str, Any]:

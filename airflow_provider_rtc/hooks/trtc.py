@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 
@@ -12,7 +13,7 @@ class TrtcHook(TencentCloudHook):
     """One method per TRTC API, named after it; each returns the API's ``Response`` object.
 
     Every TRTC API needs a region (``X-TC-Region``) and the SDKAppID, from the connection
-    or the hook arguments. All documented limits are 20 calls/s per API; calls are paced to that.
+    or the hook arguments. Each call's facts (limit, idempotency, codes) are its ``catalog`` entry.
     """
 
     service = "trtc"
@@ -23,25 +24,28 @@ class TrtcHook(TencentCloudHook):
     def dismiss_room(self, room_id: int | str) -> dict[str, Any]:
         """Remove every user and dismiss a numeric room (DismissRoom)."""
         room = v.trtc_room_id(room_id, str_room_id=False)
-        return self.call("DismissRoom", {"SdkAppId": self.sdk_app_id, "RoomId": room})
+        return self._call(catalog.DISMISS_ROOM, {"SdkAppId": self.sdk_app_id, "RoomId": room})
 
     def dismiss_room_by_str_room_id(self, room_id: str) -> dict[str, Any]:
         """Remove every user and dismiss a string room (DismissRoomByStrRoomId)."""
         room = v.trtc_room_id(room_id, str_room_id=True)
-        return self.call("DismissRoomByStrRoomId", {"SdkAppId": self.sdk_app_id, "RoomId": room})
+        return self._call(catalog.DISMISS_ROOM_BY_STR_ROOM_ID, {"SdkAppId": self.sdk_app_id, "RoomId": room})
 
     def remove_user(self, room_id: int | str, user_ids: list[str]) -> dict[str, Any]:
         """Kick up to 10 users out of a numeric room (RemoveUser)."""
         room = v.trtc_room_id(room_id, str_room_id=False)
         users = v.string_list(user_ids, "user_ids", max_items=10)
-        return self.call("RemoveUser", {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users})
+        return self._call(
+            catalog.REMOVE_USER, {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users}
+        )
 
     def remove_user_by_str_room_id(self, room_id: str, user_ids: list[str]) -> dict[str, Any]:
         """Kick up to 10 users out of a string room (RemoveUserByStrRoomId)."""
         room = v.trtc_room_id(room_id, str_room_id=True)
         users = v.string_list(user_ids, "user_ids", max_items=10)
-        return self.call(
-            "RemoveUserByStrRoomId", {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users}
+        return self._call(
+            catalog.REMOVE_USER_BY_STR_ROOM_ID,
+            {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users},
         )
 
     # -- cloud recording ----------------------------------------------------------------------
@@ -82,29 +86,29 @@ class TrtcHook(TencentCloudHook):
             "PrivateMapKey": private_map_key,
         }
         params.update({k: val for k, val in optional.items() if val is not None})
-        return self.call("CreateCloudRecording", params, idempotent=False)
+        return self._call(catalog.CREATE_CLOUD_RECORDING, params)
 
     def describe_cloud_recording(self, task_id: str) -> dict[str, Any]:
         """Status (Idle / InProgress / Exited) and index files of a live recording task."""
-        return self.call("DescribeCloudRecording", self._task(task_id))
+        return self._call(catalog.DESCRIBE_CLOUD_RECORDING, self._task(task_id))
 
     async def adescribe_cloud_recording(self, task_id: str, *, client: Any = None) -> dict[str, Any]:
         settings = await self.asettings()
         params = {"SdkAppId": v.sdk_app_id(settings.sdk_app_id), "TaskId": v.token(task_id, "task_id")}
-        return await self.acall("DescribeCloudRecording", params, client=client)
+        return await self._acall(catalog.DESCRIBE_CLOUD_RECORDING, params, client=client)
 
     def delete_cloud_recording(self, task_id: str) -> dict[str, Any]:
         """Stop a recording (DeleteCloudRecording); files keep uploading after it returns."""
-        return self.call("DeleteCloudRecording", self._task(task_id))
+        return self._call(catalog.DELETE_CLOUD_RECORDING, self._task(task_id))
 
     # -- relay and ingest ----------------------------------------------------------------------
     def stop_publish_cdn_stream(self, task_id: str) -> dict[str, Any]:
         """Stop a mix/relay-to-CDN task (StopPublishCdnStream)."""
-        return self.call("StopPublishCdnStream", self._task(task_id))
+        return self._call(catalog.STOP_PUBLISH_CDN_STREAM, self._task(task_id))
 
     def stop_stream_ingest(self, task_id: str) -> dict[str, Any]:
         """Stop pushing an online media stream into a room (StopStreamIngest)."""
-        return self.call("StopStreamIngest", self._task(task_id))
+        return self._call(catalog.STOP_STREAM_INGEST, self._task(task_id))
 
     def _task(self, task_id: str) -> dict[str, Any]:
         return {"SdkAppId": self.sdk_app_id, "TaskId": v.token(task_id, "task_id")}

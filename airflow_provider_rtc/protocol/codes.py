@@ -1,12 +1,16 @@
 """Error-code classification per cloud, keyed off codes only (messages change without notice).
 
-Tencent has no documented retryability; ZEGO's comes from each code's suggested action. The tables
-are the provider's decisions and are pinned by tests.
+Tencent has no documented retryability; ZEGO's comes from each code's suggested action. Per-API codes
+come from the catalog (``Api.gone``, ``Api.transient``, ``Api.family``); the cloud-wide tables here are
+the provider's decisions and are pinned by tests.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from airflow_provider_rtc import catalog
+from airflow_provider_rtc.catalog import Api
 
 
 class Kind(StrEnum):
@@ -19,28 +23,8 @@ class Kind(StrEnum):
 
 
 # --- Tencent Cloud API 3.0 -------------------------------------------------------------------
-
-#: Per action: the codes that mean "the target is already gone" (cleanup reached its goal).
-TENCENT_NOT_FOUND: dict[str, frozenset[str]] = {
-    "DismissRoom": frozenset({"FailedOperation.RoomNotExist"}),
-    "DismissRoomByStrRoomId": frozenset({"FailedOperation.RoomNotExist"}),
-    "RemoveUser": frozenset({"FailedOperation.RoomNotExist", "FailedOperation.UserNotExist"}),
-    "RemoveUserByStrRoomId": frozenset({"FailedOperation.RoomNotExist", "FailedOperation.UserNotExist"}),
-    # UNCONFIRMED which code an ended task answers with; the reference lists these candidates.
-    "DescribeCloudRecording": frozenset(
-        {"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"}
-    ),
-    "DeleteCloudRecording": frozenset(
-        {"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"}
-    ),
-    "StopPublishCdnStream": frozenset(
-        {"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"}
-    ),
-    "StopStreamIngest": frozenset({"FailedOperation.TaskFinished", "FailedOperation.TaskNotExist"}),
-    "CancelCommonMixStream": frozenset(
-        {"FailedOperation.CancelSessionNotExist", "InvalidParameter.CancelSessionNotExist"}
-    ),
-}
+# Per-API codes ("already gone", per-API transient ones) live in each API's catalog entry; the
+# rules below are cloud-wide and apply to every action, in the catalog or not.
 
 #: ``ResourceNotFound.*`` sub-codes that mean the *account* is blocked, not that a target is gone.
 TENCENT_ACCOUNT_BLOCKED = frozenset(
@@ -79,9 +63,14 @@ def _matches(code: str, prefixes: tuple[str, ...]) -> bool:
     return any(code == p or code.startswith(p + ".") for p in prefixes)
 
 
-def classify_tencent(action: str, code: str) -> Kind:
-    if code in TENCENT_NOT_FOUND.get(action, ()):
-        return Kind.NOT_FOUND
+def classify_tencent(action: str, code: str, api: Api | None = None) -> Kind:
+    """``api`` is the catalog entry called (looked up by ``action`` when not given)."""
+    api = api or catalog.by_action("tencent", action)
+    if api is not None:
+        if code in api.gone:
+            return Kind.NOT_FOUND
+        if code in api.transient:
+            return Kind.TRANSIENT
     if _matches(code, ("RequestLimitExceeded",)):
         return Kind.THROTTLED
     if _matches(code, ("InternalError", "ServiceUnavailable")):
@@ -95,61 +84,7 @@ def classify_tencent(action: str, code: str) -> Kind:
 
 # --- ZEGOCLOUD -------------------------------------------------------------------------------
 
-#: Which code family an action belongs to: ZEGO reuses small numbers with different meanings.
-ZEGO_FAMILY: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "DeleteStream",
-            "CloseRoom",
-            "KickoutUser",
-            "DescribeUserNum",
-            "DescribeUsers",
-            "DescribeUserList",
-            "DescribeSimpleStreamList",
-            "AddStream",
-            "SendCustomCommand",
-        ),
-        "room",
-    ),
-    **dict.fromkeys(("StartMix", "StopMix", "GetMixTaskInfo", "StartAutoMix", "StopAutoMix"), "mix"),
-    **dict.fromkeys(
-        (
-            "StartRecord",
-            "StopRecord",
-            "DescribeRecordStatus",
-            "DescribeTasks",
-            "UpdateLayout",
-            "PauseRecord",
-            "ResumeRecord",
-            "TakeSnapshot",
-        ),
-        "record",
-    ),
-    **dict.fromkeys(
-        (
-            "ForbidRTCStream",
-            "ResumeRTCStream",
-            "ForbidRTCStreams",
-            "ResumeRTCStreams",
-            "DescribeRTCStreamState",
-        ),
-        "media",
-    ),
-}
-
-ZEGO_ROOM_GONE = frozenset({104, 5024, 50001})
-
-#: Per action: "already gone". A stopped/ended recording (300001001) counts as done for StopRecord.
-ZEGO_NOT_FOUND: dict[str, frozenset[int]] = {
-    "DeleteStream": ZEGO_ROOM_GONE | {138},
-    "CloseRoom": ZEGO_ROOM_GONE,
-    "KickoutUser": ZEGO_ROOM_GONE | {105, 50002, 50003},
-    "StopMix": frozenset({110209001}),
-    "GetMixTaskInfo": frozenset({110209001}),
-    "StopRecord": frozenset({300001000, 300001001}),
-    "DescribeRecordStatus": frozenset({300001000}),
-    "DescribeRTCStreamState": frozenset({41004}),
-}
+# Each action's code family and "already gone" codes are in its catalog entry.
 
 _ZEGO_GATEWAY_AUTH = frozenset({100000004, 100000005, 100000010, 100000011, 100000016, 100000017})
 _ZEGO_GATEWAY_INVALID = frozenset(range(100000000, 100000015)) - _ZEGO_GATEWAY_AUTH
@@ -193,16 +128,28 @@ _ZEGO_FAMILY_TABLES: dict[str, dict[Kind, frozenset[int]]] = {
 }
 
 
-def classify_zego(action: str, code: int) -> Kind:
-    if code in ZEGO_NOT_FOUND.get(action, ()):
-        return Kind.NOT_FOUND
+def _zego_family(api: Api | None) -> str:
+    """The entry's family; an action outside the catalog is read with its product's usual table."""
+    if api is not None and api.family:
+        return api.family
+    return "record" if api is not None and api.product == "cloudrecord" else "room"
+
+
+def classify_zego(action: str, code: int, api: Api | None = None) -> Kind:
+    """``api`` is the catalog entry called (looked up by ``action`` when not given)."""
+    api = api or catalog.by_action("zego", action)
+    if api is not None:
+        if code in api.gone:
+            return Kind.NOT_FOUND
+        if code in api.transient:
+            return Kind.TRANSIENT
     if code in _ZEGO_GATEWAY_AUTH:
         return Kind.AUTH
     if code == 100000015:
         return Kind.TRANSIENT
     if code in _ZEGO_GATEWAY_INVALID:
         return Kind.INVALID_INPUT
-    table = _ZEGO_FAMILY_TABLES.get(ZEGO_FAMILY.get(action, "room"), {})
+    table = _ZEGO_FAMILY_TABLES.get(_zego_family(api), {})
     for kind, codes in table.items():
         if code in codes:
             return kind
