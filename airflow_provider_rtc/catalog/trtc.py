@@ -14,6 +14,8 @@ _PER: tuple[RateKey, ...] = ("secret_id", "region")
 ROOM_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-singapore"})
 RECORDING_REGIONS = ROOM_REGIONS | {"ap-shanghai"}
 INGEST_REGIONS = frozenset({"ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-singapore"})
+#: StartPublishCdnStream/UpdatePublishCdnStream/StopPublishCdnStream, as the international page lists them
+CDN_REGIONS = frozenset({"ap-guangzhou", "ap-hongkong", "ap-singapore"})
 
 _ROOM_GONE = frozenset({"FailedOperation.RoomNotExist"})
 # ``FailedOperation.UserNotExist`` is in no official list for RemoveUser (only SetUserBlocked on the
@@ -52,7 +54,9 @@ DESCRIBE_CLOUD_RECORDING = _trtc("DescribeCloudRecording", gone=_TASK_GONE, regi
 DELETE_CLOUD_RECORDING = _trtc(
     "DeleteCloudRecording", gone=_TASK_GONE, destructive=True, regions=RECORDING_REGIONS
 )
-STOP_PUBLISH_CDN_STREAM = _trtc("StopPublishCdnStream", gone=_TASK_GONE, destructive=True)
+STOP_PUBLISH_CDN_STREAM = _trtc(
+    "StopPublishCdnStream", gone=_TASK_GONE, destructive=True, regions=CDN_REGIONS
+)
 STOP_STREAM_INGEST = _trtc(
     "StopStreamIngest",
     gone=frozenset({"FailedOperation.TaskFinished", "FailedOperation.TaskNotExist"}),
