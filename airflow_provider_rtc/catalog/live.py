@@ -31,6 +31,8 @@ CANCEL_COMMON_MIX_STREAM = _live(
     "CancelCommonMixStream",
     100.0,
     gone=frozenset({"FailedOperation.CancelSessionNotExist", "InvalidParameter.CancelSessionNotExist"}),
+    # "failed to call the third-party/internal service" (Go SDK error list): a passing fault
+    transient=frozenset({"FailedOperation.CallOtherSvrError", "FailedOperation.Failed"}),
     destructive=True,
 )
 DROP_LIVE_STREAM = _live("DropLiveStream", 100.0, destructive=True)

@@ -36,7 +36,29 @@ TENCENT_ACCOUNT_BLOCKED = frozenset(
     }
 )
 
-_TENCENT_AUTH_EXACT = frozenset({"IpInBlacklist", "IpNotInWhitelist"}) | TENCENT_ACCOUNT_BLOCKED
+_TENCENT_AUTH_EXACT = (
+    frozenset(
+        {
+            "IpInBlacklist",
+            "IpNotInWhitelist",
+            # Live: the account is not registered for Live (an account problem, not a missing target)
+            "ResourceNotFound.UserNotExist",
+            # Live: "no permission to operate", although filed under InternalError
+            "InternalError.NotPermmitOperat",
+        }
+    )
+    | TENCENT_ACCOUNT_BLOCKED
+)
+#: Throttles outside ``RequestLimitExceeded*`` in the official error-code files (TRTC, Live).
+_TENCENT_THROTTLED_EXACT = frozenset(
+    {
+        "FailedOperation.RestrictedFrequency",
+        "OperationDenied.FreqOverLimit",
+        "LimitExceeded.RateLimitExceeded",
+    }
+)
+#: ``InternalError.*`` codes that describe a configuration, not a passing fault: retrying cannot help.
+_TENCENT_NOT_TRANSIENT = frozenset({"InternalError.ConfigNotExist", "InternalError.GetBizidError"})
 _TENCENT_AUTH_PREFIXES = ("AuthFailure", "UnauthorizedOperation")
 _TENCENT_INVALID_PREFIXES = (
     "InvalidParameter",
@@ -71,12 +93,14 @@ def classify_tencent(action: str, code: str, api: Api | None = None) -> Kind:
             return Kind.NOT_FOUND
         if code in api.transient:
             return Kind.TRANSIENT
-    if _matches(code, ("RequestLimitExceeded",)):
+    if code in _TENCENT_THROTTLED_EXACT or _matches(code, ("RequestLimitExceeded",)):
         return Kind.THROTTLED
-    if _matches(code, ("InternalError", "ServiceUnavailable")):
-        return Kind.TRANSIENT
     if code in _TENCENT_AUTH_EXACT or _matches(code, _TENCENT_AUTH_PREFIXES):
         return Kind.AUTH
+    if code in _TENCENT_NOT_TRANSIENT:
+        return Kind.FAILED
+    if _matches(code, ("InternalError", "ServiceUnavailable")):
+        return Kind.TRANSIENT
     if code in _TENCENT_INVALID_EXACT or _matches(code, _TENCENT_INVALID_PREFIXES):
         return Kind.INVALID_INPUT
     return Kind.FAILED
@@ -91,14 +115,17 @@ _ZEGO_GATEWAY_INVALID = frozenset(range(100000000, 100000015)) - _ZEGO_GATEWAY_A
 
 _ZEGO_FAMILY_TABLES: dict[str, dict[Kind, frozenset[int]]] = {
     "room": {
-        Kind.THROTTLED: frozenset({206, 207, 7}),
+        # 7 is not a throttle in the current tables (in the media-file table it means auth failed)
+        Kind.THROTTLED: frozenset({206, 207}),
         Kind.TRANSIENT: frozenset({1, 122, 123, 124, 151, 154, 5018, 5201, 5202, 50009, 50013}),
         Kind.AUTH: frozenset({9}),
         Kind.INVALID_INPUT: frozenset({2, 3, 8, 1008, 50011, 50012}),
     },
     "mix": {
         Kind.THROTTLED: frozenset({110200005, 110200006, 110200190, 110200191, 110200194}),
-        Kind.TRANSIENT: frozenset({110200001, 110200007, 110200015, 110200151, 110200159}),
+        Kind.TRANSIENT: frozenset(
+            {110200001, 110200007, 110200012, 110200013, 110200015, 110200151, 110200159}
+        ),
         Kind.AUTH: frozenset({110200003, 110200157, 110240002}),
         Kind.INVALID_INPUT: frozenset(
             {
@@ -120,7 +147,7 @@ _ZEGO_FAMILY_TABLES: dict[str, dict[Kind, frozenset[int]]] = {
     "media": {
         Kind.THROTTLED: frozenset({1010, 5007, 30002}),
         Kind.TRANSIENT: frozenset(
-            {1, 3001, 5000, 5001, 5002, 5006, 30003, *range(41001, 41004), 42001, 43001}
+            {1, 3001, 5000, 5001, 5002, 5006, 30003, *range(41001, 41004), *range(42001, 42005), 43001}
         ),
         Kind.AUTH: frozenset({3, 5003, 40005, 3000, 3003}),
         Kind.INVALID_INPUT: frozenset({2, 3002, 5004, 5005, 30001, *range(30004, 30012)}),

@@ -129,21 +129,15 @@ def test_recording_lifecycle_and_gone_code(sb, tencent, wait):
         tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task})["TaskId"] == task
     )  # still exiting
     wait(lambda: code_of(tencent("DescribeCloudRecording", {"SdkAppId": APP, "TaskId": task})))
-    assert (
-        code_of(tencent("DescribeCloudRecording", {"SdkAppId": APP, "TaskId": task}))
-        == "FailedOperation.TaskNotExist"
-    )
-    assert (
-        code_of(tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task}))
-        == "FailedOperation.TaskNotExist"
-    )
+    assert code_of(tencent("DescribeCloudRecording", {"SdkAppId": APP, "TaskId": task})) == "ResourceNotFound"
+    assert code_of(tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task})) == "ResourceNotFound"
     assert code_of(tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": "nope"})) == (
-        "FailedOperation.TaskNotExist"
+        "ResourceNotFound"
     )
     # another app of the same account does not see the task
     task2 = _create(tencent, room="9002")["TaskId"]
     assert code_of(tencent("DescribeCloudRecording", {"SdkAppId": 1400000002, "TaskId": task2})) == (
-        "FailedOperation.TaskNotExist"
+        "ResourceNotFound"
     )
 
 
@@ -278,7 +272,7 @@ def test_resource_expired_hour_limits_queries():
     assert backend.describe_recording(APP, task, 6 * 3600 - 1)["Status"] == "InProgress"
     with pytest.raises(SandboxError) as err:
         backend.delete_recording(APP, task, 6 * 3600 + 1)
-    assert err.value.code == "FailedOperation.TaskNotExist"
+    assert err.value.code == "ResourceNotFound"
 
 
 def test_stop_publish_cdn_stream(sb, tencent):

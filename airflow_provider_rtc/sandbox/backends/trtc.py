@@ -2,10 +2,13 @@
 
 Decisions where the reference is silent or marks a fact UNCONFIRMED:
 
-* An ended, expired or unknown recording task answers ``FailedOperation.TaskNotExist`` on both
-  DescribeCloudRecording and DeleteCloudRecording. The TRTC error table defines it as "task does not
-  exist or has ended", the only listed code that says exactly that; ``ResourceNotFound`` (listed by
-  the Go SDK) is generic. The provider treats every candidate as "gone", so either works for it.
+* An ended, expired or unknown recording task answers ``ResourceNotFound`` on both
+  DescribeCloudRecording and DeleteCloudRecording: the official Go SDK lists it for
+  DeleteCloudRecording (added next to the note that calls only work while the task runs), and no
+  recording API lists ``FailedOperation.TaskNotExist``. What real TRTC answers is UNCONFIRMED; the
+  provider treats ResourceNotFound, TaskNotExist and TaskFinished alike as "gone".
+* After ``ResourceExpiredHour`` (default 72 h) the task answers not-found although the recording
+  keeps running until it stops on its own (MaxIdleTime), as the vendor documents.
 * The task lifecycle is ``Idle`` until ``recording_start_seconds`` (0 by default, so ``InProgress``
   at once, event 301), ``Exited`` from the stop until ``recording_exit_seconds`` later (event 302),
   then gone. DeleteCloudRecording while ``Exited`` succeeds again (nothing left to stop).
@@ -413,7 +416,7 @@ class TrtcBackend:
     def _live_task(self, sdk_app_id: int, task_id: str, now: float) -> Recording:
         rec = self._recordings.get(task_id)
         if rec is None or rec.sdk_app_id != sdk_app_id or rec.is_gone(now) or now >= rec.expires_at:
-            raise SandboxError("FailedOperation.TaskNotExist", "The task does not exist or has ended.")
+            raise SandboxError("ResourceNotFound", "The task does not exist or has ended.")
         return rec
 
     def _active_in_room(self, sdk_app_id: int, room_id: int | str) -> list[Recording]:
