@@ -37,3 +37,7 @@ CANCEL_COMMON_MIX_STREAM = _live(
 )
 DROP_LIVE_STREAM = _live("DropLiveStream", 100.0, destructive=True)
 DESCRIBE_LIVE_STREAM_STATE = _live("DescribeLiveStreamState", 300.0)
+# "at most 100 requests per second" (intl.cloud.tencent.com/document/product/267/30798); pages of
+# PageSize 10-100 (default 10) from PageNum 1; lists at most 20,000 streams and is "not to be relied
+# on" for critical logic: discovery pairs it with push callbacks.
+DESCRIBE_LIVE_STREAM_ONLINE_LIST = _live("DescribeLiveStreamOnlineList", 100.0)

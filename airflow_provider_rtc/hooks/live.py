@@ -57,6 +57,29 @@ class LiveHook(TencentCloudHook):
             catalog.DESCRIBE_LIVE_STREAM_STATE, self._stream(stream_name, domain_name, app_name)
         )
 
+    def describe_live_stream_online_list(
+        self,
+        domain_name: str | None = None,
+        app_name: str | None = None,
+        page_num: int = 1,
+        page_size: int = 10,
+        stream_name: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the streams being pushed now (DescribeLiveStreamOnlineList): ``OnlineInfo``,
+        ``TotalNum``, ``TotalPage``. Lists at most 20,000 streams and may lag: pair it with callbacks."""
+        size = v.positive_int(page_size, "page_size", maximum=100)
+        if size < 10:
+            raise v.RtcValidationError("page_size", "10 to 100", page_size)
+        params: dict[str, Any] = {"PageNum": v.positive_int(page_num, "page_num"), "PageSize": size}
+        for key, value, name, limit in (
+            ("DomainName", domain_name, "domain_name", 256),
+            ("AppName", app_name, "app_name", 128),
+            ("StreamName", stream_name, "stream_name", 256),
+        ):
+            if value not in (None, ""):
+                params[key] = v.token(value, name, max_bytes=limit)
+        return self._call(catalog.DESCRIBE_LIVE_STREAM_ONLINE_LIST, params)
+
     @staticmethod
     def _stream(stream_name: str, domain_name: str, app_name: str) -> dict[str, Any]:
         return {

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -372,6 +373,36 @@ def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]
         _live_str(p, "DomainName"), _live_str(p, "AppName"), _live_str(p, "StreamName")
     )
     return {"StreamState": state}
+
+
+@handles(catalog.DESCRIBE_LIVE_STREAM_ONLINE_LIST)
+def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    p = call.params
+    page = p.uint("PageNum", missing=None, invalid="InvalidParameter", low=1, high=UINT32_MAX, default=1)
+    size = p.uint("PageSize", missing=None, invalid="InvalidParameter", low=10, high=100, default=10)
+    assert page is not None and size is not None
+    names = [
+        p.string(n, missing=None, invalid="InvalidParameter") for n in ("DomainName", "AppName", "StreamName")
+    ]
+    streams = sb.live.online_streams(*names)
+    shown = streams[(page - 1) * size : page * size]
+    return {
+        "TotalNum": len(streams),
+        "TotalPage": -(-len(streams) // size),
+        "PageNum": page,
+        "PageSize": size,
+        "OnlineInfo": [
+            {
+                "StreamName": s.name,
+                "AppName": s.app,
+                "DomainName": s.domain,
+                "PublishTimeList": [
+                    {"PublishTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.pushed_at))}
+                ],
+            }
+            for s in shown
+        ],
+    }
 
 
 # -- verification --------------------------------------------------------------------------------
