@@ -276,7 +276,7 @@ class StopStreamIngestOperator(_StopTrtcTaskOperator):
 
 
 class BulkDismissRoomsOperator(BulkCleanupOperator, _TrtcOperator):
-    """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SDKAppID.
+    """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SecretId and region.
 
     :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
     :param str_room_id: the ids are string room ids (DismissRoomByStrRoomId).

@@ -81,6 +81,15 @@ _TENCENT_INVALID_EXACT = frozenset(
 )
 
 
+def _entry_kind(api: Api | None, code: str | int) -> Kind | None:
+    """What the API's own catalog entry says of ``code`` ("already gone", retry-worthy), if anything."""
+    if api is not None and code in api.gone:
+        return Kind.NOT_FOUND
+    if api is not None and code in api.transient:
+        return Kind.TRANSIENT
+    return None
+
+
 def _matches(code: str, prefixes: tuple[str, ...]) -> bool:
     return any(code == p or code.startswith(p + ".") for p in prefixes)
 
@@ -88,11 +97,9 @@ def _matches(code: str, prefixes: tuple[str, ...]) -> bool:
 def classify_tencent(action: str, code: str, api: Api | None = None) -> Kind:
     """``api`` is the catalog entry called (looked up by ``action`` when not given)."""
     api = api or catalog.by_action("tencent", action)
-    if api is not None:
-        if code in api.gone:
-            return Kind.NOT_FOUND
-        if code in api.transient:
-            return Kind.TRANSIENT
+    per_api = _entry_kind(api, code)
+    if per_api is not None:
+        return per_api
     if code in _TENCENT_THROTTLED_EXACT or _matches(code, ("RequestLimitExceeded",)):
         return Kind.THROTTLED
     if code in _TENCENT_AUTH_EXACT or _matches(code, _TENCENT_AUTH_PREFIXES):
@@ -165,11 +172,9 @@ def _zego_family(api: Api | None) -> str:
 def classify_zego(action: str, code: int, api: Api | None = None) -> Kind:
     """``api`` is the catalog entry called (looked up by ``action`` when not given)."""
     api = api or catalog.by_action("zego", action)
-    if api is not None:
-        if code in api.gone:
-            return Kind.NOT_FOUND
-        if code in api.transient:
-            return Kind.TRANSIENT
+    per_api = _entry_kind(api, code)
+    if per_api is not None:
+        return per_api
     if code in _ZEGO_GATEWAY_AUTH:
         return Kind.AUTH
     if code == 100000015:
