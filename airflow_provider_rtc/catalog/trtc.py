@@ -21,8 +21,13 @@ _ROOM_GONE = frozenset({"FailedOperation.RoomNotExist"})
 # ``FailedOperation.UserNotExist`` is in no official list for RemoveUser (only SetUserBlocked on the
 # international site); kept because treating it as "gone" is harmless for a kick.
 _USER_GONE = _ROOM_GONE | {"FailedOperation.UserNotExist"}
-# UNCONFIRMED which code an ended task answers: the Go SDK lists ResourceNotFound for
-# DeleteCloudRecording; TaskNotExist/TaskFinished are tolerated as well.
+# UNCONFIRMED which code an ended task answers. The Go SDK lists ResourceNotFound for
+# DeleteCloudRecording (and InternalError.CRInternalError; plain FailedOperation for
+# DescribeCloudRecording); FailedOperation.TaskNotExist is listed for no recording API and
+# TaskFinished only for StopStreamIngest/UpdatePublishCdnStream/StartMCUMixTranscode. The sandbox
+# answers ResourceNotFound; the other two stay tolerated in case real TRTC uses them. After the
+# task's ResourceExpiredHour (default 72 h) the same not-found comes while the recording may still
+# run: DeleteCloudRecordingOperator reports that as ``expired_task`` when told the start time.
 _TASK_GONE = frozenset({"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"})
 
 
