@@ -127,9 +127,9 @@ class UsageReportOperator(BaseOperator):
         last = cloudtime.beijing_date(end, "end") - dt.timedelta(days=1)
         if last < first:
             return None
-        history = REPORTS[self.report].api.history_days
-        if history is not None:
-            oldest = cloudtime.beijing_date(now, "end") - dt.timedelta(days=history)
+        oldest = self._oldest_kept(now)
+        if oldest is not None:
+            history = REPORTS[self.report].api.history_days
             if first < oldest:
                 raise RtcValidationError(
                     "start",
@@ -142,6 +142,13 @@ class UsageReportOperator(BaseOperator):
 
             require_pyarrow()
         return first, last
+
+    def _oldest_kept(self, now: dt.datetime) -> dt.date | None:
+        """The oldest Beijing date the report's API still answers for, when it keeps a limited history."""
+        from airflow_provider_rtc.reports.specs import REPORTS
+
+        history = REPORTS[self.report].api.history_days
+        return None if history is None else cloudtime.beijing_date(now, "end") - dt.timedelta(days=history)
 
     def _folder(self) -> Any:
         from airflow.providers.common.compat.sdk import ObjectStoragePath
@@ -170,8 +177,13 @@ class UsageReportOperator(BaseOperator):
         revised = []
         if self.lookback_days:
             since = first - dt.timedelta(days=self.lookback_days)
+            oldest = self._oldest_kept(dt.datetime.now(dt.UTC))
             for old_first, old_last, _path in files.existing(folder, self.report, self.format):
-                if since <= old_last < first:
+                if oldest is not None and old_first < oldest:
+                    self.log.info(
+                        "%s: %s..%s is older than the API keeps; left as is", self.report, old_first, old_last
+                    )
+                elif since <= old_last < first:
                     self.log.info("%s: lookback re-fetches %s..%s", self.report, old_first, old_last)
                     revised.append(self._write(folder, old_first, old_last, app)["path"])
         result["revised"] = revised

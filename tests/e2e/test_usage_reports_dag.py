@@ -11,20 +11,11 @@ import pendulum
 import pytest
 
 from airflow_provider_rtc.reports import files
+from airflow_provider_rtc.reports.specs import REPORTS
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
-
-REPORTS = {
-    "trtc_usage",
-    "trtc_recording",
-    "trtc_mix_transcoding",
-    "trtc_relay",
-    "trtc_room",
-    "live_bandwidth",
-    "live_transcode",
-}
 
 
 @pytest.fixture

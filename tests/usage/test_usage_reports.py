@@ -312,3 +312,57 @@ def test_same_request_same_numbers(sandbox: SandboxServer) -> None:
     two = hook.describe_mix_transcoding_usage("2026-08-01", "2026-08-10")
     assert one["UsageList"] == two["UsageList"] and len(one["UsageList"]) == 10
     assert len(one["UsageKey"]) == 11 and all(v >= 0 for p in one["UsageList"] for v in p["UsageValue"])
+
+
+# -- hooks: validation and request shapes --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "param"),
+    [
+        (lambda h, lv: h.describe_recording_usage("2026-08-01", "2026-08-02", "mixed"), "mix_type"),
+        (lambda h, lv: h.describe_trtc_usage("2026-08-02", "2026-08-01"), "end_date"),
+        (lambda h, lv: h.describe_relay_usage("yesterday", "2026-08-01"), "start_date"),
+        (
+            lambda h, lv: h.describe_trtc_room_usage(
+                dt.datetime(2026, 8, 1, tzinfo=UTC), dt.datetime(2026, 8, 2, 1, tzinfo=UTC)
+            ),
+            "end_time",
+        ),
+        (lambda h, lv: lv.describe_bill_bandwidth_and_flux_list("a", "b", granularity=30), "granularity"),
+        (
+            lambda h, lv: lv.describe_bill_bandwidth_and_flux_list(
+                dt.datetime(2026, 8, 1, tzinfo=UTC), dt.datetime(2026, 8, 3, tzinfo=UTC), granularity=5
+            ),
+            "end_time",
+        ),
+        (
+            lambda h, lv: lv.describe_live_transcode_total_info("a", "b", mainland_or_oversea="Asia"),
+            "mainland_or_oversea",
+        ),
+    ],
+)
+def test_hooks_refuse_bad_usage_input_before_calling(sandbox: SandboxServer, call: Any, param: str) -> None:
+    from airflow_provider_rtc.hooks.live import LiveHook
+    from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+    with pytest.raises(RtcValidationError) as err:
+        call(TrtcHook(), LiveHook())
+    assert err.value.param == param
+    assert sandbox.sandbox.usage.log() == []
+
+
+def test_hooks_send_beijing_times_and_fall_back_to_a_usage_region(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_rtc.hooks.live import LiveHook
+    from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+    hook = TrtcHook(region="ap-beijing")  # a room region: usage is served from ap-guangzhou instead
+    start = dt.datetime(2026, 7, 31, 16, 0, tzinfo=UTC)  # Beijing midnight
+    answer = hook.describe_trtc_room_usage(start, start + dt.timedelta(hours=23, minutes=59))
+    assert answer["Data"].startswith("RoomId,Audio,SD,HD,FullHD,2K,4K\n")
+    LiveHook().describe_live_transcode_total_info(start, start + dt.timedelta(days=1))
+    room, live = sandbox.sandbox.usage.log()
+    assert (room.start, room.end) == ("2026-08-01 00:00", "2026-08-01 23:59")
+    assert (live.start, live.end) == ("2026-08-01 00:00:00", "2026-08-02 00:00:00")
