@@ -98,11 +98,11 @@ class LiveHook(TencentCloudHook):
 
         At most 31 days per query (5-minute granularity: 1 day); the last three years. Datetimes are
         sent as Beijing wall-clock time (``YYYY-MM-DD hh:mm:ss``, which the API reads as Beijing time)."""
-        api = catalog.DESCRIBE_BILL_BANDWIDTH_AND_FLUX_LIST
+        cap = catalog.DESCRIBE_BILL_BANDWIDTH_AND_FLUX_LIST.max_range_days or 1
         if granularity not in (5, 60, 1440):
             raise v.RtcValidationError("granularity", "5, 60 or 1440 (minutes)", granularity)
         params: dict[str, Any] = {
-            **self._range(start_time, end_time, max_days=1 if granularity == 5 else api.max_range_days or 1),
+            **self._range(start_time, end_time, max_days=1 if granularity == 5 else cap),
             "Granularity": granularity,
         }
         if play_domains:
@@ -113,7 +113,7 @@ class LiveHook(TencentCloudHook):
             if service_name not in ("LVB", "LEB"):
                 raise v.RtcValidationError("service_name", "'LVB' or 'LEB'", service_name)
             params["ServiceName"] = service_name
-        return self._call(api, params)
+        return self._call(catalog.DESCRIBE_BILL_BANDWIDTH_AND_FLUX_LIST, params)
 
     def describe_live_transcode_total_info(
         self,
@@ -125,13 +125,13 @@ class LiveHook(TencentCloudHook):
     ) -> dict[str, Any]:
         """Transcoding minutes per codec and resolution: 5-minute points within one day, hourly across
         days (DescribeLiveTranscodeTotalInfo). At most three months per query, the last three months."""
-        api = catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO
-        params = self._range(start_time, end_time, max_days=api.max_range_days or 1)
+        cap = catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO.max_range_days or 1
+        params = self._range(start_time, end_time, max_days=cap)
         if push_domains:
             params["PushDomains"] = v.string_list(push_domains, "push_domains", max_items=100, max_bytes=256)
         if mainland_or_oversea is not None:
             params["MainlandOrOversea"] = self._area(mainland_or_oversea)
-        return self._call(api, params)
+        return self._call(catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO, params)
 
     @staticmethod
     def _range(start_time: Any, end_time: Any, *, max_days: int) -> dict[str, Any]:

@@ -120,7 +120,8 @@ class TrtcHook(TencentCloudHook):
     ) -> dict[str, Any]:
         """Audio/video minutes per UsageKey (Audio, SD, HD, FullHD, 2K, 4K): daily points for a range
         longer than one day, 5-minute points otherwise (DescribeTrtcUsage)."""
-        return self._usage(catalog.DESCRIBE_TRTC_USAGE, start_date, end_date, {}, sdk_app_id, region)
+        params = self._usage_params(catalog.DESCRIBE_TRTC_USAGE, start_date, end_date, {}, sdk_app_id)
+        return self._call(catalog.DESCRIBE_TRTC_USAGE, params, region=self._usage_region(region))
 
     def describe_recording_usage(
         self,
@@ -135,22 +136,24 @@ class TrtcHook(TencentCloudHook):
         if mix_type not in ("single", "multi"):
             raise v.RtcValidationError("mix_type", "'single' or 'multi'", mix_type)
         extra = {"MixType": mix_type}
-        api = catalog.DESCRIBE_RECORDING_USAGE
-        return self._usage(api, start_date, end_date, extra, sdk_app_id, region)
+        params = self._usage_params(catalog.DESCRIBE_RECORDING_USAGE, start_date, end_date, extra, sdk_app_id)
+        return self._call(catalog.DESCRIBE_RECORDING_USAGE, params, region=self._usage_region(region))
 
     def describe_mix_transcoding_usage(
         self, start_date: Any, end_date: Any, *, sdk_app_id: int | None = None, region: str | None = None
     ) -> dict[str, Any]:
         """MCU mix/transcoding minutes per codec and resolution (DescribeMixTranscodingUsage)."""
-        return self._usage(
-            catalog.DESCRIBE_MIX_TRANSCODING_USAGE, start_date, end_date, {}, sdk_app_id, region
+        params = self._usage_params(
+            catalog.DESCRIBE_MIX_TRANSCODING_USAGE, start_date, end_date, {}, sdk_app_id
         )
+        return self._call(catalog.DESCRIBE_MIX_TRANSCODING_USAGE, params, region=self._usage_region(region))
 
     def describe_relay_usage(
         self, start_date: Any, end_date: Any, *, sdk_app_id: int | None = None, region: str | None = None
     ) -> dict[str, Any]:
         """Relay-to-CDN minutes (DescribeRelayUsage)."""
-        return self._usage(catalog.DESCRIBE_RELAY_USAGE, start_date, end_date, {}, sdk_app_id, region)
+        params = self._usage_params(catalog.DESCRIBE_RELAY_USAGE, start_date, end_date, {}, sdk_app_id)
+        return self._call(catalog.DESCRIBE_RELAY_USAGE, params, region=self._usage_region(region))
 
     def describe_trtc_room_usage(
         self, start_time: Any, end_time: Any, *, sdk_app_id: int | None = None, region: str | None = None
@@ -169,15 +172,10 @@ class TrtcHook(TencentCloudHook):
         params = {"SdkAppid": app, "StartTime": start, "EndTime": end}
         return self._call(catalog.DESCRIBE_TRTC_ROOM_USAGE, params, region=self._usage_region(region))
 
-    def _usage(
-        self,
-        api: catalog.Api,
-        start_date: Any,
-        end_date: Any,
-        extra: dict[str, Any],
-        sdk_app_id: int | None,
-        region: str | None,
+    def _usage_params(
+        self, api: catalog.Api, start_date: Any, end_date: Any, extra: dict[str, Any], sdk_app_id: int | None
     ) -> dict[str, Any]:
+        """StartTime/EndTime as Beijing dates within the API's window cap, and the SdkAppId if any."""
         start = cloudtime.beijing_date(start_date, "start_date")
         end = cloudtime.beijing_date(end_date, "end_date")
         if end < start:
@@ -190,7 +188,7 @@ class TrtcHook(TencentCloudHook):
         app = sdk_app_id if sdk_app_id is not None else self.settings.sdk_app_id
         if app is not None:  # omitted = the sum of every app of the account
             params["SdkAppId"] = v.sdk_app_id(app)
-        return self._call(api, params, region=self._usage_region(region))
+        return params
 
     def _usage_region(self, region: str | None) -> str:
         """Usage is account-wide data served from few regions: a connection region elsewhere (e.g.

@@ -82,7 +82,7 @@ def test_100_days_split_into_31_date_windows_paced_at_5_per_second(
     # client kept to the limit over the whole run
     stats = sandbox.sandbox.stats.snapshot()["actions"]["DescribeRecordingUsage"]
     assert stats["throttled"] == 0 and stats["ok"] == 8
-    assert sandbox.sandbox.limiter.qps("DescribeRecordingUsage") == 5.0
+    assert sandbox.sandbox.limiter.rate(REPORTS["trtc_recording"].api) == 5.0
     assert max_in_any_second(log) <= 5
     assert result["rows"] == 100 * 2 * 6  # dates x MixType x UsageKey
 
