@@ -34,6 +34,8 @@ class Api:
     ``transient`` holds this API's codes that are worth retrying although the cloud-wide rules say
     otherwise (e.g. CancelCommonMixStream's ``FailedOperation.CallOtherSvrError``); ``throttle_code``
     is the code this API answers over its limit when it is not its family's usual one (ZEGO mixing).
+    ``max_range_days`` is the longest query window a range API accepts (in days of its reporting time
+    zone; ``1`` = one day), ``history_days`` how far back it keeps data; ``None`` when not applicable.
     """
 
     cloud: Cloud
@@ -51,6 +53,8 @@ class Api:
     test_qps: float | None = None
     transient: frozenset[str] | frozenset[int] = field(default_factory=frozenset)
     throttle_code: int | None = None
+    max_range_days: int | None = None
+    history_days: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:

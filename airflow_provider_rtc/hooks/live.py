@@ -7,6 +7,9 @@ from typing import Any
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
+from airflow_provider_rtc.reports import cloudtime
+
+_AREAS = ("Mainland", "Oversea")
 
 
 class LiveHook(TencentCloudHook):
@@ -79,6 +82,73 @@ class LiveHook(TencentCloudHook):
             if value not in (None, ""):
                 params[key] = v.token(value, name, max_bytes=limit)
         return self._call(catalog.DESCRIBE_LIVE_STREAM_ONLINE_LIST, params)
+
+    # -- usage (times in Beijing time) -------------------------------------------------------------
+    def describe_bill_bandwidth_and_flux_list(
+        self,
+        start_time: Any,
+        end_time: Any,
+        *,
+        granularity: int = 1440,
+        play_domains: list[str] | None = None,
+        mainland_or_oversea: str | None = None,
+        service_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Billable bandwidth (Mbps) and traffic (MB) (DescribeBillBandwidthAndFluxList).
+
+        At most 31 days per query (5-minute granularity: 1 day); the last three years. Datetimes are
+        sent as Beijing wall-clock time (``YYYY-MM-DD hh:mm:ss``, which the API reads as Beijing time)."""
+        cap = catalog.DESCRIBE_BILL_BANDWIDTH_AND_FLUX_LIST.max_range_days or 1
+        if granularity not in (5, 60, 1440):
+            raise v.RtcValidationError("granularity", "5, 60 or 1440 (minutes)", granularity)
+        params: dict[str, Any] = {
+            **self._range(start_time, end_time, max_days=1 if granularity == 5 else cap),
+            "Granularity": granularity,
+        }
+        if play_domains:
+            params["PlayDomains"] = v.string_list(play_domains, "play_domains", max_items=100, max_bytes=256)
+        if mainland_or_oversea is not None:
+            params["MainlandOrOversea"] = self._area(mainland_or_oversea)
+        if service_name is not None:
+            if service_name not in ("LVB", "LEB"):
+                raise v.RtcValidationError("service_name", "'LVB' or 'LEB'", service_name)
+            params["ServiceName"] = service_name
+        return self._call(catalog.DESCRIBE_BILL_BANDWIDTH_AND_FLUX_LIST, params)
+
+    def describe_live_transcode_total_info(
+        self,
+        start_time: Any,
+        end_time: Any,
+        *,
+        push_domains: list[str] | None = None,
+        mainland_or_oversea: str | None = None,
+    ) -> dict[str, Any]:
+        """Transcoding minutes per codec and resolution: 5-minute points within one day, hourly across
+        days (DescribeLiveTranscodeTotalInfo). At most three months per query, the last three months."""
+        cap = catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO.max_range_days or 1
+        params = self._range(start_time, end_time, max_days=cap)
+        if push_domains:
+            params["PushDomains"] = v.string_list(push_domains, "push_domains", max_items=100, max_bytes=256)
+        if mainland_or_oversea is not None:
+            params["MainlandOrOversea"] = self._area(mainland_or_oversea)
+        return self._call(catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO, params)
+
+    @staticmethod
+    def _range(start_time: Any, end_time: Any, *, max_days: int) -> dict[str, Any]:
+        start = cloudtime.beijing_text(start_time, "start_time")
+        end = cloudtime.beijing_text(end_time, "end_time")
+        if not isinstance(start_time, str) and not isinstance(end_time, str):
+            span = cloudtime.to_utc(end_time, "end_time") - cloudtime.to_utc(start_time, "start_time")
+            if span.total_seconds() <= 0 or span.days > max_days or (span.days == max_days and span.seconds):
+                rule = f"after start_time, at most {max_days} days later"
+                raise v.RtcValidationError("end_time", rule, end)
+        return {"StartTime": start, "EndTime": end}
+
+    @staticmethod
+    def _area(value: str) -> str:
+        if value not in _AREAS:
+            raise v.RtcValidationError("mainland_or_oversea", "'Mainland' or 'Oversea'", value)
+        return value
 
     @staticmethod
     def _stream(stream_name: str, domain_name: str, app_name: str) -> dict[str, Any]:
