@@ -45,7 +45,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Tencent Cloud TRTC",
-                "python-modules": ["airflow_provider_rtc.operators.trtc"],
+                "python-modules": [
+                    "airflow_provider_rtc.operators.trtc",
+                    "airflow_provider_rtc.operators.usage",
+                ],
             },
             {
                 "integration-name": "Tencent Cloud Live",

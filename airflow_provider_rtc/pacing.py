@@ -1,6 +1,6 @@
 """Client-side pacing at each API's documented QPS, so bulk work reaches the limit without tripping it.
 
-One limiter per (cloud, app/credential, action) in the process, shared by every hook, thread and
+One limiter per (product, quota key, action) in the process, shared by every hook, thread and
 event loop. Calls are spaced evenly (no burst): the clouds count per second, and a burst followed
 by a steady rate is what makes network jitter land a call in an already-full second. The spacing
 keeps a small headroom (``HEADROOM``) for the same reason: at ZEGO's 1 CloseRoom call/s, a call
@@ -13,51 +13,12 @@ import asyncio
 import threading
 import time
 
-#: Documented per-app QPS for the actions the provider calls (vendor API pages).
+from airflow_provider_rtc.catalog import CATALOG
+
+#: Documented QPS by (product, action), derived from the catalog: the fallback when a caller passes no
+#: rate. What a limit is counted per is the entry's ``per`` (``Api.rate_key``), chosen by the hook.
 DOCUMENTED_QPS: dict[tuple[str, str], float] = {
-    **{
-        ("trtc", a): 20.0
-        for a in (
-            "DismissRoom",
-            "DismissRoomByStrRoomId",
-            "RemoveUser",
-            "RemoveUserByStrRoomId",
-            "CreateCloudRecording",
-            "DescribeCloudRecording",
-            "ModifyCloudRecording",
-            "DeleteCloudRecording",
-            "StartPublishCdnStream",
-            "UpdatePublishCdnStream",
-            "StopPublishCdnStream",
-            "StartStreamIngest",
-            "StopStreamIngest",
-            "DescribeStreamIngest",
-            "DescribeRoomInfo",
-        )
-    },
-    ("trtc", "DescribeTrtcUsage"): 5.0,
-    ("trtc", "DescribeRecordingUsage"): 5.0,
-    ("live", "CreateCommonMixStream"): 200.0,
-    ("live", "CancelCommonMixStream"): 100.0,
-    ("live", "DropLiveStream"): 100.0,
-    ("live", "DescribeLiveStreamState"): 300.0,
-    ("zego", "DeleteStream"): 10.0,
-    ("zego", "CloseRoom"): 1.0,
-    ("zego", "KickoutUser"): 50.0,
-    ("zego", "DescribeUserNum"): 10.0,
-    ("zego", "DescribeUsers"): 10.0,
-    ("zego", "DescribeSimpleStreamList"): 50.0,
-    ("zego", "AddStream"): 10.0,
-    ("zego", "SendCustomCommand"): 100.0,
-    ("zego", "ForbidRTCStream"): 20.0,
-    ("zego", "ResumeRTCStream"): 20.0,
-    ("zego", "StartMix"): 100.0,
-    ("zego", "StopMix"): 100.0,
-    ("zego", "GetMixTaskInfo"): 100.0,
-    ("zego", "StartRecord"): 50.0,
-    ("zego", "StopRecord"): 50.0,
-    ("zego", "DescribeRecordStatus"): 10.0,
-    ("zego", "DescribeTasks"): 10.0,
+    api.key: api.qps for api in CATALOG.values() if api.qps is not None
 }
 
 
@@ -102,7 +63,10 @@ _registry_lock = threading.Lock()
 
 
 def pacer_for(product: str, account: str, action: str, qps: float | None) -> Pacer | None:
-    """The shared pacer for this key, or None when the action has no known or configured limit."""
+    """The shared pacer for this key, or None when the action has no known or configured limit.
+
+    ``account`` is what the vendor counts the limit per besides the action (``Api.rate_key``:
+    SecretId and region for TRTC, SecretId for Live, AppId, plus the room for per-room ZEGO APIs)."""
     rate = qps if qps is not None else DOCUMENTED_QPS.get((product, action))
     if not rate:
         return None

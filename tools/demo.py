@@ -178,6 +178,7 @@ def main() -> int:
         conf = cleanup_conf(before)
         ok, elapsed = run_dag("end_of_event_cleanup", conf, env)
         rec_ok, rec_elapsed = run_dag("recording_postprocessing", recording_conf(before), env)
+        usage_ok, usage_text = usage_section(env)
         after = _get(f"{url}/_sandbox/state")
         stats = _get(f"{url}/_sandbox/stats")
     finally:
@@ -188,7 +189,44 @@ def main() -> int:
     print(report(conf, dag_summary("end_of_event_cleanup"), after, stats, elapsed))
     print()
     print(recording_report(recording_summary(), rec_elapsed))
-    return 0 if ok and rec_ok and not any(leftovers(after).values()) else 1
+    print()
+    print(usage_text)
+    return 0 if ok and rec_ok and usage_ok and not any(leftovers(after).values()) else 1
+
+
+def usage_section(env: dict[str, str]) -> tuple[bool, str]:
+    """`usage_reports` for yesterday (Beijing), then the files it wrote: rows and totals per metric."""
+    from airflow_provider_rtc.reports import files
+    from airflow_provider_rtc.reports.specs import totals
+
+    destination = WORK / "usage"
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))  # Beijing date
+    yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600 - 86400))
+    _step("airflow dags test usage_reports (yesterday, Beijing time)")
+    started = time.monotonic()
+    log_path = LOGS / "usage_reports.log"
+    command = [str(BIN / "airflow"), "dags", "test", "usage_reports", f"{today}T00:00:00+08:00"]
+    with open(log_path, "w") as log:
+        proc = subprocess.run(
+            [*command, "-c", json.dumps({"destination": str(destination)})],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    elapsed = time.monotonic() - started
+    lines = [f"Usage reports (sandbox, Beijing date {yesterday})", "=" * 45]
+    paths = sorted(destination.glob(f"*/*_{yesterday}_{yesterday}.csv"))
+    for path in paths:
+        rows = files.read_rows(path.read_bytes(), "csv")
+        summary = ", ".join(f"{k} {v:,.1f}" for k, v in totals(rows).items())
+        lines.append(f"  {path.parent.name:<21} {len(rows):>4} rows  {summary}")
+    ok = proc.returncode == 0 and len(paths) == 7
+    lines.append(
+        f"  {len(paths)} file(s) under {destination.relative_to(ROOT)}; DAG wall time {elapsed:.1f}s"
+    )
+    if not ok:
+        lines.append(f"  FAILED: see {log_path.relative_to(ROOT)}")
+    return ok, "\n".join(lines)
 
 
 def recording_report(summary: dict[str, Any], elapsed: float) -> str:

@@ -31,6 +31,11 @@ class Api:
     code family (``room``/``mix``/``record``/``media``): ZEGO reuses small numbers with other meanings.
     ``destructive`` marks calls that end something (counted by dry-run checks). ``regions`` is where the
     API exists, when the vendor restricts it; ``test_qps`` the limit in ZEGO's test environment.
+    ``transient`` holds this API's codes that are worth retrying although the cloud-wide rules say
+    otherwise (e.g. CancelCommonMixStream's ``FailedOperation.CallOtherSvrError``); ``throttle_code``
+    is the code this API answers over its limit when it is not its family's usual one (ZEGO mixing).
+    ``max_range_days`` is the longest query window a range API accepts (in days of its reporting time
+    zone; ``1`` = one day), ``history_days`` how far back it keeps data; ``None`` when not applicable.
     """
 
     cloud: Cloud
@@ -46,21 +51,47 @@ class Api:
     destructive: bool = False
     regions: frozenset[str] | None = None
     test_qps: float | None = None
+    transient: frozenset[str] | frozenset[int] = field(default_factory=frozenset)
+    throttle_code: int | None = None
+    max_range_days: int | None = None
+    history_days: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.product, self.action)
 
+    def rate(self, *, test: bool = False) -> float | None:
+        """The documented limit; in ZEGO's test environment (``IsTest``) its own, when documented."""
+        if test and self.test_qps is not None:
+            return self.test_qps
+        return self.qps
+
+    def rate_key(self, **scope: object) -> str:
+        """What one quota is counted per, as a string: the ``per`` values of ``scope`` in order.
+
+        The client pacer and the sandbox's limiter both key on ``(product, action, rate_key)``, e.g.
+        ``"AKID...|ap-guangzhou"`` for TRTC, ``"AKID..."`` for Live, ``"123|room-1"`` for ZEGO's
+        per-room DescribeSimpleStreamList. A missing value counts as ``""`` (one shared quota).
+        """
+        return "|".join(str(scope.get(name) or "") for name in self.per)
+
 
 #: every entry, by (product, action); filled by the product modules as they are imported
 CATALOG: dict[tuple[str, str], Api] = {}
+_BY_ACTION: dict[tuple[str, str], Api] = {}
+
+#: what an action outside the catalog is counted per (generic ``hook.call``): the cloud's usual key
+DEFAULT_PER: dict[str, tuple[RateKey, ...]] = {"tencent": ("secret_id", "region"), "zego": ("app_id",)}
 
 
 def register(api: Api) -> Api:
     """Add ``api`` to :data:`CATALOG` (once) and return it, so entries are module constants."""
     if api.key in CATALOG and CATALOG[api.key] != api:
         raise ValueError(f"two catalog entries for {api.key}")
-    CATALOG[api.key] = api
+    other = _BY_ACTION.get((api.cloud, api.action))
+    if other is not None and other.key != api.key:
+        raise ValueError(f"{api.action} is in two {api.cloud} products: {other.product}, {api.product}")
+    CATALOG[api.key] = _BY_ACTION[(api.cloud, api.action)] = api
     return api
 
 
@@ -70,13 +101,26 @@ def lookup(product: str, action: str) -> Api | None:
 
 def by_action(cloud: Cloud, action: str) -> Api | None:
     """The entry for ``action`` on ``cloud`` (actions are unique per cloud across its products)."""
-    for api in CATALOG.values():
-        if api.cloud == cloud and api.action == action:
-            return api
-    return None
+    return _BY_ACTION.get((cloud, action))
 
 
-# the product modules register their entries on import; keep them last
+def adhoc(cloud: Cloud, action: str, product: str | None, default_product: str, **kw: object) -> Api:
+    """The catalog's entry for ``action`` (in ``product``, when given), or an unregistered one for an
+    API the catalog lacks (``hook.call`` of any action): no documented limit, so no pacing unless
+    configured, and only the cloud-wide code rules. ``kw`` (method, version, idempotent...) that are
+    not None override either."""
+    from dataclasses import replace
+
+    kw = {k: v for k, v in kw.items() if v is not None}
+    known = lookup(product, action) if product else by_action(cloud, action)
+    if known is not None:
+        return replace(known, **kw) if kw else known  # type: ignore[arg-type]
+    kw.setdefault("per", DEFAULT_PER[cloud])
+    return Api(cloud=cloud, product=product or default_product, action=action, **kw)  # type: ignore[arg-type]
+
+
+# the product modules register their entries on import; keep them last. They define no ``__all__``
+# (a computed one hides their constants from mypy): helpers there start with an underscore.
 from airflow_provider_rtc.catalog.live import *  # noqa: E402,F403
 from airflow_provider_rtc.catalog.trtc import *  # noqa: E402,F403
 from airflow_provider_rtc.catalog.zego import *  # noqa: E402,F403

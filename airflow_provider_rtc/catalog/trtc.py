@@ -3,6 +3,19 @@
 Sources: the TRTC API pages (cloud.tencent.com/document/api/647), the official SDKs' per-method error
 lists (see shared reference ``vendor-review.md``). Limits: 20 calls/s per API, counted per API, per
 region and per sub-account (SecretId), not per SDKAppID (cloud.tencent.com/document/product/1278/109059).
+
+Usage APIs. Sources: API pages 647/54140 (DescribeMixTranscodingUsage), 647/54138 (DescribeRelayUsage),
+647/54327 and cloud.tencent.com/document/api/647/89181 (DescribeTrtcRoomUsage), shared reference
+trtc-api-tables.md (DescribeTrtcUsage, DescribeRecordingUsage). Decisions where they are silent:
+* "at most 31 days per query" is read as at most 31 calendar dates, StartTime..EndTime inclusive
+  (the examples query 2022-01-01..2022-01-02 as "1 to 2 January"); the stricter reading is safe
+  under both. Dates are Beijing dates: TimeKey "2024-11-25 10:30:20" pairs with TimeStampKey
+  1732501820 = 02:30:20 UTC, i.e. TimeKey is UTC+8.
+* Regions: mainland pages list ap-guangzhou only, intl pages add ap-singapore for relay and room.
+* DescribeTrtcRoomUsage: one call per 15 s, at most 24 h per query (we ask D 00:00..D 23:59),
+  earliest data 2023-04-01, the last 3 months (92 days kept as the history cap). Its error list is
+  FailedOperation.SdkAppIdNotExist, InternalError.DBError, InvalidParameter: a too-long range
+  answers plain ``InvalidParameter`` (UNCONFIRMED which one real TRTC sends).
 """
 
 from __future__ import annotations
@@ -14,17 +27,24 @@ _PER: tuple[RateKey, ...] = ("secret_id", "region")
 ROOM_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-singapore"})
 RECORDING_REGIONS = ROOM_REGIONS | {"ap-shanghai"}
 INGEST_REGIONS = frozenset({"ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-singapore"})
+#: StartPublishCdnStream/UpdatePublishCdnStream/StopPublishCdnStream, as the international page lists them
+CDN_REGIONS = frozenset({"ap-guangzhou", "ap-hongkong", "ap-singapore"})
 
 _ROOM_GONE = frozenset({"FailedOperation.RoomNotExist"})
 # ``FailedOperation.UserNotExist`` is in no official list for RemoveUser (only SetUserBlocked on the
 # international site); kept because treating it as "gone" is harmless for a kick.
 _USER_GONE = _ROOM_GONE | {"FailedOperation.UserNotExist"}
-# UNCONFIRMED which code an ended task answers: the Go SDK lists ResourceNotFound for
-# DeleteCloudRecording; TaskNotExist/TaskFinished are tolerated as well.
+# UNCONFIRMED which code an ended task answers. The Go SDK lists ResourceNotFound for
+# DeleteCloudRecording (and InternalError.CRInternalError; plain FailedOperation for
+# DescribeCloudRecording); FailedOperation.TaskNotExist is listed for no recording API and
+# TaskFinished only for StopStreamIngest/UpdatePublishCdnStream/StartMCUMixTranscode. The sandbox
+# answers ResourceNotFound; the other two stay tolerated in case real TRTC uses them. After the
+# task's ResourceExpiredHour (default 72 h) the same not-found comes while the recording may still
+# run: DeleteCloudRecordingOperator reports that as ``expired_task`` when told the start time.
 _TASK_GONE = frozenset({"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"})
 
 
-def _trtc(action: str, **kw: object) -> Api:
+def _trtc(action: str, qps: float = 20.0, **kw: object) -> Api:
     return register(
         Api(
             cloud="tencent",
@@ -32,7 +52,7 @@ def _trtc(action: str, **kw: object) -> Api:
             action=action,
             version=VERSION,
             method="POST",
-            qps=20.0,
+            qps=qps,
             per=_PER,
             **kw,  # type: ignore[arg-type]
         )
@@ -52,7 +72,9 @@ DESCRIBE_CLOUD_RECORDING = _trtc("DescribeCloudRecording", gone=_TASK_GONE, regi
 DELETE_CLOUD_RECORDING = _trtc(
     "DeleteCloudRecording", gone=_TASK_GONE, destructive=True, regions=RECORDING_REGIONS
 )
-STOP_PUBLISH_CDN_STREAM = _trtc("StopPublishCdnStream", gone=_TASK_GONE, destructive=True)
+STOP_PUBLISH_CDN_STREAM = _trtc(
+    "StopPublishCdnStream", gone=_TASK_GONE, destructive=True, regions=CDN_REGIONS
+)
 STOP_STREAM_INGEST = _trtc(
     "StopStreamIngest",
     gone=frozenset({"FailedOperation.TaskFinished", "FailedOperation.TaskNotExist"}),
@@ -60,4 +82,17 @@ STOP_STREAM_INGEST = _trtc(
     regions=INGEST_REGIONS,
 )
 
-__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]
+# -- usage (reports) -------------------------------------------------------------------------------
+# (sources and decisions: the module docstring, "Usage APIs")
+USAGE_REGIONS = frozenset({"ap-guangzhou", "ap-singapore"})
+
+
+def _usage(action: str, qps: float = 5.0, max_range_days: int = 31, **kw: object) -> Api:
+    return _trtc(action, qps, regions=USAGE_REGIONS, max_range_days=max_range_days, **kw)
+
+
+DESCRIBE_TRTC_USAGE = _usage("DescribeTrtcUsage")
+DESCRIBE_RECORDING_USAGE = _usage("DescribeRecordingUsage")
+DESCRIBE_MIX_TRANSCODING_USAGE = _usage("DescribeMixTranscodingUsage")
+DESCRIBE_RELAY_USAGE = _usage("DescribeRelayUsage")
+DESCRIBE_TRTC_ROOM_USAGE = _usage("DescribeTrtcRoomUsage", qps=1 / 15, max_range_days=1, history_days=92)

@@ -43,8 +43,17 @@ DESCRIBE_SIMPLE_STREAM_LIST = _zego(
 )
 
 # -- stream mixing ---------------------------------------------------------------------------------
-START_MIX = _zego("rtc", "StartMix", "POST", 100.0, "mix")
-STOP_MIX = _zego("rtc", "StopMix", "POST", 100.0, "mix", gone=frozenset({110209001}), destructive=True)
+START_MIX = _zego("rtc", "StartMix", "POST", 100.0, "mix", throttle_code=110200190)
+STOP_MIX = _zego(
+    "rtc",
+    "StopMix",
+    "POST",
+    100.0,
+    "mix",
+    gone=frozenset({110209001}),
+    destructive=True,
+    throttle_code=110200191,
+)
 GET_MIX_TASK_INFO = _zego("rtc", "GetMixTaskInfo", "GET", 100.0, "mix", gone=frozenset({110209001}))
 
 # -- cloud recording (POST) ------------------------------------------------------------------------
@@ -62,5 +71,3 @@ DESCRIBE_RECORD_STATUS = _zego(
     "cloudrecord", "DescribeRecordStatus", "POST", 10.0, "record", gone=frozenset({300001000})
 )
 DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
-
-__all__ = [name for name, value in dict(globals()).items() if isinstance(value, Api)]

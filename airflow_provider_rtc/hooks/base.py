@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.exceptions import (
     RtcApiError,
     RtcAuthError,
@@ -165,21 +166,22 @@ class RtcBaseHook(BaseHook, Generic[S]):
             self.session.close()
             del self.__dict__["session"]
 
-    def _pacing_account(self, settings: S, product: str) -> str:
-        """Whose quota a call draws on; products whose limits are per account override this."""
-        return settings.account
+    def _test_environment(self, settings: S) -> bool:
+        """Whether calls count against the vendor's test-environment limits (ZEGO ``IsTest``)."""
+        return False
 
-    def _pacer(self, settings: S, product: str, action: str) -> Pacer | None:
+    def _pacer(self, settings: S, api: Api, scope: Mapping[str, object]) -> Pacer | None:
+        """The shared pacer for ``api``'s quota: the catalog says the rate and what it is counted per."""
         if not settings.pacing:
             return None
-        return pacer_for(product, self._pacing_account(settings, product), action, settings.qps.get(action))
+        rate = settings.qps.get(api.action) or api.rate(test=self._test_environment(settings))
+        return pacer_for(api.product, api.rate_key(**scope), api.action, rate)
 
     def _run(
         self,
+        api: Api,
+        scope: Mapping[str, object],
         *,
-        product: str,
-        action: str,
-        idempotent: bool,
         build: Callable[[S], HttpCall],
         parse: Callable[[HttpReply], dict[str, Any]],
     ) -> dict[str, Any]:
@@ -187,23 +189,22 @@ class RtcBaseHook(BaseHook, Generic[S]):
 
         def attempt() -> dict[str, Any]:
             reply = send_sync(
-                self.session, build(settings), timeout=settings.timeout, cloud=self.cloud, action=action
+                self.session, build(settings), timeout=settings.timeout, cloud=self.cloud, action=api.action
             )
             return parse(reply)
 
         return run_with_retry(
             attempt,
             policy=settings.retry,
-            idempotent=idempotent,
-            pacer=self._pacer(settings, product, action),
+            idempotent=api.idempotent,
+            pacer=self._pacer(settings, api, scope),
         )
 
     async def _arun(
         self,
+        api: Api,
+        scope: Mapping[str, object],
         *,
-        product: str,
-        action: str,
-        idempotent: bool,
         build: Callable[[S], HttpCall],
         parse: Callable[[HttpReply], dict[str, Any]],
         client: httpx.AsyncClient | None = None,
@@ -214,14 +215,14 @@ class RtcBaseHook(BaseHook, Generic[S]):
         try:
 
             async def attempt() -> dict[str, Any]:
-                reply = await send_async(http, build(settings), cloud=self.cloud, action=action)
+                reply = await send_async(http, build(settings), cloud=self.cloud, action=api.action)
                 return parse(reply)
 
             return await arun_with_retry(
                 attempt,
                 policy=settings.retry,
-                idempotent=idempotent,
-                pacer=self._pacer(settings, product, action),
+                idempotent=api.idempotent,
+                pacer=self._pacer(settings, api, scope),
             )
         finally:
             if own_client:

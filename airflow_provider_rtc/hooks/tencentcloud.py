@@ -5,12 +5,14 @@ One connection serves every Tencent Cloud product; ``TrtcHook`` and ``LiveHook``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.exceptions import (
     RtcValidationError,
 )
@@ -93,10 +95,6 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
             **self._transport_settings(extra),
         )
 
-    def _pacing_account(self, settings: TencentSettings, product: str) -> str:
-        # TRTC limits are per SDKAppID; Live limits are per account (SecretId).
-        return settings.credentials.secret_id if product == "live" else settings.account
-
     @property
     def sdk_app_id(self) -> int:
         """The SDKAppID calls use: the hook argument, else the connection extra; required for TRTC."""
@@ -104,90 +102,108 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
 
         return sdk_app_id(self.settings.sdk_app_id)
 
-    def _builder(
-        self, action: str, params: dict[str, Any], service: str, version: str, region: str | None
-    ) -> Callable[[TencentSettings], HttpCall]:
+    def _request(
+        self, settings: TencentSettings, api: Api, params: dict[str, Any], region: str | None = None
+    ) -> dict[str, Any]:
+        """Region check, pacing scope, builder and parser of one call: what ``_call``/``_acall`` share."""
+        region = check_region(region, required=False) or settings.region
+        if self.region_required or api.product == "trtc":
+            check_region(region, required=True)
+
         def build(settings: TencentSettings) -> HttpCall:
             endpoint = tencent.TencentEndpoint.for_service(
-                service, endpoint=settings.endpoint, intl=settings.intl
+                api.product, endpoint=settings.endpoint, intl=settings.intl
             )
             return tencent.build_call(
                 endpoint,
                 settings.credentials,
-                action=action,
-                version=version,
+                action=api.action,
+                version=api.version,
                 params=params,
-                region=region or settings.region,
+                region=region,
                 user_agent=USER_AGENT,
                 language=settings.language,
             )
 
-        return build
+        # Tencent counts a limit per API, per region and per sub-account (SecretId), not per SDKAppID
+        scope = {"secret_id": settings.credentials.secret_id, "region": region}
+        return {
+            "scope": scope,
+            "build": build,
+            "parse": partial(tencent.parse_reply, action=api.action, api=api),
+        }
 
-    def _target(
-        self, settings: TencentSettings, service: str | None, version: str | None, region: str | None
-    ) -> tuple[str, str, str | None]:
+    def _call(self, api: Api, params: dict[str, Any], *, region: str | None = None) -> dict[str, Any]:
+        """Call the catalog's ``api``: service, version, idempotency and pacing all come from the entry."""
+        return self._run(api, **self._request(self.settings, api, params, region))
+
+    async def _acall(
+        self,
+        api: Api,
+        params: dict[str, Any],
+        *,
+        region: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`_call` (httpx, async connection lookup), for triggers."""
+        settings = await self.asettings()
+        return await self._arun(api, **self._request(settings, api, params, region), client=client)
+
+    def _api(self, action: str, service: str | None, version: str | None, idempotent: bool | None) -> Api:
         service = service or self.service
-        version = version or self.version
-        if not service or not version:
+        if not service:
             raise RtcValidationError("service", "TencentCloudHook.call needs service= and version=")
-        region = check_region(region, required=False) or settings.region
-        if self.region_required or service == "trtc":
-            check_region(region, required=True)
-        return service, version, region
+        api = catalog.adhoc(
+            "tencent",
+            action,
+            service,
+            service,
+            version=version or self.version or None,
+            idempotent=idempotent,
+        )
+        if not api.version:
+            raise RtcValidationError("version", "TencentCloudHook.call needs service= and version=")
+        return api
 
     def call(
         self,
         action: str,
         params: dict[str, Any],
         *,
-        idempotent: bool = True,
+        idempotent: bool | None = None,
         service: str | None = None,
         version: str | None = None,
         region: str | None = None,
     ) -> dict[str, Any]:
-        """Call any API 3.0 action; returns the ``Response`` object (with ``RequestId``)."""
-        service, version, region = self._target(self.settings, service, version, region)
-        return self._run(
-            product=service,
-            action=action,
-            idempotent=idempotent,
-            build=self._builder(action, params, service, version, region),
-            parse=partial(tencent.parse_reply, action=action),
-        )
+        """Call any API 3.0 action; returns the ``Response`` object (with ``RequestId``).
+
+        An action in the catalog keeps its facts (pacing, idempotency, codes) unless overridden here;
+        any other action is sent as given, unpaced unless a ``qps`` is configured for it."""
+        return self._call(self._api(action, service, version, idempotent), params, region=region)
 
     async def acall(
         self,
         action: str,
         params: dict[str, Any],
         *,
-        idempotent: bool = True,
+        idempotent: bool | None = None,
         service: str | None = None,
         version: str | None = None,
         region: str | None = None,
         client: httpx.AsyncClient | None = None,
     ) -> dict[str, Any]:
         """Async twin of :meth:`call` (httpx, async connection lookup), for triggers."""
-        service, version, region = self._target(await self.asettings(), service, version, region)
-        return await self._arun(
-            product=service,
-            action=action,
-            idempotent=idempotent,
-            build=self._builder(action, params, service, version, region),
-            parse=partial(tencent.parse_reply, action=action),
-            client=client,
-        )
+        api = self._api(action, service, version, idempotent)
+        return await self._acall(api, params, region=region, client=client)
 
     def test_connection(self) -> tuple[bool, str]:
         """DescribeCloudRecording of a task that does not exist: any business answer means a good key."""
 
         def probe() -> None:
             settings = self.settings
-            self.call(
-                "DescribeCloudRecording",
+            self._call(
+                catalog.DESCRIBE_CLOUD_RECORDING,
                 {"SdkAppId": settings.sdk_app_id or 1400000000, "TaskId": "airflow-connection-test"},
-                service="trtc",
-                version="2019-07-22",
                 region=settings.region or "ap-guangzhou",
             )
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
+from airflow_provider_rtc.reports import cloudtime
 
 
 class TrtcHook(TencentCloudHook):
     """One method per TRTC API, named after it; each returns the API's ``Response`` object.
 
     Every TRTC API needs a region (``X-TC-Region``) and the SDKAppID, from the connection
-    or the hook arguments. All documented limits are 20 calls/s per API; calls are paced to that.
+    or the hook arguments. Each call's facts (limit, idempotency, codes) are its ``catalog`` entry.
     """
 
     service = "trtc"
@@ -23,25 +25,28 @@ class TrtcHook(TencentCloudHook):
     def dismiss_room(self, room_id: int | str) -> dict[str, Any]:
         """Remove every user and dismiss a numeric room (DismissRoom)."""
         room = v.trtc_room_id(room_id, str_room_id=False)
-        return self.call("DismissRoom", {"SdkAppId": self.sdk_app_id, "RoomId": room})
+        return self._call(catalog.DISMISS_ROOM, {"SdkAppId": self.sdk_app_id, "RoomId": room})
 
     def dismiss_room_by_str_room_id(self, room_id: str) -> dict[str, Any]:
         """Remove every user and dismiss a string room (DismissRoomByStrRoomId)."""
         room = v.trtc_room_id(room_id, str_room_id=True)
-        return self.call("DismissRoomByStrRoomId", {"SdkAppId": self.sdk_app_id, "RoomId": room})
+        return self._call(catalog.DISMISS_ROOM_BY_STR_ROOM_ID, {"SdkAppId": self.sdk_app_id, "RoomId": room})
 
     def remove_user(self, room_id: int | str, user_ids: list[str]) -> dict[str, Any]:
         """Kick up to 10 users out of a numeric room (RemoveUser)."""
         room = v.trtc_room_id(room_id, str_room_id=False)
         users = v.trtc_user_ids(user_ids)
-        return self.call("RemoveUser", {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users})
+        return self._call(
+            catalog.REMOVE_USER, {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users}
+        )
 
     def remove_user_by_str_room_id(self, room_id: str, user_ids: list[str]) -> dict[str, Any]:
         """Kick up to 10 users out of a string room (RemoveUserByStrRoomId)."""
         room = v.trtc_room_id(room_id, str_room_id=True)
         users = v.trtc_user_ids(user_ids)
-        return self.call(
-            "RemoveUserByStrRoomId", {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users}
+        return self._call(
+            catalog.REMOVE_USER_BY_STR_ROOM_ID,
+            {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users},
         )
 
     # -- cloud recording ----------------------------------------------------------------------
@@ -82,29 +87,113 @@ class TrtcHook(TencentCloudHook):
             "PrivateMapKey": private_map_key,
         }
         params.update({k: val for k, val in optional.items() if val is not None})
-        return self.call("CreateCloudRecording", params, idempotent=False)
+        return self._call(catalog.CREATE_CLOUD_RECORDING, params)
 
     def describe_cloud_recording(self, task_id: str) -> dict[str, Any]:
         """Status (Idle / InProgress / Exited) and index files of a live recording task."""
-        return self.call("DescribeCloudRecording", self._task(task_id))
+        return self._call(catalog.DESCRIBE_CLOUD_RECORDING, self._task(task_id))
 
     async def adescribe_cloud_recording(self, task_id: str, *, client: Any = None) -> dict[str, Any]:
         settings = await self.asettings()
         params = {"SdkAppId": v.sdk_app_id(settings.sdk_app_id), "TaskId": v.token(task_id, "task_id")}
-        return await self.acall("DescribeCloudRecording", params, client=client)
+        return await self._acall(catalog.DESCRIBE_CLOUD_RECORDING, params, client=client)
 
     def delete_cloud_recording(self, task_id: str) -> dict[str, Any]:
         """Stop a recording (DeleteCloudRecording); files keep uploading after it returns."""
-        return self.call("DeleteCloudRecording", self._task(task_id))
+        return self._call(catalog.DELETE_CLOUD_RECORDING, self._task(task_id))
 
     # -- relay and ingest ----------------------------------------------------------------------
     def stop_publish_cdn_stream(self, task_id: str) -> dict[str, Any]:
         """Stop a mix/relay-to-CDN task (StopPublishCdnStream)."""
-        return self.call("StopPublishCdnStream", self._task(task_id))
+        return self._call(catalog.STOP_PUBLISH_CDN_STREAM, self._task(task_id))
 
     def stop_stream_ingest(self, task_id: str) -> dict[str, Any]:
         """Stop pushing an online media stream into a room (StopStreamIngest)."""
-        return self.call("StopStreamIngest", self._task(task_id))
+        return self._call(catalog.STOP_STREAM_INGEST, self._task(task_id))
 
     def _task(self, task_id: str) -> dict[str, Any]:
         return {"SdkAppId": self.sdk_app_id, "TaskId": v.token(task_id, "task_id")}
+
+    # -- usage (Beijing dates; 5 calls/s; at most 31 dates per query) -----------------------------
+    def describe_trtc_usage(
+        self, start_date: Any, end_date: Any, *, sdk_app_id: int | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """Audio/video minutes per UsageKey (Audio, SD, HD, FullHD, 2K, 4K): daily points for a range
+        longer than one day, 5-minute points otherwise (DescribeTrtcUsage)."""
+        params = self._usage_params(catalog.DESCRIBE_TRTC_USAGE, start_date, end_date, {}, sdk_app_id)
+        return self._call(catalog.DESCRIBE_TRTC_USAGE, params, region=self._usage_region(region))
+
+    def describe_recording_usage(
+        self,
+        start_date: Any,
+        end_date: Any,
+        mix_type: str,
+        *,
+        sdk_app_id: int | None = None,
+        region: str | None = None,
+    ) -> dict[str, Any]:
+        """Minutes of ``single`` (per stream) or ``multi`` (mixed) recording (DescribeRecordingUsage)."""
+        if mix_type not in ("single", "multi"):
+            raise v.RtcValidationError("mix_type", "'single' or 'multi'", mix_type)
+        extra = {"MixType": mix_type}
+        params = self._usage_params(catalog.DESCRIBE_RECORDING_USAGE, start_date, end_date, extra, sdk_app_id)
+        return self._call(catalog.DESCRIBE_RECORDING_USAGE, params, region=self._usage_region(region))
+
+    def describe_mix_transcoding_usage(
+        self, start_date: Any, end_date: Any, *, sdk_app_id: int | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """MCU mix/transcoding minutes per codec and resolution (DescribeMixTranscodingUsage)."""
+        params = self._usage_params(
+            catalog.DESCRIBE_MIX_TRANSCODING_USAGE, start_date, end_date, {}, sdk_app_id
+        )
+        return self._call(catalog.DESCRIBE_MIX_TRANSCODING_USAGE, params, region=self._usage_region(region))
+
+    def describe_relay_usage(
+        self, start_date: Any, end_date: Any, *, sdk_app_id: int | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """Relay-to-CDN minutes (DescribeRelayUsage)."""
+        params = self._usage_params(catalog.DESCRIBE_RELAY_USAGE, start_date, end_date, {}, sdk_app_id)
+        return self._call(catalog.DESCRIBE_RELAY_USAGE, params, region=self._usage_region(region))
+
+    def describe_trtc_room_usage(
+        self, start_time: Any, end_time: Any, *, sdk_app_id: int | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """Seconds per room and resolution as CSV text in ``Data`` (DescribeTrtcRoomUsage).
+
+        At most 24 hours per query, one call per 15 s; times are minutes in Beijing time (datetimes are
+        converted, text is sent as given: ``YYYY-MM-DD HH:MM``)."""
+        start = cloudtime.beijing_text(start_time, "start_time", "%Y-%m-%d %H:%M")
+        end = cloudtime.beijing_text(end_time, "end_time", "%Y-%m-%d %H:%M")
+        if not isinstance(start_time, str) and not isinstance(end_time, str):
+            span = cloudtime.to_utc(end_time, "end_time") - cloudtime.to_utc(start_time, "start_time")
+            if span.total_seconds() <= 0 or span.total_seconds() > 24 * 3600:
+                raise v.RtcValidationError("end_time", "after start_time, at most 24 hours later", end)
+        app = v.sdk_app_id(sdk_app_id if sdk_app_id is not None else self.settings.sdk_app_id)
+        params = {"SdkAppid": app, "StartTime": start, "EndTime": end}
+        return self._call(catalog.DESCRIBE_TRTC_ROOM_USAGE, params, region=self._usage_region(region))
+
+    def _usage_params(
+        self, api: catalog.Api, start_date: Any, end_date: Any, extra: dict[str, Any], sdk_app_id: int | None
+    ) -> dict[str, Any]:
+        """StartTime/EndTime as Beijing dates within the API's window cap, and the SdkAppId if any."""
+        start = cloudtime.beijing_date(start_date, "start_date")
+        end = cloudtime.beijing_date(end_date, "end_date")
+        if end < start:
+            raise v.RtcValidationError("end_date", "on or after start_date", end.isoformat())
+        most = api.max_range_days or 1
+        if (end - start).days + 1 > most:
+            rule = f"at most {most} dates from start_date (inclusive)"
+            raise v.RtcValidationError("end_date", rule, end.isoformat())
+        params: dict[str, Any] = {"StartTime": start.isoformat(), "EndTime": end.isoformat(), **extra}
+        app = sdk_app_id if sdk_app_id is not None else self.settings.sdk_app_id
+        if app is not None:  # omitted = the sum of every app of the account
+            params["SdkAppId"] = v.sdk_app_id(app)
+        return params
+
+    def _usage_region(self, region: str | None) -> str:
+        """Usage is account-wide data served from few regions: a connection region elsewhere (e.g.
+        ap-beijing for rooms) falls back to ap-guangzhou instead of failing with UnsupportedRegion."""
+        if region is not None:
+            return v.region(region, required=True) or "ap-guangzhou"
+        configured = self.settings.region
+        return configured if configured in catalog.USAGE_REGIONS else "ap-guangzhou"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.exceptions import (
     RtcValidationError,
 )
@@ -74,64 +76,79 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
             **self._transport_settings(extra),
         )
 
+    def _test_environment(self, settings: ZegoSettings) -> bool:
+        return bool(settings.credentials.is_test)
+
     @staticmethod
-    def _builder(
-        action: str, params: Mapping[str, Any], method: Method, product: Product
-    ) -> Callable[[ZegoSettings], HttpCall]:
+    def _request(settings: ZegoSettings, api: Api, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Pacing scope, builder and parser of one call: what ``_call``/``_acall`` share."""
+
         def build(settings: ZegoSettings) -> HttpCall:
             return zego.build_call(
-                settings.base_url(product),
+                settings.base_url(api.product),  # type: ignore[arg-type]
                 settings.credentials,
-                action=action,
+                action=api.action,
                 params=params,
-                method=method,
+                method=api.method,
                 user_agent=USER_AGENT,
             )
 
-        return build
+        room = params.get("RoomId")
+        # ZEGO counts per AppId and API; per-room APIs (``per`` has "room") also per RoomId
+        scope = {"app_id": settings.credentials.app_id, "room": room if isinstance(room, str) else None}
+        return {
+            "scope": scope,
+            "build": build,
+            "parse": partial(zego.parse_reply, action=api.action, api=api),
+        }
+
+    def _call(self, api: Api, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Call the catalog's ``api``: product, method, idempotency and pacing come from the entry."""
+        return self._run(api, **self._request(self.settings, api, params))
+
+    async def _acall(
+        self, api: Api, params: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`_call` (httpx, async connection lookup), for triggers."""
+        settings = await self.asettings()
+        return await self._arun(api, **self._request(settings, api, params), client=client)
 
     def call(
         self,
         action: str,
         params: Mapping[str, Any],
         *,
-        method: Method = "GET",
-        product: Product = "rtc",
-        idempotent: bool = True,
+        method: Method | None = None,
+        product: Product | None = None,
+        idempotent: bool | None = None,
     ) -> dict[str, Any]:
-        """Call any action; returns the whole envelope (``Code``, ``Message``, ``RequestId``, ``Data``)."""
-        return self._run(
-            product="zego",
-            action=action,
-            idempotent=idempotent,
-            build=self._builder(action, params, method, product),
-            parse=partial(zego.parse_reply, action=action),
-        )
+        """Call any action; returns the whole envelope (``Code``, ``Message``, ``RequestId``, ``Data``).
+
+        An action in the catalog keeps its facts unless overridden here; any other is sent as given
+        (GET on rtc-api by default), unpaced unless a ``qps`` is configured for it."""
+        return self._call(self._api(action, method, product, idempotent), params)
 
     async def acall(
         self,
         action: str,
         params: Mapping[str, Any],
         *,
-        method: Method = "GET",
-        product: Product = "rtc",
-        idempotent: bool = True,
+        method: Method | None = None,
+        product: Product | None = None,
+        idempotent: bool | None = None,
         client: httpx.AsyncClient | None = None,
     ) -> dict[str, Any]:
         """Async twin of :meth:`call` (httpx, async connection lookup), for triggers."""
-        return await self._arun(
-            product="zego",
-            action=action,
-            idempotent=idempotent,
-            build=self._builder(action, params, method, product),
-            parse=partial(zego.parse_reply, action=action),
-            client=client,
-        )
+        return await self._acall(self._api(action, method, product, idempotent), params, client=client)
+
+    @staticmethod
+    def _api(action: str, method: Method | None, product: Product | None, idempotent: bool | None) -> Api:
+        return catalog.adhoc("zego", action, product, "rtc", method=method, idempotent=idempotent)
 
     def test_connection(self) -> tuple[bool, str]:
         """DescribeUserNum of a room nobody is in: a cheap read that any valid signature may make."""
         return self._probe_credentials(
-            lambda: self.call("DescribeUserNum", {"RoomId": ["airflow-connection-test"]})
+            lambda: self._call(catalog.DESCRIBE_USER_NUM, {"RoomId": ["airflow-connection-test"]})
         )
 
 
@@ -149,7 +166,7 @@ class ZegoRtcHook(ZegoCloudHook):
             "UserName": v.optional_text(user_name, "user_name", max_bytes=256),
             "StreamId": v.zego_stream_id(stream_id),
         }
-        return self.call("DeleteStream", params)
+        return self._call(catalog.DELETE_STREAM, params)
 
     def close_room(
         self, room_id: str, custom_reason: str | None = None, room_close_callback: bool | None = None
@@ -160,7 +177,7 @@ class ZegoRtcHook(ZegoCloudHook):
             "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
             "RoomCloseCallback": room_close_callback,
         }
-        return self.call("CloseRoom", params)
+        return self._call(catalog.CLOSE_ROOM, params)
 
     def kickout_user(
         self, room_id: str, user_ids: list[str], custom_reason: str | None = None
@@ -171,17 +188,18 @@ class ZegoRtcHook(ZegoCloudHook):
             "UserId": v.string_list(user_ids, "user_ids", max_items=5, item=v.zego_user_id),
             "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
         }
-        return self.call("KickoutUser", params)
+        return self._call(catalog.KICKOUT_USER, params)
 
     def describe_user_num(self, room_ids: list[str]) -> dict[str, Any]:
         """User counts of up to 10 rooms (DescribeUserNum); a missing room counts 0."""
-        return self.call(
-            "DescribeUserNum", {"RoomId": v.string_list(room_ids, "room_ids", max_items=10, item=v.zego_id)}
+        return self._call(
+            catalog.DESCRIBE_USER_NUM,
+            {"RoomId": v.string_list(room_ids, "room_ids", max_items=10, item=v.zego_id)},
         )
 
     def describe_simple_stream_list(self, room_id: str) -> dict[str, Any]:
         """Streams in a room (DescribeSimpleStreamList); 1 call per 10 s per room."""
-        return self.call("DescribeSimpleStreamList", {"RoomId": v.zego_id(room_id, "room_id")})
+        return self._call(catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": v.zego_id(room_id, "room_id")})
 
     # -- stream mixing (POST) -----------------------------------------------------------------
     def start_mix(
@@ -205,7 +223,7 @@ class ZegoRtcHook(ZegoCloudHook):
             "RoomId": room_id,
             **(extra or {}),
         }
-        return self.call("StartMix", body, method="POST")
+        return self._call(catalog.START_MIX, body)
 
     def stop_mix(
         self, task_id: str, user_id: str | None = None, sequence: int | None = None
@@ -216,23 +234,22 @@ class ZegoRtcHook(ZegoCloudHook):
             "UserId": None if user_id in (None, "") else v.zego_id(user_id, "user_id", max_bytes=64),
             "Sequence": v.non_negative_int(sequence, "sequence"),
         }
-        return self.call("StopMix", body, method="POST")
+        return self._call(catalog.STOP_MIX, body)
 
     def get_mix_task_info(self, task_id: str) -> dict[str, Any]:
         """``Data.TaskInfo`` of a running mix task (GetMixTaskInfo); 110209001 once it is gone."""
-        return self.call("GetMixTaskInfo", {"TaskId": v.token(task_id, "mix_task_id")})
+        return self._call(catalog.GET_MIX_TASK_INFO, {"TaskId": v.token(task_id, "mix_task_id")})
 
     async def aget_mix_task_info(
         self, task_id: str, *, client: httpx.AsyncClient | None = None
     ) -> dict[str, Any]:
-        return await self.acall("GetMixTaskInfo", {"TaskId": v.token(task_id, "mix_task_id")}, client=client)
+        return await self._acall(
+            catalog.GET_MIX_TASK_INFO, {"TaskId": v.token(task_id, "mix_task_id")}, client=client
+        )
 
 
 class ZegoCloudRecordHook(ZegoCloudHook):
     """cloudrecord-api.zego.im: all POST with a JSON body, one method per API."""
-
-    def _record(self, action: str, body: dict[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
-        return self.call(action, body, method="POST", product="cloudrecord", idempotent=idempotent)
 
     def start_record(
         self,
@@ -248,23 +265,21 @@ class ZegoCloudRecordHook(ZegoCloudHook):
             "StorageParams": storage_params,
             "RecordOutputParams": record_output_params,
         }
-        return self._record("StartRecord", body, idempotent=False)
+        return self._call(catalog.START_RECORD, body)
 
     def stop_record(self, task_id: str) -> dict[str, Any]:
         """Stop a recording (StopRecord); files upload afterwards."""
-        return self._record("StopRecord", {"TaskId": v.token(task_id, "recording_task_id")})
+        return self._call(catalog.STOP_RECORD, {"TaskId": v.token(task_id, "recording_task_id")})
 
     def describe_record_status(self, task_id: str) -> dict[str, Any]:
         """Task and file status (DescribeRecordStatus); answers for 3 days after the task started."""
-        return self._record("DescribeRecordStatus", {"TaskId": v.token(task_id, "recording_task_id")})
+        return self._call(catalog.DESCRIBE_RECORD_STATUS, {"TaskId": v.token(task_id, "recording_task_id")})
 
     async def adescribe_record_status(
         self, task_id: str, *, client: httpx.AsyncClient | None = None
     ) -> dict[str, Any]:
         body = {"TaskId": v.token(task_id, "recording_task_id")}
-        return await self.acall(
-            "DescribeRecordStatus", body, method="POST", product="cloudrecord", client=client
-        )
+        return await self._acall(catalog.DESCRIBE_RECORD_STATUS, body, client=client)
 
     def describe_tasks(
         self,
@@ -287,4 +302,4 @@ class ZegoCloudRecordHook(ZegoCloudHook):
             "PageOffset": page_offset,
             "PageSize": page_size,
         }
-        return self._record("DescribeTasks", body)
+        return self._call(catalog.DESCRIBE_TASKS, body)

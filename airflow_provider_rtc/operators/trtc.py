@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
@@ -103,6 +105,11 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
     :param file_url_template: COS file URL template (templated); see the sensor.
     :param check_playlists: HLS also counts as uploaded when every playlist ends with ``#EXT-X-ENDLIST``.
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
+    :param recording_started_at: when the task was created (epoch seconds or ISO 8601, templated).
+        TRTC refuses every call on a task ``resource_expired_hour`` hours after it was created, while
+        the recording itself may still run until its MaxIdleTime: a not-found answer for a task that
+        old is reported as ``expired_task: true`` with a warning, not as a plain "already gone".
+    :param resource_expired_hour: the task's ``ResourceExpiredHour`` (CreateCloudRecording; default 72).
     """
 
     max_consecutive_errors: int  # set by init_wait
@@ -110,6 +117,7 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
     hook: TrtcHook
     template_fields: Sequence[str] = (
         "recording_task_id",
+        "recording_started_at",
         "callback_receiver_url",
         "file_url_template",
         *TENCENT_FIELDS,
@@ -132,10 +140,14 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         file_url_template: str | None = None,
         check_playlists: bool = False,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        recording_started_at: str | float | None = None,
+        resource_expired_hour: int = 72,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
+        self.recording_started_at = recording_started_at
+        self.resource_expired_hour = resource_expired_hour
         init_wait(
             self,
             wait_for_upload=wait_for_upload,
@@ -166,11 +178,33 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.recording_task_id, "recording_task_id")
-        return self.cleanup(
-            f"TRTC recording {task}",
-            "DeleteCloudRecording",
-            lambda: self.hook.delete_cloud_recording(task),
-            recording_task_id=task,
+        limit = v.positive_int(self.resource_expired_hour, "resource_expired_hour")
+        age_hours = _age_hours(self.recording_started_at)
+        expired = age_hours is not None and age_hours >= limit
+        try:
+            result = self.cleanup(
+                f"TRTC recording {task}",
+                "DeleteCloudRecording",
+                lambda: self.hook.delete_cloud_recording(task),
+                recording_task_id=task,
+            )
+        except RtcNotFoundError:
+            if expired:
+                self._warn_expired(task, age_hours)
+            raise
+        if expired and result.get("status") == "already_gone":
+            self._warn_expired(task, age_hours)
+            result["expired_task"] = True
+        return result
+
+    def _warn_expired(self, task: str, age_hours: float | None) -> None:
+        self.log.warning(
+            "TRTC recording %s answered not-found, but it was created %.1f h ago, beyond its "
+            "ResourceExpiredHour (%s h): TRTC refuses calls on it now although the recording may still "
+            "run until its MaxIdleTime. It may NOT be stopped; check it in the TRTC console.",
+            task,
+            age_hours,
+            self.resource_expired_hour,
         )
 
     def make_probe(self) -> TrtcRecordingProbe:
@@ -192,16 +226,40 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         )
 
 
+def _age_hours(started_at: str | float | None) -> float | None:
+    """Hours since ``started_at`` (epoch seconds, or ISO 8601 with a zone), None when not given."""
+    if started_at is None or started_at == "":
+        return None
+    try:
+        epoch = float(started_at)
+    except (TypeError, ValueError):
+        import pendulum
+
+        try:
+            parsed = pendulum.parse(str(started_at))
+        except ValueError:  # pendulum's ParserError included
+            parsed = None
+        if not isinstance(parsed, pendulum.DateTime):
+            raise v.RtcValidationError(
+                "recording_started_at", "epoch seconds or an ISO 8601 time", started_at
+            ) from None
+        epoch = parsed.timestamp()
+    return (time.time() - epoch) / 3600.0
+
+
 class _StopTrtcTask:
-    """What the two stop-by-TaskId operators share: the API, the hook method and the result key."""
+    """What the two stop-by-TaskId operators share: the API, the result key and the hook call."""
 
-    def __init__(self, action: str, what: str, result_key: str, method: str) -> None:
-        self.action, self.what, self.result_key, self.method = action, what, result_key, method
+    def __init__(
+        self, action: str, what: str, result_key: str, stop: Callable[[Any, str], dict[str, Any]]
+    ) -> None:
+        self.action, self.what, self.result_key, self.stop = action, what, result_key, stop
 
-    def run(self, op: TencentCleanupOperator) -> dict[str, Any]:
-        task = v.token(op.task_id_to_stop, "task_id_to_stop")  # type: ignore[attr-defined]
-        stop = getattr(op.hook, self.method)
-        return op.cleanup(f"{self.what} {task}", self.action, lambda: stop(task), **{self.result_key: task})
+    def run(self, op: Any) -> dict[str, Any]:
+        task = v.token(op.task_id_to_stop, "task_id_to_stop")
+        return op.cleanup(
+            f"{self.what} {task}", self.action, lambda: self.stop(op, task), **{self.result_key: task}
+        )
 
 
 class StopPublishCdnStreamOperator(TencentCleanupOperator):
@@ -210,7 +268,9 @@ class StopPublishCdnStreamOperator(TencentCleanupOperator):
     hook_class = TrtcHook
     template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
     action = "StopPublishCdnStream"
-    stopper = _StopTrtcTask(action, "TRTC relay task", "relay_task_id", "stop_publish_cdn_stream")
+    stopper = _StopTrtcTask(
+        action, "TRTC relay task", "relay_task_id", lambda op, task: op.hook.stop_publish_cdn_stream(task)
+    )
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -226,7 +286,9 @@ class StopStreamIngestOperator(TencentCleanupOperator):
     hook_class = TrtcHook
     template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
     action = "StopStreamIngest"
-    stopper = _StopTrtcTask(action, "TRTC ingest task", "ingest_task_id", "stop_stream_ingest")
+    stopper = _StopTrtcTask(
+        action, "TRTC ingest task", "ingest_task_id", lambda op, task: op.hook.stop_stream_ingest(task)
+    )
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -237,7 +299,7 @@ class StopStreamIngestOperator(TencentCleanupOperator):
 
 
 class BulkDismissRoomsOperator(TencentCleanupOperator):
-    """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SDKAppID.
+    """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SecretId and region.
 
     :param room_ids: a list, a JSON-array template, or an upstream XCom list of room ids.
     :param str_room_id: the ids are string room ids (DismissRoomByStrRoomId).

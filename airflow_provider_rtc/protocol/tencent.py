@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.protocol.codes import classify_tencent
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply, api_error, unreadable
 from airflow_provider_rtc.signing import tc3
@@ -83,7 +84,7 @@ def _decode(reply: HttpReply) -> dict[str, Any] | None:
     return None
 
 
-def parse_reply(reply: HttpReply, *, action: str) -> dict[str, Any]:
+def parse_reply(reply: HttpReply, *, action: str, api: Api | None = None) -> dict[str, Any]:
     """Return the ``Response`` object of a success, raise the classified error otherwise."""
     response = _decode(reply)
     if response is None:
@@ -92,7 +93,7 @@ def parse_reply(reply: HttpReply, *, action: str) -> dict[str, Any]:
     if isinstance(error, dict):
         code = str(error.get("Code") or "")
         raise api_error(
-            classify_tencent(action, code),
+            classify_tencent(action, code, api),
             str(error.get("Message") or "no message"),
             cloud=CLOUD,
             action=action,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.protocol.codes import classify_zego
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply, api_error, unreadable
 from airflow_provider_rtc.signing import zego as zego_signing
@@ -79,7 +80,7 @@ def build_call(
     )
 
 
-def parse_reply(reply: HttpReply, *, action: str) -> dict[str, Any]:
+def parse_reply(reply: HttpReply, *, action: str, api: Api | None = None) -> dict[str, Any]:
     """Return the whole envelope of a success (``Code`` 0), raise the classified error otherwise."""
     try:
         data = json.loads(reply.body)
@@ -93,7 +94,7 @@ def parse_reply(reply: HttpReply, *, action: str) -> dict[str, Any]:
     if code == 0:
         return data
     raise api_error(
-        classify_zego(action, code),
+        classify_zego(action, code, api),
         str(data.get("Message") or "no message"),
         cloud=CLOUD,
         action=action,

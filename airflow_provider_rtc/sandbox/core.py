@@ -11,6 +11,7 @@ from typing import Any
 
 from .backends.live import LiveBackend
 from .backends.trtc import TrtcBackend
+from .backends.usage import UsageBackend
 from .backends.zego import ZegoBackend
 from .callbacks import CallbackDispatcher
 from .clock import Clock
@@ -44,6 +45,7 @@ class Sandbox:
             late_seconds=timing.callback_late_seconds,
         )
         self.live = LiveBackend()
+        self.usage = UsageBackend()
         self.zego = ZegoBackend(
             self.ids,
             mix_ownership=config.zego_mix_ownership,
@@ -114,6 +116,7 @@ class Sandbox:
         self.set_timing()
         self.trtc.reset()
         self.live.reset()
+        self.usage.reset()
         self.zego.reset()
         self.stats.reset()
         self.callbacks.clear()

@@ -14,6 +14,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from airflow_provider_rtc.catalog import Api
+
 from .faults import FaultPlan
 from .ratelimit import RateLimiter
 from .stats import Stats
@@ -48,14 +50,15 @@ class Guard:
         self.faults = faults
         self.stats = stats
 
-    def admit(self, action: str, app: str) -> Verdict:
-        if not self.limiter.admit(action, app):
-            self.stats.throttled(action)
+    def admit(self, api: Api, key: str, *, test: bool = False) -> Verdict:
+        """``key`` is what ``api``'s limit is counted per (``Api.rate_key``); ``test``: ZEGO IsTest."""
+        if not self.limiter.admit(api, key, test=test):
+            self.stats.throttled(api.action)
             return Verdict("rate_limited")
-        rule = self.faults.draw(action)
+        rule = self.faults.draw(api.action)
         if rule is None:
             return PROCEED
-        self.stats.fault(action, rule.kind)
+        self.stats.fault(api.action, rule.kind)
         if rule.kind == "latency":
             return Verdict("latency", self.faults.latency_for(rule))
         return Verdict(rule.kind)

@@ -1,8 +1,10 @@
-"""Documented per-action, per-app request rates, enforced with token buckets.
+"""Documented per-API request rates, enforced with token buckets; the rates and keys are the catalog's.
 
-A bucket holds ``QPS`` tokens and refills at ``QPS`` per second, so a burst up to the documented
-rate always passes and anything faster is throttled. Keys are (action, app): SdkAppId for TRTC,
-the SecretId for Live (which has no SdkAppId), the AppId for ZEGO.
+A bucket holds ``QPS`` tokens (at least one) and refills at ``QPS`` per second, so a burst up to the
+documented rate always passes and anything faster is throttled; at 0.1/s (ZEGO's per-room
+DescribeSimpleStreamList) one call per 10 s passes. Buckets are keyed by the entry and its
+``rate_key``: SecretId and region for TRTC, SecretId for Live, AppId (and room) for ZEGO. A ZEGO
+request with ``IsTest=true`` meets the entry's ``test_qps`` when it has one.
 """
 
 from __future__ import annotations
@@ -10,38 +12,10 @@ from __future__ import annotations
 import threading
 import time
 
-#: Documented limits (requests per second). TRTC: every room/recording API 20/s.
-DEFAULT_QPS: dict[str, float] = {
-    **dict.fromkeys(
-        (
-            "DismissRoom",
-            "DismissRoomByStrRoomId",
-            "RemoveUser",
-            "RemoveUserByStrRoomId",
-            "CreateCloudRecording",
-            "DescribeCloudRecording",
-            "DeleteCloudRecording",
-        ),
-        20.0,
-    ),
-    "CreateCommonMixStream": 200.0,
-    "CancelCommonMixStream": 100.0,
-    "DropLiveStream": 100.0,
-    "DescribeLiveStreamState": 300.0,
-    "DeleteStream": 10.0,
-    "CloseRoom": 1.0,
-    "KickoutUser": 50.0,
-    "DescribeUserNum": 10.0,
-    "DescribeUsers": 10.0,
-    "DescribeSimpleStreamList": 50.0,
-    "StartMix": 100.0,
-    "StopMix": 100.0,
-    "GetMixTaskInfo": 100.0,
-    "StartRecord": 50.0,
-    "StopRecord": 50.0,
-    "DescribeRecordStatus": 10.0,
-    "DescribeTasks": 10.0,
-}
+from airflow_provider_rtc.catalog import CATALOG, Api
+
+#: Documented limits by action name (requests per second), as the admin API shows and overrides them.
+DEFAULT_QPS: dict[str, float] = {api.action: api.qps for api in CATALOG.values() if api.qps is not None}
 
 
 class _Bucket:
@@ -53,16 +27,17 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Token buckets keyed by (action, app); ``enabled`` and per-action overrides switch at runtime."""
+    """Token buckets keyed by (product, action, rate key); ``enabled`` and per-action overrides switch
+    at runtime (an override applies to every key and to the test environment alike)."""
 
     def __init__(self, enabled: bool = True, overrides: dict[str, float] | None = None) -> None:
         self._lock = threading.Lock()
         self.enabled = enabled
         self.overrides: dict[str, float] = dict(overrides or {})
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets: dict[tuple[str, str, str, bool], _Bucket] = {}
 
-    def qps(self, action: str) -> float | None:
-        return self.overrides.get(action, DEFAULT_QPS.get(action))
+    def rate(self, api: Api, *, test: bool = False) -> float | None:
+        return self.overrides.get(api.action, api.rate(test=test))
 
     def configure(self, *, enabled: bool | None = None, qps: dict[str, float] | None = None) -> None:
         with self._lock:
@@ -79,19 +54,20 @@ class RateLimiter:
         with self._lock:
             self._buckets.clear()
 
-    def admit(self, action: str, app: str) -> bool:
-        """Take one token; False means the call is over the documented rate."""
+    def admit(self, api: Api, key: str, *, test: bool = False) -> bool:
+        """Take one token from ``api``'s bucket for ``key``; False means the call is over the rate."""
         if not self.enabled:
             return True
-        rate = self.qps(action)
+        rate = self.rate(api, test=test)
         if rate is None:
             return True
         capacity = max(rate, 1.0)
         now = time.monotonic()
+        slot = (api.product, api.action, key, test and api.test_qps is not None)
         with self._lock:
-            bucket = self._buckets.get((action, app))
+            bucket = self._buckets.get(slot)
             if bucket is None:
-                bucket = self._buckets[(action, app)] = _Bucket(capacity, now)
+                bucket = self._buckets[slot] = _Bucket(capacity, now)
             bucket.tokens = min(capacity, bucket.tokens + (now - bucket.stamp) * rate)
             bucket.stamp = now
             if bucket.tokens >= 1.0:

@@ -5,7 +5,7 @@ seeding twice never collides and a reset plus the same seed reproduces the same 
 TaskIds come from the seeded id RNG. Spec (every key optional, 0 by default)::
 
     {"trtc": {"rooms", "users_per_room", "str_rooms", "recordings", "recording_storage": "cos"|"vod",
-              "sdk_app_id"},
+              "cdn_tasks", "ingest_tasks", "sdk_app_id"},
      "live": {"mix_sessions", "streams"},
      "zego": {"rooms", "users_per_room", "streams_per_room", "mixes", "recordings",
               "started_ago_seconds", "app_id"}}
@@ -57,7 +57,16 @@ def apply_seed(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
     trtc = _section(
         spec,
         "trtc",
-        {"rooms", "users_per_room", "str_rooms", "recordings", "recording_storage", "sdk_app_id"},
+        {
+            "rooms",
+            "users_per_room",
+            "str_rooms",
+            "recordings",
+            "recording_storage",
+            "cdn_tasks",
+            "ingest_tasks",
+            "sdk_app_id",
+        },
     )
     live = _section(spec, "live", {"mix_sessions", "streams"})
     zego = _section(
@@ -120,12 +129,21 @@ def _seed_trtc(sandbox: Sandbox, spec: dict[str, Any], storage: str) -> dict[str
             prefix=["sandbox"],
         )
         recordings.append({"task_id": task_id, "room_id": target})
+    relays = {
+        kind: [
+            sandbox.trtc.start_relay(app, kind, targets[i % len(targets)] if targets else 0, now)
+            for i in range(int(spec.get(f"{kind}_tasks", 0)))
+        ]
+        for kind in ("cdn", "ingest")
+    }
     return {
         "sdk_app_id": app,
         "rooms": rooms,
         "str_rooms": str_rooms,
         "users": users,
         "recordings": recordings,
+        "cdn_tasks": relays["cdn"],
+        "ingest_tasks": relays["ingest"],
     }
 
 

@@ -1,4 +1,5 @@
-"""Documented per-action, per-app QPS: the throttle code appears above the rate and never below it."""
+"""Documented per-API QPS, counted per what the catalog says: the throttle code appears above the
+rate and never below it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 import pytest
 import requests
 
+from airflow_provider_rtc import catalog
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.sandbox.ratelimit import DEFAULT_QPS, RateLimiter
 
 from .conftest import TencentCaller, ZegoCaller, code_of
@@ -39,22 +42,24 @@ def test_trtc_20_per_second(limited):
     above = [code_of(tencent("DismissRoom", params)) for _ in range(40)]
     assert above.count("RequestLimitExceeded") >= 10
     assert above[:20] == ["FailedOperation.RoomNotExist"] * 20
-    # per app: another SdkAppId has its own bucket
-    assert (
-        code_of(tencent("DismissRoom", {**params, "SdkAppId": 1400000002})) == "FailedOperation.RoomNotExist"
-    )
+    # counted per SecretId and region, not per SdkAppId: another app shares the bucket, another region not
+    assert code_of(tencent("DismissRoom", {**params, "SdkAppId": 1400000002})) == "RequestLimitExceeded"
+    assert code_of(tencent("DismissRoom", params, region="ap-singapore")) == "FailedOperation.RoomNotExist"
     # per action: another action too
     assert code_of(tencent("RemoveUser", {**params, "UserIds": ["a"]})) == "FailedOperation.RoomNotExist"
     stats = limited.backend.stats.snapshot()["actions"]["DismissRoom"]
-    assert stats["throttled"] == above.count("RequestLimitExceeded")
+    assert stats["throttled"] == above.count("RequestLimitExceeded") + 1  # + the other SdkAppId's
     assert stats["errors"]["RequestLimitExceeded"] == stats["throttled"]
 
 
 def test_throttling_comes_after_signature_checks(limited):
+    # one call per 2 s, so a loaded machine cannot refill the bucket between the calls
+    requests.put(
+        limited.url + "/_sandbox/limits", json={"qps": {"DismissRoom": 0.5, "CloseRoom": 0.5}}, timeout=5
+    )
     good, bad = TencentCaller(limited), TencentCaller(limited, secret_key="wrong")
     params = {"SdkAppId": 1400000001, "RoomId": 123}
-    for _ in range(25):
-        good("DismissRoom", params)
+    good("DismissRoom", params)
     assert code_of(good("DismissRoom", params)) == "RequestLimitExceeded"
     assert code_of(bad("DismissRoom", params)) == "AuthFailure.SignatureFailure"
     zego_bad = ZegoCaller(limited, secret="f" * 32)
@@ -89,12 +94,38 @@ def test_limits_switch_off_and_override(limited):
 
 
 def test_token_bucket_refills_at_the_rate():
+    x, y, unlisted = (Api(cloud="zego", product="rtc", action=a) for a in ("X", "Y", "Unlisted"))
     limiter = RateLimiter(overrides={"X": 5})
-    assert all(limiter.admit("X", "app") for _ in range(5))
-    assert not limiter.admit("X", "app")
-    assert limiter.admit("X", "other-app")
+    assert all(limiter.admit(x, "app") for _ in range(5))
+    assert not limiter.admit(x, "app")
+    assert limiter.admit(x, "other-app")
     time.sleep(0.25)
-    assert limiter.admit("X", "app")  # ~1.25 tokens back
-    assert limiter.admit("Unlisted", "app")
+    assert limiter.admit(x, "app")  # ~1.25 tokens back
+    assert limiter.admit(unlisted, "app")
     slow = RateLimiter(overrides={"Y": 0.5})
-    assert slow.admit("Y", "a") and not slow.admit("Y", "a")
+    assert slow.admit(y, "a") and not slow.admit(y, "a")
+
+
+def test_rates_come_from_the_catalog_including_the_test_environment():
+    limiter = RateLimiter()
+    assert limiter.rate(catalog.DELETE_STREAM) == 10 and limiter.rate(catalog.DELETE_STREAM, test=True) == 1
+    assert limiter.rate(catalog.CLOSE_ROOM, test=True) == 1  # no separate test limit documented
+    assert limiter.rate(catalog.DESCRIBE_SIMPLE_STREAM_LIST) == 0.1
+    assert {api.action: api.qps for api in catalog.CATALOG.values() if api.qps} == DEFAULT_QPS
+
+
+def test_zego_stream_list_is_limited_per_room(limited):
+    zego = ZegoCaller(limited)
+    first = zego("DescribeSimpleStreamList", {"RoomId": "room-a"})["Code"]
+    assert first != 206
+    assert zego("DescribeSimpleStreamList", {"RoomId": "room-a"})["Code"] == 206  # 1 call per 10 s
+    assert zego("DescribeSimpleStreamList", {"RoomId": "room-b"})["Code"] == first  # its own room
+
+
+def test_zego_test_environment_limits(limited):
+    zego = ZegoCaller(limited)
+    params = {"RoomId": "r", "UserId": "u", "StreamId": "s"}
+    production = [zego("DeleteStream", params)["Code"] for _ in range(3)]
+    assert 206 not in production
+    test_env = [zego("DeleteStream", params, override={"IsTest": "true"})["Code"] for _ in range(3)]
+    assert test_env[0] != 206 and test_env[1:] == [206, 206]  # 1 call/s in the test environment

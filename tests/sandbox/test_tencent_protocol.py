@@ -50,7 +50,7 @@ def test_published_vector_is_accepted_and_any_change_refused(sb):
         "X-TC-Timestamp": str(NEAR_MIDNIGHT),
         "X-TC-Region": "ap-guangzhou",
     }
-    assert code_of(_post(sb, headers, body)) == "FailedOperation.TaskNotExist"
+    assert code_of(_post(sb, headers, body)) == "ResourceNotFound"
     assert code_of(_post(sb, headers, body.replace(b"abc", b"abd"))) == "AuthFailure.SignatureFailure"
     assert code_of(_post(sb, {**headers, "Host": "trtc.intl.tencentcloudapi.com"}, body)) == (
         "AuthFailure.SignatureFailure"
@@ -75,7 +75,7 @@ def test_local_date_near_midnight_is_refused(sb):
     wrong = _auth_with_date(DOC_SECRET_KEY, "trtc", NEAR_MIDNIGHT, local_date, canonical)
     assert code_of(_post(sb, {**common, "Authorization": wrong}, body)) == "AuthFailure.SignatureFailure"
     right = _auth_with_date(DOC_SECRET_KEY, "trtc", NEAR_MIDNIGHT, "2019-02-25", canonical)
-    assert code_of(_post(sb, {**common, "Authorization": right}, body)) == "FailedOperation.TaskNotExist"
+    assert code_of(_post(sb, {**common, "Authorization": right}, body)) == "ResourceNotFound"
     # the UTC date in the scope but a key derived from the local date: still refused
     forged = right.rsplit("Signature=", 1)[0] + "Signature=" + wrong.rsplit("Signature=", 1)[1]
     assert code_of(_post(sb, {**common, "Authorization": forged}, body)) == "AuthFailure.SignatureFailure"
@@ -111,7 +111,7 @@ def test_charset_signed_as_sent_is_accepted(sb):
         "X-TC-Timestamp": str(ts),
         "X-TC-Region": "ap-guangzhou",
     }
-    assert code_of(_post(sb, headers, body)) == "FailedOperation.TaskNotExist"
+    assert code_of(_post(sb, headers, body)) == "ResourceNotFound"
 
 
 def test_body_reserialized_after_signing_is_refused(tencent):
@@ -160,8 +160,8 @@ def test_skew_limit_is_300_seconds_both_ways(tencent):
     now = int(tencent.server.backend.now())
     params = {"SdkAppId": 1400000001, "TaskId": "t"}
     for ts, expected in [
-        (now - 290, "FailedOperation.TaskNotExist"),
-        (now + 290, "FailedOperation.TaskNotExist"),
+        (now - 290, "ResourceNotFound"),
+        (now + 290, "ResourceNotFound"),
         (now - 310, "AuthFailure.SignatureExpire"),
         (now + 310, "AuthFailure.SignatureExpire"),
     ]:
@@ -190,10 +190,7 @@ def test_regions(tencent):
     assert code_of(tencent("DismissRoom", {"SdkAppId": 1400000001, "RoomId": 5}, region="ap-shanghai")) == (
         "UnsupportedRegion"
     )
-    assert (
-        code_of(tencent("DescribeCloudRecording", params, region="ap-shanghai"))
-        == "FailedOperation.TaskNotExist"
-    )
+    assert code_of(tencent("DescribeCloudRecording", params, region="ap-shanghai")) == "ResourceNotFound"
     # Live needs no region
     live = tencent(
         "DescribeLiveStreamState", {"AppName": "live", "DomainName": "d", "StreamName": "s"}, region=None
@@ -257,7 +254,7 @@ def test_unsigned_payload_option(sb, tencent):
         "X-TC-Timestamp": str(ts),
         "X-TC-Region": "ap-guangzhou",
     }
-    assert code_of(_post(sb, headers, body)) == "FailedOperation.TaskNotExist"
+    assert code_of(_post(sb, headers, body)) == "ResourceNotFound"
     del headers["X-TC-Content-SHA256"]
     assert code_of(_post(sb, headers, body)) == "AuthFailure.SignatureFailure"
 

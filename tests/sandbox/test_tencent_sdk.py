@@ -148,7 +148,7 @@ def test_sdk_describe_dummy_task_tells_key_good_from_bad(sb):
     describe.SdkAppId, describe.TaskId = 1400000001, "connection-test"
     with pytest.raises(TencentCloudSDKException) as good:
         _trtc(sb).DescribeCloudRecording(describe)
-    assert good.value.get_code() == "FailedOperation.TaskNotExist"
+    assert good.value.get_code() == "ResourceNotFound"
     with pytest.raises(TencentCloudSDKException) as bad:
         _trtc(sb, secret_key="bad").DescribeCloudRecording(describe)
     assert bad.value.get_code() == "AuthFailure.SignatureFailure"

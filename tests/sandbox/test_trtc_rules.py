@@ -129,21 +129,15 @@ def test_recording_lifecycle_and_gone_code(sb, tencent, wait):
         tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task})["TaskId"] == task
     )  # still exiting
     wait(lambda: code_of(tencent("DescribeCloudRecording", {"SdkAppId": APP, "TaskId": task})))
-    assert (
-        code_of(tencent("DescribeCloudRecording", {"SdkAppId": APP, "TaskId": task}))
-        == "FailedOperation.TaskNotExist"
-    )
-    assert (
-        code_of(tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task}))
-        == "FailedOperation.TaskNotExist"
-    )
+    assert code_of(tencent("DescribeCloudRecording", {"SdkAppId": APP, "TaskId": task})) == "ResourceNotFound"
+    assert code_of(tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task})) == "ResourceNotFound"
     assert code_of(tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": "nope"})) == (
-        "FailedOperation.TaskNotExist"
+        "ResourceNotFound"
     )
     # another app of the same account does not see the task
     task2 = _create(tencent, room="9002")["TaskId"]
     assert code_of(tencent("DescribeCloudRecording", {"SdkAppId": 1400000002, "TaskId": task2})) == (
-        "FailedOperation.TaskNotExist"
+        "ResourceNotFound"
     )
 
 
@@ -278,4 +272,39 @@ def test_resource_expired_hour_limits_queries():
     assert backend.describe_recording(APP, task, 6 * 3600 - 1)["Status"] == "InProgress"
     with pytest.raises(SandboxError) as err:
         backend.delete_recording(APP, task, 6 * 3600 + 1)
-    assert err.value.code == "FailedOperation.TaskNotExist"
+    assert err.value.code == "ResourceNotFound"
+
+
+def test_stop_publish_cdn_stream(sb, tencent):
+    ids = sb.seed({"trtc": {"rooms": 1, "cdn_tasks": 2}})
+    first, second = ids["trtc"]["cdn_tasks"]
+    assert tencent("StopPublishCdnStream", {"SdkAppId": APP, "TaskId": first})["TaskId"] == first
+    # stopped or never started: ResourceNotFound, the code the API's error list gives
+    again = tencent("StopPublishCdnStream", {"SdkAppId": APP, "TaskId": first})
+    assert code_of(again) == "ResourceNotFound"
+    assert code_of(tencent("StopPublishCdnStream", {"SdkAppId": APP, "TaskId": "nope"})) == "ResourceNotFound"
+    assert code_of(tencent("StopPublishCdnStream", {"SdkAppId": APP})) == "MissingParameter.TaskId"
+    live = [t["task_id"] for t in sb.state()["trtc"]["relays"]]
+    assert live == [second]
+    # the documented regions only
+    outside = tencent("StopPublishCdnStream", {"SdkAppId": APP, "TaskId": second}, region="ap-beijing")
+    assert code_of(outside) == "UnsupportedRegion"
+
+
+def test_stop_stream_ingest_exists_only_in_its_regions(sb, tencent):
+    ids = sb.seed({"trtc": {"rooms": 1, "ingest_tasks": 1, "cdn_tasks": 1}})
+    (task,), (cdn,) = ids["trtc"]["ingest_tasks"], ids["trtc"]["cdn_tasks"]
+    params = {"SdkAppId": APP, "TaskId": task}
+    for region in ("ap-guangzhou", "ap-beijing"):
+        assert code_of(tencent("StopStreamIngest", params, region=region)) == "UnsupportedRegion"
+    stopped = tencent("StopStreamIngest", params, region="ap-singapore")
+    assert code_of(stopped) is None and set(stopped) == {"RequestId"}
+    assert code_of(tencent("StopStreamIngest", params, region="ap-mumbai")) == "FailedOperation.TaskFinished"
+    # an ingest task id is not a relay task id, and the reverse
+    cdn_params = {"SdkAppId": APP, "TaskId": cdn}
+    assert (
+        code_of(tencent("StopStreamIngest", cdn_params, region="ap-jakarta"))
+        == "FailedOperation.TaskFinished"
+    )
+    bad_app = tencent("StopStreamIngest", {**params, "SdkAppId": 1}, region="ap-bangkok")
+    assert code_of(bad_app) == "InvalidParameter.SdkAppId"

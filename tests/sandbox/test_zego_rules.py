@@ -36,13 +36,16 @@ def test_kickout_destroys_room_with_last_user(sb, zego, event):
     assert zego("KickoutUser", {"RoomId": room, "UserId": [*users[1:], "ghost"]})["Code"] == 0
     assert room not in [r["room_id"] for r in sb.state()["zego"]["rooms"]]
     assert zego("KickoutUser", {"RoomId": room, "UserId": users[:1]})["Code"] == 104
+    assert zego("CloseRoom", {"RoomId": room})["Code"] == 5018  # destroyed with its last user
     assert zego("DescribeUserNum", {"RoomId": [room]})["Data"]["UserCountList"][0]["UserCount"] == 0
 
 
 def test_close_room(sb, zego, event):
     room = event["rooms"][1]
     assert zego("CloseRoom", {"RoomId": room, "CustomReason": "event over"})["Code"] == 0
-    assert zego("CloseRoom", {"RoomId": room})["Code"] == 5024
+    # closed once: 5018 "room already destroyed or does not exist"; never existed: 5024
+    assert zego("CloseRoom", {"RoomId": room})["Code"] == 5018
+    assert zego("CloseRoom", {"RoomId": "never-existed"})["Code"] == 5024
     assert zego("DescribeSimpleStreamList", {"RoomId": room})["Data"]["StreamList"] == []
     assert zego("CloseRoom", {"RoomId": event["rooms"][0], "CustomReason": "x" * 257})["Code"] == 3
     assert sb.state()["zego"]["counts"]["rooms"] == 1

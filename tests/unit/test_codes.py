@@ -7,6 +7,7 @@ import pickle
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.exceptions import (
     RtcApiError,
     RtcAuthError,
@@ -268,3 +269,63 @@ def test_retry_policy_bounds() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(total_timeout=0)
+
+
+# --- corrections from the review against the vendors' own sources (vendor-review.md) -----------------
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "kind"),
+    [
+        # Live: "no permission" is an authorisation problem; missing config / bizid cannot heal by retrying
+        ("DescribeLiveStreamState", "InternalError.NotPermmitOperat", Kind.AUTH),
+        ("DropLiveStream", "InternalError.ConfigNotExist", Kind.FAILED),
+        ("DropLiveStream", "InternalError.GetBizidError", Kind.FAILED),
+        ("DropLiveStream", "InternalError.CallOtherSvrError", Kind.TRANSIENT),  # the rest stay transient
+        # the account is not registered for Live: an account error, never "already gone"
+        ("CancelCommonMixStream", "ResourceNotFound.UserNotExist", Kind.AUTH),
+        ("DropLiveStream", "ResourceNotFound.UserNotExist", Kind.AUTH),
+        # CancelCommonMixStream only: failures to reach another service are passing
+        ("CancelCommonMixStream", "FailedOperation.CallOtherSvrError", Kind.TRANSIENT),
+        ("CancelCommonMixStream", "FailedOperation.Failed", Kind.TRANSIENT),
+        ("CreateCommonMixStream", "FailedOperation.CallOtherSvrError", Kind.FAILED),
+        # throttles outside RequestLimitExceeded*
+        ("DismissRoom", "FailedOperation.RestrictedFrequency", Kind.THROTTLED),
+        ("DeleteCloudRecording", "OperationDenied.FreqOverLimit", Kind.THROTTLED),
+        ("DropLiveStream", "LimitExceeded.RateLimitExceeded", Kind.THROTTLED),
+        # FailedOperation.UserNotExist is in no official list for RemoveUser; kept harmless as "gone"
+        ("RemoveUser", "FailedOperation.UserNotExist", Kind.NOT_FOUND),
+    ],
+)
+def test_tencent_vendor_corrections(action: str, code: str, kind: Kind) -> None:
+    assert classify_tencent(action, code) is kind
+
+
+def test_cancel_mix_transient_codes_are_retried() -> None:
+    body = b'{"Response": {"Error": {"Code": "FailedOperation.CallOtherSvrError", "Message": "x"}}}'
+    with pytest.raises(RtcTransientError) as caught:
+        tencent.parse_reply(HttpReply(200, "application/json", body), action="CancelCommonMixStream")
+    assert should_retry(caught.value, idempotent=True)
+
+
+MEDIA = Api(cloud="zego", product="rtc", action="ForbidRTCStream", family="media")
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "kind", "api"),
+    [
+        # the current CloseRoom page: 5018 = "room already destroyed or does not exist"
+        ("CloseRoom", 5018, Kind.NOT_FOUND, None),
+        ("DeleteStream", 5018, Kind.TRANSIENT, None),  # other room APIs keep the older meaning
+        # room code 7 is not a throttle in the current tables
+        ("CloseRoom", 7, Kind.FAILED, None),
+        # mixing: 110200012/110200013 say "retry"
+        ("StopMix", 110200012, Kind.TRANSIENT, None),
+        ("StartMix", 110200013, Kind.TRANSIENT, None),
+        # media: 42002-42004 say "retry"
+        *[("ForbidRTCStream", code, Kind.TRANSIENT, MEDIA) for code in (42001, 42002, 42003, 42004)],
+        ("ForbidRTCStream", 42005, Kind.FAILED, MEDIA),
+    ],
+)
+def test_zego_vendor_corrections(action: str, code: int, kind: Kind, api: Api | None) -> None:
+    assert classify_zego(action, code, api) is kind

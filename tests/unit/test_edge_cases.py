@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_rtc import pacing
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.exceptions import RtcApiError, RtcValidationError
-from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.settings import endpoint_url
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoRtcHook
@@ -70,26 +68,6 @@ def test_test_connection_does_not_claim_success_on_throttling(httpserver, tencen
     assert not ok and "Could not verify" in message
     ok, message = ZegoRtcHook(retry_limit=2).test_connection()
     assert not ok and "Could not verify" in message
-
-
-def test_live_pacing_is_per_account_trtc_per_app(set_connection) -> None:
-    base = {
-        "conn_type": "tencentcloud",
-        "login": "AKIDsame",
-        "password": "k",
-        "extra": {"region": "ap-guangzhou"},
-    }
-    set_connection("app_a", {**base, "extra": {**base["extra"], "sdk_app_id": 1400000001}})
-    set_connection("app_b", {**base, "extra": {**base["extra"], "sdk_app_id": 1400000002}})
-    live_a, live_b = LiveHook("app_a"), LiveHook("app_b")
-    trtc_a, trtc_b = TrtcHook("app_a"), TrtcHook("app_b")
-    assert live_a._pacer(live_a.settings, "live", "CancelCommonMixStream") is live_b._pacer(
-        live_b.settings, "live", "CancelCommonMixStream"
-    )
-    assert trtc_a._pacer(trtc_a.settings, "trtc", "DismissRoom") is not trtc_b._pacer(
-        trtc_b.settings, "trtc", "DismissRoom"
-    )
-    assert pacing.DOCUMENTED_QPS[("live", "CancelCommonMixStream")] == 100.0
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ import types
 
 import pytest
 
-from airflow_provider_rtc import pacing
+from airflow_provider_rtc import catalog, pacing
+from airflow_provider_rtc.catalog import Api
+from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoRtcHook
 from airflow_provider_rtc.pacing import Pacer, pacer_for
@@ -120,13 +122,13 @@ def test_invalid_qps() -> None:
     [
         ("trtc", "DismissRoom", 20),
         ("trtc", "DeleteCloudRecording", 20),
-        ("trtc", "DescribeTrtcUsage", 5),
-        ("zego", "DeleteStream", 10),
-        ("zego", "CloseRoom", 1),
-        ("zego", "KickoutUser", 50),
-        ("zego", "StopMix", 100),
-        ("zego", "StopRecord", 50),
-        ("zego", "DescribeRecordStatus", 10),
+        ("rtc", "DeleteStream", 10),
+        ("rtc", "CloseRoom", 1),
+        ("rtc", "KickoutUser", 50),
+        ("rtc", "StopMix", 100),
+        ("rtc", "DescribeSimpleStreamList", 0.1),
+        ("cloudrecord", "StopRecord", 50),
+        ("cloudrecord", "DescribeRecordStatus", 10),
         ("live", "CancelCommonMixStream", 100),
         ("live", "CreateCommonMixStream", 200),
         ("live", "DropLiveStream", 100),
@@ -139,14 +141,64 @@ def test_documented_defaults(product, action, qps) -> None:
 
 
 def test_pacers_are_shared_per_key_and_follow_overrides() -> None:
-    a = pacer_for("zego", "111", "CloseRoom", None)
-    assert pacer_for("zego", "111", "CloseRoom", None) is a
-    assert pacer_for("zego", "222", "CloseRoom", None) is not a
-    assert pacer_for("zego", "111", "DeleteStream", None) is not a
-    faster = pacer_for("zego", "111", "CloseRoom", 4)
+    a = pacer_for("rtc", "111", "CloseRoom", None)
+    assert pacer_for("rtc", "111", "CloseRoom", None) is a
+    assert pacer_for("rtc", "222", "CloseRoom", None) is not a
+    assert pacer_for("rtc", "111", "DeleteStream", None) is not a
+    faster = pacer_for("rtc", "111", "CloseRoom", 4)
     assert faster is not None and faster.interval == pytest.approx(0.25)
-    assert pacer_for("zego", "111", "NoSuchAction", None) is None
-    assert pacer_for("zego", "111", "NoSuchAction", 3).interval == pytest.approx(1 / 3)
+    assert pacer_for("rtc", "111", "NoSuchAction", None) is None
+    assert pacer_for("rtc", "111", "NoSuchAction", 3).interval == pytest.approx(1 / 3)
+
+
+def pacer_of(hook, api: Api, params: dict | None = None, **kw) -> Pacer | None:
+    """The pacer a hook's call of ``api`` with ``params`` draws on (the hook derives the quota key)."""
+    scope = hook._request(hook.settings, api, params or {}, **kw)["scope"]
+    return hook._pacer(hook.settings, api, scope)
+
+
+def test_tencent_quota_is_per_secret_id_and_region_not_sdk_app_id(set_connection) -> None:
+    base = tencent_conn_json(None, pacing=True)
+    set_connection("app_a", {**base, "extra": {**base["extra"], "sdk_app_id": 1400000001}})
+    set_connection("app_b", {**base, "extra": {**base["extra"], "sdk_app_id": 1400000002}})
+    set_connection("key_b", {**base, "login": "AKIDother"})
+    a, b, other_key = TrtcHook("app_a"), TrtcHook("app_b"), TrtcHook("key_b")
+    shared = pacer_of(a, catalog.DISMISS_ROOM)
+    assert shared is not None and shared is pacer_of(b, catalog.DISMISS_ROOM)
+    assert pacer_of(a, catalog.DISMISS_ROOM, region="ap-singapore") is not shared
+    assert pacer_of(other_key, catalog.DISMISS_ROOM) is not shared
+    assert pacer_of(a, catalog.REMOVE_USER) is not shared
+    # Live has no region: one quota per SecretId and API, whatever region the connection names
+    live_a, live_b = LiveHook("app_a"), LiveHook("app_b", region="ap-singapore")
+    live = pacer_of(live_a, catalog.CANCEL_COMMON_MIX_STREAM)
+    assert live is not None and live is pacer_of(live_b, catalog.CANCEL_COMMON_MIX_STREAM)
+    assert live.interval == pytest.approx(1 / 100)
+
+
+def test_zego_quota_per_room_and_test_environment(set_connection) -> None:
+    set_connection("z", zego_conn_json(None, pacing=True))
+    set_connection("ztest", zego_conn_json(None, pacing=True, is_test=True))
+    hook, test_hook = ZegoRtcHook("z"), ZegoRtcHook("ztest")
+    one = pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r1"})
+    assert one is not None and one.interval == pytest.approx(10.0)
+    assert pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r1"}) is one
+    assert pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r2"}) is not one
+    # CloseRoom is counted per AppId, not per room
+    close = pacer_of(hook, catalog.CLOSE_ROOM, {"RoomId": "r1"})
+    assert close is pacer_of(hook, catalog.CLOSE_ROOM, {"RoomId": "r2"})
+    assert pacer_of(hook, catalog.DELETE_STREAM).interval == pytest.approx(1 / 10)
+    assert pacer_of(test_hook, catalog.DELETE_STREAM).interval == pytest.approx(1.0)
+    assert pacer_of(test_hook, catalog.CLOSE_ROOM).interval == pytest.approx(1.0)  # no test limit
+
+
+def test_actions_outside_the_catalog_are_unpaced_unless_configured(set_connection) -> None:
+    set_connection("t", tencent_conn_json(None, pacing=True, qps={"DescribeRoomInfo": 4}))
+    hook = TrtcHook("t")
+    unknown = hook._api("DescribeStreamIngest", None, None, None)
+    assert unknown.qps is None and unknown.per == ("secret_id", "region")
+    assert pacer_of(hook, unknown) is None
+    configured = hook._api("DescribeRoomInfo", None, None, None)
+    assert pacer_of(hook, configured).interval == pytest.approx(0.25)
 
 
 def test_hook_pacing_defaults_on_and_uses_documented_qps(set_connection) -> None:
@@ -155,22 +207,22 @@ def test_hook_pacing_defaults_on_and_uses_documented_qps(set_connection) -> None
     set_connection("tencentcloud_default", conn)
     hook = TrtcHook()
     assert hook.settings.pacing is True
-    pacer = hook._pacer(hook.settings, "trtc", "DismissRoom")
+    pacer = pacer_of(hook, catalog.DISMISS_ROOM)
     assert pacer is not None and pacer.interval == pytest.approx(1 / 20)
-    assert hook._pacer(hook.settings, "live", "CancelCommonMixStream").interval == pytest.approx(1 / 100)
+    assert pacer_of(hook, catalog.CANCEL_COMMON_MIX_STREAM).interval == pytest.approx(1 / 100)
 
 
 def test_connection_qps_override_and_pacing_false(set_connection) -> None:
     set_connection("paced", tencent_conn_json(None, pacing=True, qps={"DismissRoom": 2.5}))
     hook = TrtcHook("paced")
-    assert hook._pacer(hook.settings, "trtc", "DismissRoom").interval == pytest.approx(0.4)
-    assert hook._pacer(hook.settings, "trtc", "RemoveUser").interval == pytest.approx(1 / 20)
+    assert pacer_of(hook, catalog.DISMISS_ROOM).interval == pytest.approx(0.4)
+    assert pacer_of(hook, catalog.REMOVE_USER).interval == pytest.approx(1 / 20)
     set_connection("unpaced", tencent_conn_json(None, pacing="false"))
     hook = TrtcHook("unpaced")
-    assert hook._pacer(hook.settings, "trtc", "DismissRoom") is None
+    assert pacer_of(hook, catalog.DISMISS_ROOM) is None
     set_connection("zego_paced", zego_conn_json(None, pacing=True, qps={"CloseRoom": 0.5}))
     zhook = ZegoRtcHook("zego_paced")
-    assert zhook._pacer(zhook.settings, "zego", "CloseRoom").interval == pytest.approx(2.0)
+    assert pacer_of(zhook, catalog.CLOSE_ROOM).interval == pytest.approx(2.0)
     assert ZegoRtcHook("zego_paced", pacing=False).settings.pacing is False
 
 

@@ -53,6 +53,7 @@ def test_every_listed_module_imports(info) -> None:
         "airflow_provider_rtc.operators.trtc",
         "airflow_provider_rtc.operators.live",
         "airflow_provider_rtc.operators.zego",
+        "airflow_provider_rtc.operators.usage",
     } <= modules
     for module in sorted(modules):
         importlib.import_module(module)

@@ -9,6 +9,8 @@ Decisions where the reference is silent or UNCONFIRMED:
   moment later, and no documented code says "input not pushed yet" at creation time.
 * Live has no SdkAppId; all sessions and streams belong to the one emulated account.
 * DropLiveStream of an inactive or unknown stream succeeds (documented idempotency).
+* DescribeLiveStreamOnlineList lists the active streams (not forbidden ones) oldest push first, name
+  next (the order is undocumented; a stable one keeps pages disjoint), capped at the documented 20,000.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from ..errors import SandboxError
 
 MAX_INPUTS = 16
+MAX_ONLINE_LISTED = 20_000
 _SESSION_ID = re.compile(r"[A-Za-z0-9_]+")
 #: MixStreamTemplateId -> number of inputs it lays out (CreateCommonMixStream doc)
 TEMPLATE_INPUTS = {
@@ -191,6 +194,21 @@ class LiveBackend:
         with self._lock:
             stream = self._streams.get((domain, app, name))
             return "inactive" if stream is None else stream.state
+
+    def online_streams(
+        self, domain: str | None = None, app: str | None = None, name: str | None = None
+    ) -> list[PushedStream]:
+        """Active streams matching the given filters, in listing order, at most ``MAX_ONLINE_LISTED``."""
+        with self._lock:
+            found = [
+                s
+                for s in self._streams.values()
+                if s.state == "active"
+                and domain in (None, s.domain)
+                and app in (None, s.app)
+                and name in (None, s.name)
+            ]
+        return sorted(found, key=lambda s: (s.pushed_at, s.name))[:MAX_ONLINE_LISTED]
 
     # -- introspection -------------------------------------------------------------------------
 

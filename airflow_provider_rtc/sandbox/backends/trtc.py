@@ -2,10 +2,13 @@
 
 Decisions where the reference is silent or marks a fact UNCONFIRMED:
 
-* An ended, expired or unknown recording task answers ``FailedOperation.TaskNotExist`` on both
-  DescribeCloudRecording and DeleteCloudRecording. The TRTC error table defines it as "task does not
-  exist or has ended", the only listed code that says exactly that; ``ResourceNotFound`` (listed by
-  the Go SDK) is generic. The provider treats every candidate as "gone", so either works for it.
+* An ended, expired or unknown recording task answers ``ResourceNotFound`` on both
+  DescribeCloudRecording and DeleteCloudRecording: the official Go SDK lists it for
+  DeleteCloudRecording (added next to the note that calls only work while the task runs), and no
+  recording API lists ``FailedOperation.TaskNotExist``. What real TRTC answers is UNCONFIRMED; the
+  provider treats ResourceNotFound, TaskNotExist and TaskFinished alike as "gone".
+* After ``ResourceExpiredHour`` (default 72 h) the task answers not-found although the recording
+  keeps running until it stops on its own (MaxIdleTime), as the vendor documents.
 * The task lifecycle is ``Idle`` until ``recording_start_seconds`` (0 by default, so ``InProgress``
   at once, event 301), ``Exited`` from the stop until ``recording_exit_seconds`` later (event 302),
   then gone. DeleteCloudRecording while ``Exited`` succeeds again (nothing left to stop).
@@ -24,6 +27,10 @@ Decisions where the reference is silent or marks a fact UNCONFIRMED:
   callbacks by ``callback_late_seconds``; ``never`` omits them (files still upload); ``failed``
   reports failure (305 Status 1 / 310 Status 2 / 311 Status 2 / 312 Status 1) and leaves the files
   un-uploaded (no ``#EXT-X-ENDLIST``).
+* Relay-to-CDN (StartPublishCdnStream) and stream-ingest (StartStreamIngest) tasks are seeded, not
+  started over the wire (the provider only stops them). Stopping an unknown or already stopped task
+  answers what each API's error list offers for it: ``ResourceNotFound`` for StopPublishCdnStream,
+  ``FailedOperation.TaskFinished`` for StopStreamIngest.
 * COS recordings always produce HLS (``StorageFileList`` lists the ``.m3u8`` index files, 305 means
   HLS uploaded); mp4/aac files are added when ``OutputFormat`` asks for them, and each mp4 gets a 310.
 """
@@ -151,6 +158,24 @@ class Recording:
         return "failed" if self.upload_failed else "done"
 
 
+@dataclass
+class RelayTask:
+    """A relay-to-CDN (``cdn``) or stream-ingest (``ingest``) task: running until stopped."""
+
+    task_id: str
+    kind: str
+    sdk_app_id: int
+    room_id: int | str
+    started_at: float
+
+
+#: per kind: the code an unknown or ended task answers, and the bad-SdkAppId code
+_RELAY_CODES = {
+    "cdn": ("ResourceNotFound", "InvalidParameter"),
+    "ingest": ("FailedOperation.TaskFinished", "InvalidParameter.SdkAppId"),
+}
+
+
 class TrtcBackend:
     """All TRTC state of the sandbox; every public method is atomic under one lock."""
 
@@ -176,6 +201,7 @@ class TrtcBackend:
         self.default_callback_fault: str | None = None
         self._rooms: dict[tuple[int, bool, int | str], TrtcRoom] = {}
         self._recordings: dict[str, Recording] = {}
+        self._relays: dict[str, RelayTask] = {}
         self._outbox: list[CallbackEvent] = []
         self._delayed: list[tuple[float, int, CallbackEvent]] = []
         self._seq = itertools.count()
@@ -186,6 +212,7 @@ class TrtcBackend:
         with self._lock:
             self._rooms.clear()
             self._recordings.clear()
+            self._relays.clear()
             self._outbox.clear()
             self._delayed.clear()
             self.default_callback_fault = None
@@ -358,6 +385,25 @@ class TrtcBackend:
                 self._stop(rec, now, leave_code=0)
             return rec.task_id
 
+    # -- relay and ingest tasks ------------------------------------------------------------------
+
+    def start_relay(self, sdk_app_id: int, kind: str, room_id: int | str, now: float) -> str:
+        """A running ``cdn`` or ``ingest`` task in ``room_id`` (seeded: the provider never starts one)."""
+        with self._lock:
+            self._check_app(sdk_app_id, _RELAY_CODES[kind][1])
+            task_id = self.ids.trtc_task_id()
+            self._relays[task_id] = RelayTask(task_id, kind, sdk_app_id, room_id, now)
+            return task_id
+
+    def stop_relay(self, sdk_app_id: int, kind: str, task_id: str) -> None:
+        gone_code, app_code = _RELAY_CODES[kind]
+        with self._lock:
+            self._check_app(sdk_app_id, app_code)
+            task = self._relays.get(task_id)
+            if task is None or task.kind != kind or task.sdk_app_id != sdk_app_id:
+                raise SandboxError(gone_code, "The task does not exist or has ended.")
+            del self._relays[task_id]
+
     def set_callback_fault(self, task_id: str, fault: str | None) -> None:
         if fault is not None and fault not in CALLBACK_FAULTS:
             raise ValueError(f"callback fault must be one of {CALLBACK_FAULTS} or null")
@@ -370,7 +416,7 @@ class TrtcBackend:
     def _live_task(self, sdk_app_id: int, task_id: str, now: float) -> Recording:
         rec = self._recordings.get(task_id)
         if rec is None or rec.sdk_app_id != sdk_app_id or rec.is_gone(now) or now >= rec.expires_at:
-            raise SandboxError("FailedOperation.TaskNotExist", "The task does not exist or has ended.")
+            raise SandboxError("ResourceNotFound", "The task does not exist or has ended.")
         return rec
 
     def _active_in_room(self, sdk_app_id: int, room_id: int | str) -> list[Recording]:
@@ -602,6 +648,10 @@ class TrtcBackend:
                         "upload": r.upload_state(),
                     }
                     for r in alive
+                ],
+                "relays": [
+                    {"task_id": t.task_id, "kind": t.kind, "sdk_app_id": t.sdk_app_id, "room_id": t.room_id}
+                    for t in self._relays.values()
                 ],
                 "uploads_pending": [
                     {

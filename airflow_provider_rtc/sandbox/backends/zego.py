@@ -4,7 +4,9 @@ Decisions where the reference is silent or UNCONFIRMED:
 
 * Unknown room: DeleteStream and KickoutUser answer 104, CloseRoom 5024. The docs give 104/5024/50001
   as one "room does not exist" logic; 5024 is the code the CloseRoom page itself lists, 104 is the
-  generic room-signalling one.
+  generic room-signalling one. CloseRoom of a room that existed and was destroyed (closed, or its
+  last user left) answers 5018, which the current CloseRoom page defines as "room already destroyed
+  or does not exist" (an older page said "state mismatch, retry").
 * DeleteStream of a stream that is not in an existing room answers 138 ("stream info does not
   exist"), the only documented code with that meaning. The operator UserId is not checked against
   the publisher: the docs recommend a dedicated server UserId for this call.
@@ -140,6 +142,7 @@ class _AppState:
     mixes: dict[str, MixTask] = field(default_factory=dict)
     records: dict[str, RecordTask] = field(default_factory=dict)
     gone_streams: dict[str, float] = field(default_factory=dict)
+    destroyed_rooms: set[str] = field(default_factory=set)
     stream_numbers: int = 0
 
 
@@ -187,6 +190,7 @@ class ZegoBackend:
             room = app.rooms.get(room_id)
             if room is None:
                 room = app.rooms[room_id] = ZegoRoom(room_id, now)
+                app.destroyed_rooms.discard(room_id)
             room.users.setdefault(user_id, ZegoUser(user_id, user_name or user_id, role, int(now * 1000)))
 
     def publish(self, app_id: int, room_id: str, user_id: str, stream_id: str, now: float) -> None:
@@ -222,7 +226,10 @@ class ZegoBackend:
             app = self._app(app_id)
             room = app.rooms.pop(room_id, None)
             if room is None:
+                if room_id in app.destroyed_rooms:
+                    raise SandboxError(5018, "room already destroyed or does not exist")
                 raise SandboxError(5024, "room does not exist")
+            app.destroyed_rooms.add(room_id)
             for sid in room.streams:
                 app.gone_streams[sid] = now
             self._streams_changed(app, room_id, now)
@@ -242,6 +249,7 @@ class ZegoBackend:
                     app.gone_streams[sid] = now
             if not room.users:
                 del app.rooms[room_id]
+                app.destroyed_rooms.add(room_id)
             self._streams_changed(app, room_id, now)
 
     def user_num(self, app_id: int, room_ids: list[str]) -> list[dict[str, Any]]:

@@ -22,10 +22,11 @@ Decisions where the reference is silent:
   any token. Both answer ``AuthFailure.TokenFailure``.
 * Missing ``X-TC-Timestamp``/``X-TC-Version``/``X-TC-Action``/``X-TC-Region`` answer ``MissingParameter``
   ("The request is missing a required parameter `Version`.", Tencent's wording).
-* Regions: TRTC calls need ``X-TC-Region``; room APIs accept the union of the documented regions
-  (ap-beijing, ap-guangzhou, ap-mumbai, ap-singapore), recording APIs theirs (plus ap-shanghai).
-  A real region outside the list answers ``UnsupportedRegion``, an unknown string
-  ``InvalidParameterValue``. Live ignores the region ("not required for this API").
+* Routing, versions, regions and limits come from the catalog (``routes.handles``). An API with
+  ``regions`` needs ``X-TC-Region``: a real region outside the entry's list answers
+  ``UnsupportedRegion`` (e.g. StopStreamIngest outside ap-bangkok/jakarta/mumbai/singapore), an
+  unknown string ``InvalidParameterValue``. Live ignores the region ("not required for this API").
+  The rate limit is counted per API, region and SecretId (the entry's ``per``), not per SdkAppId.
 * POST must be ``application/json`` (charset allowed) and GET ``application/x-www-form-urlencoded``;
   anything else (e.g. the v1-signature form POST or multipart) answers ``InvalidParameter``.
 """
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,12 +45,16 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from airflow_provider_rtc import catalog
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.signing import tc3
 
 from ..backends.trtc import UINT32_MAX
 from ..errors import SandboxError
 from ..ids import tencent_request_id
 from ..middleware import BAD_GATEWAY_HTML, mark_drop
+from ..routes import handles, route, services
+from . import tencent_usage  # noqa: F401 (registers the usage APIs' handlers)
 from .tencent_params import TencentParams, unflatten
 
 if TYPE_CHECKING:
@@ -58,8 +64,6 @@ MAX_SKEW_SECONDS = 300
 MAX_GET_BYTES = 32 * 1024
 MAX_POST_BYTES = 10 * 1024 * 1024
 
-ROOM_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-singapore"})
-RECORDING_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-shanghai", "ap-singapore"})
 #: Tencent Cloud regions that exist (so others are "invalid", these merely "unsupported")
 KNOWN_REGIONS = frozenset(
     {
@@ -102,18 +106,6 @@ class TencentCall:
 Handler = Callable[["Sandbox", TencentCall], dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    handler: Handler
-    regions: frozenset[str] | None
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    version: str
-    actions: dict[str, ActionSpec]
-
-
 # -- handlers: TRTC ------------------------------------------------------------------------------
 
 
@@ -147,24 +139,28 @@ def _user_ids(p: TencentParams) -> list[str]:
     return value
 
 
+@handles(catalog.DISMISS_ROOM)
 def dismiss_room(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room = _sdk_app_id(call.params), _num_room(call.params)
     sb.trtc.dismiss_room(app, room, sb.now())
     return {}
 
 
+@handles(catalog.DISMISS_ROOM_BY_STR_ROOM_ID)
 def dismiss_room_by_str(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room = _sdk_app_id(call.params), _str_room(call.params)
     sb.trtc.dismiss_room(app, room, sb.now())
     return {}
 
 
+@handles(catalog.REMOVE_USER)
 def remove_user(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room, users = _sdk_app_id(call.params), _num_room(call.params), _user_ids(call.params)
     sb.trtc.remove_users(app, room, users, sb.now())
     return {}
 
 
+@handles(catalog.REMOVE_USER_BY_STR_ROOM_ID)
 def remove_user_by_str(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room, users = _sdk_app_id(call.params), _str_room(call.params), _user_ids(call.params)
     sb.trtc.remove_users(app, room, users, sb.now())
@@ -183,6 +179,7 @@ def _opt_uint(p: TencentParams, name: str, default: int) -> int:
     return value
 
 
+@handles(catalog.CREATE_CLOUD_RECORDING)
 def create_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app = _sdk_app_id(p)
@@ -263,6 +260,7 @@ def _task_id(p: TencentParams) -> str:
     return value
 
 
+@handles(catalog.DESCRIBE_CLOUD_RECORDING)
 def describe_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app, task_id = _sdk_app_id(p), _task_id(p)
@@ -273,10 +271,29 @@ def describe_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return result
 
 
+@handles(catalog.DELETE_CLOUD_RECORDING)
 def delete_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app, task_id = _sdk_app_id(p), _task_id(p)
     return {"TaskId": sb.trtc.delete_recording(app, task_id, sb.now())}
+
+
+@handles(catalog.STOP_PUBLISH_CDN_STREAM)
+def stop_publish_cdn_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    p = call.params
+    app, task_id = _sdk_app_id(p, invalid="InvalidParameter"), _task_id(p)
+    sb.trtc.stop_relay(app, "cdn", task_id)
+    return {"TaskId": task_id}
+
+
+@handles(catalog.STOP_STREAM_INGEST)
+def stop_stream_ingest(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    p = call.params
+    app = _sdk_app_id(p)
+    task_id = p.string("TaskId", missing="MissingParameter.TaskId", invalid="InvalidParameter.TaskId")
+    assert task_id is not None
+    sb.trtc.stop_relay(app, "ingest", task_id)
+    return {}
 
 
 # -- handlers: Live ------------------------------------------------------------------------------
@@ -302,6 +319,7 @@ def _plain(p: TencentParams, ints: tuple[str, ...], floats: tuple[str, ...] = ()
     return out
 
 
+@handles(catalog.CREATE_COMMON_MIX_STREAM)
 def create_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     session = _live_str(p, "MixStreamSessionId")
@@ -336,17 +354,20 @@ def create_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {}
 
 
+@handles(catalog.CANCEL_COMMON_MIX_STREAM)
 def cancel_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     sb.live.cancel_mix(_live_str(call.params, "MixStreamSessionId"))
     return {}
 
 
+@handles(catalog.DROP_LIVE_STREAM)
 def drop_live_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     sb.live.drop_stream(_live_str(p, "DomainName"), _live_str(p, "AppName"), _live_str(p, "StreamName"))
     return {}
 
 
+@handles(catalog.DESCRIBE_LIVE_STREAM_STATE)
 def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     state = sb.live.stream_state(
@@ -355,29 +376,34 @@ def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]
     return {"StreamState": state}
 
 
-SERVICES: dict[str, ServiceSpec] = {
-    "trtc": ServiceSpec(
-        "2019-07-22",
-        {
-            "DismissRoom": ActionSpec(dismiss_room, ROOM_REGIONS),
-            "DismissRoomByStrRoomId": ActionSpec(dismiss_room_by_str, ROOM_REGIONS),
-            "RemoveUser": ActionSpec(remove_user, ROOM_REGIONS),
-            "RemoveUserByStrRoomId": ActionSpec(remove_user_by_str, ROOM_REGIONS),
-            "CreateCloudRecording": ActionSpec(create_cloud_recording, RECORDING_REGIONS),
-            "DescribeCloudRecording": ActionSpec(describe_cloud_recording, RECORDING_REGIONS),
-            "DeleteCloudRecording": ActionSpec(delete_cloud_recording, RECORDING_REGIONS),
-        },
-    ),
-    "live": ServiceSpec(
-        "2018-08-01",
-        {
-            "CreateCommonMixStream": ActionSpec(create_common_mix_stream, None),
-            "CancelCommonMixStream": ActionSpec(cancel_common_mix_stream, None),
-            "DropLiveStream": ActionSpec(drop_live_stream, None),
-            "DescribeLiveStreamState": ActionSpec(describe_live_stream_state, None),
-        },
-    ),
-}
+@handles(catalog.DESCRIBE_LIVE_STREAM_ONLINE_LIST)
+def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    p = call.params
+    page = p.uint("PageNum", missing=None, invalid="InvalidParameter", low=1, high=UINT32_MAX, default=1)
+    size = p.uint("PageSize", missing=None, invalid="InvalidParameter", low=10, high=100, default=10)
+    assert page is not None and size is not None
+    names = [
+        p.string(n, missing=None, invalid="InvalidParameter") for n in ("DomainName", "AppName", "StreamName")
+    ]
+    streams = sb.live.online_streams(*names)
+    shown = streams[(page - 1) * size : page * size]
+    return {
+        "TotalNum": len(streams),
+        "TotalPage": -(-len(streams) // size),
+        "PageNum": page,
+        "PageSize": size,
+        "OnlineInfo": [
+            {
+                "StreamName": s.name,
+                "AppName": s.app,
+                "DomainName": s.domain,
+                "PublishTimeList": [
+                    {"PublishTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.pushed_at))}
+                ],
+            }
+            for s in shown
+        ],
+    }
 
 
 # -- verification --------------------------------------------------------------------------------
@@ -463,7 +489,7 @@ def authenticate(request: Request, body: bytes, sb: Sandbox) -> tuple[str, str]:
     token = request.headers.get("x-tc-token")
     if (key.token or None) != (token or None):
         raise SandboxError("AuthFailure.TokenFailure", "Token verification failed.")
-    if auth.service not in SERVICES:
+    if auth.service not in services("tencent"):
         raise SandboxError(
             "AuthFailure.InvalidAuthorization",
             "The request `Authorization` header does not conform to tencentcloud standards: "
@@ -472,32 +498,33 @@ def authenticate(request: Request, body: bytes, sb: Sandbox) -> tuple[str, str]:
     return auth.secret_id, auth.service
 
 
-def resolve(request: Request, service: str) -> tuple[str, ActionSpec, str | None]:
-    spec = SERVICES[service]
+def resolve(request: Request, service: str) -> tuple[Api, Handler, str | None]:
+    """The catalog entry and handler the request names, its version and region checked against it."""
     version = request.headers.get("x-tc-version")
     if not version:
         raise _missing("Version")
-    if version != spec.version:
+    if version != services("tencent")[service]:
         raise SandboxError("NoSuchVersion", f"The API version `{version}` does not exist.")
     action = request.headers.get("x-tc-action")
     if not action:
         raise _missing("Action")
-    action_spec = spec.actions.get(action)
-    if action_spec is None:
+    found = route("tencent", action, service)
+    if found is None:
         raise SandboxError("InvalidAction", f"The action `{action}` does not exist.")
+    api, handler = found
     region = request.headers.get("x-tc-region") or None
-    if action_spec.regions is not None:
+    if api.regions is not None:
         if region is None:
             raise _missing("Region")
         if region not in KNOWN_REGIONS:
             raise SandboxError(
                 "InvalidParameterValue", f"The value `{region}` of parameter `Region` is invalid."
             )
-        if region not in action_spec.regions:
+        if region not in api.regions:
             raise SandboxError(
                 "UnsupportedRegion", f"The action `{action}` does not support region `{region}`."
             )
-    return action, action_spec, region
+    return api, handler, region
 
 
 def parse_params(request: Request, body: bytes) -> TencentParams:
@@ -536,11 +563,6 @@ def error_envelope(code: str, message: str, request_id: str) -> JSONResponse:
     return JSONResponse({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}})
 
 
-def _rate_key(params: TencentParams, secret_id: str) -> str:
-    value = params.data.get("SdkAppId")
-    return str(value) if value is not None else secret_id
-
-
 async def handle(request: Request, sb: Sandbox) -> Response:
     request_id = tencent_request_id()
     action = request.headers.get("x-tc-action") or "<none>"
@@ -550,14 +572,15 @@ async def handle(request: Request, sb: Sandbox) -> Response:
         if len(body) > MAX_POST_BYTES:
             raise SandboxError("RequestSizeLimitExceeded", "A POST request may not exceed 10 MB.")
         secret_id, service = authenticate(request, body, sb)
-        action, spec, region = resolve(request, service)
+        api, handler, region = resolve(request, service)
+        action = api.action
         params = parse_params(request, body)
     except SandboxError as err:
         sb.stats.error(action, err.code)
         return error_envelope(str(err.code), err.message, request_id)
-    verdict = sb.guard.admit(action, _rate_key(params, secret_id))
+    verdict = sb.guard.admit(api, api.rate_key(secret_id=secret_id, region=region))
     if verdict.throttled:
-        qps = sb.limiter.qps(action)
+        qps = sb.limiter.rate(api)
         message = (
             f"Your current request times exceeds the frequency limit `{qps:g}` for a second. "
             "Please reduce the frequency of calls."
@@ -576,7 +599,7 @@ async def handle(request: Request, sb: Sandbox) -> Response:
         await asyncio.sleep(verdict.latency)
     call = TencentCall(secret_id, service, action, region, params)
     try:
-        result = spec.handler(sb, call)
+        result = handler(sb, call)
     except SandboxError as err:
         sb.stats.error(action, err.code)
         response = error_envelope(str(err.code), err.message, request_id)

@@ -17,8 +17,11 @@ Decisions where the reference is silent:
 * GET actions refuse POST and vice versa, answering the family's input-error code (2, 110200002,
   300000004): the docs define each action's method and ZEGO documents no method-error code.
 * Family codes: throttling 206 (room), 110200190/110200191/110200194 (StartMix/StopMix/other
-  mixing: the documented start/stop/general overload codes), 300000003 (recording); internal errors
-  1, 110200001, 300010000.
+  mixing: the documented start/stop/general overload codes, the entry's ``throttle_code``),
+  300000003 (recording); internal errors 1, 110200001, 300010000.
+* Routing (action, GET/POST, family) and limits come from the catalog (``routes.handles``). Limits
+  are counted per AppId and API, per room too for DescribeSimpleStreamList (1 call per 10 s), and a
+  request with ``IsTest=true`` meets the test environment's lower limits (the entry's ``test_qps``).
 """
 
 from __future__ import annotations
@@ -34,11 +37,14 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from airflow_provider_rtc import catalog
+from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.signing import zego as zego_signing
 
 from ..errors import SandboxError
 from ..ids import zego_request_id
 from ..middleware import BAD_GATEWAY_HTML, mark_drop
+from ..routes import handles, route
 
 if TYPE_CHECKING:
     from ..core import Sandbox
@@ -58,7 +64,7 @@ class Family:
 ROOM = Family(2, 1, 206, "success")
 MIX = Family(110200002, 110200001, 110200194, "success")
 RECORD = Family(300000004, 300010000, 300000003, "succeed")
-THROTTLE_OVERRIDES = {"StartMix": 110200190, "StopMix": 110200191}
+FAMILIES = {"room": ROOM, "mix": MIX, "record": RECORD}
 
 
 class ZegoParams:
@@ -130,13 +136,6 @@ class ZegoParams:
 Handler = Callable[["Sandbox", int, ZegoParams], Any]
 
 
-@dataclass(frozen=True)
-class ZegoAction:
-    method: str
-    family: Family
-    handler: Handler
-
-
 # -- handlers ------------------------------------------------------------------------------------
 
 
@@ -146,16 +145,19 @@ def _s(p: ZegoParams, name: str) -> str:
     return value
 
 
+@handles(catalog.DELETE_STREAM)
 def delete_stream(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.delete_stream(app, _s(p, "RoomId"), _s(p, "UserId"), _s(p, "StreamId"), sb.now())
 
 
+@handles(catalog.CLOSE_ROOM)
 def close_room(sb: Sandbox, app: int, p: ZegoParams) -> None:
     room = _s(p, "RoomId")
     p.string("CustomReason", required=False, max_bytes=256)
     sb.zego.close_room(app, room, sb.now())
 
 
+@handles(catalog.KICKOUT_USER)
 def kickout_user(sb: Sandbox, app: int, p: ZegoParams) -> None:
     room = _s(p, "RoomId")
     users = p.str_list("UserId")
@@ -163,22 +165,27 @@ def kickout_user(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.kickout(app, room, users, sb.now())
 
 
+@handles(catalog.DESCRIBE_USER_NUM)
 def describe_user_num(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"UserCountList": sb.zego.user_num(app, p.str_list("RoomId"))}
 
 
+@handles(catalog.DESCRIBE_USERS)
 def describe_users(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"UserStatusList": sb.zego.describe_users(app, _s(p, "RoomId"), p.str_list("UserId"))}
 
 
+@handles(catalog.DESCRIBE_SIMPLE_STREAM_LIST)
 def describe_simple_stream_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"StreamList": sb.zego.stream_list(app, _s(p, "RoomId"))}
 
 
+@handles(catalog.GET_MIX_TASK_INFO)
 def get_mix_task_info(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.mix_info(app, _s(p, "TaskId"), sb.now())
 
 
+@handles(catalog.START_MIX)
 def start_mix(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.start_mix(
         app,
@@ -192,10 +199,12 @@ def start_mix(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     )
 
 
+@handles(catalog.STOP_MIX)
 def stop_mix(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.stop_mix(app, _s(p, "TaskId"), p.string("UserId", required=False), sb.now())
 
 
+@handles(catalog.START_RECORD)
 def start_record(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     task_id = sb.zego.start_record(
         app,
@@ -208,14 +217,17 @@ def start_record(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"TaskId": task_id}
 
 
+@handles(catalog.STOP_RECORD)
 def stop_record(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.stop_record(app, _s(p, "TaskId"), sb.now())
 
 
+@handles(catalog.DESCRIBE_RECORD_STATUS)
 def describe_record_status(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.record_status(app, _s(p, "TaskId"), sb.now())
 
 
+@handles(catalog.DESCRIBE_TASKS)
 def describe_tasks(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     status = p.integer("Status", required=True)
     start = p.integer("StartTime", required=True)
@@ -231,23 +243,6 @@ def describe_tasks(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
         page_offset=p.integer("PageOffset", default=1) or 1,
         page_size=p.integer("PageSize", default=50) or 50,
     )
-
-
-ACTIONS: dict[str, ZegoAction] = {
-    "DeleteStream": ZegoAction("GET", ROOM, delete_stream),
-    "CloseRoom": ZegoAction("GET", ROOM, close_room),
-    "KickoutUser": ZegoAction("GET", ROOM, kickout_user),
-    "DescribeUserNum": ZegoAction("GET", ROOM, describe_user_num),
-    "DescribeUsers": ZegoAction("GET", ROOM, describe_users),
-    "DescribeSimpleStreamList": ZegoAction("GET", ROOM, describe_simple_stream_list),
-    "GetMixTaskInfo": ZegoAction("GET", MIX, get_mix_task_info),
-    "StartMix": ZegoAction("POST", MIX, start_mix),
-    "StopMix": ZegoAction("POST", MIX, stop_mix),
-    "StartRecord": ZegoAction("POST", RECORD, start_record),
-    "StopRecord": ZegoAction("POST", RECORD, stop_record),
-    "DescribeRecordStatus": ZegoAction("POST", RECORD, describe_record_status),
-    "DescribeTasks": ZegoAction("POST", RECORD, describe_tasks),
-}
 
 
 # -- verification --------------------------------------------------------------------------------
@@ -266,7 +261,7 @@ def split_query(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]
     return scalars, lists
 
 
-def authenticate(query: dict[str, str], sb: Sandbox) -> tuple[int, str, ZegoAction | None]:
+def authenticate(query: dict[str, str], sb: Sandbox) -> tuple[int, str]:
     action = query.get("Action")
     if not action:
         raise SandboxError(100000006, "Action is empty")
@@ -299,7 +294,12 @@ def authenticate(query: dict[str, str], sb: Sandbox) -> tuple[int, str, ZegoActi
     expected = zego_signing.signature(app_id, nonce, secret, timestamp)
     if not hmac.compare_digest(expected, sig):
         raise SandboxError(100000005, "signature error")
-    return app_id, action, ACTIONS.get(action)
+    return app_id, action
+
+
+def _rate_key(api: Api, app_id: int, params: ZegoParams) -> str:
+    room = params.data.get("RoomId")
+    return api.rate_key(app_id=app_id, room=room if isinstance(room, str) else None)
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -315,17 +315,19 @@ async def handle(request: Request, sb: Sandbox) -> Response:
     action = query.get("Action") or "<none>"
     sb.stats.call(action)
     try:
-        app_id, action, spec = authenticate(query, sb)
-        if spec is None:
+        app_id, action = authenticate(query, sb)
+        found = route("zego", action)
+        if found is None:
             raise SandboxError(100000007, f"unsupported Action {action}")
     except SandboxError as err:
         sb.stats.error(action, err.code)
         return envelope(int(err.code), err.message, request_id)
-    family = spec.family
+    api, handler = found
+    family = FAMILIES[api.family]
     try:
-        if request.method != spec.method:
-            raise SandboxError(family.input_error, f"{action} must be called with {spec.method}")
-        if spec.method == "GET":
+        if request.method != api.method:
+            raise SandboxError(family.input_error, f"{action} must be called with {api.method}")
+        if api.method == "GET":
             params = ZegoParams(dict(query), family, query_lists=lists)
         else:
             body = await request.body()
@@ -339,9 +341,9 @@ async def handle(request: Request, sb: Sandbox) -> Response:
     except SandboxError as err:
         sb.stats.error(action, err.code)
         return envelope(int(err.code), err.message, request_id)
-    verdict = sb.guard.admit(action, str(app_id))
+    verdict = sb.guard.admit(api, _rate_key(api, app_id, params), test=query.get("IsTest") == "true")
     if verdict.throttled:
-        code = THROTTLE_OVERRIDES.get(action, family.throttle)
+        code = api.throttle_code or family.throttle
         sb.stats.error(action, code)
         return envelope(code, "requests per second exceed the API rate limit, retry later", request_id)
     if verdict.kind == "internal":
@@ -353,7 +355,7 @@ async def handle(request: Request, sb: Sandbox) -> Response:
     if verdict.kind == "latency":
         await asyncio.sleep(verdict.latency)
     try:
-        data = spec.handler(sb, app_id, params)
+        data = handler(sb, app_id, params)
     except SandboxError as err:
         sb.stats.error(action, err.code)
         response = envelope(int(err.code), err.message, request_id)

@@ -1,0 +1,51 @@
+"""The usage-reports example DAG, run through dag.test() against a sandbox on 127.0.0.1: one run
+writes one file per report for its Beijing day, and running the same day again changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from airflow_provider_rtc.reports import files
+from airflow_provider_rtc.reports.specs import REPORTS
+from airflow_provider_rtc.sandbox.server import SandboxServer
+from tests.conftest import load_example_dag
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
+    with SandboxServer({"random_seed": 5}) as server:
+        conn = server.connections["tencentcloud_default"]
+        extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2}
+        monkeypatch.setenv("AIRFLOW_CONN_TENCENTCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
+        yield server
+
+
+def test_one_day_one_file_per_report_and_reruns_are_identical(sandbox: SandboxServer, tmp_path: Path) -> None:
+    dag = load_example_dag("usage_reports", "usage_reports.py")
+    day = pendulum.today("Asia/Shanghai").subtract(days=5)
+    conf = {"destination": str(tmp_path)}
+    run = dag.test(logical_date=day, run_conf=conf)
+    assert str(run.state).endswith("success")
+    # a manual run's interval is the day that ended at or before its logical date
+    reported = pendulum.instance(run.data_interval_start).in_timezone("Asia/Shanghai").date()
+    assert run.data_interval_end - run.data_interval_start == pendulum.duration(days=1)
+    name = f"{reported}_{reported}.csv"
+    written = {p.parent.name: p for p in tmp_path.glob("*/*.csv")}
+    assert set(written) == set(REPORTS)
+    assert all(p.name.endswith(name) for p in written.values())
+    before = {k: p.read_bytes() for k, p in written.items()}
+    for report, data in before.items():
+        rows = files.read_rows(data, "csv")
+        assert rows and {r["date"] for r in rows} == {str(reported)}, report
+        assert {r["time_zone"] for r in rows} == {"Asia/Shanghai"}
+    again = dag.test(logical_date=day, run_conf=conf)
+    assert str(again.state).endswith("success")
+    assert {p.parent.name: p.read_bytes() for p in tmp_path.glob("*/*.csv")} == before
+    assert sorted(p.name for p in tmp_path.glob("*/.*")) == []  # no temporary files left behind
