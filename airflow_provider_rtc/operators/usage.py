@@ -18,6 +18,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.hooks.settings import check_hook_params
 from airflow_provider_rtc.reports import cloudtime
 from airflow_provider_rtc.reports.files import FORMATS
 
@@ -87,7 +88,7 @@ class UsageReportOperator(BaseOperator):
         self.window_days = window_days or spec.max_days
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.sdk_app_id = sdk_app_id
-        self.hook_params = dict(hook_params or {})
+        self.hook_params = check_hook_params(hook_params)
 
     @cached_property
     def hook(self) -> Any:

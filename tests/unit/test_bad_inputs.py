@@ -31,6 +31,7 @@ from airflow_provider_rtc.operators.trtc import (
     StopPublishCdnStreamOperator,
     StopStreamIngestOperator,
 )
+from airflow_provider_rtc.operators.usage import UsageReportOperator
 from airflow_provider_rtc.operators.zego import (
     BulkCloseRoomsOperator,
     BulkDeleteStreamsOperator,
@@ -327,6 +328,32 @@ CASES = [
         trtc(BulkDeleteStreamsOperator, streams=[{"room_id": "r", "user_id": "u", "stream_id": "s", "x": 1}]),
     ),
     Case("bulk-streams-dict-text", "streams", trtc(BulkDeleteStreamsOperator, streams="{'room_id': 'r'}")),
+    # -- usage reports
+    Case(
+        "usage-report", "report", lambda: UsageReportOperator(task_id="t", report="bogus", destination="/x")
+    ),
+    Case(
+        "usage-format",
+        "format",
+        lambda: UsageReportOperator(task_id="t", report="trtc_usage", destination="/x", format="xml"),
+    ),
+    Case(
+        "usage-lookback",
+        "lookback_days",
+        lambda: UsageReportOperator(task_id="t", report="trtc_usage", destination="/x", lookback_days=-1),
+    ),
+    Case(
+        "usage-window",
+        "window_days",
+        lambda: UsageReportOperator(task_id="t", report="trtc_usage", destination="/x", window_days=0),
+    ),
+    Case(
+        "usage-hook-params",
+        "retry_limit",
+        lambda: UsageReportOperator(
+            task_id="t", report="trtc_usage", destination="/x", hook_params={"retry_limit": 0}
+        ),
+    ),
     # -- sensors
     Case(
         "trtc-sensor-None", "recording_task_id", sense(TrtcRecordingUploadedSensor, recording_task_id="None")
