@@ -201,38 +201,3 @@ async def afetch_events(
     except httpx.HTTPError as exc:
         raise _network_error(exc, target.host) from None
     return _parse(resp.status_code, resp.content, target.host)
-
-
-def playlist_ended(text: str) -> bool:
-    """An HLS playlist is final once it carries ``#EXT-X-ENDLIST``."""
-    return any(line.strip() == "#EXT-X-ENDLIST" for line in text.splitlines())
-
-
-def check_playlists_sync(
-    urls: dict[str, str], *, timeout: tuple[float, float] = DEFAULT_TIMEOUT
-) -> dict[str, bool]:
-    """{file name: playlist reachable and ended}; an unreachable playlist counts as not ended."""
-    import httpx
-
-    result: dict[str, bool] = {}
-    with httpx.Client(timeout=httpx.Timeout(timeout[1], connect=timeout[0]), follow_redirects=True) as http:
-        for name, url in urls.items():
-            try:
-                resp = http.get(url)
-                result[name] = resp.status_code == 200 and playlist_ended(resp.text)
-            except httpx.HTTPError:
-                result[name] = False
-    return result
-
-
-async def acheck_playlists(urls: dict[str, str], *, client: httpx.AsyncClient) -> dict[str, bool]:
-    import httpx
-
-    result: dict[str, bool] = {}
-    for name, url in urls.items():
-        try:
-            resp = await client.get(url, follow_redirects=True)
-            result[name] = resp.status_code == 200 and playlist_ended(resp.text)
-        except httpx.HTTPError:
-            result[name] = False
-    return result

@@ -14,10 +14,10 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferr
 
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
-from airflow_provider_rtc.recordings.tasks import RecordingUploadFailed
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
+from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
 
 from .conftest import TRTC_KEY, ReceiverServer
 

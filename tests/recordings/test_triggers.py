@@ -15,6 +15,7 @@ from airflow.sdk.serde import deserialize, serialize
 from airflow_provider_rtc.triggers.base import PollingTrigger
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec
 
 from .conftest import (
     SDK_APP_ID,
@@ -110,9 +111,12 @@ def test_serialize_round_trips_exactly_with_json_primitives_only(trigger: Pollin
 def test_trtc_trigger_kwargs_name_every_setting() -> None:
     _, kwargs = trtc_trigger(end_time=5.0, poll_interval=1).serialize()
     assert set(kwargs) == {
-        "recording_task_id", "tencentcloud_conn_id", "region", "sdk_app_id", "storage", "wait_for_mp4",
-        "on_failed_file", "on_backup_file", "callback_receiver_url", "file_url_template", "check_playlists",
+        "recording_task_id", "tencentcloud_conn_id", "region", "sdk_app_id", "spec",
         "storage_files", "task_gone", "end_time", "poll_interval", "max_consecutive_errors", "hook_params",
+    }  # fmt: skip
+    assert set(kwargs["spec"]) == set(TrtcWaitSpec.names()) == {
+        "storage", "wait_for_mp4", "on_failed_file", "on_backup_file", "callback_receiver_url",
+        "file_url_template", "check_playlists",
     }  # fmt: skip
 
 

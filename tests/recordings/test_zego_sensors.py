@@ -16,9 +16,9 @@ from airflow.providers.common.compat.sdk import (
 )
 from airflow.sdk.exceptions import AirflowRescheduleException
 
-from airflow_provider_rtc.recordings.tasks import RecordingUploadFailed
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
+from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
 
 from .conftest import ZEGO_APP_ID, Script, zego_error, zego_file, zego_ok, zego_record
 
@@ -173,11 +173,10 @@ def test_deferrable_checks_first_then_defers_with_the_sensor_timeout(script: Scr
     assert isinstance(trigger, ZegoRecordingUploadedTrigger)
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_rtc.triggers.zego.ZegoRecordingUploadedTrigger"
-    assert (
-        kwargs["poll_interval"] == 7
-        and kwargs["on_failed_file"] == "warn"
-        and kwargs["on_backup_file"] == "warn"
-    )
+    assert kwargs["poll_interval"] == 7 and kwargs["spec"] == {
+        "on_failed_file": "warn",
+        "on_backup_file": "warn",
+    }
     assert kwargs["last_seen"]["status"] == 3
     assert SECRET not in repr(kwargs)
 
