@@ -106,12 +106,14 @@ def get_provider_info() -> dict[str, Any]:
                     ),
                     "callback_receiver_url": _field(
                         "Callback receiver URL",
-                        "where rtc-callback-receiver (or the Airflow plugin) serves stored TRTC callbacks",
+                        "where rtc-callback-receiver serves stored callbacks, with its path prefix "
+                        "if any (the Airflow plugin: http://<airflow>/rtc-callbacks)",
                         ["string", "null"],
                     ),
-                    "callback_key": _field(
-                        "Callback key",
-                        "TRTC recording-callback key (signs callbacks and reads of the receiver)",
+                    "callback_secret": _field(
+                        "Callback secret",
+                        "TRTC recording-callback key (signs callbacks and reads of the receiver); "
+                        "replaces the older extra 'callback_key'",
                         ["string", "null"],
                         format="password",
                     ),
@@ -136,6 +138,18 @@ def get_provider_info() -> dict[str, Any]:
                         "Test environment",
                         "send IsTest=true (projects created before 2021-11-16)",
                         ["boolean", "null"],
+                    ),
+                    "callback_receiver_url": _field(
+                        "Callback receiver URL",
+                        "where rtc-callback-receiver serves stored callbacks, with its path prefix "
+                        "if any (the Airflow plugin: http://<airflow>/rtc-callbacks)",
+                        ["string", "null"],
+                    ),
+                    "callback_secret": _field(
+                        "Callback secret",
+                        "the project's CallbackSecret (signs ZEGO callbacks and reads of the receiver)",
+                        ["string", "null"],
+                        format="password",
                     ),
                 },
             },

@@ -281,7 +281,7 @@ def trtc_receiver_conn(
                 "sdk_app_id": SDK_APP_ID,
                 "pacing": False,
                 "callback_receiver_url": receiver.url,
-                "callback_key": TRTC_KEY,
+                "callback_secret": TRTC_KEY,
                 **fast_retries,
             },
         },

@@ -46,7 +46,7 @@ def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         for conn_id, conn in server.connections.items():
             extra = {**conn["extra"], "retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
             if conn_id == "tencentcloud_default":
-                extra.update(callback_receiver_url=receiver.url, callback_key=TRTC_KEY)
+                extra.update(callback_receiver_url=receiver.url, callback_secret=TRTC_KEY)
             monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
         yield server
 

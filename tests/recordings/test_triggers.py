@@ -282,8 +282,8 @@ async def test_trtc_trigger_reads_the_key_from_the_connection_only(
     }
     set_connection("tencentcloud_default", conn)
     (event,) = await run_all(trtc_trigger(task_gone=True, callback_receiver_url=receiver.url))
-    assert event.payload["status"] == "error" and "callback_key" in event.payload["message"]
-    conn["extra"]["callback_key"] = "not-the-receivers-key"
+    assert event.payload["status"] == "error" and "callback_secret" in event.payload["message"]
+    conn["extra"]["callback_secret"] = "not-the-receivers-key"
     set_connection("tencentcloud_default", conn)
     (event,) = await run_all(trtc_trigger(task_gone=True, callback_receiver_url=receiver.url))
     assert event.payload["status"] == "error" and "rejected the signed read" in event.payload["message"]
