@@ -21,6 +21,7 @@ from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.validation import receiver_url
+from tests.support.credentials import SECRET_ID, SECRET_KEY
 
 from .conftest import SDK_APP_ID, TRTC_KEY, ReceiverServer, Script, post_trtc, tc_error, tc_ok, trtc_event
 
@@ -44,8 +45,8 @@ def prefixed_conn(
 ) -> dict[str, Any]:
     conn = {
         "conn_type": "tencentcloud",
-        "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-        "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+        "login": SECRET_ID,
+        "password": SECRET_KEY,
         "extra": {
             "endpoint": httpserver.url_for("").rstrip("/"),
             "region": "ap-guangzhou",

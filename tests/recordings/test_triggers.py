@@ -16,6 +16,7 @@ from airflow_provider_rtc.triggers.base import PollingTrigger
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec
+from tests.support.credentials import SECRET_ID, SECRET_KEY, ZEGO_SECRET
 
 from .conftest import (
     SDK_APP_ID,
@@ -176,7 +177,7 @@ async def test_non_retryable_error_yields_an_error_event_without_secrets(script:
     script.on("DescribeRecordStatus", zego_error(100000005, "signature wrong"))
     (event,) = await run_all(zego_trigger())
     assert event.payload["status"] == "error" and "100000005" in event.payload["message"]
-    assert "0123456789abcdef0123456789abcdef" not in json.dumps(event.payload)
+    assert ZEGO_SECRET not in json.dumps(event.payload)
 
 
 @pytest.mark.usefixtures("zego_conn")
@@ -271,8 +272,8 @@ async def test_trtc_trigger_reads_the_key_from_the_connection_only(
 ) -> None:
     conn = {
         "conn_type": "tencentcloud",
-        "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-        "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+        "login": SECRET_ID,
+        "password": SECRET_KEY,
         "extra": {
             "endpoint": httpserver.url_for("").rstrip("/"),
             "region": "ap-guangzhou",

@@ -17,6 +17,7 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
+from tests.support.credentials import SECRET_ID, SECRET_KEY
 
 from .conftest import (
     TRTC_KEY,
@@ -125,8 +126,8 @@ def test_missing_receiver_settings_fail_at_the_first_check(
         "tencentcloud_default",
         {
             "conn_type": "tencentcloud",
-            "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-            "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+            "login": SECRET_ID,
+            "password": SECRET_KEY,
             "extra": {
                 "endpoint": httpserver.url_for("").rstrip("/"),
                 "region": "ap-guangzhou",

@@ -19,11 +19,12 @@ from airflow.sdk.exceptions import AirflowRescheduleException
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
+from tests.support.credentials import ZEGO_SECRET
 
 from .conftest import ZEGO_APP_ID, Script, zego_error, zego_file, zego_ok, zego_record
 
 TASK = "X3CgNeE4I1qAAABN"
-SECRET = "0123456789abcdef0123456789abcdef"  # tests/conftest.py ZEGO_SECRET
+SECRET = ZEGO_SECRET
 
 pytestmark = pytest.mark.usefixtures("zego_conn")
 
