@@ -165,7 +165,7 @@ class DeleteCloudRecordingOperator(_TrtcOperator):
     @property
     def spec(self) -> TrtcWaitSpec:
         """The wait options, from the (rendered) flat parameters."""
-        return TrtcWaitSpec.from_params(**{name: getattr(self, name) for name in TrtcWaitSpec.names()})
+        return TrtcWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
         return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)

@@ -190,7 +190,7 @@ class StopRecordOperator(_ZegoOperator):
 
     @property
     def spec(self) -> ZegoWaitSpec:
-        return ZegoWaitSpec.from_params(**{name: getattr(self, name) for name in ZegoWaitSpec.names()})
+        return ZegoWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
         return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)

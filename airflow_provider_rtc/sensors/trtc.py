@@ -109,7 +109,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
     @property
     def spec(self) -> TrtcWaitSpec:
         """The wait options, from the (rendered) flat parameters."""
-        return TrtcWaitSpec.from_params(**{name: getattr(self, name) for name in TrtcWaitSpec.names()})
+        return TrtcWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
         return trtc_recording_probe(

@@ -55,7 +55,7 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
 
     @property
     def spec(self) -> ZegoWaitSpec:
-        return ZegoWaitSpec.from_params(**{name: getattr(self, name) for name in ZegoWaitSpec.names()})
+        return ZegoWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
         return zego_recording_probe(

@@ -124,39 +124,44 @@ def poll(
         yield Sleep(min(poll_interval, remaining))
 
 
+def _advance(gen: Generator[Any, Any, Any], answer: Any, error: BaseException | None) -> tuple[bool, Any]:
+    """Hand the last answer (or error) to the generator: ``(True, result)`` when it returned, else
+    ``(False, next request)``."""
+    try:
+        return False, (gen.throw(error) if error is not None else gen.send(answer))
+    except StopIteration as stop:
+        return True, stop.value
+
+
 def drive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Any], sleep: Callable = time.sleep) -> Any:
     """Run a check or loop with blocking calls; returns what the generator returns."""
-    answer: Any = None
-    error: BaseException | None = None
+    answer, error = None, None
     while True:
-        try:
-            request = gen.throw(error) if error is not None else gen.send(answer)
-        except StopIteration as stop:
-            return stop.value
+        finished, request = _advance(gen, answer, error)
+        if finished:
+            return request
         answer, error = None, None
         if isinstance(request, Sleep):
             sleep(request.seconds)
-            continue
-        try:
-            answer = perform(request)
-        except Exception as err:
-            error = err
+        else:
+            try:
+                answer = perform(request)
+            except Exception as err:
+                error = err
 
 
 async def adrive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Awaitable[Any]]) -> Any:
     """The same as :func:`drive` for the triggerer: the calls are awaited, so are the sleeps."""
-    answer: Any = None
-    error: BaseException | None = None
+    answer, error = None, None
     while True:
-        try:
-            request = gen.throw(error) if error is not None else gen.send(answer)
-        except StopIteration as stop:
-            return stop.value
+        finished, request = _advance(gen, answer, error)
+        if finished:
+            return request
         answer, error = None, None
         if isinstance(request, Sleep):
             await asyncio.sleep(request.seconds)
-            continue
-        try:
-            answer = await perform(request)
-        except Exception as err:
-            error = err
+        else:
+            try:
+                answer = await perform(request)
+            except Exception as err:
+                error = err

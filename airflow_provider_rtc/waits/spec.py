@@ -42,6 +42,11 @@ class WaitSpec:
         return cls(**{k: v for k, v in params.items() if v is not None})
 
     @classmethod
+    def of(cls: type[S], owner: Any) -> S:
+        """The spec from the (rendered) attributes of the operator or sensor that holds the options."""
+        return cls.from_params(**{name: getattr(owner, name) for name in cls.names()})
+
+    @classmethod
     def from_dict(cls: type[S], data: dict[str, Any]) -> S:
         unknown = set(data) - set(cls.names())
         if unknown:

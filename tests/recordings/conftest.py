@@ -19,8 +19,6 @@ from airflow_provider_rtc.signing.callbacks import trtc_callback_sign
 from tests.support import wire
 from tests.support.credentials import (
     SDK_APP_ID,
-    SECRET_ID,
-    SECRET_KEY,
     TRTC_KEY,
     ZEGO_APP_ID,
     ZEGO_CALLBACK_SECRET,
@@ -210,19 +208,11 @@ def trtc_receiver_conn(
     """``tencentcloud_default`` at pytest-httpserver, with the receiver URL and key as extras."""
     set_connection(
         "tencentcloud_default",
-        {
-            "conn_type": "tencentcloud",
-            "login": SECRET_ID,
-            "password": SECRET_KEY,
-            "extra": {
-                "endpoint": httpserver.url_for("").rstrip("/"),
-                "region": "ap-guangzhou",
-                "sdk_app_id": SDK_APP_ID,
-                "pacing": False,
-                "callback_receiver_url": receiver.url,
-                "callback_secret": TRTC_KEY,
-                **fast_retries,
-            },
-        },
+        wire.tencent_conn_json(
+            httpserver.url_for("").rstrip("/"),
+            callback_receiver_url=receiver.url,
+            callback_secret=TRTC_KEY,
+            **fast_retries,
+        ),
     )
     return "tencentcloud_default"

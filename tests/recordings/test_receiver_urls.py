@@ -21,9 +21,9 @@ from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.validation import receiver_url
-from tests.support.credentials import SECRET_ID, SECRET_KEY
+from tests.support.wire import tencent_conn_json
 
-from .conftest import SDK_APP_ID, TRTC_KEY, ReceiverServer, Script, post_trtc, tc_error, tc_ok, trtc_event
+from .conftest import TRTC_KEY, ReceiverServer, Script, post_trtc, tc_error, tc_ok, trtc_event
 
 TASK = "trtc-task-prefix"
 GONE = tc_error("FailedOperation.TaskNotExist")
@@ -43,20 +43,11 @@ def mounted(tmp_path: Any) -> Iterator[ReceiverServer]:
 def prefixed_conn(
     httpserver: Any, set_connection: Any, fast_retries: dict[str, Any], mounted: ReceiverServer
 ) -> dict[str, Any]:
-    conn = {
-        "conn_type": "tencentcloud",
-        "login": SECRET_ID,
-        "password": SECRET_KEY,
-        "extra": {
-            "endpoint": httpserver.url_for("").rstrip("/"),
-            "region": "ap-guangzhou",
-            "sdk_app_id": SDK_APP_ID,
-            "pacing": False,
-            "callback_receiver_url": mounted.url + PREFIX,
-            "callback_secret": TRTC_KEY,
-            **fast_retries,
-        },
-    }
+    conn = tencent_conn_json(
+        httpserver.url_for("").rstrip("/"),
+        callback_receiver_url=mounted.url + PREFIX,
+        callback_secret=TRTC_KEY,
+    )
     set_connection("tencentcloud_default", conn)
     post_trtc(mounted.url + PREFIX, trtc_event(TASK, 312, {"Status": 0}))
     return conn

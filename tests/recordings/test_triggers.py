@@ -16,10 +16,10 @@ from airflow_provider_rtc.triggers.base import PollingTrigger
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec
-from tests.support.credentials import SECRET_ID, SECRET_KEY, ZEGO_SECRET
+from tests.support.credentials import ZEGO_SECRET
+from tests.support.wire import tencent_conn_json
 
 from .conftest import (
-    SDK_APP_ID,
     TRTC_KEY,
     ReceiverServer,
     Script,
@@ -270,17 +270,7 @@ async def test_trtc_trigger_timeout_names_the_missing_callback(
 async def test_trtc_trigger_reads_the_key_from_the_connection_only(
     script: Script, receiver: ReceiverServer, set_connection: Any, httpserver: Any
 ) -> None:
-    conn = {
-        "conn_type": "tencentcloud",
-        "login": SECRET_ID,
-        "password": SECRET_KEY,
-        "extra": {
-            "endpoint": httpserver.url_for("").rstrip("/"),
-            "region": "ap-guangzhou",
-            "sdk_app_id": SDK_APP_ID,
-            "pacing": False,
-        },
-    }
+    conn = tencent_conn_json(httpserver.url_for("").rstrip("/"))
     set_connection("tencentcloud_default", conn)
     (event,) = await run_all(trtc_trigger(task_gone=True, callback_receiver_url=receiver.url))
     assert event.payload["status"] == "error" and "callback_secret" in event.payload["message"]

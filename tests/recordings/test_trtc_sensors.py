@@ -17,7 +17,7 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
-from tests.support.credentials import SECRET_ID, SECRET_KEY
+from tests.support.wire import tencent_conn_json
 
 from .conftest import (
     TRTC_KEY,
@@ -123,17 +123,7 @@ def test_missing_receiver_settings_fail_at_the_first_check(
     script: Script, set_connection: Any, httpserver: Any
 ) -> None:
     set_connection(
-        "tencentcloud_default",
-        {
-            "conn_type": "tencentcloud",
-            "login": SECRET_ID,
-            "password": SECRET_KEY,
-            "extra": {
-                "endpoint": httpserver.url_for("").rstrip("/"),
-                "region": "ap-guangzhou",
-                "sdk_app_id": 1,
-            },
-        },
+        "tencentcloud_default", tencent_conn_json(httpserver.url_for("").rstrip("/"), sdk_app_id=1)
     )
     script.on("DescribeCloudRecording", alive())
     with pytest.raises(RtcValidationError, match="callback_receiver_url"):

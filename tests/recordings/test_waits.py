@@ -142,6 +142,18 @@ def test_waiting_message_is_truthful_about_what_is_stored() -> None:
     assert "2 callback(s) for this task are stored (301 RECORDER_START, 302 RECORDER_STOP)" in some.message
 
 
+def zego_loop(*, end_time: float, poll_interval: float = 1, **kw: Any) -> Any:
+    return poll(
+        partial(steps.zego_check, ZegoWaitSpec(), "T"),
+        WaitMemory(),
+        what="ZEGO recording T",
+        end_time=end_time,
+        poll_interval=poll_interval,
+        max_consecutive_errors=3,
+        **kw,
+    )
+
+
 def test_waiting_message_is_info_once_then_debug(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("test.waits")
     caplog.set_level(logging.DEBUG, logger="test.waits")
@@ -149,15 +161,7 @@ def test_waiting_message_is_info_once_then_debug(caplog: pytest.LogCaptureFixtur
     more = zego_record(3, [zego_file("a.mp4", 2), zego_file("b.mp4", 2)])
     done = zego_record(3, [zego_file("a.mp4", 3)])
     script = Scripted({steps.APP_ID: [1], steps.DESCRIBE_RECORD_STATUS: [uploading, uploading, more, done]})
-    loop = poll(
-        partial(steps.zego_check, ZegoWaitSpec(), "T"),
-        WaitMemory(),
-        what="ZEGO recording T",
-        end_time=1e12,
-        poll_interval=1,
-        max_consecutive_errors=3,
-        log=log,
-    )
+    loop = zego_loop(end_time=1e12, log=log)
     assert drive(loop, script.perform, sleep=lambda s: None)["status"] == "done"
     levels = [(r.levelname, r.getMessage()) for r in caplog.records if "waiting for" in r.getMessage()]
     assert [level for level, _ in levels] == ["INFO", "DEBUG", "INFO"]
@@ -166,15 +170,7 @@ def test_waiting_message_is_info_once_then_debug(caplog: pytest.LogCaptureFixtur
 def test_timeout_is_a_timeout_event_naming_what_is_missing() -> None:
     script = Scripted({steps.APP_ID: [1], steps.DESCRIBE_RECORD_STATUS: [zego_record(2, [])]})
     now = iter([0.0, 0.0, 5.0, 5.0, 11.0, 11.0])
-    loop = poll(
-        partial(steps.zego_check, ZegoWaitSpec(), "T"),
-        WaitMemory(),
-        what="ZEGO recording T",
-        end_time=10.0,
-        poll_interval=5,
-        max_consecutive_errors=3,
-        clock=lambda: next(now),
-    )
+    loop = zego_loop(end_time=10.0, poll_interval=5, clock=lambda: next(now))
     result = drive(loop, script.perform, sleep=lambda s: None)
     assert result["status"] == "timeout" and "the task to end" in result["message"]
     assert not isinstance(result, Sleep)
