@@ -199,3 +199,23 @@ def not_queryable(
         f"exist); {what}. Its upload state is unknown, so this is not reported as uploaded. Check "
         "your storage (or ZEGO's upload callback, event_type 1) for its files.",
     )
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def record_status_from_callback(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A ZEGO "files uploaded" callback (``event_type`` 1) as the DescribeRecordStatus answer it
+    stands for, so the same decision applies; ``None`` for any other callback.
+
+    The callback comes once the task has stopped, and its ``detail.file_info[]`` are snake_case
+    copies of ``RecordFiles[]`` whose ``status`` is already final (3, 4 or 5).
+    """
+    if not isinstance(body, dict) or _int(body.get("event_type")) != 1:
+        return None
+    detail = body.get("detail")
+    infos = detail.get("file_info") if isinstance(detail, dict) else None
+    infos = infos if isinstance(infos, list) else []
+    files = [{_camel(str(k)): v for k, v in info.items()} for info in infos if isinstance(info, dict)]
+    return {"Data": {"RoomId": body.get("room_id"), "Status": 3, "RecordFiles": files}}

@@ -148,6 +148,15 @@ class ZegoObservation:
     envelope: dict[str, Any] | None
 
 
+def zego_observation_from_callback(event: dict[str, Any], *, app_id: int | None) -> ZegoObservation | None:
+    """A stored ZEGO upload callback (the receiver's event dict) as an observation of its task."""
+    stored = event.get("body")
+    body: dict[str, Any] = stored if isinstance(stored, dict) else event
+    envelope = zego.record_status_from_callback(body)
+    task_id = str(event.get("task_id") or body.get("task_id") or "")
+    return ZegoObservation(task_id, app_id, envelope) if envelope is not None and task_id else None
+
+
 def decide_zego(
     spec: ZegoWaitSpec, obs: ZegoObservation, last_seen: dict[str, Any] | None = None
 ) -> WaitVerdict:

@@ -187,3 +187,28 @@ def test_specs_round_trip_as_json_and_reject_unknown_or_bad_options() -> None:
         ZegoWaitSpec(on_backup_file="wait")
     with pytest.raises(ValueError, match="on_failed_file"):
         TrtcWaitSpec(on_failed_file="ignore")
+
+
+def test_a_zego_upload_callback_is_decided_like_describe_record_status() -> None:
+    callback = {
+        "app_id": 1234567890,
+        "task_id": "T",
+        "room_id": "r1",
+        "event_type": 1,
+        "detail": {
+            "upload_status": 2,
+            "file_info": [
+                {"file_id": "T_r1_a.mp4", "file_url": "https://s/a.mp4", "status": 3, "file_size": 10},
+                {"file_id": "T_r1_b.mp4", "status": 4, "media_track_type": 3},
+            ],
+        },
+    }
+    obs = steps.zego_observation_from_callback({"task_id": "T", "body": callback}, app_id=1234567890)
+    assert obs is not None
+    verdict = steps.decide_zego(ZegoWaitSpec(), obs)
+    assert verdict.state == "done" and verdict.manifest["status"] == "partial"
+    files = {f["name"]: f for f in verdict.manifest["files"]}
+    assert files["T_r1_a.mp4"]["url"] == "https://s/a.mp4" and files["T_r1_a.mp4"]["size"] == 10
+    assert files["T_r1_b.mp4"]["status"] == "backup" and files["T_r1_b.mp4"]["track_type"] == "audio_video"
+    assert steps.decide_zego(ZegoWaitSpec(on_backup_file="fail"), obs).state == "failed"
+    assert steps.zego_observation_from_callback({"task_id": "T", "body": {"event_type": 7}}, app_id=1) is None
