@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from airflow_provider_rtc.recordings.manifest import WaitVerdict
 
 _LAST_MESSAGE = "last_message"
+_ERRORS = "consecutive_errors"  # kept across reschedules, so a dead receiver still ends the wait
 
 
 class WaitProbe:
@@ -82,11 +83,16 @@ class WaitProbe:
             return
         if isinstance(saved, dict):
             self.memory.last_message = saved.get(_LAST_MESSAGE)
-            self.memory.state = {k: v for k, v in saved.items() if k != _LAST_MESSAGE}
+            self.memory.consecutive_errors = int(saved.get(_ERRORS) or 0)
+            self.memory.state = {k: v for k, v in saved.items() if k not in (_LAST_MESSAGE, _ERRORS)}
+
+    def _persisted(self) -> dict[str, Any]:
+        memory = self.memory
+        return {**memory.state, _LAST_MESSAGE: memory.last_message, _ERRORS: memory.consecutive_errors}
 
     def _save(self, context: Any, before: dict[str, Any]) -> None:
         store = self._store(context)
-        after = {**self.memory.state, _LAST_MESSAGE: self.memory.last_message}
+        after = self._persisted()
         if store is None or after == before:
             return
         try:
@@ -102,8 +108,19 @@ class WaitProbe:
     def check(self, context: Any = None) -> WaitVerdict:
         """One check with the error budget (poke and reschedule)."""
         self._load(context)
-        before = {**self.memory.state, _LAST_MESSAGE: self.memory.last_message}
-        verdict = drive(
+        before = self._persisted()
+        try:
+            verdict = self._tick()
+        except Exception:
+            self.memory.consecutive_errors = 0  # the wait ends here; a retry of the task starts afresh
+            self._save(context, before)
+            raise
+        if not verdict.final:
+            self._save(context, before)
+        return verdict
+
+    def _tick(self) -> WaitVerdict:
+        return drive(
             tick(
                 self.check_fn,
                 self.memory,
@@ -113,9 +130,6 @@ class WaitProbe:
             ),
             self.calls.perform,
         )
-        if not verdict.final:
-            self._save(context, before)
-        return verdict
 
     def wait(self, *, timeout: float, poll_interval: float) -> dict[str, Any]:
         """Check until final or ``timeout`` seconds passed; returns the event a trigger would yield."""

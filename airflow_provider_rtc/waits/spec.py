@@ -86,6 +86,8 @@ class TrtcWaitSpec(WaitSpec):
         object.__setattr__(self, "callback_receiver_url", self.callback_receiver_url or None)
         object.__setattr__(self, "file_url_template", self.file_url_template or None)
         self.policy  # noqa: B018 - validates the two policy choices
+        if self.file_url_template:
+            check_file_url_template(self.file_url_template)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,23 @@ class ZegoWaitSpec(WaitSpec):
                 f"got {self.on_backup_file!r}"
             )
         self.policy  # noqa: B018 - validates on_failed_file
+
+
+FILE_URL_PLACEHOLDERS = ("task_id", "sdk_app_id", "file_name")
+
+
+def check_file_url_template(template: str) -> None:
+    """A typo in a placeholder fails when the task is built, not after the recording was stopped."""
+    from airflow_provider_rtc.exceptions import RtcValidationError
+
+    try:
+        template.format(**dict.fromkeys(FILE_URL_PLACEHOLDERS, "x"))
+    except (KeyError, IndexError, ValueError) as err:
+        raise RtcValidationError(
+            "file_url_template",
+            f"str.format template with only {{task_id}}, {{sdk_app_id}} and {{file_name}} ({err!r})",
+            template,
+        ) from None
 
 
 def refuse_key_with_deferrable(callback_key: str | None, deferrable: bool) -> None:

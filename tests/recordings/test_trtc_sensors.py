@@ -146,6 +146,14 @@ def test_invalid_storage_is_refused() -> None:
         sensor(storage="s3")
 
 
+def test_file_url_template_typo_is_refused_when_the_task_is_built() -> None:
+    with pytest.raises(RtcValidationError, match="file_url_template"):
+        sensor(file_url_template="https://b/{taskid}/{file_name}")
+    with pytest.raises(RtcValidationError, match="file_url_template"):
+        sensor(file_url_template="https://b/{0}")
+    assert sensor(file_url_template="https://{{ params.bucket }}/{task_id}/{file_name}")  # Jinja is fine
+
+
 class FakeStateStore(dict):
     def set(self, key: str, value: Any, **kw: Any) -> None:
         self[key] = value
