@@ -18,6 +18,8 @@ import hashlib
 import hmac
 import time
 
+from airflow_provider_rtc.signing.callbacks import same_text
+
 TIMESTAMP_HEADER = "X-RTC-Timestamp"
 SIGNATURE_HEADER = "X-RTC-Signature"
 DEFAULT_MAX_SKEW = 300.0
@@ -55,13 +57,15 @@ def verify_read(
     if not timestamp or not signature:
         return "unsigned request: X-RTC-Timestamp and X-RTC-Signature are required"
     try:
-        sent = int(timestamp)
+        sent = int(timestamp) if timestamp.isascii() else None
     except ValueError:
+        sent = None
+    if sent is None:
         return "X-RTC-Timestamp must be unix seconds"
     current = time.time() if now is None else now
     if abs(current - sent) > max_skew:
         return f"stale request: X-RTC-Timestamp is more than {int(max_skew)} s from the receiver's clock"
     expected = read_signature(key, method, path_with_query, timestamp)
-    if not hmac.compare_digest(expected, signature.strip()):
+    if not same_text(expected, signature.strip()):
         return "bad signature"
     return None

@@ -12,11 +12,10 @@ from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.zego import ZegoCloudHook, ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.operators.bulk import BulkCleanupOperator, as_target_list
 from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator
-from airflow_provider_rtc.recordings.tasks import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    StopAndWaitMixin,
-)
-from airflow_provider_rtc.sensors.zego import ZegoRecordingProbe, zego_policy
+from airflow_provider_rtc.operators.upload_wait import UploadWait
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.probe import WaitProbe, zego_recording_probe
+from airflow_provider_rtc.waits.spec import ZegoWaitSpec
 
 
 class _ZegoOperator(RtcCleanupOperator):
@@ -141,7 +140,7 @@ class KickoutUserOperator(_ZegoOperator):
         )
 
 
-class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
+class StopRecordOperator(_ZegoOperator):
     """Stop a ZEGO cloud recording (StopRecord); an unknown or already-ended task counts as stopped.
 
     With ``wait_for_upload=True`` it then waits (in the worker or deferred to the triggerer) until the
@@ -178,14 +177,26 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
-        self.init_wait(
+        self.upload_wait = UploadWait(
             wait_for_upload=wait_for_upload,
             deferrable=deferrable,
             poll_interval=poll_interval,
             wait_timeout=wait_timeout,
             max_consecutive_errors=max_consecutive_errors,
         )
-        self.policy = zego_policy(on_failed_file, on_backup_file)
+        self.on_failed_file = on_failed_file
+        self.on_backup_file = on_backup_file
+        self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
+
+    @property
+    def spec(self) -> ZegoWaitSpec:
+        return ZegoWaitSpec.of(self)
+
+    def execute(self, context: Any) -> Any:
+        return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        return self.upload_wait.complete(self, context, event)
 
     @cached_property
     def record_hook(self) -> ZegoCloudRecordHook:
@@ -200,17 +211,16 @@ class StopRecordOperator(StopAndWaitMixin, _ZegoOperator):
             recording_task_id=task,
         )
 
-    def make_probe(self) -> ZegoRecordingProbe:
-        probe = ZegoRecordingProbe(
+    def make_probe(self) -> WaitProbe:
+        return zego_recording_probe(
             recording_task_id=self.recording_task_id,
+            spec=self.spec,
             zegocloud_conn_id=self.zegocloud_conn_id,
-            policy=self.policy,
             hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
+            record_hook=self.record_hook,  # one connection lookup and session for stop and wait
+            max_consecutive_errors=self.upload_wait.max_consecutive_errors,
             log=self.log,
         )
-        probe.__dict__["hook"] = self.record_hook  # one connection lookup and session for stop and wait
-        return probe
 
 
 class BulkCloseRoomsOperator(BulkCleanupOperator, _ZegoOperator):

@@ -1,6 +1,7 @@
 """What the provider's sensors share: one probe, three modes (poke, reschedule, deferrable).
 
-``poke()`` asks the probe once and hands its verdict to the same pure evaluation the trigger uses.
+``poke()`` runs one tick of the wait's loop (:mod:`airflow_provider_rtc.waits`) through the probe;
+the trigger runs the same loop with the same check and spec.
 Deferrable mode checks once first and defers only when not done, with
 ``defer(timeout=timedelta(seconds=self.timeout))`` and an absolute ``end_time`` for the trigger, so
 ``timeout`` and ``soft_fail`` mean the same in every mode. A timeout names what was still missing.
@@ -14,7 +15,6 @@ from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
-    AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
@@ -23,13 +23,9 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_rtc.recordings.tasks import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    RecordingProbe,
-    finish,
-    validate_event,
-    verdict_from_event,
-)
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.outcome import complete, finish
+from airflow_provider_rtc.waits.probe import WaitProbe
 
 
 class RtcWaitSensor(BaseSensorOperator):
@@ -58,18 +54,17 @@ class RtcWaitSensor(BaseSensorOperator):
         self.max_consecutive_errors = max_consecutive_errors
         self.hook_params = dict(hook_params or {})
 
-    def make_probe(self) -> RecordingProbe:
+    def make_probe(self) -> WaitProbe:
         raise NotImplementedError
 
     @cached_property
-    def probe(self) -> RecordingProbe:
+    def probe(self) -> WaitProbe:
         return self.make_probe()
 
     def poke(self, context: Any) -> PokeReturnValue:
-        verdict = self.probe.check(context)
+        verdict = self.probe.check(context)  # logs the waiting message when it changes
         if verdict.final:
             return PokeReturnValue(is_done=True, xcom_value=finish(self, context, verdict))
-        self.log.info("%s", verdict.message)
         return PokeReturnValue(is_done=False)
 
     def _with_missing(self, err: Exception) -> str:
@@ -104,10 +99,4 @@ class RtcWaitSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        event = validate_event(event)
-        status = event["status"]
-        if status in ("done", "failed"):
-            return finish(self, context, verdict_from_event(event))
-        if status == "timeout":
-            raise AirflowSensorTimeout(event.get("message") or "timed out")
-        raise AirflowException(event.get("message") or "the trigger failed")
+        return complete(self, context, event, on_timeout=AirflowSensorTimeout)
