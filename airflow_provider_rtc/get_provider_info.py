@@ -17,6 +17,21 @@ def _field(label: str, description: str, type_: str | list[str], **schema: Any) 
     return {"label": label, "description": description, "schema": {"type": type_, **schema}}
 
 
+def _receiver_fields(secret_description: str) -> dict[str, Any]:
+    """The callback receiver's URL and the secret signing its reads (a name Airflow masks)."""
+    return {
+        "callback_receiver_url": _field(
+            "Callback receiver URL",
+            "where rtc-callback-receiver serves stored callbacks, with its path prefix "
+            "if any (the Airflow plugin: http://<airflow>/rtc-callbacks)",
+            ["string", "null"],
+        ),
+        "callback_secret": _field(
+            "Callback secret", secret_description, ["string", "null"], format="password"
+        ),
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     from airflow_provider_rtc import __version__
 
@@ -107,16 +122,9 @@ def get_provider_info() -> dict[str, Any]:
                         ["string", "null"],
                         format="password",
                     ),
-                    "callback_receiver_url": _field(
-                        "Callback receiver URL",
-                        "where rtc-callback-receiver (or the Airflow plugin) serves stored TRTC callbacks",
-                        ["string", "null"],
-                    ),
-                    "callback_key": _field(
-                        "Callback key",
-                        "TRTC recording-callback key (signs callbacks and reads of the receiver)",
-                        ["string", "null"],
-                        format="password",
+                    **_receiver_fields(
+                        "TRTC recording-callback key (signs callbacks and reads of the receiver); "
+                        "replaces the older extra 'callback_key'"
                     ),
                 },
             },
@@ -139,6 +147,9 @@ def get_provider_info() -> dict[str, Any]:
                         "Test environment",
                         "send IsTest=true (projects created before 2021-11-16)",
                         ["boolean", "null"],
+                    ),
+                    **_receiver_fields(
+                        "the project's CallbackSecret (signs ZEGO callbacks and reads of the receiver)"
                     ),
                 },
             },

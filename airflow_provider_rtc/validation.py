@@ -567,3 +567,34 @@ def format_template(value: Any, param: str, *, fields: Iterable[str]) -> str | N
                 param, f"unknown placeholder {{{name}}}; use {', '.join(sorted(allowed))}", value
             )
     return value
+
+
+def receiver_url(value: Any, param: str = "callback_receiver_url") -> str:
+    """The callback receiver's URL: ``http(s)://host[:port][/path-prefix]``.
+
+    A path prefix is allowed because the receiver may be mounted under one (the Airflow plugin serves
+    it at ``/rtc-callbacks``); userinfo, a query or a fragment are not (they would be sent, echoed or
+    silently dropped from signed reads).
+    """
+    from urllib.parse import urlsplit
+
+    text = str(value).strip().rstrip("/") if value is not None else ""
+    rule = (
+        "must be http(s)://host[:port] with an optional path prefix, e.g. http://airflow:8080/rtc-callbacks"
+    )
+    if not text or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text):
+        raise RtcValidationError(param, rule, value)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise RtcValidationError(param, rule + " (the port is invalid)", value) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RtcValidationError(param, rule, value)
+    if "@" in parts.netloc:
+        raise RtcValidationError(param, "must not contain user:password@", show_value=False)
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise RtcValidationError(param, rule + " (no query or fragment)", value)
+    if port == 0:
+        raise RtcValidationError(param, rule + " (the port is invalid)", value)
+    return text

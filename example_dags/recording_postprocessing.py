@@ -16,7 +16,7 @@ default policy) and, after the summary has been written, the run.
 
 Settings read at parse time (environment only, no connection or network):
 ``RTC_RECORDING_POLL_SECONDS`` (default 30) and ``RTC_RECORDING_WAIT_SECONDS`` (default 6 h).
-The TRTC connection needs the extras ``callback_receiver_url`` and ``callback_key``.
+The TRTC connection needs the extras ``callback_receiver_url`` and ``callback_secret``.
 """
 
 from __future__ import annotations

@@ -20,10 +20,9 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 EXAMPLE_DAGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "example_dags")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = EXAMPLE_DAGS
 
-SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
-SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
-ZEGO_APP_ID = 1234567890
-ZEGO_SECRET = "0123456789abcdef0123456789abcdef"
+from tests.support.credentials import SECRET_ID, SECRET_KEY, ZEGO_APP_ID, ZEGO_SECRET  # noqa: E402
+
+pytest_plugins = ["tests.support.fixtures"]
 
 
 def conn_env(conn_id: str, conn: dict[str, Any]) -> tuple[str, str]:

@@ -171,7 +171,7 @@ def main() -> int:
     try:
         url = info["url"]
         conns = info["connections"]
-        conns["tencentcloud_default"]["extra"].update(callback_receiver_url=receiver_url, callback_key=key)
+        conns["tencentcloud_default"]["extra"].update(callback_receiver_url=receiver_url, callback_secret=key)
         env = _airflow_env(conns)
         env.update(RTC_RECORDING_POLL_SECONDS="2", RTC_RECORDING_WAIT_SECONDS="300")
         before = _get(f"{url}/_sandbox/state")

@@ -9,7 +9,8 @@ so the TRTC sensor needs somewhere those callbacks land. Run the receiver either
   (mounted at ``/rtc-callbacks``).
 
 Then set the TRTC console's callback URL to ``<receiver>/trtc/callback`` (ZEGO: ``/zego/callback``)
-and the ``tencentcloud`` connection extras ``callback_receiver_url`` (the receiver's base URL) and
-``callback_key`` (the TRTC callback key). Modules: ``store`` (SQLite, idempotent), ``app`` (Starlette),
-``auth`` (signed reads), ``client`` (what sensors and triggers use), ``cli``, ``config``.
+and the ``tencentcloud`` connection extras ``callback_receiver_url`` (the receiver's URL, with the
+prefix it is mounted at, e.g. ``https://<airflow>/rtc-callbacks``) and ``callback_secret`` (the TRTC
+callback key). Modules: ``store`` (SQLite, idempotent), ``app`` (Starlette), ``auth`` (signed
+reads), ``client`` (what sensors and triggers use), ``cli``, ``config``.
 """

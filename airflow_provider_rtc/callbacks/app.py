@@ -1,36 +1,46 @@
 """The callback receiver: a Starlette ASGI app that verifies, stores and serves recording callbacks.
 
-Routes (relative to wherever the app is mounted):
+Routes (relative to wherever the app is mounted; one table per cloud, :func:`callback_routes`):
 
 * ``POST /trtc/callback`` - TRTC callbacks. Verifies the ``Sign`` header (base64 HMAC-SHA256 of the
   raw body with the callback key of the ``SdkAppId`` header's application), answers 401 when it is
   missing or wrong, otherwise HTTP 200 ``{"code":0}`` as TRTC expects. Cloud-recording events
-  (EventGroupId 3) are stored; other groups are acknowledged and dropped.
+  (EventGroupId 3) are stored (a re-delivery is deduplicated by the store); other groups are
+  acknowledged and dropped.
 * ``POST /zego/callback`` - ZEGOCLOUD callbacks (JSON or form body). Verifies ``signature`` =
-  sha1 of the sorted [CallbackSecret, timestamp, nonce]; 401 when missing or wrong, otherwise 200.
-  Events naming a task (``task_id``) are stored.
+  sha1 of the sorted [CallbackSecret, timestamp, nonce] (401 when missing or wrong), then - because
+  that signature does not cover the body - accepts the callback only while its ``timestamp`` is
+  within ``zego_max_age`` seconds of the receiver's clock (401 "stale") and only once per nonce
+  (409 for a nonce reused with another body; the vendor's identical retry is a 200 duplicate). The
+  nonces live in the store, so a restart or a second worker does not reopen the window.
 * ``GET /trtc/{sdk_app_id}/tasks/{task_id}/events`` and ``GET /zego/{app_id}/tasks/{task_id}/events``
   - the stored events of one task, for requests signed with that application's callback key
   (:mod:`airflow_provider_rtc.callbacks.auth`); 401 for unsigned, stale or wrongly signed reads.
 * ``GET /healthz`` - liveness, no data.
 
-Keys never appear in responses or logs. ZEGO's signature covers only the timestamp and nonce, not
-the body (the vendor's design), so the receiver should only be reachable over HTTPS.
+Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
+streams in, chunked or not, and refused with 413 at the limit), never reaches ``json.loads`` deeper
+than :data:`MAX_JSON_DEPTH`, and every malformed request is answered 4xx, never 500. Keys never
+appear in responses or logs. Serve the receiver over HTTPS.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import sqlite3
 import time
+from collections.abc import Awaitable, Callable, Sequence
+from functools import wraps
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_read
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
@@ -42,17 +52,122 @@ from airflow_provider_rtc.validation import lenient_int
 log = logging.getLogger(__name__)
 
 TRTC_RECORDING_GROUP = 3
+MAX_JSON_DEPTH = 32
+MAX_FORM_FIELDS = 200
 _ZEGO_SIGNATURE_FIELDS = ("signature", "nonce")
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+Handler = Callable[[Request], Awaitable[JSONResponse]]
+
+
+class Malformed(Exception):
+    """A request refused with a 4xx status and a reason that holds no secret."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": status, "message": message}, status_code=status)
 
 
-class _Receiver:
-    def __init__(self, config: ReceiverConfig, store: CallbackStore | None = None) -> None:
+def guarded(handler: Handler) -> Handler:
+    """Malformed input answers 4xx and a busy store 503 (the clouds retry); never a 500."""
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> JSONResponse:
+        try:
+            return await handler(request)
+        except Malformed as err:
+            return _error(err.status, err.message)
+        except sqlite3.Error as err:
+            log.error("callback store unavailable: %s", type(err).__name__)
+            return _error(503, "callback store unavailable; retry later")
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as err:
+            log.warning("malformed callback request refused (%s)", type(err).__name__)
+            return _error(400, "malformed request")
+
+    return wrapper
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, counted as it streams in (chunked or not): 413 as soon as it passes ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not (declared.isascii() and declared.strip().isdigit()):
+            raise Malformed(400, "bad Content-Length")
+        if int(declared) > limit:
+            raise Malformed(413, "callback body too large")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Malformed(413, "callback body too large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise Malformed(400, "the client went away before the body was complete") from None
+    return b"".join(chunks)
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays/objects nest deeper than ``limit`` (brackets inside strings do not count)."""
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b'""', raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object from a body already size-limited; depth-checked before ``json.loads``."""
+    if json_too_deep(raw):
+        raise Malformed(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Malformed(400, "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise Malformed(400, "body is not a JSON object")
+    return data
+
+
+def zego_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    """A ZEGO callback's fields: a JSON object or a form (RTC callbacks may be either)."""
+    if "json" in content_type or body.lstrip().startswith((b"{", b"[")):
+        return parse_json_object(body)
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise Malformed(400, "body is neither JSON nor a form") from None
+    if not pairs:
+        raise Malformed(400, "body is neither JSON nor a form")
+    return dict(pairs)
+
+
+_as_int = lenient_int  # the package's one integer parser, lenient for what callers send
+
+
+class CallbackReceiver:
+    """The handlers; :func:`callback_routes` maps them to paths. ``clock`` is the ZEGO freshness clock."""
+
+    def __init__(
+        self,
+        config: ReceiverConfig,
+        store: CallbackStore | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self._store = store
+        self.clock = clock
 
     @property
     def store(self) -> CallbackStore:
@@ -60,33 +175,20 @@ class _Receiver:
             self._store = CallbackStore(self.config.db_path)
         return self._store
 
-    async def _body(self, request: Request) -> bytes | JSONResponse:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.config.max_body_bytes:
-            return _error(413, "callback body too large")
-        body = await request.body()
-        if len(body) > self.config.max_body_bytes:
-            return _error(413, "callback body too large")
-        return body
+    async def body(self, request: Request) -> bytes:
+        return await read_body(request, self.config.max_body_bytes)
 
     # -- TRTC ----------------------------------------------------------------------------------
     async def trtc_callback(self, request: Request) -> JSONResponse:
-        body = await self._body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        body = await self.body(request)
         sdk_app_id = (request.headers.get("SdkAppId") or "").strip()
         key = self.config.trtc_key(sdk_app_id)
         if not verify_trtc_callback(body, request.headers.get("Sign"), key or ""):
-            log.warning("rejected a TRTC callback for SdkAppId %r: missing or bad Sign", sdk_app_id)
+            log.warning("rejected a TRTC callback for SdkAppId %r: missing or bad Sign", sdk_app_id[:32])
             return _error(401, "missing or bad Sign")
-        if not sdk_app_id.isdigit():
+        if not (sdk_app_id.isascii() and sdk_app_id.isdigit()):
             return _error(400, "missing SdkAppId header")
-        try:
-            event = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _error(400, "body is not JSON")
-        if not isinstance(event, dict):
-            return _error(400, "body is not a JSON object")
+        event = parse_json_object(body)
         info = trtc_events.event_info(event)
         task_id = str(info.get("TaskId") or "")
         etype = trtc_events.event_type(event)
@@ -120,19 +222,37 @@ class _Receiver:
 
     # -- ZEGO ----------------------------------------------------------------------------------
     async def zego_callback(self, request: Request) -> JSONResponse:
-        body = await self._body(request)
-        if isinstance(body, JSONResponse):
-            return body
-        event = _zego_fields(body, request.headers.get("content-type", ""))
-        if event is None:
-            return _error(400, "body is neither JSON nor a form")
+        body = await self.body(request)
+        event = zego_fields(body, request.headers.get("content-type", ""))
         app_id = str(event.get("app_id") or event.get("appid") or "").strip()
         secret = self.config.zego_secret(app_id)
-        if not verify_zego_callback(
-            secret or "", event.get("timestamp"), event.get("nonce"), event.get("signature")
-        ):
-            log.warning("rejected a ZEGO callback for AppId %r: missing or bad signature", app_id)
+        timestamp, nonce = event.get("timestamp"), event.get("nonce")
+        if not verify_zego_callback(secret or "", timestamp, nonce, event.get("signature")):
+            log.warning("rejected a ZEGO callback for AppId %r: missing or bad signature", app_id[:32])
             return _error(401, "missing or bad signature")
+        sent = _as_int(str(timestamp).strip())
+        max_age = self.config.zego_max_age
+        if sent is None or abs(self.clock() - sent) > max_age:
+            log.warning("rejected a stale ZEGO callback for AppId %r (timestamp %r)", app_id[:32], timestamp)
+            return _error(
+                401, f"stale callback: timestamp is more than {int(max_age)} s from the receiver's clock"
+            )
+        seen = await run_in_threadpool(
+            self.store.claim_nonce,
+            cloud="zego",
+            app_id=app_id,
+            nonce=str(nonce),
+            timestamp=str(timestamp).strip(),
+            body=body,
+            keep_seconds=2 * max_age,
+            now=self.clock(),
+        )
+        if seen == "replay":
+            log.warning("rejected a replayed ZEGO callback for AppId %r: nonce already used", app_id[:32])
+            return _error(409, "nonce already used by another callback")
+        return await self._store_zego(event, app_id, sent)
+
+    async def _store_zego(self, event: dict[str, Any], app_id: str, sent: int) -> JSONResponse:
         task_id = str(event.get("task_id") or "")
         if ":" in task_id and task_id.split(":", 1)[0] == app_id:  # mix callbacks say "appid:taskid"
             task_id = task_id.split(":", 1)[1]
@@ -142,9 +262,6 @@ class _Receiver:
             return JSONResponse({"code": 0})
         stored = {k: v for k, v in event.items() if k not in _ZEGO_SIGNATURE_FIELDS}
         detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
-        status = detail.get("upload_status") if detail else None
-        sent_s = lenient_int(event.get("timestamp"))
-        event_ms = sent_s * 1000 if sent_s is not None else int(time.time() * 1000)
         sequence = event.get("sequence")
         outcome = await run_in_threadpool(
             self.store.put,
@@ -153,8 +270,8 @@ class _Receiver:
             task_id=task_id,
             event_type=str(etype),
             file_key="" if sequence in (None, "") else f"seq:{sequence}",
-            status=_as_int(status),
-            event_ms=event_ms,
+            status=_as_int(detail.get("upload_status")) if detail else None,
+            event_ms=sent * 1000,
             body=stored,
         )
         log.info("ZEGO %s for task %s: %s", etype, task_id, outcome)
@@ -184,7 +301,7 @@ class _Receiver:
             if not reason:
                 break
         if reason:
-            log.warning("rejected a read of %s task %s: %s", cloud, task_id, reason)
+            log.warning("rejected a read of %s task %r: %s", cloud, task_id[:64], reason)
             return _error(401, reason)
         events = await run_in_threadpool(self.store.events, cloud, app_id, task_id)
         return JSONResponse(
@@ -218,34 +335,44 @@ def _signed_paths(request: Request) -> list[str]:
     return paths
 
 
-_as_int = lenient_int  # the package's one integer parser, lenient for cloud data
+def callback_routes(receiver: CallbackReceiver) -> dict[str, list[BaseRoute]]:
+    """The routes of each cloud; other callback kinds add their own table beside these."""
+    return {
+        "trtc": [Route("/trtc/callback", guarded(receiver.trtc_callback), methods=["POST"])],
+        "zego": [Route("/zego/callback", guarded(receiver.zego_callback), methods=["POST"])],
+        "reads": [
+            Route(
+                "/{cloud:str}/{app_id:str}/tasks/{task_id:path}/events",
+                guarded(receiver.read_events),
+                methods=["GET"],
+            ),
+            Route("/healthz", receiver.healthz, methods=["GET"]),
+        ],
+    }
 
 
-def _zego_fields(body: bytes, content_type: str) -> dict[str, Any] | None:
-    text = body.decode("utf-8", errors="replace")
-    if "json" in content_type or text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
-    pairs = parse_qsl(text, keep_blank_values=True)
-    if not pairs:
-        return None
-    return dict(pairs)
+def open_store(config: ReceiverConfig) -> CallbackStore:
+    """The store, with events older than the retention pruned (CLI and plugin alike)."""
+    store = CallbackStore(config.db_path)
+    if config.retention_days > 0:
+        pruned = store.prune(config.retention_days * 86400)
+        if pruned:
+            log.info("pruned %d stored event(s) older than %s days", pruned, config.retention_days)
+    return store
 
 
-def create_app(config: ReceiverConfig | None = None, *, store: CallbackStore | None = None) -> Starlette:
+def create_app(
+    config: ReceiverConfig | None = None,
+    *,
+    store: CallbackStore | None = None,
+    clock: Callable[[], float] = time.time,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     """Build the receiver. ``config`` defaults to :meth:`ReceiverConfig.from_env`."""
-    receiver = _Receiver(config or ReceiverConfig.from_env(), store)
+    receiver = CallbackReceiver(config or ReceiverConfig.from_env(), store, clock=clock)
     if not receiver.config.has_keys:
         log.warning("RTC callback receiver has no callback key: every callback and read will be rejected")
-    routes = [
-        Route("/trtc/callback", receiver.trtc_callback, methods=["POST"]),
-        Route("/zego/callback", receiver.zego_callback, methods=["POST"]),
-        Route("/{cloud:str}/{app_id:str}/tasks/{task_id:path}/events", receiver.read_events, methods=["GET"]),
-        Route("/healthz", receiver.healthz, methods=["GET"]),
-    ]
-    app = Starlette(routes=routes)
+    routes = [route for table in callback_routes(receiver).values() for route in table]
+    app = Starlette(routes=[*routes, *extra_routes])
     app.state.receiver = receiver
     return app

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import time
 
+from airflow_provider_rtc.signing.callbacks import same_text
 from airflow_provider_rtc.validation import lenient_int
 
 TIMESTAMP_HEADER = "X-RTC-Timestamp"
@@ -56,13 +57,13 @@ def verify_read(
         return "no callback key is configured for this application"
     if not timestamp or not signature:
         return "unsigned request: X-RTC-Timestamp and X-RTC-Signature are required"
-    sent = lenient_int(timestamp)
+    sent = lenient_int(timestamp)  # ASCII digits only
     if sent is None:
         return "X-RTC-Timestamp must be unix seconds"
     current = time.time() if now is None else now
     if abs(current - sent) > max_skew:
         return f"stale request: X-RTC-Timestamp is more than {int(max_skew)} s from the receiver's clock"
     expected = read_signature(key, method, path_with_query, timestamp)
-    if not hmac.compare_digest(expected, signature.strip()):
+    if not same_text(expected, signature.strip()):
         return "bad signature"
     return None

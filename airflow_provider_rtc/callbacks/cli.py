@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 
@@ -37,14 +38,7 @@ def load_config(args: argparse.Namespace) -> ReceiverConfig:
     if args.keys_file:
         config = config.with_keys_file(args.keys_file)
     if args.retention_days is not None:
-        config = ReceiverConfig(
-            db_path=config.db_path,
-            trtc_keys=config.trtc_keys,
-            zego_secrets=config.zego_secrets,
-            read_max_skew=config.read_max_skew,
-            retention_days=args.retention_days,
-            max_body_bytes=config.max_body_bytes,
-        )
+        config = replace(config, retention_days=args.retention_days)
     return config
 
 
@@ -68,17 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    from airflow_provider_rtc.callbacks.app import create_app
-    from airflow_provider_rtc.callbacks.store import CallbackStore
+    from airflow_provider_rtc.callbacks.app import create_app, open_store
 
-    store = CallbackStore(config.db_path)
-    if config.retention_days > 0:
-        pruned = store.prune(config.retention_days * 86400)
-        if pruned:
-            logging.getLogger(__name__).info(
-                "pruned %d stored event(s) older than %s days", pruned, config.retention_days
-            )
-    app = create_app(config, store=store)
+    app = create_app(config, store=open_store(config))
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

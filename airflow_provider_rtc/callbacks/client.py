@@ -1,14 +1,17 @@
 """Reading a task's stored callbacks from the receiver: signed GETs, sync (poke) and async (triggers).
 
-Where the receiver is and which key signs the read come from the sensor's arguments or from the
-``tencentcloud`` connection extras ``callback_receiver_url`` and ``callback_key``. The key is a
-secret: it is registered with Airflow's masker, never logged, never put in a trigger's kwargs
-(triggers re-read it from the connection with the async API) and never in an error text.
+Where the receiver is and which secret signs the read come from the sensor's arguments or from the
+connection extras ``callback_receiver_url`` (the receiver's URL, with the path prefix it is mounted
+at, e.g. ``http://airflow:8080/rtc-callbacks``) and ``callback_secret`` (a name Airflow masks in its
+API and UI; the older ``callback_key`` is still read, with a DeprecationWarning). The secret is
+registered with Airflow's masker, never logged, never put in a trigger's kwargs (triggers re-read it
+from the connection with the async API) and never in an error text.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -21,8 +24,8 @@ from airflow_provider_rtc.exceptions import (
     RtcTransientError,
     RtcValidationError,
 )
-from airflow_provider_rtc.hooks.settings import endpoint_url, extra_value
-from airflow_provider_rtc.validation import secret_key
+from airflow_provider_rtc.hooks.settings import extra_value
+from airflow_provider_rtc.validation import receiver_url, secret_key
 
 if TYPE_CHECKING:
     import httpx
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
 CLOUD = "RTC callback receiver"
 ACTION = "ReadCallbacks"
 URL_EXTRA = "callback_receiver_url"
-KEY_EXTRA = "callback_key"
+SECRET_EXTRA = "callback_secret"  # noqa: S105 - the extra's name, not a secret
+DEPRECATED_KEY_EXTRA = "callback_key"
 DEFAULT_TIMEOUT = (5.0, 15.0)
 
 
@@ -82,10 +86,10 @@ def resolve_target(
     conn_type: str = "tencentcloud",
     mask: bool = True,
 ) -> ReceiverTarget:
-    """Arguments win over connection extras; a missing URL or key is a configuration error."""
+    """Arguments win over connection extras; a missing URL or secret is a configuration error."""
     extra = extra or {}
     raw_url = url or extra_value(extra, conn_type, URL_EXTRA)
-    raw_key = key or extra_value(extra, conn_type, KEY_EXTRA)
+    raw_key = key or connection_secret(extra, conn_type)
     if not raw_url:
         raise RtcValidationError(
             URL_EXTRA,
@@ -95,33 +99,52 @@ def resolve_target(
         )
     if not raw_key:
         raise RtcValidationError(
-            KEY_EXTRA,
-            "reading stored callbacks is signed with the TRTC callback key: set the connection extra "
-            "'callback_key' (or pass callback_key= in a non-deferrable task)",
+            SECRET_EXTRA,
+            "reading stored callbacks is signed with the callback key: set the connection extra "
+            "'callback_secret' (or pass callback_key= in a non-deferrable task)",
         )
-    key_text = secret_key(raw_key, KEY_EXTRA)  # a whitespace-only key would sign with nothing
+    key_text = secret_key(raw_key, SECRET_EXTRA)  # a whitespace-only key would sign with nothing
     if mask:
         _mask(key_text)
-    return ReceiverTarget(url=endpoint_url(str(raw_url), URL_EXTRA) or "", key=key_text)
+    return ReceiverTarget(url=receiver_url(raw_url, URL_EXTRA), key=key_text)
 
 
-def target_for_connection(conn_id: str, *, url: str | None = None, key: str | None = None) -> ReceiverTarget:
+def connection_secret(extra: dict[str, Any], conn_type: str) -> Any:
+    """``callback_secret``, else the deprecated ``callback_key`` (with a DeprecationWarning)."""
+    value = extra_value(extra, conn_type, SECRET_EXTRA)
+    if value in (None, ""):
+        value = extra_value(extra, conn_type, DEPRECATED_KEY_EXTRA)
+        if value not in (None, ""):
+            warnings.warn(
+                f"the {conn_type} connection extra 'callback_key' is deprecated: rename it to "
+                "'callback_secret', a name Airflow masks in its API and UI",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+    return value
+
+
+def target_for_connection(
+    conn_id: str, *, url: str | None = None, key: str | None = None, conn_type: str = "tencentcloud"
+) -> ReceiverTarget:
     """Sync: for ``poke()`` and operators on a worker."""
     extra: dict[str, Any] = {}
     if not (url and key):
         from airflow.providers.common.compat.sdk import BaseHook
 
         extra = BaseHook.get_connection(conn_id).extra_dejson
-    return resolve_target(extra, url=url, key=key)
+    return resolve_target(extra, url=url, key=key, conn_type=conn_type)
 
 
-async def atarget_for_connection(conn_id: str, *, url: str | None = None) -> ReceiverTarget:
-    """Async, for triggers: the key is always read from the connection, never passed in."""
+async def atarget_for_connection(
+    conn_id: str, *, url: str | None = None, conn_type: str = "tencentcloud"
+) -> ReceiverTarget:
+    """Async, for triggers: the secret is always read from the connection, never passed in."""
     from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
     conn = await get_async_connection(conn_id)
     extra = await get_async_extra_dejson(conn)
-    target = resolve_target(extra, url=url, mask=False)
+    target = resolve_target(extra, url=url, mask=False, conn_type=conn_type)
     await _amask(target.key)
     return target
 
@@ -137,7 +160,7 @@ def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
     if status in (401, 403):
         raise RtcAuthError(
             f"the receiver at {host} rejected the signed read ({reason or status}); check that "
-            "callback_key is the key the receiver uses for this application and that clocks agree",
+            "callback_secret is the key the receiver uses for this application and that clocks agree",
             cloud=CLOUD,
             action=ACTION,
             http_status=status,
@@ -149,7 +172,8 @@ def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
     if status != 200 or not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise RtcApiError(
             f"unexpected answer from the receiver at {host} (HTTP {status}"
-            f"{': ' + reason if reason else ''}); is callback_receiver_url the receiver's base URL?",
+            f"{': ' + reason if reason else ''}); is callback_receiver_url the receiver's URL, with the "
+            "path prefix it is mounted at (e.g. /rtc-callbacks for the Airflow plugin)?",
             cloud=CLOUD,
             action=ACTION,
             http_status=status,
@@ -202,38 +226,3 @@ async def afetch_events(
     except httpx.HTTPError as exc:
         raise _network_error(exc, target.host) from None
     return _parse(resp.status_code, resp.content, target.host)
-
-
-def playlist_ended(text: str) -> bool:
-    """An HLS playlist is final once it carries ``#EXT-X-ENDLIST``."""
-    return any(line.strip() == "#EXT-X-ENDLIST" for line in text.splitlines())
-
-
-def check_playlists_sync(
-    urls: dict[str, str], *, timeout: tuple[float, float] = DEFAULT_TIMEOUT
-) -> dict[str, bool]:
-    """{file name: playlist reachable and ended}; an unreachable playlist counts as not ended."""
-    import httpx
-
-    result: dict[str, bool] = {}
-    with httpx.Client(timeout=httpx.Timeout(timeout[1], connect=timeout[0]), follow_redirects=True) as http:
-        for name, url in urls.items():
-            try:
-                resp = http.get(url)
-                result[name] = resp.status_code == 200 and playlist_ended(resp.text)
-            except httpx.HTTPError:
-                result[name] = False
-    return result
-
-
-async def acheck_playlists(urls: dict[str, str], *, client: httpx.AsyncClient) -> dict[str, bool]:
-    import httpx
-
-    result: dict[str, bool] = {}
-    for name, url in urls.items():
-        try:
-            resp = await client.get(url, follow_redirects=True)
-            result[name] = resp.status_code == 200 and playlist_ended(resp.text)
-        except httpx.HTTPError:
-            result[name] = False
-    return result

@@ -9,6 +9,14 @@ Keys come from environment variables (or a JSON file, or the Airflow config for 
 * ``RTC_ZEGO_CALLBACK_SECRETS``: JSON object ``{"<AppId>": "<CallbackSecret>"}``.
 * ``RTC_CALLBACK_READ_MAX_SKEW``: seconds a signed read may be away from the clock (default 300).
 * ``RTC_CALLBACK_RETENTION_DAYS``: events older than this are pruned at start-up (default 14).
+* ``RTC_ZEGO_CALLBACK_MAX_AGE``: seconds a ZEGO callback's signed ``timestamp`` may be away from the
+  receiver's clock (default 300); its nonce is remembered for twice that, so a captured callback
+  cannot be replayed (ZEGO's signature covers the timestamp and nonce, not the body).
+* ``RTC_CALLBACK_MAX_BODY_BYTES``: the largest callback body accepted (default 1 MiB), counted while
+  the body streams in, chunked or not.
+
+A key that is empty or has surrounding whitespace is refused at start: it is a copy-paste mistake
+that would otherwise reject (or, when blank, weaken) every signature check.
 
 A JSON keys file (``--keys-file``) holds ``{"trtc": {"*": key, "<SDKAppID>": key}, "zego": {...}}``.
 """
@@ -18,12 +26,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_DB = "rtc_callbacks.sqlite3"
 ANY_APP = "*"
+
+
+def check_key(value: Any, name: str) -> str:
+    """A callback key as configured: a non-empty string without surrounding whitespace."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name}: a callback key must be a non-empty string")
+    if value != value.strip():
+        raise ValueError(f"{name}: the callback key has leading or trailing whitespace; remove it")
+    return value
 
 
 def _key_map(default: str | None, mapping: Any, name: str) -> dict[str, str]:
@@ -36,9 +53,13 @@ def _key_map(default: str | None, mapping: Any, name: str) -> dict[str, str]:
                 raise ValueError(f"{name} must be a JSON object mapping app ids to keys") from None
         if not isinstance(mapping, Mapping):
             raise ValueError(f"{name} must be a JSON object mapping app ids to keys")
-        keys.update({str(k).strip(): str(v) for k, v in mapping.items() if v not in (None, "")})
-    if default:
-        keys[ANY_APP] = str(default)
+        for app, key in mapping.items():
+            app_text = str(app).strip()
+            if not app_text:
+                raise ValueError(f"{name}: an empty app id is not allowed")
+            keys[app_text] = check_key(key, f"{name}[{app_text}]")
+    if default is not None:
+        keys[ANY_APP] = check_key(default, name.rstrip("S"))
     return keys
 
 
@@ -60,6 +81,16 @@ class ReceiverConfig:
     read_max_skew: float = 300.0
     retention_days: float = 14.0
     max_body_bytes: int = 1_048_576
+    zego_max_age: float = 300.0
+
+    def __post_init__(self) -> None:
+        for cloud, keys in (("trtc", self.trtc_keys), ("zego", self.zego_secrets)):
+            for app, key in keys.items():
+                check_key(key, f"{cloud} key for {app}")
+        for name in ("read_max_skew", "zego_max_age", "max_body_bytes"):
+            value = getattr(self, name)
+            if not value > 0 or value == float("inf"):
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
     def trtc_key(self, sdk_app_id: str | int | None) -> str | None:
         """The key for this SDKAppID, else the default key (``*``), else ``None``."""
@@ -87,6 +118,8 @@ class ReceiverConfig:
             ),
             read_max_skew=float(env.get("RTC_CALLBACK_READ_MAX_SKEW") or 300.0),
             retention_days=float(env.get("RTC_CALLBACK_RETENTION_DAYS") or 14.0),
+            max_body_bytes=int(env.get("RTC_CALLBACK_MAX_BODY_BYTES") or 1_048_576),
+            zego_max_age=float(env.get("RTC_ZEGO_CALLBACK_MAX_AGE") or 300.0),
         )
 
     @classmethod
@@ -99,11 +132,4 @@ class ReceiverConfig:
             raise ValueError("the keys file must be a JSON object with 'trtc' and/or 'zego' maps")
         trtc = {**self.trtc_keys, **_key_map(None, data.get("trtc"), "trtc")}
         zego = {**self.zego_secrets, **_key_map(None, data.get("zego"), "zego")}
-        return ReceiverConfig(
-            db_path=self.db_path,
-            trtc_keys=trtc,
-            zego_secrets=zego,
-            read_max_skew=self.read_max_skew,
-            retention_days=self.retention_days,
-            max_body_bytes=self.max_body_bytes,
-        )
+        return replace(self, trtc_keys=trtc, zego_secrets=zego)

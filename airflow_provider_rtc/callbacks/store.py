@@ -10,6 +10,7 @@ slot of a task.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 import time
@@ -35,6 +36,16 @@ CREATE TABLE IF NOT EXISTS callback_events (
     PRIMARY KEY (cloud, app_id, task_id, event_type, file_key)
 );
 CREATE INDEX IF NOT EXISTS callback_events_received ON callback_events (received_at);
+CREATE TABLE IF NOT EXISTS callback_nonces (
+    cloud TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (cloud, app_id, nonce)
+);
+CREATE INDEX IF NOT EXISTS callback_nonces_seen ON callback_nonces (seen_at);
 """
 
 
@@ -179,3 +190,44 @@ class CallbackStore:
         with self._connect() as db:
             cursor = db.execute("DELETE FROM callback_events WHERE received_at < ?", (cutoff,))
             return cursor.rowcount
+
+    def claim_nonce(
+        self,
+        *,
+        cloud: str,
+        app_id: str | int,
+        nonce: str,
+        timestamp: str,
+        body: bytes,
+        keep_seconds: float,
+        now: float | None = None,
+    ) -> str:
+        """Remember a signed nonce; ``"new"``, ``"retry"`` (same timestamp and body) or ``"replay"``.
+
+        Nonces seen more than ``keep_seconds`` ago are forgotten first (their timestamps can no longer
+        pass the freshness window), so the table stays small.
+        """
+        now = time.time() if now is None else now
+        digest = hashlib.sha256(body).hexdigest()
+        key = (cloud, str(app_id), nonce)
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM callback_nonces WHERE seen_at < ?", (now - keep_seconds,))
+                row = db.execute(
+                    "SELECT timestamp, body_sha256 FROM callback_nonces "
+                    "WHERE cloud=? AND app_id=? AND nonce=?",
+                    key,
+                ).fetchone()
+                if row is None:
+                    db.execute(
+                        "INSERT INTO callback_nonces VALUES (?,?,?,?,?,?)", (*key, timestamp, digest, now)
+                    )
+                    outcome = "new"
+                else:
+                    outcome = "retry" if (row[0], row[1]) == (timestamp, digest) else "replay"
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return outcome

@@ -13,14 +13,10 @@ from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
-from airflow_provider_rtc.recordings.manifest import UploadPolicy
-from airflow_provider_rtc.recordings.tasks import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    complete_wait,
-    init_wait,
-    stop_and_wait,
-)
-from airflow_provider_rtc.sensors.trtc import TrtcRecordingProbe, check_wait_options
+from airflow_provider_rtc.operators.upload_wait import UploadWait
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
 
 FILE_URL_FIELDS = v.TRTC_FILE_URL_FIELDS
 
@@ -99,9 +95,10 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
     :param wait_for_mp4: COS: also wait for a 310 MP4_STOP per index file.
     :param on_failed_file: ``"fail"`` (default) or ``"warn"``.
     :param on_backup_file: ``"wait"`` (default), ``"warn"`` or ``"fail"``.
-    :param callback_receiver_url: receiver base URL (templated); default the connection extra.
-    :param callback_key: key signing reads; default the connection extra ``callback_key``; not
-        allowed with ``deferrable=True``.
+    :param callback_receiver_url: receiver URL, with its path prefix if any (templated); default the
+        connection extra.
+    :param callback_key: secret signing reads; default the connection extra ``callback_secret``;
+        not allowed with ``deferrable=True``.
     :param file_url_template: COS file URL template (templated); see the sensor.
     :param check_playlists: HLS also counts as uploaded when every playlist ends with ``#EXT-X-ENDLIST``.
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
@@ -112,7 +109,6 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
     :param resource_expired_hour: the task's ``ResourceExpiredHour`` (CreateCloudRecording; default 72).
     """
 
-    max_consecutive_errors: int  # set by init_wait
     hook_class = TrtcHook
     hook: TrtcHook
     template_fields: Sequence[str] = (
@@ -148,8 +144,7 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         self.recording_task_id = recording_task_id
         self.recording_started_at = recording_started_at
         self.resource_expired_hour = resource_expired_hour
-        init_wait(
-            self,
+        self.upload_wait = UploadWait(
             wait_for_upload=wait_for_upload,
             deferrable=deferrable,
             poll_interval=poll_interval,
@@ -158,23 +153,33 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         )
         self.storage = storage
         self.wait_for_mp4 = wait_for_mp4
-        self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
+        self.on_failed_file = on_failed_file
+        self.on_backup_file = on_backup_file
         self.callback_receiver_url = callback_receiver_url
         self.callback_key = callback_key
+        # checked when the task is built, with or without waiting (Jinja is checked once rendered)
         self.file_url_template = v.format_template(
             file_url_template, "file_url_template", fields=FILE_URL_FIELDS
         )
         self.check_playlists = check_playlists
         if wait_for_upload:
-            check_wait_options(storage=storage, callback_key=callback_key, deferrable=deferrable)
+            self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
+            refuse_key_with_deferrable(callback_key, deferrable)
+
+    @property
+    def spec(self) -> TrtcWaitSpec:
+        """The wait options, from the (rendered) flat parameters."""
+        return TrtcWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
-        # the rendered template is checked before the stop, not when the first file is named
+        # the rendered options (a file_url_template typo...) fail before the stop, not after it
         v.format_template(self.file_url_template, "file_url_template", fields=FILE_URL_FIELDS)
-        return stop_and_wait(self, context)
+        if self.upload_wait.wait_for_upload:
+            self.spec  # noqa: B018
+        return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        return complete_wait(self, context, event)
+        return self.upload_wait.complete(self, context, event)
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.recording_task_id, "recording_task_id")
@@ -207,21 +212,16 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
             self.resource_expired_hour,
         )
 
-    def make_probe(self) -> TrtcRecordingProbe:
-        return TrtcRecordingProbe(
+    def make_probe(self) -> WaitProbe:
+        return trtc_recording_probe(
             recording_task_id=self.recording_task_id,
+            spec=self.spec,
             tencentcloud_conn_id=self.tencentcloud_conn_id,
             region=self.region,
             sdk_app_id=self.sdk_app_id,
-            storage=self.storage,
-            wait_for_mp4=self.wait_for_mp4,
-            policy=self.policy,
-            callback_receiver_url=self.callback_receiver_url,
             callback_key=self.callback_key,
-            file_url_template=self.file_url_template,
-            check_playlists=self.check_playlists,
             hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
+            max_consecutive_errors=self.upload_wait.max_consecutive_errors,
             log=self.log,
         )
 

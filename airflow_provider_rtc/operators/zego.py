@@ -12,13 +12,10 @@ from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
-from airflow_provider_rtc.recordings.tasks import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    complete_wait,
-    init_wait,
-    stop_and_wait,
-)
-from airflow_provider_rtc.sensors.zego import ZegoRecordingProbe, zego_policy
+from airflow_provider_rtc.operators.upload_wait import UploadWait
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.probe import WaitProbe, zego_recording_probe
+from airflow_provider_rtc.waits.spec import ZegoWaitSpec
 
 
 class StopMixOperator(ZegoCleanupOperator):
@@ -159,7 +156,6 @@ class StopRecordOperator(ZegoCleanupOperator):
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
     """
 
-    max_consecutive_errors: int  # set by init_wait
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
     template_fields: Sequence[str] = ("recording_task_id", *ZEGO_FIELDS)
@@ -179,25 +175,30 @@ class StopRecordOperator(ZegoCleanupOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.recording_task_id = recording_task_id
-        init_wait(
-            self,
+        self.upload_wait = UploadWait(
             wait_for_upload=wait_for_upload,
             deferrable=deferrable,
             poll_interval=poll_interval,
             wait_timeout=wait_timeout,
             max_consecutive_errors=max_consecutive_errors,
         )
-        self.policy = zego_policy(on_failed_file, on_backup_file)
+        self.on_failed_file = on_failed_file
+        self.on_backup_file = on_backup_file
+        self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
+
+    @property
+    def spec(self) -> ZegoWaitSpec:
+        return ZegoWaitSpec.of(self)
+
+    def execute(self, context: Any) -> Any:
+        return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        return self.upload_wait.complete(self, context, event)
 
     @cached_property
     def record_hook(self) -> ZegoCloudRecordHook:
         return ZegoCloudRecordHook(**self.connection_kwargs(), **self.hook_params)
-
-    def execute(self, context: Any) -> Any:
-        return stop_and_wait(self, context)
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        return complete_wait(self, context, event)
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.recording_task_id, "recording_task_id")
@@ -208,17 +209,16 @@ class StopRecordOperator(ZegoCleanupOperator):
             recording_task_id=task,
         )
 
-    def make_probe(self) -> ZegoRecordingProbe:
-        probe = ZegoRecordingProbe(
+    def make_probe(self) -> WaitProbe:
+        return zego_recording_probe(
             recording_task_id=self.recording_task_id,
+            spec=self.spec,
             zegocloud_conn_id=self.zegocloud_conn_id,
-            policy=self.policy,
             hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
+            record_hook=self.record_hook,  # one connection lookup and session for stop and wait
+            max_consecutive_errors=self.upload_wait.max_consecutive_errors,
             log=self.log,
         )
-        probe.__dict__["hook"] = self.record_hook  # one connection lookup and session for stop and wait
-        return probe
 
 
 class BulkCloseRoomsOperator(ZegoCleanupOperator):

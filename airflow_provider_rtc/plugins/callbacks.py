@@ -10,14 +10,22 @@ falling back to the receiver's own environment variables:
 * ``trtc_callback_key`` / ``trtc_callback_keys`` (JSON ``{"<SDKAppID>": key}``)
 * ``zego_callback_secret`` / ``zego_callback_secrets`` (JSON ``{"<AppId>": secret}``)
 * ``read_max_skew`` (seconds, default 300)
+* ``zego_callback_max_age`` (seconds a ZEGO callback's timestamp may be off, default 300)
+* ``retention_days`` (stored events older than this are pruned when the receiver starts, default 14)
+* ``max_body_bytes`` (largest callback body, default 1 MiB)
 
-Importing this module is cheap: the Starlette app is built on the first request, so Airflow
-processes that load plugins (workers, the DAG processor) pay nothing for it.
+Importing this module is cheap. In the API server the receiver starts when the plugin loads (so a
+missing key is a WARNING and a blank key an ERROR in the API server's log at start, and old events
+are pruned as the CLI does); elsewhere it is built on the first request, so processes that load
+plugins but serve nothing (workers, the DAG processor) pay nothing for it. A configuration the
+receiver refuses (e.g. a key with surrounding whitespace) makes it answer 503 with the reason.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -25,6 +33,9 @@ from airflow.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/rtc-callbacks"
 SECTION = "rtc_callbacks"
+API_SERVER_MODULE = "airflow.api_fastapi.app"
+
+log = logging.getLogger(__name__)
 
 
 def _conf_value(name: str) -> str | None:
@@ -49,6 +60,9 @@ def receiver_config() -> Any:
         "RTC_ZEGO_CALLBACK_SECRET": "zego_callback_secret",
         "RTC_ZEGO_CALLBACK_SECRETS": "zego_callback_secrets",
         "RTC_CALLBACK_READ_MAX_SKEW": "read_max_skew",
+        "RTC_ZEGO_CALLBACK_MAX_AGE": "zego_callback_max_age",
+        "RTC_CALLBACK_RETENTION_DAYS": "retention_days",
+        "RTC_CALLBACK_MAX_BODY_BYTES": "max_body_bytes",
     }
     for env_name, option in mapping.items():
         value = _conf_value(option)
@@ -61,23 +75,55 @@ def receiver_config() -> Any:
 
 
 class LazyReceiverApp:
-    """An ASGI app that builds the real receiver on first use (thread-safe, once)."""
+    """An ASGI app that builds the real receiver once (thread-safe), at start or on first use."""
 
     def __init__(self) -> None:
         self._app: Any = None
         self._lock = threading.Lock()
 
-    def _build(self) -> Any:
+    def start(self) -> Any:
+        """Build the receiver: refuse a bad configuration, warn without keys, prune old events."""
         with self._lock:
             if self._app is None:
-                from airflow_provider_rtc.callbacks.app import create_app
-
-                self._app = create_app(receiver_config())
+                self._app = self._build()
         return self._app
 
+    @staticmethod
+    def _build() -> Any:
+        from airflow_provider_rtc.callbacks.app import create_app, open_store
+
+        try:
+            config = receiver_config()
+        except ValueError as err:
+            log.error("RTC callback receiver refused its configuration: %s; answering 503", err)
+            return _Refused(str(err))
+        if not config.has_keys:
+            log.warning(
+                "RTC callback receiver at %s has no callback key configured ([%s] trtc_callback_key / "
+                "zego_callback_secret): every callback and read will be rejected",
+                URL_PREFIX,
+                SECTION,
+            )
+        return create_app(config, store=open_store(config))
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        app = self._app or self._build()
+        app = self._app or self.start()
         await app(scope, receive, send)
+
+
+class _Refused:
+    """What the receiver serves when its configuration was refused: 503 and the reason (no secret)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from starlette.responses import JSONResponse
+
+        if scope.get("type") != "http":
+            return
+        body = {"code": 503, "message": f"RTC callback receiver misconfigured: {self.reason}"}
+        await JSONResponse(body, status_code=503)(scope, receive, send)
 
 
 receiver_app = LazyReceiverApp()
@@ -90,3 +136,9 @@ class RtcCallbacksPlugin(AirflowPlugin):
     fastapi_apps = [
         {"app": receiver_app, "url_prefix": URL_PREFIX, "name": "RTC callback receiver"},
     ]
+
+    @classmethod
+    def on_load(cls, *args: Any, **kwargs: Any) -> None:
+        """In the API server (which loads plugins to mount them), start the receiver now."""
+        if API_SERVER_MODULE in sys.modules:
+            receiver_app.start()

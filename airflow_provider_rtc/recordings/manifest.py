@@ -92,7 +92,7 @@ class UploadPolicy:
 
 
 @dataclass
-class Verdict:
+class WaitVerdict:
     """The outcome of one evaluation: keep waiting (and for what), done (with the manifest), or failed."""
 
     state: VerdictState

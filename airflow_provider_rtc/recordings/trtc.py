@@ -31,8 +31,9 @@ reported only by the recording callbacks (EventGroupId 3), which the provider's 
 
 A callback that arrives late is simply waited for. A callback that never arrives (the receiver was
 down for more than TRTC's one-minute retry window) makes the sensor time out with a message naming
-the missing events. Optionally, ``playlist_url`` lets the sensor check COS storage itself: HLS is
-also complete when every known ``.m3u8`` is reachable there and ends with ``#EXT-X-ENDLIST``.
+the missing events. Optionally (``check_playlists`` with ``file_url_template``) the wait checks COS
+storage itself: HLS is also complete when every known ``.m3u8`` is reachable there and ends with
+``#EXT-X-ENDLIST`` (:mod:`~airflow_provider_rtc.recordings.playlists`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any
 
 from airflow_provider_rtc.recordings.manifest import (
     UploadPolicy,
-    Verdict,
+    WaitVerdict,
     build_manifest,
     describe_files,
     file_entry,
@@ -52,7 +53,6 @@ from airflow_provider_rtc.validation import lenient_int
 
 CLOUD = "trtc"
 ALIVE_STATUSES = ("Idle", "InProgress", "Exited")
-STORAGE_CHOICES = ("auto", "cos", "vod")
 
 EVENT_NAMES = {
     301: "RECORDER_START",
@@ -156,17 +156,20 @@ def event_file_key(body: dict[str, Any]) -> str:
 
 @dataclass
 class TrtcObservation:
-    """What a poll saw: the task's status (``None`` once it is gone), its index files, the callbacks.
+    """What a poll saw of one task: its status (``None`` once it is gone), index files, callbacks.
 
     ``events`` are the receiver's stored events (``{"event_type", "body", ...}``), ``None`` when they
     were not read (the task still lives). ``playlists`` maps an index file name to whether its
-    playlist in storage ends with ``#EXT-X-ENDLIST`` (only with ``playlist_url``).
+    playlist in storage ends with ``#EXT-X-ENDLIST`` (only with ``check_playlists``). ``task_id`` and
+    ``app_id`` say which task it is, so one watcher can decide for many tasks.
     """
 
     task_status: str | None
     storage_files: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] | None = None
     playlists: dict[str, bool] | None = None
+    task_id: str = ""
+    app_id: int | None = None
 
 
 def merge_storage_files(known: list[dict[str, Any]], new: Any) -> list[dict[str, Any]]:
@@ -188,7 +191,7 @@ def merge_storage_files(known: list[dict[str, Any]], new: Any) -> list[dict[str,
     return merged
 
 
-def _file_url(template: str | None, *, task_id: str, app_id: int | None, name: str) -> str | None:
+def file_url(template: str | None, *, task_id: str, app_id: int | None, name: str) -> str | None:
     if not template:
         return None
     return template.format(task_id=task_id, sdk_app_id=app_id or "", file_name=name)
@@ -217,7 +220,7 @@ def index_files(obs: TrtcObservation, bodies: list[dict[str, Any]]) -> list[dict
     return merge_storage_files(files, extra)
 
 
-def _bodies(obs: TrtcObservation) -> list[dict[str, Any]]:
+def bodies_of(obs: TrtcObservation) -> list[dict[str, Any]]:
     bodies: list[dict[str, Any]] = []
     for event in obs.events or []:
         body = event.get("body") if isinstance(event, dict) else None
@@ -231,7 +234,7 @@ def _vod_of(body: dict[str, Any]) -> dict[str, Any]:
     return vod if isinstance(vod, dict) else {}
 
 
-def _latest(bodies: list[dict[str, Any]], etype: int) -> dict[str, Any] | None:
+def latest(bodies: list[dict[str, Any]], etype: int) -> dict[str, Any] | None:
     matching = [b for b in bodies if event_type(b) == etype]
     return max(matching, key=event_time_ms) if matching else None
 
@@ -244,7 +247,7 @@ def _room_id(bodies: list[dict[str, Any]]) -> Any:
     return None
 
 
-def _pick_mode(storage: str, bodies: list[dict[str, Any]]) -> str | None:
+def pick_mode(storage: str, bodies: list[dict[str, Any]]) -> str | None:
     if storage in ("cos", "vod"):
         return storage
     types = {event_type(b) for b in bodies}
@@ -264,7 +267,7 @@ def evaluate_recording(
     wait_for_mp4: bool = False,
     policy: UploadPolicy | None = None,
     file_url_template: str | None = None,
-) -> Verdict:
+) -> WaitVerdict:
     """Decide from one observation: waiting (and for which events), done (with manifest) or failed."""
     policy = policy or UploadPolicy(on_backup_file="wait")
     where = f"TRTC recording {task_id}"
@@ -276,24 +279,35 @@ def evaluate_recording(
             "Exited": "the recorder is leaving the room",
         }.get(status, "DescribeCloudRecording still answers")
         waiting = [f"the task to end (DescribeCloudRecording says {status}: {hint})"]
-        return Verdict("waiting", f"{where}: waiting for " + waiting[0], waiting_for=waiting)
+        return WaitVerdict("waiting", f"{where}: waiting for " + waiting[0], waiting_for=waiting)
 
-    bodies = _bodies(obs)
-    mode = _pick_mode(storage, bodies)
+    bodies = bodies_of(obs)
+    mode = pick_mode(storage, bodies)
     if mode is None and obs.playlists and all(obs.playlists.values()):
         mode = "cos"  # only COS storage has playlists to read
     warnings = _notes(bodies)
     if mode is None:
         waiting = [
             "a completion callback: 305 UPLOAD_STOP (COS/third-party storage) or 312 VOD_STOP (VOD); "
-            f"no recording callback for this task has reached the receiver ({len(bodies)} stored)"
+            + _received_so_far(bodies)
         ]
-        return Verdict("waiting", f"{where} is gone; waiting for " + waiting[0], waiting_for=waiting)
+        return WaitVerdict("waiting", f"{where} is gone; waiting for " + waiting[0], waiting_for=waiting)
     if mode == "cos":
         return _evaluate_cos(
             obs, bodies, where, app_id, task_id, wait_for_mp4, policy, file_url_template, warnings
         )
     return _evaluate_vod(obs, bodies, where, app_id, task_id, policy, warnings)
+
+
+def _received_so_far(bodies: list[dict[str, Any]]) -> str:
+    """What the receiver holds for the task, truthfully: none yet, or which events (none final)."""
+    if not bodies:
+        return "no recording callback for this task has reached the receiver yet"
+    names = sorted({f"{t} {EVENT_NAMES.get(t, 'event')}" for t in map(event_type, bodies) if t is not None})
+    return (
+        f"{len(bodies)} callback(s) for this task are stored ({', '.join(names) or 'unknown types'}), "
+        "none of which tells the storage mode or the end of the upload yet"
+    )
 
 
 def _notes(bodies: list[dict[str, Any]]) -> list[str]:
@@ -322,8 +336,8 @@ def _evaluate_cos(
     policy: UploadPolicy,
     url_template: str | None,
     warnings: list[str],
-) -> Verdict:
-    upload_stop = _latest(bodies, 305)
+) -> WaitVerdict:
+    upload_stop = latest(bodies, 305)
     hls_status = event_status(upload_stop) if upload_stop else None
     restored = hls_status == 2
     hls_done_by_storage = bool(obs.playlists) and all((obs.playlists or {}).values())
@@ -350,7 +364,7 @@ def _evaluate_cos(
                 file_entry(
                     name=name,
                     status=fstatus,  # type: ignore[arg-type]
-                    url=_file_url(url_template, task_id=task_id, app_id=app_id, name=name),
+                    url=file_url(url_template, task_id=task_id, app_id=app_id, name=name),
                     duration_ms=end - start if start is not None and end is not None else None,
                     track_type=meta.get("TrackType"),
                     user_id=meta.get("UserId"),
@@ -361,7 +375,7 @@ def _evaluate_cos(
 
     failed = [f for f in mp4_files if f["status"] == "failed"]
     if failed and policy.on_failed_file == "fail":
-        return Verdict(
+        return WaitVerdict(
             "failed",
             f"{where}: {len(failed)} MP4 file(s) failed (310 MP4_STOP Status 2, abnormal exit): "
             f"{describe_files(failed)}. Set on_failed_file='warn' to continue with the other files.",
@@ -385,7 +399,7 @@ def _evaluate_cos(
             what.append(f"MP4 file(s) {describe_files(stuck_mp4)} (310 MP4_STOP Status 1)")
         stuck_text = " and ".join(what) + " are still on Tencent's server or backup storage"
         if policy.on_backup_file == "fail":
-            return Verdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
+            return WaitVerdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
         if policy.on_backup_file == "wait":
             waiting.append(f"305 UPLOAD_STOP Status 2 (recovery): {stuck_text}")
         else:
@@ -404,14 +418,16 @@ def _evaluate_cos(
                 waiting.append(f"310 MP4_STOP for {stem}_<n>.mp4")
 
     if waiting:
-        return Verdict("waiting", f"{where} is gone; waiting for " + "; ".join(waiting), waiting_for=waiting)
+        return WaitVerdict(
+            "waiting", f"{where} is gone; waiting for " + "; ".join(waiting), waiting_for=waiting
+        )
 
     hls_file_status = "backup" if hls_stuck else "uploaded"
     files = [
         file_entry(
             name=str(entry["FileName"]),
             status=hls_file_status,  # type: ignore[arg-type]
-            url=_file_url(url_template, task_id=task_id, app_id=app_id, name=str(entry["FileName"])),
+            url=file_url(url_template, task_id=task_id, app_id=app_id, name=str(entry["FileName"])),
             track_type=entry.get("TrackType"),
             user_id=entry.get("UserId"),
             format=file_extension(str(entry["FileName"])),
@@ -443,7 +459,7 @@ def _evaluate_cos(
     )
     if not index and not mp4_files:
         manifest["status"] = "uploaded"
-    return Verdict(
+    return WaitVerdict(
         "done",
         f"{where}: upload complete ({len(files)} file(s), manifest status {manifest['status']})",
         manifest=manifest,
@@ -458,7 +474,7 @@ def _evaluate_vod(
     task_id: str,
     policy: UploadPolicy,
     warnings: list[str],
-) -> Verdict:
+) -> WaitVerdict:
     files: list[dict[str, Any]] = []
     latest_by_stream: dict[str, dict[str, Any]] = {}
     for body in bodies:
@@ -492,15 +508,15 @@ def _evaluate_vod(
 
     failed = [f for f in files if f["status"] == "failed"]
     if failed and policy.on_failed_file == "fail":
-        return Verdict(
+        return WaitVerdict(
             "failed",
             f"{where}: {len(failed)} file(s) failed to upload to VOD (311 VOD_COMMIT Status 2): "
             f"{describe_files(failed)}. Set on_failed_file='warn' to continue with the other files.",
         )
-    vod_stop = _latest(bodies, 312)
+    vod_stop = latest(bodies, 312)
     stop_status = event_status(vod_stop) if vod_stop else None
     if vod_stop is not None and stop_status != 0 and policy.on_failed_file == "fail":
-        return Verdict(
+        return WaitVerdict(
             "failed",
             f"{where}: the VOD upload task exited abnormally (312 VOD_STOP Status {stop_status}). "
             "Set on_failed_file='warn' to continue with the files that were committed.",
@@ -516,7 +532,7 @@ def _evaluate_vod(
             f"Status 1): {describe_files(stuck)}"
         )
         if policy.on_backup_file == "fail":
-            return Verdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
+            return WaitVerdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
         if policy.on_backup_file == "wait":
             waiting.append(f"311 VOD_COMMIT Status 0 for the stuck file(s): {stuck_text}")
         else:
@@ -526,7 +542,9 @@ def _evaluate_vod(
         if not any(f["user_id"] == (user or None) and f["track_type"] == track for f in files):
             waiting.append(f"311 VOD_COMMIT for user {user or '(mix)'} track {track}")
     if waiting:
-        return Verdict("waiting", f"{where} is gone; waiting for " + "; ".join(waiting), waiting_for=waiting)
+        return WaitVerdict(
+            "waiting", f"{where} is gone; waiting for " + "; ".join(waiting), waiting_for=waiting
+        )
 
     if stop_status != 0:
         warnings.append(f"the VOD upload task exited abnormally (312 VOD_STOP Status {stop_status})")
@@ -545,36 +563,8 @@ def _evaluate_vod(
     )
     if stop_status != 0 and manifest["status"] == "uploaded":
         manifest["status"] = "partial"
-    return Verdict(
+    return WaitVerdict(
         "done",
         f"{where}: upload complete ({len(files)} file(s), manifest status {manifest['status']})",
         manifest=manifest,
     )
-
-
-def playlists_to_check(
-    obs: TrtcObservation,
-    verdict: Verdict,
-    *,
-    app_id: int | None,
-    task_id: str,
-    storage: str,
-    file_url_template: str | None,
-) -> dict[str, str]:
-    """{index file name: URL} worth fetching: only while still waiting, the task is gone, the mode
-    can be COS and no final 305 has arrived; empty when there is nothing to learn from storage."""
-    if verdict.final or obs.task_status is not None or not file_url_template or storage == "vod":
-        return {}
-    bodies = _bodies(obs)
-    if _pick_mode(storage, bodies) == "vod":
-        return {}
-    upload_stop = _latest(bodies, 305)
-    if upload_stop is not None and event_status(upload_stop) in (0, 2):
-        return {}
-    urls: dict[str, str] = {}
-    for entry in index_files(obs, bodies):
-        name = str(entry["FileName"])
-        url = _file_url(file_url_template, task_id=task_id, app_id=app_id, name=name)
-        if url:
-            urls[name] = url
-    return urls

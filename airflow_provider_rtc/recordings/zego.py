@@ -1,4 +1,4 @@
-"""ZEGOCLOUD: when is a cloud recording uploaded, and when is a mix task gone.
+"""ZEGOCLOUD: when is a cloud recording uploaded.
 
 Recording (DescribeRecordStatus, answers for 3 days after the task *started*):
 
@@ -15,17 +15,16 @@ Recording (DescribeRecordStatus, answers for 3 days after the task *started*):
   that started more than 3 days ago: its upload state can no longer be read, so it is reported as a
   failure that says exactly that - never as "gone, therefore uploaded".
 
-Mix task (GetMixTaskInfo): gone once ZEGO answers 110209001; any other success means it still runs.
+(Whether a stream-mixing task is gone is a wait of its own: :mod:`airflow_provider_rtc.waits.steps`.)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from airflow_provider_rtc.recordings.manifest import (
     UploadPolicy,
-    Verdict,
+    WaitVerdict,
     build_manifest,
     describe_files,
     file_entry,
@@ -55,8 +54,9 @@ _int = lenient_int  # the package's one integer parser, lenient for cloud data
 def _utc(ms: int | None) -> str:
     if not ms:
         return "an unknown time"
-    stamp = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+    import pendulum
+
+    return pendulum.from_timestamp(ms / 1000, tz="UTC").format("YYYY-MM-DD HH:mm [UTC]")
 
 
 def record_data(envelope: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def seen_summary(envelope: dict[str, Any]) -> dict[str, Any]:
 
 def evaluate_record_status(
     envelope: dict[str, Any], *, app_id: int | None, task_id: str, policy: UploadPolicy
-) -> Verdict:
+) -> WaitVerdict:
     """Decide from one DescribeRecordStatus answer: waiting, done (with manifest) or failed."""
     data = record_data(envelope)
     status = _int(data.get("Status"))
@@ -115,14 +115,14 @@ def evaluate_record_status(
     backup = [f for f in files if f["status"] == "backup"]
     where = f"ZEGO recording {task_id}"
     if failed and policy.on_failed_file == "fail":
-        return Verdict(
+        return WaitVerdict(
             "failed",
             f"{where}: {len(failed)} file(s) failed to upload to your storage and to ZEGO's backup "
             f"(file Status 5): {describe_files(failed)}. Set on_failed_file='warn' to continue with "
             "the files that did upload.",
         )
     if backup and policy.on_backup_file == "fail":
-        return Verdict(
+        return WaitVerdict(
             "failed",
             f"{where}: {len(backup)} file(s) could not be uploaded to your storage and are only in "
             f"ZEGO's backup storage, kept for {BACKUP_KEEP_DAYS} days (file Status 4): "
@@ -136,7 +136,7 @@ def evaluate_record_status(
     if pending:
         waiting.append(f"{len(pending)} file(s) still recording or uploading: {', '.join(pending[:5])}")
     if waiting:
-        return Verdict("waiting", f"{where}: waiting for " + "; ".join(waiting), waiting_for=waiting)
+        return WaitVerdict("waiting", f"{where}: waiting for " + "; ".join(waiting), waiting_for=waiting)
 
     warnings: list[str] = []
     end_ms = _int(data.get("RecordEndTimestamp"))
@@ -170,12 +170,12 @@ def evaluate_record_status(
         )
     else:
         message = f"{where}: {len(files)} file(s) final, manifest status {manifest['status']}"
-    return Verdict("done", message, manifest=manifest)
+    return WaitVerdict("done", message, manifest=manifest)
 
 
 def not_queryable(
     task_id: str, last_seen: dict[str, Any] | None = None, *, now_ms: int | None = None
-) -> Verdict:
+) -> WaitVerdict:
     """The verdict for 300001000: the task cannot be queried (unknown or older than 3 days)."""
     where = f"ZEGO recording {task_id}"
     seen = last_seen or {}
@@ -190,7 +190,7 @@ def not_queryable(
             f"either the TaskId is wrong or the task started more than {QUERY_WINDOW_DAYS} days ago, "
             "beyond ZEGO's query window"
         )
-    return Verdict(
+    return WaitVerdict(
         "failed",
         f"{where} can no longer be queried: DescribeRecordStatus answered 300001000 (task does not "
         f"exist); {what}. Its upload state is unknown, so this is not reported as uploaded. Check "
@@ -198,13 +198,21 @@ def not_queryable(
     )
 
 
-def evaluate_mix_task(envelope: dict[str, Any] | None, *, app_id: int | None, task_id: str) -> Verdict:
-    """``None`` means GetMixTaskInfo answered 110209001 (gone); an envelope means it still runs."""
-    where = f"ZEGO mix task {task_id}"
-    if envelope is None:
-        result = {"cloud": CLOUD, "app_id": app_id, "mix_task_id": task_id, "status": "gone"}
-        return Verdict("done", f"{where} is gone (GetMixTaskInfo answered 110209001)", manifest=result)
-    info = record_data(envelope).get("TaskInfo") or {}
-    duration = info.get("MixDuration") if isinstance(info, dict) else None
-    running = f"still running ({duration} s mixed so far)" if duration is not None else "still running"
-    return Verdict("waiting", f"{where} is {running}", waiting_for=[f"mix task {task_id} to stop"])
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def record_status_from_callback(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A ZEGO "files uploaded" callback (``event_type`` 1) as the DescribeRecordStatus answer it
+    stands for, so the same decision applies; ``None`` for any other callback.
+
+    The callback comes once the task has stopped, and its ``detail.file_info[]`` are snake_case
+    copies of ``RecordFiles[]`` whose ``status`` is already final (3, 4 or 5).
+    """
+    if not isinstance(body, dict) or _int(body.get("event_type")) != 1:
+        return None
+    detail = body.get("detail")
+    infos = detail.get("file_info") if isinstance(detail, dict) else None
+    infos = infos if isinstance(infos, list) else []
+    files = [{_camel(str(k)): v for k, v in info.items()} for info in infos if isinstance(info, dict)]
+    return {"Data": {"RoomId": body.get("room_id"), "Status": 3, "RecordFiles": files}}

@@ -1,6 +1,7 @@
 """What the provider's sensors share: one probe, three modes (poke, reschedule, deferrable).
 
-``poke()`` asks the probe once and hands its verdict to the same pure evaluation the trigger uses.
+``poke()`` runs one tick of the wait's loop (:mod:`airflow_provider_rtc.waits`) through the probe;
+the trigger runs the same loop with the same check and spec.
 Deferrable mode checks once first and defers only when not done, with
 ``defer(timeout=timedelta(seconds=self.timeout))`` and an absolute ``end_time`` for the trigger, so
 ``timeout`` and ``soft_fail`` mean the same in every mode. A timeout names what was still missing.
@@ -23,13 +24,10 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_rtc.hooks.settings import check_hook_params
-from airflow_provider_rtc.recordings.tasks import (
-    DEFAULT_MAX_CONSECUTIVE_ERRORS,
-    RecordingProbe,
-    complete_wait,
-    finish,
-)
 from airflow_provider_rtc.validation import positive_int
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.outcome import complete, finish
+from airflow_provider_rtc.waits.probe import WaitProbe
 
 
 class RtcWaitSensor(BaseSensorOperator):
@@ -52,23 +50,21 @@ class RtcWaitSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        max_consecutive_errors = positive_int(max_consecutive_errors, "max_consecutive_errors")
         self.deferrable = deferrable
-        self.max_consecutive_errors = max_consecutive_errors
+        self.max_consecutive_errors = positive_int(max_consecutive_errors, "max_consecutive_errors")
         self.hook_params = check_hook_params(hook_params)
 
-    def make_probe(self) -> RecordingProbe:
+    def make_probe(self) -> WaitProbe:
         raise NotImplementedError
 
     @cached_property
-    def probe(self) -> RecordingProbe:
+    def probe(self) -> WaitProbe:
         return self.make_probe()
 
     def poke(self, context: Any) -> PokeReturnValue:
-        verdict = self.probe.check(context)
+        verdict = self.probe.check(context)  # logs the waiting message when it changes
         if verdict.final:
             return PokeReturnValue(is_done=True, xcom_value=finish(self, context, verdict))
-        self.log.info("%s", verdict.message)
         return PokeReturnValue(is_done=False)
 
     def _with_missing(self, err: Exception) -> str:
@@ -103,4 +99,4 @@ class RtcWaitSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        return complete_wait(self, context, event, timeout_error=AirflowSensorTimeout)
+        return complete(self, context, event, on_timeout=AirflowSensorTimeout)

@@ -7,6 +7,15 @@ import hashlib
 import hmac
 
 
+def same_text(expected: str, given: str) -> bool:
+    """Constant-time comparison that cannot raise: a non-ASCII or unencodable ``given`` is unequal."""
+    try:
+        given_bytes = given.encode("ascii")
+    except (UnicodeError, AttributeError):
+        return False
+    return hmac.compare_digest(expected.encode("ascii"), given_bytes)
+
+
 def trtc_callback_sign(body: bytes, key: str) -> str:
     """TRTC ``Sign`` header: base64 of HMAC-SHA256 over the raw body bytes (never re-serialized)."""
     return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
@@ -16,7 +25,7 @@ def verify_trtc_callback(body: bytes, sign: str | None, key: str) -> bool:
     """True only when ``sign`` is present and matches; constant-time comparison."""
     if not sign or not key:
         return False
-    return hmac.compare_digest(trtc_callback_sign(body, key), sign.strip())
+    return same_text(trtc_callback_sign(body, key), sign.strip())
 
 
 def zego_callback_signature(callback_secret: str, timestamp: str | int, nonce: str | int) -> str:
@@ -30,5 +39,7 @@ def verify_zego_callback(
 ) -> bool:
     if not callback_secret or timestamp in (None, "") or nonce in (None, "") or not signature:
         return False
+    if not all(str(part).isascii() for part in (timestamp, nonce)):
+        return False  # never signed by ZEGO; also keeps the sha1 input encodable
     expected = zego_callback_signature(callback_secret, timestamp, nonce)  # type: ignore[arg-type]
-    return hmac.compare_digest(expected, str(signature).strip().lower())
+    return same_text(expected, str(signature).strip().lower())

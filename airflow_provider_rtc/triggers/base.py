@@ -1,8 +1,9 @@
-"""The polling loop every RTC trigger shares: one event, a wall-clock deadline, bounded errors.
+"""What every RTC trigger shares: the async driver of the one polling loop, one event at the end.
 
-A trigger polls the cloud through the hooks' async methods (same signing, retries and error
-classification as the sync path) with one shared ``httpx.AsyncClient``, hands each answer to the
-same pure evaluation ``poke()`` uses, and yields exactly one event:
+A trigger runs :func:`airflow_provider_rtc.waits.loop.poll` - the loop ``poke()`` and the operators'
+blocking wait run too - with the same check and spec; its calls go through the hooks' async methods
+(same signing, retries and error classification as the sync path) over one shared
+``httpx.AsyncClient``. It yields exactly one event:
 
 * ``{"status": "done", "manifest": ...}`` or ``{"status": "failed", "message": ...}`` - the verdict;
 * ``{"status": "timeout", "waiting_for": [...]}`` - ``end_time`` (an absolute epoch float) passed;
@@ -14,23 +15,17 @@ Events and kwargs hold JSON primitives only and never a secret.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_rtc.exceptions import RtcError, RtcThrottledError, RtcTransientError
-from airflow_provider_rtc.recordings.tasks import DEFAULT_MAX_CONSECUTIVE_ERRORS, timeout_message
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS, WaitMemory, adrive, event, poll
 
 if TYPE_CHECKING:
-    import httpx
-
-    from airflow_provider_rtc.recordings.manifest import Verdict
-
-log = logging.getLogger(__name__)
+    from airflow_provider_rtc.waits.steps import Check
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -53,7 +48,8 @@ def serializable_hook_params(hook_params: dict[str, Any] | None) -> dict[str, An
 
 
 class PollingTrigger(BaseTrigger):
-    """Base of the provider's triggers; subclasses implement :meth:`open` and :meth:`probe`."""
+    """Base of the provider's triggers; subclasses provide :attr:`calls`, :meth:`check` and
+    :meth:`serialize` (with :meth:`common_kwargs` and their ``state``)."""
 
     what = "task"
 
@@ -70,6 +66,7 @@ class PollingTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.hook_params = serializable_hook_params(hook_params)
+        self.state: dict[str, Any] = {}
 
     def common_kwargs(self) -> dict[str, Any]:
         return {
@@ -80,15 +77,11 @@ class PollingTrigger(BaseTrigger):
         }
 
     @property
-    def hook(self) -> Any:
-        """The product hook whose async methods ``probe`` calls; subclasses provide it."""
+    def calls(self) -> Any:
+        """The :mod:`~airflow_provider_rtc.waits.calls` object answering this trigger's checks."""
         raise NotImplementedError
 
-    async def timeouts(self) -> tuple[float, float]:
-        """(connect, read) seconds for the shared client, from the hook's connection."""
-        return (await self.hook.asettings()).timeout
-
-    async def probe(self, client: httpx.AsyncClient) -> Verdict:
+    def check(self, state: dict[str, Any]) -> Check:
         raise NotImplementedError
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -98,70 +91,36 @@ class PollingTrigger(BaseTrigger):
         from airflow_provider_rtc.transport import shared_async_client
 
         try:
-            timeouts = await self.timeouts()
+            timeouts = await self.calls.atimeouts()
         except RtcError as err:
-            return {"status": "error", "message": str(err), "manifest": None, "waiting_for": []}
+            return event("error", str(err))
         except Exception as err:  # e.g. the connection does not exist
-            return {
-                "status": "error",
-                "message": f"{self.what}: cannot start polling: {type(err).__name__}: {str(err)[:300]}",
-                "manifest": None,
-                "waiting_for": [],
-            }
-        async with shared_async_client(timeouts) as client:
-            return await self._poll_with(client)
-
-    async def _poll_with(self, client: httpx.AsyncClient) -> dict[str, Any]:
-        started = time.time()
-        errors = 0
-        waiting_for: list[str] = []
+            return event(
+                "error", f"{self.what}: cannot start polling: {type(err).__name__}: {str(err)[:300]}"
+            )
+        memory = WaitMemory(state=dict(self.state))
+        loop = poll(
+            self.check,
+            memory,
+            what=self.what,
+            end_time=self.end_time,
+            poll_interval=self.poll_interval,
+            max_consecutive_errors=self.max_consecutive_errors,
+            log=self.log,
+        )
         try:
-            while True:
-                try:
-                    verdict = await self.probe(client)
-                except (RtcThrottledError, RtcTransientError) as err:
-                    errors += 1
-                    if errors >= self.max_consecutive_errors:
-                        return {
-                            "status": "error",
-                            "message": f"{self.what}: {errors} consecutive errors while polling; last: {err}",
-                            "manifest": None,
-                            "waiting_for": waiting_for,
-                        }
-                    log.warning(
-                        "%s: %s (%d of %d consecutive errors allowed); polling on",
-                        self.what,
-                        err,
-                        errors,
-                        self.max_consecutive_errors,
-                    )
-                except RtcError as err:
-                    return {
-                        "status": "error",
-                        "message": str(err),
-                        "manifest": None,
-                        "waiting_for": waiting_for,
-                    }
-                else:
-                    errors = 0
-                    if verdict.final:
-                        return verdict.to_event()
-                    waiting_for = list(verdict.waiting_for)
-                    log.info("%s", verdict.message)
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    return {
-                        "status": "timeout",
-                        "message": timeout_message(self.what, time.time() - started, waiting_for),
-                        "manifest": None,
-                        "waiting_for": waiting_for,
-                    }
-                await asyncio.sleep(min(self.poll_interval, remaining))
+            async with shared_async_client(timeouts) as client:
+                return await adrive(loop, partial(self.calls.aperform, client=client))
+        except (RtcThrottledError, RtcTransientError) as err:
+            message = (
+                f"{self.what}: {memory.consecutive_errors} consecutive errors while polling; last: {err}"
+            )
+            return event("error", message, waiting_for=memory.waiting_for)
+        except RtcError as err:
+            return event("error", str(err), waiting_for=memory.waiting_for)
         except Exception as err:  # a bug must end the wait with a reason, not hang the task
-            log.exception("%s: unexpected error while polling", self.what)
-            return {
-                "status": "error",
-                "message": f"{self.what}: unexpected {type(err).__name__} while polling: {str(err)[:300]}",
-                "manifest": None,
-                "waiting_for": waiting_for,
-            }
+            self.log.exception("%s: unexpected error while polling", self.what)
+            message = f"{self.what}: unexpected {type(err).__name__} while polling: {str(err)[:300]}"
+            return event("error", message, waiting_for=memory.waiting_for)
+        finally:
+            self.state = memory.state

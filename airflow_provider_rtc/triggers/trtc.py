@@ -1,10 +1,10 @@
 """Trigger for Tencent TRTC: a cloud recording's files uploaded (DescribeCloudRecording + callbacks).
 
-While DescribeCloudRecording still finds the task it is not complete; once the task is gone, the
-trigger reads the task's callbacks from the provider's receiver (signed with the ``callback_key``
-the trigger re-reads from the ``tencentcloud`` connection with the async API: the key is never one
-of its kwargs) and evaluates them with :func:`airflow_provider_rtc.recordings.trtc.evaluate_recording`,
-exactly as ``poke()`` does.
+It runs the same check as ``poke()`` (:func:`airflow_provider_rtc.waits.steps.trtc_check`) with the
+same :class:`~airflow_provider_rtc.waits.spec.TrtcWaitSpec`: while DescribeCloudRecording still finds
+the task it is not complete; once the task is gone, the trigger reads the task's callbacks from the
+provider's receiver, signed with the callback secret it re-reads from the ``tencentcloud``
+connection with the async API (the secret is never one of its kwargs).
 """
 
 from __future__ import annotations
@@ -12,25 +12,26 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
-from airflow_provider_rtc.recordings import trtc as logic
-from airflow_provider_rtc.recordings.manifest import UploadPolicy, Verdict
-from airflow_provider_rtc.recordings.tasks import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.triggers.base import PollingTrigger
+from airflow_provider_rtc.waits import steps
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec
 
 if TYPE_CHECKING:
-    import httpx
-
-    from airflow_provider_rtc.callbacks.client import ReceiverTarget
-    from airflow_provider_rtc.hooks.trtc import TrtcHook
+    from airflow_provider_rtc.waits.calls import TrtcCalls
 
 
 class TrtcRecordingUploadedTrigger(PollingTrigger):
     """Polls until a TRTC recording's files are uploaded per its storage mode (or failed / timeout).
 
+    The wait options are the sensor's (``storage``, ``wait_for_mp4``, ``on_failed_file``,
+    ``on_backup_file``, ``callback_receiver_url``, ``file_url_template``, ``check_playlists``), or
+    ``spec``: a serialized :class:`~airflow_provider_rtc.waits.spec.TrtcWaitSpec`, which is what
+    :meth:`serialize` writes.
+
     :param storage_files: ``StorageFileList`` entries captured while the task lived (JSON primitives).
     :param task_gone: DescribeCloudRecording already said the task is gone; go straight to callbacks.
-    :param callback_receiver_url: the receiver's base URL; ``None`` reads the connection extra.
+    :param state: both of the above as one dict (what a probe hands over).
     """
 
     def __init__(
@@ -42,15 +43,17 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         tencentcloud_conn_id: str = "tencentcloud_default",
         region: str | None = None,
         sdk_app_id: int | str | None = None,
-        storage: str = "auto",
-        wait_for_mp4: bool = False,
-        on_failed_file: str = "fail",
-        on_backup_file: str = "wait",
+        spec: dict[str, Any] | None = None,
+        storage: str | None = None,
+        wait_for_mp4: bool | None = None,
+        on_failed_file: str | None = None,
+        on_backup_file: str | None = None,
         callback_receiver_url: str | None = None,
         file_url_template: str | None = None,
-        check_playlists: bool = False,
+        check_playlists: bool | None = None,
         storage_files: list[dict[str, Any]] | None = None,
         task_gone: bool = False,
+        state: dict[str, Any] | None = None,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         hook_params: dict[str, Any] | None = None,
     ) -> None:
@@ -60,22 +63,22 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
             max_consecutive_errors=max_consecutive_errors,
             hook_params=hook_params,
         )
-        if storage not in logic.STORAGE_CHOICES:
-            raise ValueError(f"storage must be one of {logic.STORAGE_CHOICES}, got {storage!r}")
+        self.spec = TrtcWaitSpec.from_params(
+            spec,
+            storage=storage,
+            wait_for_mp4=wait_for_mp4,
+            on_failed_file=on_failed_file,
+            on_backup_file=on_backup_file,
+            callback_receiver_url=callback_receiver_url,
+            file_url_template=file_url_template,
+            check_playlists=check_playlists,
+        )
         self.recording_task_id = recording_task_id
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.region = region
         self.sdk_app_id = sdk_app_id
-        self.storage = storage
-        self.wait_for_mp4 = bool(wait_for_mp4)
-        self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
-        self.callback_receiver_url = callback_receiver_url
-        self.file_url_template = file_url_template
-        self.check_playlists = bool(check_playlists)
-        self.storage_files = logic.merge_storage_files([], storage_files or [])
-        self.task_gone = bool(task_gone)
+        self.state = steps.trtc_state(state or {"storage_files": storage_files, "task_gone": task_gone})
         self.what = f"TRTC recording {recording_task_id}"
-        self._target: ReceiverTarget | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -85,77 +88,24 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
                 "tencentcloud_conn_id": self.tencentcloud_conn_id,
                 "region": self.region,
                 "sdk_app_id": self.sdk_app_id,
-                "storage": self.storage,
-                "wait_for_mp4": self.wait_for_mp4,
-                "on_failed_file": self.policy.on_failed_file,
-                "on_backup_file": self.policy.on_backup_file,
-                "callback_receiver_url": self.callback_receiver_url,
-                "file_url_template": self.file_url_template,
-                "check_playlists": self.check_playlists,
-                "storage_files": [dict(f) for f in self.storage_files],
-                "task_gone": self.task_gone,
+                "spec": self.spec.to_dict(),
+                **steps.trtc_state(self.state),
                 **self.common_kwargs(),
             },
         )
 
     @cached_property
-    def hook(self) -> TrtcHook:
-        from airflow_provider_rtc.hooks.trtc import TrtcHook
+    def calls(self) -> TrtcCalls:
+        from airflow_provider_rtc.waits.calls import TrtcCalls
 
-        return TrtcHook(
-            self.tencentcloud_conn_id, region=self.region, sdk_app_id=self.sdk_app_id, **self.hook_params
+        return TrtcCalls(
+            tencentcloud_conn_id=self.tencentcloud_conn_id,
+            region=self.region,
+            sdk_app_id=self.sdk_app_id,
+            hook_params=self.hook_params,
+            callback_receiver_url=self.spec.callback_receiver_url,
+            log=self.log,
         )
 
-    def _evaluate(self, obs: logic.TrtcObservation, app_id: int) -> Verdict:
-        return logic.evaluate_recording(
-            obs,
-            app_id=app_id,
-            task_id=self.recording_task_id,
-            storage=self.storage,
-            wait_for_mp4=self.wait_for_mp4,
-            policy=self.policy,
-            file_url_template=self.file_url_template,
-        )
-
-    async def probe(self, client: httpx.AsyncClient) -> Verdict:
-        from airflow_provider_rtc import validation as v
-        from airflow_provider_rtc.callbacks import client as receiver
-
-        settings = await self.hook.asettings()
-        app_id = v.sdk_app_id(settings.sdk_app_id)
-        if not self.task_gone:
-            try:
-                response = await self.hook.adescribe_cloud_recording(self.recording_task_id, client=client)
-            except RtcNotFoundError:
-                self.task_gone = True
-            else:
-                self.storage_files = logic.merge_storage_files(
-                    self.storage_files, response.get("StorageFileList")
-                )
-                status = str(response.get("Status") or "Idle")
-                return self._evaluate(logic.TrtcObservation(status, self.storage_files), app_id)
-        if self._target is None:
-            self._target = await receiver.atarget_for_connection(
-                self.tencentcloud_conn_id, url=self.callback_receiver_url
-            )
-        events = await receiver.afetch_events(
-            self._target, "trtc", app_id, self.recording_task_id, client=client
-        )
-        obs = logic.TrtcObservation(None, self.storage_files, events)
-        verdict = self._evaluate(obs, app_id)
-        urls = (
-            logic.playlists_to_check(
-                obs,
-                verdict,
-                app_id=app_id,
-                task_id=self.recording_task_id,
-                storage=self.storage,
-                file_url_template=self.file_url_template,
-            )
-            if self.check_playlists
-            else {}
-        )
-        if urls:
-            obs.playlists = await receiver.acheck_playlists(urls, client=client)
-            verdict = self._evaluate(obs, app_id)
-        return verdict
+    def check(self, state: dict[str, Any]) -> steps.Check:
+        return steps.trtc_check(self.spec, self.recording_task_id, state)

@@ -1,27 +1,42 @@
-"""Triggers for ZEGOCLOUD: a recording's files uploaded (DescribeRecordStatus), a mix task gone."""
+"""Triggers for ZEGOCLOUD: a recording's files uploaded (DescribeRecordStatus), a mix task gone.
+
+Each runs the same check as the sensor's ``poke()`` (:mod:`airflow_provider_rtc.waits.steps`).
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
-from airflow_provider_rtc.recordings import zego as logic
-from airflow_provider_rtc.recordings.manifest import UploadPolicy, Verdict
-from airflow_provider_rtc.recordings.tasks import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.triggers.base import PollingTrigger
+from airflow_provider_rtc.waits import steps
+from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
+from airflow_provider_rtc.waits.spec import ZegoWaitSpec
 
 if TYPE_CHECKING:
-    import httpx
-
-    from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
+    from airflow_provider_rtc.waits.calls import ZegoCalls
 
 
-class ZegoRecordingUploadedTrigger(PollingTrigger):
+class _ZegoTrigger(PollingTrigger):
+    zegocloud_conn_id: str
+    mix = False
+
+    @cached_property
+    def calls(self) -> ZegoCalls:
+        from airflow_provider_rtc.waits.calls import ZegoCalls
+
+        return ZegoCalls(
+            zegocloud_conn_id=self.zegocloud_conn_id, hook_params=self.hook_params, mix=self.mix, log=self.log
+        )
+
+
+class ZegoRecordingUploadedTrigger(_ZegoTrigger):
     """Polls DescribeRecordStatus until the task ended and every file is final (or failed / timeout).
 
+    :param on_failed_file: / :param on_backup_file: the sensor's options, or ``spec``: a serialized
+        :class:`~airflow_provider_rtc.waits.spec.ZegoWaitSpec` (what :meth:`serialize` writes).
     :param last_seen: what an earlier check saw (task status, start time), to explain a later
-        300001000 precisely; JSON primitives only.
+        300001000 precisely; JSON primitives only. ``state`` is the same as one dict.
     """
 
     def __init__(
@@ -31,9 +46,11 @@ class ZegoRecordingUploadedTrigger(PollingTrigger):
         end_time: float,
         poll_interval: float,
         zegocloud_conn_id: str = "zegocloud_default",
-        on_failed_file: str = "fail",
-        on_backup_file: str = "warn",
+        spec: dict[str, Any] | None = None,
+        on_failed_file: str | None = None,
+        on_backup_file: str | None = None,
         last_seen: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         hook_params: dict[str, Any] | None = None,
     ) -> None:
@@ -43,10 +60,13 @@ class ZegoRecordingUploadedTrigger(PollingTrigger):
             max_consecutive_errors=max_consecutive_errors,
             hook_params=hook_params,
         )
+        self.spec = ZegoWaitSpec.from_params(
+            spec, on_failed_file=on_failed_file, on_backup_file=on_backup_file
+        )
         self.recording_task_id = recording_task_id
         self.zegocloud_conn_id = zegocloud_conn_id
-        self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=on_backup_file)
-        self.last_seen = dict(last_seen) if last_seen else None
+        seen = (state or {}).get("last_seen") or last_seen
+        self.state = {"last_seen": dict(seen) if seen else None}
         self.what = f"ZEGO recording {recording_task_id}"
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -55,33 +75,20 @@ class ZegoRecordingUploadedTrigger(PollingTrigger):
             {
                 "recording_task_id": self.recording_task_id,
                 "zegocloud_conn_id": self.zegocloud_conn_id,
-                "on_failed_file": self.policy.on_failed_file,
-                "on_backup_file": self.policy.on_backup_file,
-                "last_seen": self.last_seen,
+                "spec": self.spec.to_dict(),
+                "last_seen": self.state.get("last_seen"),
                 **self.common_kwargs(),
             },
         )
 
-    @cached_property
-    def hook(self) -> ZegoCloudRecordHook:
-        from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
-
-        return ZegoCloudRecordHook(self.zegocloud_conn_id, **self.hook_params)
-
-    async def probe(self, client: httpx.AsyncClient) -> Verdict:
-        settings = await self.hook.asettings()
-        try:
-            envelope = await self.hook.adescribe_record_status(self.recording_task_id, client=client)
-        except RtcNotFoundError:
-            return logic.not_queryable(self.recording_task_id, self.last_seen)
-        self.last_seen = logic.seen_summary(envelope)
-        return logic.evaluate_record_status(
-            envelope, app_id=settings.credentials.app_id, task_id=self.recording_task_id, policy=self.policy
-        )
+    def check(self, state: dict[str, Any]) -> steps.Check:
+        return steps.zego_check(self.spec, self.recording_task_id, state)
 
 
-class ZegoMixTaskEndedTrigger(PollingTrigger):
+class ZegoMixTaskEndedTrigger(_ZegoTrigger):
     """Polls GetMixTaskInfo until ZEGO answers 110209001 (the mix task is gone)."""
+
+    mix = True
 
     def __init__(
         self,
@@ -90,6 +97,7 @@ class ZegoMixTaskEndedTrigger(PollingTrigger):
         end_time: float,
         poll_interval: float,
         zegocloud_conn_id: str = "zegocloud_default",
+        state: dict[str, Any] | None = None,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         hook_params: dict[str, Any] | None = None,
     ) -> None:
@@ -113,16 +121,5 @@ class ZegoMixTaskEndedTrigger(PollingTrigger):
             },
         )
 
-    @cached_property
-    def hook(self) -> ZegoRtcHook:
-        from airflow_provider_rtc.hooks.zego import ZegoRtcHook
-
-        return ZegoRtcHook(self.zegocloud_conn_id, **self.hook_params)
-
-    async def probe(self, client: httpx.AsyncClient) -> Verdict:
-        settings = await self.hook.asettings()
-        try:
-            envelope = await self.hook.aget_mix_task_info(self.mix_task_id, client=client)
-        except RtcNotFoundError:
-            envelope = None
-        return logic.evaluate_mix_task(envelope, app_id=settings.credentials.app_id, task_id=self.mix_task_id)
+    def check(self, state: dict[str, Any]) -> steps.Check:
+        return steps.mix_check(self.mix_task_id, state)

@@ -5,64 +5,32 @@ pytest-httpserver, and builders for TRTC callbacks and ZEGO DescribeRecordStatus
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from werkzeug import Request, Response
 
-from airflow_provider_rtc import pacing
 from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.signing.callbacks import trtc_callback_sign
+from tests.support import wire
+from tests.support.credentials import (
+    SDK_APP_ID,
+    TRTC_KEY,
+    ZEGO_APP_ID,
+    ZEGO_CALLBACK_SECRET,
+)
+from tests.support.servers import ThreadedServer
+from tests.support.wire import Script, serve
 
-TRTC_KEY = "trtcCallbackKey0123456789abcdef"
-ZEGO_CALLBACK_SECRET = "zegoCallbackSecret0123456789abc"
-SDK_APP_ID = 1400000001
-ZEGO_APP_ID = 1234567890
-
-
-@pytest.fixture(autouse=True)
-def _fresh_pacers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pacing, "_pacers", {})
-
+__all__ = ["SDK_APP_ID", "TRTC_KEY", "ZEGO_APP_ID", "ZEGO_CALLBACK_SECRET", "ReceiverServer", "Script"]
 
 # -- the callback receiver ------------------------------------------------------------------------
 
-
-class ReceiverServer:
-    """The provider's receiver app served by uvicorn on a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self.app = app
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-        )
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "receiver did not start"
-            time.sleep(0.01)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+ReceiverServer = ThreadedServer  # the provider's receiver app served by uvicorn on a background thread
 
 
 @pytest.fixture(scope="session")
@@ -172,57 +140,26 @@ def vod_311(
 # -- scripted clouds on pytest-httpserver -----------------------------------------------------------
 
 
-@dataclass
-class Script:
-    """Per action, a queue of answers; the last one repeats. An answer is a JSON dict, or
-    ``(status, dict)``, or a callable returning one of those."""
-
-    answers: dict[str, list[Any]] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-
-    def on(self, action: str, *answers: Any) -> Script:
-        self.answers[action] = list(answers)
-        return self
-
-    def answer(self, action: str) -> Response:
-        self.calls.append(action)
-        queue = self.answers.get(action)
-        if not queue:
-            return Response(json.dumps({"error": f"unscripted {action}"}), status=599)
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if callable(item):
-            item = item()
-        status, body = item if isinstance(item, tuple) else (200, item)
-        return Response(json.dumps(body), status=status, content_type="application/json")
-
-
 @pytest.fixture
 def script(httpserver: Any) -> Script:
     """One script serving both clouds: Tencent by ``X-TC-Action``, ZEGO by ``?Action=``."""
-    plan = Script()
-
-    def handler(request: Request) -> Response:
-        action = request.headers.get("X-TC-Action") or request.args.get("Action") or "?"
-        return plan.answer(action)
-
-    httpserver.expect_request("/").respond_with_handler(handler)
-    return plan
+    return serve(httpserver)
 
 
 def tc_ok(**response: Any) -> dict[str, Any]:
-    return {"Response": {"RequestId": "req-1", **response}}
+    return wire.tc_ok("req-1", **response)
 
 
 def tc_error(code: str, message: str = "error") -> dict[str, Any]:
-    return {"Response": {"RequestId": "req-err", "Error": {"Code": code, "Message": message}}}
+    return wire.tc_err(code, message, request_id="req-err")
 
 
 def zego_ok(data: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"Code": 0, "Message": "succeed", "RequestId": "zreq-1", "Data": data or {}}
+    return wire.zego_ok(data or {}, request_id="zreq-1")
 
 
 def zego_error(code: int, message: str = "error") -> dict[str, Any]:
-    return {"Code": code, "Message": message, "RequestId": "zreq-err", "Data": {}}
+    return wire.zego_err(code, message, request_id="zreq-err")
 
 
 def zego_file(name: str, status: int, **kw: Any) -> dict[str, Any]:
@@ -271,19 +208,11 @@ def trtc_receiver_conn(
     """``tencentcloud_default`` at pytest-httpserver, with the receiver URL and key as extras."""
     set_connection(
         "tencentcloud_default",
-        {
-            "conn_type": "tencentcloud",
-            "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-            "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
-            "extra": {
-                "endpoint": httpserver.url_for("").rstrip("/"),
-                "region": "ap-guangzhou",
-                "sdk_app_id": SDK_APP_ID,
-                "pacing": False,
-                "callback_receiver_url": receiver.url,
-                "callback_key": TRTC_KEY,
-                **fast_retries,
-            },
-        },
+        wire.tencent_conn_json(
+            httpserver.url_for("").rstrip("/"),
+            callback_receiver_url=receiver.url,
+            callback_secret=TRTC_KEY,
+            **fast_retries,
+        ),
     )
     return "tencentcloud_default"

@@ -54,7 +54,7 @@ def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         for conn_id, conn in server.connections.items():
             extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2, "pacing": False}
             if conn_id == "tencentcloud_default":
-                extra.update(callback_receiver_url=receiver.url, callback_key=TRTC_KEY)
+                extra.update(callback_receiver_url=receiver.url, callback_secret=TRTC_KEY)
             monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
         monkeypatch.setenv("RTC_RECORDING_POLL_SECONDS", "0.25")
         monkeypatch.setenv("RTC_RECORDING_WAIT_SECONDS", "60")

@@ -53,9 +53,12 @@ def config(tmp_path: Any) -> ReceiverConfig:
     )
 
 
+ZEGO_DOC_TIME = 1470820198.0  # the receiver's clock for the documented ZEGO vector (freshness window)
+
+
 @pytest.fixture
 def client(config: ReceiverConfig) -> TestClient:
-    return TestClient(create_app(config))
+    return TestClient(create_app(config, clock=lambda: ZEGO_DOC_TIME + 5))
 
 
 def post_trtc(client: TestClient, raw: bytes, sign: str | None, app: str = APP) -> Any:
@@ -177,7 +180,8 @@ def test_zego_missing_signature_field_is_401(client: TestClient) -> None:
 
 
 def test_no_keys_configured_rejects_everything(tmp_path: Any) -> None:
-    client = TestClient(create_app(ReceiverConfig(db_path=str(tmp_path / "x.sqlite3"))))
+    config = ReceiverConfig(db_path=str(tmp_path / "x.sqlite3"))
+    client = TestClient(create_app(config, clock=lambda: ZEGO_DOC_TIME))
     assert post_trtc(client, TRTC_DOC_BODY, TRTC_DOC_SIGN).status_code == 401
     assert client.post("/zego/callback", json=zego_body()).status_code == 401
 

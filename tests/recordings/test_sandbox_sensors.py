@@ -14,10 +14,10 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferr
 
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
-from airflow_provider_rtc.recordings.tasks import RecordingUploadFailed
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
+from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
 
 from .conftest import TRTC_KEY, ReceiverServer
 
@@ -46,7 +46,7 @@ def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         for conn_id, conn in server.connections.items():
             extra = {**conn["extra"], "retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
             if conn_id == "tencentcloud_default":
-                extra.update(callback_receiver_url=receiver.url, callback_key=TRTC_KEY)
+                extra.update(callback_receiver_url=receiver.url, callback_secret=TRTC_KEY)
             monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
         yield server
 

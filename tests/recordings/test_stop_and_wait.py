@@ -11,9 +11,9 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator
 from airflow_provider_rtc.operators.zego import StopRecordOperator
-from airflow_provider_rtc.recordings.tasks import RecordingUploadFailed, RecordingWaitTimeout
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.triggers.zego import ZegoRecordingUploadedTrigger
+from airflow_provider_rtc.waits.outcome import RecordingUploadFailed, RecordingWaitTimeout
 
 from .conftest import (
     ReceiverServer,
@@ -95,7 +95,7 @@ def test_delete_then_defer_to_the_trtc_trigger(script: Script, receiver: Receive
         op.execute({})
     assert deferred.value.timeout == timedelta(seconds=120)
     assert isinstance(deferred.value.trigger, TrtcRecordingUploadedTrigger)
-    assert deferred.value.trigger.serialize()[1]["storage"] == "cos"
+    assert deferred.value.trigger.serialize()[1]["spec"]["storage"] == "cos"
     with pytest.raises(RecordingWaitTimeout, match="305"):
         op.execute_complete({}, {"status": "timeout", "message": "still waiting for: 305 UPLOAD_STOP"})
     with pytest.raises(RecordingUploadFailed):
@@ -108,6 +108,8 @@ def test_wait_options_are_checked_only_when_waiting() -> None:
         delete_op(wait_for_upload=True, poll_interval=0)
     with pytest.raises(ValueError, match="callback_key"):
         delete_op(wait_for_upload=True, callback_key="k", deferrable=True)
+    with pytest.raises(ValueError, match="storage must be one of"):
+        delete_op(wait_for_upload=True, storage="s3")
 
 
 # -- ZEGO ----------------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ def test_stop_record_then_defer(script: Script) -> None:
         op.execute({})
     trigger = deferred.value.trigger
     assert isinstance(trigger, ZegoRecordingUploadedTrigger)
-    assert trigger.serialize()[1]["on_backup_file"] == "fail"
+    assert trigger.serialize()[1]["spec"]["on_backup_file"] == "fail"
     assert deferred.value.timeout == timedelta(seconds=60)
 
 

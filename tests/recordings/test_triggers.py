@@ -15,9 +15,11 @@ from airflow.sdk.serde import deserialize, serialize
 from airflow_provider_rtc.triggers.base import PollingTrigger
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec
+from tests.support.credentials import ZEGO_SECRET
+from tests.support.wire import tencent_conn_json
 
 from .conftest import (
-    SDK_APP_ID,
     TRTC_KEY,
     ReceiverServer,
     Script,
@@ -110,9 +112,12 @@ def test_serialize_round_trips_exactly_with_json_primitives_only(trigger: Pollin
 def test_trtc_trigger_kwargs_name_every_setting() -> None:
     _, kwargs = trtc_trigger(end_time=5.0, poll_interval=1).serialize()
     assert set(kwargs) == {
-        "recording_task_id", "tencentcloud_conn_id", "region", "sdk_app_id", "storage", "wait_for_mp4",
-        "on_failed_file", "on_backup_file", "callback_receiver_url", "file_url_template", "check_playlists",
+        "recording_task_id", "tencentcloud_conn_id", "region", "sdk_app_id", "spec",
         "storage_files", "task_gone", "end_time", "poll_interval", "max_consecutive_errors", "hook_params",
+    }  # fmt: skip
+    assert set(kwargs["spec"]) == set(TrtcWaitSpec.names()) == {
+        "storage", "wait_for_mp4", "on_failed_file", "on_backup_file", "callback_receiver_url",
+        "file_url_template", "check_playlists",
     }  # fmt: skip
 
 
@@ -172,7 +177,7 @@ async def test_non_retryable_error_yields_an_error_event_without_secrets(script:
     script.on("DescribeRecordStatus", zego_error(100000005, "signature wrong"))
     (event,) = await run_all(zego_trigger())
     assert event.payload["status"] == "error" and "100000005" in event.payload["message"]
-    assert "0123456789abcdef0123456789abcdef" not in json.dumps(event.payload)
+    assert ZEGO_SECRET not in json.dumps(event.payload)
 
 
 @pytest.mark.usefixtures("zego_conn")
@@ -265,21 +270,11 @@ async def test_trtc_trigger_timeout_names_the_missing_callback(
 async def test_trtc_trigger_reads_the_key_from_the_connection_only(
     script: Script, receiver: ReceiverServer, set_connection: Any, httpserver: Any
 ) -> None:
-    conn = {
-        "conn_type": "tencentcloud",
-        "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-        "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
-        "extra": {
-            "endpoint": httpserver.url_for("").rstrip("/"),
-            "region": "ap-guangzhou",
-            "sdk_app_id": SDK_APP_ID,
-            "pacing": False,
-        },
-    }
+    conn = tencent_conn_json(httpserver.url_for("").rstrip("/"))
     set_connection("tencentcloud_default", conn)
     (event,) = await run_all(trtc_trigger(task_gone=True, callback_receiver_url=receiver.url))
-    assert event.payload["status"] == "error" and "callback_key" in event.payload["message"]
-    conn["extra"]["callback_key"] = "not-the-receivers-key"
+    assert event.payload["status"] == "error" and "callback_secret" in event.payload["message"]
+    conn["extra"]["callback_secret"] = "not-the-receivers-key"
     set_connection("tencentcloud_default", conn)
     (event,) = await run_all(trtc_trigger(task_gone=True, callback_receiver_url=receiver.url))
     assert event.payload["status"] == "error" and "rejected the signed read" in event.payload["message"]

@@ -7,6 +7,7 @@ import pytest
 
 from airflow_provider_rtc.recordings import trtc
 from airflow_provider_rtc.recordings.manifest import FILE_KEYS, MANIFEST_KEYS, UploadPolicy
+from airflow_provider_rtc.recordings.playlists import playlists_to_check
 
 from .conftest import mp4_310, trtc_event, vod_311
 
@@ -172,7 +173,7 @@ def test_playlists_ending_in_storage_complete_hls_without_a_305():
 def test_playlists_to_check_only_while_they_can_help():
     obs = trtc.TrtcObservation(None, list(STORAGE), [])
     waiting = trtc.evaluate_recording(obs, app_id=1, task_id=TASK)
-    urls = trtc.playlists_to_check(
+    urls = playlists_to_check(
         obs,
         waiting,
         app_id=1,
@@ -182,14 +183,13 @@ def test_playlists_to_check_only_while_they_can_help():
     )
     assert urls == {HLS: f"http://s/{TASK}/{HLS}"}
     assert (
-        trtc.playlists_to_check(
+        playlists_to_check(
             obs, waiting, app_id=1, task_id=TASK, storage="vod", file_url_template="http://s/{file_name}"
         )
         == {}
     )
     assert (
-        trtc.playlists_to_check(obs, waiting, app_id=1, task_id=TASK, storage="auto", file_url_template=None)
-        == {}
+        playlists_to_check(obs, waiting, app_id=1, task_id=TASK, storage="auto", file_url_template=None) == {}
     )
 
 

@@ -14,9 +14,10 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferr
 from airflow.sdk.exceptions import AirflowRescheduleException
 
 from airflow_provider_rtc.exceptions import RtcValidationError
-from airflow_provider_rtc.recordings.tasks import RecordingUploadFailed
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
+from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
+from tests.support.wire import tencent_conn_json
 
 from .conftest import (
     TRTC_KEY,
@@ -122,17 +123,7 @@ def test_missing_receiver_settings_fail_at_the_first_check(
     script: Script, set_connection: Any, httpserver: Any
 ) -> None:
     set_connection(
-        "tencentcloud_default",
-        {
-            "conn_type": "tencentcloud",
-            "login": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-            "password": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
-            "extra": {
-                "endpoint": httpserver.url_for("").rstrip("/"),
-                "region": "ap-guangzhou",
-                "sdk_app_id": 1,
-            },
-        },
+        "tencentcloud_default", tencent_conn_json(httpserver.url_for("").rstrip("/"), sdk_app_id=1)
     )
     script.on("DescribeCloudRecording", alive())
     with pytest.raises(RtcValidationError, match="callback_receiver_url"):
@@ -146,13 +137,21 @@ def test_callback_key_argument_works_in_poke_mode_and_is_refused_with_deferrable
     script.on("DescribeCloudRecording", GONE)
     post_trtc(receiver.url, trtc_event(TASK, 312, {"Status": 0}))
     assert sensor(callback_key=TRTC_KEY, callback_receiver_url=receiver.url).execute({})["storage"] == "vod"
-    with pytest.raises(ValueError, match="connection extra 'callback_key'"):
+    with pytest.raises(ValueError, match="connection extra 'callback_secret'"):
         sensor(callback_key=TRTC_KEY, deferrable=True)
 
 
 def test_invalid_storage_is_refused() -> None:
     with pytest.raises(ValueError, match="invalid storage: must be one of"):
         sensor(storage="s3")
+
+
+def test_file_url_template_typo_is_refused_when_the_task_is_built() -> None:
+    with pytest.raises(RtcValidationError, match="file_url_template"):
+        sensor(file_url_template="https://b/{taskid}/{file_name}")
+    with pytest.raises(RtcValidationError, match="file_url_template"):
+        sensor(file_url_template="https://b/{0}")
+    assert sensor(file_url_template="https://{{ params.bucket }}/{task_id}/{file_name}")  # Jinja is fine
 
 
 class FakeStateStore(dict):
@@ -189,7 +188,7 @@ def test_deferrable_hands_the_captured_state_to_the_trigger_without_the_key(
     assert isinstance(trigger, TrtcRecordingUploadedTrigger)
     _, kwargs = trigger.serialize()
     assert kwargs["storage_files"][0]["FileName"] == HLS and kwargs["task_gone"] is False
-    assert kwargs["callback_receiver_url"] == receiver.url and kwargs["storage"] == "cos"
+    assert kwargs["spec"]["callback_receiver_url"] == receiver.url and kwargs["spec"]["storage"] == "cos"
     assert TRTC_KEY not in repr(kwargs)
 
 
@@ -228,9 +227,9 @@ def test_playlist_still_growing_is_not_complete(
     task = sensor(
         file_url_template=httpserver.url_for("/cos/{task_id}/{file_name}"), check_playlists=True, timeout=0.2
     )
-    task.probe.storage_files = [
-        {"FileName": HLS, "UserId": "", "TrackType": "audio_video", "BeginTimeStamp": 1}
-    ]
+    task.probe.memory.state = {
+        "storage_files": [{"FileName": HLS, "UserId": "", "TrackType": "audio_video", "BeginTimeStamp": 1}]
+    }
     with pytest.raises(AirflowSensorTimeout, match="305 UPLOAD_STOP"):
         task.execute({})
 

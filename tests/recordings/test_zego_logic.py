@@ -7,6 +7,7 @@ import pytest
 
 from airflow_provider_rtc.recordings import zego
 from airflow_provider_rtc.recordings.manifest import FILE_KEYS, MANIFEST_KEYS, UploadPolicy
+from airflow_provider_rtc.waits.steps import decide_mix
 
 from .conftest import zego_file, zego_record
 
@@ -120,11 +121,11 @@ def test_not_queryable_after_having_seen_the_task_says_it_aged_out():
 
 
 def test_mix_task_is_done_only_once_gone():
-    running = zego.evaluate_mix_task(
+    running = decide_mix(
         {"Code": 0, "Data": {"TaskInfo": {"TaskId": "m", "MixDuration": 42}}}, app_id=1, task_id="m"
     )
     assert running.state == "waiting" and "42 s" in running.message
-    gone = zego.evaluate_mix_task(None, app_id=1, task_id="m")
+    gone = decide_mix(None, app_id=1, task_id="m")
     assert gone.state == "done"
     assert gone.manifest == {"cloud": "zego", "app_id": 1, "mix_task_id": "m", "status": "gone"}
 

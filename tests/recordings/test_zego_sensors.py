@@ -16,14 +16,15 @@ from airflow.providers.common.compat.sdk import (
 )
 from airflow.sdk.exceptions import AirflowRescheduleException
 
-from airflow_provider_rtc.recordings.tasks import RecordingUploadFailed
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
+from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
+from tests.support.credentials import ZEGO_SECRET
 
 from .conftest import ZEGO_APP_ID, Script, zego_error, zego_file, zego_ok, zego_record
 
 TASK = "X3CgNeE4I1qAAABN"
-SECRET = "0123456789abcdef0123456789abcdef"  # tests/conftest.py ZEGO_SECRET
+SECRET = ZEGO_SECRET
 
 pytestmark = pytest.mark.usefixtures("zego_conn")
 
@@ -161,6 +162,22 @@ def test_reschedule_mode_remembers_the_task_across_processes_for_the_expiry_mess
         sensor(mode="reschedule").execute(reschedule_context(store))
 
 
+def test_reschedule_mode_counts_errors_across_processes(script: Script) -> None:
+    """Each reschedule is a new process: the error budget must survive it, or a dead API never fails."""
+    from airflow_provider_rtc.exceptions import RtcTransientError
+
+    script.on("DescribeRecordStatus", (500, {"oops": True}))
+    store = FakeStateStore()
+    kwargs = {"mode": "reschedule", "max_consecutive_errors": 3, "hook_params": {"retry_limit": 1}}
+    for _ in range(2):
+        with pytest.raises(AirflowRescheduleException):
+            sensor(**kwargs).execute(reschedule_context(store))
+    with pytest.raises(RtcTransientError):
+        sensor(**kwargs).execute(reschedule_context(store))
+    assert script.calls.count("DescribeRecordStatus") == 3
+    assert store.data["rtc_zego_recording_probe"]["consecutive_errors"] == 0  # a task retry starts afresh
+
+
 def test_deferrable_checks_first_then_defers_with_the_sensor_timeout(script: Script) -> None:
     script.on("DescribeRecordStatus", zego_record(3, [zego_file("a.mp4", 2)]))
     task = sensor(deferrable=True, timeout=600, poke_interval=7, on_failed_file="warn")
@@ -173,11 +190,10 @@ def test_deferrable_checks_first_then_defers_with_the_sensor_timeout(script: Scr
     assert isinstance(trigger, ZegoRecordingUploadedTrigger)
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_rtc.triggers.zego.ZegoRecordingUploadedTrigger"
-    assert (
-        kwargs["poll_interval"] == 7
-        and kwargs["on_failed_file"] == "warn"
-        and kwargs["on_backup_file"] == "warn"
-    )
+    assert kwargs["poll_interval"] == 7 and kwargs["spec"] == {
+        "on_failed_file": "warn",
+        "on_backup_file": "warn",
+    }
     assert kwargs["last_seen"]["status"] == 3
     assert SECRET not in repr(kwargs)
 

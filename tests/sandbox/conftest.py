@@ -24,15 +24,15 @@ from airflow_provider_rtc.sandbox.config import (
 )
 from airflow_provider_rtc.signing import tc3
 from airflow_provider_rtc.signing import zego as zego_signing
-
-#: The published TC3 example credentials and the published ZEGO example app, so vectors replay.
-DOC_SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
-DOC_SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
-DOC_ZEGO_APP_ID = 12345
-DOC_ZEGO_SECRET = "9193cc662a4c0ec135ec71fb57194b38"
-TOKEN_SECRET_ID = "AKIDSANDBOXTOKEN000000000000000000"
-TOKEN_SECRET_KEY = "sandboxTokenKey000000000000000000"
-TOKEN = "sandbox-session-token"
+from tests.support.credentials import (
+    DOC_ZEGO_APP_ID,
+    DOC_ZEGO_SECRET,
+    TOKEN,
+    TOKEN_SECRET_ID,
+    TOKEN_SECRET_KEY,
+)
+from tests.support.credentials import SECRET_ID as DOC_SECRET_ID
+from tests.support.credentials import SECRET_KEY as DOC_SECRET_KEY
 
 FAST_CONFIG: dict[str, Any] = {
     "random_seed": 42,

@@ -6,6 +6,7 @@ import requests
 
 from airflow_provider_rtc.sandbox import Sandbox
 from airflow_provider_rtc.sandbox.seed import STANDARD_EVENT
+from tests.support.credentials import ZEGO_SECRET
 
 from .conftest import code_of
 
@@ -170,6 +171,6 @@ def test_connections_are_airflow_connection_json(sb):
     assert conns["zegocloud_default"] == {
         "conn_type": "zegocloud",
         "login": "1234567890",
-        "password": "0123456789abcdef0123456789abcdef",
+        "password": ZEGO_SECRET,
         "extra": {"endpoint": sb.url},
     }

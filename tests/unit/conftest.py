@@ -6,9 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from airflow_provider_rtc import pacing
-
-from ._wire import RawServer, Step
+from tests.support.wire import RawServer, Step
 
 
 @pytest.fixture
@@ -24,9 +22,3 @@ def raw_server() -> Iterator[Callable[..., RawServer]]:
     yield start
     for server in servers:
         server.close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_pacers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pacers are process-wide; each test starts with none."""
-    monkeypatch.setattr(pacing, "_pacers", {})

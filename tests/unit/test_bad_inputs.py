@@ -181,7 +181,7 @@ CASES = [
     Case(
         "rec-failed-policy",
         "on_failed_file",
-        trtc(DeleteCloudRecordingOperator, recording_task_id="t", on_failed_file="explode"),
+        trtc(DeleteCloudRecordingOperator, recording_task_id="t", on_failed_file="explode", **WAIT),
     ),
     # -- TRTC stop-by-TaskId
     Case("relay-null", "task_id_to_stop", trtc(StopPublishCdnStreamOperator, task_id_to_stop="null")),

@@ -17,8 +17,7 @@ from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.protocol.tencent import TencentEndpoint
-
-from ._wire import (
+from tests.support.wire import (
     SECRET_ID,
     SECRET_KEY,
     assert_tencent_call,

@@ -11,8 +11,7 @@ import pytest
 from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.hooks.zego import ZegoCloudHook, ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.protocol import zego as zego_protocol
-
-from ._wire import (
+from tests.support.wire import (
     ZEGO_APP_ID,
     assert_zego_signed,
     serve,

@@ -7,8 +7,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_rtc.exceptions import RtcAuthError, RtcNotFoundError
 from airflow_provider_rtc.operators.live import CancelCommonMixStreamOperator, DropLiveStreamOperator
-
-from ._wire import assert_tencent_call, serve, tc_err, tc_ok, tencent_conn_json
+from tests.support.wire import assert_tencent_call, serve, tc_err, tc_ok, tencent_conn_json
 
 V = "2018-08-01"
 

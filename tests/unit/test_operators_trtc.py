@@ -16,8 +16,7 @@ from airflow_provider_rtc.operators.trtc import (
     StopPublishCdnStreamOperator,
     StopStreamIngestOperator,
 )
-
-from ._wire import Seen, assert_tencent_call, serve, tc_err, tc_ok, tencent_conn_json
+from tests.support.wire import Seen, assert_tencent_call, serve, tc_err, tc_ok, tencent_conn_json
 
 APP = 1400000001
 V = "2019-07-22"

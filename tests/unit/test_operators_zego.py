@@ -15,8 +15,15 @@ from airflow_provider_rtc.operators.zego import (
     StopMixOperator,
     StopRecordOperator,
 )
-
-from ._wire import Seen, assert_zego_signed, serve, zego_business_query, zego_conn_json, zego_err, zego_ok
+from tests.support.wire import (
+    Seen,
+    assert_zego_signed,
+    serve,
+    zego_business_query,
+    zego_conn_json,
+    zego_err,
+    zego_ok,
+)
 
 
 def _assert_get(seen: Seen, action: str, query: dict[str, list[str]]) -> None:

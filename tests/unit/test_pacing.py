@@ -13,8 +13,7 @@ from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoRtcHook
 from airflow_provider_rtc.pacing import Pacer, pacer_for
-
-from ._wire import serve, tc_ok, tencent_conn_json, zego_conn_json, zego_err, zego_ok
+from tests.support.wire import serve, tc_ok, tencent_conn_json, zego_conn_json, zego_err, zego_ok
 
 
 class FakeClock:

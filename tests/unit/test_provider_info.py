@@ -72,13 +72,13 @@ def test_every_listed_integration_exists(info) -> None:
         (
             "tencentcloud",
             "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
-            {"region", "sdk_app_id", "endpoint", "intl", "token", "callback_receiver_url", "callback_key"},
+            {"region", "sdk_app_id", "endpoint", "intl", "token", "callback_receiver_url", "callback_secret"},
             {"login": "SecretId", "password": "SecretKey"},
         ),
         (
             "zegocloud",
             "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
-            {"endpoint", "is_test"},
+            {"endpoint", "is_test", "callback_receiver_url", "callback_secret"},
             {"login": "AppId", "password": "ServerSecret"},
         ),
     ],
@@ -104,7 +104,9 @@ def test_connection_types(info, conn_type, hook_path, fields, relabel) -> None:
 def test_token_field_is_a_password_field(info) -> None:
     (entry,) = [c for c in info["connection-types"] if c["connection-type"] == "tencentcloud"]
     assert entry["conn-fields"]["token"]["schema"]["format"] == "password"
-    assert entry["conn-fields"]["callback_key"]["schema"]["format"] == "password"
+    assert entry["conn-fields"]["callback_secret"]["schema"]["format"] == "password"
+    (zego,) = [c for c in info["connection-types"] if c["connection-type"] == "zegocloud"]
+    assert zego["conn-fields"]["callback_secret"]["schema"]["format"] == "password"
 
 
 def _airflow(args: list[str], tmp_path: Path) -> str:
@@ -165,13 +167,15 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
     }
     # the form's extra fields arrive under the prefixed names, which the hooks also read
     assert found["widgets"] == [
-        "extra__tencentcloud__callback_key",
         "extra__tencentcloud__callback_receiver_url",
+        "extra__tencentcloud__callback_secret",
         "extra__tencentcloud__endpoint",
         "extra__tencentcloud__intl",
         "extra__tencentcloud__region",
         "extra__tencentcloud__sdk_app_id",
         "extra__tencentcloud__token",
+        "extra__zegocloud__callback_receiver_url",
+        "extra__zegocloud__callback_secret",
         "extra__zegocloud__endpoint",
         "extra__zegocloud__is_test",
     ]

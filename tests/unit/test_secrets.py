@@ -19,8 +19,17 @@ from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.operators.live import CancelCommonMixStreamOperator
 from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator, DismissRoomOperator
 from airflow_provider_rtc.operators.zego import CloseRoomOperator, KickoutUserOperator, StopRecordOperator
-
-from ._wire import Seen, html_502, serve, tc_err, tc_ok, tencent_conn_json, zego_conn_json, zego_err, zego_ok
+from tests.support.wire import (
+    Seen,
+    html_502,
+    serve,
+    tc_err,
+    tc_ok,
+    tencent_conn_json,
+    zego_conn_json,
+    zego_err,
+    zego_ok,
+)
 
 TC_SECRET = "TcSecretKEY-7f3a9c1e5b2d4f6a8c0e"
 TC_TOKEN = "StsToken-e4d2c0b8a6f4e2d0c8b6a4"

@@ -20,9 +20,8 @@ from airflow_provider_rtc.protocol import tencent as tencent_protocol
 from airflow_provider_rtc.protocol import zego as zego_protocol
 from airflow_provider_rtc.signing import callbacks, tc3
 from airflow_provider_rtc.signing import zego as zego_signing
+from tests.support.credentials import SECRET_ID, SECRET_KEY
 
-SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
-SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
 TS = 1551113065  # 2019-02-25 16:44:25 UTC, 2019-02-26 00:44:25 at UTC+8
 
 CVM_BODY = b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'

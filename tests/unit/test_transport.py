@@ -23,8 +23,7 @@ from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.signing import tc3
 from airflow_provider_rtc.signing import zego as zego_signing
-
-from ._wire import (
+from tests.support.wire import (
     Seen,
     assert_tencent_call,
     assert_zego_signed,

@@ -28,8 +28,7 @@ from airflow_provider_rtc.operators.zego import (
     StopMixOperator,
     StopRecordOperator,
 )
-
-from ._wire import serve, tc_ok, tencent_conn_json, zego_ok
+from tests.support.wire import serve, tc_ok, tencent_conn_json, zego_ok
 
 ELEVEN = [f"user{i}" for i in range(11)]
 SIX = [f"user{i}" for i in range(6)]

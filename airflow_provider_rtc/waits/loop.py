@@ -1,0 +1,167 @@
+"""One polling loop for every wait, and the two drivers that run it (sync and async).
+
+:func:`tick` is one check with the error budget (a throttle or transient fault, already retried by
+the hook, counts as "not yet" until ``max_consecutive_errors`` in a row, then it is raised);
+:func:`poll` repeats ticks until a final verdict or the deadline. Both are generators that yield
+:class:`~airflow_provider_rtc.waits.steps.Call` and :class:`Sleep` requests and never do I/O
+themselves: :func:`drive` performs them with blocking calls (poke, reschedule, the operators'
+blocking wait), :func:`adrive` with awaits (the triggers).
+
+A waiting message is logged at INFO when it changes and at DEBUG when it repeats, so a long wait
+does not print the same line on every poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_rtc.exceptions import RtcThrottledError, RtcTransientError
+from airflow_provider_rtc.recordings.manifest import WaitVerdict
+from airflow_provider_rtc.waits.steps import Call, Check
+
+DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
+EVENT_STATUSES = frozenset({"done", "failed", "timeout", "error"})
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait this long before the next check (the driver sleeps its own way)."""
+
+    seconds: float
+
+
+@dataclass
+class WaitMemory:
+    """What one wait carries from check to check: the cloud's state plus the loop's own."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    consecutive_errors: int = 0
+    waiting_for: list[str] = field(default_factory=list)
+    last_message: str | None = None
+
+    def report(self, log: Any, message: str) -> None:
+        """INFO when the message changed since the last check, DEBUG when it repeats."""
+        (log or _log).log(logging.DEBUG if message == self.last_message else logging.INFO, "%s", message)
+        self.last_message = message
+
+
+def timeout_message(what: str, waited: float, waiting_for: list[str]) -> str:
+    missing = "; ".join(waiting_for) if waiting_for else "the first successful check"
+    return f"{what}: timed out after {waited:.0f} s; still waiting for: {missing}"
+
+
+def event(status: str, message: str, *, manifest: Any = None, waiting_for: list[str] | None = None) -> dict:
+    """A trigger event payload (JSON primitives, never a secret)."""
+    return {
+        "status": status,
+        "message": message,
+        "manifest": manifest,
+        "waiting_for": list(waiting_for or []),
+    }
+
+
+def tick(
+    check: Callable[[dict[str, Any]], Check],
+    memory: WaitMemory,
+    *,
+    what: str,
+    max_consecutive_errors: int,
+    log: Any = None,
+) -> Generator[Call, Any, WaitVerdict]:
+    """One check: the verdict, or "waiting" after a tolerated throttle/transient fault."""
+    try:
+        state, verdict = yield from check(memory.state)
+    except (RtcThrottledError, RtcTransientError) as err:
+        memory.consecutive_errors += 1
+        if memory.consecutive_errors >= max_consecutive_errors:
+            raise
+        (log or _log).warning(
+            "%s: %s (%d of %d consecutive errors allowed); will check again",
+            what,
+            err,
+            memory.consecutive_errors,
+            max_consecutive_errors,
+        )
+        return WaitVerdict("waiting", f"{what}: check failed ({err})", waiting_for=list(memory.waiting_for))
+    memory.consecutive_errors = 0
+    memory.state = state
+    if not verdict.final:
+        memory.waiting_for = list(verdict.waiting_for)
+        memory.report(log, verdict.message)
+    return verdict
+
+
+def poll(
+    check: Callable[[dict[str, Any]], Check],
+    memory: WaitMemory,
+    *,
+    what: str,
+    end_time: float,
+    poll_interval: float,
+    max_consecutive_errors: int,
+    log: Any = None,
+    clock: Callable[[], float] = time.time,
+) -> Generator[Call | Sleep, Any, dict[str, Any]]:
+    """Check until a final verdict (its event) or ``end_time`` (epoch seconds: a timeout event)."""
+    started = clock()
+    while True:
+        verdict = yield from tick(
+            check, memory, what=what, max_consecutive_errors=max_consecutive_errors, log=log
+        )
+        if verdict.final:
+            return verdict.to_event()
+        remaining = end_time - clock()
+        if remaining <= 0:
+            message = timeout_message(what, clock() - started, memory.waiting_for)
+            return event("timeout", message, waiting_for=memory.waiting_for)
+        yield Sleep(min(poll_interval, remaining))
+
+
+def _advance(gen: Generator[Any, Any, Any], answer: Any, error: BaseException | None) -> tuple[bool, Any]:
+    """Hand the last answer (or error) to the generator: ``(True, result)`` when it returned, else
+    ``(False, next request)``."""
+    try:
+        return False, (gen.throw(error) if error is not None else gen.send(answer))
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def drive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Any], sleep: Callable = time.sleep) -> Any:
+    """Run a check or loop with blocking calls; returns what the generator returns."""
+    answer, error = None, None
+    while True:
+        finished, request = _advance(gen, answer, error)
+        if finished:
+            return request
+        answer, error = None, None
+        if isinstance(request, Sleep):
+            sleep(request.seconds)
+        else:
+            try:
+                answer = perform(request)
+            except Exception as err:
+                error = err
+
+
+async def adrive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Awaitable[Any]]) -> Any:
+    """The same as :func:`drive` for the triggerer: the calls are awaited, so are the sleeps."""
+    answer, error = None, None
+    while True:
+        finished, request = _advance(gen, answer, error)
+        if finished:
+            return request
+        answer, error = None, None
+        if isinstance(request, Sleep):
+            await asyncio.sleep(request.seconds)
+        else:
+            try:
+                answer = await perform(request)
+            except Exception as err:
+                error = err

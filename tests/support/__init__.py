@@ -1,0 +1,9 @@
+"""Test helpers shared by every suite (unit, recordings, sandbox, bulk, e2e), in one place:
+
+* :mod:`tests.support.credentials` - the test credentials and keys (published example values).
+* :mod:`tests.support.wire` - scripted cloud answers on pytest-httpserver (:class:`Script`), what a
+  server received (:class:`Seen`), independent signature checks, a raw-socket server that drops or
+  stalls connections, connection JSON builders and vendor envelopes.
+* :mod:`tests.support.servers` - an ASGI app served by uvicorn on a thread, on a free loopback port.
+* :mod:`tests.support.fixtures` - fixtures every suite gets (registered by ``tests/conftest.py``).
+"""
