@@ -108,7 +108,7 @@ def test_wait_options_are_checked_only_when_waiting() -> None:
         delete_op(wait_for_upload=True, poll_interval=0)
     with pytest.raises(ValueError, match="callback_key"):
         delete_op(wait_for_upload=True, callback_key="k", deferrable=True)
-    with pytest.raises(ValueError, match="storage must be one of"):
+    with pytest.raises(ValueError, match="invalid storage: must be one of"):
         delete_op(wait_for_upload=True, storage="s3")
 
 
