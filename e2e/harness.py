@@ -19,6 +19,7 @@ and result backend, and ``extra_components=[["celery", "worker"]]``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -106,30 +107,22 @@ class Proc:
         """SIGTERM the whole group, then SIGKILL what is left after ``grace`` seconds."""
         if self.popen.poll() is None:
             _signal_group(self.popen.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
         _signal_group(self.popen.pid, signal.SIGKILL)  # children that outlived their parent
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
 
     def kill(self) -> None:
         """SIGKILL the whole group at once (a crash, not a shutdown)."""
         _signal_group(self.popen.pid, signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class Processes:
@@ -229,7 +222,7 @@ class Postgres:
             except KeyError:
                 raise StageError("running as root but there is no `postgres` user to run initdb as") from None
             for path in (self.dir.parent, self.dir, self.sock):
-                os.chmod(path, 0o755)
+                os.chmod(path, 0o755)  # noqa: S103 (postgres must reach its own dir)
             for path in (self.dir, self.sock):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         pwfile = self.dir / "pw"
@@ -238,20 +231,56 @@ class Postgres:
             entry = pwd.getpwnam(self.user)
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         self._run(
-            [str(self.bin / "initdb"), "-D", str(self.data), "-U", "airflow", "--pwfile", str(pwfile)]
-            + ["-A", "scram-sha-256", "--no-sync", "-E", "UTF8"]
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "airflow",
+                "--pwfile",
+                str(pwfile),
+                "-A",
+                "scram-sha-256",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
         )
         opts = f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off"
         opts += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         self._run(
-            [str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "server.log")]
-            + ["-w", "-t", "60", "start"]
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                opts,
+                "-l",
+                str(self.dir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
         )
         env = {**os.environ, "PGPASSWORD": self.password}
         with open(self.processes.logs / "postgres-setup.log", "ab") as out:
             subprocess.run(
-                [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "airflow"]
-                + ["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE airflow"],
+                [
+                    str(self.bin / "psql"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "airflow",
+                    "-d",
+                    "postgres",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    "CREATE DATABASE airflow",
+                ],
                 env=env,
                 stdout=out,
                 stderr=out,

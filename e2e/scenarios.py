@@ -70,8 +70,10 @@ def has_shared_limiter() -> bool:
     root = os.path.dirname(airflow_provider_rtc.__file__)
     for folder, _, files in os.walk(root):
         for name in files:
-            if name.endswith(".py") and "rate_limit_backend" in open(os.path.join(folder, name)).read():
-                return True
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name)) as fh:
+                    if "rate_limit_backend" in fh.read():
+                        return True
     return False
 
 
@@ -95,7 +97,8 @@ class Outcome:
         figures = " ".join(f"{k}={v}" for k, v in self.figures.items())
         text = f"{self.verdict:<5} {self.name:<28} {figures}  ({self.seconds:.1f}s)"
         if self.error:
-            text += f"\n      {'expected: ' + self.expected_failure + '; ' if self.expected_failure else ''}{self.error}"
+            why = f"expected: {self.expected_failure}; " if self.expected_failure else ""
+            text += f"\n      {why}{self.error}"
         return text
 
 
