@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from airflow_provider_rtc.event import event_targets
@@ -46,3 +48,18 @@ def test_the_error_names_the_bad_item(conf: dict, named: str) -> None:
     with pytest.raises(RtcValidationError) as err:
         event_targets(conf)
     assert str(err.value).startswith(f"invalid {named}:"), str(err.value)
+
+
+def test_cleanup_dag_declares_object_items_so_the_trigger_form_shows_json_editors() -> None:
+    """The form renders an array without object items as a list of strings (one per line)."""
+    from tests.conftest import load_example_dag
+
+    dag = load_example_dag("end_of_event_cleanup", "end_of_event_cleanup.py")
+    for name in ("live_streams", "zego_mixes", "zego_streams", "zego_kicks"):
+        assert dag.params.get_param(name).schema["items"]["type"] == "object", name
+    # the JSON conf callers pass keeps working: object items validate against the schemas
+    conf = {"zego_streams": [{"room_id": "r", "user_id": "u", "stream_id": "s"}], "trtc_rooms": [1001]}
+    params = copy.deepcopy(dag.params)
+    for name, value in conf.items():
+        params[name] = value  # ParamsDict validates against the Param's schema on assignment
+    assert params.validate()["zego_streams"] == conf["zego_streams"]
