@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from .harness import Deployment, StageError
+from .harness import Deployment, Interrupted, StageError
 from .scenarios import DAGS, SCENARIOS, run_scenario, setup_connections
 
 
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except StageError as err:
         print(f"e2e: the deployment failed: {err}", file=sys.stderr)
         return 2
+    except (Interrupted, KeyboardInterrupt) as err:
+        print(f"e2e: interrupted ({err or 'Ctrl-C'}); every process was stopped", file=sys.stderr)
+        return 130
     failed = [o.name for o in outcomes if o.verdict == "FAIL"]
     xfailed = [o.name for o in outcomes if o.verdict == "XFAIL"]
     total = time.monotonic() - started

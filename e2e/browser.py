@@ -81,55 +81,72 @@ def fill_trigger_form(
     browser: Any, api_url: str, token: str, dag_id: str, values: dict[str, Any], screenshot: Path
 ) -> None:
     """Open the DAG's trigger form, put ``values`` into the params' JSON editors and submit."""
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{api_url}/api/v2/monitor/health")  # any page of the host, to set its cookie
     browser.add_cookie({"name": "_token", "value": token, "path": "/"})
     browser.get(f"{api_url}/dags/{dag_id}")
-    trigger = WebDriverWait(browser, 90).until(
+    trigger = WebDriverWait(browser, 90, ignored_exceptions=_stale()).until(
         lambda b: next(
             (e for e in b.find_elements(By.CSS_SELECTOR, "button") if e.text.strip() == "Trigger"), None
         )
     )
     trigger.click()
     for name, value in values.items():
-        editor = _param_editor(browser, name)
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", editor)
-        editor.click()
-        textarea = editor.find_element(By.CSS_SELECTOR, "textarea")
-        textarea.send_keys(_select_all_key())
-        browser.execute_cdp_cmd("Input.insertText", {"text": json.dumps(value)})
-        time.sleep(0.3)
+        field = _param_field(browser, name)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", field)
+        editors = field.find_elements(By.CSS_SELECTOR, ".monaco-editor")
+        if editors:  # an object array: a JSON editor
+            # Monaco (EditContext input): focus it with a real click, clear it, then insert the JSON
+            # text at once (typed key by key, its auto-closing and formatting would mangle it)
+            lines = editors[0].find_element(By.CSS_SELECTOR, ".view-lines")
+            ActionChains(browser).move_to_element(lines).click().perform()
+            ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(
+                Keys.DELETE
+            ).perform()
+            browser.execute_cdp_cmd("Input.insertText", {"text": json.dumps(value)})
+        else:  # a list of strings: one per line
+            area = field.find_element(By.CSS_SELECTOR, "textarea")
+            area.click()
+            area.send_keys("\n".join(str(v) for v in value))
+        time.sleep(0.5)
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(screenshot))
-    submit = next(
-        e
-        for e in reversed(browser.find_elements(By.CSS_SELECTOR, "button"))
-        if e.text.strip() == "Trigger" and e.is_displayed()
+    submit = WebDriverWait(browser, 30, ignored_exceptions=_stale()).until(
+        lambda b: next(
+            (
+                e
+                for e in reversed(b.find_elements(By.CSS_SELECTOR, "[role=dialog] button"))
+                if e.text.strip() == "Trigger" and e.is_displayed()
+            ),
+            None,
+        )
     )
     submit.click()
 
 
-def _select_all_key() -> str:
-    from selenium.webdriver.common.keys import Keys
+def _stale() -> tuple[type[Exception], ...]:
+    """React re-renders the page while it loads: such lookups are retried (the waits are bounded)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
-    return Keys.CONTROL + "a"
+    return (StaleElementReferenceException, NoSuchElementException)
 
 
-def _param_editor(browser: Any, name: str) -> Any:
-    """The Monaco editor of one param (the form labels each field with the param's name)."""
+def _param_field(browser: Any, name: str) -> Any:
+    """The smallest element holding the param's label and its input (editor or textarea)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     def find(b: Any) -> Any:
-        for label in b.find_elements(By.XPATH, f"//*[normalize-space(text())='{name}']"):
+        for label in b.find_elements(By.XPATH, f"//*[@role='dialog']//*[normalize-space(text())='{name}']"):
             field = label
             for _ in range(6):
                 field = field.find_element(By.XPATH, "..")
-                editors = field.find_elements(By.CSS_SELECTOR, ".monaco-editor")
-                if editors:
-                    return editors[0]
+                if field.find_elements(By.CSS_SELECTOR, ".monaco-editor, textarea"):
+                    return field
         return None
 
-    return WebDriverWait(browser, 60).until(find)
+    return WebDriverWait(browser, 60, ignored_exceptions=_stale()).until(find)

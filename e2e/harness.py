@@ -125,6 +125,23 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
+class Interrupted(BaseException):
+    """SIGTERM/SIGHUP: unwinds like Ctrl-C so the deployment is stopped, not orphaned."""
+
+
+def _exit_on_signals() -> dict[int, Any]:
+    """Make SIGTERM and SIGHUP raise (main thread only), so ``with Deployment()`` cleans up."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Interrupted(f"signal {signum}")
+
+    return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+
+
 class Processes:
     """Every process the stage starts, recorded by PID (also in ``pids.json``) and stopped in reverse."""
 
@@ -405,6 +422,7 @@ class Deployment:
         self.home.mkdir(exist_ok=True)
         self.processes = Processes(self._tmp)
         self.postgres = Postgres(self._tmp, self.processes)
+        self._old_handlers = _exit_on_signals()
         try:
             self._start()
         except BaseException:
@@ -413,10 +431,14 @@ class Deployment:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.processes.stop_all()
-        self.postgres.stop()
-        if not self.keep_workdir:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        try:
+            self.processes.stop_all()
+            self.postgres.stop()
+            if not self.keep_workdir:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+        finally:
+            for sig, handler in self._old_handlers.items():
+                signal.signal(sig, handler)
 
     @property
     def logs(self) -> Path:

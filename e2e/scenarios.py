@@ -340,6 +340,53 @@ def connections_scenario(dep: Deployment) -> dict[str, Any]:
     return figures
 
 
+def trigger_form_scenario(dep: Deployment) -> dict[str, Any]:
+    """Fill the object-array params in the trigger form of a headless Chromium and submit it."""
+    from .browser import ARTIFACTS, BrowserMissing, fill_trigger_form, open_browser
+
+    state = fresh_event(dep)
+    conf = cleanup_conf(state)
+    values = {
+        "trtc_rooms": conf["trtc_rooms"][:2],
+        "zego_streams": conf["zego_streams"][:2],
+        "zego_kicks": conf["zego_kicks"][:1],
+        "live_streams": conf["live_streams"][:1],
+    }
+    before = {r["dag_run_id"] for r in dep.api.get(f"/api/v2/dags/{CLEANUP}/dagRuns?limit=100")["dag_runs"]}
+    screenshot = ARTIFACTS / "trigger_form.png"
+    try:
+        browser = open_browser(dep.logs / "chromedriver.log")
+    except BrowserMissing as err:
+        raise AssertionError(f"no browser: {err}") from None
+    try:
+        fill_trigger_form(browser, dep.api_url, str(dep.api.token), CLEANUP, values, screenshot)
+
+        def new_run() -> dict[str, Any] | None:
+            runs = dep.api.get(f"/api/v2/dags/{CLEANUP}/dagRuns?limit=100")["dag_runs"]
+            return next((r for r in runs if r["dag_run_id"] not in before), None)
+
+        from .harness import wait_for
+
+        run = wait_for("the run the form triggered", new_run, 60, 1)
+    finally:
+        browser.quit()
+    submitted = run["conf"]
+    figures: dict[str, Any] = {"screenshot": str(screenshot.relative_to(ARTIFACTS.parent.parent))}
+    for name in ("zego_streams", "zego_kicks", "live_streams"):
+        check(submitted.get(name) == values[name], f"{name} reached the conf as {submitted.get(name)!r}")
+    check([int(r) for r in submitted["trtc_rooms"]] == values["trtc_rooms"], f"trtc_rooms: {submitted}")
+    final = dep.api.wait_run(CLEANUP, run["dag_run_id"], RUN_TIMEOUT)
+    after = dep.sandbox_call("GET", "/state")
+    left_streams = {(s["room_id"], s["stream_id"]) for s in cleanup_conf(after)["zego_streams"]}
+    figures.update(run=final, objects_submitted=sum(len(values[n]) for n in values if n != "trtc_rooms"))
+    check(final == "success", f"the form's run ended {final}")
+    check(
+        not left_streams & {(s["room_id"], s["stream_id"]) for s in values["zego_streams"]},
+        "the streams submitted through the form are still alive",
+    )
+    return figures
+
+
 @dataclass
 class Scenario:
     name: str
@@ -364,6 +411,7 @@ SCENARIOS = [
     Scenario(
         "recordings_triggerer_killed", lambda d: recording_scenario(d, "standalone", kill_triggerer=True)
     ),
+    Scenario("trigger_form_browser", trigger_form_scenario),
 ]
 
 
