@@ -26,7 +26,8 @@ test: lint
 # The real-deployment stage: Postgres, the four Airflow components, sandbox and receivers (README).
 # Not part of `make test`: it needs the postgresql server binaries (installed when run as root).
 e2e: $(STAMP)
-	$(BIN)/python -m pip install -q -e ".[dev,e2e]"
+	@$(BIN)/python -c 'import psycopg2, selenium, airflow.providers.postgres' 2>/dev/null \
+		|| $(BIN)/python -m pip install -q -e ".[dev,e2e]"
 	$(BIN)/python -m e2e $(E2E_ARGS)
 
 demo: $(STAMP)
