@@ -24,6 +24,7 @@ import json
 import os
 import pwd
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -467,9 +468,13 @@ class Deployment:
         argv = [str(BIN / "rtc-sandbox"), "--port", "0", "--seed-event", "--random-seed", "7"]
         argv += ["--trtc-callback-key", self.callback_key, *self.sandbox_args]
         proc = self.processes.start("sandbox", argv, dict(os.environ), stdout=subprocess.PIPE)
-        assert proc.popen.stdout is not None
-        banner = wait_for("the sandbox banner", proc.popen.stdout.readline, 60)
-        proc.popen.stdout.close()
+        stdout = proc.popen.stdout
+        assert stdout is not None
+        ready, _, _ = select.select([stdout], [], [], 60)  # bounded: readline alone could block forever
+        banner = stdout.readline() if ready else b""
+        stdout.close()
+        if not banner:
+            raise StageError(f"the sandbox printed no banner within 60s; see {proc.log}")
         self.sandbox = json.loads(banner)
         self.sandbox_url = self.sandbox["url"]
 

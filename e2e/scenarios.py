@@ -284,11 +284,11 @@ def recording_scenario(dep: Deployment, receiver: str, kill_triggerer: bool = Fa
     check(not kill_triggerer or seen["restarted_at"] is not None, "the triggerer was never killed")
     check(len(events) >= expected, f"{len(events)} asset event(s) for {expected} recordings")
 
+    first_event = min(e["timestamp"] for e in events)
+
     def consumer_ran() -> int:
         runs = dep.api.get(f"/api/v2/dags/{CONSUMER}/dagRuns?limit=100&order_by=-start_date")["dag_runs"]
-        created = [
-            r for r in runs if r["state"] == "success" and r.get("run_after", "") >= events[0]["timestamp"]
-        ]
+        created = [r for r in runs if r["state"] == "success" and r.get("run_after", "") >= first_event]
         return len(created)
 
     from .harness import wait_for
