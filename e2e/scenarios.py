@@ -42,26 +42,7 @@ FAULTS: dict[str, Any] = {
 }
 
 
-# -- what has landed from other issues (scenarios that need it say so until it is on main) ----------
-def has_path_prefix_receiver() -> bool:
-    """Receiver URLs with a path prefix (the Airflow plugin's /rtc-callbacks) are accepted."""
-    from airflow_provider_rtc.callbacks.client import resolve_target
-
-    try:
-        resolve_target({}, url="http://127.0.0.1:1/rtc-callbacks", key="k", mask=False)
-    except Exception:
-        return False
-    return True
-
-
-def has_callback_secret_extra() -> bool:
-    """The callback key's connection extra is called ``callback_secret`` (a name Airflow masks)."""
-    from airflow_provider_rtc.callbacks import client
-
-    with open(client.__file__) as fh:
-        return "callback_secret" in fh.read()
-
-
+# -- what has landed from other issues ----------------------------------------------------------
 def has_shared_limiter() -> bool:
     """The cross-process rate limiter (issue 11); ``RTC_E2E_SHARED_LIMITER=1/0`` overrides the probe."""
     flag = os.environ.get("RTC_E2E_SHARED_LIMITER")
@@ -87,20 +68,16 @@ class Outcome:
     seconds: float
     figures: dict[str, Any] = field(default_factory=dict)
     error: str = ""
-    expected_failure: str = ""  # why a failure is expected (a fix owned elsewhere not landed yet)
 
     @property
     def verdict(self) -> str:
-        if self.ok:
-            return "PASS"
-        return "XFAIL" if self.expected_failure else "FAIL"
+        return "PASS" if self.ok else "FAIL"
 
     def line(self) -> str:
         figures = " ".join(f"{k}={v}" for k, v in self.figures.items())
         text = f"{self.verdict:<5} {self.name:<28} {figures}  ({self.seconds:.1f}s)"
         if self.error:
-            why = f"expected: {self.expected_failure}; " if self.expected_failure else ""
-            text += f"\n      {why}{self.error}"
+            text += f"\n      {self.error}"
         return text
 
 
@@ -133,7 +110,7 @@ def bad_tis(tis: list[dict[str, Any]]) -> list[str]:
 def tencent_extra(dep: Deployment, receiver_url: str) -> dict[str, Any]:
     extra = dict(dep.sandbox["connections"]["tencentcloud_default"]["extra"])
     extra["callback_receiver_url"] = receiver_url
-    extra["callback_secret" if has_callback_secret_extra() else "callback_key"] = dep.callback_key
+    extra["callback_secret"] = dep.callback_key
     return extra
 
 
@@ -410,29 +387,16 @@ def secret_masked_scenario(dep: Deployment) -> dict[str, Any]:
 class Scenario:
     name: str
     fn: Callable[[Deployment], dict[str, Any]]
-    #: a probe for a fix owned by another issue; a failure while it says False is expected
-    needs: Callable[[], bool] | None = None
-    needs_what: str = ""
 
 
 SCENARIOS = [
     Scenario("connections", connections_scenario),
-    Scenario(
-        "connection_secret_masked",
-        secret_masked_scenario,
-        has_callback_secret_extra,
-        "callback_secret extra (H2)",
-    ),
+    Scenario("connection_secret_masked", secret_masked_scenario),
     Scenario("cleanup", cleanup_scenario),
     Scenario("cleanup_faults", cleanup_faults_scenario),
     Scenario("cleanup_malformed_item", malformed_scenario),
     Scenario("recordings_receiver", lambda d: recording_scenario(d, "standalone")),
-    Scenario(
-        "recordings_plugin_receiver",
-        lambda d: recording_scenario(d, "plugin"),
-        has_path_prefix_receiver,
-        "receiver URL with a path prefix (H2)",
-    ),
+    Scenario("recordings_plugin_receiver", lambda d: recording_scenario(d, "plugin")),
     Scenario(
         "recordings_triggerer_killed", lambda d: recording_scenario(d, "standalone", kill_triggerer=True)
     ),
@@ -452,6 +416,4 @@ def run_scenario(dep: Deployment, scenario: Scenario) -> Outcome:
             outcome.error += " " + err.read().decode(errors="replace")[:300]
     finally:
         outcome.seconds = time.monotonic() - started
-    if not outcome.ok and scenario.needs is not None and not scenario.needs():
-        outcome.expected_failure = f"needs {scenario.needs_what}, not on this branch yet"
     return outcome
