@@ -498,7 +498,9 @@ class Deployment:
             AIRFLOW__CORE__LOAD_EXAMPLES="False",
             AIRFLOW__CORE__EXECUTOR=self.executor,
             AIRFLOW__CORE__PARALLELISM=str(self.parallelism),
-            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+            # every DAG starts paused; wait_dags() unpauses only those a run needs (a scheduled
+            # example DAG, e.g. usage reports, would otherwise call the sandbox mid-scenario)
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
             AIRFLOW__CORE__TEST_CONNECTION="Enabled",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{self.api_url}/execution/",
@@ -566,14 +568,14 @@ class Deployment:
             raise StageError(f"process(es) exited: {dead}; see {self.logs}")
 
     def wait_dags(self, dag_ids: Sequence[str], timeout: float = 300) -> None:
-        """Bounded wait until the dag-processor has serialized every DAG in ``dag_ids``."""
+        """Bounded wait until the dag-processor has serialized every DAG in ``dag_ids``; unpause them."""
 
         def parsed() -> bool:
             found = {d["dag_id"] for d in self.api.get("/api/v2/dags?limit=100")["dags"]}
             return set(dag_ids) <= found
 
         wait_for(f"DAGs {list(dag_ids)} to be parsed", parsed, timeout, 2)
-        for dag_id in dag_ids:  # in case a DAG was created paused by a config override
+        for dag_id in dag_ids:  # created paused: unpause only these
             self.api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
     def restart(self, name: str, *, kill: bool = False) -> Proc:
