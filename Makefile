@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install lint test demo bench clean
+.PHONY: install lint test e2e demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -22,6 +22,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The real-deployment stage: Postgres, the four Airflow components, sandbox and receivers (README).
+# Not part of `make test`: it needs the postgresql server binaries (installed when run as root).
+e2e: $(STAMP)
+	@$(BIN)/python -c 'import psycopg2, selenium, airflow.providers.postgres' 2>/dev/null \
+		|| $(BIN)/python -m pip install -q -e ".[dev,e2e]"
+	$(BIN)/python -m e2e $(E2E_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py

@@ -5,7 +5,9 @@ mixes are stopped first so viewers stop getting a stale mixed picture, then reco
 end cleanly before their rooms vanish), then streams and users, and last the rooms themselves.
 Every stage after the first runs whatever happened before it (``all_done``): an event must end
 even when one recording refused to stop. The last task checks that every target got an answer and
-fails the run otherwise, so a failure is never hidden by the stages that ran after it. Every
+fails the run otherwise, counting from the task instances' states, so a failure is never hidden
+by the stages that ran after it. The conf is validated in one task before any cloud call: a bad
+item fails the run at once, named (``zego_streams[1]: missing 'stream_id'``). Every
 cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts as done.
 
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
@@ -19,6 +21,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_provider_rtc.event import ITEM_SCHEMAS, KINDS
 from airflow_provider_rtc.operators.live import CancelCommonMixStreamOperator, DropLiveStreamOperator
 from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator, DismissRoomOperator
 from airflow_provider_rtc.operators.zego import (
@@ -28,6 +31,25 @@ from airflow_provider_rtc.operators.zego import (
     StopMixOperator,
     StopRecordOperator,
 )
+
+#: each cleanup step and the kind of target it ends
+STEPS = {
+    "cancel_live_mix": "live_mix_sessions",
+    "stop_zego_mix": "zego_mixes",
+    "stop_trtc_recording": "trtc_recordings",
+    "stop_zego_recording": "zego_recordings",
+    "drop_live_stream": "live_streams",
+    "delete_zego_stream": "zego_streams",
+    "kick_zego_users": "zego_kicks",
+    "dismiss_trtc_room": "trtc_rooms",
+    "close_zego_room": "zego_rooms",
+}
+
+
+def _objects(description: str, kind: str) -> Param:
+    """An array of objects: the trigger form shows it as a JSON editor (a list of strings otherwise)."""
+    return Param([], type="array", items=ITEM_SCHEMAS[kind], description=description)
+
 
 with DAG(
     dag_id="end_of_event_cleanup",
@@ -41,56 +63,42 @@ with DAG(
         "trtc_rooms": Param([], type="array", description="numeric TRTC room ids to dismiss"),
         "trtc_recordings": Param([], type="array", description="TRTC cloud-recording TaskIds to stop"),
         "live_mix_sessions": Param([], type="array", description="Live MixStreamSessionIds to cancel"),
-        "live_streams": Param(
-            [], type="array", description="pushed Live streams: {stream_name, domain_name, app_name}"
+        "live_streams": _objects(
+            'pushed Live streams: [{"stream_name": "...", "domain_name": "...", "app_name": "live"}]',
+            "live_streams",
         ),
-        "zego_mixes": Param([], type="array", description="ZEGO mix tasks: {mix_task_id, user_id}"),
+        "zego_mixes": _objects('ZEGO mix tasks: [{"mix_task_id": "...", "user_id": "..."}]', "zego_mixes"),
         "zego_recordings": Param([], type="array", description="ZEGO cloud-recording TaskIds to stop"),
-        "zego_streams": Param([], type="array", description="ZEGO streams: {room_id, user_id, stream_id}"),
-        "zego_kicks": Param([], type="array", description="ZEGO users to kick: {room_id, user_ids (<= 5)}"),
+        "zego_streams": _objects(
+            'ZEGO streams: [{"room_id": "...", "user_id": "...", "stream_id": "..."}]', "zego_streams"
+        ),
+        "zego_kicks": _objects('ZEGO users to kick: [{"room_id": "...", "user_ids": ["..."]}]', "zego_kicks"),
         "zego_rooms": Param([], type="array", description="ZEGO room ids to close"),
     },
 ) as dag:
 
-    @task
-    def event_targets(kind: str, params: dict[str, Any]) -> list[Any]:
-        """One kind of target from the run conf, shaped for its mapped operator."""
-        items = list(params[kind])
-        if kind == "live_streams":
-            return [
-                {
-                    "stream_name": s["stream_name"],
-                    "domain_name": s["domain_name"],
-                    "app_name": s.get("app_name", "live"),
-                }
-                for s in items
-            ]
-        if kind == "zego_mixes":
-            return [{"mix_task_id": m["mix_task_id"], "user_id": m.get("user_id")} for m in items]
-        if kind == "zego_streams":
-            return [
-                {"room_id": s["room_id"], "user_id": s["user_id"], "stream_id": s["stream_id"]} for s in items
-            ]
-        if kind == "zego_kicks":  # KickoutUser takes at most 5 users per call
-            return [
-                {"room_id": k["room_id"], "user_ids": list(k["user_ids"])[i : i + 5]}
-                for k in items
-                for i in range(0, len(k["user_ids"]), 5)
-            ]
-        return items
+    @task(retries=0)  # a bad conf does not get better on retry
+    def validate_event(params: dict[str, Any], ti: Any = None) -> dict[str, list[Any]]:
+        """Check every target before the first cloud call; the error names the bad item.
 
-    kinds = [
-        "trtc_rooms",
-        "trtc_recordings",
-        "live_mix_sessions",
-        "live_streams",
-        "zego_mixes",
-        "zego_recordings",
-        "zego_streams",
-        "zego_kicks",
-        "zego_rooms",
-    ]
-    inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind) for kind in kinds}
+        The reason is also kept as this task's XCom ``invalid``, for the REST API and the final check.
+        """
+        from airflow_provider_rtc.event import event_targets
+        from airflow_provider_rtc.exceptions import RtcValidationError
+
+        try:
+            return event_targets(params)
+        except RtcValidationError as err:
+            ti.xcom_push(key="invalid", value=str(err))
+            raise
+
+    @task
+    def event_targets(kind: str, targets: dict[str, list[Any]]) -> list[Any]:
+        """One kind of target, shaped for its mapped operator."""
+        return targets[kind]
+
+    validated = validate_event()
+    inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind, validated) for kind in KINDS}
 
     # 1. Mixes: viewers must stop receiving the old mixed output first.
     cancel_live_mixes = CancelCommonMixStreamOperator.partial(task_id="cancel_live_mix").expand(
@@ -125,37 +133,46 @@ with DAG(
         room_id=inventory["zego_rooms"]
     )
 
-    @task(trigger_rule="all_done")
-    def summarize(**context: Any) -> dict[str, dict[str, int]]:
-        """Count what each step did; fail the run if any target got no answer (its task failed)."""
-        steps = {
-            "cancel_live_mix": "live_mix_sessions",
-            "stop_zego_mix": "zego_mixes",
-            "stop_trtc_recording": "trtc_recordings",
-            "stop_zego_recording": "zego_recordings",
-            "drop_live_stream": "live_streams",
-            "delete_zego_stream": "zego_streams",
-            "kick_zego_users": "zego_kicks",
-            "dismiss_trtc_room": "trtc_rooms",
-            "close_zego_room": "zego_rooms",
-        }
+    @task(trigger_rule="all_done", retries=0)
+    def check_event_ended(ti: Any = None) -> dict[str, dict[str, int]]:
+        """Fail the run unless every target got an answer: counted from the task instances' states.
+
+        XComs alone would hide a stage that never ran (a failed list task expects 0 targets), so
+        every task instance of this run is read: any failed or upstream_failed task, and any step
+        with fewer successful instances than targets (skipped, removed...), fails the run. The
+        problems are kept as this task's XCom ``problems``.
+        """
+        states: dict[str, str | None] = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(
+            ti.run_id, {}
+        )
+        problems = [
+            f"{key}: {state}"
+            for key, state in sorted(states.items())
+            if state in ("failed", "upstream_failed") and key != ti.task_id
+        ]
+        invalid = ti.xcom_pull(task_ids="validate_event", key="invalid")
+        if invalid:
+            problems.insert(0, f"validate_event: {invalid}")
         summary: dict[str, dict[str, int]] = {}
-        missing: list[str] = []
-        for step, key in steps.items():
-            results = context["ti"].xcom_pull(task_ids=step) or []
-            if isinstance(results, dict):
-                results = [results]
+        for step, kind in STEPS.items():
+            expected = len(ti.xcom_pull(task_ids=f"list_{kind}") or [])
+            if states.get(f"list_{kind}") != "success":
+                problems.append(f"{step}: its targets were never listed ({states.get(f'list_{kind}')})")
+            results = ti.xcom_pull(task_ids=step) or []
+            results = [results] if isinstance(results, dict) else results
             counts: dict[str, int] = {}
             for result in results:
                 status = result.get("status", "unknown") if isinstance(result, dict) else "unknown"
                 counts[status] = counts.get(status, 0) + 1
             summary[step] = counts
-            expected = len(context["ti"].xcom_pull(task_ids=f"list_{key}") or [])
-            if sum(counts.values()) < expected:
-                missing.append(f"{step}: {expected - sum(counts.values())} of {expected} failed")
+            done = sum(1 for i in range(expected) if states.get(f"{step}_{i}") == "success")
+            if done < expected:
+                left = sorted({str(states.get(f"{step}_{i}")) for i in range(expected)} - {"success"})
+                problems.append(f"{step}: {expected - done} of {expected} not done ({', '.join(left)})")
         print("End-of-event summary:", summary)
-        if missing:
-            raise RuntimeError("event not fully ended: " + "; ".join(missing))
+        if problems:
+            ti.xcom_push(key="problems", value=problems)
+            raise RuntimeError("event not fully ended: " + "; ".join(problems))
         return summary
 
     mixes = [cancel_live_mixes, stop_zego_mixes]
@@ -169,4 +186,4 @@ with DAG(
         rec >> streams_and_users
     for step in streams_and_users:
         step >> rooms
-    rooms >> summarize()
+    rooms >> check_event_ended()

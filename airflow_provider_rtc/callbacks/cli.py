@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         "RTC_ZEGO_CALLBACK_SECRETS environment variables, or --keys-file.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8990, help="port (default 8990)")
+    parser.add_argument("--port", type=int, default=8991, help="port (default 8991; rtc-sandbox uses 8990)")
     parser.add_argument(
         "--db", default=None, help="SQLite file (default $RTC_CALLBACK_DB or ./rtc_callbacks.sqlite3)"
     )

@@ -197,7 +197,11 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
         return await self._acall(api, params, region=region, client=client)
 
     def test_connection(self) -> tuple[bool, str]:
-        """DescribeCloudRecording of a task that does not exist: any business answer means a good key."""
+        """DescribeCloudRecording of a task that does not exist: any business answer means a good key.
+
+        A good key without ``sdk_app_id`` or ``region`` still passes (Live needs neither), but the
+        message warns: every TRTC call needs both.
+        """
 
         def probe() -> None:
             settings = self.settings
@@ -207,4 +211,15 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
                 region=settings.region or "ap-guangzhou",
             )
 
-        return self._probe_credentials(probe)
+        ok, message = self._probe_credentials(probe)
+        if not ok:
+            return ok, message
+        settings = self.settings
+        missing = [name for name in ("sdk_app_id", "region") if not getattr(settings, name)]
+        if missing:
+            names = " and ".join(repr(name) for name in missing)
+            message += (
+                f" Warning: no {names} extra: every TRTC call needs {'them' if len(missing) > 1 else 'it'} "
+                "(set the extra or pass it to each operator); Live calls work without."
+            )
+        return ok, message

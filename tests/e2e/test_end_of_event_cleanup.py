@@ -77,3 +77,21 @@ def test_cleanup_dag_run_twice_is_idempotent(sandbox: SandboxServer) -> None:
     second = dag.test(run_conf=conf)
     assert str(second.state).endswith("success")
     assert not any(leftovers(_state(sandbox)).values())
+
+
+def test_a_malformed_item_fails_the_run_before_any_cloud_call_and_is_named(sandbox: SandboxServer) -> None:
+    conf = cleanup_conf(_state(sandbox))
+    conf["zego_streams"][1] = {k: v for k, v in conf["zego_streams"][1].items() if k != "stream_id"}
+    dag = load_example_dag("end_of_event_cleanup", "end_of_event_cleanup.py")
+    run = dag.test(run_conf=conf)
+    assert str(run.state).endswith("failed")
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances() if ti.map_index < 0}
+    assert states["validate_event"].endswith("failed")
+    assert states["check_event_ended"].endswith("failed")
+    problems = run.get_task_instance("check_event_ended").xcom_pull(
+        task_ids="check_event_ended", key="problems"
+    )
+    assert "zego_streams[1]" in problems[0] and "stream_id" in problems[0], problems
+    totals = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["totals"]
+    assert totals["calls"] == 0  # nothing was touched: the event is intact
+    assert all(leftovers(_state(sandbox)).values())

@@ -68,7 +68,7 @@ def trtc_recording(server: SandboxServer, storage: str, fault: str | None = None
 
 def trtc_sensor(task_id: str, **kw: Any) -> TrtcRecordingUploadedSensor:
     kw.setdefault("poke_interval", 0.05)
-    kw.setdefault("timeout", 10)
+    kw.setdefault("timeout", 30)
     kw.setdefault("deferrable", False)
     return TrtcRecordingUploadedSensor(task_id="wait_trtc", recording_task_id=task_id, **kw)
 

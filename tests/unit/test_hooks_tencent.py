@@ -295,10 +295,29 @@ def test_test_connection_without_region_or_app_uses_a_probe(httpserver, set_conn
     del conn["extra"]["region"], conn["extra"]["sdk_app_id"]
     set_connection("tencentcloud_default", conn)
     script = serve(httpserver, tc_err("ResourceNotFound"))
-    assert LiveHook().test_connection()[0] is True
+    ok, message = LiveHook().test_connection()
+    assert ok is True
+    assert "Warning: no 'sdk_app_id' and 'region' extra" in message  # every TRTC call needs them
     seen = script.seen[0]
     assert seen.headers["x-tc-region"] == "ap-guangzhou"
     assert seen.json["SdkAppId"] == 1400000000
+
+
+@pytest.mark.parametrize("missing", ["sdk_app_id", "region"])
+def test_test_connection_warns_when_one_trtc_setting_is_missing(httpserver, set_connection, missing) -> None:
+    conn = tencent_conn_json(httpserver.url_for("").rstrip("/"))
+    del conn["extra"][missing]
+    set_connection("tencentcloud_default", conn)
+    serve(httpserver, tc_err("ResourceNotFound"))
+    ok, message = TencentCloudHook().test_connection()
+    assert ok is True
+    assert f"Warning: no {missing!r} extra" in message
+
+
+def test_test_connection_does_not_warn_on_a_complete_connection(httpserver, tencent_conn) -> None:
+    serve(httpserver, tc_err("ResourceNotFound"))
+    ok, message = TencentCloudHook().test_connection()
+    assert ok is True and "Warning" not in message
 
 
 def test_test_connection_reports_a_broken_connection(set_connection) -> None:

@@ -1,0 +1,1 @@
+"""The real-deployment stage (`make e2e`): a harness that runs Airflow for real, and its scenarios."""
