@@ -110,7 +110,9 @@ def _clear_s3fs_cache() -> None:
         pass
 
 
-def vod_media(sandbox: SandboxServer, name: str, size: int, *, created_at: float | None = None) -> dict[str, Any]:
+def vod_media(
+    sandbox: SandboxServer, name: str, size: int, *, created_at: float | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"name": name, "size": size, "source_context": "sandbox-test"}
     if created_at is not None:
         body["created_at"] = created_at

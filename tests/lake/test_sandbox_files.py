@@ -69,9 +69,10 @@ def test_trtc_vod_recording_files_are_served_and_described(sandbox: SandboxServe
         assert info["MetaData"]["Size"] == f["size"] > 0
         body = httpx.get(f["url"], timeout=5).content
         assert len(body) == f["size"]
-        assert hashlib.sha256(body).digest() == hashlib.sha256(
-            media.content(f"vod/{f['file_id']}/{f['name']}", 0, f["size"])
-        ).digest()
+        assert (
+            hashlib.sha256(body).digest()
+            == hashlib.sha256(media.content(f"vod/{f['file_id']}/{f['name']}", 0, f["size"])).digest()
+        )
 
 
 def test_search_and_delete_media(sandbox: SandboxServer) -> None:
