@@ -76,7 +76,7 @@ def test_a_download_cut_short_is_retried_and_never_left_looking_complete(
 def test_a_download_always_cut_short_fails_and_leaves_nothing(sandbox: SandboxServer, tmp_path: Path) -> None:
     _, manifest = trtc_vod_recording(sandbox, users=1)
     set_faults(sandbox, [{"action": "Download", "kind": "short"}])
-    with pytest.raises(AirflowException, match="could not be copied.*RemoteProtocolError"):
+    with pytest.raises(AirflowException, match=r"could not be copied.*RemoteProtocolError"):
         copy_op(manifest, str(tmp_path), attempts=2).execute({})
     assert lake_files(tmp_path) == {}  # no complete-looking file, no temporary left behind
 
