@@ -1,8 +1,9 @@
 """Memory of copying one recording to the lake: peak RSS of a process that copies a small file and
 of one that copies a large one (1 GiB by default) from the sandbox over HTTP to local disk.
 
-Streaming in fixed chunks means the two peaks are the same: the growth (large minus small) is the
-figure that matters, and it must stay flat (a few MiB of noise), whatever the file size. Each copy
+Streaming in fixed chunks means the two peaks are the same: the growth (large minus small, and
+their ratio) is the figure that matters, and it must stay flat (a few MiB of noise), whatever the
+file size. Each copy
 runs in a fresh child process so ``ru_maxrss`` is its own; the sandbox serves the bytes from yet
 another process, generating them block by block (it never holds the file either).
 """
@@ -74,6 +75,7 @@ def run(large_bytes: int = 1024 * MIB, small_bytes: int = 8 * MIB) -> dict[str, 
         large = _measure(info, large_bytes)
     return {
         "lake_copy_peak_rss_mb": round(large["peak_mb"], 1),
+        "lake_copy_peak_rss_ratio": round(large["peak_mb"] / small["peak_mb"], 3),
         "lake_copy_rss_growth_mb": round(large["peak_mb"] - small["peak_mb"], 1),
         "lake_copy_small_peak_rss_mb": round(small["peak_mb"], 1),
         "lake_copy_rss_before_copy_mb": round(large["before_copy_mb"], 1),

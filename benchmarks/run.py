@@ -28,7 +28,7 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "trigger_rss_mb_per_1000": (150.0, "<="),
     "trigger_poll_qps": None,
     "lake_copy_peak_rss_mb": None,
-    "lake_copy_rss_growth_mb": (32.0, "<="),
+    "lake_copy_peak_rss_ratio": (1.25, "<="),
 }
 
 SIZES = {
