@@ -33,4 +33,3 @@ def _vod(action: str, qps: float, **kw: object) -> Api:
 DESCRIBE_MEDIA_INFOS = _vod("DescribeMediaInfos", 100.0)
 SEARCH_MEDIA = _vod("SearchMedia", 100.0)
 DELETE_MEDIA = _vod("DeleteMedia", 100.0, gone=_FILE_GONE, destructive=True)
-

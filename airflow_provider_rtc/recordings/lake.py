@@ -22,7 +22,8 @@ def load_manifests(value: Any, context: Any) -> tuple[list[dict[str, Any]], bool
     """The manifests to work on and whether a single one was given (the result then is one too).
 
     ``value`` is a manifest, a list of manifests, their JSON text, or ``None`` for the manifests of
-    the triggering asset events (``extra["manifest"]`` or ``extra["manifests"]``).
+    the triggering asset events (``extra["manifest"]`` or ``extra["manifests"]``, or the same keys
+    in ``extra["payload"]`` for events an ``AssetWatcher``'s trigger emitted).
     """
     if value is None:
         return _from_asset_events(context), False
@@ -47,6 +48,8 @@ def _from_asset_events(context: Any) -> list[dict[str, Any]]:
     for asset_events in events.values():
         for event in asset_events:
             extra = getattr(event, "extra", None) or {}
+            if isinstance(extra.get("payload"), dict):  # events from a watcher's trigger
+                extra = extra["payload"]
             found = extra.get("manifests") or ([extra["manifest"]] if extra.get("manifest") else [])
             for manifest in found:
                 key = json.dumps([manifest.get("cloud"), manifest.get("app_id"), manifest.get("task_id")])

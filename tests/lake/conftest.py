@@ -164,3 +164,36 @@ def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, 
         warnings=[],
     )
     return task_id, manifest
+
+
+# the callback receiver of the recording tests (real app on loopback, fresh store per test)
+from tests.recordings.conftest import (  # noqa: E402
+    TRTC_KEY,
+    ReceiverServer,
+    receiver,
+    receiver_config,
+    receiver_server,
+)
+
+__all__ = ["TRTC_KEY", "ReceiverServer", "receiver", "receiver_config", "receiver_server"]
+
+
+@pytest.fixture
+def trtc_feed(
+    sandbox: SandboxServer, receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch
+) -> SandboxServer:
+    """The sandbox delivering TRTC callbacks to the receiver; the connection knows both."""
+    sandbox.backend.callbacks.configure(
+        url=f"{receiver.url}/trtc/callback", key=TRTC_KEY, timeout=2, retry_interval=0.3
+    )
+    conn = sandbox.connections["tencentcloud_default"]
+    extra = {
+        **conn["extra"],
+        "retry_delay": 0.02,
+        "retry_max_delay": 0.1,
+        "pacing": False,
+        "callback_receiver_url": receiver.url,
+        "callback_key": TRTC_KEY,
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_TENCENTCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
+    return sandbox
