@@ -83,7 +83,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Tencent Cloud TRTC",
-                "python-modules": ["airflow_provider_rtc.triggers.trtc"],
+                "python-modules": [
+                    "airflow_provider_rtc.triggers.trtc",
+                    "airflow_provider_rtc.triggers.uploads",
+                ],
             },
             {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.triggers.zego"]},
         ],

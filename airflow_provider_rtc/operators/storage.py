@@ -30,6 +30,7 @@ from airflow_provider_rtc.recordings.copy import (
     human_bytes,
     md5_of,
     render_layout,
+    render_url,
 )
 from airflow_provider_rtc.recordings.lake import (
     lineage_dataset,
@@ -66,6 +67,9 @@ class CopyRecordingsOperator(BaseOperator):
     :param source_bucket: the bucket/prefix the cloud wrote to, e.g. ``s3://rec/{task_id}/`` (the
         same placeholders as ``layout``, without ``{name}``); files are ``<source_bucket>/<name>``.
     :param source_conn_id: Airflow connection for ``source_bucket``.
+    :param source_url_template: a download URL for files whose manifest entry has none (TRTC COS
+        recordings, e.g. ``https://<bucket>.cos.<region>.myqcloud.com/{task_id}/{name}`` or a CDN
+        domain in front of it); the placeholders of ``layout``.
     :param tencentcloud_conn_id: connection used to resolve VOD FileIds (DescribeMediaInfos).
     :param statuses: which file statuses to copy (``uploaded`` and ``backup`` by default; a
         ``backup`` file is in the vendor's backup storage and expires, so copying it is urgent).
@@ -81,6 +85,7 @@ class CopyRecordingsOperator(BaseOperator):
         "destination_conn_id",
         "source_bucket",
         "source_conn_id",
+        "source_url_template",
         "tencentcloud_conn_id",
     )
     template_fields_renderers = {"manifest": "json"}
@@ -96,6 +101,7 @@ class CopyRecordingsOperator(BaseOperator):
         source: str = "auto",
         source_bucket: str | None = None,
         source_conn_id: str | None = None,
+        source_url_template: str | None = None,
         tencentcloud_conn_id: str = "tencentcloud_default",
         vod_sub_app_id: int | None = None,
         statuses: tuple[str, ...] | list[str] = DEFAULT_STATUSES,
@@ -126,6 +132,7 @@ class CopyRecordingsOperator(BaseOperator):
         self.source = source
         self.source_bucket = source_bucket
         self.source_conn_id = source_conn_id
+        self.source_url_template = source_url_template
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.vod_sub_app_id = vod_sub_app_id
         self.statuses = tuple(statuses)
@@ -146,7 +153,7 @@ class CopyRecordingsOperator(BaseOperator):
             raise RtcValidationError("source_bucket", "required when source='bucket'")
         if self.source_bucket and "{name}" in self.source_bucket:
             raise RtcValidationError("source_bucket", "a prefix: files are <source_bucket>/<name>")
-        root = storage_path(self.destination, self.destination_conn_id, param="destination")
+        root = storage_path(self.destination, self.destination_conn_id or None, param="destination")
         jobs = self._plan(manifests, root)
         self._resolve_vod(jobs)
         outcomes = self._copy(jobs)
@@ -199,7 +206,7 @@ class CopyRecordingsOperator(BaseOperator):
         prefix = render_layout(self.source_bucket.split("://", 1)[-1] + "/{name}", manifest, {"name": "x"})
         scheme = self.source_bucket.split("://", 1)[0] if "://" in self.source_bucket else None
         uri = f"{scheme}://{prefix[: -len('/x')]}" if scheme else "/" + prefix[: -len("/x")]
-        return storage_path(uri, self.source_conn_id, param="source_bucket")
+        return storage_path(uri, self.source_conn_id or None, param="source_bucket")
 
     def _job(
         self,
@@ -224,6 +231,8 @@ class CopyRecordingsOperator(BaseOperator):
             job.md5 = md5_of(info.get("ETag") if isinstance(info, dict) else None)
         elif entry.get("url") and self.source in ("auto", "url"):
             job.url = str(entry["url"])
+        elif self.source_url_template and self.source in ("auto", "url"):
+            job.url = render_url(self.source_url_template, manifest, entry)
         elif entry.get("file_id") and self.source in ("auto", "vod"):
             job.kind = "vod"
         else:
@@ -365,6 +374,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         "destination",
         "destination_conn_id",
         "tencentcloud_conn_id",
+        "dry_run_only",
     )
     ui_color = "#fde8e8"
 
@@ -398,20 +408,22 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         self.bucket_conn_id = bucket_conn_id
         self.destination = destination
         self.destination_conn_id = destination_conn_id
-        # BaseOperator.dry_run is a method: the flag lives under another name
-        self.dry_run_only = bool(dry_run)
+        # BaseOperator.dry_run is a method: the flag lives under another name (templated)
+        self.dry_run_only: Any = dry_run
         self.max_deletes = max_deletes
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_rtc.hooks.settings import as_bool
         from airflow_provider_rtc.recordings import retention
         from airflow_provider_rtc.validation import positive_int
 
         days = positive_int(self.older_than_days, "older_than_days")
+        dry_run = bool(as_bool(self.dry_run_only, "dry_run"))
         before = retention.cutoff(days)
         roots: dict[str, Any] = {}
         for where, uri, conn_id in (
-            ("bucket", self.bucket, self.bucket_conn_id),
-            ("destination", self.destination, self.destination_conn_id),
+            ("bucket", self.bucket, self.bucket_conn_id or None),
+            ("destination", self.destination, self.destination_conn_id or None),
         ):
             if uri:
                 roots[where] = storage_path(uri, conn_id, param=where)
@@ -437,9 +449,9 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
                 self.max_deletes,
             )
         for candidate in candidates:
-            verb = "would delete" if self.dry_run_only else "deleting"
+            verb = "would delete" if dry_run else "deleting"
             self.log.info("%s %s %s (created %s)", verb, candidate.where, candidate.ref, candidate.created)
-            if not self.dry_run_only:
+            if not dry_run:
                 self._delete(candidate, hook)
         counts = {
             where: sum(1 for c in candidates if c.where == where)
@@ -447,14 +459,14 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         }
         report: dict[str, Any] = {
             "cutoff": before.to_iso8601_string(),
-            "dry_run": self.dry_run_only,
+            "dry_run": dry_run,
             "deleted": [c.to_dict() for c in candidates],
             "counts": counts,
             "bytes": sum(c.size or 0 for c in candidates),
         }
         self.log.info(
             "retention %s: %d recording(s), %s (vod %d, bucket %d, destination %d)",
-            "dry run would delete" if self.dry_run_only else "deleted",
+            "dry run would delete" if dry_run else "deleted",
             len(candidates),
             human_bytes(report["bytes"]),
             counts["vod"],

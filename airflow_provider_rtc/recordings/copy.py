@@ -85,19 +85,7 @@ class CopyOutcome:
 
 def render_layout(layout: str, manifest: dict[str, Any], entry: dict[str, Any]) -> str:
     """The relative path of one file under the destination; every part is made path-safe."""
-    begin = entry.get("begin_ms")
-    values = {
-        "cloud": manifest.get("cloud"),
-        "app_id": manifest.get("app_id"),
-        "room_id": manifest.get("room_id"),
-        "task_id": manifest.get("task_id"),
-        "name": entry.get("name"),
-        "user_id": entry.get("user_id"),
-        "stream_id": entry.get("stream_id"),
-        "format": entry.get("format"),
-        "date": time.strftime("%Y-%m-%d", time.gmtime(begin / 1000)) if isinstance(begin, int) else None,
-    }
-    safe = {k: _segment(v) for k, v in values.items()}
+    safe = {k: _segment(v) for k, v in _layout_values(manifest, entry).items()}
     try:
         rendered = layout.format(**safe)
     except (KeyError, IndexError, ValueError) as err:
@@ -108,6 +96,34 @@ def render_layout(layout: str, manifest: dict[str, Any], entry: dict[str, Any]) 
     if not parts or any(p in (".", "..") for p in parts):
         raise RtcValidationError("layout", "must render to a relative path without '.' or '..'", rendered)
     return "/".join(parts)
+
+
+def _layout_values(manifest: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    begin = entry.get("begin_ms")
+    return {
+        "cloud": manifest.get("cloud"),
+        "app_id": manifest.get("app_id"),
+        "room_id": manifest.get("room_id"),
+        "task_id": manifest.get("task_id"),
+        "name": entry.get("name"),
+        "user_id": entry.get("user_id"),
+        "stream_id": entry.get("stream_id"),
+        "format": entry.get("format"),
+        "date": time.strftime("%Y-%m-%d", time.gmtime(begin / 1000)) if isinstance(begin, int) else None,
+    }
+
+
+def render_url(template: str, manifest: dict[str, Any], entry: dict[str, Any]) -> str:
+    """A download URL from ``template`` (the layout's placeholders, values URL-quoted)."""
+    from urllib.parse import quote
+
+    values = {key: quote(str(value), safe="") for key, value in _layout_values(manifest, entry).items()}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError) as err:
+        raise RtcValidationError(
+            "source_url_template", f"placeholders must be among {{{', '.join(LAYOUT_KEYS)}}}", template
+        ) from err
 
 
 def check_layout(layout: str) -> str:
