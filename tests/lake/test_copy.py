@@ -178,3 +178,22 @@ def test_validation_before_any_download(tmp_path: Path) -> None:
         CopyRecordingsOperator(task_id="c", destination="x", source="ftp")
     with pytest.raises(RtcValidationError, match="no filesystem for nope"):
         copy_op({**manifest, "files": []}, "nope://bucket/x").execute({})
+
+
+def test_zego_recording_from_its_sensor_manifest(sandbox: SandboxServer, tmp_path: Path) -> None:
+    from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
+    from airflow_provider_rtc.sensors.zego import ZegoRecordingUploadedSensor
+
+    spec = {"rooms": 1, "users_per_room": 1, "streams_per_room": 2, "recordings": 1}
+    task_id = sandbox.seed({"zego": spec})["zego"]["recordings"][0]["task_id"]
+    ZegoCloudRecordHook().stop_record(task_id)
+    sensor = ZegoRecordingUploadedSensor(
+        task_id="wait", recording_task_id=task_id, poke_interval=0.05, timeout=10, deferrable=False
+    )
+    manifest = sensor.execute({})
+    assert all(f["url"].startswith(sandbox.url) for f in manifest["files"])
+    result = copy_op(manifest, str(tmp_path), layout="{cloud}/{room_id}/{name}").execute({})
+    assert lake_files(tmp_path) == {
+        f"zego/{manifest['room_id']}/{f['name']}": f["size"] for f in manifest["files"]
+    }
+    assert all(f["url"].startswith("file://") for f in result["files"])
