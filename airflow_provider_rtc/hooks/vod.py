@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 
@@ -40,7 +41,7 @@ class VodHook(TencentCloudHook):
         if filters:
             params["Filters"] = list(filters)
         self._sub_app(params, sub_app_id)
-        return self.call("DescribeMediaInfos", params)
+        return self._call(catalog.DESCRIBE_MEDIA_INFOS, params)
 
     def search_media(
         self,
@@ -69,13 +70,13 @@ class VodHook(TencentCloudHook):
         if filters:
             params["Filters"] = list(filters)
         self._sub_app(params, sub_app_id)
-        return self.call("SearchMedia", params)
+        return self._call(catalog.SEARCH_MEDIA, params)
 
     def delete_media(self, file_id: str, *, sub_app_id: int | None = None) -> dict[str, Any]:
         """Delete a media and all its derived files (DeleteMedia); an unknown FileId means gone."""
         params: dict[str, Any] = {"FileId": v.token(file_id, "file_id", max_bytes=64)}
         self._sub_app(params, sub_app_id)
-        return self.call("DeleteMedia", params)
+        return self._call(catalog.DELETE_MEDIA, params)
 
     def iter_media(
         self,
