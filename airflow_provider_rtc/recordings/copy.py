@@ -43,10 +43,12 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=@+-]")
 class CopyError(Exception):
     """One file could not be copied; ``retryable`` says whether another attempt may succeed."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, resumable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
-        #: bytes the failed attempt had written (taken back from the progress count)
+        #: the temporary file holds a correct prefix of the source: a retry may continue it
+        self.resumable = resumable
+        #: bytes in the temporary file when the attempt failed
         self.written = 0
 
 
@@ -223,10 +225,16 @@ def human_bytes(n: float) -> str:
 # -- sources -------------------------------------------------------------------------------------
 
 
-def _http_chunks(
-    client: httpx.Client, url: str, chunk_size: int, *, offset: int = 0
-) -> tuple[Iterator[bytes], int | None, bool, Callable[[], None]]:
-    """Open a streaming GET; returns (chunks, content length, whether the offset was honoured, close)."""
+@dataclass
+class _Download:
+    chunks: Iterator[bytes]
+    length: int | None  # Content-Length of this answer
+    start: int  # first byte this answer carries (0, or the offset a 206 confirmed)
+    close: Callable[[], None]
+
+
+def _http_chunks(client: httpx.Client, url: str, chunk_size: int, *, offset: int = 0) -> _Download:
+    """Open a streaming GET (from ``offset`` with a Range request); the answer says where it starts."""
     import httpx
 
     headers = {"Range": f"bytes={offset}-"} if offset else {}
@@ -240,16 +248,25 @@ def _http_chunks(
         response.close()
         retryable = status >= 500 or status in (408, 429)
         raise CopyError(f"download answered HTTP {status}", retryable=retryable)
-    resumed = offset > 0 and status == 206
+    start = 0
+    if status == 206:
+        match = re.match(r"bytes (\d+)-", response.headers.get("content-range", ""))
+        start = int(match.group(1)) if match else -1
+        if start != offset:  # not the range asked for: start over
+            response.close()
+            raise CopyError("the server answered another range than asked", retryable=True)
     length = response.headers.get("content-length")
 
     def chunks() -> Iterator[bytes]:
         try:
             yield from response.iter_bytes(chunk_size)
         except httpx.TransportError as err:  # cut short, reset, read timeout...
-            raise CopyError(f"download interrupted: {type(err).__name__}", retryable=True) from None
+            raise CopyError(
+                f"download interrupted: {type(err).__name__}", retryable=True, resumable=True
+            ) from None
 
-    return chunks(), (int(length) if length and length.isdigit() else None), resumed, response.close
+    size = int(length) if length and length.isdigit() else None
+    return _Download(chunks(), size, start, response.close)
 
 
 def _bucket_chunks(source: Any, chunk_size: int) -> Iterator[bytes]:
@@ -334,30 +351,41 @@ class CopySettings:
 
 
 def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyOutcome:
-    """Copy one file with skip, verify, retry; never raises (the outcome says what happened)."""
+    """Copy one file with skip, verify, retry; never raises (the outcome says what happened).
+
+    A download cut short into a local destination is continued with a Range request (the bytes
+    already there are a verified prefix); anything else starts over in a fresh temporary file.
+    """
     size, md5 = target_state(job.target, want_md5=job.md5 is not None)
     if size is not None and job.size is not None and size == job.size and (job.md5 in (None, md5)):
         progress.file_done(skipped_bytes=size)
         return CopyOutcome(job, "skipped", bytes=size)
     last_error = "no attempt made"
+    tmp = temporary_name(job.target)
+    resume_from = 0
     for attempt in range(1, settings.attempts + 1):
-        tmp = temporary_name(job.target)
         try:
-            written = _copy_once(job, tmp, settings, progress)
+            written = _copy_once(job, tmp, settings, progress, offset=resume_from)
             _commit(tmp, job.target, written)
         except CopyError as err:
-            progress.add_bytes(-err.written)
-            _remove_quietly(tmp)
             last_error = str(err)
-            if not err.retryable or attempt == settings.attempts:
+            final = not err.retryable or attempt == settings.attempts
+            if err.resumable and not final and job.kind != "bucket" and job.md5 is None and is_local(tmp):
+                resume_from = err.written
+            else:
+                progress.add_bytes(-err.written)
+                _remove_quietly(tmp)
+                tmp, resume_from = temporary_name(job.target), 0
+            if final:
                 break
             delay = settings.retry_delay * 2 ** (attempt - 1)
             log.warning(
-                "%s: attempt %d/%d failed (%s); retrying in %.1f s",
+                "%s: attempt %d/%d failed (%s); %s in %.1f s",
                 job.name,
                 attempt,
                 settings.attempts,
                 err,
+                f"resuming at byte {resume_from}" if resume_from else "retrying",
                 delay,
             )
             time.sleep(delay)
@@ -371,25 +399,38 @@ def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyO
     return CopyOutcome(job, "failed", attempts=attempt, error=last_error)
 
 
-def _copy_once(job: CopyJob, tmp: Any, settings: CopySettings, progress: Progress) -> int:
-    """Stream the source into ``tmp``; raises :class:`CopyError` unless every byte arrived."""
+def _copy_once(job: CopyJob, tmp: Any, settings: CopySettings, progress: Progress, *, offset: int = 0) -> int:
+    """Stream the source into ``tmp`` (appending from ``offset`` when the server honours a range);
+    returns the bytes in ``tmp``; raises :class:`CopyError` unless every byte arrived."""
     close: Callable[[], None] = lambda: None  # noqa: E731
     expected = job.size
     if job.kind == "bucket":
         chunks: Iterator[bytes] = _bucket_chunks(job.source, settings.chunk_size)
+        offset = 0
     else:
         assert job.url is not None
-        chunks, length, _, close = _http_chunks(settings.http, job.url, settings.chunk_size)
+        try:
+            download = _http_chunks(settings.http, job.url, settings.chunk_size, offset=offset)
+        except CopyError as err:
+            raise _with_written(err, offset) from None
+        chunks, close = download.chunks, download.close
+        if download.start != offset:  # a 200 to a Range request: the whole file again
+            progress.add_bytes(-offset)
+            offset = 0
+        total = None if download.length is None else download.start + download.length
         if expected is None:
-            expected = length
-        elif length is not None and length != expected:
+            expected = total
+        elif total is not None and total != expected:
             close()
-            raise CopyError(f"the source has {length} bytes, the manifest says {expected}", retryable=False)
+            raise _with_written(
+                CopyError(f"the source has {total} bytes, the manifest says {expected}", retryable=False),
+                offset,
+            )
     digest = hashlib.md5(usedforsecurity=False) if job.md5 else None
-    written = 0
+    written = offset
     try:
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as out:
+        with tmp.open("ab" if offset else "wb") as out:
             for data in chunks:
                 out.write(data)
                 written += len(data)
@@ -405,7 +446,12 @@ def _copy_once(job: CopyJob, tmp: Any, settings: CopySettings, progress: Progres
     finally:
         close()
     if expected is not None and written != expected:
-        raise _with_written(CopyError(f"short copy: {written} of {expected} bytes", retryable=True), written)
+        raise _with_written(
+            CopyError(
+                f"short copy: {written} of {expected} bytes", retryable=True, resumable=written < expected
+            ),
+            written,
+        )
     stored = _info_size(tmp.stat())
     if stored is not None and stored != written:
         raise _with_written(

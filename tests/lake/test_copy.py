@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,33 @@ def test_zego_recording_from_its_sensor_manifest(sandbox: SandboxServer, tmp_pat
         f"zego/{manifest['room_id']}/{f['name']}": f["size"] for f in manifest["files"]
     }
     assert all(f["url"].startswith("file://") for f in result["files"])
+
+
+def test_a_cut_download_into_a_local_lake_resumes_with_a_range(
+    sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from .conftest import vod_media
+
+    added = vod_media(sandbox, "long.mp4", 3_000_000)
+    manifest = {
+        "cloud": "trtc",
+        "app_id": 1,
+        "task_id": "t",
+        "room_id": "r",
+        "files": [{"name": "long.mp4", "url": added["url"], "size": 3_000_000, "status": "uploaded"}],
+    }
+    set_faults(sandbox, [{"action": "Download", "kind": "short", "count": 1}])
+    copy_op(manifest, str(tmp_path), layout="{name}").execute({})
+    # the bytes before the cut (whole chunks of them) are kept; the rest comes with a Range request
+    assert re.search(r"resuming at byte [1-9]\d*", caplog.text), caplog.text
+    body = (tmp_path / "long.mp4").read_bytes()
+    assert body == media.content(f"vod/{added['file_id']}/long.mp4", 0, 3_000_000)
+    assert lake_files(tmp_path) == {"long.mp4": 3_000_000}
+
+
+def test_a_cut_download_into_s3_starts_over(sandbox: SandboxServer, s3: Any) -> None:
+    _, manifest = trtc_vod_recording(sandbox, users=1)
+    set_faults(sandbox, [{"action": "Download", "kind": "short", "count": 1}])
+    copy_op(manifest, "s3://lake/x", destination_conn_id=S3_CONN, layout="{name}").execute({})
+    keys = {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]}
+    assert keys == {f"x/{f['name']}": f["size"] for f in manifest["files"]}  # no partial object left
