@@ -228,3 +228,19 @@ def test_a_cut_download_into_s3_starts_over(sandbox: SandboxServer, s3: Any) -> 
     copy_op(manifest, "s3://lake/x", destination_conn_id=S3_CONN, layout="{name}").execute({})
     keys = {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]}
     assert keys == {f"x/{f['name']}": f["size"] for f in manifest["files"]}  # no partial object left
+
+
+def test_openlineage_inputs_are_the_recordings_and_outputs_the_copies(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    _, manifest = trtc_vod_recording(sandbox, users=1)
+    op = copy_op(manifest, str(tmp_path), layout="{task_id}/{name}")
+    op.execute({})
+    lineage = op.get_openlineage_facets_on_complete(None)
+    host = sandbox.url.split("://", 1)[1]
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [
+        (f"http://{host}", f"_sandbox/vod/{f['file_id']}/{f['name']}") for f in manifest["files"]
+    ]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [
+        ("file", f"{tmp_path}/{manifest['task_id']}/{f['name']}") for f in manifest["files"]
+    ]
