@@ -2,8 +2,9 @@
 
 ``RecordingUploadedEventTrigger`` is a ``BaseEventTrigger`` for ``AssetWatcher``: it watches every
 recording of one connection and yields ``{"status": "done", "key", "manifest", ...}`` once per
-recording, deciding "uploaded" with the very evaluation the sensors use
-(:func:`recordings.trtc.evaluate_recording`, :func:`recordings.zego.evaluate_record_status`).
+recording, deciding "uploaded" with the sensors' own decision and wait spec
+(:func:`waits.steps.decide_trtc`, :func:`waits.steps.decide_zego` over a ``TrtcWaitSpec`` /
+``ZegoWaitSpec`` built from the same options).
 
 Where it looks:
 
@@ -49,8 +50,9 @@ from airflow_provider_rtc.exceptions import (
     RtcTransientError,
     RtcValidationError,
 )
-from airflow_provider_rtc.recordings.manifest import UploadPolicy, Verdict
+from airflow_provider_rtc.recordings.manifest import WaitVerdict
 from airflow_provider_rtc.triggers.base import serializable_hook_params
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec, WaitSpec, ZegoWaitSpec
 
 if TYPE_CHECKING:
     import httpx
@@ -116,8 +118,17 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         self.poll_interval = float(poll_interval)
         self.lookback_hours = float(lookback_hours)
         self.storage = storage
-        backup = on_backup_file or ("wait" if cloud == "trtc" else "warn")
-        self.policy = UploadPolicy(on_failed_file=on_failed_file, on_backup_file=backup)
+        options: dict[str, Any] = {"on_failed_file": on_failed_file, "on_backup_file": on_backup_file}
+        try:
+            self.spec: WaitSpec = (
+                TrtcWaitSpec.from_params(
+                    storage=storage, callback_receiver_url=callback_receiver_url, **options
+                )
+                if cloud == "trtc"
+                else ZegoWaitSpec.from_params(**options)
+            )
+        except ValueError as err:
+            raise RtcValidationError("on_backup_file", str(err)) from None
         self.commit_delay = float(commit_delay)
         self.hook_params = serializable_hook_params(hook_params)
         # the cursor: committed keys (and when), uncommitted (key -> (handed over at, changed at))
@@ -139,8 +150,8 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 "poll_interval": self.poll_interval,
                 "lookback_hours": self.lookback_hours,
                 "storage": self.storage,
-                "on_failed_file": self.policy.on_failed_file,
-                "on_backup_file": self.policy.on_backup_file,
+                "on_failed_file": self.spec.policy.on_failed_file,
+                "on_backup_file": self.spec.policy.on_backup_file,
                 "commit_delay": self.commit_delay,
                 "hook_params": dict(self.hook_params),
             },
@@ -254,13 +265,14 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 "manifest": manifest,
             }
 
-    async def _trtc_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, Verdict]]:
+    async def _trtc_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
         from airflow_provider_rtc.callbacks.client import (
             afetch_changed_tasks,
             afetch_events,
             atarget_for_connection,
         )
-        from airflow_provider_rtc.recordings import trtc as logic
+        from airflow_provider_rtc.recordings.trtc import TrtcObservation
+        from airflow_provider_rtc.waits.steps import decide_trtc
 
         hook = self._hook()
         app_id = self.app_id or (await hook.asettings()).sdk_app_id
@@ -278,21 +290,16 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
             key = recording_key("trtc", app_id, task_id)
             if not self.seen(key):
                 events = await afetch_events(target, "trtc", app_id, task_id, client=client)
-                verdict = logic.evaluate_recording(
-                    logic.TrtcObservation(task_status=None, events=events),
-                    app_id=app_id,
-                    task_id=task_id,
-                    storage=self.storage,
-                    policy=self.policy,
-                )
+                obs = TrtcObservation(None, [], events, task_id=task_id, app_id=app_id)
+                verdict = decide_trtc(self.spec, obs)  # type: ignore[arg-type]
                 if verdict.done:
                     yield key, changed_at, verdict
                 elif verdict.state == "failed":
                     log.warning("%s: not uploaded: %s", key, verdict.message)
             self._watermark = max(self._watermark, changed_at)
 
-    async def _zego_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, Verdict]]:
-        from airflow_provider_rtc.recordings import zego as logic
+    async def _zego_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
+        from airflow_provider_rtc.waits.steps import ZegoObservation, decide_zego
 
         hook = self._hook()
         app_id = (await hook.asettings()).credentials.app_id
@@ -314,10 +321,9 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 try:
                     envelope = await hook.adescribe_record_status(task_id, client=client)
                 except RtcNotFoundError:
-                    continue  # left the query window between the two calls
-                verdict = logic.evaluate_record_status(
-                    envelope, app_id=app_id, task_id=task_id, policy=self.policy
-                )
+                    envelope = None  # 300001000: out of the query window (decided as not uploaded)
+                obs = ZegoObservation(task_id, app_id, envelope)
+                verdict = decide_zego(self.spec, obs)  # type: ignore[arg-type]
                 if verdict.done:
                     yield key, time.time(), verdict
                 elif verdict.state == "failed":

@@ -5,7 +5,6 @@ through Airflow connections given as AIRFLOW_CONN_* variables."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_rtc import pacing
 from airflow_provider_rtc.recordings.manifest import build_manifest, file_entry
 from airflow_provider_rtc.sandbox.server import SandboxServer
+from tests.support.credentials import TRTC_KEY
+from tests.support.servers import free_port
 
 S3_CONN = "lake_s3"
 SANDBOX_CONFIG: dict[str, Any] = {
@@ -28,11 +28,6 @@ SANDBOX_CONFIG: dict[str, Any] = {
     },
     "limits": {"enabled": False},
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_pacers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pacing, "_pacers", {})
 
 
 @pytest.fixture(scope="session")
@@ -51,18 +46,12 @@ def sandbox(sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> S
     return sandbox_server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's S3 in server mode on a free loopback port, for the whole session."""
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
@@ -168,7 +157,6 @@ def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, 
 
 # the callback receiver of the recording tests (real app on loopback, fresh store per test)
 from tests.recordings.conftest import (  # noqa: E402
-    TRTC_KEY,
     ReceiverServer,
     receiver,
     receiver_config,
