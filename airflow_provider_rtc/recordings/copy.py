@@ -194,7 +194,9 @@ class Progress:
             if skipped_bytes is not None:
                 self.skipped_files += 1
                 self.total_bytes = max(self.total_bytes - skipped_bytes, 0)
-        self.report()
+            due = self.done_files == self.total_files or self.clock() - self._last >= self.interval
+        if due:  # at most one line per interval, and the last file's
+            self.report()
 
     def line(self) -> str:
         with self._lock:

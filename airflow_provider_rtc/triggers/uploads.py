@@ -14,7 +14,8 @@ Where it looks:
   again when its next callback arrives (completion is always a callback).
 * **ZEGO** - DescribeTasks (ended tasks of the look-back window, at most ZEGO's 3-day query window)
   and DescribeRecordStatus for each ended task not emitted yet; both are paced at their documented
-  10 calls/s by the hook.
+  10 calls/s by the hook. Or, with ``zego_source="callbacks"``, the receiver's stored ZEGO upload
+  callbacks (event_type 1), read like TRTC's: no Describe call at all.
 
 Resuming after a triggerer restart: the cursor (the receiver watermark and the recordings already
 emitted) lives in the watched asset's state store (Airflow 3.3+), under a key derived from the
@@ -65,6 +66,7 @@ STATE_KEY_PREFIX = "rtc_recordings_uploaded"
 WATERMARK_OVERLAP = 60.0
 ZEGO_QUERY_WINDOW_HOURS = 72.0
 ZEGO_PAGE_SIZE = 50
+ZEGO_SOURCES = ("describe", "callbacks")
 
 
 def recording_key(cloud: str, app_id: Any, task_id: str) -> str:
@@ -85,6 +87,9 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
     :param storage: TRTC storage mode as for the sensor (``auto``, ``cos``, ``vod``).
     :param on_failed_file: / :param on_backup_file: the sensors' upload policy. A recording whose
         verdict is "failed" emits no event (it is logged); waiting ones are evaluated again.
+    :param zego_source: ZEGO only: ``describe`` (DescribeTasks + DescribeRecordStatus) or
+        ``callbacks`` (the receiver's stored upload callbacks, event_type 1; no Describe calls; needs
+        the ``zegocloud`` connection extras ``callback_receiver_url`` and ``callback_secret``).
     :param commit_delay: seconds between handing an event to the triggerer and recording it in the
         cursor (see the module docstring).
     """
@@ -102,6 +107,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         on_failed_file: str = "fail",
         on_backup_file: str | None = None,
         commit_delay: float = 10.0,
+        zego_source: str = "describe",
         hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -129,6 +135,9 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
             )
         except ValueError as err:
             raise RtcValidationError("on_backup_file", str(err)) from None
+        if zego_source not in ZEGO_SOURCES:
+            raise RtcValidationError("zego_source", f"one of {ZEGO_SOURCES}", zego_source)
+        self.zego_source = zego_source
         self.commit_delay = float(commit_delay)
         self.hook_params = serializable_hook_params(hook_params)
         # the cursor: committed keys (and when), uncommitted (key -> (handed over at, changed at))
@@ -153,6 +162,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 "on_failed_file": self.spec.policy.on_failed_file,
                 "on_backup_file": self.spec.policy.on_backup_file,
                 "commit_delay": self.commit_delay,
+                "zego_source": self.zego_source,
                 "hook_params": dict(self.hook_params),
             },
         )
@@ -249,7 +259,8 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
 
     async def poll_once(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
         """One look at the cloud: the payload of every newly uploaded recording, each once."""
-        source = self._trtc_done if self.cloud == "trtc" else self._zego_done
+        use_receiver = self.cloud == "trtc" or self.zego_source == "callbacks"
+        source = self._receiver_done if use_receiver else self._zego_done
         async for key, changed_at, verdict in source(client):
             assert verdict.manifest is not None
             self._uncommitted[key] = (time.time(), changed_at)
@@ -265,38 +276,62 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 "manifest": manifest,
             }
 
-    async def _trtc_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
+    async def _receiver_done(
+        self, client: httpx.AsyncClient
+    ) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
+        """Tasks with new callbacks in the receiver, decided from their stored callbacks."""
         from airflow_provider_rtc.callbacks.client import (
             afetch_changed_tasks,
             afetch_events,
             atarget_for_connection,
         )
-        from airflow_provider_rtc.recordings.trtc import TrtcObservation
-        from airflow_provider_rtc.waits.steps import decide_trtc
 
         hook = self._hook()
-        app_id = self.app_id or (await hook.asettings()).sdk_app_id
-        if not app_id:
-            raise RtcValidationError("app_id", "give app_id= or set the connection extra sdk_app_id")
-        target = await atarget_for_connection(self.conn_id, url=self.callback_receiver_url)
+        settings = await hook.asettings()
+        if self.cloud == "trtc":
+            app_id = self.app_id or settings.sdk_app_id
+            if not app_id:
+                raise RtcValidationError("app_id", "give app_id= or set the connection extra sdk_app_id")
+        else:
+            app_id = settings.credentials.app_id
+        conn_type = "tencentcloud" if self.cloud == "trtc" else "zegocloud"
+        target = await atarget_for_connection(
+            self.conn_id, url=self.callback_receiver_url, conn_type=conn_type
+        )
         since = (
             self._watermark - WATERMARK_OVERLAP
             if self._watermark
             else time.time() - 3600 * self.lookback_hours
         )
-        tasks, _ = await afetch_changed_tasks(target, "trtc", app_id, since, client=client)
+        tasks, _ = await afetch_changed_tasks(target, self.cloud, app_id, since, client=client)
         for item in tasks:
             task_id, changed_at = str(item["task_id"]), float(item.get("changed_at") or 0.0)
-            key = recording_key("trtc", app_id, task_id)
+            key = recording_key(self.cloud, app_id, task_id)
             if not self.seen(key):
-                events = await afetch_events(target, "trtc", app_id, task_id, client=client)
-                obs = TrtcObservation(None, [], events, task_id=task_id, app_id=app_id)
-                verdict = decide_trtc(self.spec, obs)  # type: ignore[arg-type]
-                if verdict.done:
+                events = await afetch_events(target, self.cloud, app_id, task_id, client=client)
+                verdict = self._decide_from_callbacks(events, app_id, task_id)
+                if verdict is not None and verdict.done:
                     yield key, changed_at, verdict
-                elif verdict.state == "failed":
+                elif verdict is not None and verdict.state == "failed":
                     log.warning("%s: not uploaded: %s", key, verdict.message)
             self._watermark = max(self._watermark, changed_at)
+
+    def _decide_from_callbacks(
+        self, events: list[dict[str, Any]], app_id: Any, task_id: str
+    ) -> WaitVerdict | None:
+        """The sensors' decision over one task's stored callbacks (``None``: no ZEGO upload callback yet)."""
+        from airflow_provider_rtc.waits import steps
+
+        if self.cloud == "trtc":
+            from airflow_provider_rtc.recordings.trtc import TrtcObservation
+
+            obs = TrtcObservation(None, [], events, task_id=task_id, app_id=app_id)
+            return steps.decide_trtc(self.spec, obs)  # type: ignore[arg-type]
+        for event in reversed(events):  # the latest "files uploaded" callback (event_type 1)
+            zego_obs = steps.zego_observation_from_callback(event, app_id=app_id)
+            if zego_obs is not None:
+                return steps.decide_zego(self.spec, zego_obs)  # type: ignore[arg-type]
+        return None
 
     async def _zego_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
         from airflow_provider_rtc.waits.steps import ZegoObservation, decide_zego

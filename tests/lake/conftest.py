@@ -181,7 +181,7 @@ def trtc_feed(
         "retry_max_delay": 0.1,
         "pacing": False,
         "callback_receiver_url": receiver.url,
-        "callback_key": TRTC_KEY,
+        "callback_secret": TRTC_KEY,
     }
     monkeypatch.setenv("AIRFLOW_CONN_TENCENTCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
     return sandbox

@@ -144,3 +144,58 @@ def test_kwargs_are_validated_and_hold_no_secret() -> None:
     _, kwargs = RecordingUploadedEventTrigger(cloud="trtc").serialize()
     assert set(kwargs) >= {"cloud", "conn_id", "poll_interval", "commit_delay"}
     assert not any("key" in k or "secret" in k or "password" in k for k in kwargs)
+
+
+async def test_zego_from_the_receivers_upload_callbacks(
+    sandbox: SandboxServer, receiver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zego_source="callbacks": ZEGO's "files uploaded" callbacks (event_type 1) stored by the
+    receiver decide, through the same decision as DescribeRecordStatus; no Describe call."""
+    import httpx
+
+    from airflow_provider_rtc.signing.callbacks import zego_callback_signature
+    from tests.support.credentials import ZEGO_CALLBACK_SECRET
+
+    conn = sandbox.connections["zegocloud_default"]
+    extra = {**conn["extra"], "callback_receiver_url": receiver.url, "callback_secret": ZEGO_CALLBACK_SECRET}
+    monkeypatch.setenv("AIRFLOW_CONN_ZEGOCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
+    app_id = int(conn["login"])
+
+    def uploaded(task_id: str, sequence: int) -> None:
+        stamp, nonce = str(int(time.time())), f"n{sequence}"
+        body = {
+            "app_id": app_id,
+            "task_id": task_id,
+            "room_id": "room_1",
+            "event_type": 1,
+            "sequence": sequence,
+            "timestamp": stamp,
+            "nonce": nonce,
+            "signature": zego_callback_signature(ZEGO_CALLBACK_SECRET, stamp, nonce),
+            "detail": {
+                "upload_status": 1,
+                "file_info": [
+                    {
+                        "file_id": f"{task_id}.mp4",
+                        "file_url": f"https://x/{task_id}.mp4",
+                        "status": 3,
+                        "file_size": 9,
+                    }
+                ],
+            },
+        }
+        assert httpx.post(f"{receiver.url}/zego/callback", json=body, timeout=5).status_code == 200
+
+    uploaded("zrec1", 1)
+    store = StateStore()
+    trigger = RecordingUploadedEventTrigger(
+        cloud="zego", zego_source="callbacks", poll_interval=0.05, commit_delay=0
+    )
+    trigger.asset_state_store = store
+    before = await collect(trigger, until=1)
+    assert [e["task_id"] for e in before] == ["zrec1"]
+    assert before[0]["manifest"]["files"][0]["name"] == "zrec1.mp4"
+    uploaded("zrec2", 2)
+    after = await collect(restarted(trigger, store), until=1, settle=0.8)
+    assert [e["task_id"] for e in after] == ["zrec2"]
+    assert sandbox.backend.stats.snapshot()["totals"]["calls"] == 0  # no DescribeTasks/RecordStatus
