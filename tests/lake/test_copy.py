@@ -244,3 +244,29 @@ def test_openlineage_inputs_are_the_recordings_and_outputs_the_copies(
     assert [(d.namespace, d.name) for d in lineage.outputs] == [
         ("file", f"{tmp_path}/{manifest['task_id']}/{f['name']}") for f in manifest["files"]
     ]
+
+
+def test_progress_line_says_files_bytes_rate_and_eta() -> None:
+    from airflow_provider_rtc.recordings.copy import Progress
+
+    now = [100.0]
+    lines: list[str] = []
+
+    class Log:
+        def info(self, fmt: str, *args: Any) -> None:
+            lines.append(fmt % args)
+
+    progress = Progress(
+        total_files=2, total_bytes=4 * 1024 * 1024, interval=5, logger=Log(), clock=lambda: now[0]
+    )
+    now[0] += 2
+    progress.add_bytes(2 * 1024 * 1024)  # not due yet: no line
+    assert lines == []
+    now[0] += 4
+    progress.add_bytes(1024 * 1024)
+    assert lines == [
+        "copy progress: files 0/2 (0 already there), bytes 3.0 MiB/4.0 MiB, rate 512.0 KiB/s, ETA 2 s"
+    ]
+    progress.file_done(skipped_bytes=None)
+    progress.file_done(skipped_bytes=1024 * 1024)  # the last file always reports
+    assert lines[-1].startswith("copy progress: files 2/2 (1 already there), bytes 3.0 MiB/3.0 MiB")
