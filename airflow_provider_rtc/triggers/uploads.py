@@ -46,9 +46,8 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_rtc.exceptions import (
     RtcAuthError,
+    RtcError,
     RtcNotFoundError,
-    RtcThrottledError,
-    RtcTransientError,
     RtcValidationError,
 )
 from airflow_provider_rtc.recordings.manifest import WaitVerdict
@@ -236,11 +235,11 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                     async for payload in self.poll_once(client):
                         yield TriggerEvent(payload)
                     errors = 0
-                except (RtcThrottledError, RtcTransientError) as err:
-                    errors += 1
-                    log.warning("%s: %s (poll %d in a row with errors); polling on", self.what, err, errors)
                 except (RtcAuthError, RtcValidationError):
                     raise  # configuration: polling on cannot help
+                except RtcError as err:  # throttles, transient faults, odd answers: a watcher lives on
+                    errors += 1
+                    log.warning("%s: %s (poll %d in a row with errors); polling on", self.what, err, errors)
                 await self.save_cursor(time.time())
                 await asyncio.sleep(self.poll_interval * min(2**errors, 8))
 
