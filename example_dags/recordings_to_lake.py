@@ -18,7 +18,7 @@ what it would delete.
 
 Settings read at parse time (environment only, no connection or network): ``RTC_LAKE_CLOUDS``
 (default ``trtc,zego``: which clouds the watchers follow) and ``RTC_LAKE_POLL_SECONDS`` (30).
-The TRTC watcher needs the connection extras ``callback_receiver_url`` and ``callback_key``.
+The TRTC watcher needs the connection extras ``callback_receiver_url`` and ``callback_secret``.
 """
 
 from __future__ import annotations
