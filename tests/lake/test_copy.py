@@ -156,7 +156,10 @@ def test_asset_events_are_the_manifests_and_the_result_is_emitted(
     outlet_events = {lake: Outlet()}
     context = {
         "triggering_asset_events": {
-            Asset("rtc://recordings"): [Event({"manifest": one}), Event({"manifest": two})]
+            Asset("rtc://recordings"): [
+                Event({"manifest": one}),
+                Event({"from_trigger": True, "payload": {"status": "done", "manifest": two}}),
+            ]
         },
         "outlet_events": outlet_events,
     }
