@@ -199,3 +199,16 @@ async def test_zego_from_the_receivers_upload_callbacks(
     after = await collect(restarted(trigger, store), until=1, settle=0.8)
     assert [e["task_id"] for e in after] == ["zrec2"]
     assert sandbox.backend.stats.snapshot()["totals"]["calls"] == 0  # no DescribeTasks/RecordStatus
+
+
+def test_the_changes_read_is_signed(receiver: Any) -> None:
+    import httpx
+
+    from airflow_provider_rtc.callbacks.auth import sign_read
+
+    path = "/trtc/1400000001/tasks?since=0&limit=10"
+    assert httpx.get(f"{receiver.url}{path}", timeout=5).status_code == 401
+    wrong = sign_read("not-the-key", path)
+    assert httpx.get(f"{receiver.url}{path}", headers=wrong, timeout=5).status_code == 401
+    ok = httpx.get(f"{receiver.url}{path}", headers=sign_read(TRTC_KEY, path), timeout=5)
+    assert ok.status_code == 200 and ok.json()["tasks"] == []
