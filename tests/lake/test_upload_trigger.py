@@ -212,3 +212,28 @@ def test_the_changes_read_is_signed(receiver: Any) -> None:
     assert httpx.get(f"{receiver.url}{path}", headers=wrong, timeout=5).status_code == 401
     ok = httpx.get(f"{receiver.url}{path}", headers=sign_read(TRTC_KEY, path), timeout=5)
     assert ok.status_code == 200 and ok.json()["tasks"] == []
+
+
+async def test_zego_describe_calls_stay_within_their_documented_rate(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """25 ended recordings at once: the watcher's DescribeRecordStatus calls are paced at ZEGO's
+    10/s by the hook, so the sandbox (limits on) never throttles one."""
+    import httpx
+
+    spec = {"rooms": 25, "users_per_room": 1, "streams_per_room": 1, "recordings": 25}
+    tasks = [r["task_id"] for r in sandbox.seed({"zego": spec})["zego"]["recordings"]]
+    hook = ZegoCloudRecordHook()
+    for task_id in tasks:
+        hook.stop_record(task_id)
+    time.sleep(0.5)
+    conn = sandbox.connections["zegocloud_default"]
+    monkeypatch.setenv("AIRFLOW_CONN_ZEGOCLOUD_DEFAULT", json.dumps(conn))  # pacing on (the default)
+    assert httpx.put(f"{sandbox.url}/_sandbox/limits", json={"enabled": True}, timeout=5).status_code == 200
+    before = sandbox.backend.stats.snapshot()["actions"].get("DescribeRecordStatus", {}).get("calls", 0)
+    trigger = RecordingUploadedEventTrigger(cloud="zego", poll_interval=0.05, commit_delay=0)
+    events = await collect(trigger, until=25, settle=0.2)
+    assert sorted(e["task_id"] for e in events) == sorted(tasks)
+    stats = sandbox.backend.stats.snapshot()
+    assert stats["actions"]["DescribeRecordStatus"]["calls"] - before >= 25
+    assert stats["totals"]["throttled"] == 0
