@@ -2,7 +2,8 @@
 
 Sources: the VOD API pages (cloud.tencent.com/document/api/266). DeleteMedia: 100 calls/s
 (cloud.tencent.com/document/product/266/78313, see shared reference ``vendor-review.md``);
-DescribeMediaInfos and SearchMedia: 100 calls/s each on their API pages. VOD ignores the region;
+DescribeMediaInfos and SearchMedia: 100 calls/s each, UNCONFIRMED (not in the shared references;
+the VOD pages' usual default). VOD ignores the region;
 limits are counted per API and per sub-account (SecretId). ``ResourceNotFound.FileNotExist``
 ("the file does not exist", in every official SDK's VOD error list) means the media is gone.
 """
