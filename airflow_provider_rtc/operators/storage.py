@@ -355,7 +355,8 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
     cutoff whose source type is in ``vod_source_types``, default ``["Record"]`` - UNCONFIRMED that
     every TRTC recording carries it, check one with DescribeMediaInfos first; ``None`` takes every
     media of the account -, deleted with DeleteMedia at its documented 100 calls/s), the bucket the
-    cloud wrote to (``bucket``: objects under that prefix modified before the cutoff) and the lake (``destination``: copies under that prefix, aged by modification time).
+    cloud wrote to (``bucket``: objects under that prefix modified before the cutoff) and the lake
+    (``destination``: copies under that prefix, aged by modification time).
 
     Guards: the cutoff is at least one day back; a prefix must not be a bucket's or file system's
     root; every candidate is checked again right before its delete (older than the cutoff, under its
