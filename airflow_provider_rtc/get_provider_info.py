@@ -52,6 +52,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_rtc.hooks.tencentcloud",
                     "airflow_provider_rtc.hooks.trtc",
+                    "airflow_provider_rtc.hooks.vod",
                 ],
             },
             {"integration-name": "Tencent Cloud Live", "python-modules": ["airflow_provider_rtc.hooks.live"]},
@@ -63,6 +64,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_rtc.operators.trtc",
                     "airflow_provider_rtc.operators.usage",
+                    "airflow_provider_rtc.operators.storage",
                 ],
             },
             {
@@ -81,7 +83,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Tencent Cloud TRTC",
-                "python-modules": ["airflow_provider_rtc.triggers.trtc"],
+                "python-modules": [
+                    "airflow_provider_rtc.triggers.trtc",
+                    "airflow_provider_rtc.triggers.uploads",
+                ],
             },
             {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.triggers.zego"]},
         ],

@@ -27,6 +27,8 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "mapped_vs_bulk_ratio": None,
     "trigger_rss_mb_per_1000": (150.0, "<="),
     "trigger_poll_qps": None,
+    "lake_copy_peak_rss_mb": None,
+    "lake_copy_peak_rss_ratio": (1.25, "<="),
 }
 
 SIZES = {
@@ -38,6 +40,7 @@ SIZES = {
         "streams": 300,
         "mapped": 60,
         "triggers": 1000,
+        "lake_bytes": 1024 * 1024 * 1024,
     },
     "quick": {
         "calls": 30,
@@ -47,12 +50,13 @@ SIZES = {
         "streams": 10,
         "mapped": 3,
         "triggers": 20,
+        "lake_bytes": 32 * 1024 * 1024,
     },
 }
 
 
 def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-    from benchmarks import bulk, imports, mapped, overhead, signing, triggers
+    from benchmarks import bulk, imports, lake_copy, mapped, overhead, signing, triggers
 
     return [
         ("call overhead", lambda: overhead.run(size["calls"])),
@@ -62,6 +66,7 @@ def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]
         ("bulk ZEGO DeleteStream at 10/s", lambda: bulk.zego(size["streams"])),
         ("mapped vs bulk", lambda: mapped.run(size["mapped"])),
         ("1,000 recording-wait triggers", lambda: triggers.run(size["triggers"])),
+        ("copy a recording to the lake", lambda: lake_copy.run(size["lake_bytes"])),
     ]
 
 

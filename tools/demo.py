@@ -178,6 +178,7 @@ def main() -> int:
         conf = cleanup_conf(before)
         ok, elapsed = run_dag("end_of_event_cleanup", conf, env)
         rec_ok, rec_elapsed = run_dag("recording_postprocessing", recording_conf(before), env)
+        lake_ok = copy_to_lake(url, env) if rec_ok else False
         usage_ok, usage_text = usage_section(env)
         after = _get(f"{url}/_sandbox/state")
         stats = _get(f"{url}/_sandbox/stats")
@@ -190,8 +191,10 @@ def main() -> int:
     print()
     print(recording_report(recording_summary(), rec_elapsed))
     print()
+    print(lake_report(lake_summary()))
+    print()
     print(usage_text)
-    return 0 if ok and rec_ok and usage_ok and not any(leftovers(after).values()) else 1
+    return 0 if ok and rec_ok and usage_ok and lake_ok and not any(leftovers(after).values()) else 1
 
 
 def usage_section(env: dict[str, str]) -> tuple[bool, str]:
@@ -227,6 +230,51 @@ def usage_section(env: dict[str, str]) -> tuple[bool, str]:
     if not ok:
         lines.append(f"  FAILED: see {log_path.relative_to(ROOT)}")
     return ok, "\n".join(lines)
+
+
+# -- the recordings in the lake (recordings_to_lake) ---------------------------------------------
+
+LAKE = WORK / "lake"
+
+
+def copy_to_lake(sandbox_url: str, env: dict[str, str]) -> bool:
+    """Copy the uploaded recordings' files into a local lake, as the event-driven DAG does for each
+    recording (here in one manual run, with the manifests the post-processing DAG wrote)."""
+    import shutil
+
+    shutil.rmtree(LAKE, ignore_errors=True)  # a fresh lake, so the report shows this run's copies
+    manifests = json.loads(Path(recording_summary()["manifest_path"]).read_text())
+    conf = {
+        "manifests": manifests,
+        "destination": f"file://{LAKE}",
+        # TRTC COS files carry no URL in the manifest: the sandbox serves its emulated bucket here
+        "source_url_template": f"{sandbox_url}/_sandbox/storage/trtc/{{task_id}}/{{name}}",
+    }
+    ok, _ = run_dag("recordings_to_lake", conf, env)
+    return ok
+
+
+def lake_summary() -> dict[str, Any]:
+    marker = "Lake summary: "
+    path = LOGS / "recordings_to_lake.log"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if marker in line:
+            return json.loads(line.split(marker, 1)[1].strip())
+    return {}
+
+
+def lake_report(summary: dict[str, Any]) -> str:
+    lines = ["Recordings copied to the lake", "=" * 29]
+    if not summary:
+        return "\n".join([*lines, "  no summary: see .demo/logs/recordings_to_lake.log"])
+    on_disk = [p for p in LAKE.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    lines += [
+        f"  recordings: {summary['recordings']}, files: {summary['files']}, "
+        f"bytes: {summary['bytes']:,} ({summary['bytes'] / 1e6:.1f} MB)",
+        f"  destination: {summary['destination']}",
+        f"  on disk: {len(on_disk)} files, {sum(p.stat().st_size for p in on_disk):,} bytes",
+    ]
+    return "\n".join(lines)
 
 
 def recording_report(summary: dict[str, Any], elapsed: float) -> str:

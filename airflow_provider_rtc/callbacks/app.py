@@ -16,6 +16,9 @@ Routes (relative to wherever the app is mounted; one table per cloud, :func:`cal
 * ``GET /trtc/{sdk_app_id}/tasks/{task_id}/events`` and ``GET /zego/{app_id}/tasks/{task_id}/events``
   - the stored events of one task, for requests signed with that application's callback key
   (:mod:`airflow_provider_rtc.callbacks.auth`); 401 for unsigned, stale or wrongly signed reads.
+* ``GET /trtc/{sdk_app_id}/tasks?since=<unix seconds>&limit=<n>`` (and ``/zego/...``) - the tasks
+  whose stored events changed after ``since`` (receiver clock), oldest change first, signed like
+  the reads above; for event-driven watchers.
 * ``GET /healthz`` - liveness, no data.
 
 Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
@@ -278,12 +281,8 @@ class CallbackReceiver:
         return JSONResponse({"code": 0})
 
     # -- reads ---------------------------------------------------------------------------------
-    async def read_events(self, request: Request) -> JSONResponse:
-        cloud = request.path_params["cloud"]
-        if cloud not in ("trtc", "zego"):
-            return _error(404, "unknown cloud: use trtc or zego")
-        app_id = request.path_params["app_id"]
-        task_id = request.path_params["task_id"]
+    def _read_denied(self, request: Request, cloud: str, app_id: str, what: str) -> JSONResponse | None:
+        """``None`` when the read is signed with the application's callback key, else the 401."""
         key = self.config.trtc_key(app_id) if cloud == "trtc" else self.config.zego_secret(app_id)
         reason = "bad signature"
         for path in _signed_paths(request):
@@ -301,8 +300,19 @@ class CallbackReceiver:
             if not reason:
                 break
         if reason:
-            log.warning("rejected a read of %s task %r: %s", cloud, task_id[:64], reason)
+            log.warning("rejected a read of %s %s: %s", cloud, what, reason)
             return _error(401, reason)
+        return None
+
+    async def read_events(self, request: Request) -> JSONResponse:
+        cloud = request.path_params["cloud"]
+        if cloud not in ("trtc", "zego"):
+            return _error(404, "unknown cloud: use trtc or zego")
+        app_id = request.path_params["app_id"]
+        task_id = request.path_params["task_id"]
+        denied = self._read_denied(request, cloud, app_id, f"task {task_id[:64]!r}")
+        if denied is not None:
+            return denied
         events = await run_in_threadpool(self.store.events, cloud, app_id, task_id)
         return JSONResponse(
             {
@@ -312,6 +322,25 @@ class CallbackReceiver:
                 "server_time": time.time(),
                 "events": [e.as_dict() for e in events],
             }
+        )
+
+    async def read_changes(self, request: Request) -> JSONResponse:
+        cloud = request.path_params["cloud"]
+        if cloud not in ("trtc", "zego"):
+            return _error(404, "unknown cloud: use trtc or zego")
+        app_id = request.path_params["app_id"]
+        try:
+            since = float(request.query_params.get("since", "0"))
+            limit = min(max(int(request.query_params.get("limit", "500")), 1), 5000)
+        except ValueError:
+            return _error(400, "since must be unix seconds and limit an integer")
+        denied = self._read_denied(request, cloud, app_id, "task changes")
+        if denied is not None:
+            return denied
+        server_time = time.time()
+        tasks = await run_in_threadpool(self.store.changed_tasks, cloud, app_id, since, limit=limit)
+        return JSONResponse(
+            {"cloud": cloud, "app_id": app_id, "since": since, "server_time": server_time, "tasks": tasks}
         )
 
     async def healthz(self, request: Request) -> JSONResponse:
@@ -346,6 +375,7 @@ def callback_routes(receiver: CallbackReceiver) -> dict[str, list[BaseRoute]]:
                 guarded(receiver.read_events),
                 methods=["GET"],
             ),
+            Route("/{cloud:str}/{app_id:str}/tasks", guarded(receiver.read_changes), methods=["GET"]),
             Route("/healthz", receiver.healthz, methods=["GET"]),
         ],
     }

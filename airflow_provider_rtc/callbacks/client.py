@@ -226,3 +226,33 @@ async def afetch_events(
     except httpx.HTTPError as exc:
         raise _network_error(exc, target.host) from None
     return _parse(resp.status_code, resp.content, target.host)
+
+
+async def afetch_changed_tasks(
+    target: ReceiverTarget,
+    cloud: str,
+    app_id: int | str,
+    since: float,
+    *,
+    client: httpx.AsyncClient,
+    limit: int = 500,
+) -> tuple[list[dict[str, Any]], float]:
+    """Tasks whose stored events changed after ``since`` (receiver clock), and the receiver's time."""
+    import httpx
+
+    parts = urlsplit(target.url)
+    path = (
+        f"{parts.path.rstrip('/')}/{cloud}/{quote(str(app_id), safe='')}/tasks?since={since!r}&limit={limit}"
+    )
+    try:
+        resp = await client.get(f"{parts.scheme}://{parts.netloc}{path}", headers=sign_read(target.key, path))
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, target.host) from None
+    if resp.status_code == 200:
+        data = resp.json()
+        if isinstance(data, dict) and isinstance(data.get("tasks"), list):
+            tasks = [t for t in data["tasks"] if isinstance(t, dict) and t.get("task_id")]
+            return tasks, float(data.get("server_time") or 0.0)
+    # reuse the events parser's error mapping (401/403, 429/5xx, anything else)
+    _parse(resp.status_code, resp.content if resp.status_code != 200 else b"{}", target.host)
+    raise RtcApiError(f"unexpected answer from the receiver at {target.host}", cloud=CLOUD, action=ACTION)

@@ -184,6 +184,19 @@ class CallbackStore:
             for r in rows
         ]
 
+    def changed_tasks(
+        self, cloud: str, app_id: str | int, since: float, *, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """Tasks of one application with a slot stored or updated after ``since`` (receiver clock),
+        oldest change first: what an event-driven watcher re-evaluates."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT task_id, MAX(received_at) AS changed FROM callback_events WHERE cloud=? AND app_id=? "
+                "GROUP BY task_id HAVING changed > ? ORDER BY changed, task_id LIMIT ?",
+                (cloud, str(app_id), float(since), int(limit)),
+            ).fetchall()
+        return [{"task_id": r[0], "changed_at": r[1]} for r in rows]
+
     def prune(self, older_than_seconds: float, *, now: float | None = None) -> int:
         """Delete slots last touched more than ``older_than_seconds`` ago; returns how many."""
         cutoff = (time.time() if now is None else now) - older_than_seconds

@@ -123,4 +123,5 @@ def adhoc(cloud: Cloud, action: str, product: str | None, default_product: str, 
 # (a computed one hides their constants from mypy): helpers there start with an underscore.
 from airflow_provider_rtc.catalog.live import *  # noqa: E402,F403
 from airflow_provider_rtc.catalog.trtc import *  # noqa: E402,F403
+from airflow_provider_rtc.catalog.vod import *  # noqa: E402,F403
 from airflow_provider_rtc.catalog.zego import *  # noqa: E402,F403

@@ -292,9 +292,35 @@ class ZegoCloudRecordHook(ZegoCloudHook):
         page_size: int | None = None,
     ) -> dict[str, Any]:
         """Recording tasks by status (2 recording, 3 ended) in a window of at most 3 days (ms)."""
+        body = self._tasks_body(status, start_time, end_time, room_id, page_offset, page_size)
+        return self._call(catalog.DESCRIBE_TASKS, body)
+
+    async def adescribe_tasks(
+        self,
+        status: int,
+        start_time: int,
+        end_time: int,
+        *,
+        room_id: str | None = None,
+        page_offset: int | None = None,
+        page_size: int | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> dict[str, Any]:
+        body = self._tasks_body(status, start_time, end_time, room_id, page_offset, page_size)
+        return await self._acall(catalog.DESCRIBE_TASKS, body, client=client)
+
+    @staticmethod
+    def _tasks_body(
+        status: int,
+        start_time: int,
+        end_time: int,
+        room_id: str | None,
+        page_offset: int | None,
+        page_size: int | None,
+    ) -> dict[str, Any]:
         if status not in (2, 3):
             raise RtcValidationError("status", "2 (recording) or 3 (ended)", status)
-        body = {
+        return {
             "Status": status,
             "StartTime": v.positive_int(start_time, "start_time"),
             "EndTime": v.positive_int(end_time, "end_time"),
@@ -302,4 +328,3 @@ class ZegoCloudRecordHook(ZegoCloudHook):
             "PageOffset": page_offset,
             "PageSize": page_size,
         }
-        return self._call(catalog.DESCRIBE_TASKS, body)

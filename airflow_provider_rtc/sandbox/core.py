@@ -12,6 +12,7 @@ from typing import Any
 from .backends.live import LiveBackend
 from .backends.trtc import TrtcBackend
 from .backends.usage import UsageBackend
+from .backends.vod import VodBackend
 from .backends.zego import ZegoBackend
 from .callbacks import CallbackDispatcher
 from .clock import Clock
@@ -44,6 +45,8 @@ class Sandbox:
             exit_seconds=timing.recording_exit_seconds,
             late_seconds=timing.callback_late_seconds,
         )
+        self.vod = VodBackend(self.ids)
+        self.trtc.vod = self.vod
         self.live = LiveBackend()
         self.usage = UsageBackend()
         self.zego = ZegoBackend(
@@ -59,7 +62,7 @@ class Sandbox:
         self.callbacks = CallbackDispatcher(config.copy().callbacks, self.clock)
         self.guard = Guard(self.limiter, self.faults, self.stats)
         self.seed_counters = SeedCounters()
-        self.base_url: str | None = None
+        self._base_url: str | None = None
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
         self.set_faults(config.faults)
@@ -78,6 +81,16 @@ class Sandbox:
 
     def now(self) -> float:
         return self.clock.time()
+
+    @property
+    def base_url(self) -> str | None:
+        """The URL the sandbox is served at, once bound; recording file URLs then point at it."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, url: str | None) -> None:
+        self._base_url = url.rstrip("/") if url else None
+        self.vod.media_base = self.zego.media_base = self._base_url
 
     # -- policy --------------------------------------------------------------------------------
 
@@ -117,6 +130,7 @@ class Sandbox:
         self.trtc.reset()
         self.live.reset()
         self.usage.reset()
+        self.vod.reset()
         self.zego.reset()
         self.stats.reset()
         self.callbacks.clear()

@@ -20,7 +20,9 @@ CLI form: ``ACTION:KIND:PROB``, ``ACTION:KIND:PROB:COUNT`` or ``ACTION:KIND:once
 
 Kinds: ``throttle`` (the cloud's throttle code), ``internal`` (its internal-error code), ``http5xx``
 (HTTP 502 with an HTML body; the action is not performed), ``latency`` (sleep, then perform), and
-``drop`` (perform, then close the connection without answering).
+``drop`` (perform, then close the connection without answering). Recording-file downloads (action
+``Download``, see ``media.py``) take only rules that name ``Download`` exactly, plus the kind
+``short`` (half the bytes under the full ``Content-Length``, then the connection closes).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("throttle", "internal", "http5xx", "latency", "drop")
+KINDS = ("throttle", "internal", "http5xx", "latency", "drop", "short")
+#: kinds that only make sense for one action
+ACTION_ONLY_KINDS = {"short": "Download"}
 DEFAULT_LATENCY_SECONDS = 30.0
 TRTC_CALLBACK_FAULTS = ("late", "never", "failed")
 
@@ -51,6 +55,9 @@ class FaultRule:
             raise ValueError("fault probability must be within [0, 1]")
         if self.count is not None and self.count < 0:
             raise ValueError("fault count must be >= 0")
+        only = ACTION_ONLY_KINDS.get(self.kind)
+        if only is not None and self.action != only:
+            raise ValueError(f"fault kind {self.kind!r} applies to action {only!r} only")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
@@ -86,8 +93,9 @@ class FaultRule:
             count=int(parts[3]) if len(parts) == 4 else None,
         )
 
-    def matches(self, action: str) -> bool:
-        return self.action in ("*", action) and (self.count is None or self.fired < self.count)
+    def matches(self, action: str, *, exact: bool = False) -> bool:
+        names = (action,) if exact else ("*", action)
+        return self.action in names and (self.count is None or self.fired < self.count)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,11 +173,11 @@ class FaultPlan:
             self.latency_seconds = DEFAULT_LATENCY_SECONDS
             self.recordings = RecordingFaults()
 
-    def draw(self, action: str) -> FaultRule | None:
-        """The rule that fires for this call, if any (and count it)."""
+    def draw(self, action: str, *, exact: bool = False) -> FaultRule | None:
+        """The rule that fires for this call, if any (and count it); ``exact`` ignores ``*`` rules."""
         with self._lock:
             for rule in self.rules:
-                if not rule.matches(action):
+                if not rule.matches(action, exact=exact):
                     continue
                 if self._rng.random() < rule.probability:
                     rule.fired += 1

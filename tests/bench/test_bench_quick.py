@@ -31,6 +31,8 @@ def test_quick_benchmark_run_writes_every_metric(tmp_path: Path) -> None:
         "mapped_vs_bulk_ratio",
         "trigger_rss_mb_per_1000",
         "trigger_poll_qps",
+        "lake_copy_peak_rss_mb",
+        "lake_copy_peak_rss_ratio",
     }
     assert expected <= set(results["metrics"])
     assert all(isinstance(v, float) and v > 0 for v in results["metrics"].values())

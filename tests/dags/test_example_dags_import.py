@@ -17,6 +17,7 @@ EXAMPLES = sorted(Path(EXAMPLE_DAGS).glob("*.py"))
 def test_there_are_example_dags() -> None:
     names = {p.name for p in EXAMPLES}
     assert "end_of_event_cleanup.py" in names
+    assert "recordings_to_lake.py" in names
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -21,13 +21,14 @@ from airflow_provider_rtc import catalog
 from airflow_provider_rtc.catalog import CATALOG, Api
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.hooks.vod import VodHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.protocol.codes import Kind, classify_tencent, classify_zego
 from airflow_provider_rtc.sandbox import app as _sandbox_app  # noqa: F401  (imports the wire handlers)
 from airflow_provider_rtc.sandbox.routes import HANDLERS
 
 PACKAGE = Path(airflow_provider_rtc.__file__).parent
-HOOKS = (TrtcHook, LiveHook, ZegoRtcHook, ZegoCloudRecordHook)
+HOOKS = (TrtcHook, LiveHook, VodHook, ZegoRtcHook, ZegoCloudRecordHook)
 ACTIONS = {api.action for api in CATALOG.values()}
 
 

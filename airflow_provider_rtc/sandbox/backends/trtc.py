@@ -45,6 +45,7 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..ids import IdFactory, trtc_b64
+from .vod import VodBackend
 
 UINT32_MAX = 2**32 - 1
 MAX_REMOVE_USERS = 10
@@ -205,6 +206,8 @@ class TrtcBackend:
         self._outbox: list[CallbackEvent] = []
         self._delayed: list[tuple[float, int, CallbackEvent]] = []
         self._seq = itertools.count()
+        #: where VOD recordings land (set by the sandbox); without it VideoUrl is a placeholder
+        self.vod: VodBackend | None = None
 
     # -- housekeeping --------------------------------------------------------------------------
 
@@ -491,6 +494,10 @@ class TrtcBackend:
         fault = rec.callback_fault or self.default_callback_fault
         if fault == "failed":
             rec.upload_failed = True
+        elif rec.storage == "vod" and self.vod is not None:
+            for f in rec.files:
+                assert f.vod_file_id is not None
+                self.vod.add(f.name, f.size, now, file_id=f.vod_file_id, source_context=rec.task_id)
         if fault == "never":
             return
         events = self._completion_events(rec, now, failed=fault == "failed")
@@ -539,7 +546,7 @@ class TrtcBackend:
                         "TrackType": f.track_type,
                         "MediaId": f.media_id,
                         "FileId": f.vod_file_id,
-                        "VideoUrl": f"https://sandbox.vod2.myqcloud.com/{f.vod_file_id}/{f.name}",
+                        "VideoUrl": self._vod_url(str(f.vod_file_id), f.name),
                         "CacheFile": f.name,
                         "StartTimeStamp": f.begin_ms,
                         "EndTimeStamp": f.end_ms,
@@ -550,6 +557,11 @@ class TrtcBackend:
                 events.append(self._event(rec, 311, now, payload))
             events.append(self._event(rec, 312, now, {"Status": 1 if failed else 0}))
         return events
+
+    def _vod_url(self, file_id: str, name: str) -> str:
+        if self.vod is not None:
+            return self.vod.url(file_id, name)
+        return f"https://sandbox.vod2.myqcloud.com/{file_id}/{name}"
 
     def _advance_recording(self, rec: Recording, now: float) -> None:
         if not rec.started and rec.stopped_at is None and now >= rec.start_at:
@@ -602,8 +614,9 @@ class TrtcBackend:
                 ],
             }
 
-    def storage_object(self, task_id: str, name: str, now: float) -> tuple[str, bytes] | None:
-        """(content type, bytes) of one emulated object; playlists end only once uploaded."""
+    def storage_object(self, task_id: str, name: str, now: float) -> tuple[str, bytes | int] | None:
+        """(content type, bytes) of a playlist (it ends only once uploaded), or (content type, size)
+        of an uploaded media file, whose bytes ``sandbox.media`` streams."""
         with self._lock:
             rec = self._recordings.get(task_id)
             if rec is None:
@@ -615,7 +628,7 @@ class TrtcBackend:
                 return "application/vnd.apple.mpegurl", _playlist(f, rec, now).encode()
             if not rec.uploaded():
                 return None
-            return ("video/mp4" if f.kind == "mp4" else "audio/aac"), b"\x00" * min(f.size, 1024)
+            return ("video/mp4" if f.kind == "mp4" else "audio/aac"), f.size
 
     # -- introspection -------------------------------------------------------------------------
 

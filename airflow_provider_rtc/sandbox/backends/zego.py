@@ -167,6 +167,8 @@ class ZegoBackend:
         self.default_file_fault: int | None = None
         self.default_task_fault: int | None = None
         self._apps: dict[int, _AppState] = {}
+        #: the sandbox's own URL, once known: FileUrl then points at files it serves
+        self.media_base: str | None = None
 
     def reset(self) -> None:
         with self._lock:
@@ -486,6 +488,7 @@ class ZegoBackend:
                         5: None,
                         6: f"https://sandbox.vod2.myqcloud.com/{video_id}/{file_id}",
                     }.get(vendor, f"https://{bucket}.storage.sandbox.example/{folder}/{file_id}")
+
                     task.files.append(
                         RecordFile(
                             user_id=user_id,
@@ -527,7 +530,7 @@ class ZegoBackend:
             }
             if task.files:
                 status = task.file_status(now)
-                data["RecordFiles"] = [_file_json(f, status) for f in task.files]
+                data["RecordFiles"] = [_file_json(f, status, self._served_url(task, f)) for f in task.files]
             return data
 
     def describe_tasks(
@@ -611,6 +614,27 @@ class ZegoBackend:
             f.duration_ms = max(0, int(at * 1000) - f.begin_ms)
             rate = {1: 8_000, 2: 60_000, 3: 68_000}[f.track_type]
             f.size = max(1, f.duration_ms * rate // 1000)
+
+    def _served_url(self, task: RecordTask, f: RecordFile) -> str | None:
+        """FileUrl as answered: the sandbox's own file server once it knows its URL (so downloads
+        stay on loopback), else the placeholder; none where the vendor reports none."""
+        if f.file_url is None or not self.media_base:
+            return f.file_url
+        return f"{self.media_base}/_sandbox/storage/zego/{task.task_id}/{f.file_id}"
+
+    def storage_file(self, task_id: str, file_id: str, now: float) -> tuple[str, int] | None:
+        """(format, size) of an uploaded recording file (file Status 3), for the file server."""
+        with self._lock:
+            for app in self._apps.values():
+                task = app.records.get(task_id)
+                if task is None:
+                    continue
+                self._refresh_record(task, now)
+                f = next((f for f in task.files if f.file_id == file_id), None)
+                if f is None or task.file_status(now) != 3:
+                    return None
+                return f.fmt, f.size
+            return None
 
     def _refresh_record(self, task: RecordTask, now: float) -> None:
         if task.ended_status is not None:
@@ -733,7 +757,7 @@ def _validate_storage(storage: dict[str, Any]) -> int:
     return vendor
 
 
-def _file_json(f: RecordFile, status: int) -> dict[str, Any]:
+def _file_json(f: RecordFile, status: int, url: str | None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "UserId": f.user_id,
         "UserName": f.user_name,
@@ -749,6 +773,6 @@ def _file_json(f: RecordFile, status: int) -> dict[str, Any]:
         "BeginTimestamp": f.begin_ms,
         "Status": status,
     }
-    if f.file_url is not None:
-        item["FileUrl"] = f.file_url
+    if url is not None:
+        item["FileUrl"] = url
     return item

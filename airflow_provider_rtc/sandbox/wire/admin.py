@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import media
 from ..seed import STANDARD_EVENT
 
 if TYPE_CHECKING:
@@ -127,11 +128,48 @@ def routes(sb: Sandbox) -> list[Route]:
             raise AdminError(404, f"no TRTC recording {task_id}") from None
 
     async def trtc_object(request: Request) -> Any:
-        found = sb.trtc.storage_object(request.path_params["task_id"], request.path_params["name"], sb.now())
+        task_id, name = request.path_params["task_id"], request.path_params["name"]
+        found = sb.trtc.storage_object(task_id, name, sb.now())
         if found is None:
             raise AdminError(404, "no such object (or not uploaded yet)")
         media_type, content = found
+        if isinstance(content, int):
+            return await media.serve(request, sb, f"trtc/{task_id}/{name}", content, media_type)
         return Response(content, media_type=media_type)
+
+    async def zego_object(request: Request) -> Any:
+        task_id, name = request.path_params["task_id"], request.path_params["name"]
+        found = sb.zego.storage_file(task_id, name, sb.now())
+        if found is None:
+            raise AdminError(404, "no such object (or not uploaded yet)")
+        fmt, size = found
+        return await media.serve(request, sb, f"zego/{task_id}/{name}", size, f"video/{fmt}")
+
+    async def vod_object(request: Request) -> Any:
+        file_id, name = request.path_params["file_id"], request.path_params["name"]
+        found = sb.vod.get(file_id)
+        if found is None or found.name != name:
+            raise AdminError(404, f"no VOD media {file_id}/{name}")
+        return await media.serve(request, sb, f"vod/{file_id}/{name}", found.size, f"video/{found.fmt}")
+
+    async def vod_media(request: Request) -> Any:
+        """Add a VOD media of any size and age (retention tests, large downloads)."""
+        body = await _body(request)
+        created = body.get("created_at")
+        added = sb.vod.add(
+            str(body["name"]),
+            int(body["size"]),
+            sb.now() if created is None else float(created),
+            file_id=body.get("file_id"),
+            source_context=str(body.get("source_context", "")),
+        )
+        return {
+            "file_id": added.file_id,
+            "name": added.name,
+            "size": added.size,
+            "created_at": added.created_at,
+            "url": sb.vod.url(added.file_id, added.name),
+        }
 
     async def trtc_recording(request: Request) -> Any:
         body = await _body(request)
@@ -207,6 +245,9 @@ def routes(sb: Sandbox) -> list[Route]:
         ("/connections", connections, ["GET"]),
         ("/storage/trtc/{task_id}", trtc_storage, ["GET"]),
         ("/storage/trtc/{task_id}/{name}", trtc_object, ["GET"]),
+        ("/storage/zego/{task_id}/{name}", zego_object, ["GET"]),
+        ("/vod/{file_id}/{name}", vod_object, ["GET"]),
+        ("/vod/media", vod_media, ["POST"]),
         ("/recordings/trtc/{task_id}", trtc_recording, ["PUT"]),
         ("/recordings/zego/{task_id}", zego_recording, ["PUT"]),
         ("/trtc/users", trtc_users, ["POST"]),

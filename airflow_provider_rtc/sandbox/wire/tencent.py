@@ -50,6 +50,7 @@ from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.signing import tc3
 
 from ..backends.trtc import UINT32_MAX
+from ..backends.vod import parse_iso as parse_vod_time
 from ..errors import SandboxError
 from ..ids import tencent_request_id
 from ..middleware import BAD_GATEWAY_HTML, mark_drop
@@ -404,6 +405,49 @@ def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str
             for s in shown
         ],
     }
+
+
+# -- handlers: VOD -------------------------------------------------------------------------------
+
+
+@handles(catalog.DESCRIBE_MEDIA_INFOS)
+def describe_media_infos(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    ids = call.params.str_list("FileIds", missing="MissingParameter", invalid="InvalidParameterValue.FileIds")
+    assert ids is not None
+    return sb.vod.describe(ids)
+
+
+@handles(catalog.SEARCH_MEDIA)
+def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    p = call.params
+    window = p.obj("CreateTime", missing=None, invalid="InvalidParameterValue.CreateTime")
+    after = before = None
+    if window is not None:
+        raw_after = window.string("After", missing=None, invalid="InvalidParameterValue.CreateTime")
+        raw_before = window.string("Before", missing=None, invalid="InvalidParameterValue.CreateTime")
+        after = None if raw_after is None else parse_vod_time(raw_after)
+        before = None if raw_before is None else parse_vod_time(raw_before)
+    sort = p.obj("Sort", missing=None, invalid="InvalidParameterValue.Sort")
+    order = "Desc"
+    if sort is not None:
+        order = sort.string("Order", missing=None, invalid="InvalidParameterValue.Sort", default="Desc") or ""
+        if order not in ("Asc", "Desc"):
+            raise SandboxError("InvalidParameterValue.Sort", "Sort.Order must be Asc or Desc.")
+    return sb.vod.search(
+        after=after,
+        before=before,
+        offset=_opt_uint(p, "Offset", 0),
+        limit=_opt_uint(p, "Limit", 10),
+        descending=order == "Desc",
+    )
+
+
+@handles(catalog.DELETE_MEDIA)
+def delete_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    file_id = call.params.string("FileId", missing="MissingParameter", invalid="InvalidParameterValue.FileId")
+    assert file_id is not None
+    sb.vod.delete(file_id)
+    return {}
 
 
 # -- verification --------------------------------------------------------------------------------

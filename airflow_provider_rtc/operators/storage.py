@@ -1,0 +1,492 @@
+"""Recordings into the data lake and out of it again: copy a manifest's files to any object store,
+delete what is older than the retention period.
+
+``CopyRecordingsOperator`` takes manifests (the sensors' XCom, a literal, or the triggering asset
+events of an event-driven DAG) and copies every file to an ``ObjectStoragePath`` destination
+(``file://``, ``s3://`` with an Airflow connection - COS, OSS, S3 -, ``gs://``...). It returns the
+destination manifests (same shape, destination URIs) and attaches them to its outlets' asset events.
+
+``DeleteExpiredRecordingsOperator`` deletes recordings older than N days from TRTC's VOD, from the
+bucket the cloud wrote to and from the lake, with a dry run and guards (see its docstring).
+"""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+
+from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.recordings.copy import (
+    CHUNK_SIZE,
+    DEFAULT_LAYOUT,
+    CopyJob,
+    CopyOutcome,
+    CopySettings,
+    Progress,
+    check_layout,
+    human_bytes,
+    md5_of,
+    render_layout,
+    render_url,
+)
+from airflow_provider_rtc.recordings.lake import (
+    lineage_dataset,
+    load_manifests,
+    path_uri,
+    storage_path,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_rtc.hooks.vod import VodHook
+
+__all__ = ["CopyRecordingsOperator", "DeleteExpiredRecordingsOperator"]
+
+SOURCE_CHOICES = ("auto", "url", "vod", "bucket")
+DEFAULT_STATUSES = ("uploaded", "backup")
+VOD_BATCH = 20
+
+
+class CopyRecordingsOperator(BaseOperator):
+    """Copy every file of one or more recording manifests to ``destination``; idempotent.
+
+    :param manifest: a manifest dict, a list of them, their JSON, or an upstream ``XComArg``;
+        ``None`` (default) takes the manifests of the triggering asset events (``extra["manifest"]``
+        or ``extra["manifests"]``), for DAGs scheduled on a recording asset.
+    :param destination: where the lake is: a URI (``file:///data/lake``, ``s3://bucket/prefix``...)
+        or a local path.
+    :param layout: the path of each file under ``destination``; placeholders ``{cloud}``,
+        ``{app_id}``, ``{room_id}``, ``{task_id}``, ``{name}``, ``{user_id}``, ``{stream_id}``,
+        ``{format}``, ``{date}`` (UTC day the file began). Must contain ``{name}``.
+    :param destination_conn_id: Airflow connection of the destination store (e.g. an ``aws``
+        connection whose ``endpoint_url`` points at COS).
+    :param source: ``auto`` (default: the bucket when ``source_bucket`` is set, else the file's URL,
+        else its VOD FileId), or force ``url``, ``vod`` or ``bucket``.
+    :param source_bucket: the bucket/prefix the cloud wrote to, e.g. ``s3://rec/{task_id}/`` (the
+        same placeholders as ``layout``, without ``{name}``); files are ``<source_bucket>/<name>``.
+    :param source_conn_id: Airflow connection for ``source_bucket``.
+    :param source_url_template: a download URL for files whose manifest entry has none (TRTC COS
+        recordings, e.g. ``https://<bucket>.cos.<region>.myqcloud.com/{task_id}/{name}`` or a CDN
+        domain in front of it); the placeholders of ``layout``.
+    :param tencentcloud_conn_id: connection used to resolve VOD FileIds (DescribeMediaInfos).
+    :param statuses: which file statuses to copy (``uploaded`` and ``backup`` by default; a
+        ``backup`` file is in the vendor's backup storage and expires, so copying it is urgent).
+    :param max_concurrency: files copied at the same time.
+    :param attempts: tries per file (a short or failed download is retried from the start),
+        ``attempt_delay`` seconds apart, doubling.
+    """
+
+    template_fields = (
+        "manifest",
+        "destination",
+        "layout",
+        "destination_conn_id",
+        "source_bucket",
+        "source_conn_id",
+        "source_url_template",
+        "tencentcloud_conn_id",
+    )
+    template_fields_renderers = {"manifest": "json"}
+    ui_color = "#e6f4ea"
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        manifest: Any = None,
+        layout: str = DEFAULT_LAYOUT,
+        destination_conn_id: str | None = None,
+        source: str = "auto",
+        source_bucket: str | None = None,
+        source_conn_id: str | None = None,
+        source_url_template: str | None = None,
+        tencentcloud_conn_id: str = "tencentcloud_default",
+        vod_sub_app_id: int | None = None,
+        statuses: tuple[str, ...] | list[str] = DEFAULT_STATUSES,
+        max_concurrency: int = 4,
+        chunk_size: int = CHUNK_SIZE,
+        attempts: int = 3,
+        attempt_delay: float = 1.0,
+        http_timeout: tuple[float, float] = (10.0, 60.0),
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if source not in SOURCE_CHOICES:
+            raise RtcValidationError("source", f"one of {SOURCE_CHOICES}", source)
+        if not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= 64:
+            raise RtcValidationError("max_concurrency", "an integer from 1 to 64", max_concurrency)
+        if not isinstance(attempts, int) or attempts < 1:
+            raise RtcValidationError("attempts", "an integer >= 1", attempts)
+        if not isinstance(chunk_size, int) or chunk_size < 4096:
+            raise RtcValidationError("chunk_size", "an integer >= 4096", chunk_size)
+        unknown = set(statuses) - {"uploaded", "backup", "failed"}
+        if unknown:
+            raise RtcValidationError("statuses", "among 'uploaded', 'backup', 'failed'", sorted(unknown))
+        self.manifest = manifest
+        self.destination = destination
+        self.layout = layout
+        self.destination_conn_id = destination_conn_id
+        self.source = source
+        self.source_bucket = source_bucket
+        self.source_conn_id = source_conn_id
+        self.source_url_template = source_url_template
+        self.tencentcloud_conn_id = tencentcloud_conn_id
+        self.vod_sub_app_id = vod_sub_app_id
+        self.statuses = tuple(statuses)
+        self.max_concurrency = max_concurrency
+        self.chunk_size = chunk_size
+        self.attempts = attempts
+        self.attempt_delay = attempt_delay
+        self.http_timeout = http_timeout
+        self.progress_interval = progress_interval
+        self._lineage: tuple[list[str], list[str]] = ([], [])
+
+    # -- execute ---------------------------------------------------------------------------------
+
+    def execute(self, context: Any) -> dict[str, Any] | list[dict[str, Any]]:
+        manifests, single = load_manifests(self.manifest, context)
+        check_layout(self.layout)
+        if self.source == "bucket" and not self.source_bucket:
+            raise RtcValidationError("source_bucket", "required when source='bucket'")
+        if self.source_bucket and "{name}" in self.source_bucket:
+            raise RtcValidationError("source_bucket", "a prefix: files are <source_bucket>/<name>")
+        root = storage_path(self.destination, self.destination_conn_id or None, param="destination")
+        jobs = self._plan(manifests, root)
+        self._resolve_vod(jobs)
+        outcomes = self._copy(jobs)
+        results = self._destination_manifests(manifests, outcomes)
+        failed = [o for o in outcomes if o.status == "failed"]
+        copied = [o for o in outcomes if o.status == "copied"]
+        skipped = [o for o in outcomes if o.status == "skipped"]
+        self.log.info(
+            "copy summary: %d file(s) copied (%s), %d already there, %d failed, destination %s",
+            len(copied),
+            human_bytes(sum(o.bytes for o in copied)),
+            len(skipped),
+            len(failed),
+            path_uri(root),
+        )
+        if failed:
+            detail = "; ".join(f"{o.job.name}: {o.error}" for o in failed[:5])
+            raise AirflowException(
+                f"{len(failed)} of {len(outcomes)} file(s) could not be copied ({detail}); "
+                "files already copied are kept and a re-run copies only the rest"
+            )
+        self._lineage = (
+            [o.job.describe_source() for o in outcomes],
+            [path_uri(o.job.target) for o in outcomes],
+        )
+        self._emit(context, results, single)
+        return results[0] if single else results
+
+    def _plan(self, manifests: list[dict[str, Any]], root: Any) -> list[CopyJob]:
+        jobs: list[CopyJob] = []
+        seen: dict[str, str] = {}
+        for m_index, manifest in enumerate(manifests):
+            bucket = self._bucket_root(manifest)
+            for f_index, entry in enumerate(manifest.get("files") or []):
+                if entry.get("status") not in self.statuses:
+                    continue
+                rel = render_layout(self.layout, manifest, entry)
+                where = f"{manifest.get('task_id')}/{entry.get('name')}"
+                if rel in seen and seen[rel] != where:
+                    raise RtcValidationError(
+                        "layout", f"{seen[rel]} and {where} would both be written to {rel}", self.layout
+                    )
+                seen[rel] = where
+                jobs.append(self._job(m_index, f_index, manifest, entry, root / rel, bucket))
+        return jobs
+
+    def _bucket_root(self, manifest: dict[str, Any]) -> Any:
+        if not self.source_bucket or self.source == "url" or self.source == "vod":
+            return None
+        prefix = render_layout(self.source_bucket.split("://", 1)[-1] + "/{name}", manifest, {"name": "x"})
+        scheme = self.source_bucket.split("://", 1)[0] if "://" in self.source_bucket else None
+        uri = f"{scheme}://{prefix[: -len('/x')]}" if scheme else "/" + prefix[: -len("/x")]
+        return storage_path(uri, self.source_conn_id or None, param="source_bucket")
+
+    def _job(
+        self,
+        m_index: int,
+        f_index: int,
+        manifest: dict[str, Any],
+        entry: dict[str, Any],
+        target: Any,
+        bucket: Any,
+    ) -> CopyJob:
+        size = entry.get("size") if isinstance(entry.get("size"), int) else None
+        job = CopyJob(m_index, f_index, entry, "url", target, size=size)
+        name = str(entry.get("name") or "")
+        if bucket is not None:
+            job.kind, job.source = "bucket", bucket / name
+            try:
+                info = job.source.stat()
+            except FileNotFoundError:
+                raise AirflowException(f"{name} is not in the source bucket ({job.source})") from None
+            stored = info.get("size") if isinstance(info, dict) else None
+            job.size = int(stored) if stored is not None else job.size
+            job.md5 = md5_of(info.get("ETag") if isinstance(info, dict) else None)
+        elif entry.get("url") and self.source in ("auto", "url"):
+            job.url = str(entry["url"])
+        elif self.source_url_template and self.source in ("auto", "url"):
+            job.url = render_url(self.source_url_template, manifest, entry)
+        elif entry.get("file_id") and self.source in ("auto", "vod"):
+            job.kind = "vod"
+        else:
+            raise RtcValidationError(
+                "source",
+                f"file {name} of task {manifest.get('task_id')} has no URL, no VOD FileId "
+                "and no source_bucket is set",
+                self.source,
+            )
+        return job
+
+    def _resolve_vod(self, jobs: list[CopyJob]) -> None:
+        """VOD FileId -> MediaUrl (and size) with DescribeMediaInfos, 20 ids per call."""
+        pending = [j for j in jobs if j.kind == "vod"]
+        if not pending:
+            return
+        hook = self._vod_hook()
+        for start in range(0, len(pending), VOD_BATCH):
+            batch = pending[start : start + VOD_BATCH]
+            reply = hook.describe_media_infos(
+                [str(j.entry["file_id"]) for j in batch],
+                filters=["basicInfo", "metaData"],
+                sub_app_id=self.vod_sub_app_id,
+            )
+            infos = {str(i.get("FileId")): i for i in reply.get("MediaInfoSet") or []}
+            for job in batch:
+                info = infos.get(str(job.entry["file_id"]))
+                url = ((info or {}).get("BasicInfo") or {}).get("MediaUrl")
+                if not url:
+                    raise AirflowException(
+                        f"VOD media {job.entry['file_id']} ({job.name}) does not exist (or has no URL)"
+                    )
+                job.url = str(url)
+                size = ((info or {}).get("MetaData") or {}).get("Size")
+                if job.size is None and isinstance(size, int) and size > 0:
+                    job.size = size
+
+    def _vod_hook(self) -> VodHook:
+        from airflow_provider_rtc.hooks.vod import VodHook
+
+        return VodHook(self.tencentcloud_conn_id)
+
+    def _copy(self, jobs: list[CopyJob]) -> list[CopyOutcome]:
+        import httpx
+
+        from airflow_provider_rtc.recordings.copy import copy_file
+
+        progress = Progress(
+            total_files=len(jobs),
+            total_bytes=sum(j.size or 0 for j in jobs),
+            interval=self.progress_interval,
+            logger=self.log,
+        )
+        connect, read = self.http_timeout
+        timeout = httpx.Timeout(read, connect=connect)
+        limits = httpx.Limits(max_connections=self.max_concurrency)
+        with httpx.Client(timeout=timeout, limits=limits, follow_redirects=True) as http:
+            settings = CopySettings(self.chunk_size, self.attempts, self.attempt_delay, http)
+            with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="rtc-copy") as pool:
+                outcomes = list(pool.map(lambda job: copy_file(job, settings, progress), jobs))
+        for outcome in outcomes:
+            if outcome.status == "failed":
+                self.log.error(
+                    "%s: not copied after %d attempt(s): %s",
+                    outcome.job.name,
+                    outcome.attempts,
+                    outcome.error,
+                )
+        return outcomes
+
+    def _destination_manifests(
+        self, manifests: list[dict[str, Any]], outcomes: list[CopyOutcome]
+    ) -> list[dict[str, Any]]:
+        results = copy.deepcopy(manifests)
+        done = {(o.job.manifest_index, o.job.file_index): o for o in outcomes}
+        for m_index, manifest in enumerate(results):
+            for f_index, entry in enumerate(manifest.get("files") or []):
+                outcome = done.get((m_index, f_index))
+                if outcome is not None and outcome.status != "failed":
+                    entry["url"] = path_uri(outcome.job.target)
+                    entry["size"] = outcome.bytes
+                else:
+                    entry["url"] = None
+                    manifest.setdefault("warnings", []).append(
+                        f"{entry.get('name')} was not copied (status {entry.get('status')})"
+                    )
+        return results
+
+    def _emit(self, context: Any, results: list[dict[str, Any]], single: bool) -> None:
+        outlets = list(getattr(self, "outlets", None) or [])
+        if not outlets or not context or "outlet_events" not in context:
+            return
+        from airflow.providers.common.compat.sdk import AssetAlias
+
+        extra = {"manifest": results[0]} if single else {"manifests": results}
+        for outlet in outlets:
+            if isinstance(outlet, AssetAlias):
+                self.log.warning(
+                    "outlet %r is an AssetAlias: the manifest goes to Asset outlets only", outlet
+                )
+                continue
+            context["outlet_events"][outlet].extra = extra
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The recordings' sources as inputs and their lake copies as outputs (OpenLineage)."""
+        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        inputs, outputs = self._lineage
+        return OperatorLineage(
+            inputs=[Dataset(*lineage_dataset(uri)) for uri in inputs],
+            outputs=[Dataset(*lineage_dataset(uri)) for uri in outputs],
+        )
+
+
+class DeleteExpiredRecordingsOperator(BaseOperator):
+    """Delete recordings older than ``older_than_days`` where they live; returns a report.
+
+    Places (any combination, at least one): TRTC's VOD (``vod=True``: media created before the
+    cutoff whose source type is in ``vod_source_types``, default ``["Record"]`` - UNCONFIRMED that
+    every TRTC recording carries it, check one with DescribeMediaInfos first; ``None`` takes every
+    media of the account -, deleted with DeleteMedia at its documented 100 calls/s), the bucket the
+    cloud wrote to (``bucket``: objects under that prefix modified before the cutoff) and the lake
+    (``destination``: copies under that prefix, aged by modification time).
+
+    Guards: the cutoff is at least one day back; a prefix must not be a bucket's or file system's
+    root; every candidate is checked again right before its delete (older than the cutoff, under its
+    prefix) and a violation stops the run; ``max_deletes`` refuses a run that would delete more.
+    ``dry_run=True`` lists what would be deleted and deletes nothing. Already gone counts as deleted.
+
+    The report (XCom)::
+
+        {"cutoff": "...", "dry_run": false, "deleted": [{"where", "ref", "name", "created", "size"}],
+         "counts": {"vod": 2, "bucket": 0, "destination": 5}, "bytes": 12345}
+    """
+
+    template_fields = (
+        "older_than_days",
+        "bucket",
+        "bucket_conn_id",
+        "destination",
+        "destination_conn_id",
+        "tencentcloud_conn_id",
+        "dry_run_only",
+    )
+    ui_color = "#fde8e8"
+
+    def __init__(
+        self,
+        *,
+        older_than_days: int | str,
+        vod: bool = False,
+        tencentcloud_conn_id: str = "tencentcloud_default",
+        vod_sub_app_id: int | None = None,
+        vod_source_types: tuple[str, ...] | list[str] | None = ("Record",),
+        bucket: str | None = None,
+        bucket_conn_id: str | None = None,
+        destination: str | None = None,
+        destination_conn_id: str | None = None,
+        dry_run: bool = False,
+        max_deletes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not (vod or bucket or destination):
+            raise RtcValidationError("vod", "nothing to clean: set vod=True, bucket= or destination=")
+        if max_deletes is not None and (not isinstance(max_deletes, int) or max_deletes < 0):
+            raise RtcValidationError("max_deletes", "an integer >= 0", max_deletes)
+        self.older_than_days = older_than_days
+        self.vod = vod
+        self.tencentcloud_conn_id = tencentcloud_conn_id
+        self.vod_sub_app_id = vod_sub_app_id
+        self.vod_source_types = None if vod_source_types is None else tuple(vod_source_types)
+        self.bucket = bucket
+        self.bucket_conn_id = bucket_conn_id
+        self.destination = destination
+        self.destination_conn_id = destination_conn_id
+        # BaseOperator.dry_run is a method: the flag lives under another name (templated)
+        self.dry_run_only: Any = dry_run
+        self.max_deletes = max_deletes
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_rtc.hooks.settings import as_bool
+        from airflow_provider_rtc.recordings import retention
+        from airflow_provider_rtc.validation import positive_int
+
+        days = positive_int(self.older_than_days, "older_than_days")
+        dry_run = bool(as_bool(self.dry_run_only, "dry_run"))
+        before = retention.cutoff(days)
+        roots: dict[str, Any] = {}
+        for where, uri, conn_id in (
+            ("bucket", self.bucket, self.bucket_conn_id or None),
+            ("destination", self.destination, self.destination_conn_id or None),
+        ):
+            if uri:
+                roots[where] = storage_path(uri, conn_id, param=where)
+                retention.check_root(roots[where], where)
+        self.log.info("retention: deleting recordings created before %s (%d days)", before, days)
+        candidates: list[retention.Candidate] = []
+        hook = None
+        if self.vod:
+            from airflow_provider_rtc.hooks.vod import VodHook
+
+            hook = VodHook(self.tencentcloud_conn_id)
+            candidates += retention.vod_candidates(
+                hook, before, source_types=self.vod_source_types, sub_app_id=self.vod_sub_app_id
+            )
+        for where, root in roots.items():
+            candidates += retention.object_candidates(root, before, where)  # type: ignore[arg-type]
+        for candidate in candidates:
+            retention.guard(candidate, before, roots.get(candidate.where))
+        if self.max_deletes is not None and len(candidates) > self.max_deletes:
+            raise RtcValidationError(
+                "max_deletes",
+                f"{len(candidates)} recordings would be deleted, more than allowed",
+                self.max_deletes,
+            )
+        for candidate in candidates:
+            verb = "would delete" if dry_run else "deleting"
+            self.log.info("%s %s %s (created %s)", verb, candidate.where, candidate.ref, candidate.created)
+            if not dry_run:
+                self._delete(candidate, hook)
+        counts = {
+            where: sum(1 for c in candidates if c.where == where)
+            for where in ("vod", "bucket", "destination")
+        }
+        report: dict[str, Any] = {
+            "cutoff": before.to_iso8601_string(),
+            "dry_run": dry_run,
+            "deleted": [c.to_dict() for c in candidates],
+            "counts": counts,
+            "bytes": sum(c.size or 0 for c in candidates),
+        }
+        self.log.info(
+            "retention %s: %d recording(s), %s (vod %d, bucket %d, destination %d)",
+            "dry run would delete" if dry_run else "deleted",
+            len(candidates),
+            human_bytes(report["bytes"]),
+            counts["vod"],
+            counts["bucket"],
+            counts["destination"],
+        )
+        return report
+
+    def _delete(self, candidate: Any, hook: Any) -> None:
+        from airflow_provider_rtc.exceptions import RtcNotFoundError
+
+        if candidate.where == "vod":
+            try:
+                hook.delete_media(candidate.ref, sub_app_id=self.vod_sub_app_id)
+            except RtcNotFoundError:
+                self.log.info("VOD media %s was already gone", candidate.ref)
+            return
+        try:
+            candidate.path.unlink()
+        except FileNotFoundError:
+            self.log.info("%s was already gone", candidate.ref)

@@ -1,0 +1,109 @@
+"""Where manifests come from and how lake paths are named: manifests from XCom or asset events,
+``ObjectStoragePath``s from URIs and connections, URIs for manifests and lineage."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from airflow_provider_rtc.exceptions import RtcValidationError
+
+#: what a user installs for s3:// destinations and sources (COS, OSS, S3, MinIO...)
+EXTRA_HINT = {
+    "s3": "pip install 'airflow-provider-rtc[s3]' (apache-airflow-providers-amazon and s3fs)",
+    "gs": "pip install apache-airflow-providers-google gcsfs",
+    "gcs": "pip install apache-airflow-providers-google gcsfs",
+    "abfs": "pip install apache-airflow-providers-microsoft-azure adlfs",
+}
+
+
+def load_manifests(value: Any, context: Any) -> tuple[list[dict[str, Any]], bool]:
+    """The manifests to work on and whether a single one was given (the result then is one too).
+
+    ``value`` is a manifest, a list of manifests, their JSON text, or ``None`` for the manifests of
+    the triggering asset events (``extra["manifest"]`` or ``extra["manifests"]``, or the same keys
+    in ``extra["payload"]`` for events an ``AssetWatcher``'s trigger emitted).
+    """
+    if value is None:
+        return _from_asset_events(context), False
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise RtcValidationError("manifest", "a manifest dict, a list of them, or their JSON") from None
+    if isinstance(value, dict):
+        return [_check(value)], True
+    if isinstance(value, list | tuple):
+        return [_check(m) for m in value], False
+    raise RtcValidationError(
+        "manifest", "a manifest dict, a list of them, or their JSON", type(value).__name__
+    )
+
+
+def _from_asset_events(context: Any) -> list[dict[str, Any]]:
+    events = (context or {}).get("triggering_asset_events") or {}
+    manifests: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for asset_events in events.values():
+        for event in asset_events:
+            extra = getattr(event, "extra", None) or {}
+            if isinstance(extra.get("payload"), dict):  # events from a watcher's trigger
+                extra = extra["payload"]
+            found = extra.get("manifests") or ([extra["manifest"]] if extra.get("manifest") else [])
+            for manifest in found:
+                key = json.dumps([manifest.get("cloud"), manifest.get("app_id"), manifest.get("task_id")])
+                if key not in seen:  # the same recording seen through two assets is copied once
+                    seen.add(key)
+                    manifests.append(_check(manifest))
+    if not events:
+        raise RtcValidationError(
+            "manifest", "give a manifest, or schedule the DAG on an asset whose events carry manifests"
+        )
+    return manifests
+
+
+def _check(manifest: Any) -> dict[str, Any]:
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise RtcValidationError("manifest", "a recording manifest: a dict with a 'files' list")
+    for entry in manifest["files"]:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise RtcValidationError("manifest", "every file needs a 'name'")
+    return manifest
+
+
+def storage_path(uri: str, conn_id: str | None, *, param: str) -> Any:
+    """An ``ObjectStoragePath`` for ``uri`` (a plain path means the local file system)."""
+    if not uri or not isinstance(uri, str):
+        raise RtcValidationError(param, "a URI such as file:///data/lake or s3://bucket/prefix", uri)
+    if "://" not in uri:
+        uri = "file://" + os.path.abspath(uri)
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    scheme = uri.split("://", 1)[0].lower()
+    try:
+        path = ObjectStoragePath(uri, conn_id=conn_id)
+        path.fs  # noqa: B018 - resolves the filesystem now, so a missing package fails here
+    except (ImportError, ValueError) as err:
+        hint = EXTRA_HINT.get(scheme, "install the fsspec filesystem for this scheme")
+        raise RtcValidationError(param, f"no filesystem for {scheme}:// ({err}); {hint}", uri) from None
+    return path
+
+
+def path_uri(path: Any) -> str:
+    """A URI for manifests and logs, without the connection id some paths carry in their string."""
+    protocol = getattr(path, "protocol", "") or "file"
+    if protocol in ("file", "local"):
+        return f"file://{path.path}"
+    return f"{protocol}://{path.path}"
+
+
+def lineage_dataset(uri: str) -> tuple[str, str]:
+    """(namespace, name) of an OpenLineage dataset: ``scheme://authority`` and the path."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return "file", uri
+    if scheme in ("file", "local"):
+        return "file", rest
+    authority, _, name = rest.partition("/")
+    return f"{scheme}://{authority}", name or "/"

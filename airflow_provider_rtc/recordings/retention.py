@@ -1,0 +1,144 @@
+"""What a retention run may delete: recordings older than a cutoff, and only under a configured root.
+
+Three places hold recordings: TRTC's VOD (media listed by creation time with SearchMedia), the
+bucket the cloud wrote to, and the lake copies (objects listed under a prefix, aged by their
+modification time). Listing and the guard are here; deleting is the operator's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import pendulum
+
+from airflow_provider_rtc.exceptions import RtcValidationError
+
+if TYPE_CHECKING:
+    from airflow_provider_rtc.hooks.vod import VodHook
+
+Where = Literal["vod", "bucket", "destination"]
+
+
+class RetentionGuardError(RtcValidationError):
+    """A candidate is newer than the cutoff or outside its root: nothing is deleted."""
+
+
+@dataclass
+class Candidate:
+    where: Where
+    ref: str  # VOD FileId, or the object's URI
+    name: str
+    created: pendulum.DateTime
+    size: int | None = None
+    path: Any = None  # ObjectStoragePath of an object
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "where": self.where,
+            "ref": self.ref,
+            "name": self.name,
+            "created": self.created.to_iso8601_string(),
+            "size": self.size,
+        }
+
+
+def cutoff(days: int, now: pendulum.DateTime | None = None) -> pendulum.DateTime:
+    """Everything created strictly before this instant is expired."""
+    return (now or pendulum.now("UTC")).in_timezone("UTC").subtract(days=days)
+
+
+def vod_time(value: pendulum.DateTime) -> str:
+    """VOD's ISO 8601 form: seconds, UTC, ``Z``."""
+    return value.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def vod_candidates(
+    hook: VodHook,
+    before: pendulum.DateTime,
+    *,
+    source_types: Iterable[str] | None,
+    sub_app_id: int | None = None,
+) -> list[Candidate]:
+    """VOD media created before ``before`` whose source type is among ``source_types`` (all if None)."""
+    types = None if source_types is None else set(source_types)
+    found = []
+    for item in hook.iter_media(create_before=vod_time(before), sub_app_id=sub_app_id):
+        basic = item.get("BasicInfo") or {}
+        source_type = (basic.get("SourceInfo") or {}).get("SourceType")
+        if types is not None and source_type not in types:
+            continue
+        created = pendulum.parse(str(basic.get("CreateTime")))
+        assert isinstance(created, pendulum.DateTime)
+        size = (item.get("MetaData") or {}).get("Size")
+        found.append(
+            Candidate(
+                "vod",
+                str(item.get("FileId")),
+                str(basic.get("Name") or item.get("FileId")),
+                created,
+                size if isinstance(size, int) else None,
+            )
+        )
+    return found
+
+
+def object_candidates(root: Any, before: pendulum.DateTime, where: Where) -> list[Candidate]:
+    """Objects under ``root`` last modified before ``before`` (a missing root holds nothing)."""
+    from airflow_provider_rtc.recordings.lake import path_uri
+
+    fs = root.fs
+    try:
+        listing = fs.find(root.path, detail=True)
+    except FileNotFoundError:
+        return []
+    found = []
+    for key, info in sorted(listing.items()):
+        if info.get("type") == "directory":
+            continue
+        modified = object_time(info)
+        if modified is None or modified >= before:
+            continue
+        path = type(root)(f"{root.protocol}://{key}", conn_id=getattr(root, "conn_id", None))
+        found.append(
+            Candidate(where, path_uri(path), key.rsplit("/", 1)[-1], modified, info.get("size"), path)
+        )
+    return found
+
+
+def object_time(info: dict[str, Any]) -> pendulum.DateTime | None:
+    """Modification time from an fsspec info dict (local ``mtime``, S3 ``LastModified``)."""
+    value = info.get("LastModified") or info.get("mtime") or info.get("last_modified")
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return pendulum.from_timestamp(float(value), tz="UTC")
+    if hasattr(value, "tzinfo"):
+        return pendulum.instance(value).in_timezone("UTC")
+    parsed = pendulum.parse(str(value))
+    return parsed if isinstance(parsed, pendulum.DateTime) else None
+
+
+def check_root(root: Any, param: str) -> None:
+    """Refuse a root that is a whole bucket or the file system root: a prefix is required."""
+    parts = [p for p in str(root.path).split("/") if p]
+    minimum = 1 if getattr(root, "protocol", "file") in ("file", "local") else 2
+    if len(parts) < minimum:
+        raise RtcValidationError(param, "a prefix inside a bucket or folder, not its root", str(root.path))
+
+
+def guard(candidate: Candidate, before: pendulum.DateTime, root: Any | None) -> None:
+    """The last check before a delete: older than the cutoff, and under the configured root."""
+    if candidate.created >= before:
+        raise RetentionGuardError(
+            "older_than_days",
+            f"refusing to delete {candidate.ref}: created {candidate.created}, "
+            f"not before the cutoff {before}",
+        )
+    if root is not None and candidate.path is not None:
+        prefix = str(root.path).rstrip("/") + "/"
+        if not str(candidate.path.path).startswith(prefix) or ".." in str(candidate.path.path).split("/"):
+            raise RetentionGuardError(
+                candidate.where, f"refusing to delete {candidate.ref}: outside the configured prefix {prefix}"
+            )

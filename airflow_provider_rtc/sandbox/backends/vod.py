@@ -1,0 +1,133 @@
+"""Tencent Cloud VOD media (``vod`` 2018-07-17): what TRTC recordings upload to, and retention.
+
+Only what the provider uses: media are added by TRTC VOD recordings when their upload completes (or
+by the admin API, with any size and creation time, for retention tests and large downloads),
+described (DescribeMediaInfos), searched by creation time (SearchMedia) and deleted (DeleteMedia).
+
+Decisions where the reference is silent: ``MediaUrl`` points at the sandbox itself when it knows its
+URL (``/_sandbox/vod/<FileId>/<name>``); DescribeMediaInfos lists unknown ids in
+``NotExistFileIdSet`` rather than failing; DeleteMedia of an unknown id answers
+``ResourceNotFound.FileNotExist`` (the SDKs' code for "file does not exist").
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import SandboxError
+from ..ids import IdFactory
+
+MAX_DESCRIBE_IDS = 20
+MAX_SEARCH_WINDOW = 5000
+LEGACY_URL = "https://sandbox.vod2.myqcloud.com"
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> float:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise SandboxError(
+            "InvalidParameterValue.Time", f"`{value}` is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)."
+        ) from None
+
+
+@dataclass
+class VodMedia:
+    file_id: str
+    name: str
+    size: int
+    created_at: float
+    fmt: str
+    source_context: str = ""
+
+
+class VodBackend:
+    """Media by FileId; thread-safe."""
+
+    def __init__(self, ids: IdFactory) -> None:
+        self._lock = threading.Lock()
+        self.ids = ids
+        self.media_base: str | None = None
+        self._media: dict[str, VodMedia] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._media.clear()
+
+    def url(self, file_id: str, name: str) -> str:
+        if self.media_base:
+            return f"{self.media_base}/_sandbox/vod/{file_id}/{name}"
+        return f"{LEGACY_URL}/{file_id}/{name}"
+
+    def add(
+        self,
+        name: str,
+        size: int,
+        created_at: float,
+        *,
+        file_id: str | None = None,
+        source_context: str = "",
+    ) -> VodMedia:
+        if size < 0:
+            raise ValueError("size must be >= 0")
+        fmt = name.rsplit(".", 1)[-1].lower() if "." in name else "mp4"
+        with self._lock:
+            media = VodMedia(file_id or self.ids.digits(19), name, int(size), created_at, fmt, source_context)
+            self._media[media.file_id] = media
+            return media
+
+    def get(self, file_id: str) -> VodMedia | None:
+        with self._lock:
+            return self._media.get(file_id)
+
+    def _info(self, m: VodMedia) -> dict[str, Any]:
+        return {
+            "FileId": m.file_id,
+            "BasicInfo": {
+                "Name": m.name,
+                "CreateTime": iso(m.created_at),
+                "UpdateTime": iso(m.created_at),
+                "ExpireTime": "9999-12-31T23:59:59Z",
+                "MediaUrl": self.url(m.file_id, m.name),
+                "Type": m.fmt,
+                "StorageClass": "STANDARD",
+                "Status": "Normal",
+                "SourceInfo": {"SourceType": "Record", "SourceContext": m.source_context},
+            },
+            "MetaData": {"Size": m.size, "Container": m.fmt},
+        }
+
+    def describe(self, file_ids: list[str]) -> dict[str, Any]:
+        if not file_ids or len(file_ids) > MAX_DESCRIBE_IDS:
+            raise SandboxError("InvalidParameterValue.FileIds", "FileIds takes 1 to 20 ids.")
+        with self._lock:
+            found = [self._media[f] for f in file_ids if f in self._media]
+            missing = [f for f in file_ids if f not in self._media]
+            return {"MediaInfoSet": [self._info(m) for m in found], "NotExistFileIdSet": missing}
+
+    def search(
+        self, *, after: float | None, before: float | None, offset: int, limit: int, descending: bool
+    ) -> dict[str, Any]:
+        if offset < 0 or not 0 < limit <= MAX_SEARCH_WINDOW or offset + limit > MAX_SEARCH_WINDOW:
+            raise SandboxError("InvalidParameterValue.Limit", "Offset + Limit must not exceed 5000.")
+        with self._lock:
+            matched = [
+                m
+                for m in self._media.values()
+                if (after is None or m.created_at >= after) and (before is None or m.created_at < before)
+            ]
+            matched.sort(key=lambda m: (m.created_at, m.file_id), reverse=descending)
+            page = matched[offset : offset + limit]
+            return {"TotalCount": len(matched), "MediaInfoSet": [self._info(m) for m in page]}
+
+    def delete(self, file_id: str) -> None:
+        with self._lock:
+            if self._media.pop(file_id, None) is None:
+                raise SandboxError("ResourceNotFound.FileNotExist", f"The file {file_id} does not exist.")

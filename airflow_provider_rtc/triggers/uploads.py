@@ -1,0 +1,372 @@
+"""Event-driven "recording uploaded": one asset event per recording whose files reached storage.
+
+``RecordingUploadedEventTrigger`` is a ``BaseEventTrigger`` for ``AssetWatcher``: it watches every
+recording of one connection and yields ``{"status": "done", "key", "manifest", ...}`` once per
+recording, deciding "uploaded" with the sensors' own decision and wait spec
+(:func:`waits.steps.decide_trtc`, :func:`waits.steps.decide_zego` over a ``TrtcWaitSpec`` /
+``ZegoWaitSpec`` built from the same options).
+
+Where it looks:
+
+* **TRTC** - the callback receiver's store. Each poll asks the receiver which tasks got callbacks
+  since the last poll (``GET /trtc/<app>/tasks?since=``, signed with the callback key read from the
+  connection) and evaluates those tasks from their stored callbacks. A waiting task is looked at
+  again when its next callback arrives (completion is always a callback).
+* **ZEGO** - DescribeTasks (ended tasks of the look-back window, at most ZEGO's 3-day query window)
+  and DescribeRecordStatus for each ended task not emitted yet; both are paced at their documented
+  10 calls/s by the hook. Or, with ``zego_source="callbacks"``, the receiver's stored ZEGO upload
+  callbacks (event_type 1), read like TRTC's: no Describe call at all.
+
+Resuming after a triggerer restart: the cursor (the receiver watermark and the recordings already
+emitted) lives in the watched asset's state store (Airflow 3.3+), under a key derived from the
+cloud, connection and application. A recording enters the cursor only ``commit_delay`` seconds
+after its event was handed to the triggerer (which stores events in about a second), and the
+watermark never moves past a recording not yet in the cursor. So a restart re-evaluates what was
+not committed: no recording is lost; one is emitted twice only if the triggerer dies within
+``commit_delay`` of storing its event (the consumers, e.g. ``CopyRecordingsOperator``, are
+idempotent). Without a state store (older Airflow, or one trigger watching several assets) the
+cursor is kept in memory and a warning says so.
+
+Kwargs hold no secret: the callback key and cloud credentials are read from the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.triggers import BaseEventTrigger
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_rtc.exceptions import (
+    RtcAuthError,
+    RtcError,
+    RtcNotFoundError,
+    RtcValidationError,
+)
+from airflow_provider_rtc.recordings.manifest import WaitVerdict
+from airflow_provider_rtc.triggers.base import serializable_hook_params
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec, WaitSpec, ZegoWaitSpec
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+CLOUDS = ("trtc", "zego")
+STATE_KEY_PREFIX = "rtc_recordings_uploaded"
+#: re-read receiver changes this far before the watermark (clock steps, concurrent writers)
+WATERMARK_OVERLAP = 60.0
+ZEGO_QUERY_WINDOW_HOURS = 72.0
+ZEGO_PAGE_SIZE = 50
+ZEGO_SOURCES = ("describe", "callbacks")
+
+
+def recording_key(cloud: str, app_id: Any, task_id: str) -> str:
+    return f"{cloud}/{app_id}/{task_id}"
+
+
+class RecordingUploadedEventTrigger(BaseEventTrigger):
+    """Watch one connection's recordings; emit one event per recording whose files are uploaded.
+
+    :param cloud: ``trtc`` or ``zego``.
+    :param conn_id: the ``tencentcloud`` (TRTC) or ``zegocloud`` (ZEGO) connection; defaults to
+        ``tencentcloud_default`` / ``zegocloud_default``.
+    :param app_id: TRTC SDKAppID (default: the connection's ``sdk_app_id`` extra); ZEGO's AppId is
+        the connection's.
+    :param callback_receiver_url: TRTC only; default: the connection extra ``callback_receiver_url``.
+    :param poll_interval: seconds between polls.
+    :param lookback_hours: how far back the first poll looks (ZEGO: at most 72, its query window).
+    :param storage: TRTC storage mode as for the sensor (``auto``, ``cos``, ``vod``).
+    :param on_failed_file: / :param on_backup_file: the sensors' upload policy. A recording whose
+        verdict is "failed" emits no event (it is logged); waiting ones are evaluated again.
+    :param zego_source: ZEGO only: ``describe`` (DescribeTasks + DescribeRecordStatus) or
+        ``callbacks`` (the receiver's stored upload callbacks, event_type 1; no Describe calls; needs
+        the ``zegocloud`` connection extras ``callback_receiver_url`` and ``callback_secret``).
+    :param commit_delay: seconds between handing an event to the triggerer and recording it in the
+        cursor (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        *,
+        cloud: str,
+        conn_id: str | None = None,
+        app_id: int | None = None,
+        callback_receiver_url: str | None = None,
+        poll_interval: float = 30.0,
+        lookback_hours: float = 24.0,
+        storage: str = "auto",
+        on_failed_file: str = "fail",
+        on_backup_file: str | None = None,
+        commit_delay: float = 10.0,
+        zego_source: str = "describe",
+        hook_params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if cloud not in CLOUDS:
+            raise RtcValidationError("cloud", f"one of {CLOUDS}", cloud)
+        if poll_interval <= 0 or commit_delay < 0 or lookback_hours <= 0:
+            raise RtcValidationError(
+                "poll_interval", "poll_interval and lookback_hours > 0, commit_delay >= 0"
+            )
+        self.cloud = cloud
+        self.conn_id = conn_id or ("tencentcloud_default" if cloud == "trtc" else "zegocloud_default")
+        self.app_id = app_id
+        self.callback_receiver_url = callback_receiver_url
+        self.poll_interval = float(poll_interval)
+        self.lookback_hours = float(lookback_hours)
+        self.storage = storage
+        options: dict[str, Any] = {"on_failed_file": on_failed_file, "on_backup_file": on_backup_file}
+        try:
+            self.spec: WaitSpec = (
+                TrtcWaitSpec.from_params(
+                    storage=storage, callback_receiver_url=callback_receiver_url, **options
+                )
+                if cloud == "trtc"
+                else ZegoWaitSpec.from_params(**options)
+            )
+        except ValueError as err:
+            raise RtcValidationError("on_backup_file", str(err)) from None
+        if zego_source not in ZEGO_SOURCES:
+            raise RtcValidationError("zego_source", f"one of {ZEGO_SOURCES}", zego_source)
+        self.zego_source = zego_source
+        self.commit_delay = float(commit_delay)
+        self.hook_params = serializable_hook_params(hook_params)
+        # the cursor: committed keys (and when), uncommitted (key -> (handed over at, changed at))
+        self._emitted: dict[str, float] = {}
+        self._uncommitted: dict[str, tuple[float, float]] = {}
+        self._watermark = 0.0
+        self._store_warned = False
+        #: ZEGO tasks whose verdict is final "failed": not asked about again by this process
+        self._failed: set[str] = set()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "cloud": self.cloud,
+                "conn_id": self.conn_id,
+                "app_id": self.app_id,
+                "callback_receiver_url": self.callback_receiver_url,
+                "poll_interval": self.poll_interval,
+                "lookback_hours": self.lookback_hours,
+                "storage": self.storage,
+                "on_failed_file": self.spec.policy.on_failed_file,
+                "on_backup_file": self.spec.policy.on_backup_file,
+                "commit_delay": self.commit_delay,
+                "zego_source": self.zego_source,
+                "hook_params": dict(self.hook_params),
+            },
+        )
+
+    # -- the cursor ------------------------------------------------------------------------------
+
+    @property
+    def state_key(self) -> str:
+        identity = json.dumps([self.cloud, self.conn_id, self.app_id], separators=(",", ":"))
+        return f"{STATE_KEY_PREFIX}:{hashlib.sha256(identity.encode()).hexdigest()[:24]}"
+
+    def _store(self) -> Any:
+        store = getattr(self, "asset_state_store", None)
+        if store is None and not self._store_warned:
+            self._store_warned = True
+            log.warning(
+                "no asset state store (Airflow < 3.3, or not run by an AssetWatcher): the cursor of "
+                "emitted recordings is kept in memory and a triggerer restart re-emits recent ones"
+            )
+        return store
+
+    async def load_cursor(self) -> None:
+        store = self._store()
+        if store is None:
+            return
+        try:
+            value = await store.aget(self.state_key, default=None)
+        except ValueError:  # several watched assets: no single accessor
+            log.warning("the trigger watches several assets: the cursor is kept in memory")
+            return
+        if isinstance(value, dict):
+            self._watermark = float(value.get("watermark") or 0.0)
+            emitted = value.get("emitted") or {}
+            self._emitted = {str(k): float(v) for k, v in emitted.items()}
+            log.info(
+                "resumed: %d recording(s) already emitted, watermark %s", len(self._emitted), self._watermark
+            )
+
+    async def save_cursor(self, now: float) -> None:
+        """Commit what was handed over ``commit_delay`` ago; keep the watermark behind the rest."""
+        for key, (handed_at, _) in list(self._uncommitted.items()):
+            if now - handed_at >= self.commit_delay:
+                self._emitted[key] = handed_at
+                del self._uncommitted[key]
+        horizon = now - 3600 * (self.lookback_hours + 24)
+        self._emitted = {k: t for k, t in self._emitted.items() if t >= horizon}
+        watermark = self._watermark
+        if self._uncommitted:
+            watermark = min(watermark, min(changed for _, changed in self._uncommitted.values()) - 1e-3)
+        store = self._store()
+        if store is None:
+            return
+        with contextlib.suppress(ValueError):
+            await store.aset(self.state_key, {"version": 1, "watermark": watermark, "emitted": self._emitted})
+
+    def seen(self, key: str) -> bool:
+        return key in self._emitted or key in self._uncommitted
+
+    # -- run -------------------------------------------------------------------------------------
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_rtc.transport import shared_async_client
+
+        await self.load_cursor()
+        hook = self._hook()
+        settings = await hook.asettings()
+        async with shared_async_client(settings.timeout) as client:
+            errors = 0
+            while True:
+                try:
+                    async for payload in self.poll_once(client):
+                        yield TriggerEvent(payload)
+                    errors = 0
+                except (RtcAuthError, RtcValidationError):
+                    raise  # configuration: polling on cannot help
+                except RtcError as err:  # throttles, transient faults, odd answers: a watcher lives on
+                    errors += 1
+                    log.warning("%s: %s (poll %d in a row with errors); polling on", self.what, err, errors)
+                await self.save_cursor(time.time())
+                await asyncio.sleep(self.poll_interval * min(2**errors, 8))
+
+    @property
+    def what(self) -> str:
+        return f"{self.cloud.upper()} recordings of {self.conn_id}"
+
+    def _hook(self) -> Any:
+        if self.cloud == "trtc":
+            from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+            return TrtcHook(self.conn_id, **self.hook_params)
+        from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
+
+        return ZegoCloudRecordHook(self.conn_id, **self.hook_params)
+
+    async def poll_once(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
+        """One look at the cloud: the payload of every newly uploaded recording, each once."""
+        use_receiver = self.cloud == "trtc" or self.zego_source == "callbacks"
+        source = self._receiver_done if use_receiver else self._zego_done
+        async for key, changed_at, verdict in source(client):
+            assert verdict.manifest is not None
+            self._uncommitted[key] = (time.time(), changed_at)
+            manifest = verdict.manifest
+            log.info("%s: %s", key, verdict.message)
+            yield {
+                "status": "done",
+                "key": key,
+                "cloud": self.cloud,
+                "app_id": manifest.get("app_id"),
+                "task_id": manifest.get("task_id"),
+                "message": verdict.message,
+                "manifest": manifest,
+            }
+
+    async def _receiver_done(
+        self, client: httpx.AsyncClient
+    ) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
+        """Tasks with new callbacks in the receiver, decided from their stored callbacks."""
+        from airflow_provider_rtc.callbacks.client import (
+            afetch_changed_tasks,
+            afetch_events,
+            atarget_for_connection,
+        )
+
+        hook = self._hook()
+        settings = await hook.asettings()
+        if self.cloud == "trtc":
+            app_id = self.app_id or settings.sdk_app_id
+            if not app_id:
+                raise RtcValidationError("app_id", "give app_id= or set the connection extra sdk_app_id")
+        else:
+            app_id = settings.credentials.app_id
+        conn_type = "tencentcloud" if self.cloud == "trtc" else "zegocloud"
+        target = await atarget_for_connection(
+            self.conn_id, url=self.callback_receiver_url, conn_type=conn_type
+        )
+        since = (
+            self._watermark - WATERMARK_OVERLAP
+            if self._watermark
+            else time.time() - 3600 * self.lookback_hours
+        )
+        tasks, _ = await afetch_changed_tasks(target, self.cloud, app_id, since, client=client)
+        for item in tasks:
+            task_id, changed_at = str(item["task_id"]), float(item.get("changed_at") or 0.0)
+            key = recording_key(self.cloud, app_id, task_id)
+            if not self.seen(key):
+                events = await afetch_events(target, self.cloud, app_id, task_id, client=client)
+                verdict = self._decide_from_callbacks(events, app_id, task_id)
+                if verdict is not None and verdict.done:
+                    yield key, changed_at, verdict
+                elif verdict is not None and verdict.state == "failed":
+                    log.warning("%s: not uploaded: %s", key, verdict.message)
+            self._watermark = max(self._watermark, changed_at)
+
+    def _decide_from_callbacks(
+        self, events: list[dict[str, Any]], app_id: Any, task_id: str
+    ) -> WaitVerdict | None:
+        """The sensors' decision over one task's stored callbacks (``None``: no ZEGO upload callback yet)."""
+        from airflow_provider_rtc.waits import steps
+
+        if self.cloud == "trtc":
+            from airflow_provider_rtc.recordings.trtc import TrtcObservation
+
+            obs = TrtcObservation(None, [], events, task_id=task_id, app_id=app_id)
+            return steps.decide_trtc(self.spec, obs)  # type: ignore[arg-type]
+        for event in reversed(events):  # the latest "files uploaded" callback (event_type 1)
+            zego_obs = steps.zego_observation_from_callback(event, app_id=app_id)
+            if zego_obs is not None:
+                return steps.decide_zego(self.spec, zego_obs)  # type: ignore[arg-type]
+        return None
+
+    async def _zego_done(self, client: httpx.AsyncClient) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
+        from airflow_provider_rtc.waits.steps import ZegoObservation, decide_zego
+
+        hook = self._hook()
+        app_id = (await hook.asettings()).credentials.app_id
+        now_ms = int(time.time() * 1000)
+        hours = min(self.lookback_hours, ZEGO_QUERY_WINDOW_HOURS)
+        start_ms = now_ms - int(hours * 3600 * 1000) + 60_000  # a minute inside ZEGO's window
+        page = 1
+        while True:
+            reply = await hook.adescribe_tasks(
+                3, start_ms, now_ms, page_offset=page, page_size=ZEGO_PAGE_SIZE, client=client
+            )
+            data = reply.get("Data") or {}
+            listed = [t for t in data.get("TaskList") or [] if isinstance(t, dict) and t.get("TaskId")]
+            for item in listed:
+                task_id = str(item["TaskId"])
+                key = recording_key("zego", app_id, task_id)
+                if self.seen(key) or key in self._failed:
+                    continue
+                try:
+                    envelope = await hook.adescribe_record_status(task_id, client=client)
+                except RtcNotFoundError:
+                    envelope = None  # 300001000: out of the query window (decided as not uploaded)
+                obs = ZegoObservation(task_id, app_id, envelope)
+                verdict = decide_zego(self.spec, obs)  # type: ignore[arg-type]
+                if verdict.done:
+                    yield key, time.time(), verdict
+                elif verdict.state == "failed":
+                    self._failed.add(key)
+                    log.warning("%s: not uploaded: %s", key, verdict.message)
+            total = int(data.get("TotalCount") or 0)
+            if not listed or page * ZEGO_PAGE_SIZE >= total:
+                return
+            page += 1
+
+
+__all__ = ["RecordingUploadedEventTrigger", "recording_key"]

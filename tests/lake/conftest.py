@@ -1,0 +1,187 @@
+"""The lake tests' real parts: the sandbox (serving recording bytes and the VOD API) and moto in
+server mode (an S3-compatible endpoint on loopback, started and stopped here), both reached
+through Airflow connections given as AIRFLOW_CONN_* variables."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_rtc.recordings.manifest import build_manifest, file_entry
+from airflow_provider_rtc.sandbox.server import SandboxServer
+from tests.support.credentials import TRTC_KEY
+from tests.support.servers import free_port
+
+S3_CONN = "lake_s3"
+SANDBOX_CONFIG: dict[str, Any] = {
+    "random_seed": 5,
+    "timing": {
+        "upload_delay": 0.2,
+        "recording_exit_seconds": 0.1,
+        "zego_record_init_seconds": 0.05,
+        "tick_seconds": 0.02,
+    },
+    "limits": {"enabled": False},
+}
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    with SandboxServer(config=SANDBOX_CONFIG) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
+    """The session sandbox, reset, with its connections installed (fast retries, no pacing)."""
+    sandbox_server.reset()
+    for conn_id, conn in sandbox_server.connections.items():
+        extra = {**conn["extra"], "retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
+    return sandbox_server
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's S3 in server mode on a free loopback port, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 S3 client on moto (empty, fresh buckets per test) and the ``lake_s3`` connection."""
+    import boto3
+
+    httpx.post(f"{moto_server}/moto-api/reset", timeout=5)
+    conn = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"endpoint_url": moto_server, "region_name": "us-east-1"},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{S3_CONN.upper()}", json.dumps(conn))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for bucket in ("rec-source", "lake"):
+        client.create_bucket(Bucket=bucket)
+    yield client
+    _clear_s3fs_cache()
+
+
+def _clear_s3fs_cache() -> None:
+    """s3fs caches filesystems (and their listings) per connection: start every test afresh."""
+    try:
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
+    except ImportError:
+        pass
+
+
+def vod_media(
+    sandbox: SandboxServer, name: str, size: int, *, created_at: float | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "size": size, "source_context": "sandbox-test"}
+    if created_at is not None:
+        body["created_at"] = created_at
+    resp = httpx.post(f"{sandbox.url}/_sandbox/vod/media", json=body, timeout=5)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def set_faults(sandbox: SandboxServer, rules: list[dict[str, Any]]) -> None:
+    resp = httpx.put(f"{sandbox.url}/_sandbox/faults", json={"rules": rules}, timeout=5)
+    assert resp.status_code == 200, resp.text
+
+
+def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, dict[str, Any]]:
+    """A TRTC recording stored in VOD, stopped and uploaded; returns (task id, manifest)."""
+    from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+    seeded = sandbox.seed(
+        {"trtc": {"rooms": 1, "users_per_room": users, "recordings": 1, "recording_storage": "vod"}}
+    )
+    task_id = seeded["trtc"]["recordings"][0]["task_id"]
+    time.sleep(0.3)  # a little recording, so files have a size
+    TrtcHook().delete_cloud_recording(task_id)
+    deadline = time.monotonic() + 10
+    while sandbox.backend.trtc.storage(task_id)["upload"] != "done":
+        assert time.monotonic() < deadline, "the sandbox never finished the upload"
+        time.sleep(0.05)
+    storage = sandbox.backend.trtc.storage(task_id)
+    vod = sandbox.backend.vod
+    files = [
+        file_entry(
+            name=f["name"],
+            status="uploaded",
+            url=vod.url(f["vod_file_id"], f["name"]),
+            file_id=f["vod_file_id"],
+            size=f["size"],
+            format=f["kind"],
+            user_id=f["user_id"] or None,
+        )
+        for f in storage["files"]
+    ]
+    manifest = build_manifest(
+        cloud="trtc",
+        app_id=storage["sdk_app_id"],
+        task_id=task_id,
+        room_id=storage["room_id"],
+        storage="vod",
+        files=files,
+        warnings=[],
+    )
+    return task_id, manifest
+
+
+# the callback receiver of the recording tests (real app on loopback, fresh store per test)
+from tests.recordings.conftest import (  # noqa: E402
+    ReceiverServer,
+    receiver,
+    receiver_config,
+    receiver_server,
+)
+
+__all__ = ["TRTC_KEY", "ReceiverServer", "receiver", "receiver_config", "receiver_server"]
+
+
+@pytest.fixture
+def trtc_feed(
+    sandbox: SandboxServer, receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch
+) -> SandboxServer:
+    """The sandbox delivering TRTC callbacks to the receiver; the connection knows both."""
+    sandbox.backend.callbacks.configure(
+        url=f"{receiver.url}/trtc/callback", key=TRTC_KEY, timeout=2, retry_interval=0.3
+    )
+    conn = sandbox.connections["tencentcloud_default"]
+    extra = {
+        **conn["extra"],
+        "retry_delay": 0.02,
+        "retry_max_delay": 0.1,
+        "pacing": False,
+        "callback_receiver_url": receiver.url,
+        "callback_secret": TRTC_KEY,
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_TENCENTCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
+    return sandbox
