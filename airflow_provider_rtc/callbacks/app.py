@@ -17,6 +17,9 @@ Routes (relative to wherever the app is mounted; one table per cloud, :func:`cal
   - the stored events of one task, for requests signed with that application's callback key
   (:mod:`airflow_provider_rtc.callbacks.auth`); 401 for unsigned, stale or wrongly signed reads.
 * ``GET /healthz`` - liveness, no data.
+* Lifecycle inventory (room, user, stream, mix and recording callbacks of the three clouds, Live's
+  ``POST /live/callback`` and the signed ``GET /{cloud}/{app_id}/live``): see
+  :mod:`airflow_provider_rtc.callbacks.inventory_routes`.
 
 Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
 streams in, chunked or not, and refused with 413 at the limit), never reaches ``json.loads`` deeper
@@ -44,6 +47,8 @@ from starlette.routing import BaseRoute, Route
 
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_read
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
+from airflow_provider_rtc.callbacks.inventory import trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.inventory_routes import InventoryRoutes, inventory_routes
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.recordings import trtc as trtc_events
 from airflow_provider_rtc.signing.callbacks import verify_trtc_callback, verify_zego_callback
@@ -171,6 +176,7 @@ class CallbackReceiver:
         self.config = config
         self._store = store
         self.clock = clock
+        self.inventory = InventoryRoutes(config, self.authorize)
 
     @property
     def store(self) -> CallbackStore:
@@ -192,6 +198,7 @@ class CallbackReceiver:
         if not (sdk_app_id.isascii() and sdk_app_id.isdigit()):
             return _error(400, "missing SdkAppId header")
         event = parse_json_object(body)
+        await self.inventory.record("trtc", sdk_app_id, trtc_updates(event))
         info = trtc_events.event_info(event)
         task_id = str(info.get("TaskId") or "")
         etype = trtc_events.event_type(event)
@@ -256,6 +263,7 @@ class CallbackReceiver:
         return await self._store_zego(event, app_id, sent)
 
     async def _store_zego(self, event: dict[str, Any], app_id: str, sent: int) -> JSONResponse:
+        await self.inventory.record("zego", app_id, zego_updates(event, app_id))
         task_id = str(event.get("task_id") or "")
         if ":" in task_id and task_id.split(":", 1)[0] == app_id:  # mix callbacks say "appid:taskid"
             task_id = task_id.split(":", 1)[1]
@@ -287,22 +295,7 @@ class CallbackReceiver:
             return _error(404, "unknown cloud: use trtc or zego")
         app_id = request.path_params["app_id"]
         task_id = request.path_params["task_id"]
-        key = self.config.trtc_key(app_id) if cloud == "trtc" else self.config.zego_secret(app_id)
-        reason = "bad signature"
-        for path in _signed_paths(request):
-            reason = (
-                verify_read(
-                    key,
-                    "GET",
-                    path,
-                    request.headers.get(TIMESTAMP_HEADER),
-                    request.headers.get(SIGNATURE_HEADER),
-                    max_skew=self.config.read_max_skew,
-                )
-                or ""
-            )
-            if not reason:
-                break
+        reason = self.authorize(request, self.config.key_for(cloud, app_id))
         if reason:
             log.warning("rejected a read of %s task %r: %s", cloud, task_id[:64], reason)
             return _error(401, reason)
@@ -316,6 +309,25 @@ class CallbackReceiver:
                 "events": [e.as_dict() for e in events],
             }
         )
+
+    def authorize(self, request: Request, key: str | None) -> str:
+        """ "" when the request is signed with ``key`` and fresh, otherwise the reason it is not."""
+        reason = "bad signature"
+        for path in _signed_paths(request):
+            reason = (
+                verify_read(
+                    key,
+                    request.method,
+                    path,
+                    request.headers.get(TIMESTAMP_HEADER),
+                    request.headers.get(SIGNATURE_HEADER),
+                    max_skew=self.config.read_max_skew,
+                )
+                or ""
+            )
+            if not reason:
+                break
+        return reason
 
     async def healthz(self, request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -351,6 +363,7 @@ def callback_routes(receiver: CallbackReceiver) -> dict[str, list[BaseRoute]]:
             ),
             Route("/healthz", receiver.healthz, methods=["GET"]),
         ],
+        "inventory": inventory_routes(receiver.inventory, guarded),
     }
 
 
