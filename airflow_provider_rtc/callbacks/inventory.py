@@ -16,7 +16,7 @@ so a lost "room dismissed" does not keep a room alive in the store, and every co
 Event mapping (trtc.io/document/39558, ZEGO callback pages, CSS 267/38081):
 
 * TRTC 101/102 room created/dismissed, 103/104 user entered/left, 201/202 video stream started/
-  stopped (203-206 audio/aux: activity only), 301 recording started, 302 recording stopped (its
+  stopped (a publisher is in the room, so 201 also says the user is; 203-206 audio/aux: activity), 301 recording started, 302 recording stopped (its
   later upload events are activity only).
 * ZEGO ``room_create``/``room_close``, ``room_login``/``room_logout``, ``stream_create``/
   ``stream_close``, ``mix_start``/``mix_stop`` (``task_id`` is ``"appid:taskid"``), and cloud-recording
@@ -80,6 +80,8 @@ class Update:
     at_ms: int
     reason: str = ""
     source: str = "callback"
+    #: when the item really started, if the source says (a list API's create time); else ``at_ms``
+    started_ms: int | None = None
 
     @property
     def room_id(self) -> str:
@@ -157,7 +159,7 @@ def trtc_updates(event: dict[str, Any]) -> list[Update]:
         102: [Update("rooms", room_ids, False, at, "room dismissed (102)")],
         103: [room_live, Update("users", user_ids, True, at)],
         104: [Update("users", user_ids, False, at, "user left (104)"), Update("rooms", room_ids, None, at)],
-        201: [room_live, Update("streams", user_ids, True, at)],
+        201: [room_live, Update("users", user_ids, True, at), Update("streams", user_ids, True, at)],
         202: [
             Update("streams", user_ids, False, at, "video stopped (202)"),
             Update("rooms", room_ids, None, at),
@@ -318,7 +320,7 @@ class LifecycleStore:
                     u.room_id,
                     json.dumps(u.ids, separators=(",", ":"), sort_keys=True),
                     int(u.live),
-                    u.at_ms if u.live else None,
+                    (u.started_ms or u.at_ms) if u.live else None,
                     u.at_ms,
                     u.at_ms,
                     u.source if u.live else "",
@@ -346,7 +348,7 @@ class LifecycleStore:
             "ended_reason=?, updated_at=? WHERE cloud=? AND app_id=? AND kind=? AND item_key=?",
             (
                 int(bool(u.live)),
-                u.at_ms if u.live else started,
+                (u.started_ms or u.at_ms) if u.live else started,
                 max(last, u.at_ms),
                 u.at_ms,
                 u.source if u.live else ",".join(sorted(sources)),
@@ -392,6 +394,7 @@ class LifecycleStore:
                 int(c["at_ms"]),
                 str(c.get("reason") or ""),
                 source="list_api",
+                started_ms=None if c.get("started_ms") is None else int(c["started_ms"]),
             )
             for c in corrections
         ]
