@@ -16,7 +16,8 @@ so a lost "room dismissed" does not keep a room alive in the store, and every co
 Event mapping (trtc.io/document/39558, ZEGO callback pages, CSS 267/38081):
 
 * TRTC 101/102 room created/dismissed, 103/104 user entered/left, 201/202 video stream started/
-  stopped (a publisher is in the room, so 201 also says the user is; 203-206 audio/aux: activity), 301 recording started, 302 recording stopped (its
+  stopped (a publisher is in the room, so 201 also says the user is; 203-206 audio/aux: activity),
+  301 recording started, 302 recording stopped (its
   later upload events are activity only).
 * ZEGO ``room_create``/``room_close``, ``room_login``/``room_logout``, ``stream_create``/
   ``stream_close``, ``mix_start``/``mix_stop`` (``task_id`` is ``"appid:taskid"``), and cloud-recording
