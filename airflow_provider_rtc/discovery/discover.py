@@ -238,7 +238,9 @@ def discover(
     if log is not None:
         log.info("discovered: %s", result["counts"])
         for c in result["corrections"]:
-            log.info("reconciliation %s %s %s: %s", c["change"], c["cloud"], c["kind"], c["ids"], c["reason"])
+            log.info(
+                "reconciliation %s %s %s %s: %s", c["change"], c["cloud"], c["kind"], c["ids"], c["reason"]
+            )
         for note in result["notes"]:
             log.info("note: %s", note)
     return result

@@ -86,3 +86,12 @@ def discovered(inventory: dict[str, Any]) -> dict[str, set[Any]]:
         out["zego mixes"] = {i["ids"]["task_id"] for i in z["mixes"]}
         out["zego recordings"] = {i["ids"]["task_id"] for i in z["recordings"]}
     return out
+
+
+def destructive_calls(server: SandboxServer) -> int:
+    """Calls the sandbox received for APIs the catalog marks destructive (they end something)."""
+    from airflow_provider_rtc.catalog import CATALOG
+
+    destructive = {api.action for api in CATALOG.values() if api.destructive}
+    actions = server.backend.stats.snapshot()["actions"]
+    return sum(stats["calls"] for action, stats in actions.items() if action in destructive)
