@@ -159,7 +159,12 @@ def trtc_updates(event: dict[str, Any]) -> list[Update]:
         101: [room_live],
         102: [Update("rooms", room_ids, False, at, "room dismissed (102)")],
         103: [room_live, Update("users", user_ids, True, at)],
-        104: [Update("users", user_ids, False, at, "user left (104)"), Update("rooms", room_ids, None, at)],
+        # "104 includes 202 and 204" (trtc.io/39558): leaving ends the user's stream too
+        104: [
+            Update("users", user_ids, False, at, "user left (104)"),
+            Update("streams", user_ids, False, at, "user left (104)"),
+            Update("rooms", room_ids, None, at),
+        ],
         201: [room_live, Update("users", user_ids, True, at), Update("streams", user_ids, True, at)],
         202: [
             Update("streams", user_ids, False, at, "video stopped (202)"),
