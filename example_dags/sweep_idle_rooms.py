@@ -2,8 +2,8 @@
 
 "Idle" means no user and no stream in the room for that long (from the callback inventory,
 reconciled with the clouds' list APIs); "older" caps what a forgotten room can cost. Each rule is
-its own task, run one after the other, so an idle sweep that fails does not stop the age cap. With ``dry_run`` the tasks only
-log the plan. Rooms can be limited to an id prefix (e.g. your test rooms).
+its own task, run one after the other, so an idle sweep that fails does not stop the age cap. With
+``dry_run`` the tasks only log the plan. Rooms can be limited to an id prefix (e.g. your test rooms).
 """
 
 from __future__ import annotations
