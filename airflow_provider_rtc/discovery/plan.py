@@ -138,18 +138,18 @@ def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None
 
 def render_table(plan: dict[str, Any]) -> str:
     """The plan as a table for the task log."""
-    lines = [f"{'#':<2} {'stage':<18} {'cloud':<5} {'action':<24} {'calls':>6} {'qps':>7} {'time':>8}"]
+    lines = [f"{'#':<2} {'stage':<18} {'cloud':<5} {'action':<28} {'calls':>6} {'qps':>7} {'time':>8}"]
     for n, stage in enumerate(plan["stages"], start=1):
         if not stage["calls"] and not stage["covered"]:
-            lines.append(f"{n:<2} {stage['stage']:<18} {'-':<5} {'(nothing)':<24} {0:>6} {'':>7} {'0.0s':>8}")
+            lines.append(f"{n:<2} {stage['stage']:<18} {'-':<5} {'(nothing)':<28} {0:>6} {'':>7} {'0.0s':>8}")
         for c in stage["calls"]:
             lines.append(
-                f"{n:<2} {stage['stage']:<18} {c['cloud']:<5} {c['action']:<24} {c['calls']:>6} "
+                f"{n:<2} {stage['stage']:<18} {c['cloud']:<5} {c['action']:<28} {c['calls']:>6} "
                 f"{c['qps']:>7g} {c['seconds']:>7.1f}s"
             )
         for c in stage["covered"]:
             label = f"({c['count']} {c['kind']}: by {c['by']})"
-            lines.append(f"{n:<2} {stage['stage']:<18} {c['cloud']:<5} {label:<24} {0:>6} {'':>7} {'':>8}")
+            lines.append(f"{n:<2} {stage['stage']:<18} {c['cloud']:<5} {label:<28} {0:>6} {'':>7} {'':>8}")
     lines.append(
         f"total: {plan['total_calls']} destructive call(s), about {plan['estimated_seconds']:.1f}s "
         "at the documented rate limits"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_rtc import pacing
+from airflow_provider_rtc.sandbox.inventory import discovered_resources, live_resources
 from airflow_provider_rtc.sandbox.receiver_bed import ReceiverBed
 from airflow_provider_rtc.sandbox.server import SandboxServer
 
@@ -47,45 +48,10 @@ def bed(
 
 
 def live_in_sandbox(server: SandboxServer) -> dict[str, set[Any]]:
-    """Every live resource the sandbox holds, as comparable keys (the ground truth)."""
-    state = server.state()
-    trtc, live, zego = state["trtc"], state["live"], state["zego"]
-    return {
-        "trtc rooms": {str(r["room_id"]) for r in trtc["rooms"]},
-        "trtc users": {(str(r["room_id"]), u) for r in trtc["rooms"] for u in r["users"]},
-        "trtc streams": {(str(r["room_id"]), u) for r in trtc["rooms"] for u in r["publishing"]},
-        "trtc recordings": {
-            r["task_id"] for r in trtc["recordings"] if r["status"] in ("Idle", "InProgress")
-        },
-        "live streams": {s["stream_name"] for s in live["streams"] if s["state"] == "active"},
-        "zego rooms": {r["room_id"] for r in zego["rooms"]},
-        "zego users": {(r["room_id"], u) for r in zego["rooms"] for u in r["users"]},
-        "zego streams": {s["stream_id"] for r in zego["rooms"] for s in r["streams"]},
-        "zego mixes": {m["task_id"] for m in zego["mixes"]},
-        "zego recordings": {r["task_id"] for r in zego["recordings"] if r["status"] in (1, 2)},
-    }
+    return live_resources(server.state())
 
 
-def discovered(inventory: dict[str, Any]) -> dict[str, set[Any]]:
-    """The same keys from a discovery result."""
-    c = inventory["clouds"]
-    out: dict[str, set[Any]] = {}
-    if "trtc" in c:
-        t = c["trtc"]
-        out["trtc rooms"] = {str(i["ids"]["room_id"]) for i in t["rooms"]}
-        out["trtc users"] = {(str(i["ids"]["room_id"]), i["ids"]["user_id"]) for i in t["users"]}
-        out["trtc streams"] = {(str(i["ids"]["room_id"]), i["ids"]["user_id"]) for i in t["streams"]}
-        out["trtc recordings"] = {i["ids"]["task_id"] for i in t["recordings"]}
-    if "live" in c:
-        out["live streams"] = {i["ids"]["stream_name"] for i in c["live"]["streams"]}
-    if "zego" in c:
-        z = c["zego"]
-        out["zego rooms"] = {i["ids"]["room_id"] for i in z["rooms"]}
-        out["zego users"] = {(i["ids"]["room_id"], i["ids"]["user_id"]) for i in z["users"]}
-        out["zego streams"] = {i["ids"]["stream_id"] for i in z["streams"]}
-        out["zego mixes"] = {i["ids"]["task_id"] for i in z["mixes"]}
-        out["zego recordings"] = {i["ids"]["task_id"] for i in z["recordings"]}
-    return out
+discovered = discovered_resources
 
 
 def destructive_calls(server: SandboxServer) -> int:
