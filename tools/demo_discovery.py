@@ -10,8 +10,10 @@ the results and what is left in the sandbox.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import tempfile
 import time
 from typing import Any
@@ -27,6 +29,27 @@ CONFIG: dict[str, Any] = {
     "faults": {"lifecycle": {"lost": 0.2, "late": 0.05, "late_seconds": 1.0}},
     "callbacks": {"timeout": 2.0, "retry_interval": 0.5, "max_age": 5.0},
 }
+
+
+@contextlib.contextmanager
+def _output_to(path: str) -> Any:
+    """Send everything written to fds 1 and 2 (task and receiver logs) to ``path``: the report is
+    the section's output."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def _count(resources: dict[str, set[Any]]) -> int:
@@ -50,6 +73,7 @@ def run(log_path: str | None = None) -> tuple[bool, str]:
 
     saved = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}
     with (
+        _output_to(log_path or os.devnull),
         tempfile.TemporaryDirectory() as tmp,
         SandboxServer(config=CONFIG) as server,
         ReceiverBed(server, tmp) as bed,
