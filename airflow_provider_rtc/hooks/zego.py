@@ -210,7 +210,7 @@ class ZegoRtcHook(ZegoCloudHook):
             "PageIndex": v.positive_int(page_index, "page_index") if page_index is not None else None,
             "PageSize": page_size,
         }
-        return self.call("DescribeRoomList", params)
+        return self._call(catalog.DESCRIBE_ROOM_LIST, params)
 
     def describe_user_list(
         self,
@@ -232,7 +232,7 @@ class ZegoRtcHook(ZegoCloudHook):
             "Limit": limit,
             "Marker": marker or None,
         }
-        return self.call("DescribeUserList", params)
+        return self._call(catalog.DESCRIBE_USER_LIST, params)
 
     # -- stream mixing (POST) -----------------------------------------------------------------
     def start_mix(
