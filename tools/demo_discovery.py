@@ -93,7 +93,7 @@ def run(log_path: str | None = None) -> tuple[bool, str]:
             )
             bed.settle()
             log = server.backend.callbacks.log()
-            lifecycle = [e for e in log if e["kind"] in ("room", "user", "stream")]
+            lifecycle = [e for e in log if e["kind"] in ("room", "user", "stream", "push")]
             lost = sum(1 for e in lifecycle if e["fate"] == "lost")
             late = sum(1 for e in lifecycle if e["fate"] == "late")
             truth = live_resources(server.state())

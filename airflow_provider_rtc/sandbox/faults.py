@@ -12,7 +12,7 @@ A fault document (config ``faults``, ``PUT /_sandbox/faults``)::
       "recordings": {"trtc_callback": "late"|"never"|"failed"|null,
                      "zego_file_status": 4|5|null, "zego_task_status": 4|null},
       "lifecycle": {"lost": 0.2, "late": 0.1, "late_seconds": 5,     # see lifecycle.py
-                    "kinds": ["room", "user", "stream"]}
+                    "kinds": ["room", "user", "stream", "push"]}
     }
 
 Rules are tried in order for each call that passed signature and rate-limit checks; every rule

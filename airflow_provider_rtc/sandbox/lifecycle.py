@@ -27,8 +27,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-#: event families the lifecycle faults apply to by default: room, user and stream events
-DEFAULT_FAULT_KINDS = ("room", "user", "stream")
+#: event families the lifecycle faults apply to by default: room, user, stream and Live push events
+DEFAULT_FAULT_KINDS = ("room", "user", "stream", "push")
 ALL_KINDS = ("room", "user", "stream", "mix", "recording", "push")
 
 

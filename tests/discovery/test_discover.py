@@ -23,7 +23,7 @@ def test_reconciliation_finds_every_live_resource_despite_lost_callbacks(bed):
     bed.settle()
     log = bed.server.backend.callbacks.log()
     lost = [e for e in log if e["fate"] == "lost"]
-    assert 0.1 < len(lost) / len([e for e in log if e["kind"] in ("room", "user", "stream")]) < 0.3
+    assert 0.1 < len(lost) / len([e for e in log if e["kind"] in ("room", "user", "stream", "push")]) < 0.3
     truth = live_in_sandbox(bed.server)
     everything = Selector.parse({}, allow_all=True)
     raw = discovered(discover(_access(), everything, reconcile=False))
