@@ -319,6 +319,14 @@ class LifecycleStore:
         if row is None:
             if u.live is None:
                 return None
+            if u.live and u.kind != "rooms" and u.room_id:
+                room = db.execute(
+                    "SELECT live, state_ms FROM lifecycle_items WHERE cloud=? AND app_id=? AND kind='rooms' "
+                    "AND room_id=?",
+                    (cloud, app_id, u.room_id),
+                ).fetchone()
+                if room is not None and not room[0] and room[1] > u.at_ms:
+                    return None  # a late event from before its room ended: nothing of it is live now
             db.execute(
                 "INSERT INTO lifecycle_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
