@@ -143,7 +143,7 @@ def reconcile_cloud(
         return reconcile_trtc(hooks["trtc"], items, selector)
     if access.cloud == "live":
         return reconcile_live(hooks["live"], items, selector, notes)
-    return reconcile_zego(hooks["rtc"], hooks["record"], access.app_id, items, selector, notes)
+    return reconcile_zego(hooks["rtc"], hooks["record"], items, selector, notes)
 
 
 def _source(sources: list[str]) -> str:

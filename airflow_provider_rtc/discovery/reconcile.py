@@ -1,8 +1,9 @@
 """Confirm or correct the callback inventory with each cloud's list and describe APIs.
 
 Every call goes through the hooks, so it is paced at the documented rate and retried like any
-other; ZEGO's per-room limits (DescribeSimpleStreamList 1 call per 10 s, DescribeUserList 1 per s,
-catalog ``per=("app_id", "room")``) are kept here, per room, across passes. Each function returns
+other, ZEGO's per-room limits included (DescribeSimpleStreamList 1 call per 10 s, DescribeUserList
+1 per s: the catalog's ``per=("app_id", "room")``, kept by the hooks' pacer across passes and
+tasks of one process). Each function returns
 corrections (``{"kind", "ids", "live", "at_ms", "reason"}``): ``live`` True confirms or finds an item,
 False ends it. ``at_ms`` is when the call was *sent*, so a callback about a later moment still wins.
 
@@ -29,37 +30,19 @@ What each cloud offers, and the decisions taken:
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from airflow_provider_rtc.catalog import Api
-from airflow_provider_rtc.catalog import zego as zego_catalog
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcThrottledError
 
 ZEGO_TASK_WINDOW_S = 3 * 86400 - 60
-_slots: dict[tuple[str, str, str], float] = {}
-_slots_lock = threading.Lock()
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _room_slot(api: Api, app_id: str, room_id: str) -> None:
-    """Wait for this room's next slot of a per-room-limited API (shared by every pass in the process)."""
-    assert api.qps
-    interval = 1.03 / api.qps
-    key = (api.action, app_id, room_id)
-    with _slots_lock:
-        start = max(time.monotonic(), _slots.get(key, 0.0))
-        _slots[key] = start + interval
-    delay = start - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
 
 
 def _fix(kind: str, ids: dict[str, Any], live: bool, at: int, reason: str, **extra: Any) -> dict[str, Any]:
@@ -121,7 +104,7 @@ def _zego_room_list(hook: Any) -> dict[str, int] | None:
 
 
 def reconcile_zego(
-    rtc: Any, record: Any, app_id: str, items: list[dict[str, Any]], selector: Selector, notes: list[str]
+    rtc: Any, record: Any, items: list[dict[str, Any]], selector: Selector, notes: list[str]
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     known_rooms = {
@@ -165,7 +148,6 @@ def reconcile_zego(
 
     def per_room(room: str) -> list[dict[str, Any]]:
         fixes: list[dict[str, Any]] = []
-        _room_slot(zego_catalog.DESCRIBE_USER_LIST, app_id, room)
         at = now_ms()
         seen: set[str] = set()
         marker = None
@@ -175,14 +157,12 @@ def reconcile_zego(
             marker = data.get("Marker")
             if not marker:
                 break
-            _room_slot(zego_catalog.DESCRIBE_USER_LIST, app_id, room)
-        known = users_by_room.get(room, {})
+            known = users_by_room.get(room, {})
         fixes += [_fix("users", {"room_id": room, "user_id": u}, True, at, "DescribeUserList") for u in seen]
         fixes += [
             _fix("users", {"room_id": room, "user_id": u}, False, at, "DescribeUserList: not in room")
             for u in set(known) - seen
         ]
-        _room_slot(zego_catalog.DESCRIBE_SIMPLE_STREAM_LIST, app_id, room)
         at = now_ms()
         streams = (rtc.describe_simple_stream_list(room).get("Data") or {}).get("StreamList") or []
         listed_ids = set()
