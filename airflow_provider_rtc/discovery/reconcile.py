@@ -157,7 +157,7 @@ def reconcile_zego(
             marker = data.get("Marker")
             if not marker:
                 break
-            known = users_by_room.get(room, {})
+        known = users_by_room.get(room, {})
         fixes += [_fix("users", {"room_id": room, "user_id": u}, True, at, "DescribeUserList") for u in seen]
         fixes += [
             _fix("users", {"room_id": room, "user_id": u}, False, at, "DescribeUserList: not in room")
