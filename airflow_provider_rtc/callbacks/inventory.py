@@ -31,11 +31,11 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from airflow_provider_rtc.callbacks.store import SqliteFile
 
 KINDS = ("rooms", "users", "streams", "mixes", "recordings")
 
@@ -271,21 +271,10 @@ class LifecycleStore:
     """Items and corrections in the receiver's SQLite file (one short connection per operation)."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
-        self.path = str(path)
-        self.busy_timeout = busy_timeout
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            with contextlib.suppress(sqlite3.OperationalError):
-                db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        self._file = SqliteFile(path, _SCHEMA, busy_timeout=busy_timeout)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._file.connect()
 
     def apply(
         self, cloud: str, app_id: str | int, updates: list[Update], *, now: float | None = None

@@ -282,36 +282,39 @@ class ZegoBackend:
             room = app.rooms.get(room_id)
             if room is None:
                 raise SandboxError(104, "room does not exist")
-            for uid in dict.fromkeys(user_ids):
-                for sid in [s.stream_id for s in room.streams.values() if s.user_id == uid]:
-                    self._close_stream(app_id, room, sid, now, reason=3)
-                    app.gone_streams[sid] = now
-                if uid in room.users:
-                    self._logout(app_id, room, uid, now, reason=2)
-            if not room.users:
-                del app.rooms[room_id]
-                app.destroyed_rooms.add(room_id)
-                self._room_closed(app_id, room_id, now, reason=1)
-            self._streams_changed(app, room_id, now)
+            self._users_leave(app_id, app, room, user_ids, now, stream_type=3, logout_reason=2)
 
     def logout(self, app_id: int, room_id: str, user_ids: list[str], now: float) -> None:
         """Users leave on their own (stream_close type 0, room_logout); an emptied room closes."""
         with self._lock:
             app = self._app(app_id)
             room = app.rooms.get(room_id)
-            if room is None:
-                return
-            for uid in dict.fromkeys(user_ids):
-                for sid in [s.stream_id for s in room.streams.values() if s.user_id == uid]:
-                    self._close_stream(app_id, room, sid, now, reason=0)
-                    app.gone_streams[sid] = now
-                if uid in room.users:
-                    self._logout(app_id, room, uid, now, reason=0)
-            if not room.users:
-                del app.rooms[room_id]
-                app.destroyed_rooms.add(room_id)
-                self._room_closed(app_id, room_id, now, reason=1)
-            self._streams_changed(app, room_id, now)
+            if room is not None:
+                self._users_leave(app_id, app, room, user_ids, now, stream_type=0, logout_reason=0)
+
+    def _users_leave(
+        self,
+        app_id: int,
+        app: _AppState,
+        room: ZegoRoom,
+        user_ids: list[str],
+        now: float,
+        *,
+        stream_type: int,
+        logout_reason: int,
+    ) -> None:
+        """Users leave with their streams; a room whose last user left is destroyed (documented)."""
+        for uid in dict.fromkeys(user_ids):
+            for sid in [s.stream_id for s in room.streams.values() if s.user_id == uid]:
+                self._close_stream(app_id, room, sid, now, reason=stream_type)
+                app.gone_streams[sid] = now
+            if uid in room.users:
+                self._logout(app_id, room, uid, now, reason=logout_reason)
+        if not room.users:
+            del app.rooms[room.room_id]
+            app.destroyed_rooms.add(room.room_id)
+            self._room_closed(app_id, room.room_id, now, reason=1)
+        self._streams_changed(app, room.room_id, now)
 
     def room_list(self, app_id: int, page_index: int, page_size: int) -> dict[str, Any]:
         """DescribeRoomList: rooms by user count, most first (the documented order), paged."""
