@@ -13,8 +13,8 @@ The result (an operator's XCom)::
 
 Connections: the ``tencentcloud`` connection (TRTC and Live) and the ``zegocloud`` connection carry
 the receiver URL (extra ``callback_receiver_url``) and the key that signs reads: TRTC's callback key
-(``callback_key``), Live's (``live_callback_key``, with the account APPID in ``live_app_id``), ZEGO's
-CallbackSecret (zegocloud extra ``callback_key``).
+(``callback_secret``), Live's (``live_callback_secret``, with the account APPID in ``live_app_id``),
+ZEGO's CallbackSecret (zegocloud extra ``callback_secret``). Names with "secret" are masked by Airflow.
 """
 
 from __future__ import annotations
@@ -107,11 +107,11 @@ def build_access(
                     "live_app_id",
                     "set the tencentcloud connection extra 'live_app_id' (the APPID Live callbacks carry)",
                 )
-            key = extra.get("live_callback_key")
+            key = extra.get("live_callback_secret")
             if not key:
                 raise RtcValidationError(
-                    "live_callback_key",
-                    "set the tencentcloud connection extra 'live_callback_key' (Live's callback key)",
+                    "live_callback_secret",
+                    "set the tencentcloud connection extra 'live_callback_secret' (Live's callback key)",
                 )
             out["live"] = Access(
                 "live",

@@ -88,11 +88,11 @@ class ReceiverBed:
         tencent["extra"] = {
             **tencent["extra"],
             "callback_receiver_url": self.url,
-            "callback_key": TRTC_KEY,
+            "callback_secret": TRTC_KEY,
             "live_app_id": str(self.server.backend.live.app_id),
-            "live_callback_key": LIVE_KEY,
+            "live_callback_secret": LIVE_KEY,
         }
-        zego["extra"] = {**zego["extra"], "callback_receiver_url": self.url, "callback_key": ZEGO_SECRET}
+        zego["extra"] = {**zego["extra"], "callback_receiver_url": self.url, "callback_secret": ZEGO_SECRET}
         return {"tencentcloud_default": tencent, "zegocloud_default": zego}
 
     def settle(self, timeout: float = 30.0) -> None:
