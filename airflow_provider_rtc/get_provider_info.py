@@ -61,10 +61,12 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Tencent Cloud TRTC",
+                # operators.event spans all three clouds (discovery and ending an event)
                 "python-modules": [
                     "airflow_provider_rtc.operators.trtc",
                     "airflow_provider_rtc.operators.usage",
                     "airflow_provider_rtc.operators.storage",
+                    "airflow_provider_rtc.operators.event",
                 ],
             },
             {

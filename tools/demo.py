@@ -194,7 +194,16 @@ def main() -> int:
     print(lake_report(lake_summary()))
     print()
     print(usage_text)
-    return 0 if ok and rec_ok and usage_ok and lake_ok and not any(leftovers(after).values()) else 1
+    print()
+    sys.path.insert(0, str(ROOT / "tools"))
+    from demo_discovery import run as run_discovery
+
+    _step("discovery: seed an event, lose a fifth of its callbacks, discover, dry-run, end, verify")
+    disc_ok, disc_report = run_discovery(str(LOGS / "discovery.log"))
+    print(disc_report)
+    return (
+        0 if ok and rec_ok and usage_ok and lake_ok and disc_ok and not any(leftovers(after).values()) else 1
+    )
 
 
 def usage_section(env: dict[str, str]) -> tuple[bool, str]:

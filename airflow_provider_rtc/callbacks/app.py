@@ -20,6 +20,9 @@ Routes (relative to wherever the app is mounted; one table per cloud, :func:`cal
   whose stored events changed after ``since`` (receiver clock), oldest change first, signed like
   the reads above; for event-driven watchers.
 * ``GET /healthz`` - liveness, no data.
+* Lifecycle inventory (room, user, stream, mix and recording callbacks of the three clouds, Live's
+  ``POST /live/callback`` and the signed ``GET /{cloud}/{app_id}/live``): see
+  :mod:`airflow_provider_rtc.callbacks.inventory_routes`.
 
 Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
 streams in, chunked or not, and refused with 413 at the limit), never reaches ``json.loads`` deeper
@@ -47,10 +50,13 @@ from starlette.routing import BaseRoute, Route
 
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_read
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
+from airflow_provider_rtc.callbacks.inventory import trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.inventory_routes import InventoryRoutes, inventory_routes
 from airflow_provider_rtc.callbacks.store import CallbackStore
+from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.recordings import trtc as trtc_events
 from airflow_provider_rtc.signing.callbacks import verify_trtc_callback, verify_zego_callback
-from airflow_provider_rtc.validation import lenient_int
+from airflow_provider_rtc.validation import integer, lenient_int, number
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +177,7 @@ class CallbackReceiver:
         self.config = config
         self._store = store
         self.clock = clock
+        self.inventory = InventoryRoutes(config, self.authorize)
 
     @property
     def store(self) -> CallbackStore:
@@ -192,6 +199,7 @@ class CallbackReceiver:
         if not (sdk_app_id.isascii() and sdk_app_id.isdigit()):
             return _error(400, "missing SdkAppId header")
         event = parse_json_object(body)
+        await self.inventory.record("trtc", sdk_app_id, trtc_updates(event))
         info = trtc_events.event_info(event)
         task_id = str(info.get("TaskId") or "")
         etype = trtc_events.event_type(event)
@@ -256,6 +264,7 @@ class CallbackReceiver:
         return await self._store_zego(event, app_id, sent)
 
     async def _store_zego(self, event: dict[str, Any], app_id: str, sent: int) -> JSONResponse:
+        await self.inventory.record("zego", app_id, zego_updates(event, app_id))
         task_id = str(event.get("task_id") or "")
         if ":" in task_id and task_id.split(":", 1)[0] == app_id:  # mix callbacks say "appid:taskid"
             task_id = task_id.split(":", 1)[1]
@@ -283,22 +292,7 @@ class CallbackReceiver:
     # -- reads ---------------------------------------------------------------------------------
     def _read_denied(self, request: Request, cloud: str, app_id: str, what: str) -> JSONResponse | None:
         """``None`` when the read is signed with the application's callback key, else the 401."""
-        key = self.config.trtc_key(app_id) if cloud == "trtc" else self.config.zego_secret(app_id)
-        reason = "bad signature"
-        for path in _signed_paths(request):
-            reason = (
-                verify_read(
-                    key,
-                    "GET",
-                    path,
-                    request.headers.get(TIMESTAMP_HEADER),
-                    request.headers.get(SIGNATURE_HEADER),
-                    max_skew=self.config.read_max_skew,
-                )
-                or ""
-            )
-            if not reason:
-                break
+        reason = self.authorize(request, self.config.key_for(cloud, app_id))
         if reason:
             log.warning("rejected a read of %s %s: %s", cloud, what, reason)
             return _error(401, reason)
@@ -330,10 +324,10 @@ class CallbackReceiver:
             return _error(404, "unknown cloud: use trtc or zego")
         app_id = request.path_params["app_id"]
         try:
-            since = float(request.query_params.get("since", "0"))
-            limit = min(max(int(request.query_params.get("limit", "500")), 1), 5000)
-        except ValueError:
-            return _error(400, "since must be unix seconds and limit an integer")
+            since = number(request.query_params.get("since", "0"), "since", minimum=0) or 0.0
+            limit = integer(request.query_params.get("limit", "500"), "limit", minimum=1, maximum=5000) or 500
+        except RtcValidationError as err:
+            return _error(400, str(err))
         denied = self._read_denied(request, cloud, app_id, "task changes")
         if denied is not None:
             return denied
@@ -342,6 +336,25 @@ class CallbackReceiver:
         return JSONResponse(
             {"cloud": cloud, "app_id": app_id, "since": since, "server_time": server_time, "tasks": tasks}
         )
+
+    def authorize(self, request: Request, key: str | None) -> str:
+        """ "" when the request is signed with ``key`` and fresh, otherwise the reason it is not."""
+        reason = "bad signature"
+        for path in _signed_paths(request):
+            reason = (
+                verify_read(
+                    key,
+                    request.method,
+                    path,
+                    request.headers.get(TIMESTAMP_HEADER),
+                    request.headers.get(SIGNATURE_HEADER),
+                    max_skew=self.config.read_max_skew,
+                )
+                or ""
+            )
+            if not reason:
+                break
+        return reason
 
     async def healthz(self, request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -378,6 +391,7 @@ def callback_routes(receiver: CallbackReceiver) -> dict[str, list[BaseRoute]]:
             Route("/{cloud:str}/{app_id:str}/tasks", guarded(receiver.read_changes), methods=["GET"]),
             Route("/healthz", receiver.healthz, methods=["GET"]),
         ],
+        "inventory": inventory_routes(receiver.inventory, guarded),
     }
 
 

@@ -7,6 +7,8 @@ Keys come from environment variables (or a JSON file, or the Airflow config for 
 * ``RTC_TRTC_CALLBACK_KEYS``: JSON object ``{"<SDKAppID>": "<key>"}``.
 * ``RTC_ZEGO_CALLBACK_SECRET``: the ZEGO CallbackSecret used for every AppId without its own.
 * ``RTC_ZEGO_CALLBACK_SECRETS``: JSON object ``{"<AppId>": "<CallbackSecret>"}``.
+* ``RTC_LIVE_CALLBACK_KEY`` / ``RTC_LIVE_CALLBACK_KEYS``: the Tencent Live callback key (default /
+  per account APPID), which verifies push callbacks and signs reads of Live's inventory.
 * ``RTC_CALLBACK_READ_MAX_SKEW``: seconds a signed read may be away from the clock (default 300).
 * ``RTC_CALLBACK_RETENTION_DAYS``: events older than this are pruned at start-up (default 14).
 * ``RTC_ZEGO_CALLBACK_MAX_AGE``: seconds a ZEGO callback's signed ``timestamp`` may be away from the
@@ -18,7 +20,8 @@ Keys come from environment variables (or a JSON file, or the Airflow config for 
 A key that is empty or has surrounding whitespace is refused at start: it is a copy-paste mistake
 that would otherwise reject (or, when blank, weaken) every signature check.
 
-A JSON keys file (``--keys-file``) holds ``{"trtc": {"*": key, "<SDKAppID>": key}, "zego": {...}}``.
+A JSON keys file (``--keys-file``) holds ``{"trtc": {"*": key, "<SDKAppID>": key}, "zego": {...},
+"live": {...}}``.
 """
 
 from __future__ import annotations
@@ -78,13 +81,14 @@ class ReceiverConfig:
     db_path: str = DEFAULT_DB
     trtc_keys: dict[str, str] = field(default_factory=dict, repr=False)
     zego_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    live_keys: dict[str, str] = field(default_factory=dict, repr=False)
     read_max_skew: float = 300.0
     retention_days: float = 14.0
     max_body_bytes: int = 1_048_576
     zego_max_age: float = 300.0
 
     def __post_init__(self) -> None:
-        for cloud, keys in (("trtc", self.trtc_keys), ("zego", self.zego_secrets)):
+        for cloud, keys in (("trtc", self.trtc_keys), ("zego", self.zego_secrets), ("live", self.live_keys)):
             for app, key in keys.items():
                 check_key(key, f"{cloud} key for {app}")
         for name in ("read_max_skew", "zego_max_age", "max_body_bytes"):
@@ -100,9 +104,18 @@ class ReceiverConfig:
         """The CallbackSecret for this AppId, else the default (``*``), else ``None``."""
         return _lookup(self.zego_secrets, app_id)
 
+    def live_key(self, app_id: str | int | None) -> str | None:
+        """The Live callback key for this account APPID, else the default (``*``), else ``None``."""
+        return _lookup(self.live_keys, app_id)
+
+    def key_for(self, cloud: str, app_id: str | int | None) -> str | None:
+        """The key of ``cloud`` (trtc, zego or live) for ``app_id``."""
+        lookup = {"trtc": self.trtc_key, "zego": self.zego_secret, "live": self.live_key}.get(cloud)
+        return lookup(app_id) if lookup else None
+
     @property
     def has_keys(self) -> bool:
-        return bool(self.trtc_keys or self.zego_secrets)
+        return bool(self.trtc_keys or self.zego_secrets or self.live_keys)
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str], *, db_path: str | None = None) -> ReceiverConfig:
@@ -116,6 +129,9 @@ class ReceiverConfig:
                 env.get("RTC_ZEGO_CALLBACK_SECRETS"),
                 "RTC_ZEGO_CALLBACK_SECRETS",
             ),
+            live_keys=_key_map(
+                env.get("RTC_LIVE_CALLBACK_KEY"), env.get("RTC_LIVE_CALLBACK_KEYS"), "RTC_LIVE_CALLBACK_KEYS"
+            ),
             read_max_skew=float(env.get("RTC_CALLBACK_READ_MAX_SKEW") or 300.0),
             retention_days=float(env.get("RTC_CALLBACK_RETENTION_DAYS") or 14.0),
             max_body_bytes=int(env.get("RTC_CALLBACK_MAX_BODY_BYTES") or 1_048_576),
@@ -128,8 +144,9 @@ class ReceiverConfig:
 
     def with_keys_file(self, path: str | Path) -> ReceiverConfig:
         data = json.loads(Path(path).read_text())
-        if not isinstance(data, dict) or set(data) - {"trtc", "zego"}:
-            raise ValueError("the keys file must be a JSON object with 'trtc' and/or 'zego' maps")
+        if not isinstance(data, dict) or set(data) - {"trtc", "zego", "live"}:
+            raise ValueError("the keys file must be a JSON object with 'trtc', 'zego' and/or 'live' maps")
         trtc = {**self.trtc_keys, **_key_map(None, data.get("trtc"), "trtc")}
         zego = {**self.zego_secrets, **_key_map(None, data.get("zego"), "zego")}
-        return replace(self, trtc_keys=trtc, zego_secrets=zego)
+        live = {**self.live_keys, **_key_map(None, data.get("live"), "live")}
+        return replace(self, trtc_keys=trtc, zego_secrets=zego, live_keys=live)

@@ -83,27 +83,39 @@ def _event_type(raw: str) -> int | str:
     return int(raw) if raw.lstrip("-").isdigit() else raw
 
 
-class CallbackStore:
-    """Idempotent event store in a SQLite file (WAL mode; one short connection per operation)."""
+class SqliteFile:
+    """A SQLite file shared between processes: WAL mode, one short connection per operation."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, path: str | Path, schema: str, *, busy_timeout: float = 10.0) -> None:
         self.path = str(path)
         self.busy_timeout = busy_timeout
         if self.path in ("", ":memory:"):
-            raise ValueError("CallbackStore needs a file path (it is shared between processes)")
+            raise ValueError("the callback store needs a file path (it is shared between processes)")
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        with self.connect() as db:
             with contextlib.suppress(sqlite3.OperationalError):  # e.g. no shared memory on the FS
                 db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            db.executescript(schema)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             yield db
         finally:
             db.close()
+
+
+class CallbackStore:
+    """Idempotent event store in a SQLite file (WAL mode; one short connection per operation)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
+        self._file = SqliteFile(path, _SCHEMA, busy_timeout=busy_timeout)
+        self.path = self._file.path
+        self.busy_timeout = busy_timeout
+
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._file.connect()
 
     def put(
         self,

@@ -71,3 +71,9 @@ DESCRIBE_RECORD_STATUS = _zego(
     "cloudrecord", "DescribeRecordStatus", "POST", 10.0, "record", gone=frozenset({300001000})
 )
 DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
+
+# -- listing what is live (discovery) ---------------------------------------------------------------
+# DescribeRoomList must be enabled by ZEGO per AppId (20 QPS; ZEGO's room-list server sample).
+DESCRIBE_ROOM_LIST = _zego("rtc", "DescribeRoomList", "GET", 20.0, "room")
+# DescribeUserList: 200/s per AppId and 1/s per room; the per-room limit binds for one room.
+DESCRIBE_USER_LIST = _zego("rtc", "DescribeUserList", "GET", 1.0, "room", per=("app_id", "room"))

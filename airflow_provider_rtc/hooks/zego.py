@@ -201,6 +201,41 @@ class ZegoRtcHook(ZegoCloudHook):
         """Streams in a room (DescribeSimpleStreamList); 1 call per 10 s per room."""
         return self._call(catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": v.zego_id(room_id, "room_id")})
 
+    def describe_room_list(
+        self, page_index: int | None = None, page_size: int | None = None
+    ) -> dict[str, Any]:
+        """Rooms of the AppId with their user counts, most users first (DescribeRoomList); ZEGO must
+        enable it per AppId; 20 calls/s. ``page_size`` 1-200 (default 100)."""
+        if page_size is not None and not 1 <= int(page_size) <= 200:
+            raise RtcValidationError("page_size", "1 to 200", page_size)
+        params = {
+            "PageIndex": v.positive_int(page_index, "page_index") if page_index is not None else None,
+            "PageSize": page_size,
+        }
+        return self._call(catalog.DESCRIBE_ROOM_LIST, params)
+
+    def describe_user_list(
+        self,
+        room_id: str,
+        *,
+        mode: int | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> dict[str, Any]:
+        """Users in a room, by login time (DescribeUserList); an empty ``Marker`` ends the list.
+        1 call/s per room."""
+        if mode not in (None, 0, 1):
+            raise RtcValidationError("mode", "0 (ascending login time) or 1 (descending)", mode)
+        if limit is not None and not 0 <= int(limit) <= 200:
+            raise RtcValidationError("limit", "0 to 200", limit)
+        params = {
+            "RoomId": v.zego_id(room_id, "room_id"),
+            "Mode": mode,
+            "Limit": limit,
+            "Marker": marker or None,
+        }
+        return self._call(catalog.DESCRIBE_USER_LIST, params)
+
     # -- stream mixing (POST) -----------------------------------------------------------------
     def start_mix(
         self,

@@ -9,6 +9,8 @@ falling back to the receiver's own environment variables:
 * ``db_path`` (default ``$AIRFLOW_HOME/rtc_callbacks.sqlite3``; every API-server process shares it)
 * ``trtc_callback_key`` / ``trtc_callback_keys`` (JSON ``{"<SDKAppID>": key}``)
 * ``zego_callback_secret`` / ``zego_callback_secrets`` (JSON ``{"<AppId>": secret}``)
+* ``live_callback_key`` / ``live_callback_keys`` (JSON ``{"<APPID>": key}``; Live push callbacks at
+  ``/rtc-callbacks/live/callback``)
 * ``read_max_skew`` (seconds, default 300)
 * ``zego_callback_max_age`` (seconds a ZEGO callback's timestamp may be off, default 300)
 * ``retention_days`` (stored events older than this are pruned when the receiver starts, default 14)
@@ -59,6 +61,8 @@ def receiver_config() -> Any:
         "RTC_TRTC_CALLBACK_KEYS": "trtc_callback_keys",
         "RTC_ZEGO_CALLBACK_SECRET": "zego_callback_secret",
         "RTC_ZEGO_CALLBACK_SECRETS": "zego_callback_secrets",
+        "RTC_LIVE_CALLBACK_KEY": "live_callback_key",
+        "RTC_LIVE_CALLBACK_KEYS": "live_callback_keys",
         "RTC_CALLBACK_READ_MAX_SKEW": "read_max_skew",
         "RTC_ZEGO_CALLBACK_MAX_AGE": "zego_callback_max_age",
         "RTC_CALLBACK_RETENTION_DAYS": "retention_days",

@@ -1,4 +1,5 @@
-"""Delivery of TRTC recording callbacks, signed and retried the way TRTC does it.
+"""Delivery of callbacks, signed and retried the way TRTC does it (lifecycle callbacks of ZEGO and
+Live too, signed their way; see :mod:`.lifecycle`).
 
 Each callback is serialized once; ``Sign`` is base64(HMAC-SHA256(key, those exact bytes)) and every
 retry resends the same bytes. Retries follow trtc.io/54914: a 5 s timeout, one immediate retry,
@@ -21,17 +22,25 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_rtc.signing.callbacks import trtc_callback_sign
+from airflow_provider_rtc.signing.callbacks import (
+    live_callback_sign,
+    trtc_callback_sign,
+    zego_callback_signature,
+)
 
+from . import lifecycle
 from .backends.trtc import CallbackEvent
 from .clock import Clock
 from .config import CallbackSettings
+
+#: a Live notification's signature expires 10 minutes after it is sent (CSS callback docs)
+LIVE_SIGN_TTL = 600
 
 
 @dataclass
 class _Delivery:
     id: int
-    event_type: int
+    event_type: int | str
     task_id: str
     sdk_app_id: int
     url: str | None
@@ -45,6 +54,9 @@ class _Delivery:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     delivered: bool = False
     gave_up: bool = False
+    cloud: str = "trtc"
+    kind: str = "recording"
+    fate: str = "sent"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +72,9 @@ class _Delivery:
             "attempts": list(self.attempts),
             "delivered": self.delivered,
             "gave_up": self.gave_up,
+            "cloud": self.cloud,
+            "kind": self.kind,
+            "fate": self.fate,
         }
 
 
@@ -73,10 +88,23 @@ class CallbackDispatcher:
         self._log: list[_Delivery] = []
         self._due: list[tuple[float, int, _Delivery]] = []
         self._seq = itertools.count(1)
+        self._nonces = itertools.count(100_001)
         self._pool: ThreadPoolExecutor | None = None
 
     def configure(self, **changes: Any) -> None:
-        allowed = {"url", "key", "timeout", "retry_interval", "max_age"}
+        allowed = {
+            "url",
+            "key",
+            "room_url",
+            "zego_url",
+            "zego_secret",
+            "live_url",
+            "live_key",
+            "live_app_id",
+            "timeout",
+            "retry_interval",
+            "max_age",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"unknown callback settings: {sorted(unknown)}")
@@ -84,8 +112,10 @@ class CallbackDispatcher:
             for name, value in changes.items():
                 if name in ("timeout", "retry_interval", "max_age"):
                     value = float(value)
-                elif name == "key":
+                elif name in ("key", "zego_secret", "live_key"):
                     value = str(value or "")
+                elif name == "live_app_id":
+                    value = int(value)
                 setattr(self.settings, name, value)
 
     def settings_dict(self) -> dict[str, Any]:
@@ -93,6 +123,12 @@ class CallbackDispatcher:
         return {
             "url": s.url,
             "key": s.key,
+            "room_url": s.room_url,
+            "zego_url": s.zego_url,
+            "zego_secret": s.zego_secret,
+            "live_url": s.live_url,
+            "live_key": s.live_key,
+            "live_app_id": s.live_app_id,
             "timeout": s.timeout,
             "retry_interval": s.retry_interval,
             "max_age": s.max_age,
@@ -121,6 +157,55 @@ class CallbackDispatcher:
             )
             self._log.append(delivery)
             if delivery.url:
+                heapq.heappush(self._due, (delivery.created, delivery.id, delivery))
+
+    def emit_lifecycle(self, event: lifecycle.LifecycleEvent, fate: str = "sent", delay: float = 0.0) -> None:
+        """Sign and queue one lifecycle callback; a "lost" one is logged and never sent, a "late" one
+        is first sent ``delay`` seconds from now (the cloud's retries then follow as usual). With no
+        URL configured for its cloud, nothing is logged: no receiver subscribed to these events."""
+        with self._lock:
+            s = self.settings
+            url = {"trtc": s.room_url, "zego": s.zego_url, "live": s.live_url}[event.cloud]
+            if not url:
+                return
+            headers = {"Content-Type": "application/json"}
+            if event.cloud == "trtc":
+                body_dict = lifecycle.trtc_body(event, self.clock.ms())
+                body = _dumps(body_dict)
+                headers["SdkAppId"] = str(event.app_id)
+                if s.key:
+                    headers["Sign"] = trtc_callback_sign(body, s.key)
+            elif event.cloud == "zego":
+                timestamp = int(self.clock.time())
+                nonce = str(next(self._nonces))
+                signature = zego_callback_signature(s.zego_secret, timestamp, nonce) if s.zego_secret else ""
+                body = _dumps(lifecycle.zego_body(event, nonce, timestamp, signature))
+            else:
+                t = int(self.clock.time()) + LIVE_SIGN_TTL
+                sign = live_callback_sign(s.live_key, t) if s.live_key else ""
+                body = _dumps(lifecycle.live_body(event, t, sign))
+            created = time.monotonic() + (delay if fate == "late" else 0.0)
+            delivery = _Delivery(
+                id=next(self._seq),
+                event_type=event.name,
+                task_id=str(event.fields.get("task_id", event.fields.get("TaskId", ""))),
+                sdk_app_id=event.app_id,
+                url=url,
+                headers=headers,
+                body=body,
+                created=created,
+                created_at=self.clock.time(),
+                timeout=s.timeout,
+                retry_interval=s.retry_interval,
+                max_age=s.max_age,
+                cloud=event.cloud,
+                kind=event.kind,
+                fate=fate,
+            )
+            self._log.append(delivery)
+            if fate == "lost":
+                delivery.gave_up = True
+            elif delivery.url:
                 heapq.heappush(self._due, (delivery.created, delivery.id, delivery))
 
     def run_due(self) -> None:
@@ -187,3 +272,7 @@ class CallbackDispatcher:
             self._due.clear()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -9,11 +9,13 @@ are rejected so a typo cannot silently fall back to a default. Schema::
                   "region": str, "extra_keys": [{"secret_id", "secret_key", "token"?}],
                   "extra_sdk_app_ids": [int]},
       "zego": {"app_id": int, "server_secret": str, "extra_apps": [{"app_id", "server_secret"}],
-               "mix_ownership": true},
+               "mix_ownership": true, "room_list_enabled": false},
       "timing": {"upload_delay": 2, "recording_start_seconds": 0, "recording_exit_seconds": 1,
                  "zego_record_init_seconds": 0.5, "zego_mix_auto_stop_seconds": 90,
                  "callback_late_seconds": 10, "tick_seconds": 0.05},
-      "callbacks": {"url": str|null, "key": str, "timeout": 5, "retry_interval": 10, "max_age": 60},
+      "callbacks": {"url": str|null, "key": str, "room_url": str|null, "zego_url": str|null,
+                    "zego_secret": str, "live_url": str|null, "live_key": str, "live_app_id": int,
+                    "timeout": 5, "retry_interval": 10, "max_age": 60},
       "limits": {"enabled": true, "qps": {"<Action>": float}},
       "faults": {see faults.FaultPlan},
       "max_trtc_recordings": 100,
@@ -67,10 +69,22 @@ class Timing:
 
 @dataclass
 class CallbackSettings:
-    """Where TRTC recording callbacks go and how TRTC retries them (5 s timeout, 10 s, 1 min)."""
+    """Where callbacks go and how they are retried (TRTC's 5 s timeout, 10 s, 1 min, for every cloud).
+
+    ``url``/``key``: TRTC recording callbacks; ``room_url``: TRTC room and media events (a separate
+    console setting; same key); ``zego_url``/``zego_secret``: ZEGO (the
+    CallbackSecret); ``live_url``/``live_key``: Tencent Live push callbacks, whose body names the
+    account ``live_app_id``.
+    """
 
     url: str | None = None
     key: str = ""
+    room_url: str | None = None
+    zego_url: str | None = None
+    zego_secret: str = ""
+    live_url: str | None = None
+    live_key: str = ""
+    live_app_id: int = 1250000000
     timeout: float = 5.0
     retry_interval: float = 10.0
     max_age: float = 60.0
@@ -87,6 +101,8 @@ class SandboxConfig:
         default_factory=lambda: [ZegoApp(DEFAULT_ZEGO_APP_ID, DEFAULT_ZEGO_SECRET)]
     )
     zego_mix_ownership: bool = True
+    #: DescribeRoomList must be enabled by ZEGO per AppId; off by default, as on a new account
+    zego_room_list_enabled: bool = False
     random_seed: int = 0
     rate_limits: bool = True
     qps_overrides: dict[str, float] = field(default_factory=dict)
@@ -169,7 +185,9 @@ class SandboxConfig:
             cfg.region = str(t.get("region", DEFAULT_REGION))
         if "zego" in data:
             z = dict(data["zego"])
-            _reject_unknown("zego", z, {"app_id", "server_secret", "extra_apps", "mix_ownership"})
+            _reject_unknown(
+                "zego", z, {"app_id", "server_secret", "extra_apps", "mix_ownership", "room_list_enabled"}
+            )
             main_app = ZegoApp(
                 int(z.get("app_id", DEFAULT_ZEGO_APP_ID)), str(z.get("server_secret", DEFAULT_ZEGO_SECRET))
             )
@@ -177,6 +195,7 @@ class SandboxConfig:
                 ZegoApp(int(a["app_id"]), str(a["server_secret"])) for a in z.get("extra_apps", [])
             ]
             cfg.zego_mix_ownership = bool(z.get("mix_ownership", True))
+            cfg.zego_room_list_enabled = bool(z.get("room_list_enabled", False))
         if "timing" in data:
             cfg.timing = _dataclass_from(Timing, "timing", data["timing"])
         if "callbacks" in data:
@@ -216,6 +235,7 @@ class SandboxConfig:
                 "server_secret": self.zego_app.server_secret,
                 "extra_apps": [asdict(a) for a in self.zego_apps[1:]],
                 "mix_ownership": self.zego_mix_ownership,
+                "room_list_enabled": self.zego_room_list_enabled,
             },
             "timing": asdict(self.timing),
             "callbacks": asdict(self.callbacks),

@@ -56,6 +56,8 @@ class Sandbox:
             init_seconds=timing.zego_record_init_seconds,
             mix_auto_stop_seconds=timing.zego_mix_auto_stop_seconds,
         )
+        self.zego.room_list_enabled = config.zego_room_list_enabled
+        self.live.app_id = config.callbacks.live_app_id
         self.limiter = RateLimiter(config.rate_limits, config.qps_overrides)
         self.faults = FaultPlan(config.random_seed)
         self.stats = Stats()
@@ -132,6 +134,8 @@ class Sandbox:
         self.usage.reset()
         self.vod.reset()
         self.zego.reset()
+        self.zego.room_list_enabled = cfg.zego_room_list_enabled
+        self.live.app_id = cfg.callbacks.live_app_id
         self.stats.reset()
         self.callbacks.clear()
         self.callbacks.settings = cfg.copy().callbacks
@@ -146,6 +150,11 @@ class Sandbox:
         """Advance time-driven state and deliver what became due; the ticker calls it."""
         for event in self.trtc.advance(self.now()):
             self.callbacks.emit(event)
+        self.zego.advance(self.now())
+        for backend in (self.trtc, self.zego, self.live):
+            for lifecycle_event in backend.lifecycle.drain():
+                fate, delay = self.faults.lifecycle.fate(lifecycle_event)
+                self.callbacks.emit_lifecycle(lifecycle_event, fate, delay)
         self.callbacks.run_due()
 
     def start_background(self) -> None:

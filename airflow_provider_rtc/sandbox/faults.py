@@ -10,7 +10,9 @@ A fault document (config ``faults``, ``PUT /_sandbox/faults``)::
         {"action": "*", "kind": "internal", "probability": 0.1}
       ],
       "recordings": {"trtc_callback": "late"|"never"|"failed"|null,
-                     "zego_file_status": 4|5|null, "zego_task_status": 4|null}
+                     "zego_file_status": 4|5|null, "zego_task_status": 4|null},
+      "lifecycle": {"lost": 0.2, "late": 0.1, "late_seconds": 5,     # see lifecycle.py
+                    "kinds": ["room", "user", "stream", "push"]}
     }
 
 Rules are tried in order for each call that passed signature and rate-limit checks; every rule
@@ -31,6 +33,8 @@ import random
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from .lifecycle import FateDrawer, LifecycleFaults
 
 KINDS = ("throttle", "internal", "http5xx", "latency", "drop", "short")
 #: kinds that only make sense for one action
@@ -141,14 +145,16 @@ class FaultPlan:
         self.rules: list[FaultRule] = []
         self.latency_seconds = DEFAULT_LATENCY_SECONDS
         self.recordings = RecordingFaults()
+        self.lifecycle = FateDrawer(seed)
 
     def configure(self, doc: dict[str, Any], *, append: bool = False) -> None:
         """Replace (or extend) the rules from a fault document; validates before changing anything."""
-        unknown = set(doc) - {"seed", "latency_seconds", "rules", "recordings"}
+        unknown = set(doc) - {"seed", "latency_seconds", "rules", "recordings", "lifecycle"}
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
         rules = [r if isinstance(r, FaultRule) else FaultRule.from_dict(r) for r in doc.get("rules", [])]
         recordings = RecordingFaults.from_dict(doc["recordings"]) if "recordings" in doc else None
+        lifecycle = LifecycleFaults.from_dict(doc["lifecycle"]) if "lifecycle" in doc else None
         with self._lock:
             if "seed" in doc:
                 self._seed = int(doc["seed"])
@@ -158,6 +164,8 @@ class FaultPlan:
             self.rules = [*self.rules, *rules] if append else rules
             if recordings is not None:
                 self.recordings = recordings
+            if lifecycle is not None:
+                self.lifecycle.configure(lifecycle, self._seed)
 
     def reseed(self, seed: int) -> None:
         with self._lock:
@@ -172,6 +180,7 @@ class FaultPlan:
             self.rules = []
             self.latency_seconds = DEFAULT_LATENCY_SECONDS
             self.recordings = RecordingFaults()
+            self.lifecycle.configure(LifecycleFaults(), seed)
 
     def draw(self, action: str, *, exact: bool = False) -> FaultRule | None:
         """The rule that fires for this call, if any (and count it); ``exact`` ignores ``*`` rules."""
@@ -198,4 +207,5 @@ class FaultPlan:
                     "zego_file_status": self.recordings.zego_file_status,
                     "zego_task_status": self.recordings.zego_task_status,
                 },
+                "lifecycle": self.lifecycle.faults.to_dict(),
             }

@@ -51,3 +51,45 @@ def leftovers(state: dict[str, Any]) -> dict[str, int]:
         "zego mixes": len(conf["zego_mixes"]),
         "zego recordings running": len(conf["zego_recordings"]),
     }
+
+
+def live_resources(state: dict[str, Any]) -> dict[str, set[Any]]:
+    """Every live resource in a sandbox state, as comparable keys: the ground truth that discovery
+    is checked against (by the tests and ``make demo``)."""
+    trtc, live, zego = state["trtc"], state["live"], state["zego"]
+    return {
+        "trtc rooms": {str(r["room_id"]) for r in trtc["rooms"]},
+        "trtc users": {(str(r["room_id"]), u) for r in trtc["rooms"] for u in r["users"]},
+        "trtc streams": {(str(r["room_id"]), u) for r in trtc["rooms"] for u in r["publishing"]},
+        "trtc recordings": {
+            r["task_id"] for r in trtc["recordings"] if r["status"] in ("Idle", "InProgress")
+        },
+        "live streams": {s["stream_name"] for s in live["streams"] if s["state"] == "active"},
+        "zego rooms": {r["room_id"] for r in zego["rooms"]},
+        "zego users": {(r["room_id"], u) for r in zego["rooms"] for u in r["users"]},
+        "zego streams": {s["stream_id"] for r in zego["rooms"] for s in r["streams"]},
+        "zego mixes": {m["task_id"] for m in zego["mixes"]},
+        "zego recordings": {r["task_id"] for r in zego["recordings"] if r["status"] in (1, 2)},
+    }
+
+
+def discovered_resources(inventory: dict[str, Any]) -> dict[str, set[Any]]:
+    """The same keys from a discovery result (``DiscoverLiveResourcesOperator``'s XCom)."""
+    c = inventory["clouds"]
+    out: dict[str, set[Any]] = {}
+    if "trtc" in c:
+        t = c["trtc"]
+        out["trtc rooms"] = {str(i["ids"]["room_id"]) for i in t["rooms"]}
+        out["trtc users"] = {(str(i["ids"]["room_id"]), i["ids"]["user_id"]) for i in t["users"]}
+        out["trtc streams"] = {(str(i["ids"]["room_id"]), i["ids"]["user_id"]) for i in t["streams"]}
+        out["trtc recordings"] = {i["ids"]["task_id"] for i in t["recordings"]}
+    if "live" in c:
+        out["live streams"] = {i["ids"]["stream_name"] for i in c["live"]["streams"]}
+    if "zego" in c:
+        z = c["zego"]
+        out["zego rooms"] = {i["ids"]["room_id"] for i in z["rooms"]}
+        out["zego users"] = {(i["ids"]["room_id"], i["ids"]["user_id"]) for i in z["users"]}
+        out["zego streams"] = {i["ids"]["stream_id"] for i in z["streams"]}
+        out["zego mixes"] = {i["ids"]["task_id"] for i in z["mixes"]}
+        out["zego recordings"] = {i["ids"]["task_id"] for i in z["recordings"]}
+    return out

@@ -104,14 +104,14 @@ def _seed_trtc(sandbox: Sandbox, spec: dict[str, Any], storage: str) -> dict[str
         counters.trtc_room += 1
         rid = counters.trtc_room
         members = [f"user_{rid}_{i}" for i in range(1, per_room + 1)]
-        sandbox.trtc.add_users(app, rid, members, now)
+        sandbox.trtc.add_users(app, rid, members, now, publish=True)
         rooms.append(rid)
         users[str(rid)] = members
     for _ in range(int(spec.get("str_rooms", 0))):
         counters.trtc_str_room += 1
         srid = f"str_room_{counters.trtc_str_room}"
         members = [f"user_{srid}_{i}" for i in range(1, per_room + 1)]
-        sandbox.trtc.add_users(app, srid, members, now)
+        sandbox.trtc.add_users(app, srid, members, now, publish=True)
         str_rooms.append(srid)
         users[srid] = members
     recordings = []

@@ -43,3 +43,21 @@ def verify_zego_callback(
         return False  # never signed by ZEGO; also keeps the sha1 input encodable
     expected = zego_callback_signature(callback_secret, timestamp, nonce)  # type: ignore[arg-type]
     return same_text(expected, str(signature).strip().lower())
+
+
+def live_callback_sign(key: str, t: str | int) -> str:
+    """Tencent Live event notification ``sign`` = MD5(key + t), lowercase hex (CSS callback docs)."""
+    return hashlib.md5(f"{key}{t}".encode()).hexdigest()  # noqa: S324 (vendor-mandated)
+
+
+def verify_live_callback(key: str, t: str | int | None, sign: str | None, *, now: float) -> bool:
+    """Signature matches and ``t`` (the notification's expiry, unix seconds) has not passed."""
+    if not key or t in (None, "") or not sign:
+        return False
+    try:
+        expires = int(str(t))
+    except ValueError:
+        return False
+    if expires < now:
+        return False
+    return same_text(live_callback_sign(key, expires), str(sign).strip().lower())

@@ -16,8 +16,12 @@ EXAMPLES = sorted(Path(EXAMPLE_DAGS).glob("*.py"))
 
 def test_there_are_example_dags() -> None:
     names = {p.name for p in EXAMPLES}
-    assert "end_of_event_cleanup.py" in names
-    assert "recordings_to_lake.py" in names
+    assert {
+        "end_of_event_cleanup.py",
+        "end_event_by_discovery.py",
+        "sweep_idle_rooms.py",
+        "recordings_to_lake.py",
+    } <= names
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -63,6 +63,8 @@ ZEGO_GET_ACTIONS = {
     "DescribeUserNum",
     "DescribeUsers",
     "DescribeSimpleStreamList",
+    "DescribeRoomList",
+    "DescribeUserList",
     "GetMixTaskInfo",
 }
 

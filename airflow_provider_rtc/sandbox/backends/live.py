@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SandboxError
+from ..lifecycle import LifecycleOutbox
 
 MAX_INPUTS = 16
 MAX_ONLINE_LISTED = 20_000
@@ -69,11 +70,16 @@ class LiveBackend:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _sessions: dict[str, MixSession] = field(default_factory=dict)
     _streams: dict[tuple[str, str, str], PushedStream] = field(default_factory=dict)
+    lifecycle: LifecycleOutbox = field(default_factory=LifecycleOutbox)
+    #: the account APPID that Live callbacks carry (Live has no SdkAppId)
+    app_id: int = 1250000000
+    _sequence: int = 0
 
     def reset(self) -> None:
         with self._lock:
             self._sessions.clear()
             self._streams.clear()
+            self.lifecycle.clear()
 
     # -- mixing --------------------------------------------------------------------------------
 
@@ -180,15 +186,52 @@ class LiveBackend:
         self, domain: str, app: str, name: str, now: float, state: str = "active"
     ) -> PushedStream:
         with self._lock:
+            old = self._streams.get((domain, app, name))
             stream = PushedStream(domain, app, name, state, now)
             self._streams[(domain, app, name)] = stream
+            if state == "active" and (old is None or old.state != "active"):
+                self._emit(stream, 1, now)
             return stream
 
-    def drop_stream(self, domain: str, app: str, name: str) -> None:
+    def drop_stream(self, domain: str, app: str, name: str, now: float | None = None) -> None:
         with self._lock:
             stream = self._streams.get((domain, app, name))
             if stream is not None and stream.state == "active":
                 del self._streams[(domain, app, name)]
+                at = stream.pushed_at if now is None else now
+                self._emit(stream, 0, at, push_duration=str(int((at - stream.pushed_at) * 1000)))
+
+    def _emit(self, stream: PushedStream, event_type: int, now: float, **extra: Any) -> None:
+        if event_type == 1:
+            self._sequence += 1
+        self.lifecycle.add(
+            "live",
+            self.app_id,
+            "push",
+            event_type,
+            now,
+            app=stream.domain,
+            appname=stream.app,
+            stream_id=stream.name,
+            channel_id=stream.name,
+            sequence=str(self._sequence),
+            **extra,
+        )
+
+    def online(self, domain: str | None, app: str | None, name: str | None) -> list[PushedStream]:
+        """Active streams, oldest push first, optionally filtered (DescribeLiveStreamOnlineList)."""
+        with self._lock:
+            return sorted(
+                (
+                    s
+                    for s in self._streams.values()
+                    if s.state == "active"
+                    and (not domain or s.domain == domain)
+                    and (not app or s.app == app)
+                    and (not name or s.name == name)
+                ),
+                key=lambda s: (s.pushed_at, s.name),
+            )
 
     def stream_state(self, domain: str, app: str, name: str) -> str:
         with self._lock:
@@ -226,7 +269,13 @@ class LiveBackend:
                     for s in self._sessions.values()
                 ],
                 "streams": [
-                    {"stream_name": s.name, "domain_name": s.domain, "app_name": s.app, "state": s.state}
+                    {
+                        "stream_name": s.name,
+                        "domain_name": s.domain,
+                        "app_name": s.app,
+                        "state": s.state,
+                        "pushed_at": s.pushed_at,
+                    }
                     for s in self._streams.values()
                 ],
                 "counts": {"mix_sessions": len(self._sessions), "streams": len(self._streams)},

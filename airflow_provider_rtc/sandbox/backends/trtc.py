@@ -45,6 +45,7 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..ids import IdFactory, trtc_b64
+from ..lifecycle import LifecycleOutbox
 from .vod import VodBackend
 
 UINT32_MAX = 2**32 - 1
@@ -61,6 +62,8 @@ class TrtcRoom:
     room_id: int | str
     users: dict[str, float] = field(default_factory=dict)
     created_at: float = 0.0
+    #: users pushing video (media event 201 until 202 or their exit)
+    publishing: set[str] = field(default_factory=set)
 
     @property
     def is_str(self) -> bool:
@@ -208,6 +211,7 @@ class TrtcBackend:
         self._seq = itertools.count()
         #: where VOD recordings land (set by the sandbox); without it VideoUrl is a placeholder
         self.vod: VodBackend | None = None
+        self.lifecycle = LifecycleOutbox()
 
     # -- housekeeping --------------------------------------------------------------------------
 
@@ -219,6 +223,7 @@ class TrtcBackend:
             self._outbox.clear()
             self._delayed.clear()
             self.default_callback_fault = None
+            self.lifecycle.clear()
 
     def _check_app(self, sdk_app_id: int, code: str) -> None:
         if sdk_app_id not in self.sdk_app_ids:
@@ -230,17 +235,60 @@ class TrtcBackend:
 
     # -- rooms ---------------------------------------------------------------------------------
 
-    def add_users(self, sdk_app_id: int, room_id: int | str, user_ids: list[str], now: float) -> TrtcRoom:
-        """Users enter a room (creating it): the seed's and tests' way to populate TRTC."""
+    def add_users(
+        self,
+        sdk_app_id: int,
+        room_id: int | str,
+        user_ids: list[str],
+        now: float,
+        *,
+        publish: bool = False,
+    ) -> TrtcRoom:
+        """Users enter a room (creating it), pushing video with ``publish``: how seeds and tests
+        populate TRTC. Emits 101 for a new room, 103 per new user and 201 per new publisher."""
         with self._lock:
             key = self._key(sdk_app_id, room_id)
             room = self._rooms.get(key)
             if room is None:
                 room = self._rooms[key] = TrtcRoom(sdk_app_id, room_id, created_at=now)
+                self._emit(room, 101, now, UserId=user_ids[0] if user_ids else "")
             for uid in user_ids:
-                room.users.setdefault(uid, now)
+                if uid not in room.users:
+                    room.users[uid] = now
+                    self._emit(room, 103, now, UserId=uid, Role=20, TerminalType=3, UserType=3, Reason=1)
+                if publish and uid not in room.publishing:
+                    room.publishing.add(uid)
+                    self._emit(room, 201, now, UserId=uid)
             self._room_changed(room, now)
             return room
+
+    def exit_users(self, sdk_app_id: int, room_id: int | str, user_ids: list[str], now: float) -> None:
+        """Users leave on their own (104 Reason 1); the room stays until dismissed (see module doc)."""
+        with self._lock:
+            room = self._rooms.get(self._key(sdk_app_id, room_id))
+            if room is None:
+                return
+            self._leave(room, [u for u in dict.fromkeys(user_ids) if u in room.users], now, reason=1)
+            self._room_changed(room, now)
+
+    def _leave(self, room: TrtcRoom, user_ids: list[str], now: float, *, reason: int) -> None:
+        # "exiting the room only calls back 104, not 202/204: 104 includes them" (trtc.io/39558)
+        for uid in user_ids:
+            room.users.pop(uid, None)
+            room.publishing.discard(uid)
+            self._emit(room, 104, now, UserId=uid, Role=20, Reason=reason)
+
+    def _emit(self, room: TrtcRoom, event_type: int, now: float, **fields: Any) -> None:
+        kind = {101: "room", 102: "room", 103: "user", 104: "user"}.get(event_type, "stream")
+        self.lifecycle.add("trtc", room.sdk_app_id, kind, event_type, now, room_id=room.room_id, **fields)
+
+    def stop_video(self, sdk_app_id: int, room_id: int | str, user_id: str, now: float) -> None:
+        """A user stops pushing video but stays (202)."""
+        with self._lock:
+            room = self._rooms.get(self._key(sdk_app_id, room_id))
+            if room is not None and user_id in room.publishing:
+                room.publishing.discard(user_id)
+                self._emit(room, 202, now, UserId=user_id)
 
     def dismiss_room(self, sdk_app_id: int, room_id: int | str, now: float) -> None:
         with self._lock:
@@ -250,6 +298,8 @@ class TrtcBackend:
                 raise SandboxError("FailedOperation.RoomNotExist", "The room does not exist.")
             for rec in self._active_in_room(sdk_app_id, room_id):
                 self._stop(rec, now, leave_code=2)
+            self._leave(room, list(room.users), now, reason=4)
+            self._emit(room, 102, now)
 
     def remove_users(self, sdk_app_id: int, room_id: int | str, user_ids: list[str], now: float) -> None:
         with self._lock:
@@ -262,8 +312,7 @@ class TrtcBackend:
             if room is None:
                 raise SandboxError("FailedOperation.RoomNotExist", "The room does not exist.")
             targets = set(user_ids)
-            for uid in targets:
-                room.users.pop(uid, None)
+            self._leave(room, [u for u in dict.fromkeys(user_ids) if u in room.users], now, reason=3)
             for rec in self._active_in_room(sdk_app_id, room_id):
                 if rec.robot_user_id in targets:
                     self._stop(rec, now, leave_code=1)
@@ -640,6 +689,8 @@ class TrtcBackend:
                     "room_id": r.room_id,
                     "str_room": r.is_str,
                     "users": list(r.users),
+                    "publishing": sorted(r.publishing),
+                    "created_at": r.created_at,
                     "recordings": [x.task_id for x in self._active_in_room(r.sdk_app_id, r.room_id)],
                 }
                 for r in self._rooms.values()

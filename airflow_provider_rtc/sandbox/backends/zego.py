@@ -37,6 +37,7 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..ids import IdFactory
+from ..lifecycle import LifecycleOutbox
 
 MAX_KICKOUT = 5
 MAX_USERNUM_ROOMS = 10
@@ -122,6 +123,7 @@ class RecordTask:
     file_fault: int | None = None
     task_fault: int | None = None
     ended_status: int | None = None
+    app_id: int = 0
 
     def status(self, now: float) -> int:
         if self.ended_status is not None:
@@ -169,10 +171,13 @@ class ZegoBackend:
         self._apps: dict[int, _AppState] = {}
         #: the sandbox's own URL, once known: FileUrl then points at files it serves
         self.media_base: str | None = None
+        self.lifecycle = LifecycleOutbox()
+        self.room_list_enabled = False
 
     def reset(self) -> None:
         with self._lock:
             self._apps.clear()
+            self.lifecycle.clear()
             self.default_file_fault = None
             self.default_task_fault = None
 
@@ -193,7 +198,22 @@ class ZegoBackend:
             if room is None:
                 room = app.rooms[room_id] = ZegoRoom(room_id, now)
                 app.destroyed_rooms.discard(room_id)
-            room.users.setdefault(user_id, ZegoUser(user_id, user_name or user_id, role, int(now * 1000)))
+                self._emit(
+                    app_id, "room", "room_create", now, room_id=room_id, room_create_time=int(now * 1000)
+                )
+            if user_id not in room.users:
+                room.users[user_id] = ZegoUser(user_id, user_name or user_id, role, int(now * 1000))
+                self._emit(
+                    app_id,
+                    "user",
+                    "room_login",
+                    now,
+                    room_id=room_id,
+                    user_account=user_id,
+                    user_nickname=user_name or user_id,
+                    user_role=role,
+                    login_time=int(now * 1000),
+                )
 
     def publish(self, app_id: int, room_id: str, user_id: str, stream_id: str, now: float) -> None:
         """``user_id`` (logged in if needed) publishes ``stream_id`` in ``room_id``."""
@@ -205,6 +225,20 @@ class ZegoBackend:
             user = room.users[user_id]
             room.streams[stream_id] = ZegoStream(
                 stream_id, user_id, user.user_name, int(now), app.stream_numbers
+            )
+            self._emit(
+                app_id,
+                "stream",
+                "stream_create",
+                now,
+                room_id=room_id,
+                user_id=user_id,
+                user_name=user.user_name,
+                stream_id=stream_id,
+                stream_sid=f"s-{app.stream_numbers}",
+                create_time=int(now),
+                create_time_ms=int(now * 1000),
+                recreate=0,
             )
             app.gone_streams.pop(stream_id, None)
             self._streams_changed(app, room_id, now)
@@ -219,11 +253,12 @@ class ZegoBackend:
                 raise SandboxError(104, "room does not exist")
             if stream_id not in room.streams:
                 raise SandboxError(138, "stream info does not exist")
-            del room.streams[stream_id]
+            self._close_stream(app_id, room, stream_id, now, reason=100)
             app.gone_streams[stream_id] = now
             self._streams_changed(app, room_id, now)
 
-    def close_room(self, app_id: int, room_id: str, now: float) -> None:
+    def close_room(self, app_id: int, room_id: str, now: float, *, room_close_callback: bool = False) -> None:
+        """Everyone leaves: stream_close (type 5) and room_logout per user; room_close only on request."""
         with self._lock:
             app = self._app(app_id)
             room = app.rooms.pop(room_id, None)
@@ -232,8 +267,13 @@ class ZegoBackend:
                     raise SandboxError(5018, "room already destroyed or does not exist")
                 raise SandboxError(5024, "room does not exist")
             app.destroyed_rooms.add(room_id)
-            for sid in room.streams:
+            for sid in list(room.streams):
+                self._close_stream(app_id, room, sid, now, reason=5)
                 app.gone_streams[sid] = now
+            for uid in list(room.users):
+                self._logout(app_id, room, uid, now, reason=1)
+            if room_close_callback:
+                self._room_closed(app_id, room_id, now, reason=2)
             self._streams_changed(app, room_id, now)
 
     def kickout(self, app_id: int, room_id: str, user_ids: list[str], now: float) -> None:
@@ -244,15 +284,117 @@ class ZegoBackend:
             room = app.rooms.get(room_id)
             if room is None:
                 raise SandboxError(104, "room does not exist")
-            for uid in user_ids:
-                room.users.pop(uid, None)
-                for sid in [s.stream_id for s in room.streams.values() if s.user_id == uid]:
-                    del room.streams[sid]
-                    app.gone_streams[sid] = now
-            if not room.users:
-                del app.rooms[room_id]
-                app.destroyed_rooms.add(room_id)
-            self._streams_changed(app, room_id, now)
+            self._users_leave(app_id, app, room, user_ids, now, stream_type=3, logout_reason=2)
+
+    def logout(self, app_id: int, room_id: str, user_ids: list[str], now: float) -> None:
+        """Users leave on their own (stream_close type 0, room_logout); an emptied room closes."""
+        with self._lock:
+            app = self._app(app_id)
+            room = app.rooms.get(room_id)
+            if room is not None:
+                self._users_leave(app_id, app, room, user_ids, now, stream_type=0, logout_reason=0)
+
+    def _users_leave(
+        self,
+        app_id: int,
+        app: _AppState,
+        room: ZegoRoom,
+        user_ids: list[str],
+        now: float,
+        *,
+        stream_type: int,
+        logout_reason: int,
+    ) -> None:
+        """Users leave with their streams; a room whose last user left is destroyed (documented)."""
+        for uid in dict.fromkeys(user_ids):
+            for sid in [s.stream_id for s in room.streams.values() if s.user_id == uid]:
+                self._close_stream(app_id, room, sid, now, reason=stream_type)
+                app.gone_streams[sid] = now
+            if uid in room.users:
+                self._logout(app_id, room, uid, now, reason=logout_reason)
+        if not room.users:
+            del app.rooms[room.room_id]
+            app.destroyed_rooms.add(room.room_id)
+            self._room_closed(app_id, room.room_id, now, reason=1)
+        self._streams_changed(app, room.room_id, now)
+
+    def room_list(self, app_id: int, page_index: int, page_size: int) -> dict[str, Any]:
+        """DescribeRoomList: rooms by user count, most first (the documented order), paged."""
+        with self._lock:
+            if not self.room_list_enabled:
+                raise SandboxError(100000007, "DescribeRoomList is not enabled for this AppId")
+            if page_index < 1 or not 1 <= page_size <= 200:
+                raise SandboxError(2, "PageIndex starts at 1; PageSize must be within [1, 200]")
+            rooms = sorted(
+                self._app(app_id).rooms.values(), key=lambda r: (-len(r.users), r.created_at, r.room_id)
+            )
+            page = rooms[(page_index - 1) * page_size : page_index * page_size]
+            return {
+                "TotalCount": len(rooms),
+                "RoomList": [{"RoomId": r.room_id, "UserCount": len(r.users)} for r in page],
+            }
+
+    def user_list(self, app_id: int, room_id: str, mode: int, limit: int, marker: str) -> dict[str, Any]:
+        """DescribeUserList: users by login time (Mode 0 ascending, 1 descending), ``Marker`` paging."""
+        with self._lock:
+            if mode not in (0, 1) or not 0 <= limit <= 200:
+                raise SandboxError(2, "Mode must be 0 or 1; Limit within [0, 200]")
+            limit = limit or 200
+            room = self._app(app_id).rooms.get(room_id)
+            users = sorted(room.users.values(), key=lambda u: (u.login_ms, u.user_id)) if room else []
+            if mode == 1:
+                users.reverse()
+            start = int(marker) if marker.isdigit() else 0
+            page = users[start : start + limit]
+            more = start + limit < len(users)
+            return {
+                "Marker": str(start + limit) if more else "",
+                "UserList": [
+                    {"UserId": u.user_id, "UserName": u.user_name, "UserRole": u.role} for u in page
+                ],
+            }
+
+    def _emit(self, app_id: int, kind: str, event: int | str, now: float, **fields: Any) -> None:
+        self.lifecycle.add("zego", app_id, kind, event, now, **fields)
+
+    def _close_stream(self, app_id: int, room: ZegoRoom, stream_id: str, now: float, *, reason: int) -> None:
+        stream = room.streams.pop(stream_id)
+        self._emit(
+            app_id,
+            "stream",
+            "stream_close",
+            now,
+            room_id=room.room_id,
+            user_id=stream.user_id,
+            user_name=stream.user_name,
+            stream_id=stream_id,
+            type=reason,
+            destroy_timemillis=int(now * 1000),
+        )
+
+    def _logout(self, app_id: int, room: ZegoRoom, user_id: str, now: float, *, reason: int) -> None:
+        room.users.pop(user_id, None)
+        self._emit(
+            app_id,
+            "user",
+            "room_logout",
+            now,
+            room_id=room.room_id,
+            user_account=user_id,
+            reason=reason,
+            logout_time=int(now * 1000),
+        )
+
+    def _room_closed(self, app_id: int, room_id: str, now: float, *, reason: int) -> None:
+        self._emit(
+            app_id,
+            "room",
+            "room_close",
+            now,
+            room_id=room_id,
+            close_reason=reason,
+            room_close_time=int(now * 1000),
+        )
 
     def user_num(self, app_id: int, room_ids: list[str]) -> list[dict[str, Any]]:
         with self._lock:
@@ -363,6 +505,7 @@ class ZegoBackend:
             else:
                 task = MixTask(task_id, user_id, inputs, outputs, room_id, sequence, now, now)
                 app.mixes[task_id] = task
+                self._emit(app_id, "mix", "mix_start", now, task_id=f"{app_id}:{task_id}", seq=sequence)
             play = [
                 {
                     "StreamId": o["StreamId"],
@@ -390,6 +533,7 @@ class ZegoBackend:
             if (self.mix_ownership and user_id != task.user_id) or (user_id and user_id != task.user_id):
                 raise SandboxError(110200160, "only the UserId that started the mix may stop it")
             del app.mixes[task_id]
+            self._emit(app_id, "mix", "mix_stop", now, task_id=f"{app_id}:{task_id}", seq=0)
 
     def mix_info(self, app_id: int, task_id: str, now: float) -> dict[str, Any]:
         with self._lock:
@@ -453,6 +597,7 @@ class ZegoBackend:
                 init_until=begin + self.init_seconds,
                 max_idle=max_idle,
                 max_record=max_record,
+                app_id=app_id,
             )
             room = app.rooms.get(room_id)
             streams = list(room.streams.values()) if room else []
@@ -515,7 +660,7 @@ class ZegoBackend:
             task = self._task(app_id, task_id, now)
             if task.ended_status is not None:
                 raise SandboxError(300001001, "recording task already ended")
-            self._end(task, now)
+            self._end(task, now, quit_reason=None)
 
     def record_status(self, app_id: int, task_id: str, now: float) -> dict[str, Any]:
         with self._lock:
@@ -604,7 +749,24 @@ class ZegoBackend:
         self._refresh_record(task, now)
         return task
 
-    def _end(self, task: RecordTask, at: float) -> None:
+    def _end(self, task: RecordTask, at: float, *, quit_reason: int | None) -> None:
+        """Stop a task; StopRecord reports event 7 (stopped, uploading), a self-ended one event 2
+        with ``quit_reason`` 3 (MaxIdleTime) or 4 (MaxRecordTime)."""
+        if quit_reason is None:
+            event, detail, message = 7, {}, "recording stopped, files uploading"
+        else:
+            event, detail, message = 2, {"quit_reason": quit_reason}, "task ended abnormally"
+        self._emit(
+            task.app_id,
+            "recording",
+            event,
+            at,
+            task_id=task.task_id,
+            room_id=task.room_id,
+            message=message,
+            sequence=0,
+            detail=detail,
+        )
         task.stopped_at = at
         task.upload_due = at + self.upload_delay
         task.ended_status = task.task_fault or self.default_task_fault or 3
@@ -644,7 +806,14 @@ class ZegoBackend:
             deadlines.append(max(task.idle_since, task.begin_at) + task.max_idle)
         due = min(deadlines)
         if now >= due:
-            self._end(task, due)
+            self._end(task, due, quit_reason=4 if due == deadlines[0] else 3)
+
+    def advance(self, now: float) -> None:
+        """Apply recording deadlines (MaxIdleTime/MaxRecordTime) so their callbacks go out on time."""
+        with self._lock:
+            for app in self._apps.values():
+                for task in app.records.values():
+                    self._refresh_record(task, now)
 
     # -- introspection -------------------------------------------------------------------------
 
@@ -661,6 +830,7 @@ class ZegoBackend:
                             "app_id": app_id,
                             "room_id": room.room_id,
                             "users": list(room.users),
+                            "created_at": room.created_at,
                             "streams": [
                                 {"stream_id": s.stream_id, "user_id": s.user_id}
                                 for s in room.streams.values()

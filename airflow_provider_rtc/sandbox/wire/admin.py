@@ -206,6 +206,22 @@ def routes(sb: Sandbox) -> list[Route]:
         sb.trtc.add_users(app, room, users, sb.now())
         return {"sdk_app_id": app, "room_id": room, "users": sb.trtc.room_users(app, room)}
 
+    async def trtc_exit(request: Request) -> Any:
+        body = await _body(request)
+        app = int(body.get("sdk_app_id", sb.config.sdk_app_id))
+        sb.trtc.exit_users(app, body["room_id"], [str(u) for u in body.get("users", [])], sb.now())
+        return {
+            "sdk_app_id": app,
+            "room_id": body["room_id"],
+            "users": sb.trtc.room_users(app, body["room_id"]),
+        }
+
+    async def zego_logout(request: Request) -> Any:
+        body = await _body(request)
+        app = int(body.get("app_id", sb.config.zego_app.app_id))
+        sb.zego.logout(app, str(body["room_id"]), [str(u) for u in body.get("users", [])], sb.now())
+        return {"app_id": app, "room_id": str(body["room_id"])}
+
     async def zego_users(request: Request) -> Any:
         body = await _body(request)
         app = int(body.get("app_id", sb.config.zego_app.app_id))
@@ -252,6 +268,8 @@ def routes(sb: Sandbox) -> list[Route]:
         ("/recordings/zego/{task_id}", zego_recording, ["PUT"]),
         ("/trtc/users", trtc_users, ["POST"]),
         ("/zego/users", zego_users, ["POST"]),
+        ("/trtc/exit", trtc_exit, ["POST"]),
+        ("/zego/logout", zego_logout, ["POST"]),
         ("/live/streams", live_streams, ["POST"]),
     ]
     return [Route(path, endpoint(fn), methods=methods) for path, fn, methods in table]

@@ -364,7 +364,9 @@ def cancel_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
 @handles(catalog.DROP_LIVE_STREAM)
 def drop_live_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
-    sb.live.drop_stream(_live_str(p, "DomainName"), _live_str(p, "AppName"), _live_str(p, "StreamName"))
+    sb.live.drop_stream(
+        _live_str(p, "DomainName"), _live_str(p, "AppName"), _live_str(p, "StreamName"), sb.now()
+    )
     return {}
 
 

@@ -154,7 +154,8 @@ def delete_stream(sb: Sandbox, app: int, p: ZegoParams) -> None:
 def close_room(sb: Sandbox, app: int, p: ZegoParams) -> None:
     room = _s(p, "RoomId")
     p.string("CustomReason", required=False, max_bytes=256)
-    sb.zego.close_room(app, room, sb.now())
+    flag = (p.string("RoomCloseCallback", required=False) or "false").lower() == "true"
+    sb.zego.close_room(app, room, sb.now(), room_close_callback=flag)
 
 
 @handles(catalog.KICKOUT_USER)
@@ -178,6 +179,24 @@ def describe_users(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
 @handles(catalog.DESCRIBE_SIMPLE_STREAM_LIST)
 def describe_simple_stream_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"StreamList": sb.zego.stream_list(app, _s(p, "RoomId"))}
+
+
+@handles(catalog.DESCRIBE_ROOM_LIST)
+def describe_room_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
+    return sb.zego.room_list(
+        app, p.integer("PageIndex", default=1) or 1, p.integer("PageSize", default=100) or 100
+    )
+
+
+@handles(catalog.DESCRIBE_USER_LIST)
+def describe_user_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
+    return sb.zego.user_list(
+        app,
+        _s(p, "RoomId"),
+        p.integer("Mode", default=0) or 0,
+        p.integer("Limit", default=200) or 0,
+        p.string("Marker", required=False) or "",
+    )
 
 
 @handles(catalog.GET_MIX_TASK_INFO)

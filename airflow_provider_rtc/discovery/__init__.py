@@ -1,0 +1,7 @@
+"""Discover what is live on the clouds, plan its end, end it, verify nothing is left.
+
+Modules: :mod:`.selector` (what is in scope), :mod:`.receiver` (reading and correcting the
+receiver's inventory), :mod:`.reconcile` (list/describe APIs), :mod:`.discover` (the inventory JSON),
+:mod:`.plan` (stages, timing, execution and verification). Operators live in
+:mod:`airflow_provider_rtc.operators.event`.
+"""

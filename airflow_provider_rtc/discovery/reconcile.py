@@ -1,0 +1,288 @@
+"""Confirm or correct the callback inventory with each cloud's list and describe APIs.
+
+Every call goes through the hooks, so it is paced at the documented rate and retried like any
+other, ZEGO's per-room limits included (DescribeSimpleStreamList 1 call per 10 s, DescribeUserList
+1 per s: the catalog's ``per=("app_id", "room")``, kept by the hooks' pacer across passes and
+tasks of one process). Each function returns
+corrections (``{"kind", "ids", "live", "at_ms", "reason"}``): ``live`` True confirms or finds an item,
+False ends it. ``at_ms`` is when the call was *sent*, so a callback about a later moment still wins.
+
+What each cloud offers, and the decisions taken:
+
+* **TRTC**: no list of live rooms fit for business logic. DescribeRoomInfo/DescribeUserInfo return
+  monitoring history (24-hour windows), are billed since 2024-04 and documented "not for business
+  logic" (vendor review): discovery does not call them. Rooms, users and streams therefore come from
+  room and media callbacks and from the provider's own DismissRoom/RemoveUser answers (recorded as
+  corrections by the end step). Recordings are checked one by one with DescribeCloudRecording
+  (an error once the task has exited means "ended").
+* **ZEGO**: DescribeRoomList when ZEGO enabled it for the AppId (authoritative for rooms: finds
+  rooms whose callbacks were lost, ends rooms that are gone); otherwise DescribeUserNum for the known
+  rooms (0 users = the room no longer exists: ZEGO rooms exist only while someone is in them).
+  Users per live room with DescribeUserList, streams with DescribeSimpleStreamList (ZEGO's docs say
+  to keep the stream list from callbacks; the list API backs them up), mixes with GetMixTaskInfo
+  per known task (no list API exists), running recordings with DescribeTasks (status 2, the last
+  3 days: ZEGO sends no "recording started" callback).
+* **Live**: DescribeLiveStreamOnlineList (paged) finds streams whose push callback was lost; because
+  the docs say not to rely on it alone, a stream it omits is ended only when DescribeLiveStreamState
+  also says ``inactive``. Mix sessions have neither a callback nor a list API: they are not
+  discoverable (pass them in an explicit inventory).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from airflow_provider_rtc.discovery.selector import Selector
+from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcThrottledError
+
+ZEGO_TASK_WINDOW_S = 3 * 86400 - 60
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _fix(kind: str, ids: dict[str, Any], live: bool, at: int, reason: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "ids": ids, "live": live, "at_ms": at, "reason": reason, **extra}
+
+
+def _live(items: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [i for i in items if i["kind"] == kind and i["live"]]
+
+
+def _pool_map(
+    fn: Callable[[Any], list[dict[str, Any]]], values: list[Any], workers: int = 8
+) -> list[dict[str, Any]]:
+    if not values:
+        return []
+    with ThreadPoolExecutor(max_workers=min(workers, len(values))) as pool:
+        return [c for chunk in pool.map(fn, values) for c in chunk]
+
+
+# -- TRTC --------------------------------------------------------------------------------------------
+
+
+def reconcile_trtc(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
+    def check(item: dict[str, Any]) -> list[dict[str, Any]]:
+        at = now_ms()
+        try:
+            answer = hook.describe_cloud_recording(item["ids"]["task_id"])
+        except RtcNotFoundError as err:
+            return [
+                _fix("recordings", item["ids"], False, at, f"DescribeCloudRecording: {err.code} (task ended)")
+            ]
+        return [_fix("recordings", item["ids"], True, at, f"DescribeCloudRecording: {answer.get('Status')}")]
+
+    recordings = [
+        r for r in _live(items, "recordings") if selector.room_name_matches(r["ids"].get("room_id"))
+    ]
+    return _pool_map(check, recordings)
+
+
+# -- ZEGO --------------------------------------------------------------------------------------------
+
+
+def _zego_room_list(hook: Any) -> dict[str, int] | None:
+    """{room: users} from DescribeRoomList, or None when it is not enabled for this AppId."""
+    rooms: dict[str, int] = {}
+    page = 1
+    while True:
+        try:
+            data = hook.describe_room_list(page_index=page, page_size=200).get("Data") or {}
+        except RtcThrottledError:
+            raise
+        except RtcError:
+            return None
+        for entry in data.get("RoomList") or []:
+            rooms[str(entry.get("RoomId"))] = int(entry.get("UserCount") or 0)
+        if page * 200 >= int(data.get("TotalCount") or 0) or not data.get("RoomList"):
+            return rooms
+        page += 1
+
+
+def reconcile_zego(
+    rtc: Any, record: Any, items: list[dict[str, Any]], selector: Selector, notes: list[str]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    known_rooms = {
+        str(r["ids"]["room_id"]): r
+        for r in _live(items, "rooms")
+        if selector.room_name_matches(r["ids"]["room_id"])
+    }
+    at = now_ms()
+    listed = _zego_room_list(rtc)
+    live_rooms: set[str] = set()
+    if listed is not None:
+        for room, users in listed.items():
+            if not selector.room_name_matches(room) or users <= 0:
+                continue
+            live_rooms.add(room)
+            out.append(_fix("rooms", {"room_id": room}, True, at, "DescribeRoomList: listed"))
+        for room in set(known_rooms) - live_rooms:
+            out.append(_fix("rooms", {"room_id": room}, False, at, "DescribeRoomList: not listed"))
+    else:
+        notes.append(
+            "zego: DescribeRoomList is not enabled for this AppId; rooms checked with DescribeUserNum"
+        )
+        names = sorted(known_rooms)
+        for start in range(0, len(names), 10):
+            at = now_ms()
+            counts = rtc.describe_user_num(names[start : start + 10]).get("Data") or {}
+            for entry in counts.get("UserCountList") or []:
+                room = str(entry.get("RoomId"))
+                if int(entry.get("UserCount") or 0) > 0:
+                    live_rooms.add(room)
+                    out.append(_fix("rooms", {"room_id": room}, True, at, "DescribeUserNum: users present"))
+                else:
+                    out.append(_fix("rooms", {"room_id": room}, False, at, "DescribeUserNum: 0 users"))
+
+    users_by_room: dict[str, dict[str, dict[str, Any]]] = {}
+    for u in _live(items, "users"):
+        users_by_room.setdefault(str(u["ids"]["room_id"]), {})[str(u["ids"]["user_id"])] = u
+    streams_by_room: dict[str, dict[str, dict[str, Any]]] = {}
+    for s in _live(items, "streams"):
+        streams_by_room.setdefault(str(s["ids"]["room_id"]), {})[str(s["ids"]["stream_id"])] = s
+
+    def per_room(room: str) -> list[dict[str, Any]]:
+        fixes: list[dict[str, Any]] = []
+        at = now_ms()
+        seen: set[str] = set()
+        marker = None
+        while True:
+            data = rtc.describe_user_list(room, marker=marker).get("Data") or {}
+            seen.update(str(u.get("UserId")) for u in data.get("UserList") or [])
+            marker = data.get("Marker")
+            if not marker:
+                break
+        known = users_by_room.get(room, {})
+        fixes += [_fix("users", {"room_id": room, "user_id": u}, True, at, "DescribeUserList") for u in seen]
+        fixes += [
+            _fix("users", {"room_id": room, "user_id": u}, False, at, "DescribeUserList: not in room")
+            for u in set(known) - seen
+        ]
+        at = now_ms()
+        streams = (rtc.describe_simple_stream_list(room).get("Data") or {}).get("StreamList") or []
+        listed_ids = set()
+        for s in streams:
+            ids = {"room_id": room, "user_id": str(s.get("UserId")), "stream_id": str(s.get("StreamId"))}
+            listed_ids.add(ids["stream_id"])
+            created = s.get("CreateTime")
+            fixes.append(
+                _fix(
+                    "streams",
+                    ids,
+                    True,
+                    at,
+                    "DescribeSimpleStreamList",
+                    started_ms=int(created) * 1000 if created else None,
+                )
+            )
+        for sid, item in streams_by_room.get(room, {}).items():
+            if sid not in listed_ids:
+                fixes.append(_fix("streams", item["ids"], False, at, "DescribeSimpleStreamList: not listed"))
+        return fixes
+
+    out += _pool_map(per_room, sorted(live_rooms))
+    # users and streams of rooms found gone end with their room (the store cascades); nothing to call
+
+    if not selector.by_room:
+        for mix in _live(items, "mixes"):
+            at = now_ms()
+            try:
+                rtc.get_mix_task_info(mix["ids"]["task_id"])
+            except RtcNotFoundError as err:
+                out.append(_fix("mixes", mix["ids"], False, at, f"GetMixTaskInfo: {err.code} (task gone)"))
+            else:
+                out.append(_fix("mixes", mix["ids"], True, at, "GetMixTaskInfo: running"))
+
+    at = now_ms()
+    running: dict[str, dict[str, Any]] = {}
+    page = 1
+    while True:
+        data = (
+            record.describe_tasks(2, at - ZEGO_TASK_WINDOW_S * 1000, at, page_offset=page, page_size=50).get(
+                "Data"
+            )
+            or {}
+        )
+        for task in data.get("TaskList") or []:
+            running[str(task.get("TaskId"))] = task
+        if page * 50 >= int(data.get("TotalCount") or 0) or not data.get("TaskList"):
+            break
+        page += 1
+    for task_id, task in running.items():
+        room = str(task.get("RoomId") or "")
+        if selector.room_name_matches(room):
+            begin = task.get("RecordBeginTimestamp")
+            out.append(
+                _fix(
+                    "recordings",
+                    {"room_id": room, "task_id": task_id},
+                    True,
+                    at,
+                    "DescribeTasks: recording",
+                    started_ms=int(begin) if begin else None,
+                )
+            )
+    for rec in _live(items, "recordings"):
+        if rec["ids"]["task_id"] not in running and selector.room_name_matches(rec["ids"].get("room_id")):
+            out.append(_fix("recordings", rec["ids"], False, at, "DescribeTasks: not recording"))
+    return out
+
+
+# -- Live --------------------------------------------------------------------------------------------
+
+
+def reconcile_live(
+    hook: Any, items: list[dict[str, Any]], selector: Selector, notes: list[str]
+) -> list[dict[str, Any]]:
+    lister = getattr(hook, "describe_live_stream_online_list", None)
+    if lister is None:
+        notes.append(
+            "live: DescribeLiveStreamOnlineList is not available in this provider version; callbacks only"
+        )
+        return []
+    at = now_ms()
+    online: dict[tuple[str, str, str], dict[str, Any]] = {}
+    page = 1
+    while True:
+        data = lister(page_num=page, page_size=100)
+        for info in data.get("OnlineInfo") or []:
+            key = (str(info.get("DomainName")), str(info.get("AppName")), str(info.get("StreamName")))
+            online[key] = info
+        if page >= int(data.get("TotalPage") or 1) or not data.get("OnlineInfo"):
+            break
+        page += 1
+    out = []
+    for (domain, app, name), info in online.items():
+        if not selector.room_name_matches(name):
+            continue
+        times = [p.get("PublishTime") for p in info.get("PublishTimeList") or [] if p.get("PublishTime")]
+        started = _iso_ms(times[0]) if times else None
+        ids = {"stream_name": name, "domain_name": domain, "app_name": app}
+        out.append(_fix("streams", ids, True, at, "DescribeLiveStreamOnlineList", started_ms=started))
+    for item in _live(items, "streams"):
+        ids = item["ids"]
+        key = (ids["domain_name"], ids["app_name"], ids["stream_name"])
+        if key in online or not selector.room_name_matches(ids["stream_name"]):
+            continue
+        at = now_ms()
+        state = hook.describe_live_stream_state(ids["stream_name"], ids["domain_name"], ids["app_name"])
+        if state.get("StreamState") == "inactive":
+            out.append(_fix("streams", ids, False, at, "not online and DescribeLiveStreamState: inactive"))
+    return out
+
+
+def _iso_ms(text: str) -> int | None:
+    import datetime as dt
+
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp() * 1000)

@@ -1,0 +1,249 @@
+"""Discover what an event left live, and end it: plan (dry run), execute at the rate limits, verify.
+
+``DiscoverLiveResourcesOperator`` returns the inventory (see :mod:`airflow_provider_rtc.discovery`);
+``EndEventOperator`` takes a selector (and discovers) or an inventory (e.g. that XCom), logs the plan
+as a table, returns it untouched with ``dry_run=True``, otherwise ends everything in it and verifies
+by discovering again until nothing in scope is live, failing with the survivors listed if something
+is. Both need the callback receiver (the connections' ``callback_receiver_url`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+
+from airflow_provider_rtc.exceptions import RtcValidationError
+
+ALL_CLOUDS = ("trtc", "live", "zego")
+
+
+class _EventOperator(BaseOperator):
+    """Connections and the receiver, shared by the two operators."""
+
+    ui_color = "#f4e3fa"
+
+    def __init__(
+        self,
+        *,
+        clouds: Sequence[str] = ALL_CLOUDS,
+        allow_all: bool = False,
+        tencentcloud_conn_id: str = "tencentcloud_default",
+        zegocloud_conn_id: str = "zegocloud_default",
+        callback_receiver_url: str | None = None,
+        region: str | None = None,
+        sdk_app_id: int | str | None = None,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.clouds = clouds
+        self.allow_all = allow_all
+        self.tencentcloud_conn_id = tencentcloud_conn_id
+        self.zegocloud_conn_id = zegocloud_conn_id
+        self.callback_receiver_url = callback_receiver_url
+        self.region = region
+        self.sdk_app_id = sdk_app_id
+        self.hook_params = dict(hook_params or {})
+
+    def _access(self, clouds: tuple[str, ...]) -> Any:
+        from airflow_provider_rtc.discovery.discover import build_access
+
+        return build_access(
+            clouds,
+            tencentcloud_conn_id=self.tencentcloud_conn_id,
+            zegocloud_conn_id=self.zegocloud_conn_id,
+            callback_receiver_url=self.callback_receiver_url or None,
+            region=self.region,
+            sdk_app_id=self.sdk_app_id,
+            hook_params=self.hook_params,
+        )
+
+
+class DiscoverLiveResourcesOperator(_EventOperator):
+    """What is live on the clouds for this selector, from callbacks, reconciled with list APIs.
+
+    :param selector: which rooms (templated dict): ``room_ids``, ``room_id_prefix``,
+        ``started_before``/``started_after``, ``idle_for``, ``older_than`` (seconds), ``allow_all``.
+    :param clouds: any of ``trtc``, ``live``, ``zego``.
+    :param reconcile: confirm/correct the callback inventory with the list and describe APIs.
+    :param allow_all: accept a selector that matches everything.
+    :return: the inventory JSON, grouped by cloud and kind (rooms, users, streams, mixes, recordings).
+    """
+
+    template_fields: Sequence[str] = ("selector", "clouds", "callback_receiver_url")
+
+    def __init__(
+        self,
+        *,
+        selector: dict[str, Any] | str | None,
+        clouds: Sequence[str] = ALL_CLOUDS,
+        reconcile: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(clouds=clouds, **kwargs)
+        self.selector = selector
+        self.reconcile = reconcile
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_rtc.discovery.discover import discover, validate_clouds
+        from airflow_provider_rtc.discovery.selector import Selector
+
+        selector = Selector.parse(self.selector, allow_all=self.allow_all)
+        clouds = validate_clouds(self.clouds)
+        return discover(self._access(clouds), selector, reconcile=self.reconcile, log=self.log)
+
+
+class EndEventOperator(_EventOperator):
+    """End everything an event left live: discover (or take an inventory), plan, end, verify.
+
+    :param selector: as for :class:`DiscoverLiveResourcesOperator` (templated); or
+    :param inventory: a discovery result (e.g. ``"{{ ti.xcom_pull('discover') }}"``); exactly one.
+    :param dry_run: log and return the plan without a single destructive call.
+    :param verify: discover again after the end until nothing in scope is live.
+    :param verify_timeout: seconds to keep verifying before failing with the survivors.
+    :param verify_interval: seconds between verification passes.
+    :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate).
+    :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
+        callbacks do not carry it).
+    :return: ``{"plan", "results", "survivors", "timings", "corrections", "dry_run"}``.
+    """
+
+    # ``dry_run`` is stored as ``dry_run_mode``: BaseOperator.dry_run() is a method
+    template_fields: Sequence[str] = (
+        "selector",
+        "inventory",
+        "clouds",
+        "dry_run_mode",
+        "callback_receiver_url",
+    )
+
+    def __init__(
+        self,
+        *,
+        selector: dict[str, Any] | str | None = None,
+        inventory: dict[str, Any] | str | None = None,
+        clouds: Sequence[str] = ALL_CLOUDS,
+        dry_run: bool | str = False,
+        verify: bool = True,
+        verify_timeout: float = 300.0,
+        verify_interval: float = 5.0,
+        max_concurrency: int = 16,
+        zego_mix_user_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(clouds=clouds, **kwargs)
+        if verify_timeout < 0 or verify_interval <= 0:
+            raise ValueError("verify_timeout must be >= 0 and verify_interval > 0")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.selector = selector
+        self.inventory = inventory
+        self.dry_run_mode = dry_run
+        self.verify = verify
+        self.verify_timeout = verify_timeout
+        self.verify_interval = verify_interval
+        self.max_concurrency = max_concurrency
+        self.zego_mix_user_id = zego_mix_user_id
+
+    def _inputs(self) -> tuple[Any, dict[str, Any] | None, tuple[str, ...], bool]:
+        """Everything validated before the first call."""
+        from airflow_provider_rtc.discovery.discover import validate_clouds
+        from airflow_provider_rtc.discovery.selector import Selector
+
+        clouds = validate_clouds(self.clouds)
+        dry_run = _as_bool(self.dry_run_mode, "dry_run")
+        has_selector = self.selector not in (None, "", {})
+        inventory = self.inventory
+        if isinstance(inventory, str):
+            text = inventory.strip()
+            try:
+                inventory = json.loads(text) if text else None
+            except ValueError:
+                raise RtcValidationError("inventory", "a discovery result (dict or its JSON)") from None
+        if has_selector and inventory:
+            raise RtcValidationError("inventory", "give a selector or an inventory, not both")
+        if inventory:
+            if not isinstance(inventory, dict) or not isinstance(inventory.get("clouds"), dict):
+                raise RtcValidationError("inventory", "a discovery result with a 'clouds' object")
+            unknown = set(inventory["clouds"]) - set(ALL_CLOUDS)
+            if unknown:
+                raise RtcValidationError("inventory", "clouds must be trtc, live or zego", sorted(unknown))
+            inventory = {**inventory, "clouds": {c: v for c, v in inventory["clouds"].items() if c in clouds}}
+            return None, inventory, clouds, dry_run
+        return Selector.parse(self.selector, allow_all=self.allow_all), None, clouds, dry_run
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_rtc.discovery import plan as planner
+        from airflow_provider_rtc.discovery.discover import discover
+
+        selector, inventory, clouds, dry_run = self._inputs()
+        started = time.monotonic()
+        access = self._access(clouds)
+        timings: dict[str, Any] = {}
+        corrections: list[dict[str, Any]] = []
+        if inventory is None:
+            inventory = discover(access, selector, reconcile=True, log=self.log)
+            corrections += inventory["corrections"]
+            timings["discover"] = round(time.monotonic() - started, 3)
+        plan = planner.build_plan(inventory, zego_mix_user_id=self.zego_mix_user_id)
+        self.log.info("plan (%s):\n%s", "dry run" if dry_run else "executing", planner.render_table(plan))
+        report: dict[str, Any] = {
+            "dry_run": dry_run,
+            "plan": plan,
+            "results": [],
+            "survivors": [],
+            "corrections": corrections,
+            "timings": timings,
+        }
+        if dry_run:
+            return report
+        mark = time.monotonic()
+        results, stage_times = planner.execute(
+            plan, access, max_concurrency=self.max_concurrency, log=self.log
+        )
+        planner.record_results(results, access)
+        report["results"] = results
+        timings["end"] = round(time.monotonic() - mark, 3)
+        timings["stages"] = stage_times
+        failed = [r for r in results if r["status"] == "failed"]
+        if self.verify:
+            mark = time.monotonic()
+            survivors, passes, seen = planner.verify(
+                plan, access, timeout=self.verify_timeout, interval=self.verify_interval, log=self.log
+            )
+            report["survivors"] = survivors
+            report["corrections"] += seen
+            timings["verify"] = round(time.monotonic() - mark, 3)
+            timings["verify_passes"] = passes
+        timings["total"] = round(time.monotonic() - started, 3)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        self.log.info("ended: %s; survivors: %d; %.1fs", counts, len(report["survivors"]), timings["total"])
+        if report["survivors"] or failed:
+            ti = context.get("ti") if isinstance(context, dict) else None
+            if ti is not None:
+                ti.xcom_push(key="report", value=report)
+            listed = ", ".join(f"{s['cloud']} {s['kind']} {s['ids']}" for s in report["survivors"][:10])
+            raise AirflowException(
+                f"the event is not fully ended: {len(report['survivors'])} resource(s) still live"
+                + (f" ({listed}{' ...' if len(report['survivors']) > 10 else ''})" if listed else "")
+                + f", {len(failed)} call(s) failed"
+                + "".join(f"; {r['action']} {r['ids']} [{r.get('code')}]" for r in failed[:5])
+                + " (full report in the 'report' XCom)"
+            )
+        return report
+
+
+def _as_bool(value: Any, param: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no", ""):
+        return value.strip().lower() in ("true", "1", "yes")
+    if isinstance(value, int):
+        return bool(value)
+    raise RtcValidationError(param, "true or false", value)
