@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_rtc.callbacks.store import SqliteFile
+from airflow_provider_rtc.validation import lenient_int
 
 KINDS = ("rooms", "users", "streams", "mixes", "recordings")
 
@@ -130,10 +131,7 @@ class Item:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+    return lenient_int(value.strip() if isinstance(value, str) else value)
 
 
 def trtc_updates(event: dict[str, Any]) -> list[Update]:

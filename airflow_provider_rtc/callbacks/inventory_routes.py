@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 
 from airflow_provider_rtc.callbacks.inventory import LifecycleStore, Update, live_updates
 from airflow_provider_rtc.signing.callbacks import verify_live_callback
+from airflow_provider_rtc.validation import lenient_int
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.callbacks.config import ReceiverConfig
@@ -122,7 +123,8 @@ class InventoryRoutes:
             for c in corrections:
                 if not (isinstance(c, dict) and isinstance(c.get("ids"), dict) and c.get("kind")):
                     raise ValueError
-                int(c["at_ms"])
+                if lenient_int(c.get("at_ms")) is None:
+                    raise ValueError
         except (ValueError, KeyError, TypeError):
             return _error(400, "body must be {'corrections': [{kind, ids, live, at_ms, reason}]}")
         changed = await run_in_threadpool(self.store.correct, cloud, app_id, corrections)

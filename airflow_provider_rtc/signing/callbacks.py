@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 
+from airflow_provider_rtc.validation import lenient_int
+
 
 def same_text(expected: str, given: str) -> bool:
     """Constant-time comparison that cannot raise: a non-ASCII or unencodable ``given`` is unequal."""
@@ -54,10 +56,7 @@ def verify_live_callback(key: str, t: str | int | None, sign: str | None, *, now
     """Signature matches and ``t`` (the notification's expiry, unix seconds) has not passed."""
     if not key or t in (None, "") or not sign:
         return False
-    try:
-        expires = int(str(t))
-    except ValueError:
-        return False
-    if expires < now:
+    expires = lenient_int(t)
+    if expires is None or expires < now:
         return False
     return same_text(live_callback_sign(key, expires), str(sign).strip().lower())
