@@ -47,15 +47,18 @@ class Pacer:
             self._next = slot + self.interval
             return slot - now
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Sleep until the next slot; return the seconds slept (not spent from any retry budget)."""
         delay = self.reserve()
         if delay > 0:
             time.sleep(delay)
+        return max(delay, 0.0)
 
-    async def await_slot(self) -> None:
+    async def await_slot(self) -> float:
         delay = self.reserve()
         if delay > 0:
             await asyncio.sleep(delay)
+        return max(delay, 0.0)
 
 
 _pacers: dict[tuple[str, str, str], Pacer] = {}

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_rtc import __version__
-from airflow_provider_rtc.exceptions import RtcError, RtcTransientError
+from airflow_provider_rtc.exceptions import RtcError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
-from airflow_provider_rtc.retry import RetryPolicy, should_retry
+from airflow_provider_rtc.retry import RetryClock, RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
     import requests
 
-    from airflow_provider_rtc.pacing import Pacer
+    from airflow_provider_rtc.ratelimit import Limiter
 
 USER_AGENT = f"airflow-provider-rtc/{__version__}"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -186,57 +186,61 @@ def _note_failure(error: RtcError, attempt: int, earlier_maybe_executed: bool) -
     error.after_lost_response = earlier_maybe_executed
 
 
-def _next_delay(
-    policy: RetryPolicy, error: RtcError, attempt: int, started: float, idempotent: bool
-) -> float | None:
-    if attempt >= policy.max_attempts or not should_retry(error, idempotent=idempotent):
+def _next_delay(clock: RetryClock, error: RtcError, idempotent: bool) -> float | None:
+    delay = clock.next_delay(error, idempotent=idempotent)
+    if delay is None:
         return None
-    delay = policy.delay(attempt)
-    if time.monotonic() - started + delay > policy.total_timeout:
-        return None
-    log.warning(
-        "%s; retrying in %.2fs (attempt %d of %d)", error.describe(), delay, attempt + 1, policy.max_attempts
-    )
+    if isinstance(error, RtcThrottledError):  # expected under load, not a fault
+        budget = clock.policy.throttle_budget
+        log.info("%s; retrying in %.2fs (throttle budget %.0fs)", error.describe(), delay, budget)
+    else:
+        log.warning(
+            "%s; retrying in %.2fs (attempt %d of %d)",
+            error.describe(),
+            delay,
+            clock.faults + 1,
+            clock.policy.max_attempts,
+        )
     return delay
 
 
 def run_with_retry(
-    attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
+    attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Limiter | None = None
 ) -> T:
-    started = time.monotonic()
+    clock = RetryClock(policy)
     maybe_executed = False
     attempt = 0
     while True:
         attempt += 1
         if pacer is not None:
-            pacer.wait()
+            clock.paced += pacer.wait()
         try:
             return attempt_once()
         except RtcError as error:
             _note_failure(error, attempt, maybe_executed)
             maybe_executed = maybe_executed or error.maybe_executed
-            delay = _next_delay(policy, error, attempt, started, idempotent)
+            delay = _next_delay(clock, error, idempotent)
             if delay is None:
                 raise
             time.sleep(delay)
 
 
 async def arun_with_retry(
-    attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
+    attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Limiter | None = None
 ) -> Any:
-    started = time.monotonic()
+    clock = RetryClock(policy)
     maybe_executed = False
     attempt = 0
     while True:
         attempt += 1
         if pacer is not None:
-            await pacer.await_slot()
+            clock.paced += await pacer.await_slot()
         try:
             return await attempt_once()
         except RtcError as error:
             _note_failure(error, attempt, maybe_executed)
             maybe_executed = maybe_executed or error.maybe_executed
-            delay = _next_delay(policy, error, attempt, started, idempotent)
+            delay = _next_delay(clock, error, idempotent)
             if delay is None:
                 raise
             await asyncio.sleep(delay)
