@@ -27,6 +27,13 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "mapped_vs_bulk_ratio": None,
     "trigger_rss_mb_per_1000": (150.0, "<="),
     "trigger_poll_qps": None,
+    "multiworker_qps_fraction": (0.95, ">="),
+    "multiworker_qps_fraction_redis": (0.95, ">="),
+    "multiworker_throttle_ratio": (0.01, "<="),
+    "multiworker_failed_targets": (0.0, "<="),
+    "multiworker_qps_fraction_process": None,
+    "multiworker_throttle_ratio_process": None,
+    "multiworker_failed_targets_process": None,
 }
 
 SIZES = {
@@ -38,6 +45,8 @@ SIZES = {
         "streams": 300,
         "mapped": 60,
         "triggers": 1000,
+        "mw_rooms": 600,
+        "mw_workers": 8,
     },
     "quick": {
         "calls": 30,
@@ -47,12 +56,14 @@ SIZES = {
         "streams": 10,
         "mapped": 3,
         "triggers": 20,
+        "mw_rooms": 20,
+        "mw_workers": 2,
     },
 }
 
 
 def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-    from benchmarks import bulk, imports, mapped, overhead, signing, triggers
+    from benchmarks import bulk, imports, mapped, multiworker, overhead, signing, triggers
 
     return [
         ("call overhead", lambda: overhead.run(size["calls"])),
@@ -62,6 +73,10 @@ def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]
         ("bulk ZEGO DeleteStream at 10/s", lambda: bulk.zego(size["streams"])),
         ("mapped vs bulk", lambda: mapped.run(size["mapped"])),
         ("1,000 recording-wait triggers", lambda: triggers.run(size["triggers"])),
+        (
+            f"{size['mw_workers']} workers x {size['mw_rooms']} TRTC rooms per rate-limit backend",
+            lambda: multiworker.run(size["mw_rooms"], size["mw_workers"]),
+        ),
     ]
 
 
