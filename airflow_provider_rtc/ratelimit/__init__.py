@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from airflow_provider_rtc.exceptions import RtcValidationError
-
 Backend = Literal["process", "host", "redis"]
 BACKENDS: tuple[Backend, ...] = ("process", "host", "redis")
 DEFAULT_BACKEND: Backend = "host"
@@ -51,6 +49,8 @@ class RateLimitSettings:
     redis_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        from airflow_provider_rtc.exceptions import RtcValidationError
+
         if self.backend not in BACKENDS:
             raise RtcValidationError("rate_limit_backend", f"must be one of {BACKENDS}", self.backend)
         if self.backend == "redis" and not self.redis_url:
@@ -73,6 +73,7 @@ def _config(option: str) -> str | None:
 def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSettings:
     """Connection extras (``rate_limit_backend``, ``rate_limit_redis_url``, ``rate_limit_dir``) win over
     the ``[rtc]`` config options of the same names, which win over the default (``host``)."""
+    from airflow_provider_rtc.exceptions import RtcValidationError
     from airflow_provider_rtc.hooks.settings import extra_value
 
     def pick(name: str) -> str | None:
@@ -89,8 +90,9 @@ def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSe
     )
 
 
-def limiter_key(product: str, account: str, action: str) -> tuple[str, ...]:
-    """What one documented limit is counted per. The one place the key is derived."""
+def limiter_key(product: str, account: str, action: str) -> tuple[str, str, str]:
+    """One documented quota: ``account`` is ``Api.rate_key`` (SecretId + region for TRTC, SecretId for
+    Live, AppId, plus the room for per-room ZEGO APIs). The one place the key is derived."""
     return (product, account, action)
 
 
@@ -104,9 +106,16 @@ _limiters: dict[tuple[Any, ...], Limiter] = {}
 _lock = threading.Lock()
 
 
-def limiter_for(key: tuple[str, ...], qps: float, settings: RateLimitSettings | None = None) -> Limiter:
+def limiter_for(key: tuple[str, str, str], qps: float, settings: RateLimitSettings | None = None) -> Limiter:
     """The shared limiter for ``key`` at ``qps`` on the backend ``settings`` chooses (one per process)."""
     settings = settings or RateLimitSettings()
+    if settings.backend == "process":  # today's in-process pacer, and its registry
+        from airflow_provider_rtc.pacing import pacer_for
+
+        product, account, action = key
+        pacer = pacer_for(product, account, action, qps)
+        assert pacer is not None  # qps is positive
+        return pacer
     cache_key = (settings.backend, settings.directory, settings.redis_url, key, qps)
     limiter = _limiters.get(cache_key)
     if limiter is None:
@@ -118,10 +127,6 @@ def limiter_for(key: tuple[str, ...], qps: float, settings: RateLimitSettings | 
 
 
 def _build(key: tuple[str, ...], qps: float, settings: RateLimitSettings) -> Limiter:
-    from airflow_provider_rtc.pacing import Pacer
-
-    if settings.backend == "process":
-        return Pacer(qps)
     from airflow_provider_rtc.ratelimit.host import HostLimiter, default_directory
 
     host = HostLimiter(settings.directory or default_directory(), key_digest(key), qps)

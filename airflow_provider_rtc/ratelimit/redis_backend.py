@@ -20,7 +20,6 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc import pacing
-from airflow_provider_rtc.exceptions import RtcValidationError
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.ratelimit.host import HostLimiter
@@ -48,6 +47,8 @@ def _redis_module() -> Any:
     try:
         import redis
     except ImportError:
+        from airflow_provider_rtc.exceptions import RtcValidationError
+
         raise RtcValidationError(
             "rate_limit_backend",
             "redis needs the redis client: pip install 'airflow-provider-rtc[redis]'",

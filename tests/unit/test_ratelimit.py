@@ -18,13 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_rtc import pacing, ratelimit
+from airflow_provider_rtc import catalog, pacing, ratelimit
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for, rate_limit_settings
 from airflow_provider_rtc.ratelimit.host import FILENAME, HostLimiter
 from benchmarks.redis_proc import redis_binary, redis_server
 from tests.support.wire import tencent_conn_json
+
+from ._slots import host_slots, redis_slots
 
 KEY = ("trtc", "AKIDexample:1400000001", "DismissRoom")
 
@@ -74,14 +76,15 @@ def test_hook_gets_the_connections_backend(set_connection, tmp_path: Path) -> No
     conn = tencent_conn_json(None, pacing=True, rate_limit_backend="host", rate_limit_dir=str(tmp_path))
     set_connection("tencentcloud_default", conn)
     hook = TrtcHook()
-    limiter = hook._pacer(hook.settings, "trtc", "DismissRoom")
+    scope = {"secret_id": "AKIDx", "region": "ap-guangzhou"}
+    limiter = hook._pacer(hook.settings, catalog.DISMISS_ROOM, scope)
     assert isinstance(limiter, HostLimiter) and limiter.directory == str(tmp_path)
-    assert limiter is hook._pacer(hook.settings, "trtc", "DismissRoom")  # one per key and process
+    assert limiter is hook._pacer(hook.settings, catalog.DISMISS_ROOM, scope)  # one per key and process
     set_connection(
         "tencentcloud_default", {**conn, "extra": {**conn["extra"], "rate_limit_backend": "process"}}
     )
     hook = TrtcHook()
-    assert isinstance(hook._pacer(hook.settings, "trtc", "DismissRoom"), pacing.Pacer)
+    assert isinstance(hook._pacer(hook.settings, catalog.DISMISS_ROOM, scope), pacing.Pacer)
 
 
 def test_redis_backend_without_the_client_says_which_extra_to_install(
@@ -109,17 +112,10 @@ def test_host_limiters_in_one_directory_share_the_slots(tmp_path: Path) -> None:
     assert first.interval == pytest.approx(1.03 / 20)  # the same headroom as the process pacer
 
 
-def _reserve_slots(directory: str, count: int) -> list[float]:
-    limiter = HostLimiter(directory, "shared", 50.0)
-    slots = [limiter.book()[1] for _ in range(count)]
-    assert limiter._degraded_until == 0.0
-    return slots
-
-
 def test_host_slots_are_evenly_spaced_across_processes(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        per_process = pool.starmap(_reserve_slots, [(str(tmp_path), 25)] * 4)
+        per_process = pool.starmap(host_slots, [(str(tmp_path), 25)] * 4)
     slots = sorted(s for chunk in per_process for s in chunk)
     assert len(slots) == 100
     interval = 1.03 / 50
@@ -233,20 +229,10 @@ def test_redis_reservations_are_spaced_on_the_server(redis_url: str, tmp_path: P
     assert "AKID" not in key  # the key names no credential
 
 
-def _redis_slots(url: str, directory: str, count: int) -> list[float]:
-    from airflow_provider_rtc.ratelimit import key_digest
-    from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
-
-    limiter = RedisLimiter(url, key_digest(("spacing",)), 50.0, fallback=HostLimiter(directory, "x", 50.0))
-    slots = [limiter.book()[1] for _ in range(count)]
-    assert limiter._degraded_until == 0.0
-    return slots
-
-
 def test_redis_slots_are_evenly_spaced_across_processes(redis_url: str, tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        per_process = pool.starmap(_redis_slots, [(redis_url, str(tmp_path), 25)] * 4)
+        per_process = pool.starmap(redis_slots, [(redis_url, str(tmp_path), 25)] * 4)
     slots = sorted(s for chunk in per_process for s in chunk)
     gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert len(slots) == 100
