@@ -39,6 +39,17 @@ def _own_rate_limits(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     monkeypatch.setattr(ratelimit, "_limiters", {})
 
 
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free loopback port (the OS package), stopped after the module."""
+    from benchmarks.redis_proc import redis_binary, redis_server
+
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed and could not be installed (tools/ensure_services.sh)")
+    with redis_server() as url:
+        yield url
+
+
 @pytest.fixture
 def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Install a connection the way users do without a DB: an AIRFLOW_CONN_<ID> JSON variable."""

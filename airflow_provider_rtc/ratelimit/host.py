@@ -141,14 +141,8 @@ class HostLimiter:
         return slot - now, slot
 
     def wait(self) -> float:
-        delay = self.reserve()
-        if delay > 0:
-            time.sleep(delay)
-        return max(delay, 0.0)
+        return pacing.sleep_for(self.reserve())
 
     async def await_slot(self) -> float:
         # the reservation may wait for another process's transaction: never on the event loop
-        delay = await asyncio.to_thread(self.reserve)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return max(delay, 0.0)
+        return await pacing.asleep_for(await asyncio.to_thread(self.reserve))

@@ -144,13 +144,7 @@ class RedisLimiter:
         return int(wait_us) / 1_000_000
 
     def wait(self) -> float:
-        delay = self.reserve()
-        if delay > 0:
-            time.sleep(delay)
-        return max(delay, 0.0)
+        return pacing.sleep_for(self.reserve())
 
     async def await_slot(self) -> float:
-        delay = await self.areserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return max(delay, 0.0)
+        return await pacing.asleep_for(await self.areserve())

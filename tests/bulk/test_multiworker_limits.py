@@ -5,28 +5,17 @@ call over the documented rate, and every room ends."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from benchmarks.multiworker import run_workers
-from benchmarks.redis_proc import redis_binary, redis_server
 
 from .conftest import seed
 
 WORKERS = 3
 ROOMS = 45
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed and could not be installed (tools/ensure_services.sh)")
-    with redis_server() as url:
-        yield url
 
 
 def _dismiss_in_workers(server: SandboxServer, backend: str, rate_dir: Path, redis_url: str | None) -> None:

@@ -23,20 +23,11 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for, rate_limit_settings
 from airflow_provider_rtc.ratelimit.host import FILENAME, HostLimiter
-from benchmarks.redis_proc import redis_binary, redis_server
 from tests.support.wire import tencent_conn_json
 
 from ._slots import host_slots, redis_slots
 
 KEY = ("trtc", "AKIDexample:1400000001", "DismissRoom")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed and could not be installed (tools/ensure_services.sh)")
-    with redis_server() as url:
-        yield url
 
 
 def booked(directory: Path, limiter: HostLimiter) -> float:
