@@ -30,6 +30,8 @@ def _worker(
     env: dict[str, str], room_ids: list[int], ready: Any, start: Any, results: Any, index: int
 ) -> None:
     os.environ.update(env)
+    if env["AIRFLOW__RTC__RATE_LIMIT_BACKEND"] == "redis":
+        import redis  # noqa: F401  (a one-off import cost, like Airflow's, is not the limiter's rate)
     from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
 
     op = BulkDismissRoomsOperator(task_id=f"worker_{index}", room_ids=room_ids, progress_interval=3600)
