@@ -97,7 +97,7 @@ class RedisLimiter:
     def __init__(self, url: str, key_id: str, qps: float, *, fallback: HostLimiter) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive")
-        _redis_module()  # fail at settings time, with the extra to install, not at the first call
+        _redis_module()  # fail before the first cloud call, naming the extra to install
         self.qps = qps
         self.interval = (1.0 + pacing.HEADROOM) / qps
         self._interval_us = round(self.interval * 1_000_000)
