@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install lint test e2e demo bench clean
+.PHONY: install lint services test e2e demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -20,7 +20,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy airflow_provider_rtc
 
-test: lint
+services:
+	@tools/ensure_services.sh
+
+test: lint services
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # The real-deployment stage: Postgres, the four Airflow components, sandbox and receivers (README).
@@ -33,7 +36,7 @@ e2e: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
 
-bench: $(STAMP)
+bench: $(STAMP) services
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -32,6 +32,55 @@ def _receiver_fields(secret_description: str) -> dict[str, Any]:
     }
 
 
+_BACKEND_HELP = (
+    "who shares the documented rate limit: process, host (every process on this machine; default) "
+    "or redis (every worker that reaches rate_limit_redis_url)"
+)
+_RATE_LIMIT_FIELDS = {
+    "rate_limit_backend": _field(
+        "Rate-limit backend", _BACKEND_HELP, ["string", "null"], enum=["process", "host", "redis", None]
+    ),
+    "rate_limit_redis_url": _field(
+        "Rate-limit Redis URL",
+        "redis://[:password@]host:port/db for the redis backend",
+        ["string", "null"],
+        format="password",
+    ),
+}
+
+#: ``[rtc]`` options (connection extras of the same names win)
+_CONFIG = {
+    "rtc": {
+        "description": "airflow-provider-rtc: how the client-side rate limits are shared between workers.",
+        "options": {
+            "rate_limit_backend": {
+                "description": _BACKEND_HELP + ". LocalExecutor: host; Celery/Kubernetes: redis.",
+                "version_added": "0.1.0",
+                "type": "string",
+                "example": "redis",
+                "default": "host",
+            },
+            "rate_limit_redis_url": {
+                "description": "Redis URL of the redis backend (needs airflow-provider-rtc[redis]).",
+                "version_added": "0.1.0",
+                "type": "string",
+                "sensitive": True,
+                "example": "redis://redis:6379/1",
+                "default": None,
+            },
+            "rate_limit_dir": {
+                "description": "Directory of the host backend's state file, shared by every Airflow "
+                "process of the machine (default: airflow-provider-rtc-<uid> under the system temp dir).",
+                "version_added": "0.1.0",
+                "type": "string",
+                "example": "/var/lib/airflow/rtc-rate-limits",
+                "default": None,
+            },
+        },
+    }
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     from airflow_provider_rtc import __version__
 
@@ -98,6 +147,7 @@ def get_provider_info() -> dict[str, Any]:
                 "plugin-class": "airflow_provider_rtc.plugins.callbacks.RtcCallbacksPlugin",
             }
         ],
+        "config": _CONFIG,
         "connection-types": [
             {
                 "connection-type": "tencentcloud",
@@ -109,6 +159,7 @@ def get_provider_info() -> dict[str, Any]:
                     "placeholders": {"login": "AKID...", "password": "your SecretKey"},
                 },
                 "conn-fields": {
+                    **_RATE_LIMIT_FIELDS,
                     "region": _field(
                         "Region", "e.g. ap-guangzhou; required by TRTC APIs", ["string", "null"]
                     ),
@@ -145,6 +196,7 @@ def get_provider_info() -> dict[str, Any]:
                     "placeholders": {"login": "1234567890", "password": "32 hex characters"},
                 },
                 "conn-fields": {
+                    **_RATE_LIMIT_FIELDS,
                     "endpoint": _field(
                         "Endpoint",
                         "base URL replacing https://rtc-api.zego.im and https://cloudrecord-api.zego.im",

@@ -47,15 +47,25 @@ class Pacer:
             self._next = slot + self.interval
             return slot - now
 
-    def wait(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            time.sleep(delay)
+    def wait(self) -> float:
+        """Sleep until the next slot; return the seconds slept (not spent from any retry budget)."""
+        return sleep_for(self.reserve())
 
-    async def await_slot(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    async def await_slot(self) -> float:
+        return await asleep_for(self.reserve())
+
+
+def sleep_for(delay: float) -> float:
+    """Wait out a reserved slot's delay (outside every lock); return the seconds waited."""
+    if delay > 0:
+        time.sleep(delay)
+    return max(delay, 0.0)
+
+
+async def asleep_for(delay: float) -> float:
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return max(delay, 0.0)
 
 
 _pacers: dict[tuple[str, str, str], Pacer] = {}

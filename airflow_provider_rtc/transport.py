@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_rtc import __version__
-from airflow_provider_rtc.exceptions import RtcError, RtcStoppedError, RtcTransientError
+from airflow_provider_rtc.exceptions import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
-from airflow_provider_rtc.retry import RetryPolicy, should_retry
+from airflow_provider_rtc.retry import RetryClock, RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
     import requests
 
-    from airflow_provider_rtc.pacing import Pacer
+    from airflow_provider_rtc.ratelimit import Limiter
 
 USER_AGENT = f"airflow-provider-rtc/{__version__}"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -208,13 +208,18 @@ def stop_scope(stop: threading.Event) -> Iterator[None]:
         _stop_signal.reset(token)
 
 
-def _pace_unless_stopped(pacer: Pacer | None) -> bool:
-    """Wait for the pacer's slot; True (at once) if the caller's stop switch is or gets set."""
+def _pace_unless_stopped(pacer: Limiter | None, clock: RetryClock) -> bool:
+    """Wait for the limiter's slot, time that spends no retry budget (``clock.paced``); True (at once)
+    if the caller's stop switch is or gets set."""
+    if pacer is None:
+        return _wait_unless_stopped(0.0)
     if _stop_signal.get() is None:
-        if pacer is not None:
-            pacer.wait()
+        clock.paced += pacer.wait()
         return False
-    return _wait_unless_stopped(pacer.reserve() if pacer is not None else 0.0)
+    started = time.monotonic()
+    stopped = _wait_unless_stopped(pacer.reserve())
+    clock.paced += time.monotonic() - started
+    return stopped
 
 
 def _wait_unless_stopped(delay: float) -> bool:
@@ -257,34 +262,38 @@ class _Attempts:
         return error
 
 
-def _next_delay(
-    policy: RetryPolicy, error: RtcError, attempt: int, started: float, idempotent: bool
-) -> float | None:
-    if attempt >= policy.max_attempts or not should_retry(error, idempotent=idempotent):
+def _next_delay(clock: RetryClock, error: RtcError, idempotent: bool) -> float | None:
+    delay = clock.next_delay(error, idempotent=idempotent)
+    if delay is None:
         return None
-    delay = policy.delay(attempt)
-    if time.monotonic() - started + delay > policy.total_timeout:
-        return None
-    log.warning(
-        "%s; retrying in %.2fs (attempt %d of %d)", error.describe(), delay, attempt + 1, policy.max_attempts
-    )
+    if isinstance(error, RtcThrottledError):  # expected under load, not a fault
+        budget = clock.policy.throttle_budget
+        log.info("%s; retrying in %.2fs (throttle budget %.0fs)", error.describe(), delay, budget)
+    else:
+        log.warning(
+            "%s; retrying in %.2fs (attempt %d of %d)",
+            error.describe(),
+            delay,
+            clock.faults + 1,
+            clock.policy.max_attempts,
+        )
     return delay
 
 
 def run_with_retry(
-    attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
+    attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Limiter | None = None
 ) -> T:
-    started = time.monotonic()
+    clock = RetryClock(policy)
     attempts = _Attempts()
     while True:
         attempts.number += 1
-        if _pace_unless_stopped(pacer):
+        if _pace_unless_stopped(pacer, clock):
             raise attempts.stopped()
         try:
             return attempt_once()
         except RtcError as error:
             attempts.failed(error)
-            delay = _next_delay(policy, error, attempts.number, started, idempotent)
+            delay = _next_delay(clock, error, idempotent)
             if delay is None:
                 raise
         if _wait_unless_stopped(delay):
@@ -293,19 +302,19 @@ def run_with_retry(
 
 
 async def arun_with_retry(
-    attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Pacer | None = None
+    attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Limiter | None = None
 ) -> Any:
-    started = time.monotonic()
+    clock = RetryClock(policy)
     attempts = _Attempts()
     while True:
         attempts.number += 1
         if pacer is not None:
-            await pacer.await_slot()
+            clock.paced += await pacer.await_slot()
         try:
             return await attempt_once()
         except RtcError as error:
             attempts.failed(error)
-            delay = _next_delay(policy, error, attempts.number, started, idempotent)
+            delay = _next_delay(clock, error, idempotent)
             if delay is None:
                 raise
         await asyncio.sleep(delay)

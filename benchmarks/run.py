@@ -29,6 +29,13 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "trigger_poll_qps": None,
     "lake_copy_peak_rss_mb": None,
     "lake_copy_peak_rss_ratio": (1.25, "<="),
+    "multiworker_qps_fraction": (0.95, ">="),
+    "multiworker_qps_fraction_redis": (0.95, ">="),
+    "multiworker_throttle_ratio": (0.01, "<="),
+    "multiworker_failed_targets": (0.0, "<="),
+    "multiworker_qps_fraction_process": None,
+    "multiworker_throttle_ratio_process": None,
+    "multiworker_failed_targets_process": None,
 }
 
 SIZES = {
@@ -41,6 +48,8 @@ SIZES = {
         "mapped": 60,
         "triggers": 1000,
         "lake_bytes": 1024 * 1024 * 1024,
+        "mw_rooms": 600,
+        "mw_workers": 8,
     },
     "quick": {
         "calls": 30,
@@ -51,12 +60,14 @@ SIZES = {
         "mapped": 3,
         "triggers": 20,
         "lake_bytes": 32 * 1024 * 1024,
+        "mw_rooms": 20,
+        "mw_workers": 2,
     },
 }
 
 
 def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-    from benchmarks import bulk, imports, lake_copy, mapped, overhead, signing, triggers
+    from benchmarks import bulk, imports, lake_copy, mapped, multiworker, overhead, signing, triggers
 
     return [
         ("call overhead", lambda: overhead.run(size["calls"])),
@@ -67,6 +78,10 @@ def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]
         ("mapped vs bulk", lambda: mapped.run(size["mapped"])),
         ("1,000 recording-wait triggers", lambda: triggers.run(size["triggers"])),
         ("copy a recording to the lake", lambda: lake_copy.run(size["lake_bytes"])),
+        (
+            f"{size['mw_workers']} workers x {size['mw_rooms']} TRTC rooms per rate-limit backend",
+            lambda: multiworker.run(size["mw_rooms"], size["mw_workers"]),
+        ),
     ]
 
 

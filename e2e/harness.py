@@ -519,6 +519,8 @@ class Deployment:
             # the example DAGs' recording waits: poll every 2 s, give up after 10 min
             RTC_RECORDING_POLL_SECONDS="2",
             RTC_RECORDING_WAIT_SECONDS="600",
+            # the host rate limiter shared by this deployment's workers and triggerer, and no one else's
+            AIRFLOW__RTC__RATE_LIMIT_DIR=str(self._tmp / "rate-limits"),
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)

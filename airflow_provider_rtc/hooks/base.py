@@ -26,8 +26,14 @@ from airflow_provider_rtc.hooks.settings import (
     retry_policy,
     timeouts,
 )
-from airflow_provider_rtc.pacing import Pacer, pacer_for
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
+from airflow_provider_rtc.ratelimit import (
+    Limiter,
+    RateLimitSettings,
+    limiter_for,
+    limiter_key,
+    rate_limit_settings,
+)
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import (
     arun_with_retry,
@@ -53,6 +59,7 @@ class BaseSettings:
     retry: RetryPolicy
     qps: dict[str, float]
     pacing: bool
+    rate_limit: RateLimitSettings
     account: str
 
 
@@ -71,6 +78,7 @@ class RtcBaseHook(BaseHook, Generic[S]):
         retry_delay: float | None = None,
         retry_max_delay: float | None = None,
         retry_total_timeout: float | None = None,
+        throttle_budget: float | None = None,
         qps: Mapping[str, float] | None = None,
         pacing: bool | None = None,
         logger_name: str | None = None,
@@ -83,6 +91,7 @@ class RtcBaseHook(BaseHook, Generic[S]):
             "retry_delay": retry_delay,
             "retry_max_delay": retry_max_delay,
             "retry_total_timeout": retry_total_timeout,
+            "throttle_budget": throttle_budget,
             "qps": qps,
             "pacing": pacing,
         }
@@ -95,7 +104,12 @@ class RtcBaseHook(BaseHook, Generic[S]):
     def _probe_credentials(self, probe: Callable[[], Any]) -> tuple[bool, str]:
         """``test_connection``'s verdict on one cheap signed call: an auth error means a bad key; a
         business answer (not found, invalid parameter...) means the signature was checked and
-        accepted; a throttle or transient fault proves nothing."""
+        accepted; a throttle or transient fault proves nothing, and the form waits for an answer: a
+        throttle is reported at once rather than retried for the bulk operators' throttle budget."""
+        if self._overrides["throttle_budget"] is None:
+            self._overrides["throttle_budget"] = 0.0
+            self.__dict__.pop("settings", None)
+            self._async_settings = None
         try:
             probe()
         except RtcAuthError as err:
@@ -115,7 +129,8 @@ class RtcBaseHook(BaseHook, Generic[S]):
             )
 
     def _transport_settings(self, extra: Mapping[str, Any]) -> dict[str, Any]:
-        """endpoint, timeout, retry, qps and pacing: hook arguments win over connection extras."""
+        """endpoint, timeout, retry, qps, pacing and the rate limiter's backend: hook arguments win over
+        connection extras."""
         ct, overrides = self.conn_type, self._overrides
         pacing = overrides["pacing"]
         if pacing is None:
@@ -132,9 +147,11 @@ class RtcBaseHook(BaseHook, Generic[S]):
                 retry_delay=overrides["retry_delay"],
                 retry_max_delay=overrides["retry_max_delay"],
                 retry_total_timeout=overrides["retry_total_timeout"],
+                throttle_budget=overrides["throttle_budget"],
             ),
             "qps": qps_overrides(extra, ct, overrides["qps"]),
             "pacing": pacing,
+            "rate_limit": rate_limit_settings(extra, ct),
         }
 
     @cached_property
@@ -170,12 +187,16 @@ class RtcBaseHook(BaseHook, Generic[S]):
         """Whether calls count against the vendor's test-environment limits (ZEGO ``IsTest``)."""
         return False
 
-    def _pacer(self, settings: S, api: Api, scope: Mapping[str, object]) -> Pacer | None:
-        """The shared pacer for ``api``'s quota: the catalog says the rate and what it is counted per."""
+    def _pacer(self, settings: S, api: Api, scope: Mapping[str, object]) -> Limiter | None:
+        """The limiter every worker sharing ``settings.rate_limit`` uses for ``api``'s quota: the catalog
+        says the rate and what it is counted per."""
         if not settings.pacing:
             return None
         rate = settings.qps.get(api.action) or api.rate(test=self._test_environment(settings))
-        return pacer_for(api.product, api.rate_key(**scope), api.action, rate)
+        if not rate:
+            return None
+        key = limiter_key(api.product, api.rate_key(**scope), api.action)
+        return limiter_for(key, rate, settings.rate_limit)
 
     def _run(
         self,

@@ -63,6 +63,7 @@ def retry_policy(
     retry_delay: float | None = None,
     retry_max_delay: float | None = None,
     retry_total_timeout: float | None = None,
+    throttle_budget: float | None = None,
 ) -> RetryPolicy:
     """Hook arguments win over connection extras, which win over the defaults."""
     default = RetryPolicy()
@@ -81,6 +82,7 @@ def retry_policy(
         initial_delay=pick(retry_delay, "retry_delay", default.initial_delay),
         max_delay=pick(retry_max_delay, "retry_max_delay", default.max_delay),
         total_timeout=pick(retry_total_timeout, "retry_total_timeout", default.total_timeout),
+        throttle_budget=pick(throttle_budget, "throttle_budget", default.throttle_budget),
     )
 
 

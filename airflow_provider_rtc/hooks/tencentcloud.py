@@ -23,6 +23,7 @@ from airflow_provider_rtc.hooks.settings import (
 )
 from airflow_provider_rtc.protocol import tencent
 from airflow_provider_rtc.protocol.http import HttpCall
+from airflow_provider_rtc.ratelimit import RateLimitSettings
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import USER_AGENT
 from airflow_provider_rtc.validation import positive_int
@@ -44,6 +45,7 @@ class TencentSettings(BaseSettings):
     retry: RetryPolicy
     qps: dict[str, float]
     pacing: bool
+    rate_limit: RateLimitSettings
 
     @property
     def account(self) -> str:  # type: ignore[override]

@@ -20,6 +20,7 @@ from airflow_provider_rtc.hooks.settings import (
 )
 from airflow_provider_rtc.protocol import zego
 from airflow_provider_rtc.protocol.http import HttpCall
+from airflow_provider_rtc.ratelimit import RateLimitSettings
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import USER_AGENT
 
@@ -38,6 +39,7 @@ class ZegoSettings(BaseSettings):
     retry: RetryPolicy
     qps: dict[str, float]
     pacing: bool
+    rate_limit: RateLimitSettings
 
     @property
     def account(self) -> str:  # type: ignore[override]

@@ -16,7 +16,7 @@ from airflow_provider_rtc.operators.trtc import (
     StopPublishCdnStreamOperator,
     StopStreamIngestOperator,
 )
-from tests.support.wire import Seen, assert_tencent_call, serve, tc_err, tc_ok, tencent_conn_json
+from tests.support.wire import Seen, assert_tencent_call, html_502, serve, tc_err, tc_ok, tencent_conn_json
 
 APP = 1400000001
 V = "2019-07-22"
@@ -135,7 +135,7 @@ def test_templated_fields_render_then_validate(httpserver, tencent_conn) -> None
 
 
 def test_hook_params_reach_the_hook(httpserver, tencent_conn) -> None:
-    script = serve(httpserver, *[tc_err("RequestLimitExceeded")] * 3)
+    script = serve(httpserver, *[html_502()] * 3)
     op = DeleteCloudRecordingOperator(task_id="t", recording_task_id="rec-1", hook_params={"retry_limit": 2})
     with pytest.raises(Exception, match="after 2 attempts"):
         op.execute({})

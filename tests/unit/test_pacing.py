@@ -42,6 +42,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture(autouse=True)
+def process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the spacing arithmetic, on a fake clock: the in-process backend's."""
+    monkeypatch.setenv("AIRFLOW__RTC__RATE_LIMIT_BACKEND", "process")
+
+
+@pytest.fixture(autouse=True)
 def no_headroom(monkeypatch: pytest.MonkeyPatch) -> None:
     """Exact arithmetic below; the default headroom has its own test."""
     monkeypatch.setattr(pacing, "HEADROOM", 0.0)

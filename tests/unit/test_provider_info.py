@@ -72,13 +72,15 @@ def test_every_listed_integration_exists(info) -> None:
         (
             "tencentcloud",
             "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
-            {"region", "sdk_app_id", "endpoint", "intl", "token", "callback_receiver_url", "callback_secret"},
+            {"region", "sdk_app_id", "endpoint", "intl", "token", "callback_receiver_url", "callback_secret"}
+            | {"rate_limit_backend", "rate_limit_redis_url"},
             {"login": "SecretId", "password": "SecretKey"},
         ),
         (
             "zegocloud",
             "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
-            {"endpoint", "is_test", "callback_receiver_url", "callback_secret"},
+            {"endpoint", "is_test", "callback_receiver_url", "callback_secret"}
+            | {"rate_limit_backend", "rate_limit_redis_url"},
             {"login": "AppId", "password": "ServerSecret"},
         ),
     ],
@@ -171,6 +173,8 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
         "extra__tencentcloud__callback_secret",
         "extra__tencentcloud__endpoint",
         "extra__tencentcloud__intl",
+        "extra__tencentcloud__rate_limit_backend",
+        "extra__tencentcloud__rate_limit_redis_url",
         "extra__tencentcloud__region",
         "extra__tencentcloud__sdk_app_id",
         "extra__tencentcloud__token",
@@ -178,6 +182,8 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
         "extra__zegocloud__callback_secret",
         "extra__zegocloud__endpoint",
         "extra__zegocloud__is_test",
+        "extra__zegocloud__rate_limit_backend",
+        "extra__zegocloud__rate_limit_redis_url",
     ]
     assert found["behaviours"]["tencentcloud"]["relabeling"] == {"login": "SecretId", "password": "SecretKey"}
     assert found["behaviours"]["zegocloud"]["relabeling"] == {"login": "AppId", "password": "ServerSecret"}
@@ -189,3 +195,12 @@ def test_provider_info_matches_airflows_schema(info) -> None:
 
     schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
     jsonschema.validate(info, schema)
+
+
+def test_rate_limit_config_is_declared(info) -> None:
+    options = info["config"]["rtc"]["options"]
+    assert options["rate_limit_backend"]["default"] == "host"
+    assert options["rate_limit_redis_url"]["sensitive"] is True
+    assert {"rate_limit_backend", "rate_limit_redis_url", "rate_limit_dir"} <= set(options)
+    for conn_type in info["connection-types"]:
+        assert {"rate_limit_backend", "rate_limit_redis_url"} <= set(conn_type["conn-fields"])

@@ -251,25 +251,35 @@ def test_refused_connection_is_retried_even_for_a_creation(set_connection, raw_s
 # --- bounds ---------------------------------------------------------------------------------------
 
 
-def test_bounded_by_retry_limit_and_reraised_with_attempts(httpserver, set_connection) -> None:
+def test_throttles_do_not_use_up_the_retry_limit(httpserver, set_connection) -> None:
+    set_connection(
+        "tencentcloud_default", tencent_conn_json(httpserver.url_for("").rstrip("/"), retry_limit=2)
+    )
+    script = serve(httpserver, *[tc_err("RequestLimitExceeded")] * 4, tc_ok("rid-5"))
+    assert TrtcHook().dismiss_room(1234)["RequestId"] == "rid-5"
+    assert len(script.seen) == 5
+
+
+def test_faults_bounded_by_retry_limit_and_reraised_with_attempts(httpserver, set_connection) -> None:
     set_connection(
         "tencentcloud_default", tencent_conn_json(httpserver.url_for("").rstrip("/"), retry_limit=3)
     )
-    script = serve(httpserver, *[tc_err("RequestLimitExceeded")] * 5)
-    with pytest.raises(RtcThrottledError) as info:
+    script = serve(httpserver, tc_err("RequestLimitExceeded"), *[html_502()] * 5)
+    with pytest.raises(RtcTransientError) as info:
         TrtcHook().dismiss_room(1234)
-    assert len(script.seen) == 3
-    assert info.value.attempts == 3
-    assert str(info.value).endswith("after 3 attempts")
-    assert info.value.code == "RequestLimitExceeded"
+    assert len(script.seen) == 4  # the throttle did not count
+    assert info.value.attempts == 4
+    assert str(info.value).endswith("after 4 attempts")
 
 
-def test_zego_bounded_by_retry_limit(httpserver, zego_conn) -> None:
+def test_zego_throttles_bounded_by_the_throttle_budget(httpserver, set_connection) -> None:
+    url = httpserver.url_for("").rstrip("/")
+    set_connection("zegocloud_default", zego_conn_json(url, throttle_budget=0))
     script = serve(httpserver, *[zego_err(206)] * 5)
     with pytest.raises(RtcThrottledError) as info:
-        ZegoRtcHook(retry_limit=2).delete_stream("room1", "admin", "s1")
-    assert len(script.seen) == 2
-    assert info.value.attempts == 2
+        ZegoRtcHook(retry_limit=5).delete_stream("room1", "admin", "s1")
+    assert len(script.seen) == 1
+    assert info.value.attempts == 1 and info.value.code == 206
 
 
 class FakeClock:
@@ -285,18 +295,67 @@ class FakeClock:
         self.now += seconds
 
 
-def test_bounded_by_total_time(httpserver, tencent_conn, monkeypatch) -> None:
+def test_faults_bounded_by_total_time(httpserver, tencent_conn, monkeypatch) -> None:
     clock = FakeClock()
     monkeypatch.setattr(transport, "time", clock)
+    monkeypatch.setattr(retry_module, "time", clock)
     monkeypatch.setattr(retry_module, "random", types.SimpleNamespace(uniform=lambda a, b: b))
-    script = serve(httpserver, *[tc_err("RequestLimitExceeded")] * 10)
+    script = serve(httpserver, *[tc_err("InternalError")] * 10)
     hook = TrtcHook(retry_limit=10, retry_delay=1, retry_max_delay=8, retry_total_timeout=5)
-    with pytest.raises(RtcThrottledError) as info:
+    with pytest.raises(RtcTransientError) as info:
         hook.dismiss_room(1234)
     # waits 1 s and 2 s; a third wait of 4 s would end past the 5 s budget, so it gives up
     assert clock.sleeps == [1.0, 2.0]
     assert len(script.seen) == 3
     assert info.value.attempts == 3
+
+
+def test_throttles_retried_until_the_throttle_budget_with_decorrelated_jitter(
+    httpserver, tencent_conn, monkeypatch
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(transport, "time", clock)
+    monkeypatch.setattr(retry_module, "time", clock)
+    monkeypatch.setattr(retry_module, "random", types.SimpleNamespace(uniform=lambda a, b: b))
+    script = serve(httpserver, *[tc_err("RequestLimitExceeded")] * 10)
+    hook = TrtcHook(
+        retry_limit=2, retry_delay=1, retry_max_delay=8, retry_total_timeout=5, throttle_budget=20
+    )
+    with pytest.raises(RtcThrottledError) as info:
+        hook.dismiss_room(1234)
+    # next = uniform(base, 3 x previous), capped: 1, 3, 8, 8 (20 s); another 8 s would pass the budget.
+    # Neither retry_limit (2) nor retry_total_timeout (5 s) stopped it: throttles are not faults.
+    assert clock.sleeps == [1.0, 3.0, 8.0, 8.0]
+    assert len(script.seen) == 5
+    assert info.value.attempts == 5
+
+
+def test_limiter_waits_spend_no_budget(monkeypatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(retry_module, "time", clock)
+    policy = retry_module.RetryPolicy(max_attempts=3, total_timeout=5, throttle_budget=10)
+    budget = retry_module.RetryClock(policy)
+    throttle = RtcThrottledError(
+        "slow", cloud="Tencent Cloud", action="DismissRoom", code="RequestLimitExceeded"
+    )
+    fault = RtcTransientError("502", cloud="Tencent Cloud", action="DismissRoom")
+    clock.sleep(3600)  # an hour in the limiter's queue (ZEGO CloseRoom at 1/s behind 3,600 callers)
+    budget.paced += 3600
+    assert budget.next_delay(throttle, idempotent=True) is not None
+    assert budget.next_delay(fault, idempotent=True) is not None
+    clock.sleep(11)  # the throttle budget is spent by time that is not limiter waiting
+    assert budget.next_delay(throttle, idempotent=True) is None
+
+
+def test_decorrelated_jitter_stays_between_base_and_cap() -> None:
+    policy = retry_module.RetryPolicy(initial_delay=0.5, max_delay=8)
+    previous = 0.0
+    seen = []
+    for _ in range(200):
+        previous = policy.throttle_delay(previous)
+        seen.append(previous)
+    assert all(0.5 <= d <= 8 for d in seen)
+    assert len({round(d, 3) for d in seen}) > 50  # spread, so throttled workers do not return together
 
 
 def test_backoff_is_exponential_and_capped(httpserver, tencent_conn, monkeypatch) -> None:

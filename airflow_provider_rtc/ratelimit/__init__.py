@@ -1,0 +1,138 @@
+"""Client-side rate limits shared as widely as the deployment needs: one process, one machine, or
+every worker that can reach one Redis.
+
+Airflow runs every task instance in its own process (LocalExecutor, Celery, Kubernetes) and pools
+bound concurrency, not rate, so a limiter inside one process lets N workers send N times the
+documented QPS. All three backends hand out the same thing: evenly spaced slots at 97% of the
+documented rate (``pacing.HEADROOM``), reserved atomically (``reserve()`` returns how long to wait
+for the slot it claimed) and waited for outside any lock.
+
+- ``process``: a lock and a float (``pacing.Pacer``); nothing shared with other processes.
+- ``host`` (default): a row per key in a SQLite file (``BEGIN IMMEDIATE``), shared by every process on
+  the machine with no server to run; the kernel drops a killed holder's lock.
+- ``redis``: one Lua script per reservation on a Redis server, shared by every machine.
+
+``limiter_for(key, qps, settings)`` is the only entry point the hooks use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Backend = Literal["process", "host", "redis"]
+BACKENDS: tuple[Backend, ...] = ("process", "host", "redis")
+DEFAULT_BACKEND: Backend = "host"
+#: provider config section (``[rtc]`` in airflow.cfg, ``AIRFLOW__RTC__*`` in the environment)
+CONFIG_SECTION = "rtc"
+
+
+class Limiter(Protocol):
+    """Evenly spaced slots; ``wait``/``await_slot`` claim the next one and return the seconds waited."""
+
+    def reserve(self) -> float: ...
+
+    def wait(self) -> float: ...
+
+    async def await_slot(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """Which backend shares the limit, and where its state lives (the Redis URL may hold a password)."""
+
+    backend: Backend = DEFAULT_BACKEND
+    directory: str | None = None
+    redis_url: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        from airflow_provider_rtc.exceptions import RtcValidationError
+
+        if self.backend not in BACKENDS:
+            raise RtcValidationError("rate_limit_backend", f"must be one of {BACKENDS}", self.backend)
+        if self.backend == "redis" and not self.redis_url:
+            raise RtcValidationError(
+                "rate_limit_redis_url",
+                "is required with rate_limit_backend = redis (connection extra or [rtc] option)",
+            )
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            # never echo the value: it may carry a password
+            raise RtcValidationError("rate_limit_redis_url", "must be a redis://, rediss:// or unix:// URL")
+
+
+def _config(option: str) -> str | None:
+    from airflow.providers.common.compat.sdk import conf
+
+    value = conf.get(CONFIG_SECTION, option, fallback=None)
+    return str(value).strip() or None if value is not None else None
+
+
+def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSettings:
+    """Connection extras (``rate_limit_backend``, ``rate_limit_redis_url``, ``rate_limit_dir``) win over
+    the ``[rtc]`` config options of the same names, which win over the default (``host``)."""
+    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.hooks.settings import extra_value
+
+    def pick(name: str) -> str | None:
+        value = extra_value(extra, conn_type, name)
+        return str(value).strip() if value is not None else _config(name)
+
+    backend = (pick("rate_limit_backend") or DEFAULT_BACKEND).lower()
+    if backend not in BACKENDS:
+        raise RtcValidationError("rate_limit_backend", f"must be one of {', '.join(BACKENDS)}", backend)
+    return RateLimitSettings(
+        backend=backend,  # type: ignore[arg-type]
+        directory=pick("rate_limit_dir"),
+        redis_url=pick("rate_limit_redis_url") if backend == "redis" else None,
+    )
+
+
+def limiter_key(product: str, account: str, action: str) -> tuple[str, str, str]:
+    """One documented quota: ``account`` is ``Api.rate_key`` (SecretId + region for TRTC, SecretId for
+    Live, AppId, plus the room for per-room ZEGO APIs). The one place the key is derived."""
+    return (product, account, action)
+
+
+def key_digest(key: tuple[str, ...]) -> str:
+    """A fixed-size name for ``key`` in shared state: the key holds the SecretId or AppId, which do not
+    belong in a file or a Redis key name that other tools list."""
+    return hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:40]
+
+
+_limiters: dict[tuple[Any, ...], Limiter] = {}
+_lock = threading.Lock()
+
+
+def limiter_for(key: tuple[str, str, str], qps: float, settings: RateLimitSettings | None = None) -> Limiter:
+    """The shared limiter for ``key`` at ``qps`` on the backend ``settings`` chooses (one per process)."""
+    settings = settings or RateLimitSettings()
+    if settings.backend == "process":  # today's in-process pacer, and its registry
+        from airflow_provider_rtc.pacing import pacer_for
+
+        product, account, action = key
+        pacer = pacer_for(product, account, action, qps)
+        assert pacer is not None  # qps is positive
+        return pacer
+    cache_key = (settings.backend, settings.directory, settings.redis_url, key, qps)
+    limiter = _limiters.get(cache_key)
+    if limiter is None:
+        with _lock:
+            limiter = _limiters.get(cache_key)
+            if limiter is None:
+                limiter = _limiters[cache_key] = _build(key, qps, settings)
+    return limiter
+
+
+def _build(key: tuple[str, ...], qps: float, settings: RateLimitSettings) -> Limiter:
+    from airflow_provider_rtc.ratelimit.host import HostLimiter, default_directory
+
+    host = HostLimiter(settings.directory or default_directory(), key_digest(key), qps)
+    if settings.backend == "host":
+        return host
+    from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
+
+    assert settings.redis_url is not None
+    return RedisLimiter(settings.redis_url, key_digest(key), qps, fallback=host)
