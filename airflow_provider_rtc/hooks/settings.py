@@ -106,7 +106,16 @@ def qps_overrides(
 
 #: the hook arguments ``hook_params`` may set (see :class:`~airflow_provider_rtc.hooks.base.RtcBaseHook`)
 HOOK_PARAMS = frozenset(
-    {"timeout", "retry_limit", "retry_delay", "retry_max_delay", "retry_total_timeout", "qps", "pacing"}
+    {
+        "timeout",
+        "retry_limit",
+        "retry_delay",
+        "retry_max_delay",
+        "retry_total_timeout",
+        "throttle_budget",
+        "qps",
+        "pacing",
+    }
 )
 
 
@@ -128,6 +137,7 @@ def check_hook_params(value: Any) -> dict[str, Any]:
         retry_delay=value.get("retry_delay"),
         retry_max_delay=value.get("retry_max_delay"),
         retry_total_timeout=value.get("retry_total_timeout"),
+        throttle_budget=value.get("throttle_budget"),
     )
     timeouts({}, "", value.get("timeout"))
     qps_overrides({}, "", value.get("qps"))

@@ -59,7 +59,8 @@ def test_answered_error_then_not_found_is_plain_already_gone(sandbox: SandboxSer
 def test_throttled_to_the_end_failed_and_surely_not_executed(sandbox: SandboxServer) -> None:
     room = seed(sandbox, {"trtc": {"rooms": 1}})["trtc"]["rooms"][0]
     _faults(sandbox, {"action": "DismissRoom", "kind": "throttle", "probability": 1.0})
-    result = _run([room], retry_limit=2)[room]
+    # throttles are retried until the throttle budget (not retry_limit) is spent
+    result = _run([room], throttle_budget=0.5)[room]
     assert result["status"] == "failed"
     assert result["maybe_executed"] is False and result["after_lost_response"] is False
 
