@@ -74,6 +74,10 @@ class CopyRecordingsOperator(BaseOperator):
     :param statuses: which file statuses to copy (``uploaded`` and ``backup`` by default; a
         ``backup`` file is in the vendor's backup storage and expires, so copying it is urgent).
     :param max_concurrency: files copied at the same time.
+    HLS: the ``.ts`` segments of every ``.m3u8`` index (which the manifest does not list) are
+    copied next to the copied index, so the lake copy plays; the index's destination entry then
+    carries ``segments: [{"name", "url", "size"}]`` (see :mod:`airflow_provider_rtc.recordings.hls`).
+
     :param attempts: tries per file (a short or failed download is retried from the start),
         ``attempt_delay`` seconds apart, doubling.
     """
@@ -143,6 +147,7 @@ class CopyRecordingsOperator(BaseOperator):
         self.http_timeout = http_timeout
         self.progress_interval = progress_interval
         self._lineage: tuple[list[str], list[str]] = ([], [])
+        self._hls_warnings: dict[int, list[str]] = {}
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -161,13 +166,15 @@ class CopyRecordingsOperator(BaseOperator):
         failed = [o for o in outcomes if o.status == "failed"]
         copied = [o for o in outcomes if o.status == "copied"]
         skipped = [o for o in outcomes if o.status == "skipped"]
+        n_segments = sum(1 for o in outcomes if o.job.segment_of is not None)
         self.log.info(
-            "copy summary: %d file(s) copied (%s), %d already there, %d failed, destination %s",
+            "copy summary: %d file(s) copied (%s), %d already there, %d failed, destination %s%s",
             len(copied),
             human_bytes(sum(o.bytes for o in copied)),
             len(skipped),
             len(failed),
             path_uri(root),
+            f" (of these files, {n_segments} are HLS segments)" if n_segments else "",
         )
         if failed:
             detail = "; ".join(f"{o.job.name}: {o.error}" for o in failed[:5])
@@ -289,10 +296,13 @@ class CopyRecordingsOperator(BaseOperator):
         connect, read = self.http_timeout
         timeout = httpx.Timeout(read, connect=connect)
         limits = httpx.Limits(max_connections=self.max_concurrency)
+        self._hls_warnings = {}
         with httpx.Client(timeout=timeout, limits=limits, follow_redirects=True) as http:
             settings = CopySettings(self.chunk_size, self.attempts, self.attempt_delay, http)
             with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="rtc-copy") as pool:
                 outcomes = list(pool.map(lambda job: copy_file(job, settings, progress), jobs))
+                segments = self._hls_segments(outcomes, progress)
+                outcomes += pool.map(lambda job: copy_file(job, settings, progress), segments)
         for outcome in outcomes:
             if outcome.status == "failed":
                 self.log.error(
@@ -303,17 +313,50 @@ class CopyRecordingsOperator(BaseOperator):
                 )
         return outcomes
 
+    def _hls_segments(self, outcomes: list[CopyOutcome], progress: Progress) -> list[CopyJob]:
+        """The segments of every HLS index now in the lake, read from its copied playlist."""
+        from airflow_provider_rtc.recordings.hls import is_index, segment_jobs
+
+        found: list[CopyJob] = []
+        targets: set[str] = set()
+        indexes = [o for o in outcomes if o.status != "failed" and is_index(o.job.entry)]
+        for outcome in indexes:
+            jobs, warnings = segment_jobs(outcome)
+            self._hls_warnings.setdefault(outcome.job.manifest_index, []).extend(warnings)
+            for job in jobs:
+                if str(job.target) not in targets:  # two indexes sharing a segment copy it once
+                    targets.add(str(job.target))
+                    found.append(job)
+        if found:
+            progress.add_files(len(found))
+            self.log.info("HLS: %d segment(s) in %d playlist(s) to copy", len(found), len(indexes))
+        return found
+
     def _destination_manifests(
         self, manifests: list[dict[str, Any]], outcomes: list[CopyOutcome]
     ) -> list[dict[str, Any]]:
         results = copy.deepcopy(manifests)
-        done = {(o.job.manifest_index, o.job.file_index): o for o in outcomes}
+        done = {(o.job.manifest_index, o.job.file_index): o for o in outcomes if o.job.segment_of is None}
+        segments: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        for o in outcomes:
+            if o.job.segment_of is not None:
+                segments.setdefault((o.job.manifest_index, o.job.file_index), []).append(
+                    {
+                        "name": o.job.name,
+                        "url": path_uri(o.job.target) if o.status != "failed" else None,
+                        "size": o.bytes if o.status != "failed" else None,
+                    }
+                )
         for m_index, manifest in enumerate(results):
+            if self._hls_warnings.get(m_index):
+                manifest.setdefault("warnings", []).extend(self._hls_warnings[m_index])
             for f_index, entry in enumerate(manifest.get("files") or []):
                 outcome = done.get((m_index, f_index))
                 if outcome is not None and outcome.status != "failed":
                     entry["url"] = path_uri(outcome.job.target)
                     entry["size"] = outcome.bytes
+                    if (m_index, f_index) in segments:  # an HLS index: its segments, in order
+                        entry["segments"] = segments[(m_index, f_index)]
                 else:
                     entry["url"] = None
                     manifest.setdefault("warnings", []).append(

@@ -65,6 +65,7 @@ class CopyJob:
     source: Any = None  # ObjectStoragePath, for kind == "bucket"
     size: int | None = None
     md5: str | None = None
+    segment_of: str | None = None  # the HLS index this segment belongs to
 
     @property
     def name(self) -> str:
@@ -198,6 +199,12 @@ class Progress:
         if due:  # at most one line per interval, and the last file's
             self.report()
 
+    def add_files(self, n: int, n_bytes: int = 0) -> None:
+        """More files found while copying (the segments of an HLS index)."""
+        with self._lock:
+            self.total_files += n
+            self.total_bytes += n_bytes
+
     def line(self) -> str:
         with self._lock:
             elapsed = max(self.clock() - self._started, 1e-6)
@@ -269,6 +276,18 @@ def _http_chunks(client: httpx.Client, url: str, chunk_size: int, *, offset: int
 
     size = int(length) if length and length.isdigit() else None
     return _Download(chunks(), size, start, response.close)
+
+
+def _remote_size(client: httpx.Client, url: str) -> int | None:
+    """The source's size from a HEAD request; ``None`` when it does not say (then copy again)."""
+    import httpx
+
+    try:
+        response = client.head(url)
+    except httpx.HTTPError:
+        return None
+    length = response.headers.get("content-length", "")
+    return int(length) if response.status_code == 200 and length.isdigit() else None
 
 
 def _bucket_chunks(source: Any, chunk_size: int) -> Iterator[bytes]:
@@ -359,6 +378,8 @@ def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyO
     already there are a verified prefix); anything else starts over in a fresh temporary file.
     """
     size, md5 = target_state(job.target, want_md5=job.md5 is not None)
+    if size is not None and job.size is None and job.url and settings.http is not None:
+        job.size = _remote_size(settings.http, job.url)  # a size to compare with: ask the source
     if size is not None and job.size is not None and size == job.size and (job.md5 in (None, md5)):
         progress.file_done(skipped_bytes=size)
         return CopyOutcome(job, "skipped", bytes=size)
