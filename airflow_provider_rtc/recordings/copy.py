@@ -278,16 +278,28 @@ def _http_chunks(client: httpx.Client, url: str, chunk_size: int, *, offset: int
     return _Download(chunks(), size, start, response.close)
 
 
-def _remote_size(client: httpx.Client, url: str) -> int | None:
-    """The source's size from a HEAD request; ``None`` when it does not say (then copy again)."""
+def _learn_source_size(job: CopyJob, settings: CopySettings) -> None:
+    """The size (and MD5) of a source the manifest gave none for: a bucket object's stat or an
+    HTTP HEAD; left unknown when the source does not say (the file is then copied again)."""
     import httpx
 
+    if job.kind == "bucket":
+        try:
+            info = job.source.stat()
+        except OSError:
+            return
+        job.size = _info_size(info)
+        job.md5 = md5_of(_info_get(info, "ETag") or _info_get(info, "etag"))
+        return
+    if not job.url or settings.http is None:
+        return
     try:
-        response = client.head(url)
+        response = settings.http.head(job.url)
     except httpx.HTTPError:
-        return None
+        return
     length = response.headers.get("content-length", "")
-    return int(length) if response.status_code == 200 and length.isdigit() else None
+    if response.status_code == 200 and length.isdigit():
+        job.size = int(length)
 
 
 def _bucket_chunks(source: Any, chunk_size: int) -> Iterator[bytes]:
@@ -378,8 +390,10 @@ def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyO
     already there are a verified prefix); anything else starts over in a fresh temporary file.
     """
     size, md5 = target_state(job.target, want_md5=job.md5 is not None)
-    if size is not None and job.size is None and job.url and settings.http is not None:
-        job.size = _remote_size(settings.http, job.url)  # a size to compare with: ask the source
+    if size is not None and job.size is None:  # a size to compare with: ask the source
+        _learn_source_size(job, settings)
+        if job.md5 is not None and md5 is None:
+            size, md5 = target_state(job.target, want_md5=True)
     if size is not None and job.size is not None and size == job.size and (job.md5 in (None, md5)):
         progress.file_done(skipped_bytes=size)
         return CopyOutcome(job, "skipped", bytes=size)

@@ -98,7 +98,9 @@ def test_a_segment_always_cut_short_fails_and_leaves_no_complete_looking_segment
     assert sorted(lake_files(tmp_path)) == sorted(f["name"] for f in manifest["files"])
 
 
-def test_hls_from_a_bucket_into_s3(sandbox: SandboxServer, s3: Any) -> None:
+def test_hls_from_a_bucket_into_s3(
+    sandbox: SandboxServer, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     task_id, manifest = trtc_cos_recording(sandbox, users=1)
     segments = expected_segments(sandbox, task_id, manifest)
     for f in manifest["files"]:  # the cloud wrote the recording to this bucket
@@ -118,7 +120,10 @@ def test_hls_from_a_bucket_into_s3(sandbox: SandboxServer, s3: Any) -> None:
     for name, size in segments.items():
         assert keys[f"hls/{task_id}/{name}"] == size
     assert len(keys) == len(segments) + len(manifest["files"])
+    capsys.readouterr()
     assert copy_op(manifest, "s3://lake/hls", **kw).execute({}) == result
+    total = len(segments) + len(manifest["files"])
+    assert f"0 file(s) copied (0 B), {total} already there" in capsys.readouterr().out
 
 
 def test_segment_uris_and_where_they_land() -> None:
