@@ -22,17 +22,23 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.recordings.copy import (
     CHUNK_SIZE,
     DEFAULT_LAYOUT,
+    LAYOUT_KEYS,
     CopyJob,
     CopyOutcome,
     CopySettings,
     Progress,
+    check_fields,
     check_layout,
     human_bytes,
     md5_of,
+    redact_url,
     render_layout,
     render_url,
 )
 from airflow_provider_rtc.recordings.lake import (
+    check_uri,
+    check_uri_early,
+    is_template,
     lineage_dataset,
     load_manifests,
     path_uri,
@@ -47,6 +53,8 @@ __all__ = ["CopyRecordingsOperator", "DeleteExpiredRecordingsOperator"]
 SOURCE_CHOICES = ("auto", "url", "vod", "bucket")
 DEFAULT_STATUSES = ("uploaded", "backup")
 VOD_BATCH = 20
+#: a retention period longer than this is a typo (100 years)
+MAX_RETENTION_DAYS = 36_500
 
 
 class CopyRecordingsOperator(BaseOperator):
@@ -118,17 +126,39 @@ class CopyRecordingsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_rtc import validation as v
+
         if source not in SOURCE_CHOICES:
             raise RtcValidationError("source", f"one of {SOURCE_CHOICES}", source)
-        if not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= 64:
-            raise RtcValidationError("max_concurrency", "an integer from 1 to 64", max_concurrency)
-        if not isinstance(attempts, int) or attempts < 1:
-            raise RtcValidationError("attempts", "an integer >= 1", attempts)
-        if not isinstance(chunk_size, int) or chunk_size < 4096:
-            raise RtcValidationError("chunk_size", "an integer >= 4096", chunk_size)
+        max_concurrency = _whole(max_concurrency, "max_concurrency", 1, 64)
+        attempts = _whole(attempts, "attempts", 1, 20)
+        chunk_size = _whole(chunk_size, "chunk_size", 4096, 256 * 1024 * 1024)
+        attempt_delay = v.number(attempt_delay, "attempt_delay", minimum=0, maximum=3600) or 0.0
+        progress_interval = (
+            v.number(progress_interval, "progress_interval", minimum=0, exclusive_minimum=True, maximum=86400)
+            or 10.0
+        )
+        http_timeout = _timeout_pair(http_timeout)
+        statuses = v.string_list(statuses, "statuses", max_items=3)
         unknown = set(statuses) - {"uploaded", "backup", "failed"}
         if unknown:
             raise RtcValidationError("statuses", "among 'uploaded', 'backup', 'failed'", sorted(unknown))
+        vod_sub_app_id = v.integer(vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
+        # checked when the DAG is parsed, and again once templates are rendered (execute)
+        if not is_template(layout):
+            check_layout(layout)
+        if source_url_template not in (None, "") and not is_template(source_url_template):
+            check_fields(source_url_template, "source_url_template")
+        if source_bucket not in (None, "") and not is_template(source_bucket):
+            _check_source_bucket(source_bucket)
+        check_uri_early(destination, "destination")
+        for name, conn in (
+            ("destination_conn_id", destination_conn_id),
+            ("source_conn_id", source_conn_id),
+            ("tencentcloud_conn_id", tencentcloud_conn_id),
+        ):
+            if conn not in (None, "") and not is_template(conn):
+                v.conn_id(conn, name)
         self.manifest = manifest
         self.destination = destination
         self.layout = layout
@@ -156,8 +186,10 @@ class CopyRecordingsOperator(BaseOperator):
         check_layout(self.layout)
         if self.source == "bucket" and not self.source_bucket:
             raise RtcValidationError("source_bucket", "required when source='bucket'")
-        if self.source_bucket and "{name}" in self.source_bucket:
-            raise RtcValidationError("source_bucket", "a prefix: files are <source_bucket>/<name>")
+        if self.source_bucket:
+            _check_source_bucket(self.source_bucket)
+        if self.source_url_template:
+            check_fields(self.source_url_template, "source_url_template")
         root = storage_path(self.destination, self.destination_conn_id or None, param="destination")
         jobs = self._plan(manifests, root)
         self._resolve_vod(jobs)
@@ -237,9 +269,9 @@ class CopyRecordingsOperator(BaseOperator):
             job.size = int(stored) if stored is not None else job.size
             job.md5 = md5_of(info.get("ETag") if isinstance(info, dict) else None)
         elif entry.get("url") and self.source in ("auto", "url"):
-            job.url = str(entry["url"])
+            job.url = _http_url(entry["url"], "manifest")
         elif self.source_url_template and self.source in ("auto", "url"):
-            job.url = render_url(self.source_url_template, manifest, entry)
+            job.url = _http_url(render_url(self.source_url_template, manifest, entry), "source_url_template")
         elif entry.get("file_id") and self.source in ("auto", "vod"):
             job.kind = "vod"
         else:
@@ -391,6 +423,49 @@ class CopyRecordingsOperator(BaseOperator):
         )
 
 
+def _whole(value: Any, param: str, low: int, high: int) -> int:
+    from airflow_provider_rtc import validation as v
+
+    result = v.integer(value, param, minimum=low, maximum=high)
+    assert result is not None
+    return result
+
+
+def _timeout_pair(value: Any) -> tuple[float, float]:
+    """``http_timeout``: (connect, read) seconds, or one number for both; finite and > 0."""
+    from airflow_provider_rtc import validation as v
+
+    pair = list(value) if isinstance(value, list | tuple) else [value, value]
+    if len(pair) != 2:
+        raise RtcValidationError("http_timeout", "(connect, read) seconds or one number", value)
+    checked = [
+        v.number(t, "http_timeout", minimum=0, exclusive_minimum=True, maximum=3600) or 0.0 for t in pair
+    ]
+    return checked[0], checked[1]
+
+
+def _check_source_bucket(uri: str) -> None:
+    """A bucket prefix (the layout's placeholders except ``{name}``: files are ``<prefix>/<name>``)."""
+    check_uri(uri, "source_bucket")
+    check_fields(uri, "source_bucket", allowed=tuple(k for k in LAYOUT_KEYS if k != "name"))
+
+
+def _http_url(url: Any, param: str) -> str:
+    """Recording files are downloaded over HTTP(S) only (never ``file://`` or another scheme)."""
+    from urllib.parse import urlsplit
+
+    from airflow_provider_rtc import validation as v
+
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or v.has_control_char(text):
+        raise RtcValidationError(param, "file URLs must be http(s)://host/path", redact_url(text))
+    return text
+
+
 class DeleteExpiredRecordingsOperator(BaseOperator):
     """Delete recordings older than ``older_than_days`` where they live; returns a report.
 
@@ -440,10 +515,26 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_rtc import validation as v
+
+        vod = v.flag(vod, "vod")  # not templated: "false" is a mistake, not False
         if not (vod or bucket or destination):
             raise RtcValidationError("vod", "nothing to clean: set vod=True, bucket= or destination=")
-        if max_deletes is not None and (not isinstance(max_deletes, int) or max_deletes < 0):
-            raise RtcValidationError("max_deletes", "an integer >= 0", max_deletes)
+        max_deletes = v.integer(max_deletes, "max_deletes", minimum=0, optional=True)
+        # templated values are checked here unless a template gives them, and again in execute
+        if not is_template(older_than_days):
+            v.positive_int(older_than_days, "older_than_days", maximum=MAX_RETENTION_DAYS)
+        if not isinstance(dry_run, bool) and not is_template(dry_run):
+            raise RtcValidationError(
+                "dry_run", "must be True or False (or a template rendering to true/false)", dry_run
+            )
+        check_uri_early(bucket, "bucket", optional=True)
+        check_uri_early(destination, "destination", optional=True)
+        if vod_source_types is not None:
+            vod_source_types = v.string_list(vod_source_types, "vod_source_types", max_items=32, max_bytes=64)
+        vod_sub_app_id = v.integer(vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
+        if vod and not is_template(tencentcloud_conn_id):
+            v.conn_id(tencentcloud_conn_id, "tencentcloud_conn_id")
         self.older_than_days = older_than_days
         self.vod = vod
         self.tencentcloud_conn_id = tencentcloud_conn_id
@@ -462,7 +553,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         from airflow_provider_rtc.recordings import retention
         from airflow_provider_rtc.validation import positive_int
 
-        days = positive_int(self.older_than_days, "older_than_days")
+        days = positive_int(self.older_than_days, "older_than_days", maximum=MAX_RETENTION_DAYS)
         dry_run = bool(as_bool(self.dry_run_only, "dry_run"))
         before = retention.cutoff(days)
         roots: dict[str, Any] = {}

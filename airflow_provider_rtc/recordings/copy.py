@@ -74,7 +74,7 @@ class CopyJob:
     def describe_source(self) -> str:
         if self.kind == "bucket":
             return str(self.source)
-        return _redact_url(self.url or "")
+        return redact_url(self.url or "")
 
 
 @dataclass
@@ -86,15 +86,29 @@ class CopyOutcome:
     error: str | None = None
 
 
+def check_fields(template: Any, param: str, *, allowed: tuple[str, ...] = LAYOUT_KEYS) -> str:
+    """A ``str.format`` template whose placeholders are plain names among ``allowed`` (no
+    attribute or index access, no conversion or format spec), checked before anything renders it."""
+    import string
+
+    rule = f"placeholders must be among {{{', '.join(allowed)}}}"
+    if not isinstance(template, str) or not template.strip():
+        raise RtcValidationError(param, f"a non-empty text template; {rule}", template)
+    try:
+        fields = [(f, c, spec) for _, f, spec, c in string.Formatter().parse(template) if f is not None]
+    except ValueError as err:
+        raise RtcValidationError(param, f"not a valid template ({err}); {rule}", template) from None
+    for name, conversion, spec in fields:
+        if name not in allowed or conversion or spec:
+            raise RtcValidationError(param, f"unknown placeholder {{{name}}}; {rule}", template)
+    return template
+
+
 def render_layout(layout: str, manifest: dict[str, Any], entry: dict[str, Any]) -> str:
     """The relative path of one file under the destination; every part is made path-safe."""
+    check_fields(layout, "layout")
     safe = {k: _segment(v) for k, v in _layout_values(manifest, entry).items()}
-    try:
-        rendered = layout.format(**safe)
-    except (KeyError, IndexError, ValueError) as err:
-        raise RtcValidationError(
-            "layout", f"placeholders must be among {{{', '.join(LAYOUT_KEYS)}}}", layout
-        ) from err
+    rendered = layout.format(**safe)
     parts = [p for p in rendered.split("/") if p]
     if not parts or any(p in (".", "..") for p in parts):
         raise RtcValidationError("layout", "must render to a relative path without '.' or '..'", rendered)
@@ -120,18 +134,15 @@ def render_url(template: str, manifest: dict[str, Any], entry: dict[str, Any]) -
     """A download URL from ``template`` (the layout's placeholders, values URL-quoted)."""
     from urllib.parse import quote
 
+    check_fields(template, "source_url_template")
     values = {key: quote(str(value), safe="") for key, value in _layout_values(manifest, entry).items()}
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError) as err:
-        raise RtcValidationError(
-            "source_url_template", f"placeholders must be among {{{', '.join(LAYOUT_KEYS)}}}", template
-        ) from err
+    return template.format(**values)
 
 
 def check_layout(layout: str) -> str:
     """Validate a layout before any copy: known placeholders and ``{name}`` (else files collide)."""
-    if not isinstance(layout, str) or "{name}" not in layout:
+    check_fields(layout, "layout")
+    if "{name}" not in layout:
         raise RtcValidationError("layout", "must contain {name} so that every file has its own path", layout)
     render_layout(layout, {}, {"name": "x"})
     return layout
@@ -144,7 +155,7 @@ def _segment(value: Any) -> str:
     return "_" + text if text in (".", "..") else text
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
     """A URL for logs: no query string (signed URLs carry their signature there) and no userinfo."""
     head, _, _ = url.partition("?")
     scheme, sep, rest = head.partition("://")
