@@ -132,16 +132,19 @@ def trtc_cos_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, 
         if f["kind"] == "m3u8"
     ]
     assert files
-    manifest = build_manifest(
+    return task_id, _trtc_manifest(storage, task_id, "cos", files)
+
+
+def _trtc_manifest(storage: dict[str, Any], task_id: str, mode: str, files: list[Any]) -> dict[str, Any]:
+    return build_manifest(
         cloud="trtc",
         app_id=storage["sdk_app_id"],
         task_id=task_id,
         room_id=storage["room_id"],
-        storage="cos",
+        storage=mode,
         files=files,
         warnings=[],
     )
-    return task_id, manifest
 
 
 def _stopped_and_uploaded(sandbox: SandboxServer, users: int, storage: str) -> str:
@@ -177,16 +180,7 @@ def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, 
         )
         for f in storage["files"]
     ]
-    manifest = build_manifest(
-        cloud="trtc",
-        app_id=storage["sdk_app_id"],
-        task_id=task_id,
-        room_id=storage["room_id"],
-        storage="vod",
-        files=files,
-        warnings=[],
-    )
-    return task_id, manifest
+    return task_id, _trtc_manifest(storage, task_id, "vod", files)
 
 
 # the callback receiver of the recording tests (real app on loopback, fresh store per test)
