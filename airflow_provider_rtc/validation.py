@@ -88,6 +88,11 @@ def _control_char(text: str, categories: tuple[str, ...] = _STRICT_CONTROL) -> b
     return any(unicodedata.category(ch) in categories for ch in text)
 
 
+def has_control_char(text: str) -> bool:
+    """Control, format or line-separator characters (never part of an id, a path or a URI)."""
+    return _control_char(text)
+
+
 def text_id(
     value: Any,
     param: str,

@@ -7,6 +7,7 @@ connection as TRTC; VOD ignores the region.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,22 @@ MAX_FILE_IDS = 20
 #: SearchMedia pages: Offset + Limit may not exceed 5000 (narrow the time window beyond that)
 SEARCH_PAGE = 100
 SEARCH_WINDOW = 5000
+#: VOD's ISO 8601 times: ``2026-01-31T16:00:00Z`` (fractions and offsets accepted)
+_VOD_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+
+
+def _file_id(value: Any, param: str) -> str:
+    return v.token(value, param, max_bytes=64)
+
+
+def _filters(value: Any) -> list[str]:
+    return v.string_list(value, "filters", max_items=32, max_bytes=64)
+
+
+def _vod_time(value: Any, param: str) -> str:
+    if not isinstance(value, str) or not _VOD_TIME.fullmatch(value):
+        raise v.RtcValidationError(param, "an ISO 8601 UTC time such as 2026-01-31T16:00:00Z", value)
+    return value
 
 
 class VodHook(TencentCloudHook):
@@ -34,12 +51,10 @@ class VodHook(TencentCloudHook):
         sub_app_id: int | None = None,
     ) -> dict[str, Any]:
         """``MediaInfoSet`` (``BasicInfo.MediaUrl``, ``MetaData.Size``...) and ``NotExistFileIdSet``."""
-        ids = [v.token(f, "file_ids", max_bytes=64) for f in file_ids or []]
-        if not 0 < len(ids) <= MAX_FILE_IDS:
-            raise v.RtcValidationError("file_ids", f"1 to {MAX_FILE_IDS} FileIds", len(ids))
+        ids = v.string_list(file_ids, "file_ids", max_items=MAX_FILE_IDS, item=_file_id)
         params: dict[str, Any] = {"FileIds": ids}
         if filters:
-            params["Filters"] = list(filters)
+            params["Filters"] = _filters(filters)
         self._sub_app(params, sub_app_id)
         return self._call(catalog.DESCRIBE_MEDIA_INFOS, params)
 
@@ -57,24 +72,33 @@ class VodHook(TencentCloudHook):
         """One page of media created in ``[create_after, create_before)`` (ISO 8601 UTC), by time."""
         if order not in ("Asc", "Desc"):
             raise v.RtcValidationError("order", "'Asc' or 'Desc'", order)
-        if offset < 0 or not 0 < limit <= SEARCH_WINDOW or offset + limit > SEARCH_WINDOW:
+        offset = v.integer(offset, "offset", minimum=0, maximum=SEARCH_WINDOW - 1) or 0
+        limit = v.integer(limit, "limit", minimum=1, maximum=SEARCH_WINDOW) or SEARCH_PAGE
+        if offset + limit > SEARCH_WINDOW:
             raise v.RtcValidationError("limit", f"offset + limit within {SEARCH_WINDOW}", offset + limit)
         params: dict[str, Any] = {
             "Offset": offset,
             "Limit": limit,
             "Sort": {"Field": "CreateTime", "Order": order},
         }
-        window = {k: t for k, t in (("After", create_after), ("Before", create_before)) if t}
+        window = {
+            k: _vod_time(t, name)
+            for k, t, name in (
+                ("After", create_after, "create_after"),
+                ("Before", create_before, "create_before"),
+            )
+            if t is not None
+        }
         if window:
             params["CreateTime"] = window
         if filters:
-            params["Filters"] = list(filters)
+            params["Filters"] = _filters(filters)
         self._sub_app(params, sub_app_id)
         return self._call(catalog.SEARCH_MEDIA, params)
 
     def delete_media(self, file_id: str, *, sub_app_id: int | None = None) -> dict[str, Any]:
         """Delete a media and all its derived files (DeleteMedia); an unknown FileId means gone."""
-        params: dict[str, Any] = {"FileId": v.token(file_id, "file_id", max_bytes=64)}
+        params: dict[str, Any] = {"FileId": _file_id(file_id, "file_id")}
         self._sub_app(params, sub_app_id)
         return self._call(catalog.DELETE_MEDIA, params)
 

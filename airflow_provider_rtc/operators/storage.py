@@ -22,17 +22,23 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.recordings.copy import (
     CHUNK_SIZE,
     DEFAULT_LAYOUT,
+    LAYOUT_KEYS,
     CopyJob,
     CopyOutcome,
     CopySettings,
     Progress,
+    check_fields,
     check_layout,
     human_bytes,
     md5_of,
+    redact_url,
     render_layout,
     render_url,
 )
 from airflow_provider_rtc.recordings.lake import (
+    check_uri,
+    check_uri_early,
+    is_template,
     lineage_dataset,
     load_manifests,
     path_uri,
@@ -47,6 +53,8 @@ __all__ = ["CopyRecordingsOperator", "DeleteExpiredRecordingsOperator"]
 SOURCE_CHOICES = ("auto", "url", "vod", "bucket")
 DEFAULT_STATUSES = ("uploaded", "backup")
 VOD_BATCH = 20
+#: a retention period longer than this is a typo (100 years)
+MAX_RETENTION_DAYS = 36_500
 
 
 class CopyRecordingsOperator(BaseOperator):
@@ -74,6 +82,10 @@ class CopyRecordingsOperator(BaseOperator):
     :param statuses: which file statuses to copy (``uploaded`` and ``backup`` by default; a
         ``backup`` file is in the vendor's backup storage and expires, so copying it is urgent).
     :param max_concurrency: files copied at the same time.
+    HLS: the ``.ts`` segments of every ``.m3u8`` index (which the manifest does not list) are
+    copied next to the copied index, so the lake copy plays; the index's destination entry then
+    carries ``segments: [{"name", "url", "size"}]`` (see :mod:`airflow_provider_rtc.recordings.hls`).
+
     :param attempts: tries per file (a short or failed download is retried from the start),
         ``attempt_delay`` seconds apart, doubling.
     """
@@ -114,17 +126,39 @@ class CopyRecordingsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_rtc import validation as v
+
         if source not in SOURCE_CHOICES:
             raise RtcValidationError("source", f"one of {SOURCE_CHOICES}", source)
-        if not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= 64:
-            raise RtcValidationError("max_concurrency", "an integer from 1 to 64", max_concurrency)
-        if not isinstance(attempts, int) or attempts < 1:
-            raise RtcValidationError("attempts", "an integer >= 1", attempts)
-        if not isinstance(chunk_size, int) or chunk_size < 4096:
-            raise RtcValidationError("chunk_size", "an integer >= 4096", chunk_size)
+        max_concurrency = _whole(max_concurrency, "max_concurrency", 1, 64)
+        attempts = _whole(attempts, "attempts", 1, 20)
+        chunk_size = _whole(chunk_size, "chunk_size", 4096, 256 * 1024 * 1024)
+        attempt_delay = v.number(attempt_delay, "attempt_delay", minimum=0, maximum=3600) or 0.0
+        progress_interval = (
+            v.number(progress_interval, "progress_interval", minimum=0, exclusive_minimum=True, maximum=86400)
+            or 10.0
+        )
+        http_timeout = _timeout_pair(http_timeout)
+        statuses = v.string_list(statuses, "statuses", max_items=3)
         unknown = set(statuses) - {"uploaded", "backup", "failed"}
         if unknown:
             raise RtcValidationError("statuses", "among 'uploaded', 'backup', 'failed'", sorted(unknown))
+        vod_sub_app_id = v.integer(vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
+        # checked when the DAG is parsed, and again once templates are rendered (execute)
+        if not is_template(layout):
+            check_layout(layout)
+        if source_url_template not in (None, "") and not is_template(source_url_template):
+            check_fields(source_url_template, "source_url_template")
+        if source_bucket not in (None, "") and not is_template(source_bucket):
+            _check_source_bucket(source_bucket)
+        check_uri_early(destination, "destination")
+        for name, conn in (
+            ("destination_conn_id", destination_conn_id),
+            ("source_conn_id", source_conn_id),
+            ("tencentcloud_conn_id", tencentcloud_conn_id),
+        ):
+            if conn not in (None, "") and not is_template(conn):
+                v.conn_id(conn, name)
         self.manifest = manifest
         self.destination = destination
         self.layout = layout
@@ -143,6 +177,7 @@ class CopyRecordingsOperator(BaseOperator):
         self.http_timeout = http_timeout
         self.progress_interval = progress_interval
         self._lineage: tuple[list[str], list[str]] = ([], [])
+        self._hls_warnings: dict[int, list[str]] = {}
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -151,8 +186,10 @@ class CopyRecordingsOperator(BaseOperator):
         check_layout(self.layout)
         if self.source == "bucket" and not self.source_bucket:
             raise RtcValidationError("source_bucket", "required when source='bucket'")
-        if self.source_bucket and "{name}" in self.source_bucket:
-            raise RtcValidationError("source_bucket", "a prefix: files are <source_bucket>/<name>")
+        if self.source_bucket:
+            _check_source_bucket(self.source_bucket)
+        if self.source_url_template:
+            check_fields(self.source_url_template, "source_url_template")
         root = storage_path(self.destination, self.destination_conn_id or None, param="destination")
         jobs = self._plan(manifests, root)
         self._resolve_vod(jobs)
@@ -161,13 +198,15 @@ class CopyRecordingsOperator(BaseOperator):
         failed = [o for o in outcomes if o.status == "failed"]
         copied = [o for o in outcomes if o.status == "copied"]
         skipped = [o for o in outcomes if o.status == "skipped"]
+        n_segments = sum(1 for o in outcomes if o.job.segment_of is not None)
         self.log.info(
-            "copy summary: %d file(s) copied (%s), %d already there, %d failed, destination %s",
+            "copy summary: %d file(s) copied (%s), %d already there, %d failed, destination %s%s",
             len(copied),
             human_bytes(sum(o.bytes for o in copied)),
             len(skipped),
             len(failed),
             path_uri(root),
+            f" (of these files, {n_segments} are HLS segments)" if n_segments else "",
         )
         if failed:
             detail = "; ".join(f"{o.job.name}: {o.error}" for o in failed[:5])
@@ -230,9 +269,9 @@ class CopyRecordingsOperator(BaseOperator):
             job.size = int(stored) if stored is not None else job.size
             job.md5 = md5_of(info.get("ETag") if isinstance(info, dict) else None)
         elif entry.get("url") and self.source in ("auto", "url"):
-            job.url = str(entry["url"])
+            job.url = _http_url(entry["url"], "manifest")
         elif self.source_url_template and self.source in ("auto", "url"):
-            job.url = render_url(self.source_url_template, manifest, entry)
+            job.url = _http_url(render_url(self.source_url_template, manifest, entry), "source_url_template")
         elif entry.get("file_id") and self.source in ("auto", "vod"):
             job.kind = "vod"
         else:
@@ -289,10 +328,13 @@ class CopyRecordingsOperator(BaseOperator):
         connect, read = self.http_timeout
         timeout = httpx.Timeout(read, connect=connect)
         limits = httpx.Limits(max_connections=self.max_concurrency)
+        self._hls_warnings = {}
         with httpx.Client(timeout=timeout, limits=limits, follow_redirects=True) as http:
             settings = CopySettings(self.chunk_size, self.attempts, self.attempt_delay, http)
             with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="rtc-copy") as pool:
                 outcomes = list(pool.map(lambda job: copy_file(job, settings, progress), jobs))
+                segments = self._hls_segments(outcomes, progress)
+                outcomes += pool.map(lambda job: copy_file(job, settings, progress), segments)
         for outcome in outcomes:
             if outcome.status == "failed":
                 self.log.error(
@@ -303,17 +345,50 @@ class CopyRecordingsOperator(BaseOperator):
                 )
         return outcomes
 
+    def _hls_segments(self, outcomes: list[CopyOutcome], progress: Progress) -> list[CopyJob]:
+        """The segments of every HLS index now in the lake, read from its copied playlist."""
+        from airflow_provider_rtc.recordings.hls import is_index, segment_jobs
+
+        found: list[CopyJob] = []
+        targets: set[str] = set()
+        indexes = [o for o in outcomes if o.status != "failed" and is_index(o.job.entry)]
+        for outcome in indexes:
+            jobs, warnings = segment_jobs(outcome)
+            self._hls_warnings.setdefault(outcome.job.manifest_index, []).extend(warnings)
+            for job in jobs:
+                if str(job.target) not in targets:  # two indexes sharing a segment copy it once
+                    targets.add(str(job.target))
+                    found.append(job)
+        if found:
+            progress.add_files(len(found))
+            self.log.info("HLS: %d segment(s) in %d playlist(s) to copy", len(found), len(indexes))
+        return found
+
     def _destination_manifests(
         self, manifests: list[dict[str, Any]], outcomes: list[CopyOutcome]
     ) -> list[dict[str, Any]]:
         results = copy.deepcopy(manifests)
-        done = {(o.job.manifest_index, o.job.file_index): o for o in outcomes}
+        done = {(o.job.manifest_index, o.job.file_index): o for o in outcomes if o.job.segment_of is None}
+        segments: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        for o in outcomes:
+            if o.job.segment_of is not None:
+                segments.setdefault((o.job.manifest_index, o.job.file_index), []).append(
+                    {
+                        "name": o.job.name,
+                        "url": path_uri(o.job.target) if o.status != "failed" else None,
+                        "size": o.bytes if o.status != "failed" else None,
+                    }
+                )
         for m_index, manifest in enumerate(results):
+            if self._hls_warnings.get(m_index):
+                manifest.setdefault("warnings", []).extend(self._hls_warnings[m_index])
             for f_index, entry in enumerate(manifest.get("files") or []):
                 outcome = done.get((m_index, f_index))
                 if outcome is not None and outcome.status != "failed":
                     entry["url"] = path_uri(outcome.job.target)
                     entry["size"] = outcome.bytes
+                    if (m_index, f_index) in segments:  # an HLS index: its segments, in order
+                        entry["segments"] = segments[(m_index, f_index)]
                 else:
                     entry["url"] = None
                     manifest.setdefault("warnings", []).append(
@@ -346,6 +421,49 @@ class CopyRecordingsOperator(BaseOperator):
             inputs=[Dataset(*lineage_dataset(uri)) for uri in inputs],
             outputs=[Dataset(*lineage_dataset(uri)) for uri in outputs],
         )
+
+
+def _whole(value: Any, param: str, low: int, high: int) -> int:
+    from airflow_provider_rtc import validation as v
+
+    result = v.integer(value, param, minimum=low, maximum=high)
+    assert result is not None
+    return result
+
+
+def _timeout_pair(value: Any) -> tuple[float, float]:
+    """``http_timeout``: (connect, read) seconds, or one number for both; finite and > 0."""
+    from airflow_provider_rtc import validation as v
+
+    pair = list(value) if isinstance(value, list | tuple) else [value, value]
+    if len(pair) != 2:
+        raise RtcValidationError("http_timeout", "(connect, read) seconds or one number", value)
+    checked = [
+        v.number(t, "http_timeout", minimum=0, exclusive_minimum=True, maximum=3600) or 0.0 for t in pair
+    ]
+    return checked[0], checked[1]
+
+
+def _check_source_bucket(uri: str) -> None:
+    """A bucket prefix (the layout's placeholders except ``{name}``: files are ``<prefix>/<name>``)."""
+    check_uri(uri, "source_bucket")
+    check_fields(uri, "source_bucket", allowed=tuple(k for k in LAYOUT_KEYS if k != "name"))
+
+
+def _http_url(url: Any, param: str) -> str:
+    """Recording files are downloaded over HTTP(S) only (never ``file://`` or another scheme)."""
+    from urllib.parse import urlsplit
+
+    from airflow_provider_rtc import validation as v
+
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or v.has_control_char(text):
+        raise RtcValidationError(param, "file URLs must be http(s)://host/path", redact_url(text))
+    return text
 
 
 class DeleteExpiredRecordingsOperator(BaseOperator):
@@ -397,10 +515,26 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_rtc import validation as v
+
+        vod = v.flag(vod, "vod")  # not templated: "false" is a mistake, not False
         if not (vod or bucket or destination):
             raise RtcValidationError("vod", "nothing to clean: set vod=True, bucket= or destination=")
-        if max_deletes is not None and (not isinstance(max_deletes, int) or max_deletes < 0):
-            raise RtcValidationError("max_deletes", "an integer >= 0", max_deletes)
+        max_deletes = v.integer(max_deletes, "max_deletes", minimum=0, optional=True)
+        # templated values are checked here unless a template gives them, and again in execute
+        if not is_template(older_than_days):
+            v.positive_int(older_than_days, "older_than_days", maximum=MAX_RETENTION_DAYS)
+        if not isinstance(dry_run, bool) and not is_template(dry_run):
+            raise RtcValidationError(
+                "dry_run", "must be True or False (or a template rendering to true/false)", dry_run
+            )
+        check_uri_early(bucket, "bucket", optional=True)
+        check_uri_early(destination, "destination", optional=True)
+        if vod_source_types is not None:
+            vod_source_types = v.string_list(vod_source_types, "vod_source_types", max_items=32, max_bytes=64)
+        vod_sub_app_id = v.integer(vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
+        if vod and not is_template(tencentcloud_conn_id):
+            v.conn_id(tencentcloud_conn_id, "tencentcloud_conn_id")
         self.older_than_days = older_than_days
         self.vod = vod
         self.tencentcloud_conn_id = tencentcloud_conn_id
@@ -419,7 +553,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         from airflow_provider_rtc.recordings import retention
         from airflow_provider_rtc.validation import positive_int
 
-        days = positive_int(self.older_than_days, "older_than_days")
+        days = positive_int(self.older_than_days, "older_than_days", maximum=MAX_RETENTION_DAYS)
         dry_run = bool(as_bool(self.dry_run_only, "dry_run"))
         before = retention.cutoff(days)
         roots: dict[str, Any] = {}

@@ -79,6 +79,9 @@ class UsageReportOperator(BaseOperator):
                 f"{spec.api.action} accepts at most {spec.max_days} day(s) per query",
                 window_days,
             )
+        from airflow_provider_rtc.recordings.lake import check_uri_early
+
+        check_uri_early(destination, "destination")
         self.report = report
         self.destination = destination
         self.start = start
@@ -154,11 +157,13 @@ class UsageReportOperator(BaseOperator):
     def _folder(self) -> Any:
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
+        from airflow_provider_rtc.recordings.lake import check_uri
+
         if not self.destination:
             raise RtcValidationError("destination", "a folder: an ObjectStoragePath, a URL or a local path")
         base = self.destination
         if not isinstance(base, ObjectStoragePath):
-            text = str(base)
+            text = check_uri(str(base), "destination")
             base = ObjectStoragePath(text if "://" in text else f"file://{text}")
         return base / self.report
 

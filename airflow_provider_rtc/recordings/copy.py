@@ -65,6 +65,7 @@ class CopyJob:
     source: Any = None  # ObjectStoragePath, for kind == "bucket"
     size: int | None = None
     md5: str | None = None
+    segment_of: str | None = None  # the HLS index this segment belongs to
 
     @property
     def name(self) -> str:
@@ -73,7 +74,7 @@ class CopyJob:
     def describe_source(self) -> str:
         if self.kind == "bucket":
             return str(self.source)
-        return _redact_url(self.url or "")
+        return redact_url(self.url or "")
 
 
 @dataclass
@@ -85,15 +86,29 @@ class CopyOutcome:
     error: str | None = None
 
 
+def check_fields(template: Any, param: str, *, allowed: tuple[str, ...] = LAYOUT_KEYS) -> str:
+    """A ``str.format`` template whose placeholders are plain names among ``allowed`` (no
+    attribute or index access, no conversion or format spec), checked before anything renders it."""
+    import string
+
+    rule = f"placeholders must be among {{{', '.join(allowed)}}}"
+    if not isinstance(template, str) or not template.strip():
+        raise RtcValidationError(param, f"a non-empty text template; {rule}", template)
+    try:
+        fields = [(f, c, spec) for _, f, spec, c in string.Formatter().parse(template) if f is not None]
+    except ValueError as err:
+        raise RtcValidationError(param, f"not a valid template ({err}); {rule}", template) from None
+    for name, conversion, spec in fields:
+        if name not in allowed or conversion or spec:
+            raise RtcValidationError(param, f"unknown placeholder {{{name}}}; {rule}", template)
+    return template
+
+
 def render_layout(layout: str, manifest: dict[str, Any], entry: dict[str, Any]) -> str:
     """The relative path of one file under the destination; every part is made path-safe."""
+    check_fields(layout, "layout")
     safe = {k: _segment(v) for k, v in _layout_values(manifest, entry).items()}
-    try:
-        rendered = layout.format(**safe)
-    except (KeyError, IndexError, ValueError) as err:
-        raise RtcValidationError(
-            "layout", f"placeholders must be among {{{', '.join(LAYOUT_KEYS)}}}", layout
-        ) from err
+    rendered = layout.format(**safe)
     parts = [p for p in rendered.split("/") if p]
     if not parts or any(p in (".", "..") for p in parts):
         raise RtcValidationError("layout", "must render to a relative path without '.' or '..'", rendered)
@@ -119,18 +134,15 @@ def render_url(template: str, manifest: dict[str, Any], entry: dict[str, Any]) -
     """A download URL from ``template`` (the layout's placeholders, values URL-quoted)."""
     from urllib.parse import quote
 
+    check_fields(template, "source_url_template")
     values = {key: quote(str(value), safe="") for key, value in _layout_values(manifest, entry).items()}
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError) as err:
-        raise RtcValidationError(
-            "source_url_template", f"placeholders must be among {{{', '.join(LAYOUT_KEYS)}}}", template
-        ) from err
+    return template.format(**values)
 
 
 def check_layout(layout: str) -> str:
     """Validate a layout before any copy: known placeholders and ``{name}`` (else files collide)."""
-    if not isinstance(layout, str) or "{name}" not in layout:
+    check_fields(layout, "layout")
+    if "{name}" not in layout:
         raise RtcValidationError("layout", "must contain {name} so that every file has its own path", layout)
     render_layout(layout, {}, {"name": "x"})
     return layout
@@ -143,7 +155,7 @@ def _segment(value: Any) -> str:
     return "_" + text if text in (".", "..") else text
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
     """A URL for logs: no query string (signed URLs carry their signature there) and no userinfo."""
     head, _, _ = url.partition("?")
     scheme, sep, rest = head.partition("://")
@@ -197,6 +209,12 @@ class Progress:
             due = self.done_files == self.total_files or self.clock() - self._last >= self.interval
         if due:  # at most one line per interval, and the last file's
             self.report()
+
+    def add_files(self, n: int, n_bytes: int = 0) -> None:
+        """More files found while copying (the segments of an HLS index)."""
+        with self._lock:
+            self.total_files += n
+            self.total_bytes += n_bytes
 
     def line(self) -> str:
         with self._lock:
@@ -269,6 +287,30 @@ def _http_chunks(client: httpx.Client, url: str, chunk_size: int, *, offset: int
 
     size = int(length) if length and length.isdigit() else None
     return _Download(chunks(), size, start, response.close)
+
+
+def _learn_source_size(job: CopyJob, settings: CopySettings) -> None:
+    """The size (and MD5) of a source the manifest gave none for: a bucket object's stat or an
+    HTTP HEAD; left unknown when the source does not say (the file is then copied again)."""
+    import httpx
+
+    if job.kind == "bucket":
+        try:
+            info = job.source.stat()
+        except OSError:
+            return
+        job.size = _info_size(info)
+        job.md5 = md5_of(_info_get(info, "ETag") or _info_get(info, "etag"))
+        return
+    if not job.url or settings.http is None:
+        return
+    try:
+        response = settings.http.head(job.url)
+    except httpx.HTTPError:
+        return
+    length = response.headers.get("content-length", "")
+    if response.status_code == 200 and length.isdigit():
+        job.size = int(length)
 
 
 def _bucket_chunks(source: Any, chunk_size: int) -> Iterator[bytes]:
@@ -359,6 +401,10 @@ def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyO
     already there are a verified prefix); anything else starts over in a fresh temporary file.
     """
     size, md5 = target_state(job.target, want_md5=job.md5 is not None)
+    if size is not None and job.size is None:  # a size to compare with: ask the source
+        _learn_source_size(job, settings)
+        if job.md5 is not None and md5 is None:
+            size, md5 = target_state(job.target, want_md5=True)
     if size is not None and job.size is not None and size == job.size and (job.md5 in (None, md5)):
         progress.file_done(skipped_bytes=size)
         return CopyOutcome(job, "skipped", bytes=size)

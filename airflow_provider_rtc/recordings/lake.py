@@ -69,13 +69,76 @@ def _check(manifest: Any) -> dict[str, Any]:
     for entry in manifest["files"]:
         if not isinstance(entry, dict) or not entry.get("name"):
             raise RtcValidationError("manifest", "every file needs a 'name'")
+        size = entry.get("size")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise RtcValidationError(
+                "manifest", f"{entry['name']}: 'size' must be bytes (an integer >= 0)", size
+            )
     return manifest
+
+
+#: object stores a lake or a recording bucket may be on (``ObjectStoragePath``'s fsspec schemes)
+STORE_SCHEMES = frozenset(
+    {
+        "file",
+        "local",
+        "s3",
+        "s3a",
+        "gs",
+        "gcs",
+        "abfs",
+        "abfss",
+        "az",
+        "adl",
+        "oss",
+        "hdfs",
+        "webhdfs",
+        "memory",
+    }
+)
+_URI_RULE = "a URI such as file:///data/lake or s3://bucket/prefix, or a local path"
+
+
+def is_template(value: Any) -> bool:
+    """A Jinja template not rendered yet (checked again once Airflow renders it)."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def check_uri(value: Any, param: str) -> str:
+    """A lake or bucket URI: an object-store scheme, no user info (credentials belong in the
+    connection), no query or fragment, no control characters, not a missing value rendered as text."""
+    from airflow_provider_rtc import validation as v
+
+    if not isinstance(value, str) or not value.strip():
+        raise RtcValidationError(param, _URI_RULE, value if isinstance(value, str) else None)
+    if value.strip().lower() in ("none", "null") or value != value.strip() or v.has_control_char(value):
+        raise RtcValidationError(param, f"{_URI_RULE}; got a missing value or control characters", value)
+    if "?" in value or "#" in value:
+        raise RtcValidationError(param, f"{_URI_RULE}; no query or fragment", value)
+    if "://" in value:
+        scheme, rest = value.split("://", 1)
+        if scheme.lower() not in STORE_SCHEMES:
+            raise RtcValidationError(param, f"{_URI_RULE}; scheme one of {sorted(STORE_SCHEMES)}", value)
+        if "@" in rest.split("/", 1)[0]:
+            raise RtcValidationError(param, f"{_URI_RULE}; no user info (use a connection)")
+    return value
+
+
+def check_uri_early(value: Any, param: str, *, optional: bool = False) -> None:
+    """:func:`check_uri` when the operator is built, unless a template will give the value."""
+    if optional and value in (None, ""):
+        return
+    if not is_template(value) and not _is_path_object(value):
+        check_uri(value, param)
+
+
+def _is_path_object(value: Any) -> bool:
+    return hasattr(value, "fs") and hasattr(value, "protocol")
 
 
 def storage_path(uri: str, conn_id: str | None, *, param: str) -> Any:
     """An ``ObjectStoragePath`` for ``uri`` (a plain path means the local file system)."""
-    if not uri or not isinstance(uri, str):
-        raise RtcValidationError(param, "a URI such as file:///data/lake or s3://bucket/prefix", uri)
+    check_uri(uri, param)
     if "://" not in uri:
         uri = "file://" + os.path.abspath(uri)
     from airflow.providers.common.compat.sdk import ObjectStoragePath

@@ -27,6 +27,9 @@ Manifest schema (a JSON object; every key always present)::
       "warnings": [str]            # what a person should know (backup copies expiring, failures kept)
     }
 
+A destination manifest (``CopyRecordingsOperator``'s result) has the same shape, with destination
+URIs; an HLS index's entry there also carries ``"segments": [{"name", "url", "size"}]``.
+
 ``status`` is ``uploaded`` when every file reached the customer's storage, ``partial`` when at least
 one file is in the vendor's backup storage or failed and the policy said "warn", and ``empty`` when
 the task produced no file at all (nothing was published).

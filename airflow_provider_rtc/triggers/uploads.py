@@ -110,18 +110,29 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        from airflow_provider_rtc import validation as v
+        from airflow_provider_rtc.hooks.settings import check_hook_params
+        from airflow_provider_rtc.waits.spec import TRTC_STORAGE_CHOICES
+
         if cloud not in CLOUDS:
             raise RtcValidationError("cloud", f"one of {CLOUDS}", cloud)
-        if poll_interval <= 0 or commit_delay < 0 or lookback_hours <= 0:
-            raise RtcValidationError(
-                "poll_interval", "poll_interval and lookback_hours > 0, commit_delay >= 0"
-            )
+        # the kwargs are checked when the DAG is parsed: a typo never reaches the triggerer
+        poll = v.number(poll_interval, "poll_interval", minimum=0, exclusive_minimum=True, maximum=86400)
+        most = ZEGO_QUERY_WINDOW_HOURS if cloud == "zego" else 24 * 366
+        lookback = v.number(lookback_hours, "lookback_hours", minimum=0, exclusive_minimum=True, maximum=most)
+        commit = v.number(commit_delay, "commit_delay", minimum=0, maximum=3600)
+        if conn_id not in (None, ""):
+            v.conn_id(conn_id, "conn_id")
+        if cloud == "trtc" and storage not in TRTC_STORAGE_CHOICES:
+            raise RtcValidationError("storage", f"one of {TRTC_STORAGE_CHOICES}", storage)
+        if callback_receiver_url not in (None, ""):
+            v.receiver_url(callback_receiver_url)
         self.cloud = cloud
         self.conn_id = conn_id or ("tencentcloud_default" if cloud == "trtc" else "zegocloud_default")
-        self.app_id = app_id
+        self.app_id = v.integer(app_id, "app_id", minimum=1, maximum=v.UINT32_MAX, optional=True)
         self.callback_receiver_url = callback_receiver_url
-        self.poll_interval = float(poll_interval)
-        self.lookback_hours = float(lookback_hours)
+        self.poll_interval = float(poll or 0)
+        self.lookback_hours = float(lookback or 0)
         self.storage = storage
         options: dict[str, Any] = {"on_failed_file": on_failed_file, "on_backup_file": on_backup_file}
         try:
@@ -132,13 +143,15 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 if cloud == "trtc"
                 else ZegoWaitSpec.from_params(**options)
             )
+        except RtcValidationError:
+            raise  # already names its parameter
         except ValueError as err:
             raise RtcValidationError("on_backup_file", str(err)) from None
         if zego_source not in ZEGO_SOURCES:
             raise RtcValidationError("zego_source", f"one of {ZEGO_SOURCES}", zego_source)
         self.zego_source = zego_source
-        self.commit_delay = float(commit_delay)
-        self.hook_params = serializable_hook_params(hook_params)
+        self.commit_delay = float(commit or 0)
+        self.hook_params = serializable_hook_params(check_hook_params(hook_params))
         # the cursor: committed keys (and when), uncommitted (key -> (handed over at, changed at))
         self._emitted: dict[str, float] = {}
         self._uncommitted: dict[str, tuple[float, float]] = {}

@@ -115,12 +115,43 @@ def set_faults(sandbox: SandboxServer, rules: list[dict[str, Any]]) -> None:
     assert resp.status_code == 200, resp.text
 
 
-def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, dict[str, Any]]:
-    """A TRTC recording stored in VOD, stopped and uploaded; returns (task id, manifest)."""
+def trtc_cos_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, dict[str, Any]]:
+    """A TRTC recording stored on COS in HLS, uploaded; the manifest lists only the ``.m3u8``
+    indexes (as TRTC's StorageFileList does), with their storage URLs and no size."""
+    task_id = _stopped_and_uploaded(sandbox, users, "cos")
+    storage = sandbox.backend.trtc.storage(task_id)
+    files = [
+        file_entry(
+            name=f["name"],
+            status="uploaded",
+            url=f"{sandbox.url}/_sandbox/storage/trtc/{task_id}/{f['name']}",
+            format=f["kind"],
+            user_id=f["user_id"] or None,
+        )
+        for f in storage["files"]
+        if f["kind"] == "m3u8"
+    ]
+    assert files
+    return task_id, _trtc_manifest(storage, task_id, "cos", files)
+
+
+def _trtc_manifest(storage: dict[str, Any], task_id: str, mode: str, files: list[Any]) -> dict[str, Any]:
+    return build_manifest(
+        cloud="trtc",
+        app_id=storage["sdk_app_id"],
+        task_id=task_id,
+        room_id=storage["room_id"],
+        storage=mode,
+        files=files,
+        warnings=[],
+    )
+
+
+def _stopped_and_uploaded(sandbox: SandboxServer, users: int, storage: str) -> str:
     from airflow_provider_rtc.hooks.trtc import TrtcHook
 
     seeded = sandbox.seed(
-        {"trtc": {"rooms": 1, "users_per_room": users, "recordings": 1, "recording_storage": "vod"}}
+        {"trtc": {"rooms": 1, "users_per_room": users, "recordings": 1, "recording_storage": storage}}
     )
     task_id = seeded["trtc"]["recordings"][0]["task_id"]
     time.sleep(0.3)  # a little recording, so files have a size
@@ -129,6 +160,12 @@ def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, 
     while sandbox.backend.trtc.storage(task_id)["upload"] != "done":
         assert time.monotonic() < deadline, "the sandbox never finished the upload"
         time.sleep(0.05)
+    return task_id
+
+
+def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, dict[str, Any]]:
+    """A TRTC recording stored in VOD, stopped and uploaded; returns (task id, manifest)."""
+    task_id = _stopped_and_uploaded(sandbox, users, "vod")
     storage = sandbox.backend.trtc.storage(task_id)
     vod = sandbox.backend.vod
     files = [
@@ -143,16 +180,7 @@ def trtc_vod_recording(sandbox: SandboxServer, *, users: int = 2) -> tuple[str, 
         )
         for f in storage["files"]
     ]
-    manifest = build_manifest(
-        cloud="trtc",
-        app_id=storage["sdk_app_id"],
-        task_id=task_id,
-        room_id=storage["room_id"],
-        storage="vod",
-        files=files,
-        warnings=[],
-    )
-    return task_id, manifest
+    return task_id, _trtc_manifest(storage, task_id, "vod", files)
 
 
 # the callback receiver of the recording tests (real app on loopback, fresh store per test)

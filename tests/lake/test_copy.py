@@ -180,8 +180,10 @@ def test_validation_before_any_download(tmp_path: Path) -> None:
         copy_op("not json", str(tmp_path)).execute({})
     with pytest.raises(RtcValidationError, match="source"):
         CopyRecordingsOperator(task_id="c", destination="x", source="ftp")
-    with pytest.raises(RtcValidationError, match="no filesystem for nope"):
+    with pytest.raises(RtcValidationError, match=r"destination.*scheme one of"):
         copy_op({**manifest, "files": []}, "nope://bucket/x").execute({})
+    with pytest.raises(RtcValidationError, match=r"no filesystem for gs://.*gcsfs"):
+        copy_op({**manifest, "files": []}, "gs://bucket/x").execute({})
 
 
 def test_zego_recording_from_its_sensor_manifest(sandbox: SandboxServer, tmp_path: Path) -> None:

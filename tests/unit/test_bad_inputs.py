@@ -8,6 +8,9 @@ before a single request reaches the (recording) server.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +20,14 @@ import pytest
 from airflow_provider_rtc.exceptions import RtcError, RtcValidationError
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.hooks.vod import VodHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.operators.live import (
     BulkCancelCommonMixStreamsOperator,
     CancelCommonMixStreamOperator,
     DropLiveStreamOperator,
 )
+from airflow_provider_rtc.operators.storage import CopyRecordingsOperator, DeleteExpiredRecordingsOperator
 from airflow_provider_rtc.operators.trtc import (
     BulkDismissRoomsOperator,
     DeleteCloudRecordingOperator,
@@ -43,6 +48,7 @@ from airflow_provider_rtc.operators.zego import (
 )
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
+from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
 
 from ._wire import serve, tc_ok, tencent_conn_json, zego_conn_json, zego_ok
 
@@ -74,6 +80,70 @@ ELEVEN = [f"u{i}" for i in range(11)]
 SIX = [f"u{i}" for i in range(6)]
 ROOM_1 = trtc(DismissRoomOperator, room_id=1)
 CLOSE_R = trtc(CloseRoomOperator, room_id="r")
+
+#: the recording server of the current attempt: manifests point their files at it, so a download
+#: that should never have started would show in its request log
+SERVER: dict[str, str] = {"url": "http://127.0.0.1:9"}
+#: a lake folder that only a copy that should have been refused would create
+LAKE = os.path.join(tempfile.gettempdir(), "rtc-bad-inputs-lake-never-written")
+
+
+def recording(**entry: Any) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        file = {"name": "a.mp4", "status": "uploaded", "url": f"{SERVER['url']}/a.mp4", "size": 10, **entry}
+        return {"cloud": "trtc", "app_id": 1, "task_id": "t", "room_id": "r", "files": [file]}
+
+    return build
+
+
+def copy(manifest: Callable[[], Any] | Any = None, **kw: Any) -> Callable[[], Any]:
+    """Build and run a copy of one file served by the recording server (unless ``manifest``)."""
+
+    def run() -> Any:
+        given = manifest() if callable(manifest) else manifest
+        kw.setdefault("destination", LAKE)
+        op = CopyRecordingsOperator(task_id="t", manifest=given or recording()(), **kw)
+        return op.execute({})
+
+    return run
+
+
+def build_copy(**kw: Any) -> Callable[[], Any]:
+    """Construction alone: these must fail when the DAG is parsed, not when the task runs."""
+    return lambda: CopyRecordingsOperator(task_id="t", destination=LAKE, **kw)
+
+
+def retention(**kw: Any) -> Callable[[], Any]:
+    def run() -> Any:
+        kw.setdefault("older_than_days", 30)
+        if not {"vod", "bucket", "destination"} & set(kw):
+            kw["destination"] = LAKE
+        return DeleteExpiredRecordingsOperator(task_id="t", **kw).execute({})
+
+    return run
+
+
+def watch(**kw: Any) -> Callable[[], Any]:
+    kw.setdefault("cloud", "trtc")
+    return lambda: RecordingUploadedEventTrigger(**kw)
+
+
+def _days_ago(n: float) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def usage(**kw: Any) -> Callable[[], Any]:
+    def run() -> Any:
+        kw.setdefault("report", "trtc_usage")
+        kw.setdefault("destination", LAKE)
+        kw.setdefault("start", _days_ago(3))
+        kw.setdefault("end", _days_ago(2))
+        return UsageReportOperator(task_id="t", **kw).execute({})
+
+    return run
+
+
+NAN = float("nan")
 
 CASES = [
     # -- TRTC DismissRoom: numeric and string room ids, connection arguments, hook_params
@@ -438,6 +508,111 @@ CASES = [
     Case("zg-secret-blank", "password (ServerSecret)", CLOSE_R, zego={"password": " \t "}),
     Case("zg-timeout-inf", "timeout", CLOSE_R, zego={"timeout": "inf"}),
     Case("zg-retry-limit-0", "retry_limit", CLOSE_R, zego={"retry_limit": "0"}),
+    # -- CopyRecordingsOperator: the destination, the layout and templates, numbers, the manifest
+    Case("copy-dest-empty", "destination", copy(destination="")),
+    Case("copy-dest-None-text", "destination", copy(destination="None")),
+    Case("copy-dest-ftp", "destination", copy(destination="ftp://127.0.0.1/lake")),
+    Case("copy-dest-userinfo", "destination", copy(destination="s3://AKID:secret@lake/x")),
+    Case("copy-dest-query", "destination", copy(destination="s3://lake/x?versionId=1")),
+    Case("copy-dest-newline", "destination", copy(destination=LAKE + "\n")),
+    Case("copy-dest-int", "destination", copy(destination=5)),
+    Case("copy-layout-unknown", "layout", build_copy(layout="{cloud}/{nmae}")),
+    Case("copy-layout-no-name", "layout", build_copy(layout="{cloud}/{task_id}")),
+    Case("copy-layout-broken", "layout", build_copy(layout="{cloud}/{name")),
+    Case("copy-layout-dotdot", "layout", build_copy(layout="../{name}")),
+    Case("copy-layout-attribute", "layout", build_copy(layout="{name.__class__}")),
+    Case("copy-url-template-typo", "source_url_template", build_copy(source_url_template="http://h/{nmae}")),
+    Case("copy-bucket-name", "source_bucket", build_copy(source_bucket="s3://rec/{task_id}/{name}")),
+    Case("copy-bucket-unknown-field", "source_bucket", build_copy(source_bucket="s3://rec/{tsak_id}")),
+    Case("copy-bucket-ftp", "source_bucket", copy(source_bucket="ftp://127.0.0.1/rec")),
+    Case("copy-source", "source", build_copy(source="ftp")),
+    Case("copy-concurrency-bool", "max_concurrency", build_copy(max_concurrency=True)),
+    Case("copy-concurrency-0", "max_concurrency", build_copy(max_concurrency=0)),
+    Case("copy-attempts-bool", "attempts", build_copy(attempts=True)),
+    Case("copy-attempts-nan", "attempts", build_copy(attempts=NAN)),
+    Case("copy-attempt-delay-nan", "attempt_delay", build_copy(attempt_delay=NAN)),
+    Case("copy-attempt-delay-negative", "attempt_delay", build_copy(attempt_delay=-1)),
+    Case("copy-http-timeout-inf", "http_timeout", build_copy(http_timeout=(5, float("inf")))),
+    Case("copy-http-timeout-one-item", "http_timeout", build_copy(http_timeout=(5,))),
+    Case("copy-progress-nan", "progress_interval", build_copy(progress_interval=NAN)),
+    Case("copy-chunk-bool", "chunk_size", build_copy(chunk_size=True)),
+    Case("copy-statuses-bare", "statuses", build_copy(statuses="uploaded")),
+    Case("copy-statuses-None", "statuses", build_copy(statuses=None)),
+    Case("copy-statuses-unknown", "statuses", build_copy(statuses=["done"])),
+    Case("copy-sub-app", "vod_sub_app_id", build_copy(vod_sub_app_id="abc")),
+    Case("copy-dest-conn-id", "destination_conn_id", build_copy(destination_conn_id="a b!")),
+    Case("copy-tc-conn-id", "tencentcloud_conn_id", build_copy(tencentcloud_conn_id="None")),
+    Case("copy-manifest-None-text", "manifest", copy(manifest="None")),
+    Case("copy-manifest-no-files", "manifest", copy(manifest={"task_id": "t"})),
+    Case("copy-manifest-file-url", "manifest", copy(manifest=recording(url="file:///etc/passwd"))),
+    Case("copy-manifest-size-text", "manifest", copy(manifest=recording(size="ten"))),
+    # -- DeleteExpiredRecordingsOperator
+    Case("ret-days-nan", "older_than_days", retention(older_than_days=NAN)),
+    Case("ret-days-negative", "older_than_days", retention(older_than_days=-3)),
+    Case("ret-days-zero", "older_than_days", retention(older_than_days=0)),
+    Case("ret-days-None-text", "older_than_days", retention(older_than_days="None")),
+    Case("ret-days-bool", "older_than_days", retention(older_than_days=True)),
+    Case("ret-days-float", "older_than_days", retention(older_than_days=2.5)),
+    Case("ret-dry-run-text", "dry_run", retention(dry_run="false")),
+    Case("ret-dry-run-word", "dry_run", retention(dry_run="maybe")),
+    Case("ret-vod-text", "vod", retention(vod="false")),
+    Case("ret-nowhere", "vod", lambda: DeleteExpiredRecordingsOperator(task_id="t", older_than_days=30)),
+    Case("ret-dest-None-text", "destination", retention(destination="None")),
+    Case("ret-dest-ftp", "destination", retention(destination="ftp://127.0.0.1/lake")),
+    Case("ret-bucket-userinfo", "bucket", retention(bucket="s3://AKID:secret@rec/x")),
+    Case("ret-max-deletes-bool", "max_deletes", retention(max_deletes=True)),
+    Case("ret-max-deletes-negative", "max_deletes", retention(max_deletes=-1)),
+    Case("ret-source-types-bare", "vod_source_types", retention(vod=True, vod_source_types="Record")),
+    Case("ret-sub-app", "vod_sub_app_id", retention(vod=True, vod_sub_app_id="None")),
+    Case("ret-conn-id", "tencentcloud_conn_id", retention(vod=True, tencentcloud_conn_id="a b!")),
+    # -- VodHook
+    Case("vod-ids-bare", "file_ids", lambda: VodHook().describe_media_infos("5285890781")),  # type: ignore[arg-type]
+    Case("vod-ids-None-item", "file_ids[0]", lambda: VodHook().describe_media_infos(["None"])),
+    Case("vod-ids-21", "file_ids", lambda: VodHook().describe_media_infos([f"f{i}" for i in range(21)])),
+    Case("vod-ids-empty", "file_ids", lambda: VodHook().describe_media_infos([])),
+    Case("vod-filters-bare", "filters", lambda: VodHook().describe_media_infos(["f"], filters="basicInfo")),  # type: ignore[arg-type]
+    Case("vod-delete-None", "file_id", lambda: VodHook().delete_media("None")),
+    Case("vod-delete-space", "file_id", lambda: VodHook().delete_media("f 1")),
+    Case("vod-search-order", "order", lambda: VodHook().search_media(order="up")),
+    Case("vod-search-offset-bool", "offset", lambda: VodHook().search_media(offset=True)),
+    Case("vod-search-offset-negative", "offset", lambda: VodHook().search_media(offset=-1)),
+    Case("vod-search-limit-nan", "limit", lambda: VodHook().search_media(limit=NAN)),  # type: ignore[arg-type]
+    Case("vod-search-after", "create_after", lambda: VodHook().search_media(create_after="yesterday")),
+    Case("vod-search-before-crlf", "create_before", lambda: VodHook().search_media(create_before="x\r\n")),
+    Case("vod-sub-app-0", "sub_app_id", lambda: VodHook().delete_media("f", sub_app_id=0)),
+    Case("vod-conn-id", "tencentcloud_conn_id", lambda: VodHook("a b!").delete_media("f")),
+    # -- RecordingUploadedEventTrigger (its kwargs are checked when the DAG is parsed)
+    Case("trig-cloud", "cloud", watch(cloud="rtc")),
+    Case("trig-poll-nan", "poll_interval", watch(poll_interval=NAN)),
+    Case("trig-poll-text", "poll_interval", watch(poll_interval="5s")),
+    Case("trig-lookback-inf", "lookback_hours", watch(lookback_hours=float("inf"))),
+    Case("trig-lookback-zego-100", "lookback_hours", watch(cloud="zego", lookback_hours=100)),
+    Case("trig-commit-negative", "commit_delay", watch(commit_delay=-1)),
+    Case("trig-conn-id", "conn_id", watch(conn_id="a b!")),
+    Case("trig-app-id-None", "app_id", watch(app_id="None")),
+    Case("trig-app-id-fullwidth", "app_id", watch(app_id="\uff11\uff12")),
+    Case(
+        "trig-receiver-userinfo",
+        "callback_receiver_url",
+        watch(callback_receiver_url="http://u:p@127.0.0.1:1"),
+    ),
+    Case("trig-storage", "storage", watch(storage="s3")),
+    Case("trig-zego-source", "zego_source", watch(cloud="zego", zego_source="webhook")),
+    Case("trig-hook-params", "retry_limit", watch(hook_params={"retry_limit": 0})),
+    Case("trig-failed-policy", "on_failed_file", watch(on_failed_file="explode")),
+    # -- UsageReportOperator: the range and the report's limits
+    Case("usage-end-future", "end", usage(start=_days_ago(1), end=_days_ago(-2))),
+    Case("usage-start-after-end", "start", usage(start=_days_ago(2), end=_days_ago(3))),
+    Case("usage-start-None-text", "start", usage(start="None")),
+    Case("usage-start-garbage", "start", usage(start="yesterday")),
+    Case("usage-window-too-long", "window_days", usage(window_days=1000)),
+    Case("usage-window-bool", "window_days", usage(window_days=True)),
+    Case("usage-lookback-nan", "lookback_days", usage(lookback_days=NAN)),
+    Case("usage-report-None", "report", usage(report=None)),
+    Case("usage-destination-None-text", "destination", usage(destination="None")),
+    Case("usage-destination-ftp", "destination", usage(destination="ftp://127.0.0.1/reports")),
+    Case("usage-conn-id", "tencentcloud_conn_id", usage(tencentcloud_conn_id="a b!")),
+    Case("usage-sdk-app", "sdk_app_id", usage(sdk_app_id="abc")),
 ]
 
 
@@ -456,6 +631,7 @@ def _attempt(case: Case, httpserver: Any, set_connection: Callable[..., None]) -
     set_connection("tencentcloud_default", tencent)
     set_connection("zegocloud_default", zego)
     httpserver.clear()
+    SERVER["url"] = url
     serve(httpserver, tc_ok(), zego_ok(), tc_ok(), zego_ok())
     error: BaseException | None = None
     try:

@@ -33,6 +33,8 @@ Decisions where the reference is silent or marks a fact UNCONFIRMED:
   ``FailedOperation.TaskFinished`` for StopStreamIngest.
 * COS recordings always produce HLS (``StorageFileList`` lists the ``.m3u8`` index files, 305 means
   HLS uploaded); mp4/aac files are added when ``OutputFormat`` asks for them, and each mp4 gets a 310.
+  The playlists list ``<index base>_<ms>.ts`` segments (10 s each), served once uploaded with the
+  media bytes of ``sandbox.media`` (ranges, download faults) at their track type's bitrate.
 """
 
 from __future__ import annotations
@@ -665,14 +667,14 @@ class TrtcBackend:
 
     def storage_object(self, task_id: str, name: str, now: float) -> tuple[str, bytes | int] | None:
         """(content type, bytes) of a playlist (it ends only once uploaded), or (content type, size)
-        of an uploaded media file, whose bytes ``sandbox.media`` streams."""
+        of an uploaded media file or HLS segment, whose bytes ``sandbox.media`` streams."""
         with self._lock:
             rec = self._recordings.get(task_id)
             if rec is None:
                 return None
             f = next((f for f in rec.files if f.name == name), None)
             if f is None:
-                return None
+                return _segment_object(rec, name, now)
             if f.kind == "m3u8":
                 return "application/vnd.apple.mpegurl", _playlist(f, rec, now).encode()
             if not rec.uploaded():
@@ -741,10 +743,33 @@ def _in_range(name: str, value: int, low: int, high: int) -> None:
         raise SandboxError("InvalidParameter.OutOfRange", f"{name} must be within [{low}, {high}].")
 
 
-def _playlist(f: RecordingFile, rec: Recording, now: float) -> str:
+def _segments(f: RecordingFile, rec: Recording, now: float) -> list[tuple[str, int]]:
+    """(name, seconds) of the HLS segments of the index ``f``: 10 s each, named like TRTC's."""
     end_ms = f.end_ms if f.end_ms is not None else max(int(now * 1000), f.begin_ms)
     seconds = min(max(1, (end_ms - f.begin_ms) // 1000), 3600)  # keep long playlists bounded
     base = f.name[: -len(".m3u8")]
+    found, t = [], 0
+    while t < seconds:
+        step = min(10, seconds - t)
+        found.append((f"{base}_{f.begin_ms + t * 1000}.ts", step))
+        t += step
+    return found
+
+
+def _segment_object(rec: Recording, name: str, now: float) -> tuple[str, int] | None:
+    """(content type, size) of an uploaded HLS segment (its bytes are streamed by ``sandbox.media``)."""
+    if not name.endswith(".ts") or not rec.uploaded():
+        return None
+    for f in rec.files:
+        if f.kind != "m3u8":
+            continue
+        for seg, seconds in _segments(f, rec, now):
+            if seg == name:
+                return "video/mp2t", seconds * _BYTES_PER_SECOND[f.track_type]
+    return None
+
+
+def _playlist(f: RecordingFile, rec: Recording, now: float) -> str:
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:3",
@@ -752,12 +777,9 @@ def _playlist(f: RecordingFile, rec: Recording, now: float) -> str:
         "#EXT-X-MEDIA-SEQUENCE:0",
         "#EXT-X-TARGETDURATION:10",
     ]
-    t = 0
-    while t < seconds:
-        step = min(10, seconds - t)
-        lines.append(f"#EXTINF:{step:.3f},")
-        lines.append(f"{base}_{f.begin_ms + t * 1000}.ts")
-        t += step
+    for seg, seconds in _segments(f, rec, now):
+        lines.append(f"#EXTINF:{seconds:.3f},")
+        lines.append(seg)
     if rec.uploaded():
         lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
