@@ -9,25 +9,30 @@ and cost no call of their own; only those whose room stays get RemoveUser/Kickou
 Live streams (no rooms) are dropped in the third stage. The time of each stage is what the slowest
 of its actions needs at the catalog's documented rate (ZEGO CloseRoom: 1 call/s).
 
-Calls go through the hooks (paced at the documented rate, retried, "already gone" = done); results
-are ``done`` / ``already_gone`` / ``failed`` with the cloud's code. Every answer that says a target
-is gone is recorded in the receiver's inventory as a correction, so a lost "room dismissed"
-callback cannot make the verification report a survivor that is not there, while any callback about
-a later moment (a user entering again) still makes it one.
+Calls go through the hooks (paced at the documented rate, retried, "already gone" = done) and the
+bulk engine (:mod:`airflow_provider_rtc.operators.bulk`: bounded concurrency, stoppable); results
+are ``done`` / ``already_gone`` / ``failed`` with the cloud's code and the engine's
+``maybe_executed`` / ``after_lost_response``, or ``not_started`` once the run was stopped. Every
+answer that says a target is gone is recorded in the receiver's inventory as a correction, so a
+lost "room dismissed" callback cannot make the verification report a survivor that is not there,
+while any callback about a later moment (a user entering again) still makes it one.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.discover import Access, discover
 from airflow_provider_rtc.discovery.selector import Selector
-from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError
+from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.operators.bulk import BulkTarget, not_started
+
+if TYPE_CHECKING:
+    from airflow_provider_rtc.operators.bulk import BulkRun
 
 STAGES = ("mixes", "recordings", "streams and users", "rooms")
 _PRODUCT = {"trtc": "tencent", "live": "tencent", "zego": "zego"}
@@ -186,41 +191,58 @@ def _call(target: dict[str, Any], hooks: dict[str, Any]) -> Callable[[], dict[st
     raise ValueError(f"no call for {action}")
 
 
-def run_one(target: dict[str, Any], hooks: dict[str, Any]) -> dict[str, Any]:
-    """One destructive call; an API error is reported in the result, never raised."""
-    result = {k: target[k] for k in ("stage", "cloud", "kind", "action", "ids")}
-    result["at_ms"] = int(time.time() * 1000)
-    try:
-        response = _call(target, hooks)()
-    except RtcNotFoundError as err:
-        result.update(status="already_gone", code=err.code)
-    except RtcError as err:
-        result.update(status="failed", code=err.code, kind_of_error=err.kind, error=str(err)[:300])
-    else:
-        result.update(status="done", RequestId=response.get("RequestId"))
+def _bulk_target(target: dict[str, Any], hooks: dict[str, Any]) -> BulkTarget:
+    """The target as the bulk engine runs it; the call notes when it started (``at_ms``), which
+    the corrections need so that a callback about a later moment still wins."""
+    described = {k: target[k] for k in ("stage", "cloud", "kind", "action", "ids")}
+    send = _call(target, hooks)
+
+    def call() -> dict[str, Any]:
+        described["at_ms"] = int(time.time() * 1000)
+        return send()
+
+    return BulkTarget(f"{target['cloud']} {target['action']} {target['ids']}", described, call)
+
+
+def _as_result(raw: dict[str, Any], item: BulkTarget) -> dict[str, Any]:
+    """An engine result in the report's shape: the resource ``kind`` stays, the error's kind is
+    ``kind_of_error``; ``target`` (the label) is dropped as ``ids`` already say it."""
+    result = {k: v for k, v in raw.items() if k != "target"}
+    if "kind" in raw and raw["kind"] != item.described["kind"]:
+        result["kind_of_error"] = raw["kind"]
+    result.update(item.described)
     return result
 
 
 def execute(
-    plan: dict[str, Any], access: dict[str, Access], *, max_concurrency: int = 16, log: Any = None
-) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """Run the stages in order at the hooks' paced rate; returns the results and per-stage seconds."""
+    plan: dict[str, Any], access: dict[str, Access], run: BulkRun, *, log: Any = None
+) -> tuple[list[dict[str, Any]], dict[str, float], BaseException | None]:
+    """Run the stages in order with the bulk engine, each finished before the next.
+
+    Returns the results (one per target, in plan order: ``done`` / ``already_gone`` / ``failed``
+    with ``maybe_executed`` and ``after_lost_response`` / ``not_started``), the seconds per stage
+    run, and the interruption (the ``execution_timeout`` alarm) if there was one. Once ``run`` is
+    stopped no new call is issued and every later target is ``not_started``.
+    """
     results: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
+    interrupted: BaseException | None = None
     for stage in STAGES:
-        batch = [t for t in plan["targets"] if t["stage"] == stage]
+        batch = [_bulk_target(t, access[t["cloud"]].hooks) for t in plan["targets"] if t["stage"] == stage]
+        if run.stopped or interrupted is not None:
+            results += [_as_result(not_started(item), item) for item in batch]
+            continue
         started = time.monotonic()
-        if batch:
-            with ThreadPoolExecutor(max_workers=min(max_concurrency, len(batch))) as pool:
-                done = list(pool.map(lambda t: run_one(t, access[t["cloud"]].hooks), batch))
-            results += done
-            if log is not None:
-                counts: dict[str, int] = {}
-                for r in done:
-                    counts[r["status"]] = counts.get(r["status"], 0) + 1
-                log.info("stage %s: %s in %.1fs", stage, counts, time.monotonic() - started)
+        raw, interrupted = run.run(batch, log=log)
+        done = [_as_result(r, item) for r, item in zip(raw, batch, strict=True)]
+        results += done
         timings[stage] = round(time.monotonic() - started, 3)
-    return results, timings
+        if log is not None and batch:
+            counts: dict[str, int] = {}
+            for r in done:
+                counts[r["status"]] = counts.get(r["status"], 0) + 1
+            log.info("stage %s: %s in %.1fs", stage, counts, timings[stage])
+    return results, timings, interrupted
 
 
 def record_results(results: list[dict[str, Any]], access: dict[str, Access]) -> None:
@@ -287,9 +309,10 @@ def verify(
     *,
     timeout: float,
     interval: float,
+    run: BulkRun | None = None,
     log: Any = None,
 ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
-    """Discover (reconciled) until nothing in scope is live or ``timeout`` passes.
+    """Discover (reconciled) until nothing in scope is live, ``timeout`` passes or ``run`` is stopped.
 
     Returns (survivors, passes, corrections seen). Mixes are checked with GetMixTaskInfo, as no
     callback or list names their room.
@@ -322,4 +345,8 @@ def verify(
             log.info(
                 "verify pass %d: %d still live, checking again in %.0fs", passes, len(survivors), interval
             )
-        time.sleep(interval)
+        if run is not None:
+            if run.wait(interval):
+                return survivors, passes, corrections
+        else:
+            time.sleep(interval)

@@ -103,8 +103,7 @@ class _Progress:
 def _run_one(item: BulkTarget, stop: threading.Event, ignore_not_found: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"target": item.target, **item.described}
     if stop.is_set():
-        result.update(status="not_started")
-        return result
+        return not_started(item)
     try:
         with stop_scope(stop):
             response = item.call()
@@ -201,8 +200,13 @@ def _collect(targets: Sequence[BulkTarget], futures: list[Any]) -> list[dict[str
         if future.done() and not future.cancelled():
             results.append(future.result())
         else:
-            results.append({"target": item.target, **item.described, "status": "not_started"})
+            results.append(not_started(item))
     return results
+
+
+def not_started(item: BulkTarget) -> dict[str, Any]:
+    """The result of a target no call was issued for."""
+    return {"target": item.target, **item.described, "status": "not_started"}
 
 
 class BulkStop(threading.Event):
@@ -236,6 +240,38 @@ class BulkRun:
             self._stop.reason = reason
             self._stop.set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``; True at once if the run is or gets stopped."""
+        return self._stop.wait(seconds)
+
+    @property
+    def stopped(self) -> str:
+        """Why the run was stopped (``on_kill``, the timeout's exception name), or ``""``."""
+        return self._stop.reason if self._stop.is_set() else ""
+
+    def run(
+        self, targets: Sequence[BulkTarget], *, ignore_not_found: bool = True, log: Any = None
+    ) -> tuple[list[dict[str, Any]], BaseException | None]:
+        """:func:`run_bulk` with this run's options and stop switch. An interruption (the
+        ``execution_timeout`` alarm) is returned with the results up to it, not raised, so the
+        caller reports before re-raising it."""
+        self._stop.results = None
+        try:
+            results = run_bulk(
+                targets,
+                max_concurrency=self.max_concurrency,
+                stop=self._stop,
+                ignore_not_found=ignore_not_found,
+                log=log,
+                progress_interval=self.progress_interval,
+            )
+        except BaseException as exc:
+            self._stop.reason = self._stop.reason or type(exc).__name__
+            self._stop.set()
+            results = self._stop.results or [not_started(t) for t in targets]
+            return results, exc
+        return results, None
+
     def execute(self, op: Any, context: Any, plan: BulkPlan) -> dict[str, Any]:
         log = op.log
         targets = plan.targets
@@ -248,22 +284,7 @@ class BulkRun:
             )
         log.info("bulk %s: %d target(s), up to %d in flight", op.task_id, len(targets), self.max_concurrency)
         started = time.monotonic()
-        interrupted: BaseException | None = None
-        try:
-            results = run_bulk(
-                targets,
-                max_concurrency=self.max_concurrency,
-                stop=self._stop,
-                ignore_not_found=op.ignore_not_found,
-                log=log,
-                progress_interval=self.progress_interval,
-            )
-        except BaseException as exc:  # the execution_timeout alarm: report, then let it fail the task
-            interrupted = exc
-            self._stop.reason = self._stop.reason or type(exc).__name__
-            results = self._stop.results or [
-                {"target": t.target, **t.described, "status": "not_started"} for t in targets
-            ]
+        results, interrupted = self.run(targets, ignore_not_found=op.ignore_not_found, log=log)
         summary = _summary(results, plan.duplicates, time.monotonic() - started, self._stop.reason)
         failed = [r for r in results if r["status"] == "failed"]
         # a task that ends well returns the summary (its return_value XCom); one that fails or is
@@ -313,9 +334,9 @@ def _report(op: Any, context: Any, summary: dict[str, Any], *, push: bool) -> No
     for result in summary["results"]:
         if result["status"] == "failed":
             log.error("failed: %s", result)
-    not_started = [r["target"] for r in summary["results"] if r["status"] == "not_started"]
-    if not_started:
-        log.warning("not started (%d): %s", len(not_started), not_started[:50])
+    unstarted = [r["target"] for r in summary["results"] if r["status"] == "not_started"]
+    if unstarted:
+        log.warning("not started (%d): %s", len(unstarted), unstarted[:50])
     ti = context.get("ti") if isinstance(context, dict) else None
     if push and ti is not None:
         try:

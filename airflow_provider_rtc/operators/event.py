@@ -106,10 +106,15 @@ class EndEventOperator(_EventOperator):
     :param verify: discover again after the end until nothing in scope is live.
     :param verify_timeout: seconds to keep verifying before failing with the survivors.
     :param verify_interval: seconds between verification passes.
-    :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate).
+    :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate);
+        the stages run on the bulk engine (:mod:`~airflow_provider_rtc.operators.bulk`).
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
         callbacks do not carry it).
-    :return: ``{"plan", "results", "survivors", "timings", "corrections", "dry_run"}``.
+    :return: ``{"plan", "results", "survivors", "timings", "corrections", "dry_run"}``; each result
+        is ``done``, ``already_gone``, ``failed`` (with ``code``, ``maybe_executed``,
+        ``after_lost_response``) or ``not_started``. Stopped (``on_kill``, ``execution_timeout``),
+        it issues no new call, lets calls on the wire finish, skips verification, pushes the report
+        (with ``stopped``) to the ``report`` XCom and fails.
     """
 
     # ``dry_run`` is stored as ``dry_run_mode``: BaseOperator.dry_run() is a method
@@ -136,17 +141,19 @@ class EndEventOperator(_EventOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(clouds=clouds, **kwargs)
+        from airflow_provider_rtc.operators.bulk import BulkRun
+
         if verify_timeout < 0 or verify_interval <= 0:
             raise ValueError("verify_timeout must be >= 0 and verify_interval > 0")
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
+        # the bulk engine's run: validates max_concurrency, holds the stop switch on_kill sets
+        self.bulk = BulkRun(max_concurrency)
         self.selector = selector
         self.inventory = inventory
         self.dry_run_mode = dry_run
         self.verify = verify
         self.verify_timeout = verify_timeout
         self.verify_interval = verify_interval
-        self.max_concurrency = max_concurrency
+        self.max_concurrency = self.bulk.max_concurrency
         self.zego_mix_user_id = zego_mix_user_id
 
     def _inputs(self) -> tuple[Any, dict[str, Any] | None, tuple[str, ...], bool]:
@@ -202,32 +209,49 @@ class EndEventOperator(_EventOperator):
         if dry_run:
             return report
         mark = time.monotonic()
-        results, stage_times = planner.execute(
-            plan, access, max_concurrency=self.max_concurrency, log=self.log
-        )
-        planner.record_results(results, access)
+        results, stage_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)
         report["results"] = results
         timings["end"] = round(time.monotonic() - mark, 3)
         timings["stages"] = stage_times
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        if interrupted is not None or self.bulk.stopped:
+            self._report_stop(context, report, counts, started)
+            try:  # what did end is still recorded, so the re-run's discovery starts from it
+                planner.record_results(results, access)
+            except Exception:
+                self.log.exception("could not record the ended targets in the receiver")
+            if interrupted is not None:
+                raise interrupted
+            raise AirflowException(
+                f"stopped ({self.bulk.stopped}): {counts}; the 'report' XCom and the log say where "
+                "each target stood"
+            )
+        planner.record_results(results, access)
         failed = [r for r in results if r["status"] == "failed"]
         if self.verify:
             mark = time.monotonic()
             survivors, passes, seen = planner.verify(
-                plan, access, timeout=self.verify_timeout, interval=self.verify_interval, log=self.log
+                plan,
+                access,
+                timeout=self.verify_timeout,
+                interval=self.verify_interval,
+                run=self.bulk,
+                log=self.log,
             )
             report["survivors"] = survivors
             report["corrections"] += seen
             timings["verify"] = round(time.monotonic() - mark, 3)
             timings["verify_passes"] = passes
         timings["total"] = round(time.monotonic() - started, 3)
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
         self.log.info("ended: %s; survivors: %d; %.1fs", counts, len(report["survivors"]), timings["total"])
+        if self.bulk.stopped:
+            report["stopped"] = self.bulk.stopped
+            _push(context, report, self.log)
+            raise AirflowException(f"stopped ({self.bulk.stopped}) while verifying; see the 'report' XCom")
         if report["survivors"] or failed:
-            ti = context.get("ti") if isinstance(context, dict) else None
-            if ti is not None:
-                ti.xcom_push(key="report", value=report)
+            _push(context, report, self.log)
             listed = ", ".join(f"{s['cloud']} {s['kind']} {s['ids']}" for s in report["survivors"][:10])
             raise AirflowException(
                 f"the event is not fully ended: {len(report['survivors'])} resource(s) still live"
@@ -237,6 +261,40 @@ class EndEventOperator(_EventOperator):
                 + " (full report in the 'report' XCom)"
             )
         return report
+
+    def _report_stop(
+        self, context: Any, report: dict[str, Any], counts: dict[str, int], started: float
+    ) -> None:
+        """Stopped (on_kill, execution_timeout): no verification; the log and the 'report' XCom say
+        where every target stood (``not_started`` for what no call was issued for)."""
+        report["stopped"] = self.bulk.stopped
+        report["timings"]["total"] = round(time.monotonic() - started, 3)
+        self.log.warning("stopped (%s) after: %s", self.bulk.stopped, counts)
+        for r in report["results"]:
+            if r["status"] == "failed":
+                self.log.error("failed: %s", r)
+        waiting = [
+            f"{r['cloud']} {r['action']} {r['ids']}"
+            for r in report["results"]
+            if r["status"] == "not_started"
+        ]
+        if waiting:
+            self.log.warning("not started (%d): %s", len(waiting), waiting[:50])
+        _push(context, report, self.log)
+
+    def on_kill(self) -> None:
+        """Issue no new call; calls on the wire finish and the report is still pushed."""
+        self.bulk.stop("on_kill")
+
+
+def _push(context: Any, report: dict[str, Any], log: Any) -> None:
+    ti = context.get("ti") if isinstance(context, dict) else None
+    if ti is None:
+        return
+    try:
+        ti.xcom_push(key="report", value=report)
+    except Exception:
+        log.exception("could not push the 'report' XCom; the results are in this log")
 
 
 def _as_bool(value: Any, param: str) -> bool:
