@@ -142,9 +142,12 @@ class EndEventOperator(_EventOperator):
     ) -> None:
         super().__init__(clouds=clouds, **kwargs)
         from airflow_provider_rtc.operators.bulk import BulkRun
+        from airflow_provider_rtc.validation import number
 
-        if verify_timeout < 0 or verify_interval <= 0:
-            raise ValueError("verify_timeout must be >= 0 and verify_interval > 0")
+        verify_timeout = number(verify_timeout, "verify_timeout", minimum=0.0) or 0.0
+        verify_interval = (
+            number(verify_interval, "verify_interval", minimum=0.0, exclusive_minimum=True) or 5.0
+        )
         # the bulk engine's run: validates max_concurrency, holds the stop switch on_kill sets
         self.bulk = BulkRun(max_concurrency)
         self.selector = selector
