@@ -383,6 +383,12 @@ def secret_masked_scenario(dep: Deployment) -> dict[str, Any]:
     return figures
 
 
+def _lake(dep: Deployment) -> dict[str, Any]:
+    from .lake import recordings_to_lake_scenario
+
+    return recordings_to_lake_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -401,6 +407,7 @@ SCENARIOS = [
         "recordings_triggerer_killed", lambda d: recording_scenario(d, "standalone", kill_triggerer=True)
     ),
     Scenario("trigger_form_browser", trigger_form_scenario),
+    Scenario("recordings_to_lake", _lake),
 ]
 
 

@@ -1,0 +1,254 @@
+"""The `recordings_to_lake` scenario: the AssetWatcher's trigger in the real triggerer process.
+
+Recordings are seeded and stopped in the sandbox; their upload callbacks go to a receiver started
+for this scenario alone (so callbacks stored by earlier scenarios cannot turn into asset events of
+recordings that no longer exist). The scenario asserts on Airflow's REST state (asset events, the
+runs they triggered) and on the lake folder on disk, then SIGKILLs the triggerer's process group,
+restarts it, uploads more recordings and asserts that no recording got two asset events and none
+got none: the cursor really lives in the asset state store, not in the process that died.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from .harness import BIN, Deployment, http_json, wait_for
+
+LAKE_DAG = "recordings_to_lake"
+ASSET_NAMES = ("rtc_trtc_recording_uploaded", "rtc_zego_recording_uploaded")
+LAKE_VARIABLE = "rtc_lake_destination"
+#: the recordings of each phase (TRTC on VOD, whose callbacks carry the file URLs)
+PHASES: tuple[dict[str, Any], ...] = (
+    {
+        "trtc": {"rooms": 4, "users_per_room": 1, "recordings": 4, "recording_storage": "vod"},
+        "zego": {"rooms": 3, "users_per_room": 1, "streams_per_room": 1, "recordings": 3},
+    },
+    {
+        "trtc": {"rooms": 3, "users_per_room": 1, "recordings": 3, "recording_storage": "vod"},
+        "zego": {"rooms": 2, "users_per_room": 1, "streams_per_room": 1, "recordings": 2},
+    },
+)
+UPLOAD_DELAY = 3.0
+#: the trigger commits a recording to its cursor `commit_delay` (10 s) after handing it over; a
+#: kill before that may legitimately emit it twice, so the kill waits this long after the last event
+COMMIT_WAIT = 25.0
+EVENT_TIMEOUT = 180.0
+
+
+def _check(condition: Any, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
+class LakeRun:
+    """What one `recordings_to_lake` scenario set up, and the REST reads it asserts on."""
+
+    def __init__(self, dep: Deployment) -> None:
+        self.dep = dep
+        self.lake = dep.home.parent / f"lake-{int(time.time())}"
+        self.task_ids: dict[str, str] = {}  # task_id -> cloud
+        self.receiver_url = ""
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def start_receiver(self) -> None:
+        """A receiver with an empty store, just for this scenario."""
+        from .harness import free_port
+
+        port = free_port()
+        env = {**os.environ, "RTC_TRTC_CALLBACK_KEY": self.dep.callback_key}
+        argv = [str(BIN / "rtc-callback-receiver"), "--port", str(port), "--log-level", "warning"]
+        argv += ["--db", str(self.dep.home.parent / f"lake-receiver-{port}.sqlite3")]
+        self.receiver = self.dep.processes.start("lake-receiver", argv, env)
+        self.receiver_url = f"http://127.0.0.1:{port}"
+        wait_for("the lake receiver", lambda: http_json("GET", f"{self.receiver_url}/healthz", timeout=5), 60)
+
+    def set_destination(self) -> None:
+        body = {"key": LAKE_VARIABLE, "value": self.lake.as_uri()}
+        try:
+            self.dep.api.call("POST", "/api/v2/variables", body)
+        except urllib.error.HTTPError as err:
+            if err.code != 409:
+                raise
+            self.dep.api.call("PATCH", f"/api/v2/variables/{LAKE_VARIABLE}", body)
+
+    def pause(self, paused: bool) -> None:
+        self.dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": paused})
+
+    def use_client_connections(self) -> None:
+        """This process stops recordings with the provider's hooks: give them the sandbox's conns."""
+        os.environ.setdefault("AIRFLOW_HOME", str(self.dep.home.parent / "client"))
+        for conn_id, conn in self.dep.sandbox["connections"].items():
+            os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
+
+    def upload(self, spec: dict[str, Any]) -> list[str]:
+        """Seed recordings and stop them: their files upload `UPLOAD_DELAY` seconds later."""
+        from airflow_provider_rtc.hooks.trtc import TrtcHook
+        from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
+
+        seeded = self.dep.sandbox_call("POST", "/seed", spec)
+        trtc = [r["task_id"] for r in seeded["trtc"]["recordings"]]
+        zego = [r["task_id"] for r in seeded["zego"]["recordings"]]
+        trtc_hook, zego_hook = TrtcHook(), ZegoCloudRecordHook()
+        for task_id in trtc:
+            trtc_hook.delete_cloud_recording(task_id)
+            self.task_ids[task_id] = "trtc"
+        for task_id in zego:
+            zego_hook.stop_record(task_id)
+            self.task_ids[task_id] = "zego"
+        return trtc + zego
+
+    # -- reads -----------------------------------------------------------------------------------
+    def asset_ids(self) -> dict[int, str]:
+        assets = self.dep.api.get("/api/v2/assets?limit=100")["assets"]
+        return {int(a["id"]): a["name"] for a in assets if a["name"] in ASSET_NAMES}
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every asset event of the watched assets about one of this scenario's recordings."""
+        found: list[dict[str, Any]] = []
+        for asset_id in self.asset_ids():
+            offset = 0
+            while True:
+                query = f"asset_id={asset_id}&limit=100&offset={offset}"
+                page = self.dep.api.get(f"/api/v2/assets/events?{query}")
+                batch = page["asset_events"]
+                found += [e for e in batch if _task_id(e) in self.task_ids]
+                offset += len(batch)
+                if not batch or offset >= page["total_entries"]:
+                    break
+        return found
+
+    def wait_events(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        def all_there() -> list[dict[str, Any]] | None:
+            events = self.events()
+            return events if set(task_ids) <= {_task_id(e) for e in events} else None
+
+        return list(wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, 2))
+
+    def runs_by_event(self) -> dict[int, str]:
+        """Asset event id -> state of the `recordings_to_lake` run it triggered."""
+        runs = self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns?limit=100")["dag_runs"]
+        states: dict[int, str] = {}
+        for run in runs:
+            run_id = urllib.parse.quote(run["dag_run_id"], safe="")
+            upstream = self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns/{run_id}/upstreamAssetEvents")
+            for event in upstream["asset_events"]:
+                states[int(event["id"])] = str(run["state"])
+        return states
+
+    def wait_runs(self, events: list[dict[str, Any]]) -> dict[int, str]:
+        wanted = {int(e["id"]) for e in events}
+
+        def finished() -> dict[int, str] | None:
+            states = self.runs_by_event()
+            done = all(states.get(i) in ("success", "failed") for i in wanted)
+            return states if done else None
+
+        return dict(wait_for("the lake runs of the asset events", finished, EVENT_TIMEOUT, 3))
+
+    def lake_files(self, task_id: str) -> dict[str, int]:
+        """name -> size of the files copied for one recording (any layout that has the task id)."""
+        found: dict[str, int] = {}
+        for path in self.lake.rglob("*"):
+            if path.is_file() and task_id in path.parts and not path.name.startswith("."):
+                found[path.name] = path.stat().st_size
+        return found
+
+    def partials(self) -> list[Path]:
+        return [p for p in self.lake.rglob(".*partial")]
+
+
+def _task_id(event: dict[str, Any]) -> str:
+    payload = (event.get("extra") or {}).get("payload") or {}
+    return str(payload.get("task_id") or "")
+
+
+def _expected_files(event: dict[str, Any]) -> dict[str, int]:
+    manifest = event["extra"]["payload"]["manifest"]
+    return {f["name"]: int(f["size"]) for f in manifest["files"] if f.get("url") or f.get("file_id")}
+
+
+def verify_phase(run: LakeRun, task_ids: list[str], events: list[dict[str, Any]]) -> tuple[int, int]:
+    """Each recording's run succeeded and its files are in the lake with the manifest's sizes and,
+    for TRTC, the sandbox's own sizes. Returns (files, bytes)."""
+    states = run.wait_runs(events)
+    failed = {_task_id(e): states.get(int(e["id"])) for e in events if states.get(int(e["id"])) != "success"}
+    _check(not failed, f"lake runs not successful for: {failed}")
+    files = size = 0
+    by_task = {_task_id(e): e for e in events}
+    for task_id in task_ids:
+        event = by_task[task_id]
+        _check(event["extra"].get("from_trigger") is True, f"{task_id}: the asset event is not a trigger's")
+        want = _expected_files(event)
+        _check(want, f"{task_id}: the manifest lists no file")
+        if run.task_ids[task_id] == "trtc":
+            listing = run.dep.sandbox_call("GET", f"/storage/trtc/{task_id}")
+            want_sandbox = {f["name"]: int(f["size"]) for f in listing["files"]}
+            _check(want == want_sandbox, f"{task_id}: manifest {want} != sandbox {want_sandbox}")
+        got = run.lake_files(task_id)
+        _check(got == want, f"{task_id}: lake has {got}, expected {want}")
+        files += len(got)
+        size += sum(got.values())
+    return files, size
+
+
+def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
+    from .scenarios import fresh_event, use_receiver
+
+    started = time.monotonic()
+    fresh_event(dep)
+    run = LakeRun(dep)
+    run.start_receiver()
+    try:
+        use_receiver(dep, run.receiver_url)
+        dep.sandbox_call("PUT", "/timing", {"upload_delay": UPLOAD_DELAY})
+        run.set_destination()
+        run.use_client_connections()
+        dep.wait_dags([LAKE_DAG])  # parsed, then unpaused: only now do its watchers run
+
+        first = run.upload(PHASES[0])
+        events_1 = run.wait_events(first)
+        files_1, bytes_1 = verify_phase(run, first, events_1)
+
+        time.sleep(COMMIT_WAIT)  # past commit_delay: the cursor holds the phase-1 recordings
+        killed_at = time.time()
+        dep.restart("triggerer", kill=True)  # SIGKILL to its whole process group, then a fresh one
+        second = run.upload(PHASES[1])
+        events_2 = [e for e in run.wait_events(second) if _task_id(e) in second]
+        files_2, bytes_2 = verify_phase(run, second, events_2)
+
+        time.sleep(COMMIT_WAIT / 2)  # give a re-emission a chance to show up before counting
+        events = run.events()
+        per_recording: dict[str, int] = {}
+        for event in events:
+            per_recording[_task_id(event)] = per_recording.get(_task_id(event), 0) + 1
+        twice = {k: n for k, n in per_recording.items() if n > 1}
+        missing = sorted(set(run.task_ids) - set(per_recording))
+        _check(not twice, f"recordings with more than one asset event: {twice}")
+        _check(not missing, f"recordings without an asset event: {missing}")
+        late = [_task_id(e) for e in events_2 if _parse_ts(e["timestamp"]) < killed_at]
+        _check(not late, f"phase-2 events stored before the triggerer was killed: {late}")
+        _check(not run.partials(), f"partial files left in the lake: {run.partials()}")
+        return {
+            "recordings": len(run.task_ids),
+            "events": len(events),
+            "files": files_1 + files_2,
+            "bytes": bytes_1 + bytes_2,
+            "triggerer_killed": True,
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    finally:
+        run.pause(True)
+        use_receiver(dep, dep.receiver_url)
+        run.receiver.stop()
+
+
+def _parse_ts(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
