@@ -18,7 +18,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from .harness import BIN, Deployment, http_json, wait_for
+from .harness import BIN, Deployment, StageError, http_json, wait_for
 
 LAKE_DAG = "recordings_to_lake"
 ASSET_NAMES = ("rtc_trtc_recording_uploaded", "rtc_zego_recording_uploaded")
@@ -130,26 +130,15 @@ class LakeRun:
 
         return list(wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, 2))
 
-    def runs_by_event(self) -> dict[int, str]:
-        """Asset event id -> state of the `recordings_to_lake` run it triggered."""
-        runs = self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns?limit=100")["dag_runs"]
-        states: dict[int, str] = {}
-        for run in runs:
-            run_id = urllib.parse.quote(run["dag_run_id"], safe="")
-            upstream = self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns/{run_id}/upstreamAssetEvents")
-            for event in upstream["asset_events"]:
-                states[int(event["id"])] = str(run["state"])
-        return states
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns?limit=100")["dag_runs"])
 
-    def wait_runs(self, events: list[dict[str, Any]]) -> dict[int, str]:
-        wanted = {int(e["id"]) for e in events}
+    def wait_runs_finished(self) -> list[dict[str, Any]]:
+        def finished() -> list[dict[str, Any]] | None:
+            runs = self.runs()
+            return runs if runs and all(r["state"] in ("success", "failed") for r in runs) else None
 
-        def finished() -> dict[int, str] | None:
-            states = self.runs_by_event()
-            done = all(states.get(i) in ("success", "failed") for i in wanted)
-            return states if done else None
-
-        return dict(wait_for("the lake runs of the asset events", finished, EVENT_TIMEOUT, 3))
+        return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, 3))
 
     def lake_files(self, task_id: str) -> dict[str, int]:
         """name -> size of the files copied for one recording (any layout that has the task id)."""
@@ -174,27 +163,34 @@ def _expected_files(event: dict[str, Any]) -> dict[str, int]:
 
 
 def verify_phase(run: LakeRun, task_ids: list[str], events: list[dict[str, Any]]) -> tuple[int, int]:
-    """Each recording's run succeeded and its files are in the lake with the manifest's sizes and,
-    for TRTC, the sandbox's own sizes. Returns (files, bytes)."""
-    states = run.wait_runs(events)
-    failed = {_task_id(e): states.get(int(e["id"])) for e in events if states.get(int(e["id"])) != "success"}
-    _check(not failed, f"lake runs not successful for: {failed}")
-    files = size = 0
+    """Each recording's files reach the lake with the manifest's sizes (and, for TRTC, the
+    sandbox's own) and every lake run succeeds. Returns (files, bytes)."""
     by_task = {_task_id(e): e for e in events}
+    want: dict[str, dict[str, int]] = {}
     for task_id in task_ids:
         event = by_task[task_id]
         _check(event["extra"].get("from_trigger") is True, f"{task_id}: the asset event is not a trigger's")
-        want = _expected_files(event)
-        _check(want, f"{task_id}: the manifest lists no file")
+        want[task_id] = _expected_files(event)
+        _check(want[task_id], f"{task_id}: the manifest lists no file")
         if run.task_ids[task_id] == "trtc":
             listing = run.dep.sandbox_call("GET", f"/storage/trtc/{task_id}")
-            want_sandbox = {f["name"]: int(f["size"]) for f in listing["files"]}
-            _check(want == want_sandbox, f"{task_id}: manifest {want} != sandbox {want_sandbox}")
-        got = run.lake_files(task_id)
-        _check(got == want, f"{task_id}: lake has {got}, expected {want}")
-        files += len(got)
-        size += sum(got.values())
-    return files, size
+            in_sandbox = {f["name"]: int(f["size"]) for f in listing["files"]}
+            _check(
+                want[task_id] == in_sandbox, f"{task_id}: manifest {want[task_id]} != sandbox {in_sandbox}"
+            )
+
+    def all_copied() -> bool:
+        return all(run.lake_files(t) == want[t] for t in task_ids)
+
+    try:
+        wait_for("every recording's files in the lake", all_copied, EVENT_TIMEOUT, 2)
+    except StageError:
+        got = {t: run.lake_files(t) for t in task_ids if run.lake_files(t) != want[t]}
+        raise AssertionError(f"not in the lake (or wrong sizes): {got}") from None
+    runs = run.wait_runs_finished()
+    bad = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+    _check(not bad, f"lake runs not successful: {bad}")
+    return sum(len(w) for w in want.values()), sum(sum(w.values()) for w in want.values())
 
 
 def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
@@ -236,6 +232,7 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
         _check(not run.partials(), f"partial files left in the lake: {run.partials()}")
         return {
             "recordings": len(run.task_ids),
+            "lake_runs": len(run.runs()),
             "events": len(events),
             "files": files_1 + files_2,
             "bytes": bytes_1 + bytes_2,

@@ -47,7 +47,9 @@ class BlockingStateStore:
         self.data[key] = json.dumps(value)
 
 
-def restarted(trigger: RecordingUploadedEventTrigger, store: StateStore | BlockingStateStore) -> RecordingUploadedEventTrigger:
+def restarted(
+    trigger: RecordingUploadedEventTrigger, store: StateStore | BlockingStateStore
+) -> RecordingUploadedEventTrigger:
     """What the triggerer does after a restart: import the classpath, build from the kwargs."""
     classpath, kwargs = trigger.serialize()
     json.dumps(kwargs)  # kwargs are JSON primitives
