@@ -15,6 +15,7 @@ import os
 import time
 import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +159,19 @@ def _task_id(event: dict[str, Any]) -> str:
 
 
 def _expected_files(event: dict[str, Any]) -> dict[str, int]:
+    """name -> size of each file of the event's manifest: the size the sandbox serves it with
+    (HEAD), which must match the manifest's where the manifest gives one."""
     manifest = event["extra"]["payload"]["manifest"]
-    return {f["name"]: int(f["size"]) for f in manifest["files"] if f.get("url") or f.get("file_id")}
+    sizes: dict[str, int] = {}
+    for item in manifest["files"]:
+        _check(item.get("url"), f"{manifest.get('task_id')}: {item['name']} has no URL")
+        req = urllib.request.Request(item["url"], method="HEAD")  # noqa: S310 (the sandbox, loopback)
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+            served = int(resp.headers["Content-Length"])
+        if item.get("size") is not None:
+            _check(int(item["size"]) == served, f"{item['name']}: manifest size {item['size']} != {served}")
+        sizes[item["name"]] = served
+    return sizes
 
 
 def verify_phase(run: LakeRun, task_ids: list[str], events: list[dict[str, Any]]) -> tuple[int, int]:
