@@ -19,7 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .harness import BIN, Deployment, StageError, http_json, wait_for
+from .harness import Deployment, StageError, wait_for
+from .receivers import ScenarioReceiver
 
 LAKE_DAG = "recordings_to_lake"
 ASSET_NAMES = ("rtc_trtc_recording_uploaded", "rtc_zego_recording_uploaded")
@@ -54,21 +55,9 @@ class LakeRun:
         self.dep = dep
         self.lake = dep.home.parent / f"lake-{int(time.time())}"
         self.task_ids: dict[str, str] = {}  # task_id -> cloud
-        self.receiver_url = ""
+        self.receiver = ScenarioReceiver(dep, "lake-receiver")
 
     # -- set-up ----------------------------------------------------------------------------------
-    def start_receiver(self) -> None:
-        """A receiver with an empty store, just for this scenario."""
-        from .harness import free_port
-
-        port = free_port()
-        env = {**os.environ, "RTC_TRTC_CALLBACK_KEY": self.dep.callback_key}
-        argv = [str(BIN / "rtc-callback-receiver"), "--port", str(port), "--log-level", "warning"]
-        argv += ["--db", str(self.dep.home.parent / f"lake-receiver-{port}.sqlite3")]
-        self.receiver = self.dep.processes.start("lake-receiver", argv, env)
-        self.receiver_url = f"http://127.0.0.1:{port}"
-        wait_for("the lake receiver", lambda: http_json("GET", f"{self.receiver_url}/healthz", timeout=5), 60)
-
     def set_destination(self) -> None:
         body = {"key": LAKE_VARIABLE, "value": self.lake.as_uri()}
         try:
@@ -80,12 +69,6 @@ class LakeRun:
 
     def pause(self, paused: bool) -> None:
         self.dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": paused})
-
-    def use_client_connections(self) -> None:
-        """This process stops recordings with the provider's hooks: give them the sandbox's conns."""
-        os.environ.setdefault("AIRFLOW_HOME", str(self.dep.home.parent / "client"))
-        for conn_id, conn in self.dep.sandbox["connections"].items():
-            os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
 
     def upload(self, spec: dict[str, Any]) -> list[str]:
         """Seed recordings and stop them: their files upload `UPLOAD_DELAY` seconds later."""
@@ -153,6 +136,13 @@ class LakeRun:
         return [p for p in self.lake.rglob(".*partial")]
 
 
+def use_client_connections(dep: Deployment) -> None:
+    """This process calls the sandbox with the provider's hooks: give them the sandbox's conns."""
+    os.environ.setdefault("AIRFLOW_HOME", str(dep.home.parent / "client"))
+    for conn_id, conn in dep.sandbox["connections"].items():
+        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
+
+
 def _task_id(event: dict[str, Any]) -> str:
     payload = (event.get("extra") or {}).get("payload") or {}
     return str(payload.get("task_id") or "")
@@ -211,12 +201,12 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
     started = time.monotonic()
     fresh_event(dep)
     run = LakeRun(dep)
-    run.start_receiver()
+    run.receiver.start()
     try:
-        use_receiver(dep, run.receiver_url)
+        use_receiver(dep, run.receiver.url)
         dep.sandbox_call("PUT", "/timing", {"upload_delay": UPLOAD_DELAY})
         run.set_destination()
-        run.use_client_connections()
+        use_client_connections(dep)
         dep.wait_dags([LAKE_DAG])  # parsed, then unpaused: only now do its watchers run
 
         first = run.upload(PHASES[0])
