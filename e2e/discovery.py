@@ -128,6 +128,7 @@ def end_event_by_discovery_scenario(dep: Deployment) -> dict[str, Any]:
         dry_id = dep.api.trigger(DISCOVERY, conf)
         dry_state = dep.api.wait_run(DISCOVERY, dry_id, RUN_TIMEOUT)
         dry_report = dep.api.xcom(DISCOVERY, dry_id, "end_event") or {}
+        inventory = dep.api.xcom(DISCOVERY, dry_id, "discover") or {}
         dry_destructive = destructive_calls(dep)
         after_dry = live_now(dep)
         _check(dry_state == "success", f"the dry run ended {dry_state}")
@@ -156,7 +157,7 @@ def end_event_by_discovery_scenario(dep: Deployment) -> dict[str, Any]:
             "ended": sum(
                 1 for r in results if isinstance(r, dict) and r.get("status") in ("done", "already_gone")
             ),
-            "corrections": len(report.get("corrections") or []),
+            "discovery_corrections": len(inventory.get("corrections") or []),
             "survivors": len(report.get("survivors") or []),
             "left_in_scope": sum(len(after[k]) for k in ZEGO_SCOPE),
             "destructive_calls": destructive_calls(dep),

@@ -40,8 +40,11 @@ class ScenarioReceiver:
         return self
 
     def stop(self) -> None:
+        """Stop it and forget it, so the deployment's liveness check does not count it as a crash."""
         if self.proc is not None:
             self.proc.stop()
+            self.dep.processes.procs.remove(self.proc)
+            self.proc = None
 
     def __enter__(self) -> ScenarioReceiver:
         return self.start()
