@@ -521,6 +521,8 @@ class Deployment:
             RTC_RECORDING_WAIT_SECONDS="600",
             # the host rate limiter shared by this deployment's workers and triggerer, and no one else's
             AIRFLOW__RTC__RATE_LIMIT_DIR=str(self._tmp / "rate-limits"),
+            # the lake DAG's AssetWatchers poll every 2 s (default 30)
+            RTC_LAKE_POLL_SECONDS="2",
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)

@@ -383,6 +383,24 @@ def secret_masked_scenario(dep: Deployment) -> dict[str, Any]:
     return figures
 
 
+def _lake(dep: Deployment) -> dict[str, Any]:
+    from .lake import recordings_to_lake_scenario
+
+    return recordings_to_lake_scenario(dep)
+
+
+def _discovery(dep: Deployment) -> dict[str, Any]:
+    from .discovery import end_event_by_discovery_scenario
+
+    return end_event_by_discovery_scenario(dep)
+
+
+def _sweep(dep: Deployment) -> dict[str, Any]:
+    from .discovery import sweep_idle_rooms_scenario
+
+    return sweep_idle_rooms_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -401,6 +419,9 @@ SCENARIOS = [
         "recordings_triggerer_killed", lambda d: recording_scenario(d, "standalone", kill_triggerer=True)
     ),
     Scenario("trigger_form_browser", trigger_form_scenario),
+    Scenario("recordings_to_lake", _lake),
+    Scenario("end_event_by_discovery", _discovery),
+    Scenario("sweep_idle_rooms", _sweep),
 ]
 
 

@@ -72,10 +72,30 @@ with DAG(
         "manifests": Param([], type="array", description="Manual runs: manifests to copy"),
     },
 ) as dag:
+
+    @task(inlets=list(UPLOADED.values()))
+    def uploaded_manifests(**context: Any) -> list[dict[str, Any]]:
+        """Manual runs: the given manifests. Asset-triggered runs: every triggering event's, plus
+        events stored after the first one while this run was being created. Airflow (3.3.2 and
+        before apache/airflow#70972) puts those in no run and queues none for them, so a burst of
+        uploads would leave recordings uncopied until the next upload. A recording seen again by
+        a later run costs a size check: the copy skips complete files."""
+        from airflow_provider_rtc.recordings.lake import load_manifests
+
+        if context["params"].get("manifests"):
+            return load_manifests(context["params"]["manifests"], context)[0]
+        triggering = context.get("triggering_asset_events") or {}
+        events: dict[str, list[Any]] = {f"t{i}": list(evs) for i, evs in enumerate(triggering.values())}
+        stamps = [e.timestamp for evs in events.values() for e in evs]
+        if stamps:
+            since = min(stamps).isoformat()
+            for asset in UPLOADED.values():
+                events[asset.name] = list(context["inlet_events"][asset].after(since).limit(500))
+        return load_manifests(None, {"triggering_asset_events": events})[0]
+
     copy = CopyRecordingsOperator(
         task_id="copy_to_lake",
-        # manual runs copy the given manifests; asset-triggered runs every triggering event's
-        manifest="{{ params.manifests or None }}",
+        manifest=uploaded_manifests(),
         destination="{{ params.destination or var.value.get('rtc_lake_destination', default_lake) }}",
         destination_conn_id="{{ params.destination_conn_id or None }}",
         source_url_template="{{ params.source_url_template or None }}",

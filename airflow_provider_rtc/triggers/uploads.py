@@ -68,6 +68,21 @@ ZEGO_PAGE_SIZE = 50
 ZEGO_SOURCES = ("describe", "callbacks")
 
 
+async def _store_get(store: Any, key: str) -> Any:
+    """The asset state store's ``aget``, else its blocking ``get`` in a thread: the accessor of
+    older task SDKs (1.3.x, shipped with Airflow 3.3.2) has only ``get``/``set``."""
+    if hasattr(store, "aget"):
+        return await store.aget(key, default=None)
+    return await asyncio.to_thread(store.get, key, None)
+
+
+async def _store_set(store: Any, key: str, value: Any) -> None:
+    if hasattr(store, "aset"):
+        await store.aset(key, value)
+    else:
+        await asyncio.to_thread(store.set, key, value)
+
+
 def recording_key(cloud: str, app_id: Any, task_id: str) -> str:
     return f"{cloud}/{app_id}/{task_id}"
 
@@ -201,7 +216,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         if store is None:
             return
         try:
-            value = await store.aget(self.state_key, default=None)
+            value = await _store_get(store, self.state_key)
         except ValueError:  # several watched assets: no single accessor
             log.warning("the trigger watches several assets: the cursor is kept in memory")
             return
@@ -228,7 +243,9 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         if store is None:
             return
         with contextlib.suppress(ValueError):
-            await store.aset(self.state_key, {"version": 1, "watermark": watermark, "emitted": self._emitted})
+            await _store_set(
+                store, self.state_key, {"version": 1, "watermark": watermark, "emitted": self._emitted}
+            )
 
     def seen(self, key: str) -> bool:
         return key in self._emitted or key in self._uncommitted

@@ -34,7 +34,22 @@ class StateStore:
         self.data[key] = json.dumps(value)
 
 
-def restarted(trigger: RecordingUploadedEventTrigger, store: StateStore) -> RecordingUploadedEventTrigger:
+class BlockingStateStore:
+    """The accessor of task SDK 1.3.x (Airflow 3.3.2's triggerer): blocking ``get``/``set`` only."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return json.loads(self.data[key]) if key in self.data else default
+
+    def set(self, key: str, value: Any) -> None:
+        self.data[key] = json.dumps(value)
+
+
+def restarted(
+    trigger: RecordingUploadedEventTrigger, store: StateStore | BlockingStateStore
+) -> RecordingUploadedEventTrigger:
     """What the triggerer does after a restart: import the classpath, build from the kwargs."""
     classpath, kwargs = trigger.serialize()
     json.dumps(kwargs)  # kwargs are JSON primitives
@@ -103,6 +118,23 @@ async def test_trtc_one_event_per_recording_across_a_restart(trtc_feed: SandboxS
     after = await collect(restarted(trigger, store), until=1, settle=0.8)
     assert [e["task_id"] for e in after] == [third]  # the first two are not emitted again
     assert TRTC_KEY not in json.dumps(trigger.serialize())
+
+
+async def test_trtc_cursor_in_a_blocking_state_store(trtc_feed: SandboxServer) -> None:
+    """What the real triggerer injects today: a store without aget/aset (found by `make e2e`)."""
+    first, second = trtc_recordings(trtc_feed, 2)
+    hook = TrtcHook()
+    hook.delete_cloud_recording(first)
+    wait_uploaded(trtc_feed, first)
+    store = BlockingStateStore()
+    trigger = RecordingUploadedEventTrigger(cloud="trtc", poll_interval=0.05, commit_delay=0)
+    trigger.asset_state_store = store
+    assert [e["task_id"] for e in await collect(trigger, until=1)] == [first]
+    assert store.data, "the cursor was not saved"
+    hook.delete_cloud_recording(second)
+    wait_uploaded(trtc_feed, second)
+    after = await collect(restarted(trigger, store), until=1, settle=0.8)
+    assert [e["task_id"] for e in after] == [second]
 
 
 async def test_trtc_uncommitted_events_are_emitted_again_not_lost(trtc_feed: SandboxServer) -> None:

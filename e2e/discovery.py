@@ -1,0 +1,211 @@
+"""Discovery scenarios (issue 12) on the real deployment: `end_event_by_discovery` (a dry run that
+makes no destructive call, then the real run that leaves nothing in scope alive) and
+`sweep_idle_rooms` (idle and old rooms ended, busy rooms untouched).
+
+The sandbox's room, user, stream and recording lifecycle callbacks of all three clouds go to a
+receiver started for the scenario (an empty inventory), a fifth of them lost; the connections get
+that receiver and its keys over REST and are put back afterwards. Assertions read the run state,
+the `end_event` report XCom and the sandbox's state and call counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .harness import Deployment, wait_for
+from .receivers import ScenarioReceiver
+
+DISCOVERY = "end_event_by_discovery"
+SWEEP = "sweep_idle_rooms"
+RUN_TIMEOUT = 420.0
+#: what the discovery scenario seeds (as the discovery tests: no Live mix session, which neither a
+#: callback nor a list API reveals)
+EVENT: dict[str, Any] = {
+    "trtc": {"rooms": 8, "users_per_room": 3, "str_rooms": 2, "recordings": 3},
+    "live": {"streams": 3},
+    "zego": {"rooms": 5, "users_per_room": 3, "streams_per_room": 2, "mixes": 2, "recordings": 2},
+}
+LOSSY: dict[str, Any] = {"lifecycle": {"lost": 0.2}}
+ZEGO_SCOPE = ("zego rooms", "zego users", "zego streams", "zego recordings")
+
+
+def _check(condition: Any, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
+def live_now(dep: Deployment) -> dict[str, set[Any]]:
+    from airflow_provider_rtc.sandbox.inventory import live_resources
+
+    return live_resources(dep.sandbox_call("GET", "/state"))
+
+
+def destructive_calls(dep: Deployment) -> int:
+    """Calls the sandbox counted for APIs the catalog marks destructive (they end something)."""
+    from airflow_provider_rtc.catalog import CATALOG
+
+    destructive = {api.action for api in CATALOG.values() if api.destructive}
+    actions = dep.sandbox_call("GET", "/stats")["actions"]
+    return sum(int(stats["calls"]) for action, stats in actions.items() if action in destructive)
+
+
+def settle(dep: Deployment, timeout: float = 60.0) -> None:
+    """Until the sandbox has no callback in flight (lost ones never are)."""
+
+    def quiet() -> bool:
+        log = dep.sandbox_call("GET", "/callbacks")["log"]
+        return not any(
+            e.get("url") and e.get("fate") != "lost" and not e.get("delivered") and not e.get("gave_up")
+            for e in log
+        )
+
+    time.sleep(1.0)  # one sandbox tick hands over what the seed generated
+    wait_for("the sandbox's callbacks to be delivered", quiet, timeout, 0.5)
+
+
+def with_inventory_receiver(
+    dep: Deployment, name: str, faults: dict[str, Any] | None, body: Callable[[ScenarioReceiver], Any]
+) -> Any:
+    """Reset the sandbox, subscribe a fresh receiver to its lifecycle callbacks, point both
+    connections at it, run ``body``; then put the connections and callbacks back."""
+    from .scenarios import put_connection, use_receiver
+
+    dep.sandbox_call("POST", "/reset", {})
+    receiver = ScenarioReceiver(dep, name).start()
+    try:
+        settings = dep.sandbox_call(
+            "PUT",
+            "/callbacks",
+            {
+                "url": f"{receiver.url}/trtc/callback",
+                "room_url": f"{receiver.url}/trtc/callback",
+                "key": dep.callback_key,
+                "zego_url": f"{receiver.url}/zego/callback",
+                "zego_secret": receiver.zego_secret,
+                "live_url": f"{receiver.url}/live/callback",
+                "live_key": receiver.live_key,
+                "timeout": 2.0,
+                "retry_interval": 0.5,
+                "max_age": 5.0,
+            },
+        )
+        if faults:
+            dep.sandbox_call("PUT", "/faults", faults)
+        tencent = dep.sandbox["connections"]["tencentcloud_default"]
+        zego = dep.sandbox["connections"]["zegocloud_default"]
+        tencent_extra = {
+            **tencent["extra"],
+            "callback_receiver_url": receiver.url,
+            "callback_secret": dep.callback_key,
+            "live_callback_secret": receiver.live_key,
+        }
+        if settings.get("live_app_id"):
+            tencent_extra["live_app_id"] = str(settings["live_app_id"])
+        put_connection(dep, "tencentcloud_default", tencent, tencent_extra)
+        zego_extra = {
+            **zego["extra"],
+            "callback_receiver_url": receiver.url,
+            "callback_secret": receiver.zego_secret,
+        }
+        put_connection(dep, "zegocloud_default", zego, zego_extra)
+        return body(receiver)
+    finally:
+        zego = dep.sandbox["connections"]["zegocloud_default"]
+        put_connection(dep, "zegocloud_default", zego, zego["extra"])
+        use_receiver(dep, dep.receiver_url)
+        receiver.stop()
+
+
+def end_event_by_discovery_scenario(dep: Deployment) -> dict[str, Any]:
+    def body(receiver: ScenarioReceiver) -> dict[str, Any]:
+        dep.sandbox_call("POST", "/seed", EVENT)
+        settle(dep)
+        before = live_now(dep)
+        dep.wait_dags([DISCOVERY])
+        conf = {"room_id_prefix": "room_", "clouds": ["zego"], "dry_run": True}
+        dry_id = dep.api.trigger(DISCOVERY, conf)
+        dry_state = dep.api.wait_run(DISCOVERY, dry_id, RUN_TIMEOUT)
+        dry_report = dep.api.xcom(DISCOVERY, dry_id, "end_event") or {}
+        inventory = dep.api.xcom(DISCOVERY, dry_id, "discover") or {}
+        dry_destructive = destructive_calls(dep)
+        after_dry = live_now(dep)
+        _check(dry_state == "success", f"the dry run ended {dry_state}")
+        _check(dry_destructive == 0, f"the dry run made {dry_destructive} destructive call(s)")
+        _check(after_dry == before, "the dry run changed what is live in the sandbox")
+        plan_calls = int((dry_report.get("plan") or {}).get("total_calls") or 0)
+        _check(dry_report.get("dry_run") and plan_calls > 0, f"no plan in the dry run's report: {dry_report}")
+
+        real_id = dep.api.trigger(DISCOVERY, {**conf, "dry_run": False})
+        real_state = dep.api.wait_run(DISCOVERY, real_id, RUN_TIMEOUT)
+        report = dep.api.xcom(DISCOVERY, real_id, "end_event") or {}
+        after = live_now(dep)
+        left = {kind: sorted(map(str, after[kind]))[:5] for kind in ZEGO_SCOPE if after[kind]}
+        results = report.get("results") or []
+        _check(real_state == "success", f"the real run ended {real_state}")
+        _check(report.get("survivors") == [], f"survivors reported: {report.get('survivors')}")
+        _check(not left, f"left alive in the sandbox, in scope: {left}")
+        _check(after["trtc rooms"] == before["trtc rooms"], "TRTC rooms (out of scope) were touched")
+        return {
+            "zego_rooms": len(before["zego rooms"]),
+            "callbacks_lost": sum(
+                1 for e in dep.sandbox_call("GET", "/callbacks")["log"] if e.get("fate") == "lost"
+            ),
+            "dry_destructive_calls": dry_destructive,
+            "plan_calls": plan_calls,
+            "ended": sum(
+                1 for r in results if isinstance(r, dict) and r.get("status") in ("done", "already_gone")
+            ),
+            "discovery_corrections": len(inventory.get("corrections") or []),
+            "survivors": len(report.get("survivors") or []),
+            "left_in_scope": sum(len(after[k]) for k in ZEGO_SCOPE),
+            "destructive_calls": destructive_calls(dep),
+        }
+
+    try:
+        return dict(with_inventory_receiver(dep, "discovery-receiver", LOSSY, body))
+    finally:
+        dep.api.call("PATCH", f"/api/v2/dags/{DISCOVERY}", {"is_paused": True})
+
+
+def sweep_idle_rooms_scenario(dep: Deployment) -> dict[str, Any]:
+    def body(receiver: ScenarioReceiver) -> dict[str, Any]:
+        from .lake import use_client_connections
+
+        dep.sandbox_call("PUT", "/clock", {"offset_seconds": -3 * 3600})  # these started 3 h ago
+        old = dep.sandbox_call("POST", "/seed", {"zego": {"rooms": 2, "users_per_room": 2}})["zego"]["rooms"]
+        dep.sandbox_call("PUT", "/clock", {"offset_seconds": 0})
+        seeded = dep.sandbox_call(
+            "POST",
+            "/seed",
+            {"trtc": {"rooms": 3, "users_per_room": 2}, "zego": {"rooms": 1, "users_per_room": 1}},
+        )
+        idle, *busy = seeded["trtc"]["rooms"]
+        use_client_connections(dep)
+        from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+        TrtcHook().remove_user(idle, list(seeded["trtc"]["users"][str(idle)]))  # everyone left: idle
+        settle(dep)
+        dep.wait_dags([SWEEP])  # unpaused only for this scenario (it is scheduled)
+        run_id = dep.api.trigger(SWEEP, {"idle_minutes": 0, "older_than_hours": 2})
+        state = dep.api.wait_run(SWEEP, run_id, RUN_TIMEOUT)
+        left = live_now(dep)
+        _check(state == "success", f"the sweep ended {state}")
+        _check(str(idle) not in left["trtc rooms"], f"the idle TRTC room {idle} is still live")
+        _check(left["trtc rooms"] == {str(r) for r in busy}, f"busy TRTC rooms touched: {left['trtc rooms']}")
+        _check(
+            not set(old) & left["zego rooms"], f"old ZEGO rooms still live: {set(old) & left['zego rooms']}"
+        )
+        _check(left["zego rooms"] == set(seeded["zego"]["rooms"]), "a busy ZEGO room was ended")
+        return {
+            "idle_rooms_ended": 1,
+            "old_rooms_ended": len(old),
+            "busy_rooms_kept": len(busy) + len(seeded["zego"]["rooms"]),
+            "run": state,
+        }
+
+    try:
+        return dict(with_inventory_receiver(dep, "sweep-receiver", None, body))
+    finally:
+        dep.api.call("PATCH", f"/api/v2/dags/{SWEEP}", {"is_paused": True})

@@ -1,0 +1,253 @@
+"""The `recordings_to_lake` scenario: the AssetWatcher's trigger in the real triggerer process.
+
+Recordings are seeded and stopped in the sandbox; their upload callbacks go to a receiver started
+for this scenario alone (so callbacks stored by earlier scenarios cannot turn into asset events of
+recordings that no longer exist). The scenario asserts on Airflow's REST state (asset events, the
+runs they triggered) and on the lake folder on disk, then SIGKILLs the triggerer's process group,
+restarts it, uploads more recordings and asserts that no recording got two asset events and none
+got none: the cursor really lives in the asset state store, not in the process that died.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .harness import Deployment, StageError, wait_for
+from .receivers import ScenarioReceiver
+
+LAKE_DAG = "recordings_to_lake"
+ASSET_NAMES = ("rtc_trtc_recording_uploaded", "rtc_zego_recording_uploaded")
+LAKE_VARIABLE = "rtc_lake_destination"
+#: the recordings of each phase (TRTC on VOD, whose callbacks carry the file URLs)
+PHASES: tuple[dict[str, Any], ...] = (
+    {
+        "trtc": {"rooms": 4, "users_per_room": 1, "recordings": 4, "recording_storage": "vod"},
+        "zego": {"rooms": 3, "users_per_room": 1, "streams_per_room": 1, "recordings": 3},
+    },
+    {
+        "trtc": {"rooms": 3, "users_per_room": 1, "recordings": 3, "recording_storage": "vod"},
+        "zego": {"rooms": 2, "users_per_room": 1, "streams_per_room": 1, "recordings": 2},
+    },
+)
+UPLOAD_DELAY = 3.0
+#: the trigger commits a recording to its cursor `commit_delay` (10 s) after handing it over; a
+#: kill before that may legitimately emit it twice, so the kill waits this long after the last event
+COMMIT_WAIT = 25.0
+EVENT_TIMEOUT = 180.0
+
+
+def _check(condition: Any, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
+class LakeRun:
+    """What one `recordings_to_lake` scenario set up, and the REST reads it asserts on."""
+
+    def __init__(self, dep: Deployment) -> None:
+        self.dep = dep
+        self.lake = dep.home.parent / f"lake-{int(time.time())}"
+        self.task_ids: dict[str, str] = {}  # task_id -> cloud
+        self.receiver = ScenarioReceiver(dep, "lake-receiver")
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def set_destination(self) -> None:
+        body = {"key": LAKE_VARIABLE, "value": self.lake.as_uri()}
+        try:
+            self.dep.api.call("POST", "/api/v2/variables", body)
+        except urllib.error.HTTPError as err:
+            if err.code != 409:
+                raise
+            self.dep.api.call("PATCH", f"/api/v2/variables/{LAKE_VARIABLE}", body)
+
+    def pause(self, paused: bool) -> None:
+        self.dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": paused})
+
+    def upload(self, spec: dict[str, Any]) -> list[str]:
+        """Seed recordings and stop them: their files upload `UPLOAD_DELAY` seconds later."""
+        from airflow_provider_rtc.hooks.trtc import TrtcHook
+        from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
+
+        seeded = self.dep.sandbox_call("POST", "/seed", spec)
+        trtc = [r["task_id"] for r in seeded["trtc"]["recordings"]]
+        zego = [r["task_id"] for r in seeded["zego"]["recordings"]]
+        trtc_hook, zego_hook = TrtcHook(), ZegoCloudRecordHook()
+        for task_id in trtc:
+            trtc_hook.delete_cloud_recording(task_id)
+            self.task_ids[task_id] = "trtc"
+        for task_id in zego:
+            zego_hook.stop_record(task_id)
+            self.task_ids[task_id] = "zego"
+        return trtc + zego
+
+    # -- reads -----------------------------------------------------------------------------------
+    def asset_ids(self) -> dict[int, str]:
+        assets = self.dep.api.get("/api/v2/assets?limit=100")["assets"]
+        return {int(a["id"]): a["name"] for a in assets if a["name"] in ASSET_NAMES}
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every asset event of the watched assets about one of this scenario's recordings."""
+        found: list[dict[str, Any]] = []
+        for asset_id in self.asset_ids():
+            offset = 0
+            while True:
+                query = f"asset_id={asset_id}&limit=100&offset={offset}"
+                page = self.dep.api.get(f"/api/v2/assets/events?{query}")
+                batch = page["asset_events"]
+                found += [e for e in batch if _task_id(e) in self.task_ids]
+                offset += len(batch)
+                if not batch or offset >= page["total_entries"]:
+                    break
+        return found
+
+    def wait_events(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        def all_there() -> list[dict[str, Any]] | None:
+            events = self.events()
+            return events if set(task_ids) <= {_task_id(e) for e in events} else None
+
+        return list(wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, 2))
+
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns?limit=100")["dag_runs"])
+
+    def wait_runs_finished(self) -> list[dict[str, Any]]:
+        def finished() -> list[dict[str, Any]] | None:
+            runs = self.runs()
+            return runs if runs and all(r["state"] in ("success", "failed") for r in runs) else None
+
+        return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, 3))
+
+    def lake_files(self, task_id: str) -> dict[str, int]:
+        """name -> size of the files copied for one recording (any layout that has the task id)."""
+        found: dict[str, int] = {}
+        for path in self.lake.rglob("*"):
+            if path.is_file() and task_id in path.parts and not path.name.startswith("."):
+                found[path.name] = path.stat().st_size
+        return found
+
+    def partials(self) -> list[Path]:
+        return [p for p in self.lake.rglob(".*partial")]
+
+
+def use_client_connections(dep: Deployment) -> None:
+    """This process calls the sandbox with the provider's hooks: give them the sandbox's conns."""
+    os.environ.setdefault("AIRFLOW_HOME", str(dep.home.parent / "client"))
+    for conn_id, conn in dep.sandbox["connections"].items():
+        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
+
+
+def _task_id(event: dict[str, Any]) -> str:
+    payload = (event.get("extra") or {}).get("payload") or {}
+    return str(payload.get("task_id") or "")
+
+
+def _expected_files(event: dict[str, Any]) -> dict[str, int]:
+    """name -> size of each file of the event's manifest: the size the sandbox serves it with
+    (HEAD), which must match the manifest's where the manifest gives one."""
+    manifest = event["extra"]["payload"]["manifest"]
+    sizes: dict[str, int] = {}
+    for item in manifest["files"]:
+        _check(item.get("url"), f"{manifest.get('task_id')}: {item['name']} has no URL")
+        req = urllib.request.Request(item["url"], method="HEAD")  # noqa: S310 (the sandbox, loopback)
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+            served = int(resp.headers["Content-Length"])
+        if item.get("size") is not None:
+            _check(int(item["size"]) == served, f"{item['name']}: manifest size {item['size']} != {served}")
+        sizes[item["name"]] = served
+    return sizes
+
+
+def verify_phase(run: LakeRun, task_ids: list[str], events: list[dict[str, Any]]) -> tuple[int, int]:
+    """Each recording's files reach the lake with the manifest's sizes (and, for TRTC, the
+    sandbox's own) and every lake run succeeds. Returns (files, bytes)."""
+    by_task = {_task_id(e): e for e in events}
+    want: dict[str, dict[str, int]] = {}
+    for task_id in task_ids:
+        event = by_task[task_id]
+        _check(event["extra"].get("from_trigger") is True, f"{task_id}: the asset event is not a trigger's")
+        want[task_id] = _expected_files(event)
+        _check(want[task_id], f"{task_id}: the manifest lists no file")
+        if run.task_ids[task_id] == "trtc":
+            listing = run.dep.sandbox_call("GET", f"/storage/trtc/{task_id}")
+            in_sandbox = {f["name"]: int(f["size"]) for f in listing["files"]}
+            _check(
+                want[task_id] == in_sandbox, f"{task_id}: manifest {want[task_id]} != sandbox {in_sandbox}"
+            )
+
+    def all_copied() -> bool:
+        return all(run.lake_files(t) == want[t] for t in task_ids)
+
+    try:
+        wait_for("every recording's files in the lake", all_copied, EVENT_TIMEOUT, 2)
+    except StageError:
+        got = {t: run.lake_files(t) for t in task_ids if run.lake_files(t) != want[t]}
+        raise AssertionError(f"not in the lake (or wrong sizes): {got}") from None
+    runs = run.wait_runs_finished()
+    bad = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+    _check(not bad, f"lake runs not successful: {bad}")
+    return sum(len(w) for w in want.values()), sum(sum(w.values()) for w in want.values())
+
+
+def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
+    from .scenarios import fresh_event, use_receiver
+
+    started = time.monotonic()
+    fresh_event(dep)
+    run = LakeRun(dep)
+    run.receiver.start()
+    try:
+        use_receiver(dep, run.receiver.url)
+        dep.sandbox_call("PUT", "/timing", {"upload_delay": UPLOAD_DELAY})
+        run.set_destination()
+        use_client_connections(dep)
+        dep.wait_dags([LAKE_DAG])  # parsed, then unpaused: only now do its watchers run
+
+        first = run.upload(PHASES[0])
+        events_1 = run.wait_events(first)
+        files_1, bytes_1 = verify_phase(run, first, events_1)
+
+        time.sleep(COMMIT_WAIT)  # past commit_delay: the cursor holds the phase-1 recordings
+        killed_at = time.time()
+        dep.restart("triggerer", kill=True)  # SIGKILL to its whole process group, then a fresh one
+        second = run.upload(PHASES[1])
+        events_2 = [e for e in run.wait_events(second) if _task_id(e) in second]
+        files_2, bytes_2 = verify_phase(run, second, events_2)
+
+        time.sleep(COMMIT_WAIT / 2)  # give a re-emission a chance to show up before counting
+        events = run.events()
+        per_recording: dict[str, int] = {}
+        for event in events:
+            per_recording[_task_id(event)] = per_recording.get(_task_id(event), 0) + 1
+        twice = {k: n for k, n in per_recording.items() if n > 1}
+        missing = sorted(set(run.task_ids) - set(per_recording))
+        _check(not twice, f"recordings with more than one asset event: {twice}")
+        _check(not missing, f"recordings without an asset event: {missing}")
+        late = [_task_id(e) for e in events_2 if _parse_ts(e["timestamp"]) < killed_at]
+        _check(not late, f"phase-2 events stored before the triggerer was killed: {late}")
+        _check(not run.partials(), f"partial files left in the lake: {run.partials()}")
+        return {
+            "recordings": len(run.task_ids),
+            "lake_runs": len(run.runs()),
+            "events": len(events),
+            "files": files_1 + files_2,
+            "bytes": bytes_1 + bytes_2,
+            "triggerer_killed": True,
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    finally:
+        run.pause(True)
+        use_receiver(dep, dep.receiver_url)
+        run.receiver.stop()
+
+
+def _parse_ts(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
