@@ -4,6 +4,7 @@ session, paced and retried calls. Subclasses say how to sign and parse for their
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -52,15 +53,21 @@ if TYPE_CHECKING:
 S = TypeVar("S", bound="BaseSettings")
 
 
+@dataclass(frozen=True)
 class BaseSettings:
-    """Connection-derived settings; subclasses are frozen dataclasses holding credentials (repr-hidden)."""
+    """Connection-derived settings. The transport fields live here because every hook fills them
+    from the same extras (``_transport_settings``); subclasses add credentials (repr-hidden)."""
 
     timeout: tuple[float, float]
     retry: RetryPolicy
     qps: dict[str, float]
     pacing: bool
     rate_limit: RateLimitSettings
-    account: str
+
+    @property
+    def account(self) -> str:
+        """Who the pacing and rate-limit budgets belong to."""
+        raise NotImplementedError
 
 
 class RtcBaseHook(BaseHook, Generic[S]):

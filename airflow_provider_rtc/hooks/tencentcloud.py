@@ -23,8 +23,6 @@ from airflow_provider_rtc.hooks.settings import (
 )
 from airflow_provider_rtc.protocol import tencent
 from airflow_provider_rtc.protocol.http import HttpCall
-from airflow_provider_rtc.ratelimit import RateLimitSettings
-from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import USER_AGENT
 from airflow_provider_rtc.validation import positive_int
 from airflow_provider_rtc.validation import region as check_region
@@ -41,14 +39,9 @@ class TencentSettings(BaseSettings):
     endpoint: str | None
     intl: bool
     language: str | None
-    timeout: tuple[float, float]
-    retry: RetryPolicy
-    qps: dict[str, float]
-    pacing: bool
-    rate_limit: RateLimitSettings
 
     @property
-    def account(self) -> str:  # type: ignore[override]
+    def account(self) -> str:
         return f"{self.credentials.secret_id}:{self.sdk_app_id or ''}"
 
 

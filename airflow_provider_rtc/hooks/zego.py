@@ -20,8 +20,6 @@ from airflow_provider_rtc.hooks.settings import (
 )
 from airflow_provider_rtc.protocol import zego
 from airflow_provider_rtc.protocol.http import HttpCall
-from airflow_provider_rtc.ratelimit import RateLimitSettings
-from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import USER_AGENT
 
 if TYPE_CHECKING:
@@ -35,14 +33,9 @@ Method = Literal["GET", "POST"]
 class ZegoSettings(BaseSettings):
     credentials: zego.ZegoCredentials
     endpoint: str | None
-    timeout: tuple[float, float]
-    retry: RetryPolicy
-    qps: dict[str, float]
-    pacing: bool
-    rate_limit: RateLimitSettings
 
     @property
-    def account(self) -> str:  # type: ignore[override]
+    def account(self) -> str:
         return str(self.credentials.app_id)
 
     def base_url(self, product: Product) -> str:

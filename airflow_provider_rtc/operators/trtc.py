@@ -15,7 +15,7 @@ from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, p
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
-from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe
+from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe_of
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
 
 FILE_URL_FIELDS = v.TRTC_FILE_URL_FIELDS
@@ -213,17 +213,7 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         )
 
     def make_probe(self) -> WaitProbe:
-        return trtc_recording_probe(
-            recording_task_id=self.recording_task_id,
-            spec=self.spec,
-            tencentcloud_conn_id=self.tencentcloud_conn_id,
-            region=self.region,
-            sdk_app_id=self.sdk_app_id,
-            callback_key=self.callback_key,
-            hook_params=self.hook_params,
-            max_consecutive_errors=self.upload_wait.max_consecutive_errors,
-            log=self.log,
-        )
+        return trtc_recording_probe_of(self, max_consecutive_errors=self.upload_wait.max_consecutive_errors)
 
 
 def _age_hours(started_at: str | float | None) -> float | None:

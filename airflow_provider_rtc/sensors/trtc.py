@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
-from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe
+from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe_of
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
 
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
@@ -112,15 +112,6 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         return TrtcWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
-        return trtc_recording_probe(
-            recording_task_id=self.recording_task_id,
-            spec=self.spec,
-            tencentcloud_conn_id=self.tencentcloud_conn_id,
-            region=self.region,
-            sdk_app_id=self.sdk_app_id,
-            callback_key=self.callback_key,
-            hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
-            log=self.log,
-            persist_state=self.reschedule,
+        return trtc_recording_probe_of(
+            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
         )

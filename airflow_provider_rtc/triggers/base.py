@@ -49,7 +49,7 @@ def serializable_hook_params(hook_params: dict[str, Any] | None) -> dict[str, An
 
 class PollingTrigger(BaseTrigger):
     """Base of the provider's triggers; subclasses provide :attr:`calls`, :meth:`check` and
-    :meth:`serialize` (with :meth:`common_kwargs` and their ``state``)."""
+    :meth:`serialize` (through :meth:`serialized`, with their ``state``)."""
 
     what = "task"
 
@@ -75,6 +75,11 @@ class PollingTrigger(BaseTrigger):
             "max_consecutive_errors": self.max_consecutive_errors,
             "hook_params": dict(self.hook_params),
         }
+
+    def serialized(self, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+        """What :meth:`serialize` returns: this class's path and its own ``kwargs`` plus
+        :meth:`common_kwargs`, so every subclass writes the loop's settings the same way."""
+        return f"{type(self).__module__}.{type(self).__qualname__}", {**kwargs, **self.common_kwargs()}
 
     @property
     def calls(self) -> Any:

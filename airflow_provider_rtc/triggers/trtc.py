@@ -81,17 +81,13 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         self.what = f"TRTC recording {recording_task_id}"
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "recording_task_id": self.recording_task_id,
-                "tencentcloud_conn_id": self.tencentcloud_conn_id,
-                "region": self.region,
-                "sdk_app_id": self.sdk_app_id,
-                "spec": self.spec.to_dict(),
-                **steps.trtc_state(self.state),
-                **self.common_kwargs(),
-            },
+        return self.serialized(
+            recording_task_id=self.recording_task_id,
+            tencentcloud_conn_id=self.tencentcloud_conn_id,
+            region=self.region,
+            sdk_app_id=self.sdk_app_id,
+            spec=self.spec.to_dict(),
+            **steps.trtc_state(self.state),
         )
 
     @cached_property

@@ -70,15 +70,11 @@ class ZegoRecordingUploadedTrigger(_ZegoTrigger):
         self.what = f"ZEGO recording {recording_task_id}"
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "recording_task_id": self.recording_task_id,
-                "zegocloud_conn_id": self.zegocloud_conn_id,
-                "spec": self.spec.to_dict(),
-                "last_seen": self.state.get("last_seen"),
-                **self.common_kwargs(),
-            },
+        return self.serialized(
+            recording_task_id=self.recording_task_id,
+            zegocloud_conn_id=self.zegocloud_conn_id,
+            spec=self.spec.to_dict(),
+            last_seen=self.state.get("last_seen"),
         )
 
     def check(self, state: dict[str, Any]) -> steps.Check:
@@ -112,13 +108,9 @@ class ZegoMixTaskEndedTrigger(_ZegoTrigger):
         self.what = f"ZEGO mix task {mix_task_id}"
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "mix_task_id": self.mix_task_id,
-                "zegocloud_conn_id": self.zegocloud_conn_id,
-                **self.common_kwargs(),
-            },
+        return self.serialized(
+            mix_task_id=self.mix_task_id,
+            zegocloud_conn_id=self.zegocloud_conn_id,
         )
 
     def check(self, state: dict[str, Any]) -> steps.Check:

@@ -197,6 +197,22 @@ def trtc_recording_probe(
     )
 
 
+def trtc_recording_probe_of(task: Any, **kwargs: Any) -> WaitProbe:
+    """The probe of a TRTC operator or sensor: both hold the same wait parameters under the same
+    names, so they build it the same way (``kwargs``: what differs, e.g. ``max_consecutive_errors``)."""
+    return trtc_recording_probe(
+        recording_task_id=task.recording_task_id,
+        spec=task.spec,
+        tencentcloud_conn_id=task.tencentcloud_conn_id,
+        region=task.region,
+        sdk_app_id=task.sdk_app_id,
+        callback_key=task.callback_key,
+        hook_params=task.hook_params,
+        log=task.log,
+        **kwargs,
+    )
+
+
 def zego_recording_probe(
     *,
     recording_task_id: str,
