@@ -12,8 +12,8 @@ cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts
 
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
 why. A large event cannot afford one task per target (each costs seconds of scheduling and a
-worker process), so a kind with more targets than ``bulk_threshold`` (default 50) - TRTC rooms,
-ZEGO rooms and streams, Live mixes - ends in ONE bulk task per kind instead, paced at the
+worker process), so a kind with more targets than ``bulk_threshold`` (default 20) - TRTC rooms,
+ZEGO rooms, streams and kicks, Live mixes - ends in ONE bulk task per kind instead, paced at the
 documented rate by the shared limiter, with per-target results in its XCom. Set
 ``bulk_threshold`` to 0 to end every such kind in bulk, or very high to map every target.
 """
@@ -39,6 +39,7 @@ from airflow_provider_rtc.operators.trtc import (
 from airflow_provider_rtc.operators.zego import (
     BulkCloseRoomsOperator,
     BulkDeleteStreamsOperator,
+    BulkKickoutUsersOperator,
     CloseRoomOperator,
     DeleteStreamOperator,
     KickoutUserOperator,
@@ -64,11 +65,12 @@ STEPS = {
 BULK_STEPS: dict[str, tuple[str, type, str]] = {
     "cancel_live_mix": ("live_mix_sessions", BulkCancelCommonMixStreamsOperator, "mix_stream_session_ids"),
     "delete_zego_stream": ("zego_streams", BulkDeleteStreamsOperator, "streams"),
+    "kick_zego_users": ("zego_kicks", BulkKickoutUsersOperator, "kicks"),
     "dismiss_trtc_room": ("trtc_rooms", BulkDismissRoomsOperator, "room_ids"),
     "close_zego_room": ("zego_rooms", BulkCloseRoomsOperator, "room_ids"),
 }
 BULK_KINDS = {kind for kind, _, _ in BULK_STEPS.values()}
-BULK_THRESHOLD = 50
+BULK_THRESHOLD = 20
 
 
 def _objects(description: str, kind: str) -> Param:
@@ -103,7 +105,7 @@ with DAG(
             BULK_THRESHOLD,
             type="integer",
             minimum=0,
-            description="a kind with more targets than this (rooms, streams, Live mixes) ends in one "
+            description="a kind with more targets than this (rooms, streams, kicks, Live mixes) ends in one "
             "bulk task instead of one task per target",
         ),
     },
@@ -240,7 +242,13 @@ with DAG(
 
     mixes = [cancel_live_mixes, stop_zego_mixes, bulk["cancel_live_mix"]]
     recordings = [stop_trtc_recordings, stop_zego_recordings]
-    streams_and_users = [drop_live_streams, delete_zego_streams, kick_zego_users, bulk["delete_zego_stream"]]
+    streams_and_users = [
+        drop_live_streams,
+        delete_zego_streams,
+        kick_zego_users,
+        bulk["delete_zego_stream"],
+        bulk["kick_zego_users"],
+    ]
     rooms = [dismiss_trtc_rooms, close_zego_rooms, bulk["dismiss_trtc_room"], bulk["close_zego_room"]]
 
     for mix in mixes:
