@@ -69,7 +69,7 @@ BULK_STEPS: dict[str, tuple[str, type, str]] = {
     "dismiss_trtc_room": ("trtc_rooms", BulkDismissRoomsOperator, "room_ids"),
     "close_zego_room": ("zego_rooms", BulkCloseRoomsOperator, "room_ids"),
 }
-BULK_KINDS = {kind for kind, _, _ in BULK_STEPS.values()}
+BULK_KINDS = tuple(kind for kind, _, _ in BULK_STEPS.values())  # ordered: the same DAG on every parse
 BULK_THRESHOLD = 20
 
 
