@@ -11,7 +11,11 @@ item fails the run at once, named (``zego_streams[1]: missing 'stream_id'``). Ev
 cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts as done.
 
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
-why. For hundreds of rooms at the cloud's documented rate, use the bulk operators instead.
+why. A large event cannot afford one task per target (each costs seconds of scheduling and a
+worker process), so a kind with more targets than ``bulk_threshold`` (default 20) - TRTC rooms,
+ZEGO rooms, streams and kicks, Live mixes - ends in ONE bulk task per kind instead, paced at the
+documented rate by the shared limiter, with per-target results in its XCom. Set
+``bulk_threshold`` to 0 to end every such kind in bulk, or very high to map every target.
 """
 
 from __future__ import annotations
@@ -22,9 +26,20 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_rtc.event import ITEM_SCHEMAS, KINDS
-from airflow_provider_rtc.operators.live import CancelCommonMixStreamOperator, DropLiveStreamOperator
-from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator, DismissRoomOperator
+from airflow_provider_rtc.operators.live import (
+    BulkCancelCommonMixStreamsOperator,
+    CancelCommonMixStreamOperator,
+    DropLiveStreamOperator,
+)
+from airflow_provider_rtc.operators.trtc import (
+    BulkDismissRoomsOperator,
+    DeleteCloudRecordingOperator,
+    DismissRoomOperator,
+)
 from airflow_provider_rtc.operators.zego import (
+    BulkCloseRoomsOperator,
+    BulkDeleteStreamsOperator,
+    BulkKickoutUsersOperator,
     CloseRoomOperator,
     DeleteStreamOperator,
     KickoutUserOperator,
@@ -44,6 +59,18 @@ STEPS = {
     "dismiss_trtc_room": "trtc_rooms",
     "close_zego_room": "zego_rooms",
 }
+
+#: the steps that switch to one bulk task (``bulk_<step>``) above ``bulk_threshold`` targets:
+#: step -> (kind, bulk operator, its list argument)
+BULK_STEPS: dict[str, tuple[str, type, str]] = {
+    "cancel_live_mix": ("live_mix_sessions", BulkCancelCommonMixStreamsOperator, "mix_stream_session_ids"),
+    "delete_zego_stream": ("zego_streams", BulkDeleteStreamsOperator, "streams"),
+    "kick_zego_users": ("zego_kicks", BulkKickoutUsersOperator, "kicks"),
+    "dismiss_trtc_room": ("trtc_rooms", BulkDismissRoomsOperator, "room_ids"),
+    "close_zego_room": ("zego_rooms", BulkCloseRoomsOperator, "room_ids"),
+}
+BULK_KINDS = tuple(kind for kind, _, _ in BULK_STEPS.values())  # ordered: the same DAG on every parse
+BULK_THRESHOLD = 20
 
 
 def _objects(description: str, kind: str) -> Param:
@@ -74,6 +101,13 @@ with DAG(
         ),
         "zego_kicks": _objects('ZEGO users to kick: [{"room_id": "...", "user_ids": ["..."]}]', "zego_kicks"),
         "zego_rooms": Param([], type="array", description="ZEGO room ids to close"),
+        "bulk_threshold": Param(
+            BULK_THRESHOLD,
+            type="integer",
+            minimum=0,
+            description="a kind with more targets than this (rooms, streams, kicks, Live mixes) ends in one "
+            "bulk task instead of one task per target",
+        ),
     },
 ) as dag:
 
@@ -92,13 +126,34 @@ with DAG(
             ti.xcom_push(key="invalid", value=str(err))
             raise
 
+    def _in_bulk(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> bool:
+        threshold = params.get("bulk_threshold")
+        threshold = BULK_THRESHOLD if threshold is None else int(threshold)
+        return kind in BULK_KINDS and len(targets[kind]) > threshold
+
     @task
-    def event_targets(kind: str, targets: dict[str, list[Any]]) -> list[Any]:
-        """One kind of target, shaped for its mapped operator."""
-        return targets[kind]
+    def event_targets(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> list[Any]:
+        """One kind of target, shaped for its mapped operator (none when the kind goes in bulk)."""
+        return [] if _in_bulk(kind, targets, params) else targets[kind]
+
+    @task
+    def bulk_targets(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> list[Any]:
+        """One kind of target for its bulk task (none when the kind is small enough to map)."""
+        return targets[kind] if _in_bulk(kind, targets, params) else []
 
     validated = validate_event()
     inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind, validated) for kind in KINDS}
+    bulk_inventory = {
+        kind: bulk_targets.override(task_id=f"list_bulk_{kind}")(kind, validated) for kind in BULK_KINDS
+    }
+    bulk = {
+        step: operator(
+            task_id=f"bulk_{step}",
+            trigger_rule="all_success" if step == "cancel_live_mix" else "all_done",
+            **{argument: bulk_inventory[kind]},
+        )
+        for step, (kind, operator, argument) in BULK_STEPS.items()
+    }
 
     # 1. Mixes: viewers must stop receiving the old mixed output first.
     cancel_live_mixes = CancelCommonMixStreamOperator.partial(task_id="cancel_live_mix").expand(
@@ -169,16 +224,32 @@ with DAG(
             if done < expected:
                 left = sorted({str(states.get(f"{step}_{i}")) for i in range(expected)} - {"success"})
                 problems.append(f"{step}: {expected - done} of {expected} not done ({', '.join(left)})")
+            if step in BULK_STEPS:  # the bulk task: one instance for all of the kind's targets
+                bulk_kind, bulk_id = BULK_STEPS[step][0], f"bulk_{step}"
+                in_bulk = len(ti.xcom_pull(task_ids=f"list_bulk_{bulk_kind}") or [])
+                if states.get(f"list_bulk_{bulk_kind}") != "success":
+                    problems.append(f"{bulk_id}: its targets were never listed")
+                elif in_bulk and states.get(bulk_id) != "success":
+                    problems.append(f"{bulk_id}: {in_bulk} target(s) not done ({states.get(bulk_id)})")
+                bulk_counts = (ti.xcom_pull(task_ids=bulk_id) or {}).get("counts") or {}
+                for status, count in bulk_counts.items():
+                    counts[status] = counts.get(status, 0) + int(count)
         print("End-of-event summary:", summary)
         if problems:
             ti.xcom_push(key="problems", value=problems)
             raise RuntimeError("event not fully ended: " + "; ".join(problems))
         return summary
 
-    mixes = [cancel_live_mixes, stop_zego_mixes]
+    mixes = [cancel_live_mixes, stop_zego_mixes, bulk["cancel_live_mix"]]
     recordings = [stop_trtc_recordings, stop_zego_recordings]
-    streams_and_users = [drop_live_streams, delete_zego_streams, kick_zego_users]
-    rooms = [dismiss_trtc_rooms, close_zego_rooms]
+    streams_and_users = [
+        drop_live_streams,
+        delete_zego_streams,
+        kick_zego_users,
+        bulk["delete_zego_stream"],
+        bulk["kick_zego_users"],
+    ]
+    rooms = [dismiss_trtc_rooms, close_zego_rooms, bulk["dismiss_trtc_room"], bulk["close_zego_room"]]
 
     for mix in mixes:
         mix >> recordings

@@ -47,4 +47,8 @@ def test_quick_benchmark_run_writes_every_metric(tmp_path: Path) -> None:
     for name, value in results["metrics"].items():
         assert isinstance(value, float) and (value >= 0 if name in zero_ok else value > 0), name
     assert results["quick"] is True
+    # the real-deployment benchmark never runs in quick mode (inside `make test`), and says so
+    assert "skipped in quick mode: event_end_" in proc.stdout
+    assert "event_end_ratio" in results["skipped"]
+    assert not any(name.startswith("event_end_") for name in results["metrics"])
     assert "metric" in proc.stdout and "call_overhead_ratio" in proc.stdout  # the printed table

@@ -8,7 +8,11 @@ import requests
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
-from airflow_provider_rtc.operators.zego import BulkCloseRoomsOperator, BulkDeleteStreamsOperator
+from airflow_provider_rtc.operators.zego import (
+    BulkCloseRoomsOperator,
+    BulkDeleteStreamsOperator,
+    BulkKickoutUsersOperator,
+)
 from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import seed, totals
@@ -64,3 +68,26 @@ def test_closes_rooms_at_one_per_second(sandbox: SandboxServer) -> None:
     assert summary["elapsed_s"] >= 1.9  # three calls at 1/s: the pacer, not the cloud, set the pace
     assert totals(sandbox)["throttled"] == 0
     assert _state(sandbox)["zego"]["rooms"] == []
+
+
+def test_kicks_users_out_of_many_rooms_in_one_task(sandbox: SandboxServer) -> None:
+    seed(sandbox, {"zego": {"rooms": 4, "users_per_room": 2}})
+    rooms = _state(sandbox)["zego"]["rooms"]
+    kicks = [{"room_id": r["room_id"], "user_ids": r["users"][:1]} for r in rooms]
+    summary = BulkKickoutUsersOperator(task_id="bulk", kicks=[*kicks, kicks[0]]).execute({})
+    assert summary["counts"] == {"done": 4} and summary["duplicates_removed"] == [kicks[0]]
+    assert totals(sandbox)["throttled"] == 0
+    left = {r["room_id"]: set(r["users"]) for r in _state(sandbox)["zego"]["rooms"]}
+    assert all(k["user_ids"][0] not in left[k["room_id"]] for k in kicks)  # kicked; the others stay
+    assert all(len(users) == 1 for users in left.values())
+
+
+def test_kick_items_are_validated_before_any_call(sandbox: SandboxServer) -> None:
+    bad = [
+        {"room_id": "room_1", "user_ids": ["u1"]},
+        {"room_id": "room_2", "user_ids": [f"u{i}" for i in range(6)]},
+    ]
+    with pytest.raises(RtcValidationError) as err:
+        BulkKickoutUsersOperator(task_id="bulk", kicks=bad).execute({})
+    assert err.value.param == "kicks[1].user_ids"
+    assert totals(sandbox)["calls"] == 0
