@@ -26,7 +26,16 @@ VERSION = "2019-07-22"
 _PER: tuple[RateKey, ...] = ("secret_id", "region")
 ROOM_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-singapore"})
 RECORDING_REGIONS = ROOM_REGIONS | {"ap-shanghai"}
-INGEST_REGIONS = frozenset({"ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-singapore"})
+#: StartStreamIngest "only supports: ap-bangkok, ap-guangzhou, ap-jakarta, ap-mumbai, ap-singapore,
+#: ap-tokyo" (tencentcloud.com/document/api/647/57835, updated 2025-11-13). The StopStreamIngest page
+#: (647/57834, updated 2025-03-11) still lists the first four without guangzhou and tokyo. Decision:
+#: StopStreamIngest takes the Start page's six. A task started in guangzhou or tokyo must be
+#: stoppable there; the older page predates those regions rather than excluding them, and a region
+#: where Stop really were missing answers UnsupportedRegion, which fails loudly anyway. Regions outside
+#: the six stay refused by the sandbox (UnsupportedRegion), the vendor's answer for them.
+INGEST_REGIONS = frozenset(
+    {"ap-bangkok", "ap-guangzhou", "ap-jakarta", "ap-mumbai", "ap-singapore", "ap-tokyo"}
+)
 #: StartPublishCdnStream/UpdatePublishCdnStream/StopPublishCdnStream, as the international page lists them
 CDN_REGIONS = frozenset({"ap-guangzhou", "ap-hongkong", "ap-singapore"})
 

@@ -386,7 +386,8 @@ def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]
 def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     page = p.uint("PageNum", missing=None, invalid="InvalidParameter", low=1, high=UINT32_MAX, default=1)
-    size = p.uint("PageSize", missing=None, invalid="InvalidParameter", low=10, high=100, default=10)
+    # mainland: "取值: 10~300000" (Py SDK live models, 2025-12); the sandbox plays the mainland site
+    size = p.uint("PageSize", missing=None, invalid="InvalidParameter", low=10, high=300_000, default=10)
     assert page is not None and size is not None
     names = [
         p.string(n, missing=None, invalid="InvalidParameter") for n in ("DomainName", "AppName", "StreamName")
