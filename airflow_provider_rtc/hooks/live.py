@@ -132,7 +132,8 @@ class LiveHook(TencentCloudHook):
         mainland_or_oversea: str | None = None,
     ) -> dict[str, Any]:
         """Transcoding minutes per codec and resolution: 5-minute points within one day, hourly across
-        days (DescribeLiveTranscodeTotalInfo). At most three months per query, the last three months."""
+        days or when ``push_domains`` are given (DescribeLiveTranscodeTotalInfo: "如果是查询跨天或指定
+        域名, 则返回1小时粒度数据"). At most three months per query, the last three months."""
         cap = catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO.max_range_days or 1
         params = self._range(start_time, end_time, max_days=cap)
         if push_domains:
