@@ -166,7 +166,7 @@ class VodHook(TencentCloudHook):
         """
         after = create_after
         seen: set[str] = set()  # FileIds already yielded that were created at ``after``
-        query = {
+        query: dict[str, Any] = {
             "create_before": create_before,
             "sub_app_id": sub_app_id,
             "source_types": source_types,
