@@ -166,6 +166,12 @@ def get_provider_info() -> dict[str, Any]:
                     "sdk_app_id": _field(
                         "SDKAppID", "default TRTC application", ["integer", "null"], minimum=1
                     ),
+                    "vod_sub_app_id": _field(
+                        "VOD SubAppId",
+                        "VOD application; required for VOD accounts opened since 2023-12-25",
+                        ["integer", "null"],
+                        minimum=1,
+                    ),
                     "endpoint": _field(
                         "Endpoint",
                         "base URL replacing https://{service}.tencentcloudapi.com (e.g. the sandbox)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 from airflow_provider_rtc.catalog import CATALOG
 
@@ -88,3 +89,23 @@ def pacer_for(product: str, account: str, action: str, qps: float | None) -> Pac
             if pacer is None or pacer.qps != rate:
                 pacer = _pacers[key] = Pacer(rate)
     return pacer
+
+
+class AllOf:
+    """Several quotas one call spends (ZEGO's per-room and per-AppId limits of one API): a slot is
+    claimed in each and the call waits for the latest. A call held back by one quota may then send
+    just after the next holder of another's slot; the 3% headroom absorbs that at these rates."""
+
+    __slots__ = ("limiters",)
+
+    def __init__(self, limiters: list[Any]) -> None:
+        self.limiters = limiters
+
+    def reserve(self) -> float:
+        return max(limiter.reserve() for limiter in self.limiters)
+
+    def wait(self) -> float:
+        return sleep_for(self.reserve())
+
+    async def await_slot(self) -> float:
+        return await asleep_for(self.reserve())

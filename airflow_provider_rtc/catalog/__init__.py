@@ -20,6 +20,16 @@ RateKey = Literal["secret_id", "region", "app_id", "room"]
 
 
 @dataclass(frozen=True, slots=True)
+class Quota:
+    """A further documented limit the same call spends, counted per fewer keys than the API's own:
+    ZEGO's DescribeUserList is 1/s per room *and* 200/s for all rooms of an AppId. ``per`` must be
+    a prefix of the API's ``per`` (the sandbox derives its key from the API's)."""
+
+    qps: float
+    per: tuple[RateKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Api:
     """The facts of one API, as documented by its vendor (sources in the product module).
 
@@ -34,6 +44,7 @@ class Api:
     ``transient`` holds this API's codes that are worth retrying although the cloud-wide rules say
     otherwise (e.g. CancelCommonMixStream's ``FailedOperation.CallOtherSvrError``); ``throttle_code``
     is the code this API answers over its limit when it is not its family's usual one (ZEGO mixing).
+    ``quotas`` are further limits the call spends besides ``qps`` (see :class:`Quota`).
     ``max_range_days`` is the longest query window a range API accepts (in days of its reporting time
     zone; ``1`` = one day), ``history_days`` how far back it keeps data; ``None`` when not applicable.
     """
@@ -55,6 +66,7 @@ class Api:
     throttle_code: int | None = None
     max_range_days: int | None = None
     history_days: int | None = None
+    quotas: tuple[Quota, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -75,6 +87,13 @@ class Api:
         """
         return "|".join(str(scope.get(name) or "") for name in self.per)
 
+    def quota_keys(self, **scope: object) -> list[tuple[str, float, str]]:
+        """Each further quota as (name, rate, key): name ``"<action>/<per...>"`` tells the quotas apart."""
+        return [
+            (f"{self.action}/{'+'.join(q.per)}", q.qps, "|".join(str(scope.get(n) or "") for n in q.per))
+            for q in self.quotas
+        ]
+
 
 #: every entry, by (product, action); filled by the product modules as they are imported
 CATALOG: dict[tuple[str, str], Api] = {}
@@ -86,6 +105,9 @@ DEFAULT_PER: dict[str, tuple[RateKey, ...]] = {"tencent": ("secret_id", "region"
 
 def register(api: Api) -> Api:
     """Add ``api`` to :data:`CATALOG` (once) and return it, so entries are module constants."""
+    for quota in api.quotas:
+        if api.per[: len(quota.per)] != quota.per:
+            raise ValueError(f"{api.action}: a quota's per {quota.per} must be a prefix of {api.per}")
     if api.key in CATALOG and CATALOG[api.key] != api:
         raise ValueError(f"two catalog entries for {api.key}")
     other = _BY_ACTION.get((api.cloud, api.action))

@@ -47,9 +47,11 @@ CANCEL_COMMON_MIX_STREAM = _live(
 )
 DROP_LIVE_STREAM = _live("DropLiveStream", 100.0, destructive=True)
 DESCRIBE_LIVE_STREAM_STATE = _live("DescribeLiveStreamState", 300.0)
-# "at most 100 requests per second" (intl.cloud.tencent.com/document/product/267/30798); pages of
-# PageSize 10-100 (default 10) from PageNum 1; lists at most 20,000 streams and is "not to be relied
-# on" for critical logic: discovery pairs it with push callbacks.
+# "at most 100 requests per second" (intl.cloud.tencent.com/document/product/267/30798); pages from
+# PageNum 1 of PageSize 10-300000 on the mainland site ("最大300000", Py SDK live models, Go SDK change
+# 2025-12-08; the doc advises one page larger than the stream count, pulled about once a minute) and
+# 10-100 on the international site (intl Go SDK); lists at most 20,000 streams and is "not to be
+# relied on" for critical logic: discovery pairs it with push callbacks.
 DESCRIBE_LIVE_STREAM_ONLINE_LIST = _live("DescribeLiveStreamOnlineList", 100.0)
 
 # -- usage (reports) -------------------------------------------------------------------------------

@@ -26,7 +26,16 @@ VERSION = "2019-07-22"
 _PER: tuple[RateKey, ...] = ("secret_id", "region")
 ROOM_REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-mumbai", "ap-singapore"})
 RECORDING_REGIONS = ROOM_REGIONS | {"ap-shanghai"}
-INGEST_REGIONS = frozenset({"ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-singapore"})
+#: StartStreamIngest "only supports: ap-bangkok, ap-guangzhou, ap-jakarta, ap-mumbai, ap-singapore,
+#: ap-tokyo" (tencentcloud.com/document/api/647/57835, updated 2025-11-13). The StopStreamIngest page
+#: (647/57834, updated 2025-03-11) still lists the first four without guangzhou and tokyo. Decision:
+#: StopStreamIngest takes the Start page's six. A task started in guangzhou or tokyo must be
+#: stoppable there; the older page predates those regions rather than excluding them, and a region
+#: where Stop really were missing answers UnsupportedRegion, which fails loudly anyway. Regions outside
+#: the six stay refused by the sandbox (UnsupportedRegion), the vendor's answer for them.
+INGEST_REGIONS = frozenset(
+    {"ap-bangkok", "ap-guangzhou", "ap-jakarta", "ap-mumbai", "ap-singapore", "ap-tokyo"}
+)
 #: StartPublishCdnStream/UpdatePublishCdnStream/StopPublishCdnStream, as the international page lists them
 CDN_REGIONS = frozenset({"ap-guangzhou", "ap-hongkong", "ap-singapore"})
 
@@ -34,13 +43,21 @@ _ROOM_GONE = frozenset({"FailedOperation.RoomNotExist"})
 # ``FailedOperation.UserNotExist`` is in no official list for RemoveUser (only SetUserBlocked on the
 # international site); kept because treating it as "gone" is harmless for a kick.
 _USER_GONE = _ROOM_GONE | {"FailedOperation.UserNotExist"}
-# UNCONFIRMED which code an ended task answers. The Go SDK lists ResourceNotFound for
-# DeleteCloudRecording (and InternalError.CRInternalError; plain FailedOperation for
-# DescribeCloudRecording); FailedOperation.TaskNotExist is listed for no recording API and
-# TaskFinished only for StopStreamIngest/UpdatePublishCdnStream/StartMCUMixTranscode. The sandbox
-# answers ResourceNotFound; the other two stay tolerated in case real TRTC uses them. After the
-# task's ResourceExpiredHour (default 72 h) the same not-found comes while the recording may still
-# run: DeleteCloudRecordingOperator reports that as ``expired_task`` when told the start time.
+# The code an ended recording task answers: UNCONFIRMED (no real call made; vendor-review-2 §5.1).
+# Both Go SDKs (tencentcloud-sdk-go @144f6c8 and -intl-en, 2026-08, ``trtc/v20190722/client.go``)
+# list for DescribeCloudRecording, ModifyCloudRecording and DeleteCloudRecording: ``ResourceNotFound``,
+# ``InternalError.CRInternalError``, and for Describe/Modify also plain ``FailedOperation``;
+# ``TaskNotExist``/``TaskFinished`` for none of them. The docs say only "仅在录制任务进行时有效,
+# 录制退出后查询将会返回错误" / "如果录制任务已经结束会返回错误", naming no code. Decisions:
+# * ``ResourceNotFound`` means gone (the only not-found code listed; the sandbox answers it). After
+#   the task's ResourceExpiredHour (default 72 h) the same code comes while the recording may still
+#   run: DeleteCloudRecordingOperator reports that as ``expired_task`` when told the start time.
+# * Plain ``FailedOperation`` stays FAILED (not gone, not retried). It is the generic "操作失败";
+#   reading it as "ended" could report a still-running recording as stopped, which the provider
+#   never does; a human looking at one failed task is the cheaper mistake. If a real account shows
+#   that ended tasks answer it, add it here for Describe only, with the request id as the source.
+# * ``InternalError.CRInternalError`` stays TRANSIENT (cloud-wide InternalError rule): retried.
+# * ``FailedOperation.TaskNotExist``/``TaskFinished`` stay tolerated as gone: harmless if never sent.
 _TASK_GONE = frozenset({"ResourceNotFound", "FailedOperation.TaskNotExist", "FailedOperation.TaskFinished"})
 
 

@@ -1,12 +1,16 @@
 """ZEGOCLOUD server APIs: ``rtc`` (rtc-api.zego.im: rooms, streams, mixing) and ``cloudrecord``.
 
 Sources: ZEGO's server-API pages (see shared reference ``zegocloud-api.md`` and ``vendor-review.md``).
-Limits are counted per AppId and per API; DescribeSimpleStreamList also per room (1 call per 10 s).
+Limits are counted per AppId and per API. DescribeSimpleStreamList and DescribeUserList have two:
+"同一个 AppID 下所有房间: 50 次/秒; 单个房间: 1 次/10秒" and "200 次/秒; 单个房间: 1 次/1秒"
+(docs_all ``core_products/real-time-voice-video/zh/server/api-reference/room/
+describe-simple-streamlist.yaml``, ``describe-user-list.yaml``): the per-room one is the entry's
+``qps``, the app-wide one a :class:`Quota` per AppId. Client pacing and the sandbox spend both.
 """
 
 from __future__ import annotations
 
-from airflow_provider_rtc.catalog import Api, register
+from airflow_provider_rtc.catalog import Api, Quota, register
 
 #: room codes that mean "room does not exist" (seed 003's "5001" is a typo for 50001)
 ROOM_GONE = frozenset({104, 5024, 50001})
@@ -39,7 +43,13 @@ KICKOUT_USER = _zego(
 DESCRIBE_USER_NUM = _zego("rtc", "DescribeUserNum", "GET", 10.0, "room", test_qps=1.0)
 DESCRIBE_USERS = _zego("rtc", "DescribeUsers", "GET", 10.0, "room")
 DESCRIBE_SIMPLE_STREAM_LIST = _zego(
-    "rtc", "DescribeSimpleStreamList", "GET", 0.1, "room", per=("app_id", "room")
+    "rtc",
+    "DescribeSimpleStreamList",
+    "GET",
+    0.1,
+    "room",
+    per=("app_id", "room"),
+    quotas=(Quota(50.0, ("app_id",)),),
 )
 
 # -- stream mixing ---------------------------------------------------------------------------------
@@ -75,5 +85,13 @@ DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
 # -- listing what is live (discovery) ---------------------------------------------------------------
 # DescribeRoomList must be enabled by ZEGO per AppId (20 QPS; ZEGO's room-list server sample).
 DESCRIBE_ROOM_LIST = _zego("rtc", "DescribeRoomList", "GET", 20.0, "room")
-# DescribeUserList: 200/s per AppId and 1/s per room; the per-room limit binds for one room.
-DESCRIBE_USER_LIST = _zego("rtc", "DescribeUserList", "GET", 1.0, "room", per=("app_id", "room"))
+# DescribeUserList: 1/s per room and 200/s per AppId (both paced; the module docstring).
+DESCRIBE_USER_LIST = _zego(
+    "rtc",
+    "DescribeUserList",
+    "GET",
+    1.0,
+    "room",
+    per=("app_id", "room"),
+    quotas=(Quota(200.0, ("app_id",)),),
+)

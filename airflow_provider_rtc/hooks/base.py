@@ -203,7 +203,16 @@ class RtcBaseHook(BaseHook, Generic[S]):
         if not rate:
             return None
         key = limiter_key(api.product, api.rate_key(**scope), api.action)
-        return limiter_for(key, rate, settings.rate_limit)
+        own = limiter_for(key, rate, settings.rate_limit)
+        if not api.quotas:
+            return own
+        from airflow_provider_rtc.pacing import AllOf
+
+        further = [
+            limiter_for(limiter_key(api.product, account, name), qps, settings.rate_limit)
+            for name, qps, account in api.quota_keys(**scope)
+        ]
+        return AllOf([own, *further])
 
     def _run(
         self,

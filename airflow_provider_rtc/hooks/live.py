@@ -10,6 +10,9 @@ from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 from airflow_provider_rtc.reports import cloudtime
 
 _AREAS = ("Mainland", "Oversea")
+#: DescribeLiveStreamOnlineList PageSize ceilings: mainland, international site
+ONLINE_PAGE_MAX = 300_000
+ONLINE_PAGE_MAX_INTL = 100
 
 
 class LiveHook(TencentCloudHook):
@@ -69,10 +72,15 @@ class LiveHook(TencentCloudHook):
         stream_name: str | None = None,
     ) -> dict[str, Any]:
         """One page of the streams being pushed now (DescribeLiveStreamOnlineList): ``OnlineInfo``,
-        ``TotalNum``, ``TotalPage``. Lists at most 20,000 streams and may lag: pair it with callbacks."""
-        size = v.positive_int(page_size, "page_size", maximum=100)
+        ``TotalNum``, ``TotalPage``. Lists at most 20,000 streams and may lag: pair it with callbacks.
+
+        ``page_size``: 10 to 300000 on the mainland site ("每页大小, 最大300000。取值: 10~300000 ...
+        尽量传入比当前总流数大的PageSize, 一次性拉走全部在线流", Py SDK live models; Go SDK change
+        2025-12-08), 10 to 100 on the international site (intl Go SDK: "Maximum value: 100")."""
+        top = ONLINE_PAGE_MAX_INTL if self.settings.intl else ONLINE_PAGE_MAX
+        size = v.positive_int(page_size, "page_size", maximum=top)
         if size < 10:
-            raise v.RtcValidationError("page_size", "10 to 100", page_size)
+            raise v.RtcValidationError("page_size", f"10 to {top}", page_size)
         params: dict[str, Any] = {"PageNum": v.positive_int(page_num, "page_num"), "PageSize": size}
         for key, value, name, limit in (
             ("DomainName", domain_name, "domain_name", 256),
@@ -124,7 +132,8 @@ class LiveHook(TencentCloudHook):
         mainland_or_oversea: str | None = None,
     ) -> dict[str, Any]:
         """Transcoding minutes per codec and resolution: 5-minute points within one day, hourly across
-        days (DescribeLiveTranscodeTotalInfo). At most three months per query, the last three months."""
+        days or when ``push_domains`` are given (DescribeLiveTranscodeTotalInfo: "如果是查询跨天或指定
+        域名, 则返回1小时粒度数据"). At most three months per query, the last three months."""
         cap = catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO.max_range_days or 1
         params = self._range(start_time, end_time, max_days=cap)
         if push_domains:

@@ -161,7 +161,10 @@ class TrtcHook(TencentCloudHook):
         """Seconds per room and resolution as CSV text in ``Data`` (DescribeTrtcRoomUsage).
 
         At most 24 hours per query, one call per 15 s; times are minutes in Beijing time (datetimes are
-        converted, text is sent as given: ``YYYY-MM-DD HH:MM``)."""
+        converted, text is sent as given: ``YYYY-MM-DD HH:MM``). The CSV header's usage keys are
+        returned in DescribeTrtcUsage's spelling (``Audio, SD, HD, FullHD, 2K, 4K``): the API page's
+        example header is ``RoomId,Audio,SD,hd,FullHD,2K,4K`` (647/89181), and one dimension must
+        not be two in a report."""
         start = cloudtime.beijing_text(start_time, "start_time", "%Y-%m-%d %H:%M")
         end = cloudtime.beijing_text(end_time, "end_time", "%Y-%m-%d %H:%M")
         if not isinstance(start_time, str) and not isinstance(end_time, str):
@@ -170,7 +173,10 @@ class TrtcHook(TencentCloudHook):
                 raise v.RtcValidationError("end_time", "after start_time, at most 24 hours later", end)
         app = v.sdk_app_id(sdk_app_id if sdk_app_id is not None else self.settings.sdk_app_id)
         params = {"SdkAppid": app, "StartTime": start, "EndTime": end}
-        return self._call(catalog.DESCRIBE_TRTC_ROOM_USAGE, params, region=self._usage_region(region))
+        answer = self._call(catalog.DESCRIBE_TRTC_ROOM_USAGE, params, region=self._usage_region(region))
+        if isinstance(answer.get("Data"), str):
+            answer["Data"] = room_usage_csv(answer["Data"])
+        return answer
 
     def _usage_params(
         self, api: catalog.Api, start_date: Any, end_date: Any, extra: dict[str, Any], sdk_app_id: int | None
@@ -197,3 +203,16 @@ class TrtcHook(TencentCloudHook):
             return v.region(region, required=True) or "ap-guangzhou"
         configured = self.settings.region
         return configured if configured in catalog.USAGE_REGIONS else "ap-guangzhou"
+
+
+#: DescribeTrtcUsage's UsageKey spelling, by lower case: what DescribeTrtcRoomUsage's CSV keys become
+USAGE_KEYS = {key.lower(): key for key in ("Audio", "SD", "HD", "FullHD", "2K", "4K")}
+
+
+def room_usage_csv(data: str) -> str:
+    """``data`` with its header's usage keys in DescribeTrtcUsage's case (``hd`` -> ``HD``); the
+    ``RoomId`` column and unknown keys are kept as sent."""
+    head, sep, rest = data.partition("\n")
+    names = head.split(",")
+    fixed = names[:1] + [USAGE_KEYS.get(n.strip().lower(), n) for n in names[1:]]
+    return ",".join(fixed) + sep + rest

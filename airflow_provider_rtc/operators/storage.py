@@ -299,14 +299,17 @@ class CopyRecordingsOperator(BaseOperator):
             infos = {str(i.get("FileId")): i for i in reply.get("MediaInfoSet") or []}
             for job in batch:
                 info = infos.get(str(job.entry["file_id"]))
-                url = ((info or {}).get("BasicInfo") or {}).get("MediaUrl")
+                basic = (info or {}).get("BasicInfo") or {}
+                url = basic.get("MediaUrl")
                 if not url:
                     raise AirflowException(
                         f"VOD media {job.entry['file_id']} ({job.name}) does not exist (or has no URL)"
                     )
                 job.url = str(url)
                 size = ((info or {}).get("MetaData") or {}).get("Size")
-                if job.size is None and isinstance(size, int) and size > 0:
+                # HLS: "大小是 m3u8 和 ts 文件大小的总和" (vod MediaMetaData), not the playlist's bytes
+                hls = "m3u8" in (str(basic.get("Type")).lower(), job.url.split("?")[0][-4:].lower())
+                if job.size is None and isinstance(size, int) and size > 0 and not hls:
                     job.size = size
 
     def _vod_hook(self) -> VodHook:
@@ -470,9 +473,13 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
     """Delete recordings older than ``older_than_days`` where they live; returns a report.
 
     Places (any combination, at least one): TRTC's VOD (``vod=True``: media created before the
-    cutoff whose source type is in ``vod_source_types``, default ``["Record"]`` - UNCONFIRMED that
-    every TRTC recording carries it, check one with DescribeMediaInfos first; ``None`` takes every
-    media of the account -, deleted with DeleteMedia at its documented 100 calls/s), the bucket the
+    cutoff whose source type is in ``vod_source_types``, default ``["TrtcRecord"]``, VOD's label of
+    TRTC cloud recordings (``Record`` is Tencent Live recording); ``None`` takes every media of the
+    VOD application. With the default, ``sdk_app_id`` (else the connection's ``sdk_app_id`` extra)
+    limits it to that TRTC application's recordings. Filters go to SearchMedia and are checked again
+    on each media; deleted with DeleteMedia at its documented 100 calls/s. ``vod_sub_app_id`` (else
+    the connection extra ``vod_sub_app_id``) is the VOD application, required for VOD accounts
+    opened since 2023-12-25), the bucket the
     cloud wrote to (``bucket``: objects under that prefix modified before the cutoff) and the lake
     (``destination``: copies under that prefix, aged by modification time).
 
@@ -495,6 +502,8 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         "destination_conn_id",
         "tencentcloud_conn_id",
         "dry_run_only",
+        "vod_sub_app_id",
+        "sdk_app_id",
     )
     ui_color = "#fde8e8"
 
@@ -504,8 +513,9 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         older_than_days: int | str,
         vod: bool = False,
         tencentcloud_conn_id: str = "tencentcloud_default",
-        vod_sub_app_id: int | None = None,
-        vod_source_types: tuple[str, ...] | list[str] | None = ("Record",),
+        vod_sub_app_id: int | str | None = None,
+        vod_source_types: tuple[str, ...] | list[str] | None = ("TrtcRecord",),
+        sdk_app_id: int | str | None = None,
         bucket: str | None = None,
         bucket_conn_id: str | None = None,
         destination: str | None = None,
@@ -532,7 +542,9 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         check_uri_early(destination, "destination", optional=True)
         if vod_source_types is not None:
             vod_source_types = v.string_list(vod_source_types, "vod_source_types", max_items=32, max_bytes=64)
-        vod_sub_app_id = v.integer(vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
+        for name, value in (("vod_sub_app_id", vod_sub_app_id), ("sdk_app_id", sdk_app_id)):
+            if not is_template(value):
+                v.integer(value, name, minimum=1, optional=True)
         if vod and not is_template(tencentcloud_conn_id):
             v.conn_id(tencentcloud_conn_id, "tencentcloud_conn_id")
         self.older_than_days = older_than_days
@@ -540,6 +552,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.vod_sub_app_id = vod_sub_app_id
         self.vod_source_types = None if vod_source_types is None else tuple(vod_source_types)
+        self.sdk_app_id = sdk_app_id
         self.bucket = bucket
         self.bucket_conn_id = bucket_conn_id
         self.destination = destination
@@ -569,10 +582,17 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         hook = None
         if self.vod:
             from airflow_provider_rtc.hooks.vod import VodHook
+            from airflow_provider_rtc.validation import integer
 
+            self.vod_sub_app_id = integer(self.vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
             hook = VodHook(self.tencentcloud_conn_id)
+            app = integer(self.sdk_app_id, "sdk_app_id", minimum=1, optional=True)
             candidates += retention.vod_candidates(
-                hook, before, source_types=self.vod_source_types, sub_app_id=self.vod_sub_app_id
+                hook,
+                before,
+                source_types=self.vod_source_types,
+                sub_app_id=self.vod_sub_app_id,
+                sdk_app_id=app if app is not None else hook.settings.sdk_app_id,
             )
         for where, root in roots.items():
             candidates += retention.object_candidates(root, before, where)  # type: ignore[arg-type]

@@ -15,6 +15,10 @@ import pendulum
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 
+#: VOD's source type of TRTC cloud recordings (kept equal to ``hooks.vod.TRTC_RECORD``; imported
+#: lazily there, as the hook pulls in Airflow)
+TRTC_RECORD = "TrtcRecord"
+
 if TYPE_CHECKING:
     from airflow_provider_rtc.hooks.vod import VodHook
 
@@ -60,14 +64,31 @@ def vod_candidates(
     *,
     source_types: Iterable[str] | None,
     sub_app_id: int | None = None,
+    sdk_app_id: int | None = None,
 ) -> list[Candidate]:
-    """VOD media created before ``before`` whose source type is among ``source_types`` (all if None)."""
-    types = None if source_types is None else set(source_types)
+    """VOD media created before ``before`` whose source type is among ``source_types`` (all if None).
+
+    TRTC cloud recordings are ``TrtcRecord`` media carrying ``TrtcRecordInfo {SdkAppId, RoomId,
+    TaskId, UserIds}``; ``Record`` is Tencent Live recording (Py SDK vod models, MediaSourceData).
+    The filters go to SearchMedia (``SourceTypes``, and ``TrtcSdkAppIds`` when ``sdk_app_id`` is
+    known and only TRTC recordings are asked for) and are checked again here on every media, so a
+    server that ignored them still cannot make a run delete another source's or another app's media.
+    """
+    types = None if source_types is None else sorted(set(source_types))
+    trtc_only = types == [TRTC_RECORD]
+    app_ids = [sdk_app_id] if sdk_app_id is not None and trtc_only else None
     found = []
-    for item in hook.iter_media(create_before=vod_time(before), sub_app_id=sub_app_id):
+    for item in hook.iter_media(
+        create_before=vod_time(before),
+        sub_app_id=sub_app_id,
+        source_types=types,
+        trtc_sdk_app_ids=app_ids,
+    ):
         basic = item.get("BasicInfo") or {}
-        source_type = (basic.get("SourceInfo") or {}).get("SourceType")
-        if types is not None and source_type not in types:
+        source = basic.get("SourceInfo") or {}
+        if types is not None and source.get("SourceType") not in types:
+            continue
+        if app_ids is not None and (source.get("TrtcRecordInfo") or {}).get("SdkAppId") not in app_ids:
             continue
         created = pendulum.parse(str(basic.get("CreateTime")))
         assert isinstance(created, pendulum.DateTime)

@@ -4,7 +4,9 @@ A bucket holds ``QPS`` tokens (at least one) and refills at ``QPS`` per second, 
 documented rate always passes and anything faster is throttled; at 0.1/s (ZEGO's per-room
 DescribeSimpleStreamList) one call per 10 s passes. Buckets are keyed by the entry and its
 ``rate_key``: SecretId and region for TRTC, SecretId for Live, AppId (and room) for ZEGO. A ZEGO
-request with ``IsTest=true`` meets the entry's ``test_qps`` when it has one.
+request with ``IsTest=true`` meets the entry's ``test_qps`` when it has one. An entry's further
+``quotas`` (ZEGO's app-wide 50/s and 200/s beside the per-room limits) are buckets of their own,
+keyed by the leading part of the rate key; a call passes only when every bucket has a token.
 """
 
 from __future__ import annotations
@@ -55,25 +57,33 @@ class RateLimiter:
             self._buckets.clear()
 
     def admit(self, api: Api, key: str, *, test: bool = False) -> bool:
-        """Take one token from ``api``'s bucket for ``key``; False means the call is over the rate."""
+        """Take one token from each of ``api``'s buckets for ``key``; False: the call is over a rate."""
         if not self.enabled:
             return True
-        rate = self.rate(api, test=test)
-        if rate is None:
-            return True
-        capacity = max(rate, 1.0)
         now = time.monotonic()
-        slot = (api.product, api.action, key, test and api.test_qps is not None)
+        wanted: list[tuple[tuple[str, str, str, bool], float]] = []
+        rate = self.rate(api, test=test)
+        if rate is not None:
+            wanted.append(((api.product, api.action, key, test and api.test_qps is not None), rate))
+        parts = key.split("|")
+        for quota in api.quotas:
+            sub = "|".join(parts[: len(quota.per)])
+            wanted.append(((api.product, f"{api.action}/{'+'.join(quota.per)}", sub, False), quota.qps))
         with self._lock:
-            bucket = self._buckets.get(slot)
-            if bucket is None:
-                bucket = self._buckets[slot] = _Bucket(capacity, now)
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.stamp) * rate)
-            bucket.stamp = now
-            if bucket.tokens >= 1.0:
+            buckets = []
+            for slot, qps in wanted:
+                capacity = max(qps, 1.0)
+                bucket = self._buckets.get(slot)
+                if bucket is None:
+                    bucket = self._buckets[slot] = _Bucket(capacity, now)
+                bucket.tokens = min(capacity, bucket.tokens + (now - bucket.stamp) * qps)
+                bucket.stamp = now
+                buckets.append(bucket)
+            if any(b.tokens < 1.0 for b in buckets):
+                return False
+            for bucket in buckets:
                 bucket.tokens -= 1.0
-                return True
-            return False
+            return True
 
     def to_dict(self) -> dict[str, object]:
         with self._lock:

@@ -100,11 +100,26 @@ def _clear_s3fs_cache() -> None:
 
 
 def vod_media(
-    sandbox: SandboxServer, name: str, size: int, *, created_at: float | None = None
+    sandbox: SandboxServer,
+    name: str,
+    size: int,
+    *,
+    created_at: float | None = None,
+    source_type: str = "Upload",
+    trtc_app: int | None = None,
+    sub_app_id: int | None = None,
 ) -> dict[str, Any]:
+    """A VOD media through the admin API; ``trtc_app`` makes it a TRTC recording of that app
+    (``TrtcRecord`` with ``TrtcRecordInfo``, as VOD labels them)."""
     body: dict[str, Any] = {"name": name, "size": size, "source_context": "sandbox-test"}
     if created_at is not None:
         body["created_at"] = created_at
+    if trtc_app is not None:
+        source_type = "TrtcRecord"
+        body["trtc_record_info"] = {"SdkAppId": trtc_app, "RoomId": "r1", "TaskId": "t1", "UserIds": []}
+    body["source_type"] = source_type
+    if sub_app_id is not None:
+        body["sub_app_id"] = sub_app_id
     resp = httpx.post(f"{sandbox.url}/_sandbox/vod/media", json=body, timeout=5)
     assert resp.status_code == 200, resp.text
     return resp.json()

@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.storage import DeleteExpiredRecordingsOperator
 from airflow_provider_rtc.recordings import retention
+from airflow_provider_rtc.sandbox.config import DEFAULT_SDK_APP_ID as APP
 from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import S3_CONN, vod_media
@@ -42,9 +43,10 @@ def vod_ids(sandbox: SandboxServer) -> set[str]:
 def test_vod_media_older_than_the_cutoff_are_deleted(sandbox: SandboxServer) -> None:
     now = time.time()
     old = [
-        vod_media(sandbox, f"old{i}.mp4", 100, created_at=now - (31 + i) * DAY)["file_id"] for i in range(3)
+        vod_media(sandbox, f"old{i}.mp4", 100, created_at=now - (31 + i) * DAY, trtc_app=APP)["file_id"]
+        for i in range(3)
     ]
-    recent = vod_media(sandbox, "recent.mp4", 100, created_at=now - 29 * DAY)["file_id"]
+    recent = vod_media(sandbox, "recent.mp4", 100, created_at=now - 29 * DAY, trtc_app=APP)["file_id"]
     dry = retention_op(vod=True, dry_run=True).execute({})
     assert dry["dry_run"] is True and sorted(d["ref"] for d in dry["deleted"]) == sorted(old)
     assert vod_ids(sandbox) == {*old, recent}  # nothing deleted in the dry run
@@ -55,7 +57,7 @@ def test_vod_media_older_than_the_cutoff_are_deleted(sandbox: SandboxServer) -> 
 
 
 def test_vod_media_from_other_sources_are_kept(sandbox: SandboxServer) -> None:
-    old = vod_media(sandbox, "upload.mp4", 1, created_at=time.time() - 90 * DAY)["file_id"]
+    old = vod_media(sandbox, "trtc.mp4", 1, created_at=time.time() - 90 * DAY, trtc_app=APP)["file_id"]
     report = retention_op(vod=True, vod_source_types=["Upload"]).execute({})
     assert report["deleted"] == [] and vod_ids(sandbox) == {old}
 

@@ -48,13 +48,26 @@ def test_pages_through_the_streams_being_pushed(sb, hook):
 
 @pytest.mark.parametrize(
     ("kwargs", "param"),
-    [({"page_size": 9}, "page_size"), ({"page_size": 101}, "page_size"), ({"page_num": 0}, "page_num")],
+    [({"page_size": 9}, "page_size"), ({"page_size": 300_001}, "page_size"), ({"page_num": 0}, "page_num")],
 )
 def test_bad_paging_is_refused_before_calling(sb, hook, kwargs, param):
     with pytest.raises(RtcValidationError) as err:
         hook.describe_live_stream_online_list(**kwargs)
     assert err.value.param == param
     assert "DescribeLiveStreamOnlineList" not in sb.backend.stats.snapshot()["actions"]
+
+
+def test_mainland_pages_reach_300000_and_international_ones_100(sb, hook, set_connection):
+    """Mainland: "PageSize: 每页大小, 最大300000。取值: 10~300000" (Py SDK live models, 2025-12);
+    the international site still documents "Maximum value: 100" (intl Go SDK)."""
+    sb.seed({"live": {"streams": 150}})
+    whole = hook.describe_live_stream_online_list(page_size=300_000)
+    assert (whole["TotalNum"], whole["TotalPage"], len(whole["OnlineInfo"])) == (150, 1, 150)
+    conn = sb.connections["tencentcloud_default"]
+    set_connection("intl", {**conn, "extra": {**conn["extra"], "pacing": False, "intl": True}})
+    with pytest.raises(RtcValidationError, match="100") as err:
+        LiveHook("intl").describe_live_stream_online_list(page_size=101)
+    assert err.value.param == "page_size"
 
 
 def test_the_sandbox_refuses_bad_paging_too(tencent):
@@ -64,6 +77,10 @@ def test_the_sandbox_refuses_bad_paging_too(tencent):
     )
     assert (
         code_of(tencent("DescribeLiveStreamOnlineList", {"PageNum": 0}, service="live")) == "InvalidParameter"
+    )
+    assert (
+        code_of(tencent("DescribeLiveStreamOnlineList", {"PageSize": 300_001}, service="live"))
+        == "InvalidParameter"
     )
 
 

@@ -129,3 +129,22 @@ def test_zego_test_environment_limits(limited):
     assert 206 not in production
     test_env = [zego("DeleteStream", params, override={"IsTest": "true"})["Code"] for _ in range(3)]
     assert test_env[0] != 206 and test_env[1:] == [206, 206]  # 1 call/s in the test environment
+
+
+@pytest.mark.parametrize(
+    ("api", "app_qps"), [(catalog.DESCRIBE_SIMPLE_STREAM_LIST, 50), (catalog.DESCRIBE_USER_LIST, 200)]
+)
+def test_zego_list_apis_have_an_app_wide_limit_beside_the_per_room_one(api, app_qps, monkeypatch):
+    """Per room 1/10 s (1/s), and per AppId 50/s (200/s) for all rooms together (ZEGO docs_all
+    describe-simple-streamlist.yaml, describe-user-list.yaml)."""
+    import types
+
+    from airflow_provider_rtc.sandbox import ratelimit
+
+    # a stopped clock: no refill while counting
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))
+    limiter = RateLimiter()
+    assert all(limiter.admit(api, f"111|room-{i}") for i in range(app_qps))
+    assert not limiter.admit(api, "111|one-more-room")  # the AppId's quota is spent
+    assert limiter.admit(api, "222|room-0")  # another AppId has its own
+    assert not limiter.admit(api, "222|room-0")  # and the room its own

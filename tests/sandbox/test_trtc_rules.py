@@ -295,8 +295,12 @@ def test_stop_stream_ingest_exists_only_in_its_regions(sb, tencent):
     ids = sb.seed({"trtc": {"rooms": 1, "ingest_tasks": 1, "cdn_tasks": 1}})
     (task,), (cdn,) = ids["trtc"]["ingest_tasks"], ids["trtc"]["cdn_tasks"]
     params = {"SdkAppId": APP, "TaskId": task}
-    for region in ("ap-guangzhou", "ap-beijing"):
+    for region in ("ap-beijing", "ap-shanghai"):
         assert code_of(tencent("StopStreamIngest", params, region=region)) == "UnsupportedRegion"
+    # StartStreamIngest's page (647/57835, 2025-11-13) adds ap-guangzhou and ap-tokyo: Stop follows it
+    unknown = {**params, "TaskId": "no-such-task"}
+    for region in ("ap-guangzhou", "ap-tokyo"):
+        assert code_of(tencent("StopStreamIngest", unknown, region=region)) == "FailedOperation.TaskFinished"
     stopped = tencent("StopStreamIngest", params, region="ap-singapore")
     assert code_of(stopped) is None and set(stopped) == {"RequestId"}
     assert code_of(tencent("StopStreamIngest", params, region="ap-mumbai")) == "FailedOperation.TaskFinished"

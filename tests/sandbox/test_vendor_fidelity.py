@@ -87,9 +87,9 @@ def test_relay_and_ingest_stops(conns, set_connection):
     assert StopPublishCdnStreamOperator(task_id="relay", task_id_to_stop=cdn).execute({})["status"] == "done"
     again = StopPublishCdnStreamOperator(task_id="relay", task_id_to_stop=cdn).execute({})
     assert again["status"] == "already_gone" and again["code"] == "ResourceNotFound"
-    # StopStreamIngest exists in four regions only; the sandbox's default region is not one of them
+    # StopStreamIngest exists in six regions only (StartStreamIngest's page); ap-beijing is not one
     with pytest.raises(RtcInvalidInputError) as unsupported:
-        StopStreamIngestOperator(task_id="ingest", task_id_to_stop=ingest).execute({})
+        StopStreamIngestOperator(task_id="ingest", task_id_to_stop=ingest, region="ap-beijing").execute({})
     assert unsupported.value.code == "UnsupportedRegion"
     op = StopStreamIngestOperator(task_id="ingest", task_id_to_stop=ingest, region="ap-singapore")
     assert op.execute({})["status"] == "done"

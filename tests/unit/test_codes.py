@@ -37,7 +37,18 @@ TENCENT_NOT_FOUND = [
     ("StopStreamIngest", "FailedOperation.TaskNotExist"),
     ("CancelCommonMixStream", "FailedOperation.CancelSessionNotExist"),
     ("CancelCommonMixStream", "InvalidParameter.CancelSessionNotExist"),
+    # VOD DeleteMedia: the Go SDK lists plain ResourceNotFound (vendor-review-2 finding 5)
+    ("DeleteMedia", "ResourceNotFound"),
+    ("DeleteMedia", "ResourceNotFound.FileNotExist"),
 ]
+
+
+@pytest.mark.parametrize("action", ["DescribeCloudRecording", "DeleteCloudRecording"])
+def test_trtc_recording_plain_failed_operation_is_not_taken_as_ended(action: str) -> None:
+    """UNCONFIRMED which code an ended task answers (catalog/trtc.py): plain FailedOperation fails
+    loudly rather than report a possibly running recording as ended; CRInternalError is retried."""
+    assert classify_tencent(action, "FailedOperation") is Kind.FAILED
+    assert classify_tencent(action, "InternalError.CRInternalError") is Kind.TRANSIENT
 
 
 @pytest.mark.parametrize(("action", "code"), TENCENT_NOT_FOUND)

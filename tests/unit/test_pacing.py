@@ -184,16 +184,32 @@ def test_zego_quota_per_room_and_test_environment(set_connection) -> None:
     set_connection("z", zego_conn_json(None, pacing=True))
     set_connection("ztest", zego_conn_json(None, pacing=True, is_test=True))
     hook, test_hook = ZegoRtcHook("z"), ZegoRtcHook("ztest")
-    one = pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r1"})
-    assert one is not None and one.interval == pytest.approx(10.0)
-    assert pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r1"}) is one
-    assert pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r2"}) is not one
+    both = pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r1"})
+    assert isinstance(both, pacing.AllOf)  # per room and per AppId
+    one, app_wide = both.limiters
+    assert one.interval == pytest.approx(10.0) and app_wide.interval == pytest.approx(1 / 50)
+    again = pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r1"})
+    assert again.limiters == [one, app_wide]
+    other_room = pacer_of(hook, catalog.DESCRIBE_SIMPLE_STREAM_LIST, {"RoomId": "r2"})
+    assert other_room.limiters[0] is not one and other_room.limiters[1] is app_wide
     # CloseRoom is counted per AppId, not per room
     close = pacer_of(hook, catalog.CLOSE_ROOM, {"RoomId": "r1"})
     assert close is pacer_of(hook, catalog.CLOSE_ROOM, {"RoomId": "r2"})
     assert pacer_of(hook, catalog.DELETE_STREAM).interval == pytest.approx(1 / 10)
     assert pacer_of(test_hook, catalog.DELETE_STREAM).interval == pytest.approx(1.0)
     assert pacer_of(test_hook, catalog.CLOSE_ROOM).interval == pytest.approx(1.0)  # no test limit
+
+
+@pytest.mark.parametrize(
+    ("api", "app_qps"), [(catalog.DESCRIBE_SIMPLE_STREAM_LIST, 50), (catalog.DESCRIBE_USER_LIST, 200)]
+)
+def test_zego_app_wide_quota_paces_calls_across_rooms(set_connection, clock, api, app_qps) -> None:
+    """ "同一个 AppID 下所有房间: 50 次/秒" (DescribeSimpleStreamList), "200 次/秒" (DescribeUserList):
+    one call in each of many rooms still spends the AppId's quota."""
+    set_connection("z", zego_conn_json(None, pacing=True))
+    hook = ZegoRtcHook("z")
+    waits = [pacer_of(hook, api, {"RoomId": f"room-{i}"}).reserve() for i in range(app_qps + 10)]
+    assert waits[0] == 0 and waits[-1] == pytest.approx((app_qps + 9) / app_qps)
 
 
 def test_actions_outside_the_catalog_are_unpaced_unless_configured(set_connection) -> None:

@@ -72,7 +72,16 @@ def test_every_listed_integration_exists(info) -> None:
         (
             "tencentcloud",
             "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
-            {"region", "sdk_app_id", "endpoint", "intl", "token", "callback_receiver_url", "callback_secret"}
+            {
+                "region",
+                "sdk_app_id",
+                "vod_sub_app_id",
+                "endpoint",
+                "intl",
+                "token",
+                "callback_receiver_url",
+                "callback_secret",
+            }
             | {"rate_limit_backend", "rate_limit_redis_url"},
             {"login": "SecretId", "password": "SecretKey"},
         ),
@@ -178,6 +187,7 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
         "extra__tencentcloud__region",
         "extra__tencentcloud__sdk_app_id",
         "extra__tencentcloud__token",
+        "extra__tencentcloud__vod_sub_app_id",
         "extra__zegocloud__callback_receiver_url",
         "extra__zegocloud__callback_secret",
         "extra__zegocloud__endpoint",

@@ -366,3 +366,27 @@ def test_hooks_send_beijing_times_and_fall_back_to_a_usage_region(
     room, live = sandbox.sandbox.usage.log()
     assert (room.start, room.end) == ("2026-08-01 00:00", "2026-08-01 23:59")
     assert (live.start, live.end) == ("2026-08-01 00:00:00", "2026-08-02 00:00:00")
+
+
+def test_room_usage_header_keys_take_the_trtc_usage_spelling(sandbox: SandboxServer) -> None:
+    """DescribeTrtcRoomUsage's documented header is "RoomId,Audio,SD,hd,FullHD,2K,4K" (647/89181),
+    and the sandbox answers it so: the hook hands reports "HD", DescribeTrtcUsage's key."""
+    from airflow_provider_rtc.hooks.trtc import TrtcHook, room_usage_csv
+
+    start = dt.datetime(2026, 7, 31, 16, 0, tzinfo=UTC)
+    answer = TrtcHook().describe_trtc_room_usage(start, start + dt.timedelta(hours=23, minutes=59))
+    assert answer["Data"].split("\n", 1)[0] == "RoomId,Audio,SD,HD,FullHD,2K,4K"
+    assert room_usage_csv("RoomId,audio,hd,New\nr,1,2,3\n") == "RoomId,Audio,HD,New\nr,1,2,3\n"
+
+
+def test_transcode_with_push_domains_is_hourly_even_within_one_day(sandbox: SandboxServer) -> None:
+    """ "如果是查询跨天或指定域名, 则返回1小时粒度数据" (Go SDK live client; 267/59864)."""
+    from airflow_provider_rtc.hooks.live import LiveHook
+
+    start = RECENT - dt.timedelta(hours=8)  # Beijing midnight of a finished day
+    end = start + dt.timedelta(hours=23, minutes=59)
+    all_domains = LiveHook().describe_live_transcode_total_info(start, end)["DataInfoList"]
+    one = LiveHook().describe_live_transcode_total_info(start, end, push_domains=["push.example.com"])
+    minutes = {p["Time"][14:16] for p in one["DataInfoList"]}
+    assert one["DataInfoList"] and minutes == {"00"}
+    assert {p["Time"][14:16] for p in all_domains} != {"00"}  # 5-minute points without domains

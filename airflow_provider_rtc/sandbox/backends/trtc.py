@@ -131,6 +131,8 @@ class Recording:
     start_at: float
     expires_at: float
     files: list[RecordingFile] = field(default_factory=list)
+    #: TencentVod.SubAppId: the VOD application the files land in (None: the primary one)
+    vod_sub_app_id: int | None = None
     started: bool = False
     stopped_at: float | None = None
     leave_code: int | None = None
@@ -344,6 +346,7 @@ class TrtcBackend:
         media_id: int = 0,
         prefix: list[str] | None = None,
         vod_media_type: int = 0,
+        vod_sub_app_id: int | None = None,
         resource_expired_hour: int = 72,
     ) -> str:
         with self._lock:
@@ -400,6 +403,7 @@ class TrtcBackend:
                 storage=storage,
                 prefix=list(prefix or []),
                 vod_media_type=vod_media_type,
+                vod_sub_app_id=vod_sub_app_id,
                 created_at=now,
                 start_at=now + self.start_seconds,
                 expires_at=now + resource_expired_hour * 3600,
@@ -548,7 +552,22 @@ class TrtcBackend:
         elif rec.storage == "vod" and self.vod is not None:
             for f in rec.files:
                 assert f.vod_file_id is not None
-                self.vod.add(f.name, f.size, now, file_id=f.vod_file_id, source_context=rec.task_id)
+                # VOD labels TRTC recordings "TrtcRecord" with TrtcRecordInfo (vod models, MediaSourceData)
+                self.vod.add(
+                    f.name,
+                    f.size,
+                    now,
+                    file_id=f.vod_file_id,
+                    source_context=rec.task_id,
+                    source_type="TrtcRecord",
+                    trtc={
+                        "SdkAppId": rec.sdk_app_id,
+                        "RoomId": str(rec.room_id),
+                        "TaskId": rec.task_id,
+                        "UserIds": [f.user_id] if f.user_id else [],
+                    },
+                    sub_app_id=rec.vod_sub_app_id,
+                )
         if fault == "never":
             return
         events = self._completion_events(rec, now, failed=fault == "failed")

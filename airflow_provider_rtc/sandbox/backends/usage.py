@@ -28,6 +28,8 @@ from dataclasses import dataclass
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 TRTC_KEYS = ("Audio", "SD", "HD", "FullHD", "2K", "4K")
+#: DescribeTrtcRoomUsage's CSV header keys, spelt as its page's example (647/89181): "hd", not "HD"
+ROOM_CSV_KEYS = ("Audio", "SD", "hd", "FullHD", "2K", "4K")
 MIX_KEYS = (
     "Audio",
     "SDH264",

@@ -4,10 +4,26 @@ Only what the provider uses: media are added by TRTC VOD recordings when their u
 by the admin API, with any size and creation time, for retention tests and large downloads),
 described (DescribeMediaInfos), searched by creation time (SearchMedia) and deleted (DeleteMedia).
 
+As the vendor documents it (tencentcloud-sdk-python-vod 3.1.194 ``vod/v20180717/models.py``; Go SDK
+``vod/v20180717/client.go`` error lists):
+
+* TRTC recordings carry ``SourceInfo.SourceType = "TrtcRecord"`` ("TrtcRecord: 来自TRTC 伴生录制")
+  and ``SourceInfo.TrtcRecordInfo {SdkAppId, RoomId, TaskId, UserIds}``; ``Record`` is Tencent Live
+  (CSS) recording ("Record: 来自录制。如直播录制、直播时移录制等"). Media added by the admin API
+  carry the source type they are given (``Upload`` when none).
+* SearchMedia filters server-side by ``SourceTypes``, ``TrtcSdkAppIds`` and ``TrtcRoomIds`` (Go SDK
+  v1.0.482), and its ``TotalCount`` is capped: "最大值: 5000。当命中记录数超过5000时, 该字段将返回
+  5000, 而非实际命中总数".
+* DeleteMedia of an unknown id answers plain ``ResourceNotFound`` (the Go SDK's DeleteMedia list has
+  ``RESOURCENOTFOUND`` and no ``ResourceNotFound.FileNotExist``).
+* Media belong to one VOD application: ``SubAppId`` (absent = the primary application) selects it
+  in every call, as it must for accounts opened since 2023-12-25.
+
 Decisions where the reference is silent: ``MediaUrl`` points at the sandbox itself when it knows its
 URL (``/_sandbox/vod/<FileId>/<name>``); DescribeMediaInfos lists unknown ids in
-``NotExistFileIdSet`` rather than failing; DeleteMedia of an unknown id answers
-``ResourceNotFound.FileNotExist`` (the SDKs' code for "file does not exist").
+``NotExistFileIdSet`` rather than failing. An HLS media (``.m3u8``) reports ``MetaData.Size`` as the
+playlist plus its segments ("视频为 HLS 时, 大小是 m3u8 和 ts 文件大小的总和"), larger than the
+playlist's own bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +38,12 @@ from ..ids import IdFactory
 
 MAX_DESCRIBE_IDS = 20
 MAX_SEARCH_WINDOW = 5000
+#: SearchMedia's TotalCount never exceeds this (the vendor's cap)
+MAX_TOTAL_COUNT = 5000
+#: the source type of TRTC cloud recordings in VOD
+TRTC_RECORD = "TrtcRecord"
+#: an HLS media's MetaData.Size adds its segments to the playlist: the sandbox counts this many bytes
+HLS_SEGMENT_BYTES = 100_000
 LEGACY_URL = "https://sandbox.vod2.myqcloud.com"
 
 
@@ -46,6 +68,15 @@ class VodMedia:
     created_at: float
     fmt: str
     source_context: str = ""
+    source_type: str = "Upload"
+    #: TrtcRecordInfo {SdkAppId, RoomId, TaskId, UserIds} of a TrtcRecord media
+    trtc: dict[str, Any] | None = None
+    sub_app_id: int | None = None
+
+    @property
+    def meta_size(self) -> int:
+        """MetaData.Size: the file's bytes; for HLS the playlist plus its segments."""
+        return self.size + (HLS_SEGMENT_BYTES if self.fmt == "m3u8" else 0)
 
 
 class VodBackend:
@@ -74,12 +105,25 @@ class VodBackend:
         *,
         file_id: str | None = None,
         source_context: str = "",
+        source_type: str = "Upload",
+        trtc: dict[str, Any] | None = None,
+        sub_app_id: int | None = None,
     ) -> VodMedia:
         if size < 0:
             raise ValueError("size must be >= 0")
         fmt = name.rsplit(".", 1)[-1].lower() if "." in name else "mp4"
         with self._lock:
-            media = VodMedia(file_id or self.ids.digits(19), name, int(size), created_at, fmt, source_context)
+            media = VodMedia(
+                file_id or self.ids.digits(19),
+                name,
+                int(size),
+                created_at,
+                fmt,
+                source_context,
+                source_type,
+                trtc,
+                sub_app_id,
+            )
             self._media[media.file_id] = media
             return media
 
@@ -87,7 +131,14 @@ class VodBackend:
         with self._lock:
             return self._media.get(file_id)
 
+    def _app(self, sub_app_id: int | None) -> dict[str, VodMedia]:
+        """The media of one VOD application (caller holds the lock)."""
+        return {k: m for k, m in self._media.items() if m.sub_app_id == sub_app_id}
+
     def _info(self, m: VodMedia) -> dict[str, Any]:
+        source: dict[str, Any] = {"SourceType": m.source_type, "SourceContext": m.source_context}
+        if m.trtc is not None:
+            source["TrtcRecordInfo"] = dict(m.trtc)
         return {
             "FileId": m.file_id,
             "BasicInfo": {
@@ -99,35 +150,60 @@ class VodBackend:
                 "Type": m.fmt,
                 "StorageClass": "STANDARD",
                 "Status": "Normal",
-                "SourceInfo": {"SourceType": "Record", "SourceContext": m.source_context},
+                "SourceInfo": source,
             },
-            "MetaData": {"Size": m.size, "Container": m.fmt},
+            "MetaData": {"Size": m.meta_size, "Container": m.fmt},
         }
 
-    def describe(self, file_ids: list[str]) -> dict[str, Any]:
+    def describe(self, file_ids: list[str], sub_app_id: int | None = None) -> dict[str, Any]:
         if not file_ids or len(file_ids) > MAX_DESCRIBE_IDS:
             raise SandboxError("InvalidParameterValue.FileIds", "FileIds takes 1 to 20 ids.")
         with self._lock:
-            found = [self._media[f] for f in file_ids if f in self._media]
-            missing = [f for f in file_ids if f not in self._media]
+            media = self._app(sub_app_id)
+            found = [media[f] for f in file_ids if f in media]
+            missing = [f for f in file_ids if f not in media]
             return {"MediaInfoSet": [self._info(m) for m in found], "NotExistFileIdSet": missing}
 
     def search(
-        self, *, after: float | None, before: float | None, offset: int, limit: int, descending: bool
+        self,
+        *,
+        after: float | None,
+        before: float | None,
+        offset: int,
+        limit: int,
+        descending: bool,
+        source_types: list[str] | None = None,
+        trtc_sdk_app_ids: list[int] | None = None,
+        trtc_room_ids: list[str] | None = None,
+        sub_app_id: int | None = None,
     ) -> dict[str, Any]:
         if offset < 0 or not 0 < limit <= MAX_SEARCH_WINDOW or offset + limit > MAX_SEARCH_WINDOW:
             raise SandboxError("InvalidParameterValue.Limit", "Offset + Limit must not exceed 5000.")
+
+        def wanted(m: VodMedia) -> bool:
+            if after is not None and m.created_at < after:
+                return False
+            if before is not None and m.created_at >= before:
+                return False
+            if source_types and m.source_type not in source_types:
+                return False
+            trtc = m.trtc or {}
+            if trtc_sdk_app_ids and trtc.get("SdkAppId") not in trtc_sdk_app_ids:
+                return False
+            return not trtc_room_ids or str(trtc.get("RoomId")) in trtc_room_ids
+
         with self._lock:
-            matched = [
-                m
-                for m in self._media.values()
-                if (after is None or m.created_at >= after) and (before is None or m.created_at < before)
-            ]
+            matched = [m for m in self._app(sub_app_id).values() if wanted(m)]
             matched.sort(key=lambda m: (m.created_at, m.file_id), reverse=descending)
             page = matched[offset : offset + limit]
-            return {"TotalCount": len(matched), "MediaInfoSet": [self._info(m) for m in page]}
+            return {
+                "TotalCount": min(len(matched), MAX_TOTAL_COUNT),
+                "MediaInfoSet": [self._info(m) for m in page],
+            }
 
-    def delete(self, file_id: str) -> None:
+    def delete(self, file_id: str, sub_app_id: int | None = None) -> None:
         with self._lock:
-            if self._media.pop(file_id, None) is None:
-                raise SandboxError("ResourceNotFound.FileNotExist", f"The file {file_id} does not exist.")
+            found = self._media.get(file_id)
+            if found is None or found.sub_app_id != sub_app_id:
+                raise SandboxError("ResourceNotFound", f"The file {file_id} does not exist.")
+            del self._media[file_id]

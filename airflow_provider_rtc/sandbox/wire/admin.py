@@ -162,6 +162,9 @@ def routes(sb: Sandbox) -> list[Route]:
             sb.now() if created is None else float(created),
             file_id=body.get("file_id"),
             source_context=str(body.get("source_context", "")),
+            source_type=str(body.get("source_type") or "Upload"),
+            trtc=body.get("trtc_record_info"),
+            sub_app_id=body.get("sub_app_id"),
         )
         return {
             "file_id": added.file_id,

@@ -203,6 +203,7 @@ def create_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     vod = storage.obj("CloudVod", missing=None, invalid="InvalidParameter.OutOfRange")
     prefix: list[str] = []
     vod_media_type = 0
+    vod_sub_app_id: int | None = None
     if cloud is not None:
         vendor = cloud.uint(
             "Vendor", missing="MissingParameter.Vendor", invalid="InvalidParameter.OutOfRange"
@@ -222,6 +223,7 @@ def create_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
         tvod = vod.obj("TencentVod", missing=None, invalid="InvalidParameter.OutOfRange")
         if tvod is not None:
             vod_media_type = _opt_uint(tvod, "MediaType", 0)
+            vod_sub_app_id = tvod.uint("SubAppId", missing=None, invalid="InvalidParameter.OutOfRange")
             record_id = tvod.string("UserDefineRecordId", missing=None, invalid="InvalidParameter.OutOfRange")
             if record_id is not None and (
                 len(record_id.encode()) > 64
@@ -250,6 +252,7 @@ def create_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
         media_id=_opt_uint(record, "MediaId", 0),
         prefix=prefix,
         vod_media_type=vod_media_type,
+        vod_sub_app_id=vod_sub_app_id or None,
         resource_expired_hour=_opt_uint(p, "ResourceExpiredHour", 72),
     )
     return {"TaskId": task_id}
@@ -383,7 +386,8 @@ def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]
 def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     page = p.uint("PageNum", missing=None, invalid="InvalidParameter", low=1, high=UINT32_MAX, default=1)
-    size = p.uint("PageSize", missing=None, invalid="InvalidParameter", low=10, high=100, default=10)
+    # mainland: "取值: 10~300000" (Py SDK live models, 2025-12); the sandbox plays the mainland site
+    size = p.uint("PageSize", missing=None, invalid="InvalidParameter", low=10, high=300_000, default=10)
     assert page is not None and size is not None
     names = [
         p.string(n, missing=None, invalid="InvalidParameter") for n in ("DomainName", "AppName", "StreamName")
@@ -412,11 +416,16 @@ def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str
 # -- handlers: VOD -------------------------------------------------------------------------------
 
 
+def _sub_app(p: TencentParams) -> int | None:
+    """The VOD application a call addresses (absent: the primary one)."""
+    return p.uint("SubAppId", missing=None, invalid="InvalidParameterValue.SubAppId")
+
+
 @handles(catalog.DESCRIBE_MEDIA_INFOS)
 def describe_media_infos(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     ids = call.params.str_list("FileIds", missing="MissingParameter", invalid="InvalidParameterValue.FileIds")
     assert ids is not None
-    return sb.vod.describe(ids)
+    return sb.vod.describe(ids, _sub_app(call.params))
 
 
 @handles(catalog.SEARCH_MEDIA)
@@ -441,6 +450,10 @@ def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
         offset=_opt_uint(p, "Offset", 0),
         limit=_opt_uint(p, "Limit", 10),
         descending=order == "Desc",
+        source_types=p.str_list("SourceTypes", missing=None, invalid="InvalidParameterValue.SourceTypes"),
+        trtc_sdk_app_ids=p.uint_list("TrtcSdkAppIds", invalid="InvalidParameterValue.TrtcSdkAppIds"),
+        trtc_room_ids=p.str_list("TrtcRoomIds", missing=None, invalid="InvalidParameterValue.TrtcRoomIds"),
+        sub_app_id=_sub_app(p),
     )
 
 
@@ -448,7 +461,7 @@ def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
 def delete_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     file_id = call.params.string("FileId", missing="MissingParameter", invalid="InvalidParameterValue.FileId")
     assert file_id is not None
-    sb.vod.delete(file_id)
+    sb.vod.delete(file_id, _sub_app(call.params))
     return {}
 
 

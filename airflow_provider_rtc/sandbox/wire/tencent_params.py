@@ -120,6 +120,16 @@ class TencentParams:
             raise self._invalid(invalid, name, value)
         return list(value)
 
+    def uint_list(self, name: str, *, invalid: str) -> list[int] | None:
+        """An optional list of non-negative integers (decimal strings in query form)."""
+        value = self._value(name, None)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise self._invalid(invalid, name, value)
+        holder = TencentParams({str(i): item for i, item in enumerate(value)}, self.from_query)
+        return [holder.uint(str(i), missing=None, invalid=invalid) or 0 for i in range(len(value))]
+
     def obj(self, name: str, *, missing: str | None, invalid: str) -> TencentParams | None:
         value = self._value(name, missing)
         if value is None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc import catalog
 
-from ..backends.usage import BEIJING, MIX_KEYS, TRANSCODE_SPECS, TRTC_KEYS, spread
+from ..backends.usage import BEIJING, MIX_KEYS, ROOM_CSV_KEYS, TRANSCODE_SPECS, TRTC_KEYS, spread
 from ..errors import SandboxError
 from ..routes import handles
 from .tencent_params import TencentParams
@@ -142,7 +142,9 @@ def describe_trtc_room_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     # the API sums the period: a period inside one Beijing date reports that date's rooms
     day = start.astimezone(BEIJING).date()
     scale = min(1.0, span / 86400 + 60 / 86400)
-    lines = ["RoomId," + ",".join(TRTC_KEYS)]
+    # the header as the API page's example spells it: "RoomId,Audio,SD,hd,FullHD,2K,4K"
+    # (cloud.tencent.com/document/api/647/89181), lower-case "hd" unlike DescribeTrtcUsage's "HD"
+    lines = ["RoomId," + ",".join(ROOM_CSV_KEYS)]
     for room, values in sb.usage.room_seconds(app, day, sb.now()):
         lines.append(room + "," + ",".join(str(int(v * scale)) for v in values))
     return {"Data": "\n".join(lines) + "\n"}
@@ -216,7 +218,10 @@ def describe_live_transcode_total_info(sb: Sandbox, call: TencentCall) -> dict[s
     _record(sb, call, "InvalidParameterValue")
     start, end = _live_window(p, TRANSCODE_MAX_DAYS)
     days = _days(start, end)
-    step = 5 if len(days) == 1 else 60  # one day: 5-minute points; across days: hourly
+    # "如果是查询跨天或指定域名, 则返回1小时粒度数据" (Go SDK live client; 267/59864): 5-minute points
+    # within one day, hourly across days or when PushDomains names domains
+    domains = p.str_list("PushDomains", missing=None, invalid="InvalidParameterValue")
+    step = 5 if len(days) == 1 and not domains else 60
     owner, now = call.secret_id, sb.now()
     points: list[dict[str, Any]] = []
     for day in days:
