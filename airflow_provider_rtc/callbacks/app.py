@@ -16,9 +16,11 @@ Routes (relative to wherever the app is mounted; one table per cloud, :func:`cal
 * ``GET /trtc/{sdk_app_id}/tasks/{task_id}/events`` and ``GET /zego/{app_id}/tasks/{task_id}/events``
   - the stored events of one task, for requests signed with that application's callback key
   (:mod:`airflow_provider_rtc.callbacks.auth`); 401 for unsigned, stale or wrongly signed reads.
-* ``GET /trtc/{sdk_app_id}/tasks?since=<unix seconds>&limit=<n>`` (and ``/zego/...``) - the tasks
-  whose stored events changed after ``since`` (receiver clock), oldest change first, signed like
-  the reads above; for event-driven watchers.
+* ``GET /trtc/{sdk_app_id}/tasks?since=<unix seconds>&limit=<n>[&after=<task id>]`` (and
+  ``/zego/...``) - the tasks whose stored events changed after ``since`` (receiver clock), in
+  ``(changed_at, task_id)`` order, signed like the reads above; for event-driven watchers. With
+  ``after`` it is a keyset page after the cursor ``(since, after)`` (the last row of the previous
+  page), echoed back as ``"after"`` so a reader knows this receiver pages.
 * ``GET /healthz`` - liveness, no data.
 * Lifecycle inventory (room, user, stream, mix and recording callbacks of the three clouds, Live's
   ``POST /live/callback`` and the signed ``GET /{cloud}/{app_id}/live``): see
@@ -63,6 +65,7 @@ log = logging.getLogger(__name__)
 TRTC_RECORDING_GROUP = 3
 MAX_JSON_DEPTH = 32
 MAX_FORM_FIELDS = 200
+MAX_TASK_ID_CHARS = 1024
 _ZEGO_SIGNATURE_FIELDS = ("signature", "nonce")
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
@@ -328,14 +331,26 @@ class CallbackReceiver:
             limit = integer(request.query_params.get("limit", "500"), "limit", minimum=1, maximum=5000) or 500
         except RtcValidationError as err:
             return _error(400, str(err))
+        after = request.query_params.get("after")
+        if after is not None and len(after) > MAX_TASK_ID_CHARS:
+            return _error(400, f"after: a task id of at most {MAX_TASK_ID_CHARS} characters")
         denied = self._read_denied(request, cloud, app_id, "task changes")
         if denied is not None:
             return denied
         server_time = time.time()
-        tasks = await run_in_threadpool(self.store.changed_tasks, cloud, app_id, since, limit=limit)
-        return JSONResponse(
-            {"cloud": cloud, "app_id": app_id, "since": since, "server_time": server_time, "tasks": tasks}
+        tasks = await run_in_threadpool(
+            self.store.changed_tasks, cloud, app_id, since, limit=limit, after_id=after
         )
+        answer: dict[str, Any] = {
+            "cloud": cloud,
+            "app_id": app_id,
+            "since": since,
+            "server_time": server_time,
+            "tasks": tasks,
+        }
+        if after is not None:  # the echo tells a reader this receiver pages by (since, after)
+            answer["after"] = after
+        return JSONResponse(answer)
 
     def authorize(self, request: Request, key: str | None) -> str:
         """ "" when the request is signed with ``key`` and fresh, otherwise the reason it is not."""
