@@ -230,3 +230,48 @@ async def test_zego_describe_tasks_list_is_read_by_its_documented_name(
     assert [e["task_id"] for e in events] == ["YRHu6-E4IyvEAAAD", "YRHu6uE4IyvEAAAC"]
     assert all(e["key"].startswith(f"zego/{ZEGO_APP_ID}/") and e["manifest"]["files"] for e in events)
     assert script.calls.count("DescribeRecordStatus") == 2
+
+
+async def test_the_cursor_survives_task_ids_that_need_encoding(
+    receiver: ThreadedServer, watched: CallbackStore
+) -> None:
+    """TRTC task ids are base64-like ('+', '/', '='): the cursor is sent percent-encoded, signed as
+    sent, and pages one task at a time through ids sharing one instant."""
+    from airflow_provider_rtc.callbacks.client import ReceiverTarget, afetch_changed_page
+
+    odd = sorted(["a+b/c==", "a b&c=d", "zé?#", "a%2Bb"])
+    bulk_uploaded(watched, [(task_id, 1_700_000_000.5) for task_id in odd])
+    target = ReceiverTarget(url=receiver.url, key=TRTC_KEY)
+    seen: list[str] = []
+    since, after = 1_700_000_000.0, None
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(len(odd) + 1):
+            page = await afetch_changed_page(
+                target, "trtc", SDK_APP_ID, since, client=client, limit=1, after=after
+            )
+            assert after is None or page.keyset
+            if not page.tasks:
+                break
+            seen.append(page.tasks[0]["task_id"])
+            since, after = page.tasks[0]["changed_at"], page.tasks[0]["task_id"]
+    assert seen == odd
+
+
+def test_an_old_client_reading_without_the_cursor_gets_what_it_got(
+    receiver: ThreadedServer, watched: CallbackStore
+) -> None:
+    """``since`` alone stays "changed strictly after since", first page only, no ``after`` echo."""
+    from airflow_provider_rtc.callbacks.auth import sign_read
+
+    bulk_uploaded(watched, [("t1", 100.0), ("t2", 200.0), ("t3", 200.0), ("t4", 300.0)])
+    path = f"/trtc/{SDK_APP_ID}/tasks?since=200.0&limit=500"
+    answer = httpx.get(receiver.url + path, headers=sign_read(TRTC_KEY, path), timeout=5).json()
+    assert [t["task_id"] for t in answer["tasks"]] == ["t4"] and "after" not in answer
+    path = f"/trtc/{SDK_APP_ID}/tasks?since=100.0&limit=2"
+    answer = httpx.get(receiver.url + path, headers=sign_read(TRTC_KEY, path), timeout=5).json()
+    assert [t["task_id"] for t in answer["tasks"]] == ["t2", "t3"]
+    too_long = f"/trtc/{SDK_APP_ID}/tasks?since=0&after={'x' * 2000}"
+    assert (
+        httpx.get(receiver.url + too_long, headers=sign_read(TRTC_KEY, too_long), timeout=5).status_code
+        == 400
+    )
