@@ -21,6 +21,8 @@ BURST = 600
 #: the watcher's re-read window and page (triggers/uploads.py WATERMARK_OVERLAP, RECEIVER_PAGE_SIZE)
 WINDOW, PAGE = 60.0, 500
 UPLOAD_DELAY = 1.0
+#: recordings started at once (the seeded event holds a few: TRTC's limit is 100 concurrent)
+BATCH = 80
 EVENT_TIMEOUT = 900.0
 SETTLE = 15.0
 
@@ -29,13 +31,17 @@ def _burst(run: LakeRun, n: int) -> list[str]:
     """Seed ``n`` TRTC recordings on VOD and stop them: each uploads ``UPLOAD_DELAY`` s later."""
     from airflow_provider_rtc.hooks.trtc import TrtcHook
 
-    spec = {"trtc": {"rooms": n, "users_per_room": 1, "recordings": n, "recording_storage": "vod"}}
-    seeded = run.dep.sandbox_call("POST", "/seed", spec)
-    task_ids = [r["task_id"] for r in seeded["trtc"]["recordings"]]
     hook = TrtcHook()
-    for task_id in task_ids:
-        hook.delete_cloud_recording(task_id)
-        run.task_ids[task_id] = "trtc"
+    task_ids: list[str] = []
+    while len(task_ids) < n:  # TRTC (and the sandbox) allow 100 concurrent recordings per app
+        size = min(BATCH, n - len(task_ids))
+        spec = {"trtc": {"rooms": size, "users_per_room": 1, "recordings": size, "recording_storage": "vod"}}
+        seeded = run.dep.sandbox_call("POST", "/seed", spec)
+        batch = [r["task_id"] for r in seeded["trtc"]["recordings"]]
+        for task_id in batch:
+            hook.delete_cloud_recording(task_id)
+            run.task_ids[task_id] = "trtc"
+        task_ids += batch
     return task_ids
 
 
