@@ -389,6 +389,12 @@ def _lake(dep: Deployment) -> dict[str, Any]:
     return recordings_to_lake_scenario(dep)
 
 
+def _burst(dep: Deployment) -> dict[str, Any]:
+    from .burst import recordings_burst_scenario
+
+    return recordings_burst_scenario(dep)
+
+
 def _discovery(dep: Deployment) -> dict[str, Any]:
     from .discovery import end_event_by_discovery_scenario
 
@@ -420,6 +426,7 @@ SCENARIOS = [
     ),
     Scenario("trigger_form_browser", trigger_form_scenario),
     Scenario("recordings_to_lake", _lake),
+    Scenario("recordings_burst_to_lake", _burst),
     Scenario("end_event_by_discovery", _discovery),
     Scenario("sweep_idle_rooms", _sweep),
 ]

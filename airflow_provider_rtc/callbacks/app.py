@@ -4,9 +4,11 @@ Routes (relative to wherever the app is mounted; one table per cloud, :func:`cal
 
 * ``POST /trtc/callback`` - TRTC callbacks. Verifies the ``Sign`` header (base64 HMAC-SHA256 of the
   raw body with the callback key of the ``SdkAppId`` header's application), answers 401 when it is
-  missing or wrong, otherwise HTTP 200 ``{"code":0}`` as TRTC expects. Cloud-recording events
-  (EventGroupId 3) are stored (a re-delivery is deduplicated by the store); other groups are
-  acknowledged and dropped.
+  missing or wrong, otherwise HTTP 200 ``{"code":0}`` as TRTC expects. The ``Sign`` does not cover
+  the ``SdkAppId`` header, so a validly signed callback for an application the default key does
+  not serve (``RTC_TRTC_CALLBACK_SDK_APP_IDS``, when set) is refused with 403. Cloud-recording
+  events (EventGroupId 3) are stored (a re-delivery is deduplicated by the store); other groups
+  are acknowledged and dropped.
 * ``POST /zego/callback`` - ZEGOCLOUD callbacks (JSON or form body). Verifies ``signature`` =
   sha1 of the sorted [CallbackSecret, timestamp, nonce] (401 when missing or wrong), then - because
   that signature does not cover the body - accepts the callback only while its ``timestamp`` is
@@ -16,13 +18,18 @@ Routes (relative to wherever the app is mounted; one table per cloud, :func:`cal
 * ``GET /trtc/{sdk_app_id}/tasks/{task_id}/events`` and ``GET /zego/{app_id}/tasks/{task_id}/events``
   - the stored events of one task, for requests signed with that application's callback key
   (:mod:`airflow_provider_rtc.callbacks.auth`); 401 for unsigned, stale or wrongly signed reads.
-* ``GET /trtc/{sdk_app_id}/tasks?since=<unix seconds>&limit=<n>`` (and ``/zego/...``) - the tasks
-  whose stored events changed after ``since`` (receiver clock), oldest change first, signed like
-  the reads above; for event-driven watchers.
+* ``GET /trtc/{sdk_app_id}/tasks?since=<unix seconds>&limit=<n>[&after=<task id>]`` (and
+  ``/zego/...``) - the tasks whose stored events changed after ``since`` (receiver clock), in
+  ``(changed_at, task_id)`` order, signed like the reads above; for event-driven watchers. With
+  ``after`` it is a keyset page after the cursor ``(since, after)`` (the last row of the previous
+  page), echoed back as ``"after"`` so a reader knows this receiver pages.
 * ``GET /healthz`` - liveness, no data.
 * Lifecycle inventory (room, user, stream, mix and recording callbacks of the three clouds, Live's
   ``POST /live/callback`` and the signed ``GET /{cloud}/{app_id}/live``): see
   :mod:`airflow_provider_rtc.callbacks.inventory_routes`.
+
+The store is pruned at start-up and then at most hourly on a callback: events older than
+``retention_days``, inventory corrections and ended items older than ``inventory_retention_days``.
 
 Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
 streams in, chunked or not, and refused with 413 at the limit), never reaches ``json.loads`` deeper
@@ -49,8 +56,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_read
-from airflow_provider_rtc.callbacks.config import ReceiverConfig
-from airflow_provider_rtc.callbacks.inventory import trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.config import ANY_APP, ReceiverConfig
+from airflow_provider_rtc.callbacks.inventory import LifecycleStore, trtc_updates, zego_updates
 from airflow_provider_rtc.callbacks.inventory_routes import InventoryRoutes, inventory_routes
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.exceptions import RtcValidationError
@@ -63,6 +70,9 @@ log = logging.getLogger(__name__)
 TRTC_RECORDING_GROUP = 3
 MAX_JSON_DEPTH = 32
 MAX_FORM_FIELDS = 200
+MAX_TASK_ID_CHARS = 1024
+#: seconds between two prunings of a running receiver (each process; start-up prunes too)
+PRUNE_EVERY = 3600.0
 _ZEGO_SIGNATURE_FIELDS = ("signature", "nonce")
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
@@ -178,6 +188,7 @@ class CallbackReceiver:
         self._store = store
         self.clock = clock
         self.inventory = InventoryRoutes(config, self.authorize)
+        self._next_prune = clock() + PRUNE_EVERY  # start-up pruning is open_store's
 
     @property
     def store(self) -> CallbackStore:
@@ -192,14 +203,27 @@ class CallbackReceiver:
     async def trtc_callback(self, request: Request) -> JSONResponse:
         body = await self.body(request)
         sdk_app_id = (request.headers.get("SdkAppId") or "").strip()
-        key = self.config.trtc_key(sdk_app_id)
+        refused = self.config.trtc_app_refused(sdk_app_id)
+        # an application the default key does not serve: still checked against that key, so an
+        # unsigned caller learns nothing about which applications are configured (401 either way)
+        key = self.config.trtc_keys.get(ANY_APP) if refused else self.config.trtc_key(sdk_app_id)
         if not verify_trtc_callback(body, request.headers.get("Sign"), key or ""):
             log.warning("rejected a TRTC callback for SdkAppId %r: missing or bad Sign", sdk_app_id[:32])
             return _error(401, "missing or bad Sign")
+        if refused:
+            # TRTC's Sign covers the body, not the SdkAppId header: a validly signed callback of
+            # another application of the same key is refused rather than stored under this one
+            log.warning("refused a TRTC callback for SdkAppId %r: not configured", sdk_app_id[:32])
+            return _error(
+                403,
+                "callbacks for this SdkAppId are not accepted here: give it its own key or list it in "
+                "RTC_TRTC_CALLBACK_SDK_APP_IDS",
+            )
         if not (sdk_app_id.isascii() and sdk_app_id.isdigit()):
             return _error(400, "missing SdkAppId header")
         event = parse_json_object(body)
         await self.inventory.record("trtc", sdk_app_id, trtc_updates(event))
+        await self.maybe_prune()
         info = trtc_events.event_info(event)
         task_id = str(info.get("TaskId") or "")
         etype = trtc_events.event_type(event)
@@ -265,6 +289,7 @@ class CallbackReceiver:
 
     async def _store_zego(self, event: dict[str, Any], app_id: str, sent: int) -> JSONResponse:
         await self.inventory.record("zego", app_id, zego_updates(event, app_id))
+        await self.maybe_prune()
         task_id = str(event.get("task_id") or "")
         if ":" in task_id and task_id.split(":", 1)[0] == app_id:  # mix callbacks say "appid:taskid"
             task_id = task_id.split(":", 1)[1]
@@ -288,6 +313,19 @@ class CallbackReceiver:
         )
         log.info("ZEGO %s for task %s: %s", etype, task_id, outcome)
         return JSONResponse({"code": 0})
+
+    # -- pruning -------------------------------------------------------------------------------
+    async def maybe_prune(self) -> None:
+        """At most once per :data:`PRUNE_EVERY` seconds (and per process), on a stored callback:
+        a receiver that runs for weeks keeps its store to the retention, not only at start-up."""
+        now = self.clock()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY
+        try:
+            await run_in_threadpool(prune_stores, self.config, self.store, self.inventory.store, now=now)
+        except sqlite3.Error as err:  # a busy store: the next round prunes; never fail a callback
+            log.warning("could not prune the callback store (%s); trying again later", type(err).__name__)
 
     # -- reads ---------------------------------------------------------------------------------
     def _read_denied(self, request: Request, cloud: str, app_id: str, what: str) -> JSONResponse | None:
@@ -328,14 +366,26 @@ class CallbackReceiver:
             limit = integer(request.query_params.get("limit", "500"), "limit", minimum=1, maximum=5000) or 500
         except RtcValidationError as err:
             return _error(400, str(err))
+        after = request.query_params.get("after")
+        if after is not None and len(after) > MAX_TASK_ID_CHARS:
+            return _error(400, f"after: a task id of at most {MAX_TASK_ID_CHARS} characters")
         denied = self._read_denied(request, cloud, app_id, "task changes")
         if denied is not None:
             return denied
         server_time = time.time()
-        tasks = await run_in_threadpool(self.store.changed_tasks, cloud, app_id, since, limit=limit)
-        return JSONResponse(
-            {"cloud": cloud, "app_id": app_id, "since": since, "server_time": server_time, "tasks": tasks}
+        tasks = await run_in_threadpool(
+            self.store.changed_tasks, cloud, app_id, since, limit=limit, after_id=after
         )
+        answer: dict[str, Any] = {
+            "cloud": cloud,
+            "app_id": app_id,
+            "since": since,
+            "server_time": server_time,
+            "tasks": tasks,
+        }
+        if after is not None:  # the echo tells a reader this receiver pages by (since, after)
+            answer["after"] = after
+        return JSONResponse(answer)
 
     def authorize(self, request: Request, key: str | None) -> str:
         """ "" when the request is signed with ``key`` and fresh, otherwise the reason it is not."""
@@ -395,13 +445,39 @@ def callback_routes(receiver: CallbackReceiver) -> dict[str, list[BaseRoute]]:
     }
 
 
-def open_store(config: ReceiverConfig) -> CallbackStore:
-    """The store, with events older than the retention pruned (CLI and plugin alike)."""
-    store = CallbackStore(config.db_path)
+def prune_stores(
+    config: ReceiverConfig,
+    store: CallbackStore,
+    inventory: LifecycleStore | None = None,
+    *,
+    now: float | None = None,
+) -> dict[str, int]:
+    """Delete what is older than its retention: stored events (``retention_days``) and the
+    inventory's corrections and ended items (``inventory_retention_days``); 0 keeps them."""
+    pruned = {"events": 0, "ended_items": 0, "corrections": 0}
     if config.retention_days > 0:
-        pruned = store.prune(config.retention_days * 86400)
-        if pruned:
-            log.info("pruned %d stored event(s) older than %s days", pruned, config.retention_days)
+        pruned["events"] = store.prune(config.retention_days * 86400, now=now)
+    if config.inventory_retention_days > 0:
+        inventory = inventory or LifecycleStore(config.db_path)
+        items, corrections = inventory.prune(config.inventory_retention_days * 86400, now=now)
+        pruned.update(ended_items=items, corrections=corrections)
+    if any(pruned.values()):
+        log.info(
+            "pruned %d stored event(s) older than %s days, %d ended inventory item(s) and %d "
+            "correction(s) older than %s days",
+            pruned["events"],
+            config.retention_days,
+            pruned["ended_items"],
+            pruned["corrections"],
+            config.inventory_retention_days,
+        )
+    return pruned
+
+
+def open_store(config: ReceiverConfig) -> CallbackStore:
+    """The store, with what is older than the retentions pruned (CLI and plugin alike)."""
+    store = CallbackStore(config.db_path)
+    prune_stores(config, store)
     return store
 
 
@@ -416,6 +492,8 @@ def create_app(
     receiver = CallbackReceiver(config or ReceiverConfig.from_env(), store, clock=clock)
     if not receiver.config.has_keys:
         log.warning("RTC callback receiver has no callback key: every callback and read will be rejected")
+    for note in receiver.config.warnings():
+        log.warning("RTC callback receiver: %s", note)
     routes = [route for table in callback_routes(receiver).values() for route in table]
     app = Starlette(routes=[*routes, *extra_routes])
     app.state.receiver = receiver

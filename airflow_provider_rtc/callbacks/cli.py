@@ -27,8 +27,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", default=None, help="SQLite file (default $RTC_CALLBACK_DB or ./rtc_callbacks.sqlite3)"
     )
-    parser.add_argument("--keys-file", default=None, help='JSON {"trtc": {"*"|SDKAppID: key}, "zego": {...}}')
-    parser.add_argument("--retention-days", type=float, default=None, help="prune older events at start-up")
+    parser.add_argument(
+        "--keys-file",
+        default=None,
+        help='JSON {"trtc": {"*"|SDKAppID: key}, "zego": {...}, "trtc_sdk_app_ids": [SDKAppID, ...]}',
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=None,
+        help="prune stored events older than this, at start-up and hourly "
+        "(default $RTC_CALLBACK_RETENTION_DAYS or 14; 0 keeps them)",
+    )
+    parser.add_argument(
+        "--inventory-retention-days",
+        type=float,
+        default=None,
+        help="prune inventory corrections and ended items older than this, at start-up and hourly "
+        "(default $RTC_INVENTORY_RETENTION_DAYS or 7; 0 keeps them)",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -39,6 +56,8 @@ def load_config(args: argparse.Namespace) -> ReceiverConfig:
         config = config.with_keys_file(args.keys_file)
     if args.retention_days is not None:
         config = replace(config, retention_days=args.retention_days)
+    if args.inventory_retention_days is not None:
+        config = replace(config, inventory_retention_days=args.inventory_retention_days)
     return config
 
 

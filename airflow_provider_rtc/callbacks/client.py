@@ -228,6 +228,53 @@ async def afetch_events(
     return _parse(resp.status_code, resp.content, target.host)
 
 
+@dataclass(frozen=True)
+class ChangedPage:
+    """One page of ``GET .../tasks``: the tasks, the receiver's time, and whether the receiver
+    understood the ``after`` cursor (an older receiver ignores it and answers the first page)."""
+
+    tasks: list[dict[str, Any]]
+    server_time: float
+    keyset: bool
+
+
+async def afetch_changed_page(
+    target: ReceiverTarget,
+    cloud: str,
+    app_id: int | str,
+    since: float,
+    *,
+    client: httpx.AsyncClient,
+    limit: int = 500,
+    after: str | None = None,
+) -> ChangedPage:
+    """Tasks whose stored events changed after ``since`` (receiver clock), or - with ``after`` - the
+    page after the cursor ``(since, after)``, in ``(changed_at, task_id)`` order."""
+    import httpx
+
+    parts = urlsplit(target.url)
+    query = f"since={since!r}&limit={limit}"
+    if after is not None:
+        query += f"&after={quote(after, safe='')}"
+    path = f"{parts.path.rstrip('/')}/{cloud}/{quote(str(app_id), safe='')}/tasks?{query}"
+    try:
+        resp = await client.get(f"{parts.scheme}://{parts.netloc}{path}", headers=sign_read(target.key, path))
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, target.host) from None
+    if resp.status_code == 200:
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("tasks"), list):
+            tasks = [t for t in data["tasks"] if isinstance(t, dict) and t.get("task_id")]
+            keyset = after is not None and data.get("after") == after
+            return ChangedPage(tasks, float(data.get("server_time") or 0.0), keyset)
+    # reuse the events parser's error mapping (401/403, 429/5xx, anything else)
+    _parse(resp.status_code, resp.content if resp.status_code != 200 else b"{}", target.host)
+    raise RtcApiError(f"unexpected answer from the receiver at {target.host}", cloud=CLOUD, action=ACTION)
+
+
 async def afetch_changed_tasks(
     target: ReceiverTarget,
     cloud: str,
@@ -237,22 +284,7 @@ async def afetch_changed_tasks(
     client: httpx.AsyncClient,
     limit: int = 500,
 ) -> tuple[list[dict[str, Any]], float]:
-    """Tasks whose stored events changed after ``since`` (receiver clock), and the receiver's time."""
-    import httpx
-
-    parts = urlsplit(target.url)
-    path = (
-        f"{parts.path.rstrip('/')}/{cloud}/{quote(str(app_id), safe='')}/tasks?since={since!r}&limit={limit}"
-    )
-    try:
-        resp = await client.get(f"{parts.scheme}://{parts.netloc}{path}", headers=sign_read(target.key, path))
-    except httpx.HTTPError as exc:
-        raise _network_error(exc, target.host) from None
-    if resp.status_code == 200:
-        data = resp.json()
-        if isinstance(data, dict) and isinstance(data.get("tasks"), list):
-            tasks = [t for t in data["tasks"] if isinstance(t, dict) and t.get("task_id")]
-            return tasks, float(data.get("server_time") or 0.0)
-    # reuse the events parser's error mapping (401/403, 429/5xx, anything else)
-    _parse(resp.status_code, resp.content if resp.status_code != 200 else b"{}", target.host)
-    raise RtcApiError(f"unexpected answer from the receiver at {target.host}", cloud=CLOUD, action=ACTION)
+    """Tasks whose stored events changed after ``since`` (receiver clock), and the receiver's time
+    (the first page only: :func:`afetch_changed_page` reads the rest)."""
+    page = await afetch_changed_page(target, cloud, app_id, since, client=client, limit=limit)
+    return page.tasks, page.server_time

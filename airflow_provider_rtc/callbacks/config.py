@@ -10,7 +10,18 @@ Keys come from environment variables (or a JSON file, or the Airflow config for 
 * ``RTC_LIVE_CALLBACK_KEY`` / ``RTC_LIVE_CALLBACK_KEYS``: the Tencent Live callback key (default /
   per account APPID), which verifies push callbacks and signs reads of Live's inventory.
 * ``RTC_CALLBACK_READ_MAX_SKEW``: seconds a signed read may be away from the clock (default 300).
-* ``RTC_CALLBACK_RETENTION_DAYS``: events older than this are pruned at start-up (default 14).
+* ``RTC_TRTC_CALLBACK_SDK_APP_IDS``: the SDKAppIDs (JSON list or comma-separated) the default TRTC
+  key verifies callbacks and reads for. TRTC's ``Sign`` covers the body, not the ``SdkAppId``
+  header, so with one key for every application a callback of one app replays as another's. When
+  set, a callback for an SDKAppID that has neither its own key nor a place in this list is refused
+  with 403. Unset, the default key serves any SDKAppID as before, and the receiver warns at start.
+* ``RTC_CALLBACK_RETENTION_DAYS``: events older than this are pruned at start-up and then hourly
+  (default 14; 0 keeps them).
+* ``RTC_INVENTORY_RETENTION_DAYS``: the lifecycle inventory's corrections and ended items older than
+  this are pruned at start-up and then hourly (default 7; 0 keeps them). Live items are never
+  pruned. A week keeps the reconciliation history for a look a few days later, while nothing
+  depends on an ended item for longer than the clouds retry a callback (minutes): unpruned, 400,000
+  corrections made each inventory read take seconds.
 * ``RTC_ZEGO_CALLBACK_MAX_AGE``: seconds a ZEGO callback's signed ``timestamp`` may be away from the
   receiver's clock (default 300); its nonce is remembered for twice that, so a captured callback
   cannot be replayed (ZEGO's signature covers the timestamp and nonce, not the body).
@@ -21,7 +32,8 @@ A key that is empty or has surrounding whitespace is refused at start: it is a c
 that would otherwise reject (or, when blank, weaken) every signature check.
 
 A JSON keys file (``--keys-file``) holds ``{"trtc": {"*": key, "<SDKAppID>": key}, "zego": {...},
-"live": {...}}``.
+"live": {...}}`` and optionally ``"trtc_sdk_app_ids": ["<SDKAppID>", ...]`` (as
+``RTC_TRTC_CALLBACK_SDK_APP_IDS``).
 """
 
 from __future__ import annotations
@@ -66,6 +78,27 @@ def _key_map(default: str | None, mapping: Any, name: str) -> dict[str, str]:
     return keys
 
 
+def app_id_list(value: Any, name: str) -> frozenset[str] | None:
+    """SDKAppIDs from a JSON list, a comma-separated text or a list; ``None`` when not given."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError(f"{name} must be a JSON list or comma-separated SDKAppIDs") from None
+        else:
+            value = [part for part in text.split(",") if part.strip()]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError(f"{name} must be a list of SDKAppIDs")
+    apps = {str(app).strip() for app in value}
+    if not apps or not all(app.isascii() and app.isdigit() for app in apps):
+        raise ValueError(f"{name} must list SDKAppIDs (digits), got {sorted(apps)!r}")
+    return frozenset(apps)
+
+
 def _lookup(keys: Mapping[str, str], app_id: str | int | None) -> str | None:
     if app_id not in (None, ""):
         key = keys.get(str(app_id).strip())
@@ -86,6 +119,9 @@ class ReceiverConfig:
     retention_days: float = 14.0
     max_body_bytes: int = 1_048_576
     zego_max_age: float = 300.0
+    #: the SDKAppIDs the default TRTC key (``*``) serves; ``None``: any (with a start-up warning)
+    trtc_sdk_app_ids: frozenset[str] | None = None
+    inventory_retention_days: float = 7.0
 
     def __post_init__(self) -> None:
         for cloud, keys in (("trtc", self.trtc_keys), ("zego", self.zego_secrets), ("live", self.live_keys)):
@@ -95,10 +131,50 @@ class ReceiverConfig:
             value = getattr(self, name)
             if not value > 0 or value == float("inf"):
                 raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        for name in ("retention_days", "inventory_retention_days"):
+            value = getattr(self, name)
+            if not value >= 0 or value == float("inf"):
+                raise ValueError(f"{name} must be a finite number of days >= 0 (0 keeps all), got {value!r}")
+        if self.trtc_sdk_app_ids is not None:
+            object.__setattr__(self, "trtc_sdk_app_ids", app_id_list(list(self.trtc_sdk_app_ids), "trtc"))
 
     def trtc_key(self, sdk_app_id: str | int | None) -> str | None:
-        """The key for this SDKAppID, else the default key (``*``), else ``None``."""
+        """The key for this SDKAppID, else the default key (``*``) if it serves this SDKAppID (see
+        :meth:`trtc_app_refused`), else ``None``."""
+        if self.trtc_app_refused(sdk_app_id):
+            return None
         return _lookup(self.trtc_keys, sdk_app_id)
+
+    def trtc_app_refused(self, sdk_app_id: str | int | None) -> bool:
+        """True when only the default key could verify this SDKAppID and it is not among the
+        SDKAppIDs configured for that key (TRTC's ``Sign`` does not cover the ``SdkAppId`` header)."""
+        app = "" if sdk_app_id is None else str(sdk_app_id).strip()
+        if app and self.trtc_keys.get(app):
+            return False
+        return self.trtc_sdk_app_ids is not None and app not in self.trtc_sdk_app_ids
+
+    def warnings(self) -> list[str]:
+        """What the receiver should say at start about keys TRTC's signature cannot tell apart."""
+        notes: list[str] = []
+        if self.trtc_keys.get(ANY_APP) and self.trtc_sdk_app_ids is None:
+            notes.append(
+                "the default TRTC callback key accepts callbacks for any SdkAppId, and TRTC's Sign does "
+                "not cover the SdkAppId header: a callback of one application can be replayed as "
+                "another's. List the applications it serves in RTC_TRTC_CALLBACK_SDK_APP_IDS "
+                "([rtc_callbacks] trtc_callback_sdk_app_ids)"
+            )
+        shared: dict[str, list[str]] = {}
+        for app, key in self.trtc_keys.items():
+            if app != ANY_APP:
+                shared.setdefault(key, []).append(app)
+        for apps in shared.values():
+            if len(apps) > 1:
+                notes.append(
+                    f"TRTC SdkAppIds {', '.join(sorted(apps))} share one callback key: TRTC's Sign does "
+                    "not cover the SdkAppId header, so their callbacks can be replayed as each other's; "
+                    "give each application its own key"
+                )
+        return notes
 
     def zego_secret(self, app_id: str | int | None) -> str | None:
         """The CallbackSecret for this AppId, else the default (``*``), else ``None``."""
@@ -133,7 +209,11 @@ class ReceiverConfig:
                 env.get("RTC_LIVE_CALLBACK_KEY"), env.get("RTC_LIVE_CALLBACK_KEYS"), "RTC_LIVE_CALLBACK_KEYS"
             ),
             read_max_skew=float(env.get("RTC_CALLBACK_READ_MAX_SKEW") or 300.0),
-            retention_days=float(env.get("RTC_CALLBACK_RETENTION_DAYS") or 14.0),
+            retention_days=_days(env, "RTC_CALLBACK_RETENTION_DAYS", 14.0),
+            inventory_retention_days=_days(env, "RTC_INVENTORY_RETENTION_DAYS", 7.0),
+            trtc_sdk_app_ids=app_id_list(
+                env.get("RTC_TRTC_CALLBACK_SDK_APP_IDS"), "RTC_TRTC_CALLBACK_SDK_APP_IDS"
+            ),
             max_body_bytes=int(env.get("RTC_CALLBACK_MAX_BODY_BYTES") or 1_048_576),
             zego_max_age=float(env.get("RTC_ZEGO_CALLBACK_MAX_AGE") or 300.0),
         )
@@ -144,9 +224,29 @@ class ReceiverConfig:
 
     def with_keys_file(self, path: str | Path) -> ReceiverConfig:
         data = json.loads(Path(path).read_text())
-        if not isinstance(data, dict) or set(data) - {"trtc", "zego", "live"}:
-            raise ValueError("the keys file must be a JSON object with 'trtc', 'zego' and/or 'live' maps")
+        if not isinstance(data, dict) or set(data) - {"trtc", "zego", "live", "trtc_sdk_app_ids"}:
+            raise ValueError(
+                "the keys file must be a JSON object with 'trtc', 'zego' and/or 'live' maps "
+                "(and optionally a 'trtc_sdk_app_ids' list)"
+            )
         trtc = {**self.trtc_keys, **_key_map(None, data.get("trtc"), "trtc")}
         zego = {**self.zego_secrets, **_key_map(None, data.get("zego"), "zego")}
         live = {**self.live_keys, **_key_map(None, data.get("live"), "live")}
-        return replace(self, trtc_keys=trtc, zego_secrets=zego, live_keys=live)
+        apps = app_id_list(data.get("trtc_sdk_app_ids"), "trtc_sdk_app_ids")
+        return replace(
+            self,
+            trtc_keys=trtc,
+            zego_secrets=zego,
+            live_keys=live,
+            trtc_sdk_app_ids=self.trtc_sdk_app_ids if apps is None else apps,
+        )
+
+
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of days, got {raw!r}") from None

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS lifecycle_corrections (
     at_ms INTEGER NOT NULL,
     recorded_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS lifecycle_corrections_recorded ON lifecycle_corrections (recorded_at);
 """
 
 
@@ -423,6 +424,15 @@ class LifecycleStore:
                 ],
             )
         return logged
+
+    def prune(self, older_than_seconds: float, *, now: float | None = None) -> tuple[int, int]:
+        """Delete ended items last touched, and corrections recorded, more than ``older_than_seconds``
+        ago (receiver clock); returns how many of each. Live items are never pruned."""
+        cutoff = (time.time() if now is None else now) - older_than_seconds
+        with self._connect() as db:
+            items = db.execute("DELETE FROM lifecycle_items WHERE live=0 AND updated_at < ?", (cutoff,))
+            fixes = db.execute("DELETE FROM lifecycle_corrections WHERE recorded_at < ?", (cutoff,))
+            return items.rowcount, fixes.rowcount
 
     def corrections(self, cloud: str, app_id: str | int) -> list[dict[str, Any]]:
         with self._connect() as db:

@@ -130,12 +130,17 @@ class CallbackStore:
         body: dict[str, Any],
         now: float | None = None,
     ) -> str:
-        """Store one callback; returns ``"new"``, ``"duplicate"``, ``"updated"`` or ``"stale"``."""
-        now = time.time() if now is None else now
+        """Store one callback; returns ``"new"``, ``"duplicate"``, ``"updated"`` or ``"stale"``.
+
+        ``received_at`` is read once the write lock is held, so it grows in commit order (one
+        machine's clock): a watcher reading by ``(received_at, task_id)`` does not find a row
+        committed behind a cursor it already passed (it still re-reads a window, for clock steps).
+        """
         key = (cloud, str(app_id), task_id, str(event_type), file_key)
         text = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
+            now = time.time() if now is None else now
             try:
                 row = db.execute(
                     "SELECT event_ms, body FROM callback_events WHERE cloud=? AND app_id=? AND task_id=? "
@@ -197,15 +202,32 @@ class CallbackStore:
         ]
 
     def changed_tasks(
-        self, cloud: str, app_id: str | int, since: float, *, limit: int = 500
+        self,
+        cloud: str,
+        app_id: str | int,
+        since: float,
+        *,
+        limit: int = 500,
+        after_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Tasks of one application with a slot stored or updated after ``since`` (receiver clock),
-        oldest change first: what an event-driven watcher re-evaluates."""
+        in ``(changed_at, task_id)`` order: what an event-driven watcher re-evaluates.
+
+        With ``after_id`` the read is a keyset page: the tasks whose ``(changed_at, task_id)`` come
+        after ``(since, after_id)``. A reader passes the last row of a page as the next cursor, so any
+        number of tasks changed within one instant or one window are read page by page, each once
+        (a ``since`` alone re-reads the same first ``limit`` tasks when more than ``limit`` share
+        the window: the watcher stalled on it).
+        """
+        # a task whose latest change is at or after ``since`` has a row there: the WHERE uses the
+        # received_at index; the HAVING keeps the exact condition on each task's latest change
+        # (``task_id > NULL`` is never true: without ``after_id`` the read is ``changed > since``)
         with self._connect() as db:
             rows = db.execute(
                 "SELECT task_id, MAX(received_at) AS changed FROM callback_events WHERE cloud=? AND app_id=? "
-                "GROUP BY task_id HAVING changed > ? ORDER BY changed, task_id LIMIT ?",
-                (cloud, str(app_id), float(since), int(limit)),
+                "AND received_at >= ? GROUP BY task_id HAVING changed > ? OR (changed = ? AND task_id > ?) "
+                "ORDER BY changed, task_id LIMIT ?",
+                (cloud, str(app_id), float(since), float(since), float(since), after_id, int(limit)),
             ).fetchall()
         return [{"task_id": r[0], "changed_at": r[1]} for r in rows]
 

@@ -13,7 +13,12 @@ falling back to the receiver's own environment variables:
   ``/rtc-callbacks/live/callback``)
 * ``read_max_skew`` (seconds, default 300)
 * ``zego_callback_max_age`` (seconds a ZEGO callback's timestamp may be off, default 300)
-* ``retention_days`` (stored events older than this are pruned when the receiver starts, default 14)
+* ``trtc_callback_sdk_app_ids`` (the SDKAppIDs the default TRTC key serves, JSON list or
+  comma-separated; others are refused with 403, as TRTC's ``Sign`` does not cover ``SdkAppId``.
+  Unset: any SDKAppID, with a warning at start)
+* ``retention_days`` (stored events older than this are pruned at start and hourly, default 14)
+* ``inventory_retention_days`` (inventory corrections and ended items older than this are pruned at
+  start and hourly, default 7; live items never)
 * ``max_body_bytes`` (largest callback body, default 1 MiB)
 
 Importing this module is cheap. In the API server the receiver starts when the plugin loads (so a
@@ -66,6 +71,8 @@ def receiver_config() -> Any:
         "RTC_CALLBACK_READ_MAX_SKEW": "read_max_skew",
         "RTC_ZEGO_CALLBACK_MAX_AGE": "zego_callback_max_age",
         "RTC_CALLBACK_RETENTION_DAYS": "retention_days",
+        "RTC_INVENTORY_RETENTION_DAYS": "inventory_retention_days",
+        "RTC_TRTC_CALLBACK_SDK_APP_IDS": "trtc_callback_sdk_app_ids",
         "RTC_CALLBACK_MAX_BODY_BYTES": "max_body_bytes",
     }
     for env_name, option in mapping.items():

@@ -11,7 +11,9 @@ Where it looks:
 * **TRTC** - the callback receiver's store. Each poll asks the receiver which tasks got callbacks
   since the last poll (``GET /trtc/<app>/tasks?since=``, signed with the callback key read from the
   connection) and evaluates those tasks from their stored callbacks. A waiting task is looked at
-  again when its next callback arrives (completion is always a callback).
+  again when its next callback arrives (completion is always a callback). The changes since the
+  watermark (less a minute's overlap) are read page after page by the ``(changed_at, task_id)``
+  cursor (``&after=<task id>``), so a burst of any size within one window is read to its end.
 * **ZEGO** - DescribeTasks (ended tasks of the look-back window, at most ZEGO's 3-day query window)
   and DescribeRecordStatus for each ended task not emitted yet; both are paced at their documented
   10 calls/s by the hook. Or, with ``zego_source="callbacks"``, the receiver's stored ZEGO upload
@@ -37,6 +39,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -63,6 +66,11 @@ CLOUDS = ("trtc", "zego")
 STATE_KEY_PREFIX = "rtc_recordings_uploaded"
 #: re-read receiver changes this far before the watermark (clock steps, concurrent writers)
 WATERMARK_OVERLAP = 60.0
+#: changed tasks per receiver read; a poll reads page after page by the (changed_at, task_id)
+#: cursor, so more changes than this within WATERMARK_OVERLAP never stall the watcher
+RECEIVER_PAGE_SIZE = 500
+#: stored-event reads in flight at once while a page of changed tasks is evaluated
+EVENT_READS_AT_ONCE = 8
 ZEGO_QUERY_WINDOW_HOURS = 72.0
 ZEGO_PAGE_SIZE = 50
 ZEGO_SOURCES = ("describe", "callbacks")
@@ -81,6 +89,16 @@ async def _store_set(store: Any, key: str, value: Any) -> None:
         await store.aset(key, value)
     else:
         await asyncio.to_thread(store.set, key, value)
+
+
+def zego_task_list(data: dict[str, Any]) -> list[Any]:
+    """DescribeTasks' task list. ZEGO's schema and examples name it ``TaskidList`` (docs_all
+    extended_services/cloud_recording/{zh,en}/server/describe-tasks.yaml, ``RecordTaskListData``);
+    an older field table said ``TaskList``, so that name is still read when ``TaskidList`` is absent."""
+    listed = data.get("TaskidList")
+    if listed is None:
+        listed = data.get("TaskList")
+    return listed if isinstance(listed, list) else []
 
 
 def recording_key(cloud: str, app_id: Any, task_id: str) -> str:
@@ -172,6 +190,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         self._uncommitted: dict[str, tuple[float, float]] = {}
         self._watermark = 0.0
         self._store_warned = False
+        self._paging_warned = False
         #: ZEGO tasks whose verdict is final "failed": not asked about again by this process
         self._failed: set[str] = set()
 
@@ -309,11 +328,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         self, client: httpx.AsyncClient
     ) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
         """Tasks with new callbacks in the receiver, decided from their stored callbacks."""
-        from airflow_provider_rtc.callbacks.client import (
-            afetch_changed_tasks,
-            afetch_events,
-            atarget_for_connection,
-        )
+        from airflow_provider_rtc.callbacks.client import atarget_for_connection
 
         hook = self._hook()
         settings = await hook.asettings()
@@ -332,18 +347,85 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
             if self._watermark
             else time.time() - 3600 * self.lookback_hours
         )
-        tasks, _ = await afetch_changed_tasks(target, self.cloud, app_id, since, client=client)
-        for item in tasks:
-            task_id, changed_at = str(item["task_id"]), float(item.get("changed_at") or 0.0)
-            key = recording_key(self.cloud, app_id, task_id)
-            if not self.seen(key):
-                events = await afetch_events(target, self.cloud, app_id, task_id, client=client)
+        async for page in self._changed_pages(target, app_id, since, client):
+            fresh = [
+                (str(item["task_id"]), float(item.get("changed_at") or 0.0))
+                for item in page
+                if not self.seen(recording_key(self.cloud, app_id, str(item["task_id"])))
+            ]
+            read = await self._read_events(target, app_id, [task_id for task_id, _ in fresh], client)
+            for (task_id, changed_at), events in zip(fresh, read, strict=True):
+                key = recording_key(self.cloud, app_id, task_id)
                 verdict = self._decide_from_callbacks(events, app_id, task_id)
                 if verdict is not None and verdict.done:
                     yield key, changed_at, verdict
                 elif verdict is not None and verdict.state == "failed":
                     log.warning("%s: not uploaded: %s", key, verdict.message)
-            self._watermark = max(self._watermark, changed_at)
+            for item in page:
+                self._watermark = max(self._watermark, float(item.get("changed_at") or 0.0))
+
+    async def _changed_pages(
+        self, target: Any, app_id: Any, since: float, client: httpx.AsyncClient
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every page of tasks changed after ``since``, by the ``(changed_at, task_id)`` cursor.
+
+        A receiver of an older provider version ignores ``after`` (it does not echo it): then the
+        pages go on by ``changed_at`` alone, each starting just before the last page's latest change
+        (so a task sharing that instant is not skipped), and stop if one instant fills a page.
+        """
+        from airflow_provider_rtc.callbacks.client import afetch_changed_page
+
+        after: str | None = None
+        legacy_last: float | None = None
+        while True:
+            page = await afetch_changed_page(
+                target, self.cloud, app_id, since, client=client, limit=RECEIVER_PAGE_SIZE, after=after
+            )
+            if after is not None and not page.keyset:  # an older receiver: re-read from before `since`
+                self._warn_legacy_receiver()
+                legacy_last, after = since, None
+                since = math.nextafter(since, -math.inf)
+                continue
+            yield page.tasks
+            if len(page.tasks) < RECEIVER_PAGE_SIZE:
+                return
+            last = page.tasks[-1]
+            changed = float(last.get("changed_at") or 0.0)
+            if legacy_last is None:
+                since, after = changed, str(last["task_id"])
+            elif changed > legacy_last:
+                legacy_last, since = changed, math.nextafter(changed, -math.inf)
+            else:
+                log.warning(
+                    "%s: more than %d tasks changed at one instant and the receiver cannot page "
+                    "through them; upgrade the receiver",
+                    self.what,
+                    RECEIVER_PAGE_SIZE,
+                )
+                return
+
+    def _warn_legacy_receiver(self) -> None:
+        if not self._paging_warned:
+            self._paging_warned = True
+            log.warning(
+                "%s: the receiver ignores the 'after' cursor (an older provider version); paging by "
+                "change time only. Upgrade the receiver",
+                self.what,
+            )
+
+    async def _read_events(
+        self, target: Any, app_id: Any, task_ids: list[str], client: httpx.AsyncClient
+    ) -> list[list[dict[str, Any]]]:
+        """The stored events of each task, :data:`EVENT_READS_AT_ONCE` reads in flight at most."""
+        from airflow_provider_rtc.callbacks.client import afetch_events
+
+        read: list[list[dict[str, Any]]] = []
+        for start in range(0, len(task_ids), EVENT_READS_AT_ONCE):
+            chunk = task_ids[start : start + EVENT_READS_AT_ONCE]
+            read += await asyncio.gather(
+                *(afetch_events(target, self.cloud, app_id, task_id, client=client) for task_id in chunk)
+            )
+        return read
 
     def _decide_from_callbacks(
         self, events: list[dict[str, Any]], app_id: Any, task_id: str
@@ -376,7 +458,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 3, start_ms, now_ms, page_offset=page, page_size=ZEGO_PAGE_SIZE, client=client
             )
             data = reply.get("Data") or {}
-            listed = [t for t in data.get("TaskList") or [] if isinstance(t, dict) and t.get("TaskId")]
+            listed = [t for t in zego_task_list(data) if isinstance(t, dict) and t.get("TaskId")]
             for item in listed:
                 task_id = str(item["TaskId"])
                 key = recording_key("zego", app_id, task_id)
