@@ -37,7 +37,8 @@ def to_utc(value: Any, param: str) -> dt.datetime:
         rule = "a date-time between years 1 and 9999 in UTC and Beijing time"
         raise RtcValidationError(param, rule, value) from None
     # a plain datetime: pendulum's arithmetic on its own subclass is not always aware
-    return dt.datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=dt.UTC)
+    fields = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
+    return dt.datetime(*fields, tzinfo=dt.UTC)
 
 
 def beijing_date(value: Any, param: str) -> dt.date:
