@@ -395,6 +395,12 @@ def _discovery(dep: Deployment) -> dict[str, Any]:
     return end_event_by_discovery_scenario(dep)
 
 
+def _usage(dep: Deployment) -> dict[str, Any]:
+    from .usage import usage_reports_scenario
+
+    return usage_reports_scenario(dep)
+
+
 def _sweep(dep: Deployment) -> dict[str, Any]:
     from .discovery import sweep_idle_rooms_scenario
 
@@ -422,6 +428,7 @@ SCENARIOS = [
     Scenario("recordings_to_lake", _lake),
     Scenario("end_event_by_discovery", _discovery),
     Scenario("sweep_idle_rooms", _sweep),
+    Scenario("usage_reports", _usage),
 ]
 
 
