@@ -42,7 +42,14 @@ _RATE_LIMIT_FIELDS = {
     ),
     "rate_limit_redis_url": _field(
         "Rate-limit Redis URL",
-        "redis://[:password@]host:port/db for the redis backend",
+        "redis://host:port/db (or rediss://, unix://) for the redis backend; its password goes in "
+        "the next field, not here (Airflow masks extras by name only)",
+        ["string", "null"],
+    ),
+    # a name Airflow masks ("password"): served as *** by the connection API
+    "rate_limit_redis_password": _field(
+        "Rate-limit Redis password",
+        "password of the Redis above, if it needs one",
         ["string", "null"],
         format="password",
     ),
@@ -66,6 +73,14 @@ _CONFIG = {
                 "type": "string",
                 "sensitive": True,
                 "example": "redis://redis:6379/1",
+                "default": None,
+            },
+            "rate_limit_redis_password": {
+                "description": "Password of that Redis, if it needs one (kept out of the URL).",
+                "version_added": "0.2.0",
+                "type": "string",
+                "sensitive": True,
+                "example": None,
                 "default": None,
             },
             "rate_limit_dir": {

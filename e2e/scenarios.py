@@ -401,6 +401,12 @@ def _discovery(dep: Deployment) -> dict[str, Any]:
     return end_event_by_discovery_scenario(dep)
 
 
+def _usage(dep: Deployment) -> dict[str, Any]:
+    from .usage import usage_reports_scenario
+
+    return usage_reports_scenario(dep)
+
+
 def _sweep(dep: Deployment) -> dict[str, Any]:
     from .discovery import sweep_idle_rooms_scenario
 
@@ -429,6 +435,7 @@ SCENARIOS = [
     Scenario("recordings_burst_to_lake", _burst),
     Scenario("end_event_by_discovery", _discovery),
     Scenario("sweep_idle_rooms", _sweep),
+    Scenario("usage_reports", _usage),
 ]
 
 

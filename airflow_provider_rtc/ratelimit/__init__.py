@@ -18,7 +18,10 @@ for the slot it claimed) and waited for outside any lock.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import urllib.parse
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -28,6 +31,13 @@ BACKENDS: tuple[Backend, ...] = ("process", "host", "redis")
 DEFAULT_BACKEND: Backend = "host"
 #: provider config section (``[rtc]`` in airflow.cfg, ``AIRFLOW__RTC__*`` in the environment)
 CONFIG_SECTION = "rtc"
+#: the URL's extra, and the password's: Airflow masks extras by name only (a key containing
+#: "password", "secret", ...), so a password inside ``rate_limit_redis_url`` is served in clear by
+#: the connection API and shown in the form; ``rate_limit_redis_password`` is masked everywhere
+REDIS_URL = "rate_limit_redis_url"
+REDIS_PASSWORD = "rate_limit_redis_password"  # noqa: S105 (the extra's name)
+
+log = logging.getLogger(__name__)
 
 
 class Limiter(Protocol):
@@ -55,12 +65,62 @@ class RateLimitSettings:
             raise RtcValidationError("rate_limit_backend", f"must be one of {BACKENDS}", self.backend)
         if self.backend == "redis" and not self.redis_url:
             raise RtcValidationError(
-                "rate_limit_redis_url",
-                "is required with rate_limit_backend = redis (connection extra or [rtc] option)",
+                REDIS_URL, "is required with rate_limit_backend = redis (connection extra or [rtc] option)"
             )
-        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            # never echo the value: it may carry a password
-            raise RtcValidationError("rate_limit_redis_url", "must be a redis://, rediss:// or unix:// URL")
+        if self.redis_url is not None:
+            check_redis_url(self.redis_url)
+
+
+def check_redis_url(url: str) -> None:
+    """A URL the redis client can use, refused before any call, naming the extra, never echoing it
+    (it may hold a password)."""
+    from airflow_provider_rtc.exceptions import RtcValidationError
+
+    rule = "must be redis://[user@]host[:port][/db], rediss://... or unix:///path/to/socket"
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port  # ValueError: not a number, or out of range
+    except ValueError:
+        raise RtcValidationError(REDIS_URL, rule + " (the port is not a number in 0-65535)") from None
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise RtcValidationError(REDIS_URL, rule)
+    if parts.scheme == "unix" and not parts.path:
+        raise RtcValidationError(REDIS_URL, rule + " (no socket path)")
+    if parts.scheme != "unix":
+        db = parts.path.strip("/")
+        if not parts.hostname or port == 0 or (db and not db.isdigit()):
+            raise RtcValidationError(REDIS_URL, rule + " (a host, and a database number if any)")
+    try:
+        from redis.connection import parse_url
+    except ImportError:  # the limiter says which extra to install when it is built
+        return
+    try:
+        parse_url(url)  # its own checks of the query options (socket_timeout=..., ...)
+    except (ValueError, TypeError) as exc:
+        reason = str(exc).split(" as ")[0]  # "Port could not be cast ... as 'x'": drop the value
+        raise RtcValidationError(REDIS_URL, f"{rule} ({reason})") from None
+
+
+def _has_password(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return bool(parts.password) or "password" in urllib.parse.parse_qs(parts.query)
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` set (percent-encoded; a unix socket takes it as a query option)."""
+    from airflow_provider_rtc.exceptions import RtcValidationError
+
+    if _has_password(url):
+        raise RtcValidationError(
+            REDIS_PASSWORD, f"is set, and {REDIS_URL} holds a password too: keep only {REDIS_PASSWORD}"
+        )
+    parts = urllib.parse.urlsplit(url)
+    secret = urllib.parse.quote(password, safe="")
+    if parts.scheme == "unix":
+        return f"{url}{'&' if parts.query else '?'}password={secret}"
+    user = urllib.parse.quote(parts.username or "", safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
 
 
 def _config(option: str) -> str | None:
@@ -71,8 +131,9 @@ def _config(option: str) -> str | None:
 
 
 def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSettings:
-    """Connection extras (``rate_limit_backend``, ``rate_limit_redis_url``, ``rate_limit_dir``) win over
-    the ``[rtc]`` config options of the same names, which win over the default (``host``)."""
+    """Connection extras (``rate_limit_backend``, ``rate_limit_redis_url``, ``rate_limit_redis_password``,
+    ``rate_limit_dir``) win over the ``[rtc]`` config options of the same names, which win over the
+    default (``host``). The password is combined into the URL here and nowhere shown."""
     from airflow_provider_rtc.exceptions import RtcValidationError
     from airflow_provider_rtc.hooks.settings import extra_value
 
@@ -83,11 +144,32 @@ def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSe
     backend = (pick("rate_limit_backend") or DEFAULT_BACKEND).lower()
     if backend not in BACKENDS:
         raise RtcValidationError("rate_limit_backend", f"must be one of {', '.join(BACKENDS)}", backend)
+    url = password = None
+    if backend == "redis":
+        url = pick(REDIS_URL)
+        password = pick(REDIS_PASSWORD)
+        if url is not None:
+            check_redis_url(url)
+            if extra_value(extra, conn_type, REDIS_URL) is not None and _has_password(url):
+                _warn_password_in_url()
+            if password:
+                url = with_password(url, password)
     return RateLimitSettings(
         backend=backend,  # type: ignore[arg-type]
         directory=pick("rate_limit_dir"),
-        redis_url=pick("rate_limit_redis_url") if backend == "redis" else None,
+        redis_url=url,
     )
+
+
+def _warn_password_in_url() -> None:
+    """The old way still works, but says where the password should go (never what it is)."""
+    message = (
+        f"the connection extra {REDIS_URL} holds a password, which Airflow's connection API and form "
+        f"serve in clear (extras are masked by name); move it to the masked extra {REDIS_PASSWORD} "
+        f"and leave it out of {REDIS_URL}. A password in {REDIS_URL} is deprecated."
+    )
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+    log.warning("%s", message)
 
 
 def limiter_key(product: str, account: str, action: str) -> tuple[str, str, str]:

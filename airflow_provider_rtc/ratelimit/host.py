@@ -10,6 +10,11 @@ process of the machine; a ``next`` far in the future (state file surviving a reb
 If the file cannot be used (read-only directory, disk full, a stopped process holding the lock past
 ``busy_timeout``) the limiter logs a warning and paces within the process, rather than failing a
 cleanup.
+
+The directory must be the deployment's own: anyone who can write in it can stall every call (book a
+slot far ahead) or lift the limit (delete the file). A directory writable by group or others, or
+owned by another user, is refused with an error naming ``rate_limit_dir``; a missing one is created
+with mode 0700.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 import threading
 import time
@@ -76,11 +82,44 @@ _databases: dict[str, _Database] = {}
 _databases_lock = threading.Lock()
 
 
+def check_directory(directory: str) -> None:
+    """Create ``directory`` (0700) if missing; refuse one that others could write in or own.
+
+    A directory that cannot be created or read is left to the limiter's fallback (a warning, then
+    pacing within the process), as before; only a usable but unsafe one is an error.
+    """
+    from airflow_provider_rtc.exceptions import RtcValidationError
+
+    path = Path(directory).expanduser()
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.resolve().stat()  # the directory really written, past any symlink
+    except OSError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        return
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise RtcValidationError(
+            "rate_limit_dir",
+            f"must be owned by the user Airflow runs as (uid {os.getuid()}), not uid {info.st_uid}: "
+            "its owner can stall or lift the rate limit",
+            str(path),
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise RtcValidationError(
+            "rate_limit_dir",
+            f"must not be writable by group or others (mode {stat.S_IMODE(info.st_mode):o}): anyone "
+            "who can write there can stall or lift the rate limit; chmod 700 it or choose another",
+            str(path),
+        )
+
+
 def _database(directory: str) -> _Database:
     path = str(Path(directory).expanduser().resolve() / FILENAME)
     with _databases_lock:
         db = _databases.get(path)
         if db is None:
+            check_directory(directory)
             db = _databases[path] = _Database(Path(path))
         return db
 
@@ -139,6 +178,48 @@ class HostLimiter:
                 conn.execute("ROLLBACK")
             raise
         return slot - now, slot
+
+    def hold_until(self, moment: float) -> None:
+        """Book nothing before ``moment`` (``time.monotonic``): the redis backend records here each
+        slot it booked, so that falling back to this limiter continues after those slots instead of
+        beside them (which would briefly double the rate). Best effort: a failure only logs."""
+        with self._local._lock:
+            self._local._next = max(self._local._next, moment)
+        if time.monotonic() < self._degraded_until:
+            return
+        try:
+            with self._db.lock:
+                conn = self._db.connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    row = conn.execute("SELECT next FROM slots WHERE key = ?", (self.key_id,)).fetchone()
+                    now = time.monotonic()
+                    booked = row[0] if row and now < row[0] < now + STALE_AHEAD else 0.0
+                    if moment > booked:
+                        conn.execute(_UPSERT, (self.key_id, moment))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        except (sqlite3.Error, OSError) as exc:
+            self._db.reset()
+            log.debug("host rate limiter: could not record a slot (%s)", type(exc).__name__)
+
+    def pending(self) -> float:
+        """Seconds until the machine-wide next free slot (0 when free now, or unknown)."""
+        try:
+            with self._db.lock:
+                row = (
+                    self._db.connection()
+                    .execute("SELECT next FROM slots WHERE key = ?", (self.key_id,))
+                    .fetchone()
+                )
+        except (sqlite3.Error, OSError):
+            self._db.reset()
+            return 0.0
+        now = time.monotonic()
+        return row[0] - now if row and now < row[0] < now + STALE_AHEAD else 0.0
 
     def wait(self) -> float:
         return pacing.sleep_for(self.reserve())

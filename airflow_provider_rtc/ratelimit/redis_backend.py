@@ -6,7 +6,14 @@ workers' clocks need not agree. The slot is waited for in the worker, outside Re
 a second after its last booked slot, so idle keys leave nothing behind.
 
 If Redis cannot be reached the limiter logs a warning (never the URL: it may hold a password) and
-falls back to the ``host`` limiter for a minute, rather than failing a cleanup.
+falls back to the ``host`` limiter for a minute, rather than failing a cleanup. The fallback never
+exceeds the rate on this machine: every slot booked in Redis is also recorded in the host limiter's
+state (``HostLimiter.hold_until``, one SQLite write), so when Redis dies with slots still booked
+ahead, the host limiter's first slot comes after the last of them, not beside them (which doubled
+the rate for as long as the Redis queue was deep). The way back is symmetric: the first Redis
+booking after a fallback starts no earlier than the host limiter's queue ends. Within a process a
+lock makes booking-and-recording one step; across the machine's processes a Redis death can still
+race one booking against one recording (a window of one SQLite write, about 0.1 ms).
 """
 
 from __future__ import annotations
@@ -29,14 +36,15 @@ log = logging.getLogger(__name__)
 KEY_PREFIX = "airflow-provider-rtc:rate:"
 SOCKET_TIMEOUT = 5.0
 
-#: KEYS[1] = the limit's key; ARGV[1] = interval in microseconds.
+#: KEYS[1] = the limit's key; ARGV[1] = interval in microseconds; ARGV[2] = the earliest slot, in
+#: microseconds from now (the host queue left by a fallback; 0 otherwise).
 #: Returns {wait, slot} in microseconds (the slot on the server's clock).
 RESERVE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local booked = tonumber(redis.call('GET', KEYS[1]))
-local slot = now
-if booked and booked > now then slot = booked end
+local slot = now + tonumber(ARGV[2] or '0')
+if booked and booked > slot then slot = booked end
 local after = slot + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', math.floor((after - now) / 1000) + 1000)
 return {slot - now, slot}
@@ -105,43 +113,68 @@ class RedisLimiter:
         self._url = url
         self._fallback = fallback
         self._degraded_until = 0.0
+        #: a fallback happened: the next Redis booking must start after the host queue
+        self._after_fallback = False
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # the URL may hold a password
         return f"RedisLimiter(qps={self.qps})"
 
     def _degrade(self, exc: BaseException) -> None:
         self._degraded_until = time.monotonic() + 60.0
+        self._after_fallback = True
         log.warning(
             "redis rate limiter unreachable (%s); sharing the limit only within this machine for 60 s",
             type(exc).__name__,
         )
+
+    def _floor_us(self) -> int:
+        """Microseconds from now before which the next Redis slot may not start (after a fallback)."""
+        return round(self._fallback.pending() * 1_000_000) if self._after_fallback else 0
+
+    def _booked(self, wait_us: Any) -> float:
+        """Record a Redis slot in the host state (see the module docstring); return its wait."""
+        wait = int(wait_us) / 1_000_000
+        self._after_fallback = False
+        self._fallback.hold_until(time.monotonic() + wait + self.interval)
+        return wait
+
+    def _host_book(self) -> tuple[float, float]:
+        wait, slot = self._fallback.book()
+        return wait, slot + (time.time() - time.monotonic())  # on the wall clock, like Redis TIME
 
     def reserve(self) -> float:
         """Claim the next slot across every worker; return how long to wait for it."""
         return self.book()[0]
 
     def book(self) -> tuple[float, float]:
-        """Claim the next slot; return (seconds to wait, the slot on the Redis server's clock)."""
-        if time.monotonic() < self._degraded_until:
-            return self._fallback.book()
-        redis = _redis_module()
-        try:
-            wait_us, slot_us = _sync_script(self._url)(keys=[self._key], args=[self._interval_us])
-        except redis.RedisError as exc:
-            self._degrade(exc)
-            return self._fallback.book()
-        return int(wait_us) / 1_000_000, int(slot_us) / 1_000_000
+        """Claim the next slot; return (seconds to wait, the slot in epoch seconds: the Redis server's
+        clock, or this machine's when falling back)."""
+        with self._lock:
+            if time.monotonic() < self._degraded_until:
+                return self._host_book()
+            redis = _redis_module()
+            try:
+                script = _sync_script(self._url)
+                wait_us, slot_us = script(keys=[self._key], args=[self._interval_us, self._floor_us()])
+            except redis.RedisError as exc:
+                self._degrade(exc)
+                return self._host_book()
+            return self._booked(wait_us), int(slot_us) / 1_000_000
 
     async def areserve(self) -> float:
         if time.monotonic() < self._degraded_until:
             return await asyncio.to_thread(self._fallback.reserve)
         redis = _redis_module()
         try:
-            wait_us, _ = await _async_script(self._url)(keys=[self._key], args=[self._interval_us])
+            floor = await asyncio.to_thread(self._floor_us) if self._after_fallback else 0
+            script = _async_script(self._url)
+            wait_us, _ = await script(keys=[self._key], args=[self._interval_us, floor])
         except redis.RedisError as exc:
             self._degrade(exc)
             return await asyncio.to_thread(self._fallback.reserve)
-        return int(wait_us) / 1_000_000
+        # the host state is SQLite: never touched on the event loop
+        return await asyncio.to_thread(self._booked, wait_us)
 
     def wait(self) -> float:
         return pacing.sleep_for(self.reserve())

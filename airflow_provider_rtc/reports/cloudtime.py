@@ -30,7 +30,15 @@ def to_utc(value: Any, param: str) -> dt.datetime:
         raise RtcValidationError(param, "a datetime or an ISO 8601 date-time", value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    try:
+        value.astimezone(_BEIJING)  # both zones must hold it: the APIs read Beijing wall-clock text
+        utc = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        rule = "a date-time between years 1 and 9999 in UTC and Beijing time"
+        raise RtcValidationError(param, rule, value) from None
+    # a plain datetime: pendulum's arithmetic on its own subclass is not always aware
+    fields = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
+    return dt.datetime(*fields, tzinfo=dt.UTC)
 
 
 def beijing_date(value: Any, param: str) -> dt.date:

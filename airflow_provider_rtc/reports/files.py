@@ -15,6 +15,7 @@ import io
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_rtc.exceptions import RtcValidationError
@@ -31,15 +32,18 @@ def file_name(report: str, first: dt.date, last: dt.date, fmt: str) -> str:
 
 
 def parse_name(name: str) -> tuple[str, dt.date, dt.date, str] | None:
+    """(report, first, last, format) of a report file's name; None for any other name, including
+    one shaped like ours whose dates are not real dates or run backwards (``x_2026-13-45_...``)."""
     match = _NAME.match(name)
     if not match:
         return None
-    return (
-        match["report"],
-        dt.date.fromisoformat(match["first"]),
-        dt.date.fromisoformat(match["last"]),
-        match["ext"],
-    )
+    try:
+        first, last = dt.date.fromisoformat(match["first"]), dt.date.fromisoformat(match["last"])
+    except ValueError:
+        return None
+    if last < first:
+        return None
+    return match["report"], first, last, match["ext"]
 
 
 def require_pyarrow() -> None:
@@ -127,13 +131,26 @@ def write_atomically(path: Any, data: bytes) -> None:
         raise
 
 
-def existing(folder: Any, report: str, fmt: str) -> list[tuple[dt.date, dt.date, Any]]:
-    """The report's files already in ``folder``: (first date, last date, path), oldest first."""
+def existing(
+    folder: Any, report: str, fmt: str, on_stray: Callable[[str], None] | None = None
+) -> list[tuple[dt.date, dt.date, Any]]:
+    """The report's files already in ``folder``: (first date, last date, path), oldest first.
+
+    Anything else there is left alone: hidden names (another run's temporary file) and the report in
+    another format silently, every other name (a stray or hand-edited file) through ``on_stray``, so
+    one odd file can neither fail a run after its calls nor be rewritten by it.
+    """
     if not folder.exists():
         return []
     found = []
     for child in folder.iterdir():
-        parsed = parse_name(child.name)
-        if parsed and parsed[0] == report and parsed[3] == fmt:
+        name = str(child.name)
+        if name.startswith("."):
+            continue
+        parsed = parse_name(name)
+        if parsed is None or parsed[0] != report:
+            if on_stray is not None:
+                on_stray(name)
+        elif parsed[3] == fmt:
             found.append((parsed[1], parsed[2], child))
     return sorted(found, key=lambda item: (item[0], item[1]))

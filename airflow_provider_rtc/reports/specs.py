@@ -41,6 +41,11 @@ COLUMNS = (
     "unit",
     "value",
 )
+#: The oldest Beijing date asked of an API that documents no retention (the four TRTC usage APIs:
+#: their pages, trtc-api-tables.md "DescribeTrtcUsage", state only "at most 31 days per query").
+#: UNCONFIRMED on purpose: it predates TRTC's public launch, so it never refuses a date the cloud could
+#: hold; it exists to refuse typos (``0001-01-01``, a wrong century) before thousands of calls.
+EARLIEST_DATE = dt.date(2015, 1, 1)
 #: metrics totalled by their maximum (a peak), the others by their sum
 PEAK_METRICS = frozenset({"peak_bandwidth"})
 
@@ -66,6 +71,12 @@ class Report:
     @property
     def max_days(self) -> int:
         return self.api.max_range_days or 1
+
+    def oldest(self, today: dt.date) -> dt.date:
+        """The oldest Beijing date the API answers for on ``today`` (its ``history_days``, else
+        :data:`EARLIEST_DATE`)."""
+        history = self.api.history_days
+        return EARLIEST_DATE if history is None else today - dt.timedelta(days=history)
 
 
 def _empty() -> Cells:

@@ -1,5 +1,6 @@
-"""The usage-reports example DAG, run through dag.test() against a sandbox on 127.0.0.1: one run
-writes one file per report for its Beijing day, and running the same day again changes nothing."""
+"""The usage-reports example DAG, run through dag.test() against a sandbox on 127.0.0.1: on its plain
+cron schedule (an empty data interval) one run writes one file per report for the Beijing day that
+ended before it, and running the same day again changes nothing."""
 
 from __future__ import annotations
 
@@ -29,13 +30,13 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
 
 def test_one_day_one_file_per_report_and_reruns_are_identical(sandbox: SandboxServer, tmp_path: Path) -> None:
     dag = load_example_dag("usage_reports", "usage_reports.py")
-    day = pendulum.today("Asia/Shanghai").subtract(days=5)
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"  # the plain cron string's default
+    logical = pendulum.today("Asia/Shanghai").subtract(days=5).add(hours=3)  # a 03:00 Beijing run
     conf = {"destination": str(tmp_path)}
-    run = dag.test(logical_date=day, run_conf=conf)
+    run = dag.test(logical_date=logical, run_conf=conf)
     assert str(run.state).endswith("success")
-    # a manual run's interval is the day that ended at or before its logical date
-    reported = pendulum.instance(run.data_interval_start).in_timezone("Asia/Shanghai").date()
-    assert run.data_interval_end - run.data_interval_start == pendulum.duration(days=1)
+    assert run.data_interval_start == run.data_interval_end  # empty: the run is a point in time
+    reported = logical.subtract(days=1).date()  # the Beijing day that ended before it
     name = f"{reported}_{reported}.csv"
     written = {p.parent.name: p for p in tmp_path.glob("*/*.csv")}
     assert set(written) == set(REPORTS)
@@ -45,7 +46,7 @@ def test_one_day_one_file_per_report_and_reruns_are_identical(sandbox: SandboxSe
         rows = files.read_rows(data, "csv")
         assert rows and {r["date"] for r in rows} == {str(reported)}, report
         assert {r["time_zone"] for r in rows} == {"Asia/Shanghai"}
-    again = dag.test(logical_date=day, run_conf=conf)
+    again = dag.test(logical_date=logical, run_conf=conf)
     assert str(again.state).endswith("success")
     assert {p.parent.name: p.read_bytes() for p in tmp_path.glob("*/*.csv")} == before
     assert sorted(p.name for p in tmp_path.glob("*/.*")) == []  # no temporary files left behind

@@ -82,14 +82,14 @@ def test_every_listed_integration_exists(info) -> None:
                 "callback_receiver_url",
                 "callback_secret",
             }
-            | {"rate_limit_backend", "rate_limit_redis_url"},
+            | {"rate_limit_backend", "rate_limit_redis_url", "rate_limit_redis_password"},
             {"login": "SecretId", "password": "SecretKey"},
         ),
         (
             "zegocloud",
             "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
             {"endpoint", "is_test", "callback_receiver_url", "callback_secret"}
-            | {"rate_limit_backend", "rate_limit_redis_url"},
+            | {"rate_limit_backend", "rate_limit_redis_url", "rate_limit_redis_password"},
             {"login": "AppId", "password": "ServerSecret"},
         ),
     ],
@@ -183,6 +183,7 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
         "extra__tencentcloud__endpoint",
         "extra__tencentcloud__intl",
         "extra__tencentcloud__rate_limit_backend",
+        "extra__tencentcloud__rate_limit_redis_password",
         "extra__tencentcloud__rate_limit_redis_url",
         "extra__tencentcloud__region",
         "extra__tencentcloud__sdk_app_id",
@@ -193,6 +194,7 @@ def test_airflow_registers_both_connection_forms(tmp_path) -> None:
         "extra__zegocloud__endpoint",
         "extra__zegocloud__is_test",
         "extra__zegocloud__rate_limit_backend",
+        "extra__zegocloud__rate_limit_redis_password",
         "extra__zegocloud__rate_limit_redis_url",
     ]
     assert found["behaviours"]["tencentcloud"]["relabeling"] == {"login": "SecretId", "password": "SecretKey"}
