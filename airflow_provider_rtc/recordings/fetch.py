@@ -23,7 +23,7 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
@@ -61,9 +61,9 @@ def is_public(address: str) -> bool:
 class SourceGuard:
     """Resolves and checks source hosts once per run; pins each request to its checked address."""
 
-    def __init__(self, allow_private: bool = False, resolver: Resolver = _resolve) -> None:
+    def __init__(self, allow_private: bool = False, resolver: Resolver | None = None) -> None:
         self.allow_private = allow_private
-        self._resolver = resolver
+        self._resolver = resolver or _resolve
         self._pinned: dict[tuple[str, int], str] = {}
         self._lock = threading.Lock()
 
@@ -139,4 +139,3 @@ class SourceGuard:
             if response.status_code == 303 and method != "HEAD":
                 method = "GET"
         raise SourceRefused(f"more than {MAX_REDIRECTS} redirects")
-
