@@ -50,10 +50,10 @@ class Origin:
                 if with_body:
                     self.wfile.write(route.body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer(True)
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._answer(False)
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
