@@ -11,8 +11,9 @@ worker and written into the lake for anyone who reads it. So, unless ``allow_pri
   100.100.100.200 -, ULA fd00::/8 - AWS's fd00:ec2::254 -, IPv4-mapped, reserved, multicast);
 * the request is then sent **to the checked address** (the URL's host is replaced by the IP, the
   ``Host`` header and TLS SNI/certificate check keep the name), so a DNS answer that changes between
-  the check and the connect (DNS rebinding) is never used. With an HTTP(S) proxy from the
-  environment the proxy is handed the checked IP as well;
+  the check and the connect (DNS rebinding) is never used. Through a proxy from the environment
+  (``HTTPS_PROXY``...; a proxy's CONNECT tunnel would verify TLS against the IP), the name is
+  checked the same way but the proxy resolves it: pinning there is the proxy's job;
 * redirects are followed here, at most :data:`MAX_REDIRECTS`, each target checked the same way
   (``httpx``'s own ``follow_redirects`` would connect first and ask nobody).
 """
@@ -56,6 +57,14 @@ def is_public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast and str(ip) not in METADATA_ADDRESSES
+
+
+def _proxied(scheme: str, host: str) -> bool:
+    """Whether the environment sends requests for ``host`` through a proxy (as httpx reads it)."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    return bool(proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host)
 
 
 class SourceGuard:
@@ -107,9 +116,9 @@ class SourceGuard:
         import httpx
 
         address = self.address(url)
-        if address is None:
-            return client.build_request(method, url, headers=headers)
         original = httpx.URL(url)
+        if address is None or (client.trust_env and _proxied(original.scheme, original.host)):
+            return client.build_request(method, url, headers=headers)
         host_header = original.netloc.decode("ascii")
         pinned = original.copy_with(host=address)
         request = client.build_request(method, pinned, headers={**(headers or {}), "Host": host_header})
