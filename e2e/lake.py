@@ -15,6 +15,7 @@ got none: the cursor really lives in the asset state store, not in the process t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import urllib.error
@@ -73,6 +74,7 @@ class LakeRun:
         from .harness import free_port
         from .scenarios import put_connection
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
