@@ -37,26 +37,77 @@ DEFAULT_READ_TIMEOUT = 15.0
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-_SIGNATURE_IN_URL = re.compile(r"(?<=[?&]Signature=)[^&\s\"']+")
+#: query parameters of presigned/signed URLs whose values let a log reader act or authenticate:
+#: ZEGO ``Signature`` (and S3 SigV2's), S3 SigV4 ``X-Amz-Signature``/``X-Amz-Credential``/
+#: ``X-Amz-Security-Token``, COS ``q-signature``, ``q-ak`` and the other ``q-sign-*``/``q-key-*``
+#: fields, COS ``x-cos-security-token``, and a COS ``sign=`` carrying the whole authorization
+#: (COS "Request signature" doc; AWS "Authenticating Requests: Using Query Parameters")
+PRESIGNED_PARAMS = (
+    "Signature",
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+    "X-Amz-Security-Token",
+    "AWSAccessKeyId",
+    "q-signature",
+    "q-ak",
+    "q-sign-[A-Za-z-]+",
+    "q-key-time",
+    "x-cos-security-token",
+    "sign",
+)
+_PRESIGNED = re.compile(
+    r"(?i)((?:^|[?&;]|%26|%3F)(?:" + "|".join(PRESIGNED_PARAMS) + r")(?:=|%3D))[^&\s\"'#<>]*"
+)
+#: the loggers that write request URLs: httpx (INFO), urllib3 (DEBUG) and httpcore's (DEBUG)
+CLIENT_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "urllib3.connectionpool",
+)
+
+
+def redact_query(text: str) -> str:
+    """``text`` with the value of every presigned-URL query parameter replaced by ``***``."""
+    return _PRESIGNED.sub(r"\1***", text) if "=" in text or "%3D" in text.upper() else text
 
 
 class _RedactSignature(logging.Filter):
     """urllib3 (DEBUG) and httpx (INFO) log request URLs. A ZEGO query's Signature covers neither the
-    Action nor the parameters, so until it expires it would let a log reader make any call: redact it."""
+    Action nor the parameters, and a presigned COS/S3 URL is a bearer credential until it expires:
+    either would let a log reader act, so their values are redacted (message and arguments)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any("Signature=" in str(a) for a in record.args):
-            record.args = tuple(
-                _SIGNATURE_IN_URL.sub("***", str(a)) if "Signature=" in str(a) else a for a in record.args
-            )
+        if isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _redact_arg(v) for k, v in record.args.items()}
         return True
 
 
-def _redact_client_logs() -> None:
-    for name in ("urllib3.connectionpool", "httpx"):
+def _redact_arg(arg: Any) -> Any:
+    if isinstance(arg, int | float | bool) or arg is None:
+        return arg
+    text = str(arg)
+    redacted = redact_query(text)
+    return arg if redacted == text else redacted
+
+
+def redact_client_logs() -> None:
+    """Install the redaction on the HTTP clients' loggers (idempotent; a logger's filter sees only
+    the records logged on it, so each logger that writes URLs gets one)."""
+    for name in CLIENT_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactSignature) for f in logger.filters):
             logger.addFilter(_RedactSignature())
+
+
+_redact_client_logs = redact_client_logs
 
 
 def _network_error(exc: BaseException, call: HttpCall, cloud: str, action: str, executed: bool) -> RtcError:

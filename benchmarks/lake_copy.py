@@ -40,7 +40,13 @@ def _child(url: str, size: int, destination: str) -> None:
         "files": [{"name": "large.mp4", "url": url, "size": size, "status": "uploaded"}],
         "warnings": [],
     }
-    op = CopyRecordingsOperator(task_id="copy", manifest=manifest, destination=destination, layout="{name}")
+    op = CopyRecordingsOperator(
+        task_id="copy",
+        manifest=manifest,
+        destination=destination,
+        layout="{name}",
+        allow_private_sources=True,  # the sandbox serves the file on 127.0.0.1
+    )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     op.execute({})

@@ -2,8 +2,12 @@
 
 Recordings are seeded and stopped in the sandbox; their upload callbacks go to a receiver started
 for this scenario alone (so callbacks stored by earlier scenarios cannot turn into asset events of
-recordings that no longer exist). The scenario asserts on Airflow's REST state (asset events, the
-runs they triggered) and on the lake folder on disk, then SIGKILLs the triggerer's process group,
+recordings that no longer exist). The lake is an S3-compatible store (moto in server
+mode on loopback, started for this scenario) reached through an Airflow ``aws`` connection named by
+``destination_conn_id`` (the Variable ``rtc_lake_conn_id``), as a COS lake is; the sandbox's file
+URLs are on 127.0.0.1, so the Variable ``rtc_lake_allow_private_sources`` lets the copy fetch them.
+The scenario asserts on Airflow's REST state (asset events, the
+runs they triggered) and on the objects in the bucket, then SIGKILLs the triggerer's process group,
 restarts it, uploads more recordings and asserts that no recording got two asset events and none
 got none: the cursor really lives in the asset state store, not in the process that died.
 """
@@ -11,12 +15,12 @@ got none: the cursor really lives in the asset state store, not in the process t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from .harness import Deployment, StageError, wait_for
@@ -25,6 +29,8 @@ from .receivers import ScenarioReceiver
 LAKE_DAG = "recordings_to_lake"
 ASSET_NAMES = ("rtc_trtc_recording_uploaded", "rtc_zego_recording_uploaded")
 LAKE_VARIABLE = "rtc_lake_destination"
+LAKE_CONN = "rtc_lake_s3"
+LAKE_BUCKET = "rtc-lake-e2e"
 #: the recordings of each phase (TRTC on VOD, whose callbacks carry the file URLs)
 PHASES: tuple[dict[str, Any], ...] = (
     {
@@ -53,19 +59,53 @@ class LakeRun:
 
     def __init__(self, dep: Deployment) -> None:
         self.dep = dep
-        self.lake = dep.home.parent / f"lake-{int(time.time())}"
+        self.prefix = f"lake-{int(time.time())}"
         self.task_ids: dict[str, str] = {}  # task_id -> cloud
         self.receiver = ScenarioReceiver(dep, "lake-receiver")
+        self.moto: Any = None
+        self.s3: Any = None
 
     # -- set-up ----------------------------------------------------------------------------------
-    def set_destination(self) -> None:
-        body = {"key": LAKE_VARIABLE, "value": self.lake.as_uri()}
+    def start_store(self) -> None:
+        """moto's S3 on a free loopback port, a bucket, and the connection the copy must name."""
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        from .harness import free_port
+        from .scenarios import put_connection
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        keys = {"aws_access_key_id": "e2e-lake", "aws_secret_access_key": "e2e-lake-secret"}
+        self.s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
+        self.s3.create_bucket(Bucket=LAKE_BUCKET)
+        conn = {
+            "conn_type": "aws",
+            "login": keys["aws_access_key_id"],
+            "password": keys["aws_secret_access_key"],
+        }
+        put_connection(self.dep, LAKE_CONN, conn, {"endpoint_url": endpoint, "region_name": "us-east-1"})
+
+    def stop_store(self) -> None:
+        if self.moto is not None:
+            self.moto.stop()
+
+    def set_variable(self, key: str, value: str) -> None:
+        body = {"key": key, "value": value}
         try:
             self.dep.api.call("POST", "/api/v2/variables", body)
         except urllib.error.HTTPError as err:
             if err.code != 409:
                 raise
-            self.dep.api.call("PATCH", f"/api/v2/variables/{LAKE_VARIABLE}", body)
+            self.dep.api.call("PATCH", f"/api/v2/variables/{key}", body)
+
+    def set_destination(self) -> None:
+        self.set_variable(LAKE_VARIABLE, f"s3://{LAKE_BUCKET}/{self.prefix}")
+        self.set_variable("rtc_lake_conn_id", LAKE_CONN)
+        self.set_variable("rtc_lake_allow_private_sources", "true")  # the sandbox is on 127.0.0.1
 
     def pause(self, paused: bool) -> None:
         self.dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": paused})
@@ -124,16 +164,24 @@ class LakeRun:
 
         return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, 3))
 
+    def objects(self) -> dict[str, int]:
+        """key -> size of every object under this scenario's lake prefix."""
+        found: dict[str, int] = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=LAKE_BUCKET, Prefix=self.prefix):
+            found.update({o["Key"]: int(o["Size"]) for o in page.get("Contents", [])})
+        return found
+
     def lake_files(self, task_id: str) -> dict[str, int]:
         """name -> size of the files copied for one recording (any layout that has the task id)."""
         found: dict[str, int] = {}
-        for path in self.lake.rglob("*"):
-            if path.is_file() and task_id in path.parts and not path.name.startswith("."):
-                found[path.name] = path.stat().st_size
+        for key, size in self.objects().items():
+            parts = key.split("/")
+            if task_id in parts[:-1] and not parts[-1].startswith("."):
+                found[parts[-1]] = size
         return found
 
-    def partials(self) -> list[Path]:
-        return [p for p in self.lake.rglob(".*partial")]
+    def partials(self) -> list[str]:
+        return [k for k in self.objects() if k.rsplit("/", 1)[-1].startswith(".") and k.endswith(".partial")]
 
 
 def use_client_connections(dep: Deployment) -> None:
@@ -203,6 +251,7 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
     run = LakeRun(dep)
     run.receiver.start()
     try:
+        run.start_store()
         use_receiver(dep, run.receiver.url)
         dep.sandbox_call("PUT", "/timing", {"upload_delay": UPLOAD_DELAY})
         run.set_destination()
@@ -232,7 +281,10 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
         late = [_task_id(e) for e in events_2 if _parse_ts(e["timestamp"]) < killed_at]
         _check(not late, f"phase-2 events stored before the triggerer was killed: {late}")
         _check(not run.partials(), f"partial files left in the lake: {run.partials()}")
+        objects = run.objects()
         return {
+            "lake": f"s3://{LAKE_BUCKET}/{run.prefix} (moto, connection {LAKE_CONN})",
+            "objects": len(objects),
             "recordings": len(run.task_ids),
             "lake_runs": len(run.runs()),
             "events": len(events),
@@ -245,6 +297,7 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
         run.pause(True)
         use_receiver(dep, dep.receiver_url)
         run.receiver.stop()
+        run.stop_store()
 
 
 def _parse_ts(text: str) -> float:

@@ -9,8 +9,13 @@ can copy given manifests instead (``manifests`` param).
 
 Destination: the ``destination`` param, else the Airflow Variable ``rtc_lake_destination``, else a
 local folder ``$AIRFLOW_HOME/rtc_lake``. Any ``ObjectStoragePath`` URI works, e.g.
-``s3://my-bucket/recordings`` with ``destination_conn_id`` naming an ``aws`` connection whose
-``endpoint_url`` is COS (``https://cos.<region>.myqcloud.com``), OSS or S3.
+``s3://my-bucket/recordings`` with ``destination_conn_id`` (param, else the Variable
+``rtc_lake_conn_id``) naming an ``aws`` connection whose ``endpoint_url`` is COS
+(``https://cos.<region>.myqcloud.com``), OSS or S3; a remote destination without one is refused.
+
+Recording URLs on loopback or private networks are refused (SSRF) unless the
+``allow_private_sources`` param (or the Variable ``rtc_lake_allow_private_sources``) is true - the
+sandbox and the demo need it, a deployment fetching from COS/VOD/ZEGO does not.
 
 ``recordings_retention`` runs daily and deletes lake copies older than ``older_than_days`` (and,
 when enabled, TRTC VOD media and objects in the bucket the cloud writes to); ``dry_run`` reports
@@ -70,6 +75,9 @@ with DAG(
         "destination_conn_id": Param("", type="string", description="Connection of the lake store"),
         "source_url_template": Param("", type="string", description="URL of files without one (COS)"),
         "manifests": Param([], type="array", description="Manual runs: manifests to copy"),
+        "allow_private_sources": Param(
+            False, type="boolean", description="Fetch URLs on loopback/private hosts (the sandbox)"
+        ),
     },
 ) as dag:
 
@@ -97,8 +105,11 @@ with DAG(
         task_id="copy_to_lake",
         manifest=uploaded_manifests(),
         destination="{{ params.destination or var.value.get('rtc_lake_destination', default_lake) }}",
-        destination_conn_id="{{ params.destination_conn_id or None }}",
+        destination_conn_id="{{ params.destination_conn_id or var.value.get('rtc_lake_conn_id', '') }}",
         source_url_template="{{ params.source_url_template or None }}",
+        allow_private_sources=(
+            "{{ params.allow_private_sources or var.value.get('rtc_lake_allow_private_sources', 'false') }}"
+        ),
         outlets=[IN_LAKE],
     )
 
@@ -143,6 +154,6 @@ with DAG(
         task_id="delete_expired_recordings",
         older_than_days="{{ params.older_than_days }}",
         destination="{{ params.destination or var.value.get('rtc_lake_destination', default_lake) }}",
-        destination_conn_id="{{ params.destination_conn_id or None }}",
+        destination_conn_id="{{ params.destination_conn_id or var.value.get('rtc_lake_conn_id', '') }}",
         dry_run="{{ params.dry_run }}",
     )

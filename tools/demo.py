@@ -256,6 +256,8 @@ def copy_to_lake(sandbox_url: str, env: dict[str, str]) -> bool:
     conf = {
         "manifests": manifests,
         "destination": f"file://{LAKE}",
+        # the sandbox serves the recordings on 127.0.0.1, which the copy refuses unless allowed
+        "allow_private_sources": True,
         # TRTC COS files carry no URL in the manifest: the sandbox serves its emulated bucket here
         "source_url_template": f"{sandbox_url}/_sandbox/storage/trtc/{{task_id}}/{{name}}",
     }

@@ -36,6 +36,7 @@ from airflow_provider_rtc.recordings.copy import (
     render_url,
 )
 from airflow_provider_rtc.recordings.lake import (
+    check_connection,
     check_uri,
     check_uri_early,
     is_template,
@@ -69,12 +70,17 @@ class CopyRecordingsOperator(BaseOperator):
         ``{app_id}``, ``{room_id}``, ``{task_id}``, ``{name}``, ``{user_id}``, ``{stream_id}``,
         ``{format}``, ``{date}`` (UTC day the file began). Must contain ``{name}``.
     :param destination_conn_id: Airflow connection of the destination store (e.g. an ``aws``
-        connection whose ``endpoint_url`` points at COS).
+        connection whose ``endpoint_url`` points at COS). Required for every remote destination
+        (``s3://``, ``gs://``...): without it fsspec would use the environment's default credentials
+        and endpoint (AWS), so the copy is refused before any transfer.
     :param source: ``auto`` (default: the bucket when ``source_bucket`` is set, else the file's URL,
         else its VOD FileId), or force ``url``, ``vod`` or ``bucket``.
     :param source_bucket: the bucket/prefix the cloud wrote to, e.g. ``s3://rec/{task_id}/`` (the
         same placeholders as ``layout``, without ``{name}``); files are ``<source_bucket>/<name>``.
-    :param source_conn_id: Airflow connection for ``source_bucket``.
+    :param source_conn_id: Airflow connection for ``source_bucket`` (required when it is remote).
+    :param allow_private_sources: fetch file URLs (and their redirects and HLS segments) whose host
+        resolves to a loopback, private, link-local or cloud metadata address. Off by default: such
+        URLs are refused (SSRF); turn it on for a source on your own network, e.g. the sandbox.
     :param source_url_template: a download URL for files whose manifest entry has none (TRTC COS
         recordings, e.g. ``https://<bucket>.cos.<region>.myqcloud.com/{task_id}/{name}`` or a CDN
         domain in front of it); the placeholders of ``layout``.
@@ -99,6 +105,7 @@ class CopyRecordingsOperator(BaseOperator):
         "source_conn_id",
         "source_url_template",
         "tencentcloud_conn_id",
+        "allow_private_sources",
     )
     template_fields_renderers = {"manifest": "json"}
     ui_color = "#e6f4ea"
@@ -123,11 +130,18 @@ class CopyRecordingsOperator(BaseOperator):
         attempt_delay: float = 1.0,
         http_timeout: tuple[float, float] = (10.0, 60.0),
         progress_interval: float = 10.0,
+        allow_private_sources: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         from airflow_provider_rtc import validation as v
 
+        if not isinstance(allow_private_sources, bool) and not is_template(allow_private_sources):
+            raise RtcValidationError(
+                "allow_private_sources",
+                "True or False (or a template rendering to true/false)",
+                allow_private_sources,
+            )
         if source not in SOURCE_CHOICES:
             raise RtcValidationError("source", f"one of {SOURCE_CHOICES}", source)
         max_concurrency = _whole(max_concurrency, "max_concurrency", 1, 64)
@@ -152,6 +166,10 @@ class CopyRecordingsOperator(BaseOperator):
         if source_bucket not in (None, "") and not is_template(source_bucket):
             _check_source_bucket(source_bucket)
         check_uri_early(destination, "destination")
+        if not is_template(destination_conn_id):
+            check_connection(destination, destination_conn_id, "destination", "destination_conn_id")
+        if source_bucket and source != "url" and source != "vod" and not is_template(source_conn_id):
+            check_connection(source_bucket, source_conn_id, "source_bucket", "source_conn_id")
         for name, conn in (
             ("destination_conn_id", destination_conn_id),
             ("source_conn_id", source_conn_id),
@@ -176,6 +194,8 @@ class CopyRecordingsOperator(BaseOperator):
         self.attempt_delay = attempt_delay
         self.http_timeout = http_timeout
         self.progress_interval = progress_interval
+        self.allow_private_sources: Any = allow_private_sources
+        self._guard: Any = None
         self._lineage: tuple[list[str], list[str]] = ([], [])
         self._hls_warnings: dict[int, list[str]] = {}
 
@@ -190,8 +210,23 @@ class CopyRecordingsOperator(BaseOperator):
             _check_source_bucket(self.source_bucket)
         if self.source_url_template:
             check_fields(self.source_url_template, "source_url_template")
-        root = storage_path(self.destination, self.destination_conn_id or None, param="destination")
+        from airflow_provider_rtc.hooks.settings import as_bool
+        from airflow_provider_rtc.recordings.fetch import SourceGuard
+        from airflow_provider_rtc.recordings.retention import mark_lake_root
+
+        allow_private = bool(as_bool(self.allow_private_sources, "allow_private_sources"))
+        self._guard = SourceGuard(allow_private=allow_private)
+        check_connection(self.destination, self.destination_conn_id, "destination", "destination_conn_id")
+        if self._uses_bucket():
+            check_connection(self.source_bucket, self.source_conn_id, "source_bucket", "source_conn_id")
+        root = storage_path(
+            self.destination,
+            self.destination_conn_id or None,
+            param="destination",
+            conn_param="destination_conn_id",
+        )
         jobs = self._plan(manifests, root)
+        mark_lake_root(root)
         self._resolve_vod(jobs)
         outcomes = self._copy(jobs)
         results = self._destination_manifests(manifests, outcomes)
@@ -239,13 +274,24 @@ class CopyRecordingsOperator(BaseOperator):
                 jobs.append(self._job(m_index, f_index, manifest, entry, root / rel, bucket))
         return jobs
 
+    def _uses_bucket(self) -> bool:
+        return bool(self.source_bucket) and self.source not in ("url", "vod")
+
     def _bucket_root(self, manifest: dict[str, Any]) -> Any:
-        if not self.source_bucket or self.source == "url" or self.source == "vod":
+        """The task's folder in the bucket the cloud wrote to, rendered by the layout's rules."""
+        if not self._uses_bucket():
             return None
-        prefix = render_layout(self.source_bucket.split("://", 1)[-1] + "/{name}", manifest, {"name": "x"})
-        scheme = self.source_bucket.split("://", 1)[0] if "://" in self.source_bucket else None
-        uri = f"{scheme}://{prefix[: -len('/x')]}" if scheme else "/" + prefix[: -len("/x")]
-        return storage_path(uri, self.source_conn_id or None, param="source_bucket")
+        import os
+
+        scheme, sep, rest = str(self.source_bucket).partition("://")
+        if not sep:  # a local path
+            scheme, rest = "file", os.path.abspath(scheme)
+        prefix = render_layout(rest + "/{name}", manifest, {"name": "x"})[: -len("/x")]
+        local = scheme.lower() in ("file", "local")
+        uri = f"{scheme}://{'/' if local else ''}{prefix}"  # a local root keeps its leading slash
+        return storage_path(
+            uri, self.source_conn_id or None, param="source_bucket", conn_param="source_conn_id"
+        )
 
     def _job(
         self,
@@ -260,7 +306,9 @@ class CopyRecordingsOperator(BaseOperator):
         job = CopyJob(m_index, f_index, entry, "url", target, size=size)
         name = str(entry.get("name") or "")
         if bucket is not None:
-            job.kind, job.source = "bucket", bucket / name
+            # contained exactly like the destination: the name is one path segment under the task's
+            # prefix ('../other/x.mp4' and '/etc/hostname' cannot leave it)
+            job.kind, job.source = "bucket", bucket / render_layout("{name}", manifest, entry)
             try:
                 info = job.source.stat()
             except FileNotFoundError:
@@ -269,9 +317,11 @@ class CopyRecordingsOperator(BaseOperator):
             job.size = int(stored) if stored is not None else job.size
             job.md5 = md5_of(info.get("ETag") if isinstance(info, dict) else None)
         elif entry.get("url") and self.source in ("auto", "url"):
-            job.url = _http_url(entry["url"], "manifest")
+            job.url = self._checked_url(entry["url"], "manifest")
         elif self.source_url_template and self.source in ("auto", "url"):
-            job.url = _http_url(render_url(self.source_url_template, manifest, entry), "source_url_template")
+            job.url = self._checked_url(
+                render_url(self.source_url_template, manifest, entry), "source_url_template"
+            )
         elif entry.get("file_id") and self.source in ("auto", "vod"):
             job.kind = "vod"
         else:
@@ -282,6 +332,21 @@ class CopyRecordingsOperator(BaseOperator):
                 self.source,
             )
         return job
+
+    def _checked_url(self, url: Any, param: str) -> str:
+        """An http(s) URL whose host is not private (unless allowed), before anything is fetched;
+        a host that does not resolve now is left to the copy (DNS may recover: it retries)."""
+        from airflow_provider_rtc.recordings.fetch import SourceGuard, SourceNotResolved, SourceRefused
+
+        text = _http_url(url, param)
+        guard = self._guard or SourceGuard()
+        try:
+            guard.address(text)
+        except SourceRefused as err:
+            raise RtcValidationError(param, f"a URL this worker may fetch: {err}", redact_url(text)) from None
+        except SourceNotResolved:
+            pass
+        return text
 
     def _resolve_vod(self, jobs: list[CopyJob]) -> None:
         """VOD FileId -> MediaUrl (and size) with DescribeMediaInfos, 20 ids per call."""
@@ -321,7 +386,11 @@ class CopyRecordingsOperator(BaseOperator):
         import httpx
 
         from airflow_provider_rtc.recordings.copy import copy_file
+        from airflow_provider_rtc.recordings.fetch import SourceGuard
+        from airflow_provider_rtc.recordings.hls import MAX_DEPTH
+        from airflow_provider_rtc.transport import redact_client_logs
 
+        redact_client_logs()  # httpx logs every request URL at INFO: presigned ones are redacted
         progress = Progress(
             total_files=len(jobs),
             total_bytes=sum(j.size or 0 for j in jobs),
@@ -332,12 +401,21 @@ class CopyRecordingsOperator(BaseOperator):
         timeout = httpx.Timeout(read, connect=connect)
         limits = httpx.Limits(max_connections=self.max_concurrency)
         self._hls_warnings = {}
-        with httpx.Client(timeout=timeout, limits=limits, follow_redirects=True) as http:
-            settings = CopySettings(self.chunk_size, self.attempts, self.attempt_delay, http)
+        guard = self._guard or SourceGuard()
+        # redirects are followed by the guard, which checks every target before connecting
+        with httpx.Client(timeout=timeout, limits=limits, follow_redirects=False) as http:
+            settings = CopySettings(self.chunk_size, self.attempts, self.attempt_delay, http, guard)
             with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="rtc-copy") as pool:
                 outcomes = list(pool.map(lambda job: copy_file(job, settings, progress), jobs))
-                segments = self._hls_segments(outcomes, progress)
-                outcomes += pool.map(lambda job: copy_file(job, settings, progress), segments)
+                claimed = {str(j.target): j.describe_source() for j in jobs}
+                batch = outcomes
+                for _ in range(MAX_DEPTH):  # a master playlist's variants, then their segments
+                    segments, clashes = self._hls_segments(batch, progress, claimed)
+                    batch = [*pool.map(lambda job: copy_file(job, settings, progress), segments), *clashes]
+                    outcomes += batch
+                    if not segments:
+                        break
+                self._deeper_playlists(batch)
         for outcome in outcomes:
             if outcome.status == "failed":
                 self.log.error(
@@ -348,24 +426,61 @@ class CopyRecordingsOperator(BaseOperator):
                 )
         return outcomes
 
-    def _hls_segments(self, outcomes: list[CopyOutcome], progress: Progress) -> list[CopyJob]:
-        """The segments of every HLS index now in the lake, read from its copied playlist."""
+    def _hls_segments(
+        self, outcomes: list[CopyOutcome], progress: Progress, claimed: dict[str, str]
+    ) -> tuple[list[CopyJob], list[CopyOutcome]]:
+        """The entries of every HLS playlist now in the lake, read from its copied text, and the
+        entries refused because another file with another source already has their path.
+
+        Playlists are never rewritten, so two playlists in one folder naming the same segment from
+        different sources cannot both play: the second one's segment fails loudly (a layout with
+        ``{task_id}`` gives every recording its own folder). The same source is copied once."""
         from airflow_provider_rtc.recordings.hls import is_index, segment_jobs
 
         found: list[CopyJob] = []
-        targets: set[str] = set()
+        clashes: list[CopyOutcome] = []
         indexes = [o for o in outcomes if o.status != "failed" and is_index(o.job.entry)]
         for outcome in indexes:
             jobs, warnings = segment_jobs(outcome)
             self._hls_warnings.setdefault(outcome.job.manifest_index, []).extend(warnings)
             for job in jobs:
-                if str(job.target) not in targets:  # two indexes sharing a segment copy it once
-                    targets.add(str(job.target))
+                if job.invalid is not None:
                     found.append(job)
-        if found:
-            progress.add_files(len(found))
+                    continue
+                key, source = str(job.target), job.describe_source()
+                owner = claimed.get(key)
+                if owner is None:
+                    claimed[key] = source
+                    found.append(job)
+                    continue
+                if owner == source:  # two playlists sharing one segment: copied once
+                    continue
+                clashes.append(
+                    CopyOutcome(
+                        job,
+                        "failed",
+                        error=f"segment of {job.segment_of}: {path_uri(job.target)} is already the copy "
+                        f"of {owner}, not of {source}; playlists are not rewritten, so give each "
+                        "recording its own folder (a layout with {task_id})",
+                    )
+                )
+        if found or clashes:
+            progress.add_files(len(found) + len(clashes))
+            progress.done_files += len(clashes)
             self.log.info("HLS: %d segment(s) in %d playlist(s) to copy", len(found), len(indexes))
-        return found
+        return found, clashes
+
+    def _deeper_playlists(self, outcomes: list[CopyOutcome]) -> None:
+        """Playlists nested deeper than :data:`~airflow_provider_rtc.recordings.hls.MAX_DEPTH`
+        are copied but not followed: the manifest says so."""
+        from airflow_provider_rtc.recordings.hls import MAX_DEPTH, is_index
+
+        for o in outcomes:
+            if o.status != "failed" and o.job.depth >= MAX_DEPTH and is_index(o.job.entry):
+                self._hls_warnings.setdefault(o.job.manifest_index, []).append(
+                    f"{o.job.name}: a playlist nested deeper than {MAX_DEPTH} levels; its entries "
+                    "were not copied"
+                )
 
     def _destination_manifests(
         self, manifests: list[dict[str, Any]], outcomes: list[CopyOutcome]
@@ -575,7 +690,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
             ("destination", self.destination, self.destination_conn_id or None),
         ):
             if uri:
-                roots[where] = storage_path(uri, conn_id, param=where)
+                roots[where] = storage_path(uri, conn_id, param=where, conn_param=f"{where}_conn_id")
                 retention.check_root(roots[where], where)
         self.log.info("retention: deleting recordings created before %s (%d days)", before, days)
         candidates: list[retention.Candidate] = []

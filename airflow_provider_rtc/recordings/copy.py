@@ -30,6 +30,8 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 if TYPE_CHECKING:
     import httpx
 
+    from airflow_provider_rtc.recordings.fetch import SourceGuard
+
 log = logging.getLogger(__name__)
 
 DEFAULT_LAYOUT = "{cloud}/{app_id}/{room_id}/{task_id}/{name}"
@@ -66,6 +68,8 @@ class CopyJob:
     size: int | None = None
     md5: str | None = None
     segment_of: str | None = None  # the HLS index this segment belongs to
+    depth: int = 0  # 0: a manifest file; 1: a playlist's entry; 2: a child playlist's entry
+    invalid: str | None = None  # why this file cannot be copied at all (reported, not raised)
 
     @property
     def name(self) -> str:
@@ -153,6 +157,13 @@ def _segment(value: Any) -> str:
         return "_"
     text = _UNSAFE.sub("_", str(value))
     return "_" + text if text in (".", "..") else text
+
+
+def redact_text(text: str) -> str:
+    """Any text with its presigned-URL query values (signatures, credentials) masked."""
+    from airflow_provider_rtc.transport import redact_query
+
+    return redact_query(text)
 
 
 def redact_url(url: str) -> str:
@@ -253,14 +264,22 @@ class _Download:
     close: Callable[[], None]
 
 
-def _http_chunks(client: httpx.Client, url: str, chunk_size: int, *, offset: int = 0) -> _Download:
-    """Open a streaming GET (from ``offset`` with a Range request); the answer says where it starts."""
+def _http_chunks(
+    client: httpx.Client, url: str, chunk_size: int, *, offset: int = 0, guard: SourceGuard | None = None
+) -> _Download:
+    """Open a streaming GET (from ``offset`` with a Range request); the answer says where it starts.
+    Every host (the URL's and each redirect's) is checked and pinned by ``guard`` (see ``fetch``)."""
     import httpx
 
+    from airflow_provider_rtc.recordings.fetch import SourceGuard, SourceNotResolved, SourceRefused
+
     headers = {"Range": f"bytes={offset}-"} if offset else {}
-    request = client.build_request("GET", url, headers=headers)
     try:
-        response = client.send(request, stream=True)
+        response = (guard or SourceGuard()).send(client, "GET", url, headers, stream=True)
+    except SourceRefused as err:
+        raise CopyError(f"source refused: {err}", retryable=False) from None
+    except SourceNotResolved as err:
+        raise CopyError(f"download failed: {err}", retryable=True) from None
     except httpx.TransportError as err:
         raise CopyError(f"download failed: {type(err).__name__}", retryable=True) from None
     status = response.status_code
@@ -304,9 +323,12 @@ def _learn_source_size(job: CopyJob, settings: CopySettings) -> None:
         return
     if not job.url or settings.http is None:
         return
+    from airflow_provider_rtc.recordings.fetch import SourceNotResolved, SourceRefused
+
     try:
-        response = settings.http.head(job.url)
-    except httpx.HTTPError:
+        response = settings.guard.send(settings.http, "HEAD", job.url)
+        response.close()
+    except (httpx.HTTPError, SourceRefused, SourceNotResolved):
         return
     length = response.headers.get("content-length", "")
     if response.status_code == 200 and length.isdigit():
@@ -386,20 +408,39 @@ def temporary_name(target: Any) -> Any:
 # -- one file ------------------------------------------------------------------------------------
 
 
+def _default_guard() -> SourceGuard:
+    from airflow_provider_rtc.recordings.fetch import SourceGuard
+
+    return SourceGuard()
+
+
 @dataclass
 class CopySettings:
     chunk_size: int = CHUNK_SIZE
     attempts: int = 3
     retry_delay: float = 1.0
-    http: Any = None  # httpx.Client, shared by the workers (thread-safe)
+    http: Any = None  # httpx.Client, shared by the workers (thread-safe), follow_redirects=False
+    guard: SourceGuard = field(default_factory=lambda: _default_guard())
 
 
 def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyOutcome:
-    """Copy one file with skip, verify, retry; never raises (the outcome says what happened).
+    """Copy one file with skip, verify, retry; never raises for one file's fault (the outcome says
+    what happened: a bad name or path fails that file, not the run).
 
     A download cut short into a local destination is continued with a Range request (the bytes
     already there are a verified prefix); anything else starts over in a fresh temporary file.
     """
+    if job.invalid is not None:
+        progress.file_done()
+        return CopyOutcome(job, "failed", error=job.invalid)
+    try:
+        return _copy_file(job, settings, progress)
+    except (ValueError, TypeError, OSError) as err:  # e.g. a NUL in a path: this file only
+        progress.file_done()
+        return CopyOutcome(job, "failed", error=f"{type(err).__name__}: {redact_text(str(err))}")
+
+
+def _copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyOutcome:
     size, md5 = target_state(job.target, want_md5=job.md5 is not None)
     if size is not None and job.size is None:  # a size to compare with: ask the source
         _learn_source_size(job, settings)
@@ -453,12 +494,18 @@ def _copy_once(job: CopyJob, tmp: Any, settings: CopySettings, progress: Progres
     close: Callable[[], None] = lambda: None  # noqa: E731
     expected = job.size
     if job.kind == "bucket":
+        if expected is None:  # an HLS segment: the object store says how long it is
+            _learn_source_size(job, settings)
+            expected = job.size
+        _require_length(expected, "the source object's size is unknown")
         chunks: Iterator[bytes] = _bucket_chunks(job.source, settings.chunk_size)
         offset = 0
     else:
         assert job.url is not None
         try:
-            download = _http_chunks(settings.http, job.url, settings.chunk_size, offset=offset)
+            download = _http_chunks(
+                settings.http, job.url, settings.chunk_size, offset=offset, guard=settings.guard
+            )
         except CopyError as err:
             raise _with_written(err, offset) from None
         chunks, close = download.chunks, download.close
@@ -467,7 +514,10 @@ def _copy_once(job: CopyJob, tmp: Any, settings: CopySettings, progress: Progres
             offset = 0
         total = None if download.length is None else download.start + download.length
         if expected is None:
-            expected = total
+            expected = job.size = total  # kept for a resumed attempt, whose 206 may say less
+        if expected is None:
+            close()
+            _require_length(expected, "the server sent no Content-Length and the manifest no size")
         elif total is not None and total != expected:
             close()
             raise _with_written(
@@ -508,6 +558,16 @@ def _copy_once(job: CopyJob, tmp: Any, settings: CopySettings, progress: Progres
     if digest is not None and digest.hexdigest() != job.md5:
         raise _with_written(CopyError("MD5 differs from the source's", retryable=True), written)
     return written
+
+
+def _require_length(expected: int | None, why: str) -> None:
+    """Without a known length a download cut short (a close-delimited body) looks complete:
+    such a file is failed rather than committed."""
+    if expected is None:
+        raise CopyError(
+            f"{why}: a download cut short could not be told from a complete one, so it is not copied",
+            retryable=False,
+        )
 
 
 def _with_written(err: CopyError, written: int) -> CopyError:

@@ -9,7 +9,11 @@ their URI names relative to it, so the copied playlist plays as it is (it is nev
 
 Segment URIs that are absolute (``https://...``, ``/path``) or climb out of the index's folder
 (``..``) cannot be made to resolve inside the lake without rewriting the playlist: they are not
-copied and the destination manifest says so in ``warnings``.
+copied and the destination manifest says so in ``warnings``. A URI that names no valid file (a
+control character such as ``%00``) fails that one entry, with its reason in the report.
+
+A master playlist names variant (and ``#EXT-X-MEDIA`` rendition) playlists rather than segments:
+those are copied and read in turn, down to :data:`MAX_DEPTH` levels below the manifest's file.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ from airflow_provider_rtc.recordings.copy import CopyJob, CopyOutcome
 
 MAX_PLAYLIST_BYTES = 4 * 1024 * 1024
 MAX_SEGMENTS = 100_000
+#: levels of playlists followed below a manifest file: master -> variant -> segments
+MAX_DEPTH = 2
+#: tags whose ``URI="..."`` attribute names a file to copy (keys are not: they are secrets that a
+#: lake should not hold next to the media; an encrypted recording's copy needs its key server)
+_URI_TAGS = ("#EXT-X-MAP:", "#EXT-X-MEDIA:", "#EXT-X-I-FRAME-STREAM-INF:")
 
 
 def is_index(entry: dict[str, Any]) -> bool:
@@ -30,11 +39,12 @@ def is_index(entry: dict[str, Any]) -> bool:
 
 
 def segment_uris(text: str) -> list[str]:
-    """The media URIs of a playlist in order: URI lines and ``#EXT-X-MAP`` init segments."""
+    """The URIs of a playlist in order: URI lines (segments, or a master's variant playlists),
+    ``#EXT-X-MAP`` init segments and the ``URI`` of ``#EXT-X-MEDIA`` / I-frame playlists."""
     uris: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if line.startswith("#EXT-X-MAP:") and 'URI="' in line:
+        if line.startswith(_URI_TAGS) and 'URI="' in line:
             uris.append(line.split('URI="', 1)[1].split('"', 1)[0])
         elif line and not line.startswith("#"):
             uris.append(line)
@@ -80,8 +90,30 @@ def segment_jobs(index: CopyOutcome) -> tuple[list[CopyJob], list[str]]:
             "format": rel.rsplit(".", 1)[-1].lower() if "." in rel else None,
             "status": job.entry.get("status"),
         }
+        depth = job.depth + 1
+        if any(ord(c) < 32 or ord(c) == 127 for c in rel):
+            shown = rel.encode("unicode_escape").decode("ascii")
+            entry["name"] = shown
+            jobs.append(
+                replace(
+                    job,
+                    entry=entry,
+                    size=None,
+                    md5=None,
+                    segment_of=job.name,
+                    depth=depth,
+                    invalid=f"{job.name} names {uri!r}, which is no valid file name (control character)",
+                )
+            )
+            continue
         seg = replace(
-            job, entry=entry, target=job.target.parent / rel, size=None, md5=None, segment_of=job.name
+            job,
+            entry=entry,
+            target=job.target.parent / rel,
+            size=None,
+            md5=None,
+            segment_of=job.name,
+            depth=depth,
         )
         if job.kind == "bucket":
             seg.source = job.source.parent / rel

@@ -136,9 +136,40 @@ def _is_path_object(value: Any) -> bool:
     return hasattr(value, "fs") and hasattr(value, "protocol")
 
 
-def storage_path(uri: str, conn_id: str | None, *, param: str) -> Any:
-    """An ``ObjectStoragePath`` for ``uri`` (a plain path means the local file system)."""
+#: schemes on this machine: every other store is remote and needs an explicit connection
+LOCAL_SCHEMES = frozenset({"file", "local", "memory"})
+
+
+def is_remote(uri: Any) -> bool:
+    """A URI on a remote object store (``s3://``, ``gs://``...); a plain path is local."""
+    return isinstance(uri, str) and "://" in uri and uri.split("://", 1)[0].lower() not in LOCAL_SCHEMES
+
+
+def check_connection(uri: Any, conn_id: Any, param: str, conn_param: str) -> None:
+    """A remote store without a connection is refused: fsspec would otherwise use whatever
+    credentials and endpoint the environment has (``s3://lake`` going to AWS with the worker's
+    instance role instead of the COS the user meant), ignoring every Airflow connection."""
+    if is_remote(uri) and not is_template(uri) and conn_id in (None, ""):
+        scheme = str(uri).split("://", 1)[0].lower()
+        example = (
+            " (an 'aws' connection whose endpoint_url is your COS, OSS, MinIO or S3 endpoint)"
+            if scheme in ("s3", "s3a")
+            else ""
+        )
+        raise RtcValidationError(
+            conn_param,
+            f"an Airflow connection for {param}={scheme}://...{example}; "
+            "the environment's default credentials and endpoint are never used",
+            None,
+        )
+
+
+def storage_path(uri: str, conn_id: str | None, *, param: str, conn_param: str | None = None) -> Any:
+    """An ``ObjectStoragePath`` for ``uri`` (a plain path means the local file system); with
+    ``conn_param``, a remote ``uri`` without ``conn_id`` is refused (:func:`check_connection`)."""
     check_uri(uri, param)
+    if conn_param is not None:
+        check_connection(uri, conn_id, param, conn_param)
     if "://" not in uri:
         uri = "file://" + os.path.abspath(uri)
     from airflow.providers.common.compat.sdk import ObjectStoragePath

@@ -71,6 +71,9 @@ def check_playlists_sync(
     """{file name: playlist reachable and ended}; an unreachable playlist counts as not ended."""
     import httpx
 
+    from airflow_provider_rtc.transport import redact_client_logs
+
+    redact_client_logs()  # httpx logs each URL at INFO: a presigned one must not reach the log
     result: dict[str, bool] = {}
     with httpx.Client(timeout=httpx.Timeout(timeout[1], connect=timeout[0]), follow_redirects=True) as http:
         for name, url in urls.items():

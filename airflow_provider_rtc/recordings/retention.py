@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from airflow_provider_rtc.hooks.vod import VodHook
 
 Where = Literal["vod", "bucket", "destination"]
+#: the file that makes a local folder a lake root retention may clean (see :func:`check_root`)
+LAKE_MARKER = ".rtc-lake"
 
 
 class RetentionGuardError(RtcValidationError):
@@ -116,7 +118,7 @@ def object_candidates(root: Any, before: pendulum.DateTime, where: Where) -> lis
         return []
     found = []
     for key, info in sorted(listing.items()):
-        if info.get("type") == "directory":
+        if info.get("type") == "directory" or key.rsplit("/", 1)[-1] == LAKE_MARKER:
             continue
         modified = object_time(info)
         if modified is None or modified >= before:
@@ -141,12 +143,60 @@ def object_time(info: dict[str, Any]) -> pendulum.DateTime | None:
     return parsed if isinstance(parsed, pendulum.DateTime) else None
 
 
+def _is_local(root: Any) -> bool:
+    return (getattr(root, "protocol", "file") or "file") in ("file", "local")
+
+
 def check_root(root: Any, param: str) -> None:
-    """Refuse a root that is a whole bucket or the file system root: a prefix is required."""
+    """Refuse a root that is a whole bucket or the file system root: a prefix is required.
+
+    A local root must also be a folder dedicated to recordings: it (or a folder above it) holds
+    the :data:`LAKE_MARKER` file, which ``CopyRecordingsOperator`` writes into a local lake root it
+    creates. A broad folder (``/tmp``, ``.``, a home) holds other programs' files, which a cutoff
+    on modification time alone would delete.
+    """
     parts = [p for p in str(root.path).split("/") if p]
-    minimum = 1 if getattr(root, "protocol", "file") in ("file", "local") else 2
-    if len(parts) < minimum:
+    local = _is_local(root)
+    if len(parts) < (1 if local else 2):
         raise RtcValidationError(param, "a prefix inside a bucket or folder, not its root", str(root.path))
+    if local and not _marked(root):
+        folder = "/" + "/".join(parts)
+        raise RtcValidationError(
+            param,
+            f"a folder dedicated to recordings: {folder} (nor a folder above it) holds no "
+            f"{LAKE_MARKER} file. CopyRecordingsOperator writes one into a local lake it creates; "
+            f"for an existing lake, create it yourself (touch {folder}/{LAKE_MARKER})",
+            folder,
+        )
+
+
+def _marked(root: Any) -> bool:
+    from pathlib import Path
+
+    folder = Path("/" + str(root.path).strip("/"))
+    return any((p / LAKE_MARKER).is_file() for p in (folder, *folder.parents) if p != Path("/"))
+
+
+def mark_lake_root(root: Any) -> bool:
+    """Write :data:`LAKE_MARKER` into a local lake root this copy creates (missing or empty), so
+    that retention may clean it later; a folder that already holds other files is left unmarked
+    (it may be someone else's). Returns whether the marker is there now."""
+    from pathlib import Path
+
+    if not _is_local(root):
+        return False
+    folder = Path("/" + str(root.path).strip("/"))
+    marker = folder / LAKE_MARKER
+    if marker.is_file():
+        return True
+    try:
+        if folder.exists() and any(folder.iterdir()):
+            return False
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text("A recordings lake written by airflow-provider-rtc; retention may clean it.\n")
+    except OSError:
+        return False
+    return True
 
 
 def guard(candidate: Candidate, before: pendulum.DateTime, root: Any | None) -> None:

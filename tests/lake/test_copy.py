@@ -22,11 +22,16 @@ from .conftest import S3_CONN, set_faults, trtc_vod_recording
 
 def copy_op(manifest: Any, destination: str, **kw: Any) -> CopyRecordingsOperator:
     kw.setdefault("attempt_delay", 0.01)
+    kw.setdefault("allow_private_sources", True)  # the sandbox is on 127.0.0.1
     return CopyRecordingsOperator(task_id="copy", manifest=manifest, destination=destination, **kw)
 
 
 def lake_files(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.stat().st_size
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".rtc-lake"
+    }
 
 
 def test_every_file_is_copied_with_its_size_and_a_rerun_copies_nothing(
@@ -163,7 +168,9 @@ def test_asset_events_are_the_manifests_and_the_result_is_emitted(
         },
         "outlet_events": outlet_events,
     }
-    op = CopyRecordingsOperator(task_id="copy", destination=str(tmp_path), outlets=[lake])
+    op = CopyRecordingsOperator(
+        task_id="copy", destination=str(tmp_path), outlets=[lake], allow_private_sources=True
+    )
     results = op.execute(context)
     assert [r["task_id"] for r in results] == [one["task_id"], two["task_id"]]
     assert outlet_events[lake].extra == {"manifests": results}
@@ -183,7 +190,7 @@ def test_validation_before_any_download(tmp_path: Path) -> None:
     with pytest.raises(RtcValidationError, match=r"destination.*scheme one of"):
         copy_op({**manifest, "files": []}, "nope://bucket/x").execute({})
     with pytest.raises(RtcValidationError, match=r"no filesystem for gs://.*gcsfs"):
-        copy_op({**manifest, "files": []}, "gs://bucket/x").execute({})
+        copy_op({**manifest, "files": []}, "gs://bucket/x", destination_conn_id="gcs").execute({})
 
 
 def test_zego_recording_from_its_sensor_manifest(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -19,11 +19,16 @@ from .conftest import S3_CONN, set_faults, trtc_cos_recording
 
 def copy_op(manifest: Any, destination: str, **kw: Any) -> CopyRecordingsOperator:
     kw.setdefault("attempt_delay", 0.01)
+    kw.setdefault("allow_private_sources", True)  # the sandbox is on 127.0.0.1
     return CopyRecordingsOperator(task_id="copy", manifest=manifest, destination=destination, **kw)
 
 
 def lake_files(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.stat().st_size
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".rtc-lake"
+    }
 
 
 def expected_segments(sandbox: SandboxServer, task_id: str, manifest: dict[str, Any]) -> dict[str, int]:

@@ -21,9 +21,12 @@ def test_recordings_to_lake_copies_the_given_manifests(sandbox: SandboxServer, t
     _, one = trtc_vod_recording(sandbox, users=1)
     _, two = trtc_vod_recording(sandbox, users=1)
     dag = load_example_dag("recordings_to_lake", "recordings_to_lake.py")
-    run = dag.test(run_conf={"manifests": [one, two], "destination": f"file://{tmp_path}"})
+    conf = {"manifests": [one, two], "destination": f"file://{tmp_path}", "allow_private_sources": True}
+    run = dag.test(run_conf=conf)
     assert str(run.state).endswith("success")
     copied = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert ".rtc-lake" in copied  # the copy created this lake: retention may clean it
+    copied.remove(".rtc-lake")
     expected = sorted(
         f"trtc/{m['app_id']}/{m['room_id']}/{m['task_id']}/{f['name']}"
         for m in (one, two)
@@ -44,6 +47,7 @@ def test_retention_dag_deletes_only_expired_copies(tmp_path: Path) -> None:
         path.write_bytes(b"x")
         stamp = time.time() - days * 86400
         os.utime(path, (stamp, stamp))
+    (tmp_path / ".rtc-lake").touch()  # a lake root (the copy operator writes it when it creates one)
     dag = load_example_dag("recordings_retention", "recordings_to_lake.py")
     dry = dag.test(run_conf={"destination": str(tmp_path), "older_than_days": 30, "dry_run": True})
     assert str(dry.state).endswith("success") and old.exists()

@@ -67,11 +67,12 @@ def test_lake_copies_older_than_the_cutoff_are_deleted(tmp_path: Path) -> None:
     old = aged_file(lake / "trtc/1400000001/room/task1/a.mp4", 40)
     new = aged_file(lake / "trtc/1400000001/room/task2/b.mp4", 1)
     outside = aged_file(tmp_path / "elsewhere/c.mp4", 400)
+    marker = aged_file(lake / retention.LAKE_MARKER, 400)  # a dedicated lake; the marker stays
     dry = retention_op(destination=str(lake), dry_run=True).execute({})
     assert [d["ref"] for d in dry["deleted"]] == [f"file://{old}"] and old.exists()
     report = retention_op(destination=f"file://{lake}").execute({})
     assert report["counts"]["destination"] == 1
-    assert not old.exists() and new.exists() and outside.exists()
+    assert not old.exists() and new.exists() and outside.exists() and marker.exists()
 
 
 def test_source_bucket_objects_older_than_the_cutoff_are_deleted(
@@ -114,6 +115,7 @@ def test_guards(tmp_path: Path) -> None:
         DeleteExpiredRecordingsOperator(task_id="r", older_than_days=3)
     aged_file(tmp_path / "l/a", 40)
     aged_file(tmp_path / "l/b", 40)
+    (tmp_path / "l" / retention.LAKE_MARKER).touch()
     with pytest.raises(RtcValidationError, match="max_deletes"):
         retention_op(destination=str(tmp_path / "l"), max_deletes=1).execute({})
     assert (tmp_path / "l/a").exists() and (tmp_path / "l/b").exists()
