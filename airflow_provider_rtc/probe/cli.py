@@ -1,0 +1,62 @@
+"""``rtc-provider probe``: the probe's command line (registered by :mod:`airflow_provider_rtc.cli`).
+
+Credentials come from Airflow connections, resolved by Airflow's own machinery (``AIRFLOW_CONN_*``
+variables, a secrets backend, the metadata database), never from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from airflow_provider_rtc.probe.engine import EXIT_USAGE, GROUPS, ProbeConfigError, run_probe
+from airflow_provider_rtc.probe.table import render
+
+EPILOG = (
+    "Exit codes: 0 every probed API agrees with the catalog, 1 something differs, "
+    "2 bad command line or connection, 3 some calls could not tell (auth, throttle, network). "
+    "Destructive APIs are only called on random ids that cannot exist; create/start APIs and "
+    "DismissRoom (numeric rooms) are never called; billed APIs need --include-billed."
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "probe",
+        help="check the catalog's assumptions against a real account, with calls that change nothing",
+        description="Call each cataloged API once in a way that cannot change anything and print what "
+        "the account answered next to what the provider assumes.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--conn-id", help="tencentcloud connection (TRTC, Live, VOD)")
+    parser.add_argument("--zego-conn-id", help="zegocloud connection")
+    parser.add_argument(
+        "--clouds",
+        help=f"comma-separated subset of {','.join(GROUPS)} (default: every cloud with a connection)",
+    )
+    parser.add_argument(
+        "--include-billed", action="store_true", help="also call APIs that cost money per call"
+    )
+    parser.add_argument(
+        "--live-domain",
+        help="a Live push domain of the account: enables DropLiveStream/DescribeLiveStreamState "
+        "(on a random stream name)",
+    )
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result = run_probe(
+            tencentcloud_conn_id=args.conn_id,
+            zegocloud_conn_id=args.zego_conn_id,
+            clouds=args.clouds,
+            include_billed=args.include_billed,
+            live_domain=args.live_domain,
+        )
+    except ProbeConfigError as err:
+        print(f"rtc-provider probe: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(render(result, args.format))
+    return result.exit_code
