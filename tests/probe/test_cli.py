@@ -1,0 +1,157 @@
+"""``rtc-provider probe`` against the sandbox: every probed API agrees with the catalog, no call
+changes anything, a wrong catalog assumption shows as "differs", and the exit codes say which."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from airflow_provider_rtc import catalog
+from airflow_provider_rtc.cli import main
+from airflow_provider_rtc.probe import EXIT_AGREES, EXIT_DIFFERS, EXIT_ERRORS, EXIT_USAGE
+from airflow_provider_rtc.probe.checks import BY_ACTION
+from airflow_provider_rtc.sandbox.server import SandboxServer
+
+from .conftest import LIVE_DOMAIN, TENCENT, ZEGO, calls, live
+
+ALL = ["--conn-id", TENCENT, "--zego-conn-id", ZEGO, "--live-domain", LIVE_DOMAIN]
+
+
+def probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = main(["probe", *args, "--format", "json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def by_api(doc: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {row["api"]: row for row in doc["rows"]}
+
+
+def never_called() -> set[str]:
+    return {c.action for c in BY_ACTION.values() if c.kind == "never"}
+
+
+def test_every_probed_api_agrees_and_nothing_changes(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = live(sandbox)
+    assert all(before.values()), before  # something of every kind is live, so a change would show
+
+    code, doc = probe(capsys, *ALL)
+
+    rows = by_api(doc)
+    assert code == EXIT_AGREES, doc["summary"]
+    assert {r["verdict"] for r in rows.values()} == {"agrees", "skipped"}
+    # every catalog entry has a row, read from the catalog at run time
+    assert {api.action for api in catalog.CATALOG.values()} <= set(rows)
+    skipped = {name for name, r in rows.items() if r["verdict"] == "skipped"}
+    assert skipped == never_called() | {"DescribeRoomInfo"}  # + the billed one
+    assert "billed" in rows["DescribeRoomInfo"]["why"]
+    # each destructive API other than DismissRoom was really sent, once, and changed nothing
+    destructive = {api.action for api in catalog.CATALOG.values() if api.destructive}
+    sent = calls(sandbox)
+    assert destructive - {"DismissRoom"} <= {a for a, n in sent.items() if n == 1}
+    assert not set(sent) & never_called()
+    assert live(sandbox) == before
+    # what the catalog assumes is the catalog's own, e.g. the TRTC task codes
+    gone = ", ".join(sorted(catalog.DELETE_CLOUD_RECORDING.gone))
+    assert rows["DeleteCloudRecording"]["assumes"] == f"gone: {gone}"
+    assert rows["DeleteCloudRecording"]["seen"] in catalog.DELETE_CLOUD_RECORDING.gone
+
+
+def test_table_format_shows_every_column_and_the_summary(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["probe", "--conn-id", TENCENT, "--clouds", "vod"])
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert code == EXIT_AGREES
+    assert lines[0].startswith("cloud  API  ") and lines[0].split()[-2:] == ["verdict", "why"]
+    body = [line for line in lines[2:] if line.startswith("vod")]
+    assert [line.split()[1] for line in body] == ["DescribeMediaInfos", "SearchMedia", "DeleteMedia"]
+    assert all(" agrees" in line for line in body)
+    assert lines[-1] == "3 agrees, 0 differs, 0 skipped, 0 error (exit code 0)"
+
+
+@pytest.mark.parametrize(
+    ("api", "wrong", "clouds"),
+    [
+        (catalog.DELETE_CLOUD_RECORDING, frozenset({"FailedOperation.NotTheRealCode"}), "trtc"),
+        (catalog.CLOSE_ROOM, frozenset({424242}), "zego"),
+    ],
+    ids=["trtc-task-code", "zego-room-code"],
+)
+def test_a_wrong_catalog_assumption_differs(
+    sandbox: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    api: catalog.Api,
+    wrong: frozenset[Any],
+    clouds: str,
+) -> None:
+    broken = dataclasses.replace(api, gone=wrong)
+    monkeypatch.setitem(catalog.CATALOG, api.key, broken)
+    monkeypatch.setitem(catalog._BY_ACTION, (api.cloud, api.action), broken)
+
+    code, doc = probe(capsys, *ALL, "--clouds", clouds)
+
+    rows = by_api(doc)
+    assert code == EXIT_DIFFERS
+    row = rows[api.action]
+    assert row["verdict"] == "differs"
+    assert row["assumes"] == f"gone: {next(iter(wrong))}"
+    assert row["seen"] in {str(c) for c in api.gone}  # what the sandbox really answers
+    assert [r["api"] for r in doc["rows"] if r["verdict"] == "differs"] == [api.action]
+
+
+def test_billed_api_is_called_only_with_include_billed(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, doc = probe(capsys, "--conn-id", TENCENT, "--clouds", "trtc", "--include-billed")
+    row = by_api(doc)["DescribeRoomInfo"]
+    assert row["verdict"] != "skipped"
+    assert calls(sandbox).get("DescribeRoomInfo", 0) <= 1
+
+
+def test_bad_credentials_are_errors_not_differences(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = sandbox.connections["tencentcloud_default"]
+    secret = "WrongSecretKey0123456789abcdefXYZ"
+    bad = {**conn, "password": secret, "extra": {**conn["extra"], "retry_limit": 1}}
+    monkeypatch.setenv("AIRFLOW_CONN_PROBE_BAD", json.dumps(bad))
+
+    code = main(["probe", "--conn-id", "probe_bad", "--clouds", "vod"])
+
+    out = capsys.readouterr().out
+    assert code == EXIT_ERRORS
+    assert "3 error" in out and "AuthFailure" in out
+    assert secret not in out and conn["password"] not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "nothing to probe"),
+        (["--conn-id", TENCENT, "--clouds", "trtc,agora"], "unknown cloud"),
+        (["--conn-id", TENCENT, "--clouds", "zego"], "--zego-conn-id"),
+        (["--conn-id", "probe_not_defined"], "'probe_not_defined' is not defined"),
+    ],
+)
+def test_usage_errors_exit_2_before_any_call(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["probe", *args]) == EXIT_USAGE
+    assert message in capsys.readouterr().err
+    assert calls(sandbox) == {}
+
+
+def test_console_script_is_declared() -> None:
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["rtc-provider"] == "airflow_provider_rtc.cli:main"
