@@ -31,6 +31,9 @@ with DAG(
         "clouds": Param("", type="string", description="comma-separated subset of trtc,live,vod,zego"),
         "include_billed": Param(False, type="boolean", description="also call APIs that cost money"),
         "live_domain": Param("", type="string", description="a Live push domain (per-stream Live probes)"),
+        "ended_trtc_task": Param(
+            "", type="string", description="a TRTC recording TaskId known to have ended (optional)"
+        ),
         "fail_on_difference": Param(True, type="boolean", description="fail the task when something differs"),
     },
     render_template_as_native_obj=True,
@@ -42,5 +45,6 @@ with DAG(
         clouds="{{ params.clouds }}",
         include_billed="{{ params.include_billed }}",
         live_domain="{{ params.live_domain }}",
+        ended_trtc_task="{{ params.ended_trtc_task }}",
         fail_on_difference="{{ params.fail_on_difference }}",
     )

@@ -21,6 +21,8 @@ class ProbeCloudAccountOperator(BaseOperator):
         default every cloud with a connection.
     :param include_billed: also call APIs that cost money per call.
     :param live_domain: a Live push domain of the account (enables the per-stream Live probes).
+    :param ended_trtc_task: a TRTC recording TaskId known to have ended: one more read-only row
+        shows the code an ended task answers (undocumented by Tencent).
     :param fail_on_difference: fail the task when an answer differs from the catalog (default;
         templated).
     :param fail_on_error: fail the task when a call could not tell (auth, throttle, network).
@@ -33,6 +35,7 @@ class ProbeCloudAccountOperator(BaseOperator):
         "clouds",
         "include_billed",
         "live_domain",
+        "ended_trtc_task",
         "fail_on_difference",
     )
     ui_color = "#f4efe1"
@@ -45,6 +48,7 @@ class ProbeCloudAccountOperator(BaseOperator):
         clouds: Sequence[str] | str | None = None,
         include_billed: bool | str = False,
         live_domain: str | None = None,
+        ended_trtc_task: str | None = None,
         fail_on_difference: bool | str = True,
         fail_on_error: bool = True,
         hook_params: dict[str, Any] | None = None,
@@ -56,6 +60,7 @@ class ProbeCloudAccountOperator(BaseOperator):
         self.clouds = clouds
         self.include_billed = include_billed
         self.live_domain = live_domain
+        self.ended_trtc_task = ended_trtc_task
         self.fail_on_difference = fail_on_difference
         self.fail_on_error = fail_on_error
         self.hook_params = check_hook_params(hook_params)
@@ -74,6 +79,7 @@ class ProbeCloudAccountOperator(BaseOperator):
                 clouds=self.clouds,
                 include_billed=include_billed,
                 live_domain=self.live_domain or None,
+                ended_trtc_task=self.ended_trtc_task or None,
                 hook_params=self.hook_params,
             )
         except ProbeConfigError as err:

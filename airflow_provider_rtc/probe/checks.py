@@ -437,6 +437,20 @@ PLAN: tuple[Check, ...] = (
 
 BY_ACTION: dict[str, Check] = {c.action: c for c in PLAN}
 
+#: an extra row on a task the user knows has ended: read-only, and the only way to see the code an
+#: *ended* TRTC task answers (vendor review 2 §5.1: undocumented; a random TaskId shows "unknown").
+#: ZEGO needs none: DescribeRecordStatus documents ended tasks (a status, for 3 days).
+ENDED_TASKS: tuple[Check, ...] = (
+    Check(
+        "trtc",
+        "DescribeCloudRecording",
+        "gone",
+        "your ended TaskId (--ended-trtc-task)",
+        lambda ctx: ctx.trtc.describe_cloud_recording(ctx.ended_trtc_task),
+        needs="ended_trtc_task",
+    ),
+)
+
 
 def fresh_ids() -> dict[str, Any]:
     """The run's ids: every one random, so none can name a real resource."""

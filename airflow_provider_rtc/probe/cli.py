@@ -42,6 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="a Live push domain of the account: enables DropLiveStream/DescribeLiveStreamState "
         "(on a random stream name)",
     )
+    parser.add_argument(
+        "--ended-trtc-task",
+        metavar="TASK_ID",
+        help="a TRTC recording TaskId you know has ended: shows the code an ended task answers "
+        "(DescribeCloudRecording, read-only)",
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(handler=run)
 
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             clouds=args.clouds,
             include_billed=args.include_billed,
             live_domain=args.live_domain,
+            ended_trtc_task=args.ended_trtc_task,
         )
     except ProbeConfigError as err:
         print(f"rtc-provider probe: {err}", file=sys.stderr)

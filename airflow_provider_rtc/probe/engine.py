@@ -25,7 +25,7 @@ from airflow_provider_rtc.exceptions import (
     RtcTransientError,
     RtcValidationError,
 )
-from airflow_provider_rtc.probe.checks import BY_ACTION, PLAN, Check, Group, fresh_ids
+from airflow_provider_rtc.probe.checks import BY_ACTION, ENDED_TASKS, PLAN, Check, Group, fresh_ids
 
 GROUPS: tuple[Group, ...] = ("trtc", "live", "vod", "zego")
 TENCENT_GROUPS = frozenset({"trtc", "live", "vod"})
@@ -82,12 +82,14 @@ class ProbeContext:
         tencentcloud_conn_id: str | None,
         zegocloud_conn_id: str | None,
         live_domain: str | None = None,
+        ended_trtc_task: str | None = None,
         now: dt.datetime | None = None,
         hook_params: Mapping[str, Any] | None = None,
     ) -> None:
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.zegocloud_conn_id = zegocloud_conn_id
         self.live_domain: str | None = live_domain or None
+        self.ended_trtc_task: str | None = ended_trtc_task or None
         self.now: dt.datetime = now or dt.datetime.now(dt.UTC)
         self.ids: dict[str, Any] = fresh_ids()
         self.hook_params = dict(hook_params or {})
@@ -223,7 +225,8 @@ def probe_one(ctx: ProbeContext, check: Check, api: Api | None) -> tuple[str, st
         return seen, DIFFERS, _why(err)
     if check.kind == "gone":
         if api is not None and api.gone:
-            return "success", DIFFERS, "answered success for an id that cannot exist"
+            why = "answered success, not a gone code (harmless for cleanups: success counts as done)"
+            return "success", DIFFERS, why
         return "success", AGREES, ""
     seen, missing = _shape(check, answer)
     extra = check.observe(answer) if check.observe else ""
@@ -262,9 +265,12 @@ def planned(groups: Iterable[str]) -> list[tuple[str, str, Check | None, Api | N
             if group_of(api) == group:
                 out.append((group, api.action, BY_ACTION.get(api.action), api))
                 seen.add((group, api.action))
+        cloud: catalog.Cloud = "zego" if group == "zego" else "tencent"
         for check in PLAN:
             if check.group == group and (group, check.action) not in seen:
-                cloud: catalog.Cloud = "zego" if group == "zego" else "tencent"
+                out.append((group, check.action, check, catalog.by_action(cloud, check.action)))
+        for check in ENDED_TASKS:
+            if check.group == group:
                 out.append((group, check.action, check, catalog.by_action(cloud, check.action)))
     return out
 
@@ -320,6 +326,7 @@ def run_probe(
     clouds: Sequence[str] | str | None = None,
     include_billed: bool = False,
     live_domain: str | None = None,
+    ended_trtc_task: str | None = None,
     now: dt.datetime | None = None,
     hook_params: Mapping[str, Any] | None = None,
 ) -> ProbeResult:
@@ -332,6 +339,7 @@ def run_probe(
         tencentcloud_conn_id=tencentcloud_conn_id,
         zegocloud_conn_id=zegocloud_conn_id,
         live_domain=live_domain,
+        ended_trtc_task=ended_trtc_task,
         now=now,
         hook_params=hook_params,
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from typing import Any
 
+import httpx
 import pytest
 
 from airflow_provider_rtc import catalog
@@ -27,7 +29,11 @@ def probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str
 
 
 def by_api(doc: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {row["api"]: row for row in doc["rows"]}
+    """The first row of each API (an ended-task row repeats DescribeCloudRecording after it)."""
+    rows: dict[str, dict[str, str]] = {}
+    for row in doc["rows"]:
+        rows.setdefault(row["api"], row)
+    return rows
 
 
 def never_called() -> set[str]:
@@ -47,9 +53,11 @@ def test_every_probed_api_agrees_and_nothing_changes(
     assert {r["verdict"] for r in rows.values()} == {"agrees", "skipped"}
     # every catalog entry has a row, read from the catalog at run time
     assert {api.action for api in catalog.CATALOG.values()} <= set(rows)
-    skipped = {name for name, r in rows.items() if r["verdict"] == "skipped"}
-    assert skipped == never_called() | {"DescribeRoomInfo"}  # + the billed one
-    assert "billed" in rows["DescribeRoomInfo"]["why"]
+    skipped = {(r["api"], r["why"].split(" ")[0]) for r in doc["rows"] if r["verdict"] == "skipped"}
+    assert skipped == {(name, BY_ACTION[name].reason.split(" ")[0]) for name in never_called()} | {
+        ("DescribeRoomInfo", "billed"),
+        ("DescribeCloudRecording", "needs"),  # the optional ended-task row
+    }
     # each destructive API other than DismissRoom was really sent, once, and changed nothing
     destructive = {api.action for api in catalog.CATALOG.values() if api.destructive}
     sent = calls(sandbox)
@@ -107,13 +115,41 @@ def test_a_wrong_catalog_assumption_differs(
     assert [r["api"] for r in doc["rows"] if r["verdict"] == "differs"] == [api.action]
 
 
+def test_an_ended_trtc_task_shows_the_code_an_ended_task_answers(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--ended-trtc-task: a recording the user stopped is described (read-only) and its code shown."""
+    from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+    httpx.put(f"{sandbox.url}/_sandbox/timing", json={"recording_exit_seconds": 0}, timeout=5)
+    task = next(r["task_id"] for r in sandbox.state()["trtc"]["recordings"] if r["status"] == "InProgress")
+    TrtcHook(TENCENT).delete_cloud_recording(task)
+    deadline = time.monotonic() + 10
+    while task in live(sandbox)["trtc recordings"]:  # the sandbox's ticker ends it
+        assert time.monotonic() < deadline, "the stopped recording did not exit"
+        time.sleep(0.05)
+    before = live(sandbox)
+
+    code, doc = probe(capsys, "--conn-id", TENCENT, "--clouds", "trtc", "--ended-trtc-task", task)
+
+    (row,) = [r for r in doc["rows"] if r["sent"].startswith("your ended")]
+    assert code == EXIT_AGREES
+    assert (row["api"], row["verdict"]) == ("DescribeCloudRecording", "agrees")
+    assert row["seen"] in catalog.DESCRIBE_CLOUD_RECORDING.gone
+    assert live(sandbox) == before
+
+
 def test_billed_api_is_called_only_with_include_billed(
     sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, doc = probe(capsys, "--conn-id", TENCENT, "--clouds", "trtc", "--include-billed")
+    code, doc = probe(capsys, "--conn-id", TENCENT, "--clouds", "trtc", "--include-billed")
     row = by_api(doc)["DescribeRoomInfo"]
-    assert row["verdict"] != "skipped"
-    assert calls(sandbox).get("DescribeRoomInfo", 0) <= 1
+    # sent: the sandbox does not emulate TRTC's paid monitoring APIs, so it answers InvalidAction
+    # (a real account answers the room list, or an auth error when not subscribed)
+    assert (row["seen"], row["verdict"]) == ("InvalidAction", "differs")
+    assert code == EXIT_DIFFERS
+    others = [r["api"] for r in doc["rows"] if r["verdict"] not in ("agrees", "skipped")]
+    assert others == ["DescribeRoomInfo"]
 
 
 def test_bad_credentials_are_errors_not_differences(
