@@ -1,13 +1,17 @@
 """``rtc-provider probe``: the probe's command line (registered by :mod:`airflow_provider_rtc.cli`).
 
 Credentials come from Airflow connections, resolved by Airflow's own machinery (``AIRFLOW_CONN_*``
-variables, a secrets backend, the metadata database), never from the command line.
+variables, the configured secrets backend, then the metadata database, as ``airflow connections
+get`` does), never from the command line.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from airflow_provider_rtc.probe.engine import EXIT_USAGE, GROUPS, ProbeConfigError, run_probe
 from airflow_provider_rtc.probe.table import render
@@ -52,16 +56,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.set_defaults(handler=run)
 
 
+@contextmanager
+def _server_context() -> Iterator[None]:
+    """Outside a task, the Task SDK looks connections up in variables and external secrets backends
+    only; Airflow's server processes (scheduler, API server) add the metadata database by declaring
+    ``_AIRFLOW_PROCESS_CONTEXT=server``. The probe is an admin command like ``airflow connections
+    get``, so it does the same for its run (an unset database costs nothing: variables are read
+    first, and a failing backend is skipped)."""
+    key = "_AIRFLOW_PROCESS_CONTEXT"
+    previous = os.environ.get(key)
+    if previous is None:
+        os.environ[key] = "server"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(key, None)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        result = run_probe(
-            tencentcloud_conn_id=args.conn_id,
-            zegocloud_conn_id=args.zego_conn_id,
-            clouds=args.clouds,
-            include_billed=args.include_billed,
-            live_domain=args.live_domain,
-            ended_trtc_task=args.ended_trtc_task,
-        )
+        with _server_context():
+            result = run_probe(
+                tencentcloud_conn_id=args.conn_id,
+                zegocloud_conn_id=args.zego_conn_id,
+                clouds=args.clouds,
+                include_billed=args.include_billed,
+                live_domain=args.live_domain,
+                ended_trtc_task=args.ended_trtc_task,
+            )
     except ProbeConfigError as err:
         print(f"rtc-provider probe: {err}", file=sys.stderr)
         return EXIT_USAGE

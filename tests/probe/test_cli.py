@@ -191,3 +191,35 @@ def test_console_script_is_declared() -> None:
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert pyproject["project"]["scripts"]["rtc-provider"] == "airflow_provider_rtc.cli:main"
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_a_connection_stored_only_in_the_metadata_database_is_found(
+    sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Like ``airflow connections get``, the CLI reads the metadata database, not only variables."""
+    import os
+
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    conn = sandbox.connections["tencentcloud_default"]
+    with create_session() as session:
+        session.query(Connection).filter(Connection.conn_id == "probe_in_db").delete()
+        session.add(
+            Connection(
+                conn_id="probe_in_db",
+                conn_type=conn["conn_type"],
+                login=conn["login"],
+                password=conn["password"],
+                extra=json.dumps(conn["extra"]),
+            )
+        )
+    try:
+        code = main(["probe", "--conn-id", "probe_in_db", "--clouds", "vod"])
+    finally:
+        with create_session() as session:
+            session.query(Connection).filter(Connection.conn_id == "probe_in_db").delete()
+    assert code == EXIT_AGREES, capsys.readouterr().err
+    assert "3 agrees" in capsys.readouterr().out
+    assert "_AIRFLOW_PROCESS_CONTEXT" not in os.environ  # restored for the rest of the process
