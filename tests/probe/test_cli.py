@@ -22,10 +22,23 @@ from .conftest import LIVE_DOMAIN, TENCENT, ZEGO, calls, live
 ALL = ["--conn-id", TENCENT, "--zego-conn-id", ZEGO, "--live-domain", LIVE_DOMAIN]
 
 
+SECRETS: list[str] = []
+
+
 def probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["probe", *args, "--format", "json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
+    captured = capsys.readouterr()
+    for secret in SECRETS:
+        assert secret not in captured.out + captured.err
+    return code, json.loads(captured.out)
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_printed(sandbox: SandboxServer) -> Any:
+    """Every probe() output is checked for the connections' SecretKey and ServerSecret."""
+    SECRETS[:] = [c["password"] for c in sandbox.connections.values()]
+    yield
+    SECRETS.clear()
 
 
 def by_api(doc: dict[str, Any]) -> dict[str, dict[str, str]]:
