@@ -8,6 +8,7 @@ get`` does), never from the command line.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -74,9 +75,26 @@ def _server_context() -> Iterator[None]:
             os.environ.pop(key, None)
 
 
+@contextmanager
+def _logs_to_stderr() -> Iterator[None]:
+    """Airflow logs to stdout; the probe's stdout is its table (or JSON for scripts), so the hooks'
+    retry messages go to stderr for the run."""
+    moved = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and h.stream in (sys.stdout, sys.__stdout__)
+    ]
+    previous = [h.setStream(sys.stderr) for h in moved]
+    try:
+        yield
+    finally:
+        for handler, stream in zip(moved, previous, strict=True):
+            handler.setStream(stream)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        with _server_context():
+        with _server_context(), _logs_to_stderr():
             result = run_probe(
                 tencentcloud_conn_id=args.conn_id,
                 zegocloud_conn_id=args.zego_conn_id,

@@ -199,6 +199,11 @@ def _why(err: RtcError) -> str:
     return text if len(text) <= _WHY_MAX else text[: _WHY_MAX - 3] + "..."
 
 
+def _passing(err: RtcError) -> bool:
+    """A throttle, a passing fault, our own input or a stop: says nothing of the account."""
+    return isinstance(err, RtcValidationError | RtcThrottledError | RtcStoppedError | RtcTransientError)
+
+
 def _cannot_tell(err: RtcError) -> bool:
     """Errors that say nothing of the catalog: the account, the limit, the network, our own input."""
     if isinstance(err, RtcValidationError | RtcAuthError | RtcThrottledError | RtcStoppedError):
@@ -213,6 +218,10 @@ def probe_one(ctx: ProbeContext, check: Check, api: Api | None) -> tuple[str, st
         answer = check.call(ctx)
     except RtcError as err:
         seen = _error_text(err)
+        if check.error_ok and not _passing(err):
+            # the provider reads any such error as the documented case (e.g. ZEGO's "not enabled",
+            # which may come as an auth-family code such as 9: vendor review 2 §5.2)
+            return seen, AGREES, check.error_ok
         if _cannot_tell(err):
             return seen, ERROR, _why(err)
         if check.kind == "gone":
@@ -220,8 +229,6 @@ def probe_one(ctx: ProbeContext, check: Check, api: Api | None) -> tuple[str, st
             if err.code in gone:
                 return seen, AGREES, ""
             return seen, DIFFERS, _why(err)
-        if check.error_ok:
-            return seen, AGREES, check.error_ok
         return seen, DIFFERS, _why(err)
     if check.kind == "gone":
         if api is not None and api.gone:

@@ -236,3 +236,27 @@ def test_a_connection_stored_only_in_the_metadata_database_is_found(
     assert code == EXIT_AGREES, capsys.readouterr().err
     assert "3 agrees" in capsys.readouterr().out
     assert "_AIRFLOW_PROCESS_CONTEXT" not in os.environ  # restored for the rest of the process
+
+
+def test_json_on_stdout_stays_parseable_while_the_hooks_log_retries(sandbox: SandboxServer) -> None:
+    """The console script in its own process: Airflow logs to stdout, the probe moves those lines
+    to stderr, so ``--format json`` can be piped into a script."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sandbox.backend.set_faults({"rules": [{"kind": "internal", "action": "SearchMedia", "count": 1}]})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    command = [sys.executable, "-m", "airflow_provider_rtc.cli", "probe", "--conn-id", TENCENT]
+    proc = subprocess.run(
+        [*command, "--clouds", "vod", "--format", "json"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == EXIT_AGREES, proc.stderr
+    assert "SearchMedia [InternalError]" in proc.stderr  # the retry was logged, on stderr
+    assert json.loads(proc.stdout)["summary"].startswith("3 agrees")

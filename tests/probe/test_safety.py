@@ -83,3 +83,39 @@ def test_a_difference_outranks_errors_in_the_exit_code() -> None:
     result.rows.append(ProbeRow("trtc", "Z", "-", "Other", "gone: A", "differs"))
     assert result.exit_code == 1
     assert result.summary() == "1 agrees, 1 differs, 0 skipped, 1 error (exit code 1)"
+
+
+def _room_list_row(**kw: Any) -> ProbeRow:
+    result = run_probe(zegocloud_conn_id=ZEGO, clouds="zego", **kw)
+    return next(r for r in result.rows if r.api == "DescribeRoomList")
+
+
+def test_describe_room_list_enabled_agrees_on_its_shape(sandbox: SandboxServer) -> None:
+    sandbox.backend.zego.room_list_enabled = True
+    row = _room_list_row()
+    assert (row.verdict, row.why) == ("agrees", "")
+    assert row.seen.startswith("Data.RoomList[1], Data.TotalCount")
+
+
+def test_describe_room_list_not_enabled_as_an_auth_code_agrees(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ZEGO's likeliest "not enabled" answer is 9 (vendor review 2 §5.2), an auth-family code: the
+    provider's discovery reads any non-throttle error as "not enabled", and so does the probe."""
+    from airflow_provider_rtc.sandbox.errors import SandboxError
+
+    def not_enabled(*args: Any) -> Any:
+        raise SandboxError(9, "no permission for this API")
+
+    monkeypatch.setattr(sandbox.backend.zego, "room_list", not_enabled)
+    row = _room_list_row()
+    assert (row.seen, row.verdict) == ("9", "agrees")
+    assert "not enabled" in row.why
+
+
+def test_a_throttled_call_is_an_error_not_an_agreement(sandbox: SandboxServer) -> None:
+    """A throttle says nothing of the account, even where any error would otherwise agree."""
+    sandbox.backend.set_faults({"rules": [{"kind": "throttle", "action": "DescribeRoomList"}]})
+    row = _room_list_row(hook_params={"throttle_budget": 0.3})
+    assert (row.verdict, row.seen) == ("error", "206")
+    assert row.why.startswith("RtcThrottledError")
