@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.identity import ResourceRef
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.probe.engine import ProbeContext
@@ -112,13 +113,18 @@ def _stream_inactive(answer: Mapping[str, Any], ctx: ProbeContext) -> str | None
 
 
 def _file_not_exist(answer: Mapping[str, Any], ctx: ProbeContext) -> str | None:
+    # a VOD media is no RTC resource (ResourceRef has no such kind): FileIds compare as VOD's text
     missing = answer.get("NotExistFileIdSet") or []
     return None if ctx.ids["file"] in missing else "the unknown FileId is not in NotExistFileIdSet"
 
 
 def _zero_users(answer: Mapping[str, Any], ctx: ProbeContext) -> str | None:
+    app = str(ctx.zego_rtc.settings.credentials.app_id)
+    probed = ResourceRef("zego", app, "rooms", ctx.ids["room"])
     rows = (answer.get("Data") or {}).get("UserCountList") or []
-    counts = [r.get("UserCount") for r in rows if str(r.get("RoomId")) == ctx.ids["room"]]
+    counts = [
+        r.get("UserCount") for r in rows if ResourceRef("zego", app, "rooms", str(r.get("RoomId"))) == probed
+    ]
     if counts and all(int(c or 0) == 0 for c in counts):
         return None
     return f"UserCount {counts or 'absent'} for a room that does not exist (ZEGO: 0)"
