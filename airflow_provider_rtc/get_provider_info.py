@@ -131,6 +131,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_rtc.operators.usage",
                     "airflow_provider_rtc.operators.storage",
                     "airflow_provider_rtc.operators.event",
+                    # operators.probe spans all three clouds too (the account probe)
+                    "airflow_provider_rtc.operators.probe",
                 ],
             },
             {

@@ -6,7 +6,8 @@ faults (throttles, internal errors, a 5xx page, a lost answer). Then, with `airf
 local AIRFLOW_HOME: `end_of_event_cleanup` ends the event, and `recording_postprocessing` waits
 (deferred) until every recording's files are uploaded - TRTC's upload callbacks travel from the
 sandbox to the receiver - and totals the manifests per room. Prints what was cleaned, how many
-calls and retries it took, the recording manifests, and what is left in the sandbox.
+calls and retries it took, the recording manifests, and what is left in the sandbox. Finally
+`rtc-provider probe` runs once against the same sandbox and prints its table.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def main() -> int:
         usage_ok, usage_text = usage_section(env)
         after = _get(f"{url}/_sandbox/state")
         stats = _get(f"{url}/_sandbox/stats")
+        probe_ok, probe_text = probe_section(url, env, before)
     finally:
         for proc in (sandbox, receiver):
             proc.terminate()
@@ -195,15 +197,16 @@ def main() -> int:
     print()
     print(usage_text)
     print()
+    print(probe_text)
+    print()
     sys.path.insert(0, str(ROOT / "tools"))
     from demo_discovery import run as run_discovery
 
     _step("discovery: seed an event, lose a fifth of its callbacks, discover, dry-run, end, verify")
     disc_ok, disc_report = run_discovery(str(LOGS / "discovery.log"))
     print(disc_report)
-    return (
-        0 if ok and rec_ok and usage_ok and lake_ok and disc_ok and not any(leftovers(after).values()) else 1
-    )
+    done = ok and rec_ok and usage_ok and lake_ok and disc_ok and probe_ok
+    return 0 if done and not any(leftovers(after).values()) else 1
 
 
 def usage_section(env: dict[str, str]) -> tuple[bool, str]:
@@ -239,6 +242,31 @@ def usage_section(env: dict[str, str]) -> tuple[bool, str]:
     if not ok:
         lines.append(f"  FAILED: see {log_path.relative_to(ROOT)}")
     return ok, "\n".join(lines)
+
+
+def probe_section(url: str, env: dict[str, str], state: dict[str, Any]) -> tuple[bool, str]:
+    """`rtc-provider probe` once against the sandbox: each cataloged API called in a way that cannot
+    change anything, its answer next to the catalog's assumption; the sandbox must be unchanged."""
+    from airflow_provider_rtc.sandbox.inventory import live_resources
+
+    _step("rtc-provider probe (each cataloged API once, on ids that cannot exist)")
+    # a push domain of the event, as a user would pass theirs; the stream name is random
+    domain = next((s["domain_name"] for s in state["live"]["streams"]), "push.example.com")
+    command = [sys.executable, "-m", "airflow_provider_rtc.cli", "probe", "--conn-id", "tencentcloud_default"]
+    command += ["--zego-conn-id", "zegocloud_default", "--live-domain", domain]
+    before = live_resources(_get(f"{url}/_sandbox/state"))
+    started = time.monotonic()
+    proc = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    unchanged = live_resources(_get(f"{url}/_sandbox/state")) == before
+    (LOGS / "probe.log").write_text(proc.stdout + proc.stderr)
+    lines = ["Account probe (rtc-provider probe, against the sandbox)", "=" * 55]
+    lines += ["  " + line if line else "" for line in proc.stdout.rstrip().splitlines()]
+    verdict = "yes" if unchanged else "NO"
+    lines.append(f"  wall time {elapsed:.1f}s; sandbox unchanged by the probe: {verdict}")
+    if proc.returncode != 0:
+        lines.append(f"  FAILED (exit code {proc.returncode}): see {(LOGS / 'probe.log').relative_to(ROOT)}")
+    return proc.returncode == 0 and unchanged, "\n".join(lines)
 
 
 # -- the recordings in the lake (recordings_to_lake) ---------------------------------------------
