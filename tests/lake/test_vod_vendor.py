@@ -91,6 +91,23 @@ def test_retention_asks_searchmedia_for_trtc_record_of_the_connection_app(
     assert [d["ref"] for d in retention(sdk_app_id=str(OTHER_APP)).execute({})["deleted"]] == [theirs]
 
 
+def test_searchmedia_filters_are_honoured_server_side(sandbox: SandboxServer) -> None:
+    mine = old(sandbox, "mine.mp4", trtc_app=APP)  # room "r1"
+    old(sandbox, "theirs.mp4", trtc_app=OTHER_APP)
+    live = old(sandbox, "live.mp4", source_type="Record")
+    hook = VodHook()
+
+    def ids(**kw: Any) -> set[str]:
+        return {m["FileId"] for m in hook.search_media(**kw)["MediaInfoSet"]}
+
+    assert ids(source_types=["Record"]) == {live}
+    assert ids(source_types=["TrtcRecord"], trtc_sdk_app_ids=[APP]) == {mine}
+    assert ids(trtc_room_ids=["r1"], trtc_sdk_app_ids=[APP]) == {mine}
+    assert ids(trtc_room_ids=["elsewhere"]) == set()
+    with pytest.raises(RtcValidationError, match="trtc_sdk_app_ids"):
+        hook.search_media(trtc_sdk_app_ids=[0])
+
+
 # -- finding 5: DeleteMedia answers plain ResourceNotFound for a gone media -------------------------
 
 
