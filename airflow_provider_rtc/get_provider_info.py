@@ -45,6 +45,7 @@ _RATE_LIMIT_FIELDS = {
         "redis://host:port/db (or rediss://, unix://) for the redis backend; its password goes in "
         "the next field, not here (Airflow masks extras by name only)",
         ["string", "null"],
+        format="password",  # still hidden while typed: older connections keep a password in it
     ),
     # a name Airflow masks ("password"): served as *** by the connection API
     "rate_limit_redis_password": _field(

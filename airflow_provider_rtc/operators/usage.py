@@ -160,6 +160,8 @@ class UsageReportOperator(BaseOperator):
             raise RtcValidationError(param, "required when the run has no data interval")
         start_utc, end_utc = cloudtime.to_utc(start, "start"), cloudtime.to_utc(end, "end")
         if start_utc == end_utc:
+            if end_utc - dt.datetime.min.replace(tzinfo=dt.UTC) < 2 * DAY:
+                raise RtcValidationError("end", "a date-time after 0001-01-02", end_utc.isoformat())
             start_utc = end_utc - DAY
         return start_utc, end_utc
 

@@ -77,11 +77,11 @@ def check_redis_url(url: str) -> None:
     from airflow_provider_rtc.exceptions import RtcValidationError
 
     rule = "must be redis://[user@]host[:port][/db], rediss://... or unix:///path/to/socket"
-    parts = urllib.parse.urlsplit(url)
     try:
+        parts = urllib.parse.urlsplit(url)  # ValueError: a malformed [IPv6] host
         port = parts.port  # ValueError: not a number, or out of range
     except ValueError:
-        raise RtcValidationError(REDIS_URL, rule + " (the port is not a number in 0-65535)") from None
+        raise RtcValidationError(REDIS_URL, rule + " (a host, and a port number in 0-65535)") from None
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise RtcValidationError(REDIS_URL, rule)
     if parts.scheme == "unix" and not parts.path:

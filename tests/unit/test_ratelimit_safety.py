@@ -252,3 +252,33 @@ def test_after_a_fallback_the_first_redis_slot_waits_for_the_host_queue(
     wait = limiter.reserve()
     assert 0.9 <= wait <= 1.1
     assert limiter.reserve() == pytest.approx(wait + limiter.interval, abs=0.05)  # then back to Redis
+
+
+def test_redis_killed_under_several_processes_the_machine_stays_under_the_rate(tmp_path: Path) -> None:
+    """The same across processes: each records its Redis slots in the shared host state, so whichever
+    process falls back first continues after every slot any of them booked."""
+    import multiprocessing
+
+    redis = pytest.importorskip("redis")
+    from benchmarks.redis_proc import redis_binary, redis_server
+
+    from ._fallback_slots import booked_slots
+
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
+    ctx = multiprocessing.get_context("spawn")
+    with redis_server() as url, ctx.Pool(3) as pool:
+        pid = int(redis.Redis.from_url(url).info()["process_id"])
+        start_at = time.time() + 4.0  # every child imported and connected by then
+        pending = pool.starmap_async(booked_slots, [(url, str(tmp_path), "multi", QPS, start_at, 4.0)] * 3)
+        time.sleep(max(0.0, start_at + 1.5 - time.time()))
+        os.kill(pid, signal.SIGKILL)
+        results = pending.get(60)
+    assert all(fell_back for _, fell_back in results)  # Redis died under every process
+    times = sorted(t for chunk, _ in results for t in chunk)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    most = max(sum(1 for t in times if s <= t < s + 1.0 - MEASURE) for s in times)
+    print(f"processes=3 slots={len(times)} min_gap={min(gaps):.4f}s max_in_1s={most}")
+    assert len(times) >= 15
+    assert min(gaps) >= 1.03 / QPS - MEASURE
+    assert most <= QPS

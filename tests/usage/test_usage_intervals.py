@@ -210,6 +210,7 @@ def test_allow_empty_must_be_a_boolean() -> None:
         ({"start": "0001-01-01T00:00:00+08:00", "end": "2026-08-01T00:00:00Z"}, "start"),
         ({"start": "2026-08-01T00:00:00Z", "end": "9999-12-31T23:00:00-08:00"}, "end"),
         ({"start": "1999-01-01T00:00:00Z", "end": "1999-01-02T00:00:00Z"}, "start"),  # before any TRTC
+        ({"start": "0001-01-01T00:00:00Z", "end": "0001-01-01T00:00:00Z"}, "end"),  # empty, at the edge
     ],
 )
 def test_absurd_dates_fail_before_any_call(
