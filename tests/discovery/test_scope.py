@@ -18,11 +18,7 @@ from airflow_provider_rtc.discovery import plan as planner
 from airflow_provider_rtc.discovery.discover import select
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcValidationError
-from airflow_provider_rtc.operators.event import (
-    DiscoverLiveResourcesOperator,
-    EndEventOperator,
-    _check_apps,
-)
+from airflow_provider_rtc.operators.event import DiscoverLiveResourcesOperator, EndEventOperator
 
 from .conftest import destructive_calls
 
@@ -157,6 +153,8 @@ def test_an_inventory_of_another_app_is_refused_before_any_call(bed):
 def test_an_inventory_without_its_app_is_refused():
     inventory = {"discovered_at": pendulum.now("UTC").isoformat(), "clouds": {"zego": {"rooms": []}}}
     EndEventOperator(task_id="end", inventory=inventory, clouds=["zego"])._inputs()  # well-formed
+    from airflow_provider_rtc.operators.event import _check_apps
+
     with pytest.raises(RtcValidationError) as err:
         _check_apps(inventory, {})
     assert err.value.param == "inventory.clouds.zego.app_id"
