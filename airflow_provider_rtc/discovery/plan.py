@@ -337,7 +337,7 @@ def _ms(value: Any) -> int | None:
     import pendulum
 
     try:
-        return int(pendulum.parse(str(value)).timestamp() * 1000)  # type: ignore[union-attr]
+        return round(pendulum.parse(str(value)).timestamp() * 1000)  # type: ignore[union-attr]
     except Exception:
         return None
 
