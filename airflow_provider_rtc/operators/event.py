@@ -105,17 +105,24 @@ class EndEventOperator(_EventOperator):
 
     :param selector: as for :class:`DiscoverLiveResourcesOperator` (templated); or
     :param inventory: a discovery result (e.g. ``"{{ ti.xcom_pull('discover') }}"``); exactly one.
-    :param dry_run: log and return the plan without a single destructive call.
-    :param verify: discover again after the end until nothing in scope is live.
+        It must name the app this task reaches per cloud (``app_id``) and be at most
+        ``max_inventory_age`` old (``discovered_at``), else it is refused before any call.
+    :param dry_run: log and return the plan without a single destructive call; ``True``/``False``
+        or the text ``"true"``/``"false"`` only (templated).
+    :param max_inventory_age: seconds (templated, default 3600) an inventory may be old: rooms are
+        reused, so an older one is refused rather than trusted (discover again).
+    :param verify: discover the whole scope again after the end until nothing in it is live.
     :param verify_timeout: seconds to keep verifying before failing with the survivors.
     :param verify_interval: seconds between verification passes.
     :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate);
         the stages run on the bulk engine (:mod:`~airflow_provider_rtc.operators.bulk`).
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
         callbacks do not carry it).
-    :return: ``{"plan", "results", "survivors", "timings", "corrections", "dry_run"}``; each result
-        is ``done``, ``already_gone``, ``failed`` (with ``code``, ``maybe_executed``,
-        ``after_lost_response``) or ``not_started``. Stopped (``on_kill``, ``execution_timeout``),
+    :return: ``{"plan", "results", "survivors", "skipped_stale", "timings", "corrections",
+        "dry_run"}`` (and ``nothing_to_end`` when nothing was in scope); each result is ``done``,
+        ``already_gone``, ``failed`` (with ``code``, ``maybe_executed``, ``after_lost_response``),
+        ``not_started`` or ``skipped_stale`` (with ``reason``: the room was reused after the
+        inventory), with its typed ``refs`` and ``label``. Stopped (``on_kill``, ``execution_timeout``),
         it issues no new call, lets calls on the wire finish, skips verification, pushes the report
         (with ``stopped``) to the ``report`` XCom and fails.
     """
