@@ -441,17 +441,19 @@ def scope_of_inventory(inventory: dict[str, Any]) -> set[ResourceRef]:
 
 
 def _verify_selector(scope: set[ResourceRef]) -> Selector:
-    """A selector that finds at least the scope's rooms and Live streams (filtered by ref after)."""
+    """A selector that finds at least the scope's rooms and Live streams (filtered by ref after).
+
+    As before the refs: room selectors leave mixes out (ZEGO mixes are asked with GetMixTaskInfo;
+    Live mix sessions have no list API), and an inventory without rooms or streams is looked at whole.
+    """
     names: set[int | str] = set()
-    tasks = False
     for ref in scope:
         if ref.kind == "rooms":
-            names.add(int(ref.id) if ref.id_type == "int" and ref.id.lstrip("-").isdigit() else ref.id)
+            numeric = ref.id_type == "int" and ref.id.lstrip("-").isdigit()
+            names.add(int(ref.id) if numeric else ref.id)
         elif ref.cloud == "live" and ref.kind == "streams":
             names.add(ref.id.rsplit("/", 1)[-1])
-        else:
-            tasks = True
-    if tasks or not names:
+    if not names:
         return Selector(allow_all=True)
     return Selector(room_ids=frozenset(names), allow_all=True)
 
