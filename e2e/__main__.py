@@ -14,6 +14,19 @@ from .harness import Deployment, Interrupted, StageError
 from .scenarios import DAGS, SCENARIOS, run_scenario, setup_connections
 
 
+def sandbox_args() -> list[str]:
+    """A second TRTC SDKAppID in the sandbox, for the scenario that ends room 1234 of one app while
+    the other app has a room 1234 too."""
+    import json
+    import tempfile
+
+    from .discovery import OTHER_APP
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="rtc-sandbox-", delete=False) as fh:
+        json.dump({"tencent": {"extra_sdk_app_ids": [OTHER_APP]}}, fh)
+    return ["--config", fh.name]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m e2e", description=__doc__)
     parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
@@ -24,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     print(f"==> e2e: starting a real deployment ({len(chosen)} scenario(s))", flush=True)
     try:
-        with Deployment(keep_workdir=args.keep) as dep:
+        with Deployment(keep_workdir=args.keep, sandbox_args=sandbox_args()) as dep:
             print(f"   .. work dir {dep.home.parent} (logs in {dep.logs})", flush=True)
             dep.wait_dags(DAGS)
             setup_connections(dep)

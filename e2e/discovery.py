@@ -209,3 +209,92 @@ def sweep_idle_rooms_scenario(dep: Deployment) -> dict[str, Any]:
         return dict(with_inventory_receiver(dep, "sweep-receiver", None, body))
     finally:
         dep.api.call("PATCH", f"/api/v2/dags/{SWEEP}", {"is_paused": True})
+
+
+#: the second SDKAppID the deployed sandbox holds (``e2e/__main__.py`` passes it in the config)
+OTHER_APP = 1400000002
+
+
+def _trtc_rooms(dep: Deployment) -> set[tuple[int, Any]]:
+    """Ground truth: every live TRTC room as (SDKAppID, room id as the cloud holds it: int or str)."""
+    return {(int(r["sdk_app_id"]), r["room_id"]) for r in dep.sandbox_call("GET", "/state")["trtc"]["rooms"]}
+
+
+def _action_calls(dep: Deployment) -> dict[str, int]:
+    return {a: int(s["calls"]) for a, s in dep.sandbox_call("GET", "/stats")["actions"].items()}
+
+
+def _end_rooms(dep: Deployment, room_ids: list[Any]) -> tuple[str, dict[str, Any]]:
+    """Run end_event_by_discovery for these (typed) TRTC room ids: run state and the report."""
+    run_id = dep.api.trigger(DISCOVERY, {"room_ids": room_ids, "clouds": ["trtc"], "dry_run": False})
+    state = dep.api.wait_run(DISCOVERY, run_id, RUN_TIMEOUT)
+    return state, dep.api.xcom(DISCOVERY, run_id, "end_event") or {}
+
+
+def typed_trtc_rooms_scenario(dep: Deployment) -> dict[str, Any]:
+    """Numeric room 1234 and string room "1234": ``room_ids: [1234]`` ends the numeric one only,
+    ``["1234"]`` then the string one only (issue 17, wrong target)."""
+
+    def body(receiver: ScenarioReceiver) -> dict[str, Any]:
+        app = int(dep.sandbox_call("GET", "/state")["trtc"]["sdk_app_ids"][0])  # the connection's
+        dep.sandbox_call("POST", "/trtc/users", {"room_id": 1234, "users": ["n1", "n2"]})
+        dep.sandbox_call("POST", "/trtc/users", {"room_id": "1234", "users": ["s1"]})
+        settle(dep)
+        dep.wait_dags([DISCOVERY])
+        _check(_trtc_rooms(dep) == {(app, 1234), (app, "1234")}, f"seeded: {_trtc_rooms(dep)}")
+        state, report = _end_rooms(dep, [1234])
+        after_numeric = _trtc_rooms(dep)
+        calls = _action_calls(dep)
+        _check(state == "success", f"the numeric run ended {state}")
+        _check(after_numeric == {(app, "1234")}, f"after room_ids [1234]: {after_numeric}")
+        _check(calls.get("DismissRoom") == 1, f"DismissRoom calls: {calls.get('DismissRoom')}")
+        _check(not calls.get("DismissRoomByStrRoomId"), "the string room was dismissed")
+        labels = [r.get("label") for r in report.get("results") or []]
+        _check(labels == [f"trtc:{app} room 1234 (int)"], f"results: {labels}")
+        state, _ = _end_rooms(dep, ["1234"])
+        after_string = _trtc_rooms(dep)
+        calls = _action_calls(dep)
+        _check(state == "success", f"the string run ended {state}")
+        _check(after_string == set(), f"after room_ids ['1234']: {after_string}")
+        _check(calls.get("DismissRoomByStrRoomId") == 1 and calls.get("DismissRoom") == 1, f"calls: {calls}")
+        return {
+            "numeric_run_destructive_calls": 1,
+            "string_room_live_after_numeric_run": (app, "1234") in after_numeric,
+            "destructive_calls": destructive_calls(dep),
+        }
+
+    try:
+        return dict(with_inventory_receiver(dep, "typed-rooms-receiver", None, body))
+    finally:
+        dep.api.call("PATCH", f"/api/v2/dags/{DISCOVERY}", {"is_paused": True})
+
+
+def two_apps_scenario(dep: Deployment) -> dict[str, Any]:
+    """Room 1234 in the connection's SDKAppID and in another: only the connection's app's room ends
+    (issue 17, another app)."""
+
+    def body(receiver: ScenarioReceiver) -> dict[str, Any]:
+        app = int(dep.sandbox_call("GET", "/state")["trtc"]["sdk_app_ids"][0])  # the connection's
+        apps = [int(a) for a in dep.sandbox_call("GET", "/state")["trtc"]["sdk_app_ids"]]
+        _check(OTHER_APP in apps, f"the sandbox has no second SDKAppID {OTHER_APP}: {apps}")
+        for sdk_app_id in (app, OTHER_APP):
+            dep.sandbox_call(
+                "POST", "/trtc/users", {"room_id": 1234, "users": ["u1"], "sdk_app_id": sdk_app_id}
+            )
+        settle(dep)
+        dep.wait_dags([DISCOVERY])
+        state, report = _end_rooms(dep, [1234])
+        after = _trtc_rooms(dep)
+        _check(state == "success", f"the run ended {state}")
+        _check(after == {(OTHER_APP, 1234)}, f"live after the run: {after}")
+        _check(destructive_calls(dep) == 1, f"destructive calls: {destructive_calls(dep)}")
+        return {
+            "other_app_room_live": (OTHER_APP, 1234) in after,
+            "destructive_calls": destructive_calls(dep),
+            "ended": [r.get("label") for r in report.get("results") or []],
+        }
+
+    try:
+        return dict(with_inventory_receiver(dep, "two-apps-receiver", None, body))
+    finally:
+        dep.api.call("PATCH", f"/api/v2/dags/{DISCOVERY}", {"is_paused": True})

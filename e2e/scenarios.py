@@ -413,6 +413,18 @@ def _sweep(dep: Deployment) -> dict[str, Any]:
     return sweep_idle_rooms_scenario(dep)
 
 
+def _typed_rooms(dep: Deployment) -> dict[str, Any]:
+    from .discovery import typed_trtc_rooms_scenario
+
+    return typed_trtc_rooms_scenario(dep)
+
+
+def _two_apps(dep: Deployment) -> dict[str, Any]:
+    from .discovery import two_apps_scenario
+
+    return two_apps_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -436,6 +448,8 @@ SCENARIOS = [
     Scenario("end_event_by_discovery", _discovery),
     Scenario("sweep_idle_rooms", _sweep),
     Scenario("usage_reports", _usage),
+    Scenario("discovery_typed_trtc_rooms", _typed_rooms),
+    Scenario("discovery_two_apps_same_room", _two_apps),
 ]
 
 

@@ -27,7 +27,13 @@ with DAG(
     max_active_runs=1,
     tags=["rtc", "trtc", "live", "zegocloud", "cleanup", "discovery"],
     params={
-        "room_ids": Param([], type="array", description="rooms (or Live stream names) to end"),
+        "room_ids": Param(
+            [],
+            type="array",
+            items={"type": ["integer", "string"]},
+            description="rooms (or Live stream names) to end; TRTC: 1234 is the numeric room, "
+            '"1234" the string room',
+        ),
         "room_id_prefix": Param("", type="string", description="or: every room whose id starts with this"),
         "clouds": Param(["trtc", "live", "zego"], type="array", description="trtc, live and/or zego"),
         "dry_run": Param(False, type="boolean", description="only log and return the plan"),

@@ -23,8 +23,12 @@ with DAG(
     max_active_runs=1,
     tags=["rtc", "trtc", "zegocloud", "cleanup", "discovery"],
     params={
+        # 0 still narrows: only rooms with nobody in them right now
         "idle_minutes": Param(10, type="number", minimum=0, description="end rooms idle this long"),
-        "older_than_hours": Param(12, type="number", minimum=0, description="end rooms older than this"),
+        # > 0: "older than 0 hours" is every room (the operator refuses it without allow_all)
+        "older_than_hours": Param(
+            12, type="number", exclusiveMinimum=0, description="end rooms older than this (> 0)"
+        ),
         "room_id_prefix": Param("", type="string", description="only rooms whose id starts with this"),
         "clouds": Param(["trtc", "zego"], type="array", description="trtc and/or zego"),
         "dry_run": Param(False, type="boolean", description="only log the plans"),

@@ -8,8 +8,14 @@ The result (an operator's XCom)::
      "counts": {"trtc": {"rooms": 12, ...}}, "corrections": [{"cloud", "kind", "ids", "change",
      "reason"}], "notes": [...]}
 
-    item = {"ids": {...}, "started_at": ISO|null, "last_activity_at": ISO,
-            "source": "callback" | "list_api" | "both"}
+    item = {"ids": {...}, "ref": {"cloud", "app_id", "kind", "id", "id_type", "room"},
+            "started_at": ISO|null, "started_source": "cloud" | "first_seen",
+            "last_activity_at": ISO, "source": "callback" | "list_api" | "both"}
+
+``clouds[cloud]["app_id"]`` and ``discovered_at`` say which application and which moment the
+inventory describes: ``EndEventOperator`` refuses an inventory of another app, or an older one than
+its ``max_inventory_age``. ``ref`` is the item's typed identity (TRTC ``id_type`` ``"int"`` for the
+numeric room 1234, ``"str"`` for the string room "1234").
 
 Connections: the ``tencentcloud`` connection (TRTC and Live) and the ``zegocloud`` connection carry
 the receiver URL (extra ``callback_receiver_url``) and the key that signs reads: TRTC's callback key
@@ -28,8 +34,10 @@ from airflow_provider_rtc.callbacks.client import ReceiverTarget, resolve_target
 from airflow_provider_rtc.callbacks.inventory import KINDS
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.reconcile import reconcile_live, reconcile_trtc, reconcile_zego
-from airflow_provider_rtc.discovery.selector import Selector
+from airflow_provider_rtc.discovery.refs import ref_of, room_ref_of
+from airflow_provider_rtc.discovery.selector import CLOUD, FIRST_SEEN, Selector
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.identity import ResourceRef
 
 CLOUDS = ("trtc", "live", "zego")
 
@@ -153,55 +161,79 @@ def _source(sources: list[str]) -> str:
     return "list_api" if "list_api" in have else "callback"
 
 
-def _public(item: dict[str, Any]) -> dict[str, Any]:
+def _public(cloud: str, app_id: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An item as the inventory shows it; ``ref`` (typed identity) and ``started_source`` were added
+    without renaming anything."""
     return {
         "ids": item["ids"],
+        "ref": ref_of(cloud, app_id, item["kind"], item["ids"]).as_dict(),
         "started_at": iso(item["started_ms"]),
+        "started_source": started_source(item),
         "last_activity_at": iso(item["last_activity_ms"]),
         "source": _source(item["sources"]),
     }
 
 
+def started_source(item: dict[str, Any]) -> str:
+    """``"cloud"`` only when the receiver says so; anything else is a first-seen time (an upper
+    bound of the true start), the safe side for time conditions."""
+    return CLOUD if item.get("started_source") == CLOUD else FIRST_SEEN
+
+
 def select(
-    cloud: str, items: list[dict[str, Any]], selector: Selector, now: dt.datetime
+    cloud: str,
+    items: list[dict[str, Any]],
+    selector: Selector,
+    now: dt.datetime,
+    app_id: str = "-",
 ) -> dict[str, list[dict[str, Any]]]:
-    """The live items in scope, grouped by kind; rooms decide for what is in them."""
+    """The live items in scope, grouped by kind; rooms decide for what is in them.
+
+    Rooms are keyed by their :class:`ResourceRef`: TRTC's numeric room 1234 and string room "1234"
+    are two rooms, each deciding only for its own users, streams and recordings.
+    """
     grouped: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     live = [i for i in items if i["live"]]
-    busy: set[str] = {
-        str(i["ids"].get("room_id"))
-        for i in live
-        if i["kind"] in ("users", "streams") and "room_id" in i["ids"]
-    }
-    rooms: dict[str, bool] = {}
+    busy: set[ResourceRef] = set()
+    for i in live:
+        room = room_ref_of(cloud, app_id, i["ids"])
+        if i["kind"] in ("users", "streams") and room is not None:
+            busy.add(room)
+
+    def check(name: Any, item: dict[str, Any], *, idle: bool, id_type: str = "") -> bool:
+        return selector.matches(
+            name,
+            item["started_ms"],
+            item["last_activity_ms"],
+            idle=idle,
+            now=now,
+            cloud=cloud,
+            id_type=id_type,
+            started_source=started_source(item),
+        )
+
+    rooms: dict[ResourceRef, bool] = {}
     for item in live:
         if item["kind"] == "rooms":
-            rid = str(item["ids"]["room_id"])
-            rooms[rid] = selector.matches(
-                rid, item["started_ms"], item["last_activity_ms"], idle=rid not in busy, now=now
-            )
+            ref = ref_of(cloud, app_id, "rooms", item["ids"])
+            rooms[ref] = check(item["ids"]["room_id"], item, idle=ref not in busy, id_type=ref.id_type)
     for item in live:
         kind = item["kind"]
         ids = item["ids"]
+        room = room_ref_of(cloud, app_id, ids)
         if cloud == "live" and kind == "streams":
-            ok = selector.matches(
-                ids["stream_name"], item["started_ms"], item["last_activity_ms"], idle=False, now=now
-            )
+            ok = check(ids["stream_name"], item, idle=False)
         elif kind == "rooms":
-            ok = rooms[str(ids["room_id"])]
+            ok = rooms[ref_of(cloud, app_id, "rooms", ids)]
         elif kind == "mixes":
-            ok = not selector.by_room and selector.matches(
-                "", item["started_ms"], item["last_activity_ms"], idle=False, now=now
-            )
+            ok = not selector.by_room and check("", item, idle=False)
+        elif room is not None and room in rooms:
+            ok = rooms[room]
         else:
-            rid = str(ids.get("room_id"))
-            ok = (
-                rooms[rid]
-                if rid in rooms
-                else selector.matches(rid, item["started_ms"], item["last_activity_ms"], idle=False, now=now)
-            )
+            name = "" if room is None else ids.get("room_id")
+            ok = check(name, item, idle=False, id_type="" if room is None else room.id_type)
         if ok:
-            grouped[kind].append(_public(item))
+            grouped[kind].append(_public(cloud, app_id, item))
     return grouped
 
 
@@ -211,11 +243,16 @@ def discover(
     *,
     reconcile: bool = True,
     log: Any = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Read, reconcile (and record the corrections), then select: the inventory JSON."""
+    """Read, reconcile (and record the corrections), then select: the inventory JSON.
+
+    ``now`` (default: the current time) is the moment ``older_than``/``idle_for`` are measured
+    from: verification passes the first discovery's, so the scope does not grow as rooms age.
+    """
     import pendulum
 
-    now = pendulum.now("UTC")
+    now = pendulum.instance(now) if now is not None else pendulum.now("UTC")
     result: dict[str, Any] = {
         "discovered_at": now.isoformat(),
         "selector": selector.to_dict(),
@@ -232,7 +269,7 @@ def discover(
             changed = receiver.post_corrections(acc.target, cloud, acc.app_id, fixes)
             result["corrections"] += [{"cloud": cloud, **c} for c in changed]
             items = receiver.fetch_live(acc.target, cloud, acc.app_id)["items"]
-        grouped = select(cloud, items, selector, now)
+        grouped = select(cloud, items, selector, now, acc.app_id)
         result["clouds"][cloud] = {"app_id": acc.app_id, **grouped}
         result["counts"][cloud] = {k: len(v) for k, v in grouped.items()}
     if log is not None:

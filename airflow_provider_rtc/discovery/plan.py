@@ -27,13 +27,17 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.discover import Access, discover
+from airflow_provider_rtc.discovery.refs import label, ref_of, room_ref_of
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.identity import ID_STR, ResourceRef
 from airflow_provider_rtc.operators.bulk import BulkTarget, not_started
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.operators.bulk import BulkRun
 
+#: targets the plan table lists one by one (all of them are in the returned plan)
+TABLE_TARGETS = 50
 STAGES = ("mixes", "recordings", "streams and users", "rooms")
 _PRODUCT = {"trtc": "tencent", "live": "tencent", "zego": "zego"}
 
@@ -44,70 +48,117 @@ def _qps(cloud: str, action: str) -> float:
 
 
 def _target(
-    stage: str, cloud: str, kind: str, action: str, ids: dict[str, Any], **extra: Any
+    stage: str,
+    cloud: str,
+    kind: str,
+    action: str,
+    ids: dict[str, Any],
+    refs: list[ResourceRef],
+    **extra: Any,
 ) -> dict[str, Any]:
-    return {"stage": stage, "cloud": cloud, "kind": kind, "action": action, "ids": ids, **extra}
+    """One destructive call; ``refs`` are the typed identities it ends (a RemoveUser chunk: its
+    users), ``label`` says it for people (``trtc:1400000001 room 1234 (int)``)."""
+    return {
+        "stage": stage,
+        "cloud": cloud,
+        "kind": kind,
+        "action": action,
+        "ids": ids,
+        **extra,
+        "refs": [r.as_dict() for r in refs],
+        "label": ", ".join(label(r) for r in refs[:3]) + (f" (+{len(refs) - 3})" if len(refs) > 3 else ""),
+    }
 
 
 def _chunks(values: list[str], size: int) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+def app_of(inventory: dict[str, Any], cloud: str) -> str:
+    """The application an inventory's cloud section describes ("" when a hand-built one omits it)."""
+    data = (inventory.get("clouds") or {}).get(cloud) or {}
+    return str(data.get("app_id") or "")
+
+
 def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None) -> dict[str, Any]:
-    """The plan for an inventory (a discovery result, or the same shape built by hand)."""
+    """The plan for an inventory (a discovery result, or the same shape built by hand).
+
+    Rooms are keyed by :class:`ResourceRef`, so TRTC's numeric room 1234 and string room "1234" are
+    two targets (DismissRoom and DismissRoomByStrRoomId), and a user is covered only by the dismissal
+    of its own room.
+    """
     clouds = inventory.get("clouds") or {}
     targets: list[dict[str, Any]] = []
     covered: list[dict[str, Any]] = []
     trtc, live, zego = clouds.get("trtc") or {}, clouds.get("live") or {}, clouds.get("zego") or {}
+    apps = {c: app_of(inventory, c) or "-" for c in ("trtc", "live", "zego")}
+
+    def ref(cloud: str, kind: str, ids: dict[str, Any]) -> ResourceRef:
+        return ref_of(cloud, apps[cloud], kind, ids)
 
     for mix in zego.get("mixes") or []:
         user = mix["ids"].get("user_id") or zego_mix_user_id
-        targets.append(_target("mixes", "zego", "mixes", "StopMix", mix["ids"], user_id=user))
+        refs = [ref("zego", "mixes", mix["ids"])]
+        targets.append(_target("mixes", "zego", "mixes", "StopMix", mix["ids"], refs, user_id=user))
     for mix in live.get("mixes") or []:
-        targets.append(_target("mixes", "live", "mixes", "CancelCommonMixStream", mix["ids"]))
+        refs = [ref("live", "mixes", mix["ids"])]
+        targets.append(_target("mixes", "live", "mixes", "CancelCommonMixStream", mix["ids"], refs))
     for rec in trtc.get("recordings") or []:
-        targets.append(_target("recordings", "trtc", "recordings", "DeleteCloudRecording", rec["ids"]))
+        refs = [ref("trtc", "recordings", rec["ids"])]
+        targets.append(_target("recordings", "trtc", "recordings", "DeleteCloudRecording", rec["ids"], refs))
     for rec in zego.get("recordings") or []:
-        targets.append(_target("recordings", "zego", "recordings", "StopRecord", rec["ids"]))
+        refs = [ref("zego", "recordings", rec["ids"])]
+        targets.append(_target("recordings", "zego", "recordings", "StopRecord", rec["ids"], refs))
 
     for stream in live.get("streams") or []:
-        targets.append(_target("streams and users", "live", "streams", "DropLiveStream", stream["ids"]))
-    trtc_rooms = {str(r["ids"]["room_id"]): r for r in trtc.get("rooms") or []}
-    zego_rooms = {str(r["ids"]["room_id"]): r for r in zego.get("rooms") or []}
+        refs = [ref("live", "streams", stream["ids"])]
+        targets.append(_target("streams and users", "live", "streams", "DropLiveStream", stream["ids"], refs))
+    trtc_rooms = {ref("trtc", "rooms", r["ids"]): r for r in trtc.get("rooms") or []}
+    zego_rooms = {ref("zego", "rooms", r["ids"]): r for r in zego.get("rooms") or []}
     for cloud, rooms, data in (("trtc", trtc_rooms, trtc), ("zego", zego_rooms, zego)):
         by = "DismissRoom" if cloud == "trtc" else "CloseRoom"
         for kind in ("users", "streams"):
             items = data.get(kind) or []
-            inside = [i for i in items if str(i["ids"].get("room_id")) in rooms]
+            inside = [i for i in items if room_ref_of(cloud, apps[cloud], i["ids"]) in rooms]
             if inside:
                 covered.append({"cloud": cloud, "kind": kind, "count": len(inside), "by": by})
-            outside: dict[str, list[dict[str, Any]]] = {}
+            outside: dict[ResourceRef | None, list[dict[str, Any]]] = {}
             for item in items:
-                if str(item["ids"].get("room_id")) not in rooms:
-                    outside.setdefault(str(item["ids"].get("room_id")), []).append(item)
-            for members in outside.values():
+                room = room_ref_of(cloud, apps[cloud], item["ids"])
+                if room not in rooms:
+                    outside.setdefault(room, []).append(item)
+            for room, members in sorted(outside.items(), key=lambda kv: str(kv[0])):
+                if room is None:
+                    continue  # no room to address the call to
                 room_value = members[0]["ids"]["room_id"]
                 if kind == "streams" and cloud == "zego":
                     for m in members:
                         targets.append(
-                            _target("streams and users", "zego", "streams", "DeleteStream", m["ids"])
+                            _target(
+                                "streams and users",
+                                "zego",
+                                "streams",
+                                "DeleteStream",
+                                m["ids"],
+                                [ref("zego", "streams", m["ids"])],
+                            )
                         )
                 elif kind == "users":
                     size = 10 if cloud == "trtc" else 5
                     action = "KickoutUser" if cloud == "zego" else "RemoveUser"
-                    if cloud == "trtc" and isinstance(room_value, str):
+                    if cloud == "trtc" and room.id_type == ID_STR:
                         action = "RemoveUserByStrRoomId"
-                    names = sorted({str(m["ids"]["user_id"]) for m in members})
-                    for chunk in _chunks(names, size):
+                    by_name = {str(m["ids"]["user_id"]): m for m in members}
+                    for chunk in _chunks(sorted(by_name), size):
                         ids = {"room_id": room_value, "user_ids": chunk}
-                        targets.append(_target("streams and users", cloud, "users", action, ids))
+                        refs = [ref(cloud, "users", by_name[u]["ids"]) for u in chunk]
+                        targets.append(_target("streams and users", cloud, "users", action, ids, refs))
                 # a TRTC stream outside a dismissed room ends when its user is removed
-    for room in trtc_rooms.values():
-        str_room = isinstance(room["ids"]["room_id"], str)
-        action = "DismissRoomByStrRoomId" if str_room else "DismissRoom"
-        targets.append(_target("rooms", "trtc", "rooms", action, room["ids"]))
-    for room in zego_rooms.values():
-        targets.append(_target("rooms", "zego", "rooms", "CloseRoom", room["ids"]))
+    for room_ref, room in sorted(trtc_rooms.items()):
+        action = "DismissRoomByStrRoomId" if room_ref.id_type == ID_STR else "DismissRoom"
+        targets.append(_target("rooms", "trtc", "rooms", action, room["ids"], [room_ref]))
+    for room_ref, room in sorted(zego_rooms.items()):
+        targets.append(_target("rooms", "zego", "rooms", "CloseRoom", room["ids"], [room_ref]))
 
     stages: list[dict[str, Any]] = []
     for stage in STAGES:
@@ -159,6 +210,12 @@ def render_table(plan: dict[str, Any]) -> str:
         f"total: {plan['total_calls']} destructive call(s), about {plan['estimated_seconds']:.1f}s "
         "at the documented rate limits"
     )
+    if not plan["targets"]:
+        lines.append("nothing in scope is live: no destructive call will be made")
+    for t in plan["targets"][:TABLE_TARGETS]:
+        lines.append(f"   {t['stage']:<18} {t['action']:<24} {t['label']}")
+    if len(plan["targets"]) > TABLE_TARGETS:
+        lines.append(f"   ... and {len(plan['targets']) - TABLE_TARGETS} more (all in the returned plan)")
     return "\n".join(lines)
 
 
@@ -194,14 +251,14 @@ def _call(target: dict[str, Any], hooks: dict[str, Any]) -> Callable[[], dict[st
 def _bulk_target(target: dict[str, Any], hooks: dict[str, Any]) -> BulkTarget:
     """The target as the bulk engine runs it; the call notes when it started (``at_ms``), which
     the corrections need so that a callback about a later moment still wins."""
-    described = {k: target[k] for k in ("stage", "cloud", "kind", "action", "ids")}
+    described = {k: target[k] for k in ("stage", "cloud", "kind", "action", "ids", "refs", "label")}
     send = _call(target, hooks)
 
     def call() -> dict[str, Any]:
         described["at_ms"] = int(time.time() * 1000)
         return send()
 
-    return BulkTarget(f"{target['cloud']} {target['action']} {target['ids']}", described, call)
+    return BulkTarget(f"{target['action']} {target['label']}", described, call)
 
 
 def _as_result(raw: dict[str, Any], item: BulkTarget) -> dict[str, Any]:
@@ -268,39 +325,142 @@ def record_results(results: list[dict[str, Any]], access: dict[str, Access]) -> 
         receiver.post_corrections(acc.target, cloud, acc.app_id, corrections)
 
 
-def scope_of(plan: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
-    """Per cloud: the rooms, stream names and task ids the plan ends (what verification watches)."""
-    scope: dict[str, dict[str, set[str]]] = {}
+# -- re-confirmation: a plan must not outlive what it was made from -----------------------------
+
+
+def _ms(value: Any) -> int | None:
+    """An inventory time (ISO text, or epoch ms) as epoch ms."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    import pendulum
+
+    try:
+        return round(pendulum.parse(str(value)).timestamp() * 1000)  # type: ignore[union-attr]
+    except Exception:
+        return None
+
+
+def reconfirm(
+    plan: dict[str, Any], inventory: dict[str, Any], access: dict[str, Access], *, log: Any = None
+) -> list[dict[str, Any]]:
+    """Check every target against a fresh read of the receiver before anything is ended.
+
+    A target is stale when it belongs to another application than the connection's, or when the
+    resource it names (or the room it lives in) is live again in a later session than the inventory
+    saw: same ref, later start (a room id reused after the inventory was made). Stale targets are
+    taken out of ``plan["targets"]`` and returned as ``skipped_stale`` results; they are never
+    ended. A ref the fresh read does not list keeps its target: ending a room that is gone costs an
+    "already gone", and a lost callback must not spare a live one.
+    """
+    discovered_ms = _ms(inventory.get("discovered_at"))
+    seen: dict[ResourceRef, int | None] = {}
+    for cloud, data in (inventory.get("clouds") or {}).items():
+        app = app_of(inventory, cloud)
+        for kind, items in data.items():
+            if isinstance(items, list):
+                for item in items:
+                    if isinstance(item, dict) and isinstance(item.get("ids"), dict):
+                        seen[ref_of(cloud, app or "-", kind, item["ids"])] = _ms(item.get("started_at"))
+    fresh: dict[ResourceRef, int | None] = {}
+    for cloud in sorted({t["cloud"] for t in plan["targets"]} & set(access)):
+        acc = access[cloud]
+        for item in receiver.fetch_live(acc.target, cloud, acc.app_id)["items"]:
+            if item.get("live"):
+                fresh[ref_of(cloud, acc.app_id, item["kind"], item["ids"])] = item.get("started_ms")
+
+    def changed(ref: ResourceRef) -> str | None:
+        now_started = fresh.get(ref)
+        if now_started is None:
+            return None
+        before = seen.get(ref)
+        baseline = before if before is not None else discovered_ms
+        if baseline is not None and now_started > baseline:
+            return (
+                f"{label(ref)} started again at {iso_ms(now_started)}, "
+                f"after the inventory's {iso_ms(baseline)}: a later session"
+            )
+        return None
+
+    keep: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     for t in plan["targets"]:
-        s = scope.setdefault(t["cloud"], {"rooms": set(), "streams": set(), "tasks": set()})
-        ids = t["ids"]
-        if "room_id" in ids:
-            s["rooms"].add(str(ids["room_id"]))
-        if "stream_name" in ids:
-            s["streams"].add(str(ids["stream_name"]))
-        if "task_id" in ids:
-            s["tasks"].add(str(ids["task_id"]))
-    return scope
-
-
-def survivors_in(inventory: dict[str, Any], scope: dict[str, dict[str, set[str]]]) -> list[dict[str, Any]]:
-    out = []
-    for cloud, kinds in inventory["clouds"].items():
-        s = scope.get(cloud)
-        if not s:
+        refs = [ResourceRef.from_dict(r) for r in t["refs"]]
+        mine = access[t["cloud"]].app_id if t["cloud"] in access else None
+        reason = next(
+            (
+                f"{label(r)} belongs to app {r.app_id}, not this connection's {mine}"
+                for r in refs
+                if r.app_id != mine
+            ),
+            None,
+        )
+        if reason is None and t["kind"] not in ("recordings", "mixes"):  # task ids are never reused
+            rooms = {r.room_ref for r in refs if r.room}
+            reason = next((why for r in [*refs, *sorted(rooms)] if (why := changed(r))), None)
+        if reason is None:
+            keep.append(t)
             continue
-        for kind, items in kinds.items():
+        skipped.append({**t, "status": "skipped_stale", "reason": reason})
+        if log is not None:
+            log.warning("skipped (stale): %s %s: %s", t["action"], t["label"], reason)
+    plan["targets"] = keep
+    plan["total_calls"] = len(keep)
+    return skipped
+
+
+def iso_ms(ms: int) -> str:
+    import pendulum
+
+    return pendulum.from_timestamp(ms / 1000, tz="UTC").isoformat()
+
+
+# -- verification: the whole scope, not only what was acted on -----------------------------------
+
+
+def scope_of_inventory(inventory: dict[str, Any]) -> set[ResourceRef]:
+    """What an explicit inventory puts in scope: its rooms (and so everything now live in them), its
+    Live streams, its recordings and mixes."""
+    scope: set[ResourceRef] = set()
+    for cloud, data in (inventory.get("clouds") or {}).items():
+        app = app_of(inventory, cloud) or "-"
+        for kind, items in data.items():
             if not isinstance(items, list):
                 continue
             for item in items:
-                ids = item["ids"]
-                if (
-                    str(ids.get("room_id")) in s["rooms"]
-                    or str(ids.get("stream_name")) in s["streams"]
-                    or str(ids.get("task_id")) in s["tasks"]
-                ):
-                    out.append({"cloud": cloud, "kind": kind, **item})
-    return out
+                ids = item.get("ids") if isinstance(item, dict) else None
+                if not isinstance(ids, dict):
+                    continue
+                room = room_ref_of(cloud, app, ids)
+                if room is not None:
+                    scope.add(room)
+                if kind in ("rooms", "recordings", "mixes") or cloud == "live":
+                    scope.add(ref_of(cloud, app, kind, ids))
+    return scope
+
+
+def _verify_selector(scope: set[ResourceRef]) -> Selector:
+    """A selector that finds at least the scope's rooms and Live streams (filtered by ref after).
+
+    As before the refs: room selectors leave mixes out (ZEGO mixes are asked with GetMixTaskInfo;
+    Live mix sessions have no list API), and an inventory without rooms or streams is looked at whole.
+    """
+    names: set[int | str] = set()
+    for ref in scope:
+        if ref.kind == "rooms":
+            numeric = ref.id_type == "int" and ref.id.lstrip("-").isdigit()
+            names.add(int(ref.id) if numeric else ref.id)
+        elif ref.cloud == "live" and ref.kind == "streams":
+            names.add(ref.id.rsplit("/", 1)[-1])
+    if not names:
+        return Selector(allow_all=True)
+    return Selector(room_ids=frozenset(names), allow_all=True)
+
+
+def _in_scope(cloud: str, app: str, kind: str, ids: dict[str, Any], scope: set[ResourceRef]) -> bool:
+    room = room_ref_of(cloud, app, ids)
+    return (room is not None and room in scope) or ref_of(cloud, app, kind, ids) in scope
 
 
 def verify(
@@ -309,34 +469,66 @@ def verify(
     *,
     timeout: float,
     interval: float,
+    selector: Selector | None = None,
+    inventory: dict[str, Any] | None = None,
+    now: Any = None,
+    skipped: list[dict[str, Any]] | None = None,
     run: BulkRun | None = None,
     log: Any = None,
 ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
-    """Discover (reconciled) until nothing in scope is live, ``timeout`` passes or ``run`` is stopped.
+    """Discover (reconciled) the WHOLE scope until nothing in it is live, ``timeout`` passes or
+    ``run`` is stopped; not only the targets the plan ended, so a room opened during the run is seen.
 
-    Returns (survivors, passes, corrections seen). Mixes are checked with GetMixTaskInfo, as no
-    callback or list names their room.
+    The scope is the ``selector`` (measured at ``now``, the first discovery's time, so rooms do not
+    age into it) or, for an explicit ``inventory``, its rooms with everything now live in them, its
+    Live streams, recordings and mixes. Refs of ``skipped`` (stale) targets, and what lives in them,
+    are a later session the run never touched: reported there, not as survivors. ZEGO mixes are
+    checked with GetMixTaskInfo, as no callback or list names their room.
+    Returns (survivors, passes, corrections seen).
     """
-    scope = scope_of(plan)
-    names = {n for s in scope.values() for n in s["rooms"] | s["streams"]}
-    selector = Selector(room_ids=frozenset(names) if names else None, allow_all=True)
+    spared: set[ResourceRef] = {ResourceRef.from_dict(r) for t in skipped or [] for r in t["refs"]}
+    scope = None if inventory is None else scope_of_inventory(inventory)
+    if scope is not None:
+        scope -= spared
+    find = selector if scope is None else _verify_selector(scope)
     zego_mixes = [t for t in plan["targets"] if t["action"] == "StopMix"]
+    asked = {ResourceRef.from_dict(t["refs"][0]) for t in zego_mixes}
     deadline = time.monotonic() + timeout
     passes = 0
     corrections: list[dict[str, Any]] = []
     while True:
         passes += 1
         survivors: list[dict[str, Any]] = []
-        if names or any(s["tasks"] for s in scope.values()):
-            inventory = discover(access, selector, reconcile=True)
-            corrections += inventory["corrections"]
-            survivors = survivors_in(inventory, scope)
+        if find is not None and (scope is None or scope):
+            found = discover(access, find, reconcile=True, now=now)
+            corrections += found["corrections"]
+            for cloud, data in found["clouds"].items():
+                app = str(data.get("app_id") or "")
+                for kind, items in data.items():
+                    if not isinstance(items, list):
+                        continue
+                    for item in items:
+                        if scope is not None and not _in_scope(cloud, app, kind, item["ids"], scope):
+                            continue
+                        if _in_scope(cloud, app, kind, item["ids"], spared):
+                            continue
+                        if ref_of(cloud, app, kind, item["ids"]) in asked:
+                            continue  # asked with GetMixTaskInfo below
+                        survivors.append({"cloud": cloud, "kind": kind, **item})
         for mix in zego_mixes:
             try:
                 access["zego"].hooks["rtc"].get_mix_task_info(mix["ids"]["task_id"])
             except RtcNotFoundError:
                 continue
-            survivors.append({"cloud": "zego", "kind": "mixes", "ids": mix["ids"], "source": "list_api"})
+            survivors.append(
+                {
+                    "cloud": "zego",
+                    "kind": "mixes",
+                    "ids": mix["ids"],
+                    "ref": mix["refs"][0],
+                    "source": "list_api",
+                }
+            )
         if not survivors or time.monotonic() + interval > deadline:
             if log is not None:
                 log.info("verify pass %d: %d survivor(s)", passes, len(survivors))

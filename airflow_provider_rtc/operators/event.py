@@ -19,6 +19,9 @@ from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 from airflow_provider_rtc.exceptions import RtcValidationError
 
 ALL_CLOUDS = ("trtc", "live", "zego")
+#: seconds an inventory may be old before EndEventOperator refuses it (rooms are reused; a plan
+#: made an hour ago is not evidence of what lives in a room now)
+DEFAULT_MAX_INVENTORY_AGE = 3600.0
 
 
 class _EventOperator(BaseOperator):
@@ -102,17 +105,24 @@ class EndEventOperator(_EventOperator):
 
     :param selector: as for :class:`DiscoverLiveResourcesOperator` (templated); or
     :param inventory: a discovery result (e.g. ``"{{ ti.xcom_pull('discover') }}"``); exactly one.
-    :param dry_run: log and return the plan without a single destructive call.
-    :param verify: discover again after the end until nothing in scope is live.
+        It must name the app this task reaches per cloud (``app_id``) and be at most
+        ``max_inventory_age`` old (``discovered_at``), else it is refused before any call.
+    :param dry_run: log and return the plan without a single destructive call; ``True``/``False``
+        or the text ``"true"``/``"false"`` only (templated).
+    :param max_inventory_age: seconds (templated, default 3600) an inventory may be old: rooms are
+        reused, so an older one is refused rather than trusted (discover again).
+    :param verify: discover the whole scope again after the end until nothing in it is live.
     :param verify_timeout: seconds to keep verifying before failing with the survivors.
     :param verify_interval: seconds between verification passes.
     :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate);
         the stages run on the bulk engine (:mod:`~airflow_provider_rtc.operators.bulk`).
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
         callbacks do not carry it).
-    :return: ``{"plan", "results", "survivors", "timings", "corrections", "dry_run"}``; each result
-        is ``done``, ``already_gone``, ``failed`` (with ``code``, ``maybe_executed``,
-        ``after_lost_response``) or ``not_started``. Stopped (``on_kill``, ``execution_timeout``),
+    :return: ``{"plan", "results", "survivors", "skipped_stale", "timings", "corrections",
+        "dry_run"}`` (and ``nothing_to_end`` when nothing was in scope); each result is ``done``,
+        ``already_gone``, ``failed`` (with ``code``, ``maybe_executed``, ``after_lost_response``),
+        ``not_started`` or ``skipped_stale`` (with ``reason``: the room was reused after the
+        inventory), with its typed ``refs`` and ``label``. Stopped (``on_kill``, ``execution_timeout``),
         it issues no new call, lets calls on the wire finish, skips verification, pushes the report
         (with ``stopped``) to the ``report`` XCom and fails.
     """
@@ -124,6 +134,7 @@ class EndEventOperator(_EventOperator):
         "clouds",
         "dry_run_mode",
         "callback_receiver_url",
+        "max_inventory_age",
     )
 
     def __init__(
@@ -138,6 +149,7 @@ class EndEventOperator(_EventOperator):
         verify_interval: float = 5.0,
         max_concurrency: int = 16,
         zego_mix_user_id: str | None = None,
+        max_inventory_age: float | str = DEFAULT_MAX_INVENTORY_AGE,
         **kwargs: Any,
     ) -> None:
         super().__init__(clouds=clouds, **kwargs)
@@ -158,6 +170,7 @@ class EndEventOperator(_EventOperator):
         self.verify_interval = verify_interval
         self.max_concurrency = self.bulk.max_concurrency
         self.zego_mix_user_id = zego_mix_user_id
+        self.max_inventory_age = max_inventory_age
 
     def _inputs(self) -> tuple[Any, dict[str, Any] | None, tuple[str, ...], bool]:
         """Everything validated before the first call."""
@@ -167,13 +180,7 @@ class EndEventOperator(_EventOperator):
         clouds = validate_clouds(self.clouds)
         dry_run = _as_bool(self.dry_run_mode, "dry_run")
         has_selector = self.selector not in (None, "", {})
-        inventory = self.inventory
-        if isinstance(inventory, str):
-            text = inventory.strip()
-            try:
-                inventory = json.loads(text) if text else None
-            except ValueError:
-                raise RtcValidationError("inventory", "a discovery result (dict or its JSON)") from None
+        inventory = _inventory_value(self.inventory)
         if has_selector and inventory:
             raise RtcValidationError("inventory", "give a selector or an inventory, not both")
         if inventory:
@@ -183,6 +190,7 @@ class EndEventOperator(_EventOperator):
             if unknown:
                 raise RtcValidationError("inventory", "clouds must be trtc, live or zego", sorted(unknown))
             inventory = {**inventory, "clouds": {c: v for c, v in inventory["clouds"].items() if c in clouds}}
+            _check_age(inventory, self.max_inventory_age)
             return None, inventory, clouds, dry_run
         return Selector.parse(self.selector, allow_all=self.allow_all), None, clouds, dry_run
 
@@ -193,6 +201,9 @@ class EndEventOperator(_EventOperator):
         selector, inventory, clouds, dry_run = self._inputs()
         started = time.monotonic()
         access = self._access(clouds)
+        given = inventory is not None
+        if inventory is not None:
+            _check_apps(inventory, access)  # before any call: another app's inventory is refused
         timings: dict[str, Any] = {}
         corrections: list[dict[str, Any]] = []
         if inventory is None:
@@ -200,24 +211,35 @@ class EndEventOperator(_EventOperator):
             corrections += inventory["corrections"]
             timings["discover"] = round(time.monotonic() - started, 3)
         plan = planner.build_plan(inventory, zego_mix_user_id=self.zego_mix_user_id)
+        # a fresh read of the receiver: a target whose room was reused since the inventory is skipped
+        skipped = planner.reconfirm(plan, inventory, access, log=self.log)
+        plan["skipped_stale"] = skipped
         self.log.info("plan (%s):\n%s", "dry run" if dry_run else "executing", planner.render_table(plan))
         report: dict[str, Any] = {
             "dry_run": dry_run,
             "plan": plan,
             "results": [],
             "survivors": [],
+            "skipped_stale": len(skipped),
             "corrections": corrections,
             "timings": timings,
         }
+        if not plan["targets"]:
+            report["nothing_to_end"] = True
+            self.log.info(
+                "nothing to end: no live resource in scope%s; no destructive call %s",
+                f" ({len(skipped)} skipped as stale)" if skipped else "",
+                "would be made" if dry_run else "was made",
+            )
         if dry_run:
             return report
         mark = time.monotonic()
         results, stage_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)
-        report["results"] = results
+        report["results"] = results + skipped
         timings["end"] = round(time.monotonic() - mark, 3)
         timings["stages"] = stage_times
         counts: dict[str, int] = {}
-        for r in results:
+        for r in report["results"]:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         if interrupted is not None or self.bulk.stopped:
             self._report_stop(context, report, counts, started)
@@ -240,6 +262,10 @@ class EndEventOperator(_EventOperator):
                 access,
                 timeout=self.verify_timeout,
                 interval=self.verify_interval,
+                selector=None if given else selector,
+                inventory=inventory if given else None,
+                now=_discovered_at(inventory),
+                skipped=skipped,
                 run=self.bulk,
                 log=self.log,
             )
@@ -255,12 +281,12 @@ class EndEventOperator(_EventOperator):
             raise AirflowException(f"stopped ({self.bulk.stopped}) while verifying; see the 'report' XCom")
         if report["survivors"] or failed:
             _push(context, report, self.log)
-            listed = ", ".join(f"{s['cloud']} {s['kind']} {s['ids']}" for s in report["survivors"][:10])
+            listed = ", ".join(_survivor_label(s) for s in report["survivors"][:10])
             raise AirflowException(
                 f"the event is not fully ended: {len(report['survivors'])} resource(s) still live"
                 + (f" ({listed}{' ...' if len(report['survivors']) > 10 else ''})" if listed else "")
                 + f", {len(failed)} call(s) failed"
-                + "".join(f"; {r['action']} {r['ids']} [{r.get('code')}]" for r in failed[:5])
+                + "".join(f"; {r['action']} {r['label']} [{r.get('code')}]" for r in failed[:5])
                 + " (full report in the 'report' XCom)"
             )
         return report
@@ -276,11 +302,7 @@ class EndEventOperator(_EventOperator):
         for r in report["results"]:
             if r["status"] == "failed":
                 self.log.error("failed: %s", r)
-        waiting = [
-            f"{r['cloud']} {r['action']} {r['ids']}"
-            for r in report["results"]
-            if r["status"] == "not_started"
-        ]
+        waiting = [f"{r['action']} {r['label']}" for r in report["results"] if r["status"] == "not_started"]
         if waiting:
             self.log.warning("not started (%d): %s", len(waiting), waiting[:50])
         _push(context, report, self.log)
@@ -301,10 +323,96 @@ def _push(context: Any, report: dict[str, Any], log: Any) -> None:
 
 
 def _as_bool(value: Any, param: str) -> bool:
-    if isinstance(value, bool):
+    """A safety switch: ``True``/``False`` or the text ``"true"``/``"false"`` (a rendered template)
+    only; ``""``, ``None``, ``0``/``1`` and other spellings are refused, never read as false."""
+    from airflow_provider_rtc.validation import boolean
+
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in ("true", "false")):
+        parsed = boolean(value, param)
+        assert parsed is not None
+        return parsed
+    raise RtcValidationError(param, 'True or False (or the text "true"/"false")', value)
+
+
+def _inventory_value(value: Any) -> Any:
+    """An inventory as given: a dict, its JSON, or its Python repr (a template rendered without
+    native objects)."""
+    if not isinstance(value, str):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no", ""):
-        return value.strip().lower() in ("true", "1", "yes")
-    if isinstance(value, int):
-        return bool(value)
-    raise RtcValidationError(param, "true or false", value)
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise RtcValidationError("inventory", "a discovery result (dict or its JSON)") from None
+
+
+def _discovered_at(inventory: dict[str, Any]) -> Any:
+    import pendulum
+
+    text = inventory.get("discovered_at")
+    try:
+        parsed = pendulum.parse(str(text))
+    except Exception:
+        return None
+    return parsed if isinstance(parsed, pendulum.DateTime) else None
+
+
+def _check_age(inventory: dict[str, Any], max_age: Any) -> None:
+    """An inventory older than ``max_inventory_age`` describes rooms that may have been reused."""
+    import pendulum
+
+    from airflow_provider_rtc.validation import number
+
+    limit = number(max_age, "max_inventory_age", minimum=0.0, exclusive_minimum=True)
+    at = _discovered_at(inventory)
+    if at is None:
+        raise RtcValidationError(
+            "inventory.discovered_at",
+            "the ISO time the inventory was discovered (DiscoverLiveResourcesOperator writes it; a "
+            "hand-built inventory must say it)",
+            inventory.get("discovered_at"),
+        )
+    age = (pendulum.now("UTC") - at).total_seconds()
+    if limit is not None and age > limit:
+        raise RtcValidationError(
+            "inventory",
+            f"was discovered {age:.0f}s ago ({at.isoformat()}), more than max_inventory_age={limit:g}s: "
+            "its rooms may have been reused since; discover again (or raise max_inventory_age)",
+        )
+
+
+def _check_apps(inventory: dict[str, Any], access: dict[str, Any]) -> None:
+    """Each cloud of the inventory must name the app this task's connection (or ``sdk_app_id``)
+    reaches: the same room id in another app is another room."""
+    for cloud, data in inventory["clouds"].items():
+        app = str((data or {}).get("app_id") or "") if isinstance(data, dict) else ""
+        if not app:
+            raise RtcValidationError(
+                f"inventory.clouds.{cloud}.app_id",
+                "the application the inventory was discovered for (a hand-built inventory must say it)",
+            )
+        mine = access[cloud].app_id if cloud in access else None
+        if mine is not None and app != str(mine):
+            raise RtcValidationError(
+                "inventory",
+                f"was discovered for {cloud} app {app}, but this task reaches {cloud} app {mine} "
+                "(connection or sdk_app_id): refusing to end another app's resources",
+            )
+
+
+def _survivor_label(survivor: dict[str, Any]) -> str:
+    from airflow_provider_rtc.discovery.refs import label
+    from airflow_provider_rtc.identity import ResourceRef
+
+    ref = survivor.get("ref")
+    if isinstance(ref, dict):
+        return label(ResourceRef.from_dict(ref))
+    return f"{survivor['cloud']} {survivor['kind']} {survivor['ids']}"
