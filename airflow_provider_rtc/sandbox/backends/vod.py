@@ -33,8 +33,9 @@ def parse_iso(value: str) -> float:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
+        # no VOD list has a time-specific code for CreateTime: the common InvalidParameterValue
         raise SandboxError(
-            "InvalidParameterValue.Time", f"`{value}` is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)."
+            "InvalidParameterValue", f"`{value}` is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)."
         ) from None
 
 
