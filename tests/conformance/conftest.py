@@ -11,3 +11,78 @@ DATA = Path(__file__).parent / "data"
 
 def load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+# -- the official Tencent SDK models and tccli's API-page examples -------------------------------------
+
+SDK_VERSIONS = {"trtc": "v20190722", "live": "v20180801", "vod": "v20180717"}
+
+
+def sdk_model(product: str, name: str) -> Any:
+    """A fresh instance of ``tencentcloud.<product>.<version>.models.<name>`` (the official SDK)."""
+    import importlib
+
+    module = importlib.import_module(f"tencentcloud.{product}.{SDK_VERSIONS[product]}.models")
+    return getattr(module, name)()
+
+
+def unknown_members(model: Any, data: Any, path: str = "") -> list[str]:
+    """Members of ``data`` the SDK model does not declare, recursively (``A[0].B``).
+
+    The SDK's ``_deserialize`` silently drops unknown top-level response members and only warns
+    ("fileds are useless") for nested ones, so the walk is done here after deserializing."""
+    from tencentcloud.common.abstract_model import AbstractModel
+
+    if not isinstance(data, dict):
+        return [f"{path or '<root>'} (not an object: {type(data).__name__})"]
+    declared = {name[1:] for name in vars(model) if name.startswith("_")}
+    out: list[str] = []
+    for key, value in data.items():
+        where = f"{path}{key}"
+        if key not in declared:
+            out.append(where)
+            continue
+        attr = getattr(model, key)
+        if isinstance(attr, AbstractModel):
+            out += unknown_members(attr, value, where + ".")
+        elif isinstance(attr, list) and isinstance(value, list):
+            for i, (item, raw) in enumerate(zip(attr, value, strict=False)):
+                if isinstance(item, AbstractModel):
+                    out += unknown_members(item, raw, f"{where}[{i}].")
+    return out
+
+
+def deserialize(product: str, name: str, data: dict[str, Any]) -> tuple[Any, list[str]]:
+    """``name`` deserialized from ``data`` and the members it does not know (warnings included)."""
+    import warnings
+
+    model = sdk_model(product, name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model._deserialize(data)
+    unknown = unknown_members(model, data)
+    unknown += [str(w.message) for w in caught if "useless" in str(w.message) and not unknown]
+    return model, unknown
+
+
+def tccli_examples(product: str, action: str) -> list[dict[str, Any]]:
+    """The examples an API page prints, as tccli ships them: ``request``/``response`` (the ``Response``
+    object) and ``title``, plus the file they came from."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tccli")
+    assert spec is not None and spec.submodule_search_locations
+    path = Path(next(iter(spec.submodule_search_locations))) / "services" / product / SDK_VERSIONS[product]
+    examples = json.loads((path / "examples.json").read_text(encoding="utf-8"))["actions"].get(action, [])
+    out = []
+    for ex in examples:
+        body = ex["input"].split("\n\n", 1)[1] if "\n\n" in ex["input"] else "{}"
+        out.append(
+            {
+                "title": ex.get("title", ""),
+                "request": json.loads(body or "{}"),
+                "response": json.loads(ex["output"])["Response"],
+                "source": f"tccli/services/{product}/{SDK_VERSIONS[product]}/examples.json",
+            }
+        )
+    return out
