@@ -86,3 +86,46 @@ def tccli_examples(product: str, action: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def shape(value: Any) -> Any:
+    """The keys of ``value``, recursively (a list's items merged): what "same shape" compares.
+    ``None`` (JSON null) stays ``None``: it says nothing about the member's shape."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        merged: dict[str, Any] = {}
+        leaf = False
+        for item in value:
+            if item is None:
+                continue
+            s = shape(item)
+            if isinstance(s, dict):
+                for k, v in s.items():
+                    merged[k] = v if merged.get(k) in (None, "", [], {}) else merged[k]
+            else:
+                leaf = True
+        return [merged] if merged else ([""] if leaf else [])
+    return ""
+
+
+def shape_diff(ours: Any, theirs: Any, path: str = "") -> list[str]:
+    """Where two shapes differ: ``+A.B`` only in ours, ``-A.B`` only in theirs. An empty list on
+    either side, or null, says nothing about its items."""
+    if ours is None or theirs is None:
+        return []
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        out = [f"+{path}{k}" for k in ours if k not in theirs]
+        out += [f"-{path}{k}" for k in theirs if k not in ours]
+        for k in ours.keys() & theirs.keys():
+            out += shape_diff(ours[k], theirs[k], f"{path}{k}.")
+        return sorted(out)
+    if isinstance(ours, list) and isinstance(theirs, list):
+        if not ours or not theirs:
+            return []
+        return shape_diff(ours[0], theirs[0], path.rstrip(".") + "[].")
+    if type(ours) is not type(theirs):
+        return [f"~{path.rstrip('.')} ({type(ours).__name__} vs {type(theirs).__name__})"]
+    return []

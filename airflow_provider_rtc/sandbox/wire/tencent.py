@@ -403,6 +403,8 @@ def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str
                 "PublishTimeList": [
                     {"PublishTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.pushed_at))}
                 ],
+                # 0 = pushed without delay (the API page's example; the SDK's StreamOnlineInfo)
+                "PushToDelay": 0,
             }
             for s in shown
         ],
