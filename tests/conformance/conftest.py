@@ -129,3 +129,8 @@ def shape_diff(ours: Any, theirs: Any, path: str = "") -> list[str]:
     if type(ours) is not type(theirs):
         return [f"~{path.rstrip('.')} ({type(ours).__name__} vs {type(theirs).__name__})"]
     return []
+
+
+def zego_example(stem: str) -> dict[str, Any]:
+    """One of ZEGO's own example payloads (data/zego/<stem>.json: doc path, commit, payload)."""
+    return load(f"zego/{stem}.json")
