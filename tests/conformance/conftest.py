@@ -134,3 +134,20 @@ def shape_diff(ours: Any, theirs: Any, path: str = "") -> list[str]:
 def zego_example(stem: str) -> dict[str, Any]:
     """One of ZEGO's own example payloads (data/zego/<stem>.json: doc path, commit, payload)."""
     return load(f"zego/{stem}.json")
+
+
+def provider_literals() -> set[str]:
+    """Every quoted string in the provider's code outside the sandbox: what the code can read."""
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "airflow_provider_rtc"
+    found: set[str] = set()
+    for path in root.rglob("*.py"):
+        if "sandbox" not in path.relative_to(root).parts:
+            found.update(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def read_names(path: str) -> list[str]:
+    """The member names of a declared read path (``A[].B.C`` -> A, B, C)."""
+    return [part.removesuffix("[]") for part in path.split(".")]

@@ -22,7 +22,7 @@ from airflow_provider_rtc.hooks.vod import VodHook
 from airflow_provider_rtc.protocol import tencent as tencent_protocol
 from airflow_provider_rtc.sandbox import SandboxServer
 
-from .conftest import deserialize, load, shape, shape_diff, tccli_examples
+from .conftest import deserialize, load, provider_literals, read_names, shape, shape_diff, tccli_examples
 
 READS = load("tencent_reads.json")["reads"]
 TENCENT = sorted(a.action for a in catalog.CATALOG.values() if a.cloud == "tencent")
@@ -298,3 +298,12 @@ def test_sandbox_vod_media_says_which_trtc_task_recorded_it(exchanges: Any, acti
     """The examples' SourceInfo carries TrtcRecordInfo (SdkAppId, RoomId, TaskId, UserIds)."""
     (item, *_) = answer_of(exchanges, action)["MediaInfoSet"]
     assert "TrtcRecordInfo" in item["BasicInfo"]["SourceInfo"]
+
+
+def test_declared_reads_are_still_read_by_the_code() -> None:
+    """data/tencent_reads.json stays honest: each member it lists is a literal in the provider's code."""
+    literals = provider_literals()
+    for action, entry in READS.items():
+        for path in entry["paths"]:
+            missing = [n for n in read_names(path) if n not in literals]
+            assert not missing, f"{action}: the code no longer reads {missing} ({entry['where']})"
