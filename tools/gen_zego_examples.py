@@ -3,7 +3,8 @@
 For the server APIs the provider calls, the request and response examples of each OpenAPI page
 (``*.yaml``: an explicit ``example``, else one assembled from the schema's per-member ``example``
 values, which is how those pages render their samples); for the callbacks it receives, the page's
-"Data example" JSON block (``*.mdx``). Each file records the doc path and the commit it came from.
+"Data example" JSON block (``*.mdx``); and the return codes each API page and the global
+return-code pages list (``zego_codes.json``). Each file records the doc path and the commit it came from.
 Only data is written, no ZEGO code.
 
 Usage: python tools/gen_zego_examples.py /path/to/docs_all [out_dir]
@@ -59,6 +60,36 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "cb_recording_status": ("callback", "recording_status", f"{REC}/recording-status-callback.mdx"),
 }
 _JSON_BLOCK = re.compile(r"```json\s*\n(.*?)\n```", re.S)
+#: return-code pages: (family, doc path, heading of the section to read, "" = the whole page)
+CODE_PAGES = [
+    ("common", f"{RTC}/api-reference/return-codes.mdx", "Common Return codes"),
+    ("room", f"{RTC}/api-reference/return-codes.mdx", "Room Signaling Interfaces"),
+    ("mix", f"{RTC}/api-reference/return-codes.mdx", "Stream Mixing and Transcoding Interfaces"),
+    ("media", f"{RTC}/api-reference/return-codes.mdx", "Media Service Interfaces"),
+    ("media", f"{RTC}/api-reference/return-codes.mdx", "Media File Interfaces"),
+    # the media-service and media-file (cdn) API pages list their own codes (1010, 5007, 3001...)
+    ("media", f"{RTC}/api-reference/media-service/", "*.yaml"),
+    ("media", f"{RTC}/api-reference/cdn/", "*.yaml"),
+    ("moderation", f"{RTC}/api-reference/return-codes.mdx", "Audio/Video Stream Moderation Interfaces"),
+    ("record", f"{REC}/return-codes.mdx", ""),
+    # the Chinese cloud-recording page lists more codes than the English one (e.g. 300000005)
+    ("record", "extended_services/cloud_recording/zh/server/error-codes.mdx", ""),
+]
+#: codes in a Markdown table row (``| 104 | ...``) or an HTML one (``<td>1010, 30002</td>``)
+_CODE = re.compile(r"^\|\s*(\d+(?:\s*[,、]\s*\d+)*)\s*\||<td>\s*(\d+(?:\s*[,、]\s*\d+)*)\s*</td>", re.M)
+
+
+def codes_in(text: str) -> list[int]:
+    cells = [a or b for a, b in _CODE.findall(text)]  # a cell may list several: "1010, 30002"
+    return sorted({int(code) for cell in cells for code in re.split(r"[,、\s]+", cell) if code})
+
+
+def section(text: str, heading: str) -> str:
+    if not heading:
+        return text
+    start = text.index(f"## {heading}")
+    end = text.find("\n## ", start + 3)
+    return text[start : end if end > 0 else len(text)]
 
 
 def _reader(root: Path) -> Any:
@@ -72,6 +103,15 @@ def _reader(root: Path) -> Any:
         return out.stdout.decode("utf-8")
 
     return show
+
+
+def _listing(root: Path, folder: str) -> list[str]:
+    """The ``.yaml`` pages directly in ``folder`` (work tree or bare git directory)."""
+    if (root / "core_products").is_dir():
+        return sorted(str(p.relative_to(root)) for p in (root / folder).glob("*.yaml"))
+    cmd = ["git", "--git-dir", str(root), "ls-tree", "--name-only", "HEAD", folder]
+    out = subprocess.run(cmd, check=True, capture_output=True).stdout.decode()
+    return sorted(line for line in out.splitlines() if line.endswith(".yaml"))
 
 
 def _commit(root: Path) -> str:
@@ -164,7 +204,24 @@ def main(argv: list[str]) -> int:
         (out / f"{stem}.json").write_text(
             json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-    print(f"{len(SOURCES)} files -> {out}")
+    codes: dict[str, Any] = {"commit": commit, "families": {}, "actions": {}}
+    for family, path, heading in CODE_PAGES:
+        entry = codes["families"].setdefault(family, {"docs": [], "codes": []})
+        if heading == "*.yaml":
+            found = {c for page in _listing(root, path) for c in codes_in(read(page))}
+        else:
+            found = set(codes_in(section(read(path), heading)))
+        entry["docs"].append(f"github.com/ZEGOCLOUD/docs_all/{path}" + (f" ## {heading}" if heading else ""))
+        entry["codes"] = sorted(set(entry["codes"]) | found)
+    for kind, name, path in SOURCES.values():
+        if kind == "api":
+            codes["actions"][name] = {
+                "doc": f"github.com/ZEGOCLOUD/docs_all/{path}",
+                "codes": codes_in(read(path)),
+            }
+    text = json.dumps(codes, indent=1) + "\n"
+    (out.parent / "zego_codes.json").write_text(text, encoding="utf-8")
+    print(f"{len(SOURCES)} files -> {out}, return codes -> {out.parent / 'zego_codes.json'}")
     return 0
 
 
