@@ -258,12 +258,12 @@ def test_sandbox_room_list_not_enabled_answers_code_9(zego_world: dict[str, Any]
     """ZEGO's return codes offer room-family 9 ("no permission to use this API") for an API not
     enabled for the AppId (vendor-review-2.md, item 2 of the open points)."""
     server = zego_world["server"]
-    server.backend.config.zego_room_list_enabled = False
+    server.backend.zego.room_list_enabled = False
     try:
         with pytest.raises(RtcError) as err:
             ZegoRtcHook().describe_room_list()
     finally:
-        server.backend.config.zego_room_list_enabled = True
+        server.backend.zego.room_list_enabled = True
     assert err.value.code == 9
 
 
