@@ -55,9 +55,66 @@ def parse_iso(value: str) -> float:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
+        # no VOD list has a time-specific code for CreateTime: the common InvalidParameterValue
         raise SandboxError(
-            "InvalidParameterValue.Time", f"`{value}` is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)."
+            "InvalidParameterValue", f"`{value}` is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)."
         ) from None
+
+
+#: MediaInfo members a sandbox media never has (null), per the DescribeMediaInfos/SearchMedia examples
+_ABSENT_INFOS = (
+    "AdaptiveDynamicStreamingInfo",
+    "AnimatedGraphicsInfo",
+    "ImageSpriteInfo",
+    "KeyFrameDescInfo",
+    "MiniProgramReviewInfo",
+    "ReviewInfo",
+    "SampleSnapshotInfo",
+    "SnapshotByTimeOffsetInfo",
+    "SubtitleInfo",
+    "TranscodeInfo",
+)
+#: MetaData the sandbox does not measure (its media are opaque bytes): zero, as for a file not probed
+_META_DEFAULTS: dict[str, Any] = {
+    "Duration": 0,
+    "Bitrate": 0,
+    "Height": 0,
+    "Width": 0,
+    "Rotate": 0,
+    "VideoDuration": 0,
+    "AudioDuration": 0,
+    "Md5": "",
+    "VideoStreamSet": [],
+    "AudioStreamSet": [],
+}
+_AUDIO = frozenset({"m4a", "aac", "mp3", "wav", "ogg", "flac"})
+
+
+def _complete(info: dict[str, Any]) -> dict[str, Any]:
+    """Every MediaInfo member the API pages' examples (tccli examples.json) show, so answers have
+    VOD's shape: what the sandbox does not model is VOD's value for an uncategorised upload (ClassId
+    0, no tags, no cover; Vid only for legacy-bucket media) or null for infos a file does not have."""
+    basic = info["BasicInfo"]
+    for key, value in {
+        "Description": "",
+        "ClassId": 0,
+        "ClassName": "",
+        "ClassPath": "",
+        "CoverUrl": "",
+        "TagSet": [],
+        "StorageRegion": "ap-guangzhou",
+        "StoragePath": f"/{info['FileId']}/{basic.get('Name', '')}",
+        "Category": "Audio" if basic.get("Type") in _AUDIO else "Video",
+        "Vid": "",
+    }.items():
+        basic.setdefault(key, value)
+    for key in ("LiveRecordInfo", "WebPageRecordInfo"):
+        basic.setdefault("SourceInfo", {}).setdefault(key, None)
+    for key, value in _META_DEFAULTS.items():
+        info.setdefault("MetaData", {}).setdefault(key, list(value) if isinstance(value, list) else value)
+    for key in _ABSENT_INFOS:
+        info.setdefault(key, None)
+    return info
 
 
 @dataclass
@@ -136,6 +193,9 @@ class VodBackend:
         return {k: m for k, m in self._media.items() if m.sub_app_id == sub_app_id}
 
     def _info(self, m: VodMedia) -> dict[str, Any]:
+        return _complete(self._own_info(m))
+
+    def _own_info(self, m: VodMedia) -> dict[str, Any]:
         source: dict[str, Any] = {"SourceType": m.source_type, "SourceContext": m.source_context}
         if m.trtc is not None:
             source["TrtcRecordInfo"] = dict(m.trtc)

@@ -512,6 +512,10 @@ class ZegoBackend:
                     "RTMP": f"rtmp://play.sandbox.example/zegomix/{o['StreamId']}",
                     "HLS": f"https://play.sandbox.example/zegomix/{o['StreamId']}/playlist.m3u8",
                     "FLV": f"https://play.sandbox.example/zegomix/{o['StreamId']}.flv",
+                    # start-mix.yaml's PlayInfo also has Status ("stream status", example 0) and
+                    # UserName (example "")
+                    "Status": 0,
+                    "UserName": "",
                 }
                 for o in outputs
                 if o.get("StreamId")

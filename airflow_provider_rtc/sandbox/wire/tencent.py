@@ -407,6 +407,8 @@ def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str
                 "PublishTimeList": [
                     {"PublishTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.pushed_at))}
                 ],
+                # 0 = pushed without delay (the API page's example; the SDK's StreamOnlineInfo)
+                "PushToDelay": 0,
             }
             for s in shown
         ],
@@ -431,11 +433,12 @@ def describe_media_infos(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
 @handles(catalog.SEARCH_MEDIA)
 def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
-    window = p.obj("CreateTime", missing=None, invalid="InvalidParameterValue.CreateTime")
+    # no VOD list documents InvalidParameterValue.CreateTime: bad windows answer the common code
+    window = p.obj("CreateTime", missing=None, invalid="InvalidParameterValue")
     after = before = None
     if window is not None:
-        raw_after = window.string("After", missing=None, invalid="InvalidParameterValue.CreateTime")
-        raw_before = window.string("Before", missing=None, invalid="InvalidParameterValue.CreateTime")
+        raw_after = window.string("After", missing=None, invalid="InvalidParameterValue")
+        raw_before = window.string("Before", missing=None, invalid="InvalidParameterValue")
         after = None if raw_after is None else parse_vod_time(raw_after)
         before = None if raw_before is None else parse_vod_time(raw_before)
     sort = p.obj("Sort", missing=None, invalid="InvalidParameterValue.Sort")

@@ -130,7 +130,8 @@ def describe_relay_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
 @handles(catalog.DESCRIBE_TRTC_ROOM_USAGE)
 def describe_trtc_room_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
-    app = p.uint("SdkAppid", missing="MissingParameter.SdkAppid", invalid="InvalidParameter")
+    # DescribeTrtcRoomUsage's Go SDK list has no MissingParameter.* code: the common MissingParameter
+    app = p.uint("SdkAppid", missing="MissingParameter", invalid="InvalidParameter")
     if app not in sb.config.sdk_app_ids:
         raise SandboxError("FailedOperation.SdkAppIdNotExist", "The SdkAppid does not exist.")
     start = _beijing_time(p, "StartTime", "InvalidParameter")
