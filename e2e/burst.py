@@ -6,12 +6,15 @@ before its watermark with a 500-row page: 600 changes in that minute gave the sa
 and nothing after them, ever (issue 17 item 7). The lake DAG is paused while the burst completes,
 so the watcher meets all 600 at once when it is unpaused (a fresh trigger, resuming from the asset
 state), which is the case that stalled; the scenario checks that the burst really was that dense.
+The 600 are stopped through the API with their uploads held back (a long sandbox upload delay),
+then the sandbox clock jumps past it, so the receiver gets all their upload callbacks at once.
 """
 
 from __future__ import annotations
 
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .harness import Deployment, http_json, wait_for
@@ -21,8 +24,11 @@ BURST = 600
 #: the watcher's re-read window and page (triggers/uploads.py WATERMARK_OVERLAP, RECEIVER_PAGE_SIZE)
 WINDOW, PAGE = 60.0, 500
 UPLOAD_DELAY = 1.0
+#: the upload delay while the burst's recordings are stopped, then skipped by a clock jump
+HOLD = 1800.0
 #: recordings started at once (the seeded event holds a few: TRTC's limit is 100 concurrent)
 BATCH = 80
+STOPPERS = 4
 EVENT_TIMEOUT = 900.0
 SETTLE = 15.0
 
@@ -31,16 +37,15 @@ def _burst(run: LakeRun, n: int) -> list[str]:
     """Seed ``n`` TRTC recordings on VOD and stop them: each uploads ``UPLOAD_DELAY`` s later."""
     from airflow_provider_rtc.hooks.trtc import TrtcHook
 
-    hook = TrtcHook()
     task_ids: list[str] = []
     while len(task_ids) < n:  # TRTC (and the sandbox) allow 100 concurrent recordings per app
         size = min(BATCH, n - len(task_ids))
         spec = {"trtc": {"rooms": size, "users_per_room": 1, "recordings": size, "recording_storage": "vod"}}
         seeded = run.dep.sandbox_call("POST", "/seed", spec)
         batch = [r["task_id"] for r in seeded["trtc"]["recordings"]]
-        for task_id in batch:
-            hook.delete_cloud_recording(task_id)
-            run.task_ids[task_id] = "trtc"
+        with ThreadPoolExecutor(STOPPERS) as pool:  # each thread its own hook
+            list(pool.map(lambda t: TrtcHook().delete_cloud_recording(t), batch))
+        run.task_ids.update(dict.fromkeys(batch, "trtc"))
         task_ids += batch
     return task_ids
 
@@ -64,6 +69,10 @@ def _changed_at(dep: Deployment, run: LakeRun, task_ids: list[str]) -> dict[str,
         if len(page["tasks"]) < 1000:
             return {t: found[t] for t in task_ids if t in found}
         since, after = float(page["tasks"][-1]["changed_at"]), str(page["tasks"][-1]["task_id"])
+
+
+def _all_uploaded(dep: Deployment, task_ids: list[str]) -> bool:
+    return all(dep.sandbox_call("GET", f"/storage/trtc/{t}")["upload"] == "done" for t in task_ids)
 
 
 def _densest_window(times: list[float]) -> int:
@@ -91,17 +100,28 @@ def recordings_burst_scenario(dep: Deployment) -> dict[str, Any]:
         dep.wait_dags([LAKE_DAG])
         run.pause(True)  # the burst completes while no watcher runs
 
+        # the uploads are held (a long upload delay) while 600 recordings are stopped through the
+        # API, then the sandbox clock jumps past the delay: all 600 complete at once, as in a burst
+        dep.sandbox_call("PUT", "/timing", {"upload_delay": HOLD})
         burst_started = time.monotonic()
         burst = _burst(run, BURST)
         stopped_s = time.monotonic() - burst_started
-        wait_for(
-            f"the receiver to hold the {BURST} recordings' callbacks",
-            lambda: len(_changed_at(dep, run, burst)) == BURST,
+        offset = float(dep.sandbox_call("GET", "/clock")["offset_seconds"])
+        released = time.time()
+        dep.sandbox_call("PUT", "/clock", {"offset_seconds": offset + HOLD})
+        try:
+            wait_for(f"the {BURST} uploads", lambda: _all_uploaded(dep, burst), 300, 2)
+        finally:  # back to real time before any signed API call
+            dep.sandbox_call("PUT", "/clock", {"offset_seconds": offset})
+            dep.sandbox_call("PUT", "/timing", {"upload_delay": UPLOAD_DELAY})
+        changed = wait_for(
+            f"the receiver to store the {BURST} upload callbacks",
+            lambda: (
+                (c := _changed_at(dep, run, burst)) and len(c) == BURST and min(c.values()) >= released and c
+            ),
             300,
             2,
         )
-        time.sleep(3 * UPLOAD_DELAY)  # the last upload callbacks (312 after 311) land
-        changed = _changed_at(dep, run, burst)
         spread = max(changed.values()) - min(changed.values())
         densest = _densest_window(list(changed.values()))
         _check(densest > PAGE, f"only {densest} completions within {WINDOW:.0f} s: not the stalling burst")
