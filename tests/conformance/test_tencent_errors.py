@@ -72,18 +72,9 @@ def test_unconfirmed_table_has_no_stale_rows() -> None:
             assert why.strip(), f"{action} {code}: say why"
 
 
-_DELETE_MEDIA_XFAIL = pytest.mark.xfail(
-    strict=True, reason="fixed by H4: DeleteMedia's documented not-found code is plain ResourceNotFound"
-)
-
-
 @pytest.mark.parametrize(
     "action",
-    [
-        pytest.param(a.action, marks=_DELETE_MEDIA_XFAIL) if a.action == "DeleteMedia" else a.action
-        for a in TENCENT
-        if a.gone
-    ],
+    [a.action for a in TENCENT if a.gone],
 )
 def test_every_gone_action_knows_a_documented_gone_code(action: str) -> None:
     """Tolerated guesses are fine only next to at least one code the vendor documents for the action

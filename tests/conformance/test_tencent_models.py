@@ -268,10 +268,6 @@ EXTRA_OK = {
     "UsageList[].TimeStampKey": "TrtcUsage declares it and the current API pages list it (Unix seconds of "
     "TimeKey); the 2022 examples predate it",
 }
-#: members of the examples the sandbox lacks, owned by another branch
-H4_GAPS = {
-    "MediaInfoSet[].BasicInfo.SourceInfo.TrtcRecordInfo": "fixed by H4: VOD TrtcRecord/TrtcRecordInfo",
-}
 SHAPE_CASES = [
     (api.action, i)
     for api in sorted(catalog.CATALOG.values(), key=lambda a: a.action)
@@ -286,13 +282,12 @@ def test_sandbox_answer_has_the_shape_of_the_vendor_example(exchanges: Any, acti
     product = catalog.by_action("tencent", action).product  # type: ignore[union-attr]
     example = tccli_examples(product, action)[index]["response"]
     diff = shape_diff(shape(answer_of(exchanges, action)), shape(example))
-    missing = [d for d in diff if not d.startswith("+") and d[1:] not in H4_GAPS]
+    missing = [d for d in diff if not d.startswith("+")]
     extra = [d for d in diff if d.startswith("+") and d[1:] not in EXTRA_OK]
     assert missing == [], f"the sandbox's {action} lacks what the vendor example has: {missing}"
     assert extra == [], f"the sandbox's {action} has what the vendor example lacks: {extra}"
 
 
-@pytest.mark.xfail(strict=True, reason=H4_GAPS["MediaInfoSet[].BasicInfo.SourceInfo.TrtcRecordInfo"])
 @pytest.mark.parametrize("action", ["DescribeMediaInfos", "SearchMedia"])
 def test_sandbox_vod_media_says_which_trtc_task_recorded_it(exchanges: Any, action: str) -> None:
     """The examples' SourceInfo carries TrtcRecordInfo (SdkAppId, RoomId, TaskId, UserIds)."""
@@ -310,7 +305,6 @@ def test_declared_reads_are_still_read_by_the_code() -> None:
 
 
 # -- limits the API pages document (tccli api.json, the text each page prints) --------------------
-H4 = "fixed by H4: "
 
 
 def _api_doc(product: str, obj: str, member: str) -> str:
@@ -326,7 +320,6 @@ def _api_doc(product: str, obj: str, member: str) -> str:
     return next(m["document"] for m in members if m["name"] == member)
 
 
-@pytest.mark.xfail(strict=True, reason=H4 + "SearchMedia's TotalCount is capped at 5000")
 def test_sandbox_search_media_total_count_is_capped_at_5000() -> None:
     assert "5000" in _api_doc("vod", "SearchMediaResponse", "TotalCount")  # "max 5000 ... answers 5000"
     with SandboxServer(CONFIG) as server, pytest.MonkeyPatch.context() as mp:
@@ -340,14 +333,12 @@ def test_sandbox_search_media_total_count_is_capped_at_5000() -> None:
         assert VodHook().search_media(limit=10)["TotalCount"] == 5000
 
 
-@pytest.mark.xfail(strict=True, reason=H4 + "Live DescribeLiveStreamOnlineList PageSize is 10 to 300000")
 def test_live_online_list_page_size_follows_the_api_page(world: dict[str, Any]) -> None:
     assert "10~300000" in _api_doc("live", "DescribeLiveStreamOnlineListRequest", "PageSize")
     answer = LiveHook().describe_live_stream_online_list(page_size=1000)
     assert answer["PageSize"] == 1000
 
 
-@pytest.mark.xfail(strict=True, reason=H4 + "SearchMedia Filters: only the infos asked for")
 def test_sandbox_search_media_honours_filters(world: dict[str, Any]) -> None:
     """Filters names the infos to return ("if not filled, all"): basicInfo alone leaves MetaData null."""
     assert "basicInfo" in _api_doc("vod", "SearchMediaRequest", "Filters")

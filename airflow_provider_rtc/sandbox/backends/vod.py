@@ -192,13 +192,26 @@ class VodBackend:
         """The media of one VOD application (caller holds the lock)."""
         return {k: m for k, m in self._media.items() if m.sub_app_id == sub_app_id}
 
-    def _info(self, m: VodMedia) -> dict[str, Any]:
-        return _complete(self._own_info(m))
+    def _info(self, m: VodMedia, filters: list[str] | None = None) -> dict[str, Any]:
+        """One MediaInfo; ``filters`` names the info blocks to fill ("basicInfo", "metaData", ...: the
+        member name with a lower-case first letter), the others are null ("if not filled, all": Py SDK
+        vod models, DescribeMediaInfosRequest/SearchMediaRequest.Filters)."""
+        info = _complete(self._own_info(m))
+        if filters:
+            wanted = set(filters)
+            for name in info:
+                if name != "FileId" and name[:1].lower() + name[1:] not in wanted:
+                    info[name] = None
+        return info
 
     def _own_info(self, m: VodMedia) -> dict[str, Any]:
-        source: dict[str, Any] = {"SourceType": m.source_type, "SourceContext": m.source_context}
-        if m.trtc is not None:
-            source["TrtcRecordInfo"] = dict(m.trtc)
+        # TrtcRecordInfo is always a member, null unless the media came from a TRTC recording
+        # (Py SDK vod models MediaSourceData: "注意：此字段可能返回 null", valid for SourceType TrtcRecord)
+        source: dict[str, Any] = {
+            "SourceType": m.source_type,
+            "SourceContext": m.source_context,
+            "TrtcRecordInfo": None if m.trtc is None else dict(m.trtc),
+        }
         return {
             "FileId": m.file_id,
             "BasicInfo": {
@@ -215,14 +228,16 @@ class VodBackend:
             "MetaData": {"Size": m.meta_size, "Container": m.fmt},
         }
 
-    def describe(self, file_ids: list[str], sub_app_id: int | None = None) -> dict[str, Any]:
+    def describe(
+        self, file_ids: list[str], sub_app_id: int | None = None, filters: list[str] | None = None
+    ) -> dict[str, Any]:
         if not file_ids or len(file_ids) > MAX_DESCRIBE_IDS:
             raise SandboxError("InvalidParameterValue.FileIds", "FileIds takes 1 to 20 ids.")
         with self._lock:
             media = self._app(sub_app_id)
             found = [media[f] for f in file_ids if f in media]
             missing = [f for f in file_ids if f not in media]
-            return {"MediaInfoSet": [self._info(m) for m in found], "NotExistFileIdSet": missing}
+            return {"MediaInfoSet": [self._info(m, filters) for m in found], "NotExistFileIdSet": missing}
 
     def search(
         self,
@@ -236,6 +251,7 @@ class VodBackend:
         trtc_sdk_app_ids: list[int] | None = None,
         trtc_room_ids: list[str] | None = None,
         sub_app_id: int | None = None,
+        filters: list[str] | None = None,
     ) -> dict[str, Any]:
         if offset < 0 or not 0 < limit <= MAX_SEARCH_WINDOW or offset + limit > MAX_SEARCH_WINDOW:
             raise SandboxError("InvalidParameterValue.Limit", "Offset + Limit must not exceed 5000.")
@@ -258,7 +274,7 @@ class VodBackend:
             page = matched[offset : offset + limit]
             return {
                 "TotalCount": min(len(matched), MAX_TOTAL_COUNT),
-                "MediaInfoSet": [self._info(m) for m in page],
+                "MediaInfoSet": [self._info(m, filters) for m in page],
             }
 
     def delete(self, file_id: str, sub_app_id: int | None = None) -> None:

@@ -427,7 +427,12 @@ def _sub_app(p: TencentParams) -> int | None:
 def describe_media_infos(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     ids = call.params.str_list("FileIds", missing="MissingParameter", invalid="InvalidParameterValue.FileIds")
     assert ids is not None
-    return sb.vod.describe(ids, _sub_app(call.params))
+    return sb.vod.describe(ids, _sub_app(call.params), _info_filters(call.params))
+
+
+def _info_filters(p: TencentParams) -> list[str] | None:
+    """``Filters``: the MediaInfo blocks to fill (DescribeMediaInfos and SearchMedia alike)."""
+    return p.str_list("Filters", missing=None, invalid="InvalidParameterValue")
 
 
 @handles(catalog.SEARCH_MEDIA)
@@ -454,9 +459,10 @@ def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
         limit=_opt_uint(p, "Limit", 10),
         descending=order == "Desc",
         source_types=p.str_list("SourceTypes", missing=None, invalid="InvalidParameterValue.SourceTypes"),
-        trtc_sdk_app_ids=p.uint_list("TrtcSdkAppIds", invalid="InvalidParameterValue.TrtcSdkAppIds"),
-        trtc_room_ids=p.str_list("TrtcRoomIds", missing=None, invalid="InvalidParameterValue.TrtcRoomIds"),
+        trtc_sdk_app_ids=p.uint_list("TrtcSdkAppIds", invalid="InvalidParameterValue"),
+        trtc_room_ids=p.str_list("TrtcRoomIds", missing=None, invalid="InvalidParameterValue"),
         sub_app_id=_sub_app(p),
+        filters=_info_filters(p),
     )
 
 
