@@ -206,7 +206,7 @@ class VodBackend:
 
     def _own_info(self, m: VodMedia) -> dict[str, Any]:
         # TrtcRecordInfo is always a member, null unless the media came from a TRTC recording
-        # (Py SDK vod models MediaSourceData: "注意：此字段可能返回 null", valid for SourceType TrtcRecord)
+        # (Py SDK vod models MediaSourceData: "this field may return null"; valid for SourceType TrtcRecord)
         source: dict[str, Any] = {
             "SourceType": m.source_type,
             "SourceContext": m.source_context,
