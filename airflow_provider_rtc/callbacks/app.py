@@ -177,7 +177,7 @@ class CallbackReceiver:
         self.config = config
         self._store = store
         self.clock = clock
-        self.inventory = InventoryRoutes(config, self.authorize)
+        self.inventory = InventoryRoutes(config, self.authorize, clock=clock)
 
     @property
     def store(self) -> CallbackStore:
