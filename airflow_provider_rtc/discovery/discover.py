@@ -157,6 +157,7 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "ids": item["ids"],
         "started_at": iso(item["started_ms"]),
+        "started_source": item.get("started_source") or "first_seen",  # H2: "cloud" | "first_seen"
         "last_activity_at": iso(item["last_activity_ms"]),
         "source": _source(item["sources"]),
     }

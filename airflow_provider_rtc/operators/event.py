@@ -90,10 +90,12 @@ class DiscoverLiveResourcesOperator(_EventOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc.discovery.discover import discover, validate_clouds
+        from airflow_provider_rtc.discovery.reconcile import check_idle_for
         from airflow_provider_rtc.discovery.selector import Selector
 
         selector = Selector.parse(self.selector, allow_all=self.allow_all)
         clouds = validate_clouds(self.clouds)
+        check_idle_for(selector, clouds)
         return discover(self._access(clouds), selector, reconcile=self.reconcile, log=self.log)
 
 
@@ -184,7 +186,11 @@ class EndEventOperator(_EventOperator):
                 raise RtcValidationError("inventory", "clouds must be trtc, live or zego", sorted(unknown))
             inventory = {**inventory, "clouds": {c: v for c, v in inventory["clouds"].items() if c in clouds}}
             return None, inventory, clouds, dry_run
-        return Selector.parse(self.selector, allow_all=self.allow_all), None, clouds, dry_run
+        from airflow_provider_rtc.discovery.reconcile import check_idle_for
+
+        selector = Selector.parse(self.selector, allow_all=self.allow_all)
+        check_idle_for(selector, clouds)
+        return selector, None, clouds, dry_run
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc.discovery import plan as planner
