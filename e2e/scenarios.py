@@ -401,6 +401,18 @@ def _sweep(dep: Deployment) -> dict[str, Any]:
     return sweep_idle_rooms_scenario(dep)
 
 
+def _future_dated(dep: Deployment) -> dict[str, Any]:
+    from .discovery_times import future_dated_callback_scenario
+
+    return future_dated_callback_scenario(dep)
+
+
+def _idle_lost_enters(dep: Deployment) -> dict[str, Any]:
+    from .discovery_times import idle_for_lost_enter_callbacks_scenario
+
+    return idle_for_lost_enter_callbacks_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -422,6 +434,9 @@ SCENARIOS = [
     Scenario("recordings_to_lake", _lake),
     Scenario("end_event_by_discovery", _discovery),
     Scenario("sweep_idle_rooms", _sweep),
+    # issue 17 (H2): times you can trust, busy is never idle
+    Scenario("future_dated_callback", _future_dated),
+    Scenario("idle_for_lost_enter_callbacks", _idle_lost_enters),
 ]
 
 

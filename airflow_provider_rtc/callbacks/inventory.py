@@ -100,9 +100,10 @@ CREATE TABLE IF NOT EXISTS live_signatures (
     app_id TEXT NOT NULL,
     t INTEGER NOT NULL,
     sign TEXT NOT NULL,
+    stream TEXT NOT NULL,
     body_sha256 TEXT NOT NULL,
     seen_at REAL NOT NULL,
-    PRIMARY KEY (app_id, t, sign)
+    PRIMARY KEY (app_id, t, sign, stream)
 );
 CREATE INDEX IF NOT EXISTS lifecycle_items_live ON lifecycle_items (cloud, app_id, live);
 CREATE TABLE IF NOT EXISTS lifecycle_corrections (
@@ -499,7 +500,8 @@ class LifecycleStore:
         if u.live is None or u.at_ms < state_ms or u.live == live:
             # activity, a stale event, or the current state again: only activity and who saw it live
             if live and (u.live is None or u.live):
-                last = max(last, u.at_ms)
+                if u.source != "list_api":  # a list API confirming a live item is no activity in it
+                    last = max(last, u.at_ms)
                 if u.live:
                     sources.add(u.source)
                     if u.started_source == CLOUD and started_source != CLOUD:
@@ -642,27 +644,34 @@ class LifecycleStore:
         ]
 
     def claim_live_signature(
-        self, app_id: str | int, t: int, sign: str, body: bytes, *, now: float | None = None
+        self, app_id: str | int, t: int, sign: str, stream: str, body: bytes, *, now: float | None = None
     ) -> str:
-        """Remember a Live callback's (t, sign) pair with its body: ``"new"``, ``"retry"`` (the same
-        body again: Tencent's re-delivery) or ``"replay"`` (another body under a used signature).
+        """Remember a Live callback's (t, sign) pair with the body it came with, per ``stream``
+        (domain/app/stream name): ``"new"``, ``"retry"`` (the same body again: Tencent's re-delivery)
+        or ``"replay"`` (another body for that stream under a used signature).
 
         MD5(key + t) signs no body, so without this one captured signature could post any number of
-        stop-push events until ``t``. Pairs are kept until their ``t`` has passed (then the signature
-        check refuses them anyway); in the shared file, so restarts and workers agree.
+        stop-push events for a stream until ``t``. Per stream, not per pair alone: Tencent signs only
+        key + t, so every notification it sends in the same second (a busy app's pushes and stops of
+        different streams) carries the same pair, and refusing all but one would lose real events.
+        A pair reused for *another* stream is therefore not provable here: an end it claims counts
+        only after DescribeLiveStreamState agrees (``end_unconfirmed``). Pairs are kept until their
+        ``t`` has passed (then the signature check refuses them anyway), in the shared file, so
+        restarts and workers agree.
         """
         now = time.time() if now is None else now
         digest = hashlib.sha256(body).hexdigest()
-        key = (str(app_id), int(t), str(sign).strip().lower())
+        key = (str(app_id), int(t), str(sign).strip().lower(), stream)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM live_signatures WHERE t < ?", (int(now) - 60,))
                 row = db.execute(
-                    "SELECT body_sha256 FROM live_signatures WHERE app_id=? AND t=? AND sign=?", key
+                    "SELECT body_sha256 FROM live_signatures WHERE app_id=? AND t=? AND sign=? AND stream=?",
+                    key,
                 ).fetchone()
                 if row is None:
-                    db.execute("INSERT INTO live_signatures VALUES (?,?,?,?,?)", (*key, digest, now))
+                    db.execute("INSERT INTO live_signatures VALUES (?,?,?,?,?,?)", (*key, digest, now))
                     outcome = "new"
                 else:
                     outcome = "retry" if hmac.compare_digest(row[0], digest) else "replay"

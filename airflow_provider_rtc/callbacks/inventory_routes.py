@@ -2,10 +2,12 @@
 
 * ``POST /live/callback`` - Tencent Live push/stop-push callbacks; ``sign`` = MD5(key + t) with the
   Live callback key, ``t`` (the notification's expiry) not yet passed; 401 otherwise. That signature
-  covers no body, so a (t, sign) pair is accepted for one body only: the same body again (Tencent's
-  retry) is a 200 duplicate that changes nothing, another body 409 (kept in the store's file, so a
-  restart or a second worker agrees; the ZEGO nonce rule in :mod:`.app` is the same). A stream a
-  stop-push ends stays ``end_unconfirmed`` until reconciliation asks DescribeLiveStreamState.
+  covers no body, so a (t, sign) pair is accepted for one body per stream: the same body again
+  (Tencent's retry) is a 200 duplicate that changes nothing, another body for that stream 409 (kept
+  in the store's file, so a restart or a second worker agrees; the ZEGO nonce rule in :mod:`.app` is
+  the same). Per stream because Tencent gives every notification of one second the same pair
+  (:meth:`LifecycleStore.claim_live_signature`). A stream a stop-push ends stays ``end_unconfirmed``
+  until reconciliation asks DescribeLiveStreamState.
 * ``GET /{cloud}/{app_id}/live`` - the live items of one application (cloud ``trtc``, ``zego`` or
   ``live``), with ``started_ms``, ``last_activity_ms`` and the sources that saw each live, plus the
   corrections reconciliation recorded. Signed like every read (:mod:`.auth`) with that cloud's key.
@@ -90,8 +92,10 @@ class InventoryRoutes:
             return _error(401, "missing, bad or expired sign")
         t = lenient_int(event.get("t"))
         assert t is not None  # verified above
+        name = event.get("stream_id") or event.get("channel_id") or ""  # as live_updates reads it
+        stream = f"{event.get('app') or ''}/{event.get('appname') or ''}/{name}"
         seen = await run_in_threadpool(
-            self.store.claim_live_signature, app_id, t, str(event.get("sign")), body, now=now
+            self.store.claim_live_signature, app_id, t, str(event.get("sign")), stream, body, now=now
         )
         if seen == "replay":
             log.warning("rejected a replayed Live callback for APPID %r: signature already used", app_id[:32])

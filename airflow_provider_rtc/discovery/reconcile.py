@@ -11,9 +11,10 @@ What each cloud offers, and the decisions taken:
 
 * **TRTC**: no free list of live rooms or users. TRTC's only listing APIs (DescribeRoomInfo/
   DescribeUserInfo) are paid monitoring data (billed since 2024-04), documented for history and
-  "reconciliation purposes", not real-time logic: discovery does not call them, and therefore refuses
-  ``idle_for`` for TRTC (:func:`check_idle_for`): with users' enter callbacks lost, a busy room would
-  look idle. Rooms, users and streams therefore come from
+  "reconciliation purposes", not real-time logic: discovery calls them only when the user opts in
+  (``trtc_monitoring``, :func:`trtc_monitor_users`: they may find users, never end anything), and
+  otherwise refuses ``idle_for`` for TRTC (:func:`check_idle_for`): with users' enter callbacks
+  lost, a busy room would look idle. Rooms, users and streams therefore come from
   room and media callbacks and from the provider's own DismissRoom/RemoveUser answers (recorded as
   corrections by the end step). Recordings are checked one by one with DescribeCloudRecording
   (an error once the task has exited means "ended").
@@ -50,6 +51,9 @@ from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcValid
 
 ZEGO_TASK_WINDOW_S = 3 * 86400 - 60
 ZEGO_ROOM_PAGE = 200
+#: TRTC monitoring windows (DescribeRoomInfo <= 24 h, DescribeUserInfo <= 4 h), a minute of margin
+ROOM_INFO_WINDOW_S = 24 * 3600 - 60
+USER_INFO_WINDOW_S = 4 * 3600 - 60
 #: a ZEGO ``CreateTime`` above this is milliseconds (1e12 ms is 2001; 1e12 s is the year 33658)
 MS_THRESHOLD = 10**12
 
@@ -75,20 +79,22 @@ def _pool_map(
         return [c for chunk in pool.map(fn, values) for c in chunk]
 
 
-def check_idle_for(selector: Selector, clouds: Iterable[str]) -> None:
-    """Refuse ``idle_for`` when TRTC is in scope: idleness there could only be read from callbacks.
+def check_idle_for(selector: Selector, clouds: Iterable[str], *, trtc_monitoring: bool = False) -> None:
+    """Refuse ``idle_for`` when TRTC is in scope, unless the user opted in to ``trtc_monitoring``.
 
     TRTC has no free API that lists a room's users (DescribeRoomInfo/DescribeUserInfo are paid
     monitoring data, see the module docstring), so a room whose users' enter callbacks (103) were
-    lost has no known user and would count as idle while people talk in it. Call before any cloud
-    call (validation).
+    lost has no known user and would count as idle while people talk in it. With the opt-in,
+    reconciliation asks DescribeUserInfo for every known live room (:func:`trtc_monitor_users`).
+    Call before any cloud call (validation).
     """
-    if getattr(selector, "idle_for", None) is not None and "trtc" in tuple(clouds):
+    if getattr(selector, "idle_for", None) is not None and "trtc" in tuple(clouds) and not trtc_monitoring:
         raise RtcValidationError(
             "selector.idle_for",
             "no idle_for with TRTC in clouds: TRTC has no free API listing a room's users, so a room "
-            "whose users' enter callbacks were lost would look idle; select TRTC rooms by room_ids, "
-            "room_id_prefix or time, or leave trtc out of clouds",
+            "whose users' enter callbacks were lost would look idle; opt in with trtc_monitoring=True "
+            "(paid monitoring data), select TRTC rooms by room_ids, room_id_prefix or time, or leave "
+            "trtc out of clouds",
             selector.idle_for,
         )
 
@@ -113,6 +119,66 @@ def ms_or_s(value: Any) -> int | None:
 
 
 def reconcile_trtc(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
+    """Recordings one by one; with the hook's ``monitoring_reconcile`` opt-in, users too."""
+    found = trtc_monitor_users(hook, items, selector) if getattr(hook, "monitoring_reconcile", False) else []
+    return found + _trtc_recordings(hook, items, selector)
+
+
+def trtc_monitor_users(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
+    """Users TRTC's monitoring data says are in known live rooms (the opt-in, ``trtc_monitoring``).
+
+    DescribeRoomInfo over the last 24 h (its longest window; paged by 100) gives each unfinished
+    room's CommId and creation time, DescribeUserInfo over the last 4 h (its longest window) the users
+    still in it (``Finished`` false). Only FINDS: nothing is ever ended because it is absent here
+    (the data is monitoring data, its delay is not documented). Only rooms the inventory knows are
+    looked at: ``RoomString`` does not say whether a room is numeric or a string, the inventory does.
+    Rooms created more than 24 h ago are not listed by that window, so their users stay unknown.
+    """
+    known: dict[str, list[dict[str, Any]]] = {}
+    for room in _live(items, "rooms"):
+        if selector.room_name_matches(room["ids"]["room_id"]):
+            known.setdefault(str(room["ids"]["room_id"]), []).append(room["ids"])
+    if not known:
+        return []
+    now_s = int(time.time())
+    calls: list[tuple[str, int, dict[str, Any]]] = []
+    page = 0
+    while True:
+        data = hook.describe_room_info(now_s - ROOM_INFO_WINDOW_S, now_s, page_number=page, page_size=100)
+        rooms = data.get("RoomList") or []
+        for state in rooms:
+            name = str(state.get("RoomString") or "")
+            if state.get("IsFinished") or name not in known or not state.get("CommId"):
+                continue
+            created = ms_or_s(state.get("CreateTime")) or now_s * 1000
+            calls += [(str(state["CommId"]), created, ids) for ids in known[name]]
+        if (page + 1) * 100 >= int(data.get("Total") or 0) or not rooms:
+            break
+        page += 1
+
+    def users_of(call: tuple[str, int, dict[str, Any]]) -> list[dict[str, Any]]:
+        comm_id, created_ms, room_ids = call
+        at = now_ms()
+        fixes = [_fix("rooms", room_ids, True, at, "DescribeRoomInfo: not finished", started_ms=created_ms)]
+        start = max(now_s - USER_INFO_WINDOW_S, created_ms // 1000 - 1)
+        page = 0
+        while True:
+            data = hook.describe_user_info(comm_id, start, int(time.time()), page_number=page, page_size=100)
+            users = data.get("UserList") or []
+            for user in users:
+                if user.get("Finished") or not user.get("UserId"):
+                    continue
+                ids = {"room_id": room_ids["room_id"], "user_id": str(user["UserId"])}
+                joined = ms_or_s(user.get("JoinTs"))
+                fixes.append(_fix("users", ids, True, at, "DescribeUserInfo: in the room", started_ms=joined))
+            if (page + 1) * 100 >= int(data.get("Total") or 0) or not users:
+                return fixes
+            page += 1
+
+    return _pool_map(users_of, calls, workers=4)
+
+
+def _trtc_recordings(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
     def check(item: dict[str, Any]) -> list[dict[str, Any]]:
         at = now_ms()
         try:

@@ -37,7 +37,7 @@ def test_a_forged_future_dated_stop_push_cannot_hide_a_live_stream(bed):
     bed.settle()
     (stream,) = bed.server.state()["live"]["streams"]
     bed.server.backend.live.unlisted.add(stream["stream_name"])  # the online list misses it
-    t = int(time.time()) + 600
+    t = int(time.time()) + 601  # a new notification's signature: Tencent signs only key + t
     forged = {
         "appid": bed.server.backend.live.app_id,
         "app": stream["domain_name"],
@@ -160,3 +160,40 @@ def test_room_list_not_enabled_falls_back_to_user_counts(code):
 def test_other_room_list_errors_surface_instead_of_a_silent_fallback(error):
     with pytest.raises(type(error)):
         reconcile_zego(_Rtc(error, {}), _Record(), _known("a"), ALL, [])
+
+
+@pytest.mark.parametrize(
+    "bed", [{"faults": {"lifecycle": {"lost": 1.0, "kinds": ["user", "stream"]}}}], indirect=True
+)
+def test_trtc_monitoring_opt_in_finds_the_users_callbacks_lost(bed):
+    """Only "room created" arrives: the monitoring data shows who is in each room."""
+    sb = bed.server.backend
+    busy, idle = bed.server.seed({"trtc": {"rooms": 2, "users_per_room": 2}})["trtc"]["rooms"]
+    sb.trtc.exit_users(1400000001, idle, [f"user_{idle}_1", f"user_{idle}_2"], sb.now())
+    bed.settle()
+    report = EndEventOperator(
+        task_id="end", selector={"idle_for": 0}, clouds=["trtc"], trtc_monitoring=True
+    ).execute({})
+    assert live_in_sandbox(bed.server)["trtc rooms"] == {str(busy)}
+    assert [r["ids"]["room_id"] for r in report["results"] if r["action"] == "DismissRoom"] == [idle]
+    calls = sb.stats.snapshot()["actions"]
+    assert calls["DescribeRoomInfo"]["calls"] >= 1 and calls["DescribeUserInfo"]["calls"] >= 1
+
+
+def test_trtc_monitoring_windows_are_the_documented_ones(bed):
+    from airflow_provider_rtc.hooks.trtc import TrtcHook
+
+    hook = TrtcHook()
+    now = int(time.time())
+    with pytest.raises(RtcValidationError, match="24 h"):
+        hook.describe_room_info(now - 25 * 3600, now)
+    with pytest.raises(RtcValidationError, match="4 h"):
+        hook.describe_user_info("1400000001_1_1", now - 5 * 3600, now)
+    with pytest.raises(RtcError) as err:
+        hook.describe_room_info(now - 15 * 86400, now - 15 * 86400 + 60)
+    assert err.value.code == "InvalidParameter.StartTsOversize"
+    (room,) = bed.server.seed({"trtc": {"rooms": 1, "users_per_room": 1}})["trtc"]["rooms"]
+    (state,) = hook.describe_room_info(now - 3600, now + 60)["RoomList"]
+    assert state["RoomString"] == str(room) and state["IsFinished"] is False
+    (user,) = hook.describe_user_info(state["CommId"], now - 3600, now + 60)["UserList"]
+    assert user["UserId"] == f"user_{room}_1" and user["Finished"] is False
