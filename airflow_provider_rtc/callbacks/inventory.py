@@ -71,6 +71,8 @@ FUTURE_SKEW_MS = 300_000
 #: ``started_source`` values: a creation time the cloud gave, or only when the item was first noticed
 CLOUD = "cloud"
 FIRST_SEEN = "first_seen"
+#: how long a Live stream ended only by a stop-push is shown to reconciliation for confirmation
+UNCONFIRMED_KEEP_MS = 24 * 3600 * 1000
 #: bumped when :func:`item_key` changes; existing files are re-keyed on open (``_migrate``)
 KEY_VERSION = "2"
 
@@ -548,17 +550,23 @@ class LifecycleStore:
             )
         return "found" if u.live else "ended"
 
-    def items(self, cloud: str, app_id: str | int, *, live_only: bool = True) -> list[Item]:
+    def items(
+        self, cloud: str, app_id: str | int, *, live_only: bool = True, now: float | None = None
+    ) -> list[Item]:
         """Items of one application; ``live_only``: the live ones and the ends still unconfirmed
-        (``live`` false, ``end_unconfirmed`` true), which reconciliation must see to confirm."""
+        (``live`` false, ``end_unconfirmed`` true) of the last :data:`UNCONFIRMED_KEEP_MS`, which
+        reconciliation must see to confirm (older ones are left to the online list: a read must not
+        grow with every stop-push a selector never covers)."""
         query = (
             "SELECT cloud, app_id, kind, ids, live, started_ms, last_activity_ms, state_ms, sources, "
             "ended_reason, started_source, end_unconfirmed FROM lifecycle_items WHERE cloud=? AND app_id=?"
         )
+        params: tuple[Any, ...] = (cloud, str(app_id))
         if live_only:
-            query += " AND (live=1 OR end_unconfirmed=1)"
+            query += " AND (live=1 OR (end_unconfirmed=1 AND state_ms>=?))"
+            params += (int((time.time() if now is None else now) * 1000) - UNCONFIRMED_KEEP_MS,)
         with self._connect() as db:
-            rows = db.execute(query + " ORDER BY kind, started_ms, item_key", (cloud, str(app_id))).fetchall()
+            rows = db.execute(query + " ORDER BY kind, started_ms, item_key", params).fetchall()
         return [
             Item(
                 r[0],

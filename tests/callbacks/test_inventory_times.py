@@ -197,3 +197,38 @@ def test_a_future_dated_start_is_no_cloud_time(tmp_path):
     stream = next(i for i in store.items("zego", 9) if i.kind == "streams")
     assert (stream.started_ms, stream.started_source) == (NOW_MS, "first_seen")
     assert max(i.state_ms for i in store.items("zego", 9)) <= NOW_MS
+
+
+def test_a_stop_push_ends_a_live_stream_only_until_reconciliation_confirms(tmp_path):
+    store = LifecycleStore(tmp_path / "db.sqlite3")
+    push = {"event_type": 1, "stream_id": "s", "app": "d", "appname": "live", "event_time": int(NOW) - 5}
+    store.apply("live", 5, live_updates(push), now=NOW)
+    store.apply("live", 5, live_updates({**push, "event_type": 0, "event_time": int(NOW)}), now=NOW)
+    (item,) = store.items("live", 5, now=NOW)
+    assert (item.live, item.end_unconfirmed) == (False, True)  # shown to reconciliation, not as live
+    assert store.items("live", 5, now=NOW + 2 * 86400) == []  # not kept in every read for ever
+    ids = item.ids
+    store.correct(
+        "live",
+        5,
+        [
+            {
+                "kind": "streams",
+                "ids": ids,
+                "live": False,
+                "at_ms": NOW_MS + 1000,
+                "reason": "stop-push confirmed",
+            }
+        ],
+        now=NOW + 1,
+    )
+    assert store.items("live", 5, now=NOW + 1) == []
+    # a list API's end needs no confirmation; a TRTC/ZEGO callback's end neither (their bodies are signed)
+    store.apply("live", 5, live_updates({**push, "event_time": int(NOW) + 2}), now=NOW + 2)
+    store.correct(
+        "live",
+        5,
+        [{"kind": "streams", "ids": ids, "live": False, "at_ms": NOW_MS + 3000, "reason": "x"}],
+        now=NOW + 3,
+    )
+    assert store.items("live", 5, now=NOW + 3) == []
