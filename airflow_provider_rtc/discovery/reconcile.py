@@ -48,6 +48,7 @@ from airflow_provider_rtc.callbacks.inventory import zego_admin
 from airflow_provider_rtc.catalog.zego import ROOM_LIST_NOT_ENABLED
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcValidationError
+from airflow_provider_rtc.validation import lenient_int
 
 ZEGO_TASK_WINDOW_S = 3 * 86400 - 60
 ZEGO_ROOM_PAGE = 200
@@ -106,11 +107,8 @@ def ms_or_s(value: Any) -> int | None:
     (``1642045110123``, docs_all core_products/real-time-voice-video/{zh,en}/server/api-reference/
     room/describe-simple-streamlist.yaml); older answers and the project's sandbox used seconds.
     """
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    if number <= 0:
+    number = lenient_int(value.strip() if isinstance(value, str) else value)
+    if number is None or number <= 0:
         return None
     return number if number > MS_THRESHOLD else number * 1000
 
