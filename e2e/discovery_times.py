@@ -4,7 +4,8 @@
   receiver while the stream pushes; ``end_event_by_discovery`` must still find the stream
   (DescribeLiveStreamOnlineList, asked now, outranks a time clamped to the callback's receipt) and
   drop it, so the sandbox has no stream left. Before the fix the run succeeded with nothing ended.
-* ``idle_for_lost_enter_callbacks`` - a TRTC room with two users whose enter callbacks were all lost;
+* ``idle_for_lost_enter_callbacks`` - a TRTC room with two users whose enter (and stream) callbacks
+  were all lost;
   ``sweep_idle_rooms`` asked to sweep TRTC by ``idle_for`` must refuse (its ``end_idle_rooms`` task
   fails: TRTC lists no users for free) and the room must still hold its two users. Before the fix
   the busy room was dismissed. (The run itself succeeds: its last task, the age cap, runs anyway.)
@@ -87,7 +88,7 @@ def idle_for_lost_enter_callbacks_scenario(dep: Deployment) -> dict[str, Any]:
             "users_kept": len(users),
         }
 
-    faults = {"lifecycle": {"lost": 1.0, "kinds": ["user"]}}
+    faults = {"lifecycle": {"lost": 1.0, "kinds": ["user", "stream"]}}  # only "room created" arrives
     try:
         return dict(with_inventory_receiver(dep, "idle-receiver", faults, body))
     finally:
