@@ -5,10 +5,9 @@
   (DescribeLiveStreamOnlineList, asked now, outranks a time clamped to the callback's receipt) and
   drop it, so the sandbox has no stream left. Before the fix the run succeeded with nothing ended.
 * ``idle_for_lost_enter_callbacks`` - a TRTC room with two users whose enter (and stream) callbacks
-  were all lost;
-  ``sweep_idle_rooms`` asked to sweep TRTC by ``idle_for`` must refuse (its ``end_idle_rooms`` task
-  fails: TRTC lists no users for free) and the room must still hold its two users. Before the fix
-  the busy room was dismissed. (The run itself succeeds: its last task, the age cap, runs anyway.)
+  were all lost; ``sweep_idle_rooms`` asked to sweep TRTC by ``idle_for`` must refuse (its
+  ``end_idle_rooms`` task fails: TRTC lists no users for free) and the room must still hold its two
+  users. Before the fix the busy room was dismissed. (The run itself succeeds: its last task, the age cap, runs anyway.)
 """
 
 from __future__ import annotations
