@@ -7,7 +7,8 @@
 * ``idle_for_lost_enter_callbacks`` - a TRTC room with two users whose enter (and stream) callbacks
   were all lost; ``sweep_idle_rooms`` asked to sweep TRTC by ``idle_for`` must refuse (its
   ``end_idle_rooms`` task fails: TRTC lists no users for free) and the room must still hold its two
-  users. Before the fix the busy room was dismissed. (The run itself succeeds: its last task, the age cap, runs anyway.)
+  users. Before the fix the busy room was dismissed. (The run itself succeeds: its last task, the
+  age cap, runs anyway.)
 """
 
 from __future__ import annotations
