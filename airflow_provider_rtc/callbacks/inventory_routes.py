@@ -29,7 +29,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, Update, live_updates
+from airflow_provider_rtc.callbacks.inventory import Update, live_updates
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.signing.callbacks import verify_live_callback
 from airflow_provider_rtc.validation import lenient_int
 
