@@ -425,6 +425,18 @@ def _two_apps(dep: Deployment) -> dict[str, Any]:
     return two_apps_scenario(dep)
 
 
+def _future_dated(dep: Deployment) -> dict[str, Any]:
+    from .discovery_times import future_dated_callback_scenario
+
+    return future_dated_callback_scenario(dep)
+
+
+def _idle_lost_enters(dep: Deployment) -> dict[str, Any]:
+    from .discovery_times import idle_for_lost_enter_callbacks_scenario
+
+    return idle_for_lost_enter_callbacks_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -450,6 +462,9 @@ SCENARIOS = [
     Scenario("usage_reports", _usage),
     Scenario("discovery_typed_trtc_rooms", _typed_rooms),
     Scenario("discovery_two_apps_same_room", _two_apps),
+    # issue 17 (H2): times you can trust, busy is never idle
+    Scenario("future_dated_callback", _future_dated),
+    Scenario("idle_for_lost_enter_callbacks", _idle_lost_enters),
 ]
 
 

@@ -4,6 +4,10 @@
 reconciled with the clouds' list APIs); "older" caps what a forgotten room can cost. Each rule is
 its own task, run one after the other, so an idle sweep that fails does not stop the age cap. With
 ``dry_run`` the tasks only log the plan. Rooms can be limited to an id prefix (e.g. your test rooms).
+
+The idle sweep covers ZEGO only: TRTC has no free API that lists a room's users, so a TRTC room
+whose users' enter callbacks were lost would look idle while people talk in it, and the operators
+refuse ``idle_for`` for TRTC. TRTC rooms are capped by age.
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ with DAG(
             12, type="number", exclusiveMinimum=0, description="end rooms older than this (> 0)"
         ),
         "room_id_prefix": Param("", type="string", description="only rooms whose id starts with this"),
-        "clouds": Param(["trtc", "zego"], type="array", description="trtc and/or zego"),
+        "clouds": Param(["trtc", "zego"], type="array", description="age cap: trtc and/or zego"),
+        "idle_clouds": Param(
+            ["zego"], type="array", description="idle sweep: zego (TRTC cannot tell idle from busy)"
+        ),
         "dry_run": Param(False, type="boolean", description="only log the plans"),
     },
 ) as dag:
@@ -47,7 +54,7 @@ with DAG(
     end_idle = EndEventOperator(
         task_id="end_idle_rooms",
         selector=chosen["idle"],
-        clouds="{{ params.clouds | join(',') }}",
+        clouds="{{ params.idle_clouds | join(',') }}",
         dry_run="{{ params.dry_run }}",
         verify_timeout=120,
     )

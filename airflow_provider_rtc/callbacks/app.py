@@ -187,7 +187,7 @@ class CallbackReceiver:
         self.config = config
         self._store = store
         self.clock = clock
-        self.inventory = InventoryRoutes(config, self.authorize)
+        self.inventory = InventoryRoutes(config, self.authorize, clock=clock)
         self._next_prune = clock() + PRUNE_EVERY  # start-up pruning is open_store's
 
     @property

@@ -23,54 +23,44 @@ Event mapping (trtc.io/document/39558, ZEGO callback pages, CSS 267/38081):
   ``stream_close``, ``mix_start``/``mix_stop`` (``task_id`` is ``"appid:taskid"``), and cloud-recording
   ``event_type`` 2/5/7 (ended); ZEGO sends no "recording started" callback (DescribeTasks finds them).
 * Live ``event_type`` 1 push / 0 stop-push, one stream per domain/app/stream name.
+
+Times you can trust:
+
+* Every ``started_ms`` says where it came from (``started_source``): ``"cloud"`` when a creation
+  callback or a list API's create time gave it (TRTC 101/103/201/301, ZEGO ``room_create``/
+  ``room_login``/``stream_create``/``mix_start``, Live push, DescribeSimpleStreamList ``CreateTime``,
+  DescribeTasks ``RecordBeginTimestamp``, Live ``PublishTime``), ``"first_seen"`` when the item was
+  only noticed then (a user event saying its room is live, a list API without a create time): the
+  real start is at or before it, so it is an upper bound only. A later creation callback upgrades it.
+* No stored time is later than the moment the store received it: an event dated after its receipt
+  is applied at the receipt time (:data:`.lifecycle_store.FUTURE_SKEW_MS`, 5 minutes, only decides
+  whether a clamped start may still be called "cloud" and whether to warn). Clamping, not refusing,
+  because the event itself is authentic for TRTC/ZEGO (a refused callback is retried 5 times, then
+  lost) and it cannot have happened after we received it; so a callback dated ten years ahead can
+  never again outrank a later callback or an observation made by a list API now.
+* A Live stop-push proves nothing about its body (the signature is MD5(key + t)): a stream it ends
+  is kept ``end_unconfirmed`` until reconciliation asks DescribeLiveStreamState; reads return it
+  (``live`` false) so reconciliation can confirm it or bring the stream back.
+
+Keys are typed (:func:`item_key`): TRTC numeric room 1234 and string room "1234" are two rooms.
+The SQLite store is :class:`~airflow_provider_rtc.callbacks.lifecycle_store.LifecycleStore`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from airflow_provider_rtc.callbacks.store import SqliteFile
+from airflow_provider_rtc.identity import room_id_type
 from airflow_provider_rtc.validation import lenient_int
 
-KINDS = ("rooms", "users", "streams", "mixes", "recordings")
+#: ``started_source`` values: a creation time the cloud gave, or only when the item was first noticed
+CLOUD = "cloud"
+FIRST_SEEN = "first_seen"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lifecycle_items (
-    cloud TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    item_key TEXT NOT NULL,
-    room_id TEXT NOT NULL,
-    ids TEXT NOT NULL,
-    live INTEGER NOT NULL,
-    started_ms INTEGER,
-    last_activity_ms INTEGER NOT NULL,
-    state_ms INTEGER NOT NULL,
-    sources TEXT NOT NULL,
-    ended_reason TEXT,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (cloud, app_id, kind, item_key)
-);
-CREATE INDEX IF NOT EXISTS lifecycle_items_live ON lifecycle_items (cloud, app_id, live);
-CREATE TABLE IF NOT EXISTS lifecycle_corrections (
-    cloud TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    item_key TEXT NOT NULL,
-    ids TEXT NOT NULL,
-    change TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    at_ms INTEGER NOT NULL,
-    recorded_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS lifecycle_corrections_recorded ON lifecycle_corrections (recorded_at);
-"""
+KINDS = ("rooms", "users", "streams", "mixes", "recordings")
 
 
 @dataclass(frozen=True)
@@ -85,19 +75,49 @@ class Update:
     source: str = "callback"
     #: when the item really started, if the source says (a list API's create time); else ``at_ms``
     started_ms: int | None = None
+    #: ``"cloud"`` when this update's start time is the item's creation time, else ``"first_seen"``
+    started_source: str = FIRST_SEEN
 
     @property
     def room_id(self) -> str:
-        return "" if self.ids.get("room_id") is None else str(self.ids["room_id"])
+        return room_column(self.ids)
 
     @property
     def key(self) -> str:
         return item_key(self.kind, self.ids)
 
 
+def _typed_room(ids: dict[str, Any]) -> tuple[str, str] | None:
+    room = ids.get("room_id")
+    if room is None:
+        return None
+    str_room = ids.get("str_room")
+    return str(room), room_id_type(room, str_room=None if str_room is None else bool(str_room))
+
+
+def room_column(ids: dict[str, Any]) -> str:
+    """The typed room an item belongs to (``int:1234`` / ``str:1234``), "" for none: the room
+    cascade and late-event checks compare it, so a numeric and a string room never touch."""
+    typed = _typed_room(ids)
+    return "" if typed is None or typed[0] == "" else f"{typed[1]}:{typed[0]}"
+
+
 def item_key(kind: str, ids: dict[str, Any]) -> str:
-    """A stable key from the ids that identify an item of ``kind``."""
-    return json.dumps({k: ids[k] for k in sorted(ids) if k != "str_room"}, separators=(",", ":"))
+    """A stable, typed key from the ids that identify an item of ``kind``.
+
+    The room id is stored as text with its id type (:func:`~airflow_provider_rtc.identity.room_id_type`,
+    ``str_room`` winning over the value's type), so TRTC numeric room 1234 and string room "1234" are
+    two items, and ``{"room_id": "1234", "str_room": false}`` is the numeric room. A mix is keyed by
+    its task only: ``mix_stop`` need not repeat the ``channel_id`` that named its room.
+    """
+    key = {k: v for k, v in ids.items() if k != "str_room"}
+    if kind == "mixes":
+        key = {"task_id": key.get("task_id")}
+    elif "room_id" in key:
+        typed = _typed_room(ids)
+        assert typed is not None
+        key["room_id"], key["room_id_type"] = typed
+    return json.dumps(key, separators=(",", ":"), sort_keys=True)
 
 
 @dataclass
@@ -112,6 +132,8 @@ class Item:
     state_ms: int
     sources: list[str] = field(default_factory=list)
     ended_reason: str | None = None
+    started_source: str = FIRST_SEEN
+    end_unconfirmed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,10 +143,12 @@ class Item:
             "ids": self.ids,
             "live": self.live,
             "started_ms": self.started_ms,
+            "started_source": self.started_source,
             "last_activity_ms": self.last_activity_ms,
             "state_ms": self.state_ms,
             "sources": self.sources,
             "ended_reason": self.ended_reason,
+            "end_unconfirmed": self.end_unconfirmed,
         }
 
 
@@ -152,19 +176,24 @@ def trtc_updates(event: dict[str, Any]) -> list[Update]:
     room_ids = {"room_id": room, "str_room": isinstance(room, str)}
     user = str(info.get("UserId") or "")
     user_ids = {"room_id": room, "user_id": user}
+    # a room said live by a user/stream/recording event was only first seen then
     room_live = Update("rooms", room_ids, True, at)
     task = str(info.get("TaskId") or "")
     table: dict[int, list[Update]] = {
-        101: [room_live],
+        101: [Update("rooms", room_ids, True, at, started_source=CLOUD)],
         102: [Update("rooms", room_ids, False, at, "room dismissed (102)")],
-        103: [room_live, Update("users", user_ids, True, at)],
+        103: [room_live, Update("users", user_ids, True, at, started_source=CLOUD)],
         # "104 includes 202 and 204" (trtc.io/39558): leaving ends the user's stream too
         104: [
             Update("users", user_ids, False, at, "user left (104)"),
             Update("streams", user_ids, False, at, "user left (104)"),
             Update("rooms", room_ids, None, at),
         ],
-        201: [room_live, Update("users", user_ids, True, at), Update("streams", user_ids, True, at)],
+        201: [
+            room_live,
+            Update("users", user_ids, True, at),
+            Update("streams", user_ids, True, at, started_source=CLOUD),
+        ],
         202: [
             Update("streams", user_ids, False, at, "video stopped (202)"),
             Update("rooms", room_ids, None, at),
@@ -179,7 +208,7 @@ def trtc_updates(event: dict[str, Any]) -> list[Update]:
     if task and 300 < etype < 400:
         rec = {"room_id": room, "task_id": task}
         if etype == 301:
-            return [room_live, Update("recordings", rec, True, at)]
+            return [room_live, Update("recordings", rec, True, at, started_source=CLOUD)]
         if etype == 302:
             return [Update("recordings", rec, False, at, "recording stopped (302)")]
         return [Update("recordings", rec, None, at)]
@@ -194,49 +223,73 @@ def _zego_ms(event: dict[str, Any], *names: str) -> int:
     return (_int(event.get("timestamp")) or int(time.time())) * 1000
 
 
+#: ZEGO ``UserRole``/``user_role`` 4 (administrator: "mainly in cloud recording and stream
+#: moderation; the client SDK's user APIs filter this type out"; docs_all core_products/
+#: real-time-voice-video/zh/server/callback/room/logged-in.mdx, api-reference/room/
+#: describe-user-list.yaml): robots, not users to count or kick
+ZEGO_ADMIN_ROLE = 4
+
+
+def zego_admin(role: Any) -> bool:
+    return _int(role) == ZEGO_ADMIN_ROLE
+
+
 def zego_updates(event: dict[str, Any], app_id: str) -> list[Update]:
-    """Updates from one ZEGO callback (RTC events by ``event``, recording status by ``event_type``)."""
+    """Updates from one ZEGO callback (RTC events by ``event``, recording status by ``event_type``).
+
+    Each event's own time field is read first: ``stream_close`` also carries ``create_time_ms`` and
+    ``room_logout`` also ``login_time`` (docs_all core_products/real-time-voice-video/zh/server/
+    callback/stream/destroyed.mdx, callback/room/logged-out.mdx), which are the stream's and the
+    login's start, not the moment of the close or logout.
+    """
     name = str(event.get("event") or "")
     room = str(event.get("room_id") or "")
     room_ids = {"room_id": room}
-    if name in ("room_create", "room_close"):
-        at = _zego_ms(event, "room_create_time", "room_close_time")
-        return [
-            Update(
-                "rooms", room_ids, name == "room_create", at, "" if name == "room_create" else "room closed"
-            )
-        ]
+    if name == "room_create":
+        at = _zego_ms(event, "room_create_time")
+        return [Update("rooms", room_ids, True, at, started_source=CLOUD)]
+    if name == "room_close":
+        return [Update("rooms", room_ids, False, _zego_ms(event, "room_close_time"), "room closed")]
     if name in ("room_login", "room_logout"):
-        at = _zego_ms(event, "login_time", "logout_time")
+        login = name == "room_login"
+        at = _zego_ms(event, "login_time") if login else _zego_ms(event, "logout_time")
         user = {"room_id": room, "user_id": str(event.get("user_account") or event.get("user_id") or "")}
-        if name == "room_login":
-            return [Update("rooms", room_ids, True, at), Update("users", user, True, at)]
+        if zego_admin(event.get("user_role")):  # a recording/moderation robot: the room, no user
+            return [Update("rooms", room_ids, True if login else None, at)]
+        if login:
+            return [
+                Update("rooms", room_ids, True, at),
+                Update("users", user, True, at, started_source=CLOUD),
+            ]
         return [Update("users", user, False, at, "user logged out"), Update("rooms", room_ids, None, at)]
     if name in ("stream_create", "stream_close"):
-        at = _zego_ms(event, "create_time_ms", "destroy_timemillis")
+        create = name == "stream_create"
+        at = _zego_ms(event, "create_time_ms") if create else _zego_ms(event, "destroy_timemillis")
         stream = {
             "room_id": room,
             "user_id": str(event.get("user_id") or ""),
             "stream_id": str(event.get("stream_id")),
         }
-        if name == "stream_create":
-            return [Update("rooms", room_ids, True, at), Update("streams", stream, True, at)]
+        if create:
+            return [
+                Update("rooms", room_ids, True, at),
+                Update("streams", stream, True, at, started_source=CLOUD),
+            ]
         reason = f"stream closed (type {event.get('type')})"
         return [Update("streams", stream, False, at, reason), Update("rooms", room_ids, None, at)]
     if name in ("mix_start", "mix_stop"):
         task = str(event.get("task_id") or "")
         if ":" in task and task.split(":", 1)[0] == app_id:
             task = task.split(":", 1)[1]
+        # "channel_id: channel ID = the client's RoomID" (docs_all .../callback/stream-mixing/started.mdx,
+        # stopped.mdx): the mix's room; not part of its key (item_key), so a stop without it matches
+        mix: dict[str, Any] = {"task_id": task}
+        if event.get("channel_id") not in (None, ""):
+            mix["room_id"] = str(event["channel_id"])
+        start = name == "mix_start"
         at = _zego_ms(event)
-        return [
-            Update(
-                "mixes",
-                {"task_id": task},
-                name == "mix_start",
-                at,
-                "" if name == "mix_start" else "mix stopped",
-            )
-        ]
+        reason = "" if start else "mix stopped"
+        return [Update("mixes", mix, start, at, reason, started_source=CLOUD if start else FIRST_SEEN)]
     etype = _int(event.get("event_type"))
     task = str(event.get("task_id") or "")
     if task and etype is not None and not name:
@@ -260,188 +313,15 @@ def live_updates(event: dict[str, Any]) -> list[Update]:
         "app_name": str(event.get("appname") or "live"),
     }
     at = (_int(event.get("event_time")) or int(time.time())) * 1000
-    return [Update("streams", ids, etype == 1, at, "" if etype == 1 else "push stopped")]
+    push = etype == 1
+    reason = "" if push else "push stopped"
+    return [Update("streams", ids, push, at, reason, started_source=CLOUD if push else FIRST_SEEN)]
 
 
-# -- the store ---------------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """``LifecycleStore`` lives in :mod:`.lifecycle_store`; importing it from here still works."""
+    if name == "LifecycleStore":
+        from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 
-
-class LifecycleStore:
-    """Items and corrections in the receiver's SQLite file (one short connection per operation)."""
-
-    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
-        self._file = SqliteFile(path, _SCHEMA, busy_timeout=busy_timeout)
-
-    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._file.connect()
-
-    def apply(
-        self, cloud: str, app_id: str | int, updates: list[Update], *, now: float | None = None
-    ) -> list[tuple[Update, str]]:
-        """Apply updates in one transaction; returns the ones that changed state, with the change
-        (``found``: now live, ``ended``: no longer live)."""
-        now = time.time() if now is None else now
-        changes: list[tuple[Update, str]] = []
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for update in updates:
-                    change = self._apply_one(db, cloud, str(app_id), update, now)
-                    if change:
-                        changes.append((update, change))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return changes
-
-    def _apply_one(
-        self, db: sqlite3.Connection, cloud: str, app_id: str, u: Update, now: float
-    ) -> str | None:
-        pk = (cloud, app_id, u.kind, u.key)
-        row = db.execute(
-            "SELECT live, started_ms, last_activity_ms, state_ms, sources FROM lifecycle_items "
-            "WHERE cloud=? AND app_id=? AND kind=? AND item_key=?",
-            pk,
-        ).fetchone()
-        if row is None:
-            if u.live is None:
-                return None
-            if u.live and u.kind != "rooms" and u.room_id:
-                room = db.execute(
-                    "SELECT live, state_ms FROM lifecycle_items WHERE cloud=? AND app_id=? AND kind='rooms' "
-                    "AND room_id=?",
-                    (cloud, app_id, u.room_id),
-                ).fetchone()
-                if room is not None and not room[0] and room[1] > u.at_ms:
-                    return None  # a late event from before its room ended: nothing of it is live now
-            db.execute(
-                "INSERT INTO lifecycle_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    *pk,
-                    u.room_id,
-                    json.dumps(u.ids, separators=(",", ":"), sort_keys=True),
-                    int(u.live),
-                    (u.started_ms or u.at_ms) if u.live else None,
-                    u.at_ms,
-                    u.at_ms,
-                    u.source if u.live else "",
-                    None if u.live else (u.reason or "ended"),
-                    now,
-                ),
-            )
-            return "found" if u.live else None
-        live, started, last, state_ms = bool(row[0]), row[1], row[2], row[3]
-        sources = {s for s in row[4].split(",") if s}
-        if u.live is None or u.at_ms < state_ms or u.live == live:
-            # activity, a stale event, or the current state again: only activity and who saw it live
-            if live and (u.live is None or u.live):
-                last = max(last, u.at_ms)
-                if u.live:
-                    sources.add(u.source)
-            db.execute(
-                "UPDATE lifecycle_items SET last_activity_ms=?, sources=?, updated_at=? "
-                "WHERE cloud=? AND app_id=? AND kind=? AND item_key=?",
-                (last, ",".join(sorted(sources)), now, *pk),
-            )
-            return None
-        db.execute(
-            "UPDATE lifecycle_items SET live=?, started_ms=?, last_activity_ms=?, state_ms=?, sources=?, "
-            "ended_reason=?, updated_at=? WHERE cloud=? AND app_id=? AND kind=? AND item_key=?",
-            (
-                int(bool(u.live)),
-                (u.started_ms or u.at_ms) if u.live else started,
-                max(last, u.at_ms),
-                u.at_ms,
-                u.source if u.live else ",".join(sorted(sources)),
-                None if u.live else (u.reason or "ended"),
-                now,
-                *pk,
-            ),
-        )
-        if not u.live and u.kind == "rooms":  # everyone and everything in an ended room ended with it
-            db.execute(
-                "UPDATE lifecycle_items SET live=0, state_ms=?, ended_reason=?, updated_at=? WHERE cloud=? "
-                "AND app_id=? AND kind IN ('users', 'streams') AND room_id=? AND live=1 AND state_ms<=?",
-                (u.at_ms, f"room ended: {u.reason or 'ended'}", now, cloud, app_id, u.room_id, u.at_ms),
-            )
-        return "found" if u.live else "ended"
-
-    def items(self, cloud: str, app_id: str | int, *, live_only: bool = True) -> list[Item]:
-        query = (
-            "SELECT cloud, app_id, kind, ids, live, started_ms, last_activity_ms, state_ms, sources, "
-            "ended_reason FROM lifecycle_items WHERE cloud=? AND app_id=?"
-        )
-        if live_only:
-            query += " AND live=1"
-        with self._connect() as db:
-            rows = db.execute(query + " ORDER BY kind, started_ms, item_key", (cloud, str(app_id))).fetchall()
-        return [
-            Item(r[0], r[1], r[2], json.loads(r[3]), bool(r[4]), r[5], r[6], r[7], r[8].split(","), r[9])
-            for r in rows
-        ]
-
-    def correct(
-        self, cloud: str, app_id: str | int, corrections: list[dict[str, Any]], *, now: float | None = None
-    ) -> list[dict[str, Any]]:
-        """Apply reconciliation results (each ``{"kind", "ids", "live", "at_ms", "reason"}``: live True
-        confirms or finds, False ends), log the ones that changed the state and return them. A callback
-        newer than a correction still wins, as it describes a later moment."""
-        now = time.time() if now is None else now
-        updates = [
-            Update(
-                str(c["kind"]),
-                dict(c["ids"]),
-                bool(c["live"]),
-                int(c["at_ms"]),
-                str(c.get("reason") or ""),
-                source="list_api",
-                started_ms=None if c.get("started_ms") is None else int(c["started_ms"]),
-            )
-            for c in corrections
-        ]
-        changes = self.apply(cloud, app_id, updates, now=now)
-        logged: list[dict[str, Any]] = [
-            {"kind": u.kind, "ids": u.ids, "change": change, "reason": u.reason, "at_ms": u.at_ms}
-            for u, change in changes
-        ]
-        with self._connect() as db:
-            db.executemany(
-                "INSERT INTO lifecycle_corrections VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        cloud,
-                        str(app_id),
-                        c["kind"],
-                        item_key(c["kind"], c["ids"]),
-                        json.dumps(c["ids"]),
-                        c["change"],
-                        c["reason"],
-                        c["at_ms"],
-                        now,
-                    )
-                    for c in logged
-                ],
-            )
-        return logged
-
-    def prune(self, older_than_seconds: float, *, now: float | None = None) -> tuple[int, int]:
-        """Delete ended items last touched, and corrections recorded, more than ``older_than_seconds``
-        ago (receiver clock); returns how many of each. Live items are never pruned."""
-        cutoff = (time.time() if now is None else now) - older_than_seconds
-        with self._connect() as db:
-            items = db.execute("DELETE FROM lifecycle_items WHERE live=0 AND updated_at < ?", (cutoff,))
-            fixes = db.execute("DELETE FROM lifecycle_corrections WHERE recorded_at < ?", (cutoff,))
-            return items.rowcount, fixes.rowcount
-
-    def corrections(self, cloud: str, app_id: str | int) -> list[dict[str, Any]]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT kind, ids, change, reason, at_ms FROM lifecycle_corrections "
-                "WHERE cloud=? AND app_id=? ORDER BY recorded_at",
-                (cloud, str(app_id)),
-            ).fetchall()
-        return [
-            {"kind": r[0], "ids": json.loads(r[1]), "change": r[2], "reason": r[3], "at_ms": r[4]}
-            for r in rows
-        ]
+        return LifecycleStore
+    raise AttributeError(name)

@@ -1,7 +1,13 @@
 """The receiver's inventory routes: Live push callbacks in, "what is live" out, corrections in.
 
 * ``POST /live/callback`` - Tencent Live push/stop-push callbacks; ``sign`` = MD5(key + t) with the
-  Live callback key, ``t`` (the notification's expiry) not yet passed; 401 otherwise.
+  Live callback key, ``t`` (the notification's expiry) not yet passed; 401 otherwise. That signature
+  covers no body, so a (t, sign) pair is accepted for one body per stream: the same body again
+  (Tencent's retry) is a 200 duplicate that changes nothing, another body for that stream 409 (kept
+  in the store's file, so a restart or a second worker agrees; the ZEGO nonce rule in :mod:`.app` is
+  the same). Per stream because Tencent gives every notification of one second the same pair
+  (:meth:`LifecycleStore.claim_live_signature`). A stream a stop-push ends stays ``end_unconfirmed``
+  until reconciliation asks DescribeLiveStreamState.
 * ``GET /{cloud}/{app_id}/live`` - the live items of one application (cloud ``trtc``, ``zego`` or
   ``live``), with ``started_ms``, ``last_activity_ms`` and the sources that saw each live, plus the
   corrections reconciliation recorded. Signed like every read (:mod:`.auth`) with that cloud's key.
@@ -23,7 +29,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, Update, live_updates
+from airflow_provider_rtc.callbacks.inventory import Update, live_updates
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.signing.callbacks import verify_live_callback
 from airflow_provider_rtc.validation import lenient_int
 
@@ -43,9 +50,12 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 class InventoryRoutes:
-    def __init__(self, config: ReceiverConfig, authorize: Authorize) -> None:
+    def __init__(
+        self, config: ReceiverConfig, authorize: Authorize, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.config = config
         self.authorize = authorize
+        self.clock = clock
         self._store: LifecycleStore | None = None
 
     @property
@@ -54,10 +64,14 @@ class InventoryRoutes:
             self._store = LifecycleStore(self.config.db_path)
         return self._store
 
-    async def record(self, cloud: str, app_id: str, updates: list[Update]) -> None:
-        """Apply the lifecycle updates of one verified callback (nothing when it carries none)."""
+    async def record(
+        self, cloud: str, app_id: str, updates: list[Update], *, now: float | None = None
+    ) -> None:
+        """Apply the lifecycle updates of one verified callback (nothing when it carries none), as
+        received at ``now`` (the receiver's clock): no stored time is later than that."""
         if updates:
-            changes = await run_in_threadpool(self.store.apply, cloud, app_id, updates)
+            received = self.clock() if now is None else now
+            changes = await run_in_threadpool(self.store.apply, cloud, app_id, updates, now=received)
             log.info(
                 "%s lifecycle for app %s: %d update(s), %d change(s)",
                 cloud,
@@ -69,13 +83,28 @@ class InventoryRoutes:
     async def live_callback(self, request: Request) -> JSONResponse:
         from airflow_provider_rtc.callbacks.app import parse_json_object, read_body
 
-        event = parse_json_object(await read_body(request, self.config.max_body_bytes))
+        body = await read_body(request, self.config.max_body_bytes)
+        event = parse_json_object(body)
         app_id = str(event.get("appid") or "").strip()
         key = self.config.live_key(app_id)
-        if not verify_live_callback(key or "", event.get("t"), event.get("sign"), now=time.time()):
-            log.warning("rejected a Live callback for APPID %r: missing, bad or expired sign", app_id)
+        now = self.clock()
+        if not verify_live_callback(key or "", event.get("t"), event.get("sign"), now=now):
+            log.warning("rejected a Live callback for APPID %r: missing, bad or expired sign", app_id[:32])
             return _error(401, "missing, bad or expired sign")
-        await self.record("live", app_id, live_updates(event))
+        t = lenient_int(event.get("t"))
+        assert t is not None  # verified above
+        name = event.get("stream_id") or event.get("channel_id") or ""  # as live_updates reads it
+        stream = f"{event.get('app') or ''}/{event.get('appname') or ''}/{name}"
+        seen = await run_in_threadpool(
+            self.store.claim_live_signature, app_id, t, str(event.get("sign")), stream, body, now=now
+        )
+        if seen == "replay":
+            log.warning("rejected a replayed Live callback for APPID %r: signature already used", app_id[:32])
+            return _error(409, "signature already used by another callback")
+        if seen == "retry":
+            log.info("Live callback for APPID %r delivered again: duplicate, nothing changed", app_id[:32])
+            return JSONResponse({"code": 0})
+        await self.record("live", app_id, live_updates(event), now=now)
         return JSONResponse({"code": 0})
 
     def _check(self, request: Request) -> tuple[str, str, JSONResponse | None]:

@@ -85,6 +85,20 @@ REMOVE_USER_BY_STR_ROOM_ID = _trtc(
     "RemoveUserByStrRoomId", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS
 )
 CREATE_CLOUD_RECORDING = _trtc("CreateCloudRecording", idempotent=False, regions=RECORDING_REGIONS)
+# Monitoring data, used only when a user opts in to TRTC reconciliation (``trtc_monitoring``):
+# "You can use this API to query historical data or for reconciliation purposes, but we do not
+# recommend you use it for crucial business logic"; paid since 2024-04-01 (a package or the monitoring
+# dashboard's paid editions); 14 days of history (7 on the smaller editions); 20 calls/s.
+# DescribeRoomInfo: <= 24 h per query, <= 100 rooms per page; DescribeUserInfo (by the CommId
+# DescribeRoomInfo gives): <= 4 h per query, <= 100 users per page (shared reference
+# trtc-api-tables.md, tencentcloud-sdk-python-trtc models DescribeRoomInfoRequest/DescribeUserInfoRequest;
+# intl regions ap-beijing, ap-guangzhou, ap-mumbai, ap-singapore, na-toronto: tencent-cloud-api.md).
+MONITOR_REGIONS = ROOM_REGIONS | {"na-toronto"}
+MONITOR_HISTORY_S = 14 * 86400
+ROOM_INFO_MAX_S = 24 * 3600
+USER_INFO_MAX_S = 4 * 3600
+DESCRIBE_ROOM_INFO = _trtc("DescribeRoomInfo", regions=MONITOR_REGIONS)
+DESCRIBE_USER_INFO = _trtc("DescribeUserInfo", regions=MONITOR_REGIONS)
 DESCRIBE_CLOUD_RECORDING = _trtc("DescribeCloudRecording", gone=_TASK_GONE, regions=RECORDING_REGIONS)
 DELETE_CLOUD_RECORDING = _trtc(
     "DeleteCloudRecording", gone=_TASK_GONE, destructive=True, regions=RECORDING_REGIONS

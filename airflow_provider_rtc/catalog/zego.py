@@ -84,6 +84,12 @@ DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
 
 # -- listing what is live (discovery) ---------------------------------------------------------------
 # DescribeRoomList must be enabled by ZEGO per AppId (20 QPS; ZEGO's room-list server sample).
+# Its "not enabled" answer is undocumented (the API has no page in docs_all): ZEGO's return codes
+# (docs_all core_products/real-time-voice-video/zh/server/return-codes.mdx) offer room-family 9
+# "no permission for this API" and gateway 100000017 "the App has not enabled this service";
+# 100000007 "unsupported Action" is what older sandboxes answered. Exactly these mean "not enabled";
+# any other error (an auth failure above all) is an error, never a silent fallback.
+ROOM_LIST_NOT_ENABLED = frozenset({9, 100000017, 100000007})
 DESCRIBE_ROOM_LIST = _zego("rtc", "DescribeRoomList", "GET", 20.0, "room")
 # DescribeUserList: 1/s per room and 200/s per AppId (both paced; the module docstring).
 DESCRIBE_USER_LIST = _zego(

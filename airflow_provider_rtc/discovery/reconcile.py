@@ -9,22 +9,31 @@ False ends it. ``at_ms`` is when the call was *sent*, so a callback about a late
 
 What each cloud offers, and the decisions taken:
 
-* **TRTC**: no list of live rooms fit for business logic. DescribeRoomInfo/DescribeUserInfo return
-  monitoring history (24-hour windows), are billed since 2024-04 and documented "not for business
-  logic" (vendor review): discovery does not call them. Rooms, users and streams therefore come from
+* **TRTC**: no free list of live rooms or users. TRTC's only listing APIs (DescribeRoomInfo/
+  DescribeUserInfo) are paid monitoring data (billed since 2024-04), documented for history and
+  "reconciliation purposes", not real-time logic: discovery calls them only when the user opts in
+  (``trtc_monitoring``, :func:`trtc_monitor_users`: they may find users, never end anything), and
+  otherwise refuses ``idle_for`` for TRTC (:func:`check_idle_for`): with users' enter callbacks
+  lost, a busy room would look idle. Rooms, users and streams therefore come from
   room and media callbacks and from the provider's own DismissRoom/RemoveUser answers (recorded as
   corrections by the end step). Recordings are checked one by one with DescribeCloudRecording
   (an error once the task has exited means "ended").
-* **ZEGO**: DescribeRoomList when ZEGO enabled it for the AppId (authoritative for rooms: finds
-  rooms whose callbacks were lost, ends rooms that are gone); otherwise DescribeUserNum for the known
-  rooms (0 users = the room no longer exists: ZEGO rooms exist only while someone is in them).
+* **ZEGO**: DescribeRoomList when ZEGO enabled it for the AppId (finds rooms whose callbacks were
+  lost, ends rooms that are gone: at once when the whole list fit one page; across pages a room can
+  move between page calls, since the list is ordered by user count, so a missing room is ended only
+  when DescribeUserNum also says 0 users); otherwise (codes :data:`ROOM_LIST_NOT_ENABLED` only: any
+  other error, e.g. an auth failure, surfaces) DescribeUserNum for the known rooms (0 users = the
+  room no longer exists: ZEGO rooms exist only while someone is in them). Admin users (UserRole 4:
+  recording and moderation robots) are not users.
   Users per live room with DescribeUserList, streams with DescribeSimpleStreamList (ZEGO's docs say
   to keep the stream list from callbacks; the list API backs them up), mixes with GetMixTaskInfo
   per known task (no list API exists), running recordings with DescribeTasks (status 2, the last
   3 days: ZEGO sends no "recording started" callback).
 * **Live**: DescribeLiveStreamOnlineList (paged) finds streams whose push callback was lost; because
   the docs say not to rely on it alone, a stream it omits is ended only when DescribeLiveStreamState
-  also says ``inactive``. Mix sessions have neither a callback nor a list API: they are not
+  also says ``inactive``. A stream ended only by a stop-push callback (whose signature does not cover
+  its body) is confirmed the same way before the end counts: ``active`` brings it back.
+  Mix sessions have neither a callback nor a list API: they are not
   discoverable (pass them in an explicit inventory).
 """
 
@@ -35,10 +44,19 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from airflow_provider_rtc.callbacks.inventory import zego_admin
+from airflow_provider_rtc.catalog.zego import ROOM_LIST_NOT_ENABLED
 from airflow_provider_rtc.discovery.selector import Selector
-from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcThrottledError
+from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcValidationError
+from airflow_provider_rtc.validation import lenient_int
 
 ZEGO_TASK_WINDOW_S = 3 * 86400 - 60
+ZEGO_ROOM_PAGE = 200
+#: TRTC monitoring windows (DescribeRoomInfo <= 24 h, DescribeUserInfo <= 4 h), a minute of margin
+ROOM_INFO_WINDOW_S = 24 * 3600 - 60
+USER_INFO_WINDOW_S = 4 * 3600 - 60
+#: a ZEGO ``CreateTime`` above this is milliseconds (1e12 ms is 2001; 1e12 s is the year 33658)
+MS_THRESHOLD = 10**12
 
 
 def now_ms() -> int:
@@ -62,10 +80,103 @@ def _pool_map(
         return [c for chunk in pool.map(fn, values) for c in chunk]
 
 
+def check_idle_for(selector: Selector, clouds: Iterable[str], *, trtc_monitoring: bool = False) -> None:
+    """Refuse ``idle_for`` when TRTC is in scope, unless the user opted in to ``trtc_monitoring``.
+
+    TRTC has no free API that lists a room's users (DescribeRoomInfo/DescribeUserInfo are paid
+    monitoring data, see the module docstring), so a room whose users' enter callbacks (103) were
+    lost has no known user and would count as idle while people talk in it. With the opt-in,
+    reconciliation asks DescribeUserInfo for every known live room (:func:`trtc_monitor_users`).
+    Call before any cloud call (validation).
+    """
+    if getattr(selector, "idle_for", None) is not None and "trtc" in tuple(clouds) and not trtc_monitoring:
+        raise RtcValidationError(
+            "selector.idle_for",
+            "no idle_for with TRTC in clouds: TRTC has no free API listing a room's users, so a room "
+            "whose users' enter callbacks were lost would look idle; opt in with trtc_monitoring=True "
+            "(paid monitoring data), select TRTC rooms by room_ids, room_id_prefix or time, or leave "
+            "trtc out of clouds",
+            selector.idle_for,
+        )
+
+
+def ms_or_s(value: Any) -> int | None:
+    """A vendor time as ms: values above :data:`MS_THRESHOLD` are ms already, smaller ones seconds.
+
+    ZEGO DescribeSimpleStreamList ``CreateTime`` states no unit and its example is ms
+    (``1642045110123``, docs_all core_products/real-time-voice-video/{zh,en}/server/api-reference/
+    room/describe-simple-streamlist.yaml); older answers and the project's sandbox used seconds.
+    """
+    number = lenient_int(value.strip() if isinstance(value, str) else value)
+    if number is None or number <= 0:
+        return None
+    return number if number > MS_THRESHOLD else number * 1000
+
+
 # -- TRTC --------------------------------------------------------------------------------------------
 
 
 def reconcile_trtc(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
+    """Recordings one by one; with the hook's ``monitoring_reconcile`` opt-in, users too."""
+    found = trtc_monitor_users(hook, items, selector) if getattr(hook, "monitoring_reconcile", False) else []
+    return found + _trtc_recordings(hook, items, selector)
+
+
+def trtc_monitor_users(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
+    """Users TRTC's monitoring data says are in known live rooms (the opt-in, ``trtc_monitoring``).
+
+    DescribeRoomInfo over the last 24 h (its longest window; paged by 100) gives each unfinished
+    room's CommId and creation time, DescribeUserInfo over the last 4 h (its longest window) the users
+    still in it (``Finished`` false). Only FINDS: nothing is ever ended because it is absent here
+    (the data is monitoring data, its delay is not documented). Only rooms the inventory knows are
+    looked at: ``RoomString`` does not say whether a room is numeric or a string, the inventory does.
+    Rooms created more than 24 h ago are not listed by that window, so their users stay unknown.
+    """
+    known: dict[str, list[dict[str, Any]]] = {}
+    for room in _live(items, "rooms"):
+        if selector.room_name_matches(room["ids"]["room_id"]):
+            known.setdefault(str(room["ids"]["room_id"]), []).append(room["ids"])
+    if not known:
+        return []
+    now_s = int(time.time())
+    calls: list[tuple[str, int, dict[str, Any]]] = []
+    page = 0
+    while True:
+        data = hook.describe_room_info(now_s - ROOM_INFO_WINDOW_S, now_s, page_number=page, page_size=100)
+        rooms = data.get("RoomList") or []
+        for state in rooms:
+            name = str(state.get("RoomString") or "")
+            if state.get("IsFinished") or name not in known or not state.get("CommId"):
+                continue
+            created = ms_or_s(state.get("CreateTime")) or now_s * 1000
+            calls += [(str(state["CommId"]), created, ids) for ids in known[name]]
+        if (page + 1) * 100 >= int(data.get("Total") or 0) or not rooms:
+            break
+        page += 1
+
+    def users_of(call: tuple[str, int, dict[str, Any]]) -> list[dict[str, Any]]:
+        comm_id, created_ms, room_ids = call
+        at = now_ms()
+        fixes = [_fix("rooms", room_ids, True, at, "DescribeRoomInfo: not finished", started_ms=created_ms)]
+        start = max(now_s - USER_INFO_WINDOW_S, created_ms // 1000 - 1)
+        page = 0
+        while True:
+            data = hook.describe_user_info(comm_id, start, int(time.time()), page_number=page, page_size=100)
+            users = data.get("UserList") or []
+            for user in users:
+                if user.get("Finished") or not user.get("UserId"):
+                    continue
+                ids = {"room_id": room_ids["room_id"], "user_id": str(user["UserId"])}
+                joined = ms_or_s(user.get("JoinTs"))
+                fixes.append(_fix("users", ids, True, at, "DescribeUserInfo: in the room", started_ms=joined))
+            if (page + 1) * 100 >= int(data.get("Total") or 0) or not users:
+                return fixes
+            page += 1
+
+    return _pool_map(users_of, calls, workers=4)
+
+
+def _trtc_recordings(hook: Any, items: list[dict[str, Any]], selector: Selector) -> list[dict[str, Any]]:
     def check(item: dict[str, Any]) -> list[dict[str, Any]]:
         at = now_ms()
         try:
@@ -85,22 +196,34 @@ def reconcile_trtc(hook: Any, items: list[dict[str, Any]], selector: Selector) -
 # -- ZEGO --------------------------------------------------------------------------------------------
 
 
-def _zego_room_list(hook: Any) -> dict[str, int] | None:
-    """{room: users} from DescribeRoomList, or None when it is not enabled for this AppId."""
+def _zego_room_list(hook: Any) -> tuple[dict[str, int], bool] | None:
+    """({room: users}, whether it fit one page) from DescribeRoomList, or None when ZEGO has not
+    enabled it for this AppId (:data:`ROOM_LIST_NOT_ENABLED`); every other error is raised."""
     rooms: dict[str, int] = {}
     page = 1
     while True:
         try:
-            data = hook.describe_room_list(page_index=page, page_size=200).get("Data") or {}
-        except RtcThrottledError:
+            data = hook.describe_room_list(page_index=page, page_size=ZEGO_ROOM_PAGE).get("Data") or {}
+        except RtcError as err:
+            if page == 1 and str(err.code) in {str(c) for c in ROOM_LIST_NOT_ENABLED}:
+                return None
             raise
-        except RtcError:
-            return None
         for entry in data.get("RoomList") or []:
             rooms[str(entry.get("RoomId"))] = int(entry.get("UserCount") or 0)
-        if page * 200 >= int(data.get("TotalCount") or 0) or not data.get("RoomList"):
-            return rooms
+        if page * ZEGO_ROOM_PAGE >= int(data.get("TotalCount") or 0) or not data.get("RoomList"):
+            return rooms, page == 1
         page += 1
+
+
+def _zego_user_counts(rtc: Any, rooms: list[str]) -> dict[str, tuple[int, int]]:
+    """{room: (UserCount, call time)} from DescribeUserNum, 10 rooms a call (a missing room is 0)."""
+    out: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(rooms), 10):
+        at = now_ms()
+        counts = rtc.describe_user_num(rooms[start : start + 10]).get("Data") or {}
+        for entry in counts.get("UserCountList") or []:
+            out[str(entry.get("RoomId"))] = (int(entry.get("UserCount") or 0), at)
+    return out
 
 
 def reconcile_zego(
@@ -113,31 +236,32 @@ def reconcile_zego(
         if selector.room_name_matches(r["ids"]["room_id"])
     }
     at = now_ms()
-    listed = _zego_room_list(rtc)
+    answer = _zego_room_list(rtc)
     live_rooms: set[str] = set()
-    if listed is not None:
+    to_count: list[str] = []
+    if answer is not None:
+        listed, one_page = answer
         for room, users in listed.items():
             if not selector.room_name_matches(room) or users <= 0:
                 continue
             live_rooms.add(room)
             out.append(_fix("rooms", {"room_id": room}, True, at, "DescribeRoomList: listed"))
-        for room in set(known_rooms) - live_rooms:
-            out.append(_fix("rooms", {"room_id": room}, False, at, "DescribeRoomList: not listed"))
+        missing = sorted(set(known_rooms) - live_rooms)
+        if one_page:
+            out += [_fix("rooms", {"room_id": r}, False, at, "DescribeRoomList: not listed") for r in missing]
+        else:  # several pages: a room may have moved to a page already read; ask for its users
+            to_count = missing
     else:
         notes.append(
             "zego: DescribeRoomList is not enabled for this AppId; rooms checked with DescribeUserNum"
         )
-        names = sorted(known_rooms)
-        for start in range(0, len(names), 10):
-            at = now_ms()
-            counts = rtc.describe_user_num(names[start : start + 10]).get("Data") or {}
-            for entry in counts.get("UserCountList") or []:
-                room = str(entry.get("RoomId"))
-                if int(entry.get("UserCount") or 0) > 0:
-                    live_rooms.add(room)
-                    out.append(_fix("rooms", {"room_id": room}, True, at, "DescribeUserNum: users present"))
-                else:
-                    out.append(_fix("rooms", {"room_id": room}, False, at, "DescribeUserNum: 0 users"))
+        to_count = sorted(known_rooms)
+    for room, (users, at) in _zego_user_counts(rtc, to_count).items():
+        if users > 0:
+            live_rooms.add(room)
+            out.append(_fix("rooms", {"room_id": room}, True, at, "DescribeUserNum: users present"))
+        else:
+            out.append(_fix("rooms", {"room_id": room}, False, at, "DescribeUserNum: 0 users"))
 
     users_by_room: dict[str, dict[str, dict[str, Any]]] = {}
     for u in _live(items, "users"):
@@ -153,7 +277,11 @@ def reconcile_zego(
         marker = None
         while True:
             data = rtc.describe_user_list(room, marker=marker).get("Data") or {}
-            seen.update(str(u.get("UserId")) for u in data.get("UserList") or [])
+            seen.update(
+                str(u.get("UserId"))
+                for u in data.get("UserList") or []
+                if not zego_admin(u.get("UserRole"))  # robots are no users to count or kick
+            )
             marker = data.get("Marker")
             if not marker:
                 break
@@ -169,7 +297,6 @@ def reconcile_zego(
         for s in streams:
             ids = {"room_id": room, "user_id": str(s.get("UserId")), "stream_id": str(s.get("StreamId"))}
             listed_ids.add(ids["stream_id"])
-            created = s.get("CreateTime")
             fixes.append(
                 _fix(
                     "streams",
@@ -177,7 +304,7 @@ def reconcile_zego(
                     True,
                     at,
                     "DescribeSimpleStreamList",
-                    started_ms=int(created) * 1000 if created else None,
+                    started_ms=ms_or_s(s.get("CreateTime")),
                 )
             )
         for sid, item in streams_by_room.get(room, {}).items():
@@ -208,9 +335,10 @@ def reconcile_zego(
             )
             or {}
         )
-        for task in data.get("TaskList") or []:
+        tasks = zego_task_list(data)
+        for task in tasks:
             running[str(task.get("TaskId"))] = task
-        if page * 50 >= int(data.get("TotalCount") or 0) or not data.get("TaskList"):
+        if page * 50 >= int(data.get("TotalCount") or 0) or not tasks:
             break
         page += 1
     for task_id, task in running.items():
@@ -231,6 +359,17 @@ def reconcile_zego(
         if rec["ids"]["task_id"] not in running and selector.room_name_matches(rec["ids"].get("room_id")):
             out.append(_fix("recordings", rec["ids"], False, at, "DescribeTasks: not recording"))
     return out
+
+
+def zego_task_list(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """DescribeTasks' tasks: ``TaskidList`` as the schema and examples name it (docs_all
+    extended_services/cloud_recording/{zh,en}/server/describe-tasks.yaml: ``RecordTaskListData:
+    TaskidList: type: array``), ``TaskList`` as an older table did."""
+    for name in ("TaskidList", "TaskList"):
+        tasks = data.get(name)
+        if isinstance(tasks, list):
+            return [t for t in tasks if isinstance(t, dict)]
+    return []
 
 
 # -- Live --------------------------------------------------------------------------------------------
@@ -273,6 +412,23 @@ def reconcile_live(
         state = hook.describe_live_stream_state(ids["stream_name"], ids["domain_name"], ids["app_name"])
         if state.get("StreamState") == "inactive":
             out.append(_fix("streams", ids, False, at, "not online and DescribeLiveStreamState: inactive"))
+    # ends that rest only on a stop-push callback (its MD5(key + t) signature covers no body): the
+    # state API decides; an online-listed stream was already brought back above
+    for item in items:
+        ids = item["ids"]
+        if item["kind"] != "streams" or item["live"] or not item.get("end_unconfirmed"):
+            continue
+        key = (ids["domain_name"], ids["app_name"], ids["stream_name"])
+        if key in online or not selector.room_name_matches(ids["stream_name"]):
+            continue
+        at = now_ms()
+        state = hook.describe_live_stream_state(ids["stream_name"], ids["domain_name"], ids["app_name"])
+        if state.get("StreamState") == "active":
+            why = "stop-push callback not confirmed: DescribeLiveStreamState: active"
+            out.append(_fix("streams", ids, True, at, why))
+        else:
+            why = f"stop-push confirmed: DescribeLiveStreamState: {state.get('StreamState')}"
+            out.append(_fix("streams", ids, False, at, why))
     return out
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 from airflow_provider_rtc.reports import cloudtime
 
@@ -20,6 +21,9 @@ class TrtcHook(TencentCloudHook):
     service = "trtc"
     version = "2019-07-22"
     region_required = True
+    #: discovery's reconciliation may call DescribeRoomInfo/DescribeUserInfo (paid monitoring data)
+    #: to find users; set by the event operators' ``trtc_monitoring=True`` opt-in only
+    monitoring_reconcile = False
 
     # -- rooms ------------------------------------------------------------------------------
     def dismiss_room(self, room_id: int | str) -> dict[str, Any]:
@@ -67,9 +71,7 @@ class TrtcHook(TencentCloudHook):
         """Start a recording (CreateCloudRecording). Not idempotent: an ambiguous failure is not
         retried, because a second task with the same robot UserId would interrupt the first."""
         if room_id_type not in (0, 1):
-            raise v.RtcValidationError(
-                "room_id_type", "0 = string room id, 1 = integer room id", room_id_type
-            )
+            raise RtcValidationError("room_id_type", "0 = string room id, 1 = integer room id", room_id_type)
         room = v.trtc_room_id(room_id, str_room_id=room_id_type == 0)
         params: dict[str, Any] = {
             "SdkAppId": self.sdk_app_id,
@@ -88,6 +90,61 @@ class TrtcHook(TencentCloudHook):
         }
         params.update({k: val for k, val in optional.items() if val is not None})
         return self._call(catalog.CREATE_CLOUD_RECORDING, params)
+
+    # -- monitoring data (opt-in reconciliation only) -----------------------------------------
+    def describe_room_info(
+        self,
+        start_time: int,
+        end_time: int,
+        *,
+        room_id: str | None = None,
+        page_number: int = 0,
+        page_size: int = 100,
+    ) -> dict[str, Any]:
+        """Rooms created in ``[start_time, end_time]`` (unix s, <= 24 h apart, within 14 days), each
+        with ``CommId``, ``CreateTime`` and ``IsFinished`` (DescribeRoomInfo). Paid monitoring data,
+        documented for history and reconciliation, not for crucial business logic."""
+        start, end = self._monitor_window(start_time, end_time, catalog.ROOM_INFO_MAX_S)
+        params: dict[str, Any] = {
+            "SdkAppId": self.sdk_app_id,
+            "StartTime": start,
+            "EndTime": end,
+            "PageNumber": v.integer(page_number, "page_number", minimum=0),
+            "PageSize": v.integer(page_size, "page_size", minimum=1, maximum=100),
+        }
+        if room_id is not None:
+            params["RoomId"] = v.token(str(room_id), "room_id", max_bytes=64)
+        return self._call(catalog.DESCRIBE_ROOM_INFO, params)
+
+    def describe_user_info(
+        self, comm_id: str, start_time: int, end_time: int, *, page_number: int = 0, page_size: int = 100
+    ) -> dict[str, Any]:
+        """Users of one call (``comm_id`` from :meth:`describe_room_info`) in ``[start_time,
+        end_time]`` (unix s, <= 4 h apart), each with ``JoinTs``, ``LeaveTs`` and ``Finished``
+        (DescribeUserInfo). Paid monitoring data, like :meth:`describe_room_info`."""
+        start, end = self._monitor_window(start_time, end_time, catalog.USER_INFO_MAX_S)
+        return self._call(
+            catalog.DESCRIBE_USER_INFO,
+            {
+                "SdkAppId": self.sdk_app_id,
+                "CommId": v.token(comm_id, "comm_id", max_bytes=256),
+                "StartTime": start,
+                "EndTime": end,
+                "PageNumber": v.integer(page_number, "page_number", minimum=0),
+                "PageSize": v.integer(page_size, "page_size", minimum=1, maximum=100),
+            },
+        )
+
+    @staticmethod
+    def _monitor_window(start_time: Any, end_time: Any, max_seconds: int) -> tuple[int, int]:
+        start = v.integer(start_time, "start_time", minimum=0)
+        end = v.integer(end_time, "end_time", minimum=0)
+        assert start is not None and end is not None
+        if not 0 < end - start <= max_seconds:
+            raise RtcValidationError(
+                "end_time", f"after start_time and at most {max_seconds // 3600} h after it", end
+            )
+        return start, end
 
     def describe_cloud_recording(self, task_id: str) -> dict[str, Any]:
         """Status (Idle / InProgress / Exited) and index files of a live recording task."""
@@ -134,7 +191,7 @@ class TrtcHook(TencentCloudHook):
     ) -> dict[str, Any]:
         """Minutes of ``single`` (per stream) or ``multi`` (mixed) recording (DescribeRecordingUsage)."""
         if mix_type not in ("single", "multi"):
-            raise v.RtcValidationError("mix_type", "'single' or 'multi'", mix_type)
+            raise RtcValidationError("mix_type", "'single' or 'multi'", mix_type)
         extra = {"MixType": mix_type}
         params = self._usage_params(catalog.DESCRIBE_RECORDING_USAGE, start_date, end_date, extra, sdk_app_id)
         return self._call(catalog.DESCRIBE_RECORDING_USAGE, params, region=self._usage_region(region))
@@ -170,7 +227,7 @@ class TrtcHook(TencentCloudHook):
         if not isinstance(start_time, str) and not isinstance(end_time, str):
             span = cloudtime.to_utc(end_time, "end_time") - cloudtime.to_utc(start_time, "start_time")
             if span.total_seconds() <= 0 or span.total_seconds() > 24 * 3600:
-                raise v.RtcValidationError("end_time", "after start_time, at most 24 hours later", end)
+                raise RtcValidationError("end_time", "after start_time, at most 24 hours later", end)
         app = v.sdk_app_id(sdk_app_id if sdk_app_id is not None else self.settings.sdk_app_id)
         params = {"SdkAppid": app, "StartTime": start, "EndTime": end}
         answer = self._call(catalog.DESCRIBE_TRTC_ROOM_USAGE, params, region=self._usage_region(region))
@@ -185,11 +242,11 @@ class TrtcHook(TencentCloudHook):
         start = cloudtime.beijing_date(start_date, "start_date")
         end = cloudtime.beijing_date(end_date, "end_date")
         if end < start:
-            raise v.RtcValidationError("end_date", "on or after start_date", end.isoformat())
+            raise RtcValidationError("end_date", "on or after start_date", end.isoformat())
         most = api.max_range_days or 1
         if (end - start).days + 1 > most:
             rule = f"at most {most} dates from start_date (inclusive)"
-            raise v.RtcValidationError("end_date", rule, end.isoformat())
+            raise RtcValidationError("end_date", rule, end.isoformat())
         params: dict[str, Any] = {"StartTime": start.isoformat(), "EndTime": end.isoformat(), **extra}
         app = sdk_app_id if sdk_app_id is not None else self.settings.sdk_app_id
         if app is not None:  # omitted = the sum of every app of the account

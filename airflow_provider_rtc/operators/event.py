@@ -40,9 +40,11 @@ class _EventOperator(BaseOperator):
         region: str | None = None,
         sdk_app_id: int | str | None = None,
         hook_params: dict[str, Any] | None = None,
+        trtc_monitoring: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.trtc_monitoring = _as_bool(trtc_monitoring, "trtc_monitoring")
         self.clouds = clouds
         self.allow_all = allow_all
         self.tencentcloud_conn_id = tencentcloud_conn_id
@@ -55,7 +57,7 @@ class _EventOperator(BaseOperator):
     def _access(self, clouds: tuple[str, ...]) -> Any:
         from airflow_provider_rtc.discovery.discover import build_access
 
-        return build_access(
+        access = build_access(
             clouds,
             tencentcloud_conn_id=self.tencentcloud_conn_id,
             zegocloud_conn_id=self.zegocloud_conn_id,
@@ -64,6 +66,9 @@ class _EventOperator(BaseOperator):
             sdk_app_id=self.sdk_app_id,
             hook_params=self.hook_params,
         )
+        if self.trtc_monitoring and "trtc" in access:  # H2: opt-in TRTC user reconciliation
+            access["trtc"].hooks["trtc"].monitoring_reconcile = True
+        return access
 
 
 class DiscoverLiveResourcesOperator(_EventOperator):
@@ -74,6 +79,14 @@ class DiscoverLiveResourcesOperator(_EventOperator):
     :param clouds: any of ``trtc``, ``live``, ``zego``.
     :param reconcile: confirm/correct the callback inventory with the list and describe APIs.
     :param allow_all: accept a selector that matches everything.
+    :param trtc_monitoring: opt in to TRTC user reconciliation with DescribeRoomInfo/DescribeUserInfo,
+        which ``idle_for`` with TRTC requires (TRTC has no free API listing a room's users). Cost:
+        paid monitoring data (a TRTC package or monitoring-dashboard edition, billed since
+        2024-04-01; documented for "historical data or reconciliation purposes", not crucial
+        business logic), 20 calls/s, one DescribeRoomInfo call per 100 rooms created in the last
+        24 h and one DescribeUserInfo call per 100 users of each known live room, per discovery
+        pass (verification repeats it). It only finds users; rooms older than 24 h and users the
+        monitoring data has not caught up with (its delay is not documented) stay unknown.
     :return: the inventory JSON, grouped by cloud and kind (rooms, users, streams, mixes, recordings).
     """
 
@@ -93,10 +106,12 @@ class DiscoverLiveResourcesOperator(_EventOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc.discovery.discover import discover, validate_clouds
+        from airflow_provider_rtc.discovery.reconcile import check_idle_for
         from airflow_provider_rtc.discovery.selector import Selector
 
         selector = Selector.parse(self.selector, allow_all=self.allow_all)
         clouds = validate_clouds(self.clouds)
+        check_idle_for(selector, clouds, trtc_monitoring=self.trtc_monitoring)
         return discover(self._access(clouds), selector, reconcile=self.reconcile, log=self.log)
 
 
@@ -116,6 +131,8 @@ class EndEventOperator(_EventOperator):
     :param verify_interval: seconds between verification passes.
     :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate);
         the stages run on the bulk engine (:mod:`~airflow_provider_rtc.operators.bulk`).
+    :param trtc_monitoring: as for :class:`DiscoverLiveResourcesOperator` (paid; needed for
+        ``idle_for`` with TRTC).
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
         callbacks do not carry it).
     :return: ``{"plan", "results", "survivors", "skipped_stale", "timings", "corrections",
@@ -192,7 +209,11 @@ class EndEventOperator(_EventOperator):
             inventory = {**inventory, "clouds": {c: v for c, v in inventory["clouds"].items() if c in clouds}}
             _check_age(inventory, self.max_inventory_age)
             return None, inventory, clouds, dry_run
-        return Selector.parse(self.selector, allow_all=self.allow_all), None, clouds, dry_run
+        from airflow_provider_rtc.discovery.reconcile import check_idle_for
+
+        selector = Selector.parse(self.selector, allow_all=self.allow_all)
+        check_idle_for(selector, clouds, trtc_monitoring=self.trtc_monitoring)
+        return selector, None, clouds, dry_run
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc.discovery import plan as planner

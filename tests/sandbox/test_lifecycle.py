@@ -133,7 +133,7 @@ def test_lost_and_late_callbacks_are_seeded_and_logged(sb, sink, wait):
 
 
 def test_room_list_is_off_until_enabled_and_pages(sb, zego):
-    assert zego("DescribeRoomList", {})["Code"] == 100000007
+    assert zego("DescribeRoomList", {})["Code"] == 9
     sb.backend.zego.room_list_enabled = True
     sb.seed({"zego": {"rooms": 3, "users_per_room": 2}})
     first = zego("DescribeRoomList", {"PageIndex": 1, "PageSize": 2})["Data"]

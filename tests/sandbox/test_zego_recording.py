@@ -145,13 +145,13 @@ def test_describe_tasks(sb, zego):
     now_ms = int(sb.backend.now() * 1000)
     window = {"StartTime": now_ms - 3_600_000, "EndTime": now_ms + 60_000}
     running = zego("DescribeTasks", {"Status": 2, **window})["Data"]
-    assert running["TotalCount"] == 2 and {t["TaskId"] for t in running["TaskList"]} == set(tasks[1:])
+    assert running["TotalCount"] == 2 and {t["TaskId"] for t in running["TaskidList"]} == set(tasks[1:])
     ended = zego("DescribeTasks", {"Status": 3, **window})["Data"]
-    assert [t["TaskId"] for t in ended["TaskList"]] == [tasks[0]]
+    assert [t["TaskId"] for t in ended["TaskidList"]] == [tasks[0]]
     paged = zego("DescribeTasks", {"Status": 2, "PageSize": 1, "PageOffset": 2, **window})["Data"]
-    assert paged["TotalCount"] == 2 and len(paged["TaskList"]) == 1
+    assert paged["TotalCount"] == 2 and len(paged["TaskidList"]) == 1
     by_room = zego("DescribeTasks", {"Status": 2, "RoomId": ids["rooms"][2], **window})["Data"]
-    assert [t["TaskId"] for t in by_room["TaskList"]] == [tasks[2]]
+    assert [t["TaskId"] for t in by_room["TaskidList"]] == [tasks[2]]
     assert zego("DescribeTasks", {"Status": 1, **window})["Code"] == 300000004
     assert zego("DescribeTasks", {"Status": 2})["Code"] == 300000004
     too_old = {"StartTime": now_ms - 4 * 86_400_000, "EndTime": now_ms}

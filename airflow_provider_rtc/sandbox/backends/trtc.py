@@ -700,6 +700,19 @@ class TrtcBackend:
                 return None
             return ("video/mp4" if f.kind == "mp4" else "audio/aac"), f.size
 
+    # -- monitoring data (DescribeRoomInfo / DescribeUserInfo) ---------------------------------
+
+    def monitored_rooms(self, sdk_app_id: int) -> list[tuple[int | str, float, dict[str, float]]]:
+        """(room id, created at, {user: joined at}) of every live room: what TRTC's monitoring data
+        lists as unfinished calls. Dismissed rooms are forgotten here, so they are never listed."""
+        with self._lock:
+            self._check_app(sdk_app_id, "InvalidParameter.SdkAppId")
+            return [
+                (r.room_id, r.created_at, dict(r.users))
+                for r in self._rooms.values()
+                if r.sdk_app_id == sdk_app_id
+            ]
+
     # -- introspection -------------------------------------------------------------------------
 
     def snapshot(self, now: float) -> dict[str, Any]:

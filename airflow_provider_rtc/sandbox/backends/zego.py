@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +55,13 @@ _TRACKS = {1: [("A", 1)], 2: [("V", 2)], 3: [("VA", 3)], 4: [("A", 1), ("V", 2)]
 class ZegoUser:
     user_id: str
     user_name: str
+    #: 1 host, 2 audience, 4 admin (cloud-recording / moderation robots)
     role: int
     login_ms: int
+    session_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.session_id = self.session_id or f"{self.login_ms}{zlib.crc32(self.user_id.encode()):010d}"
 
 
 @dataclass
@@ -63,7 +69,9 @@ class ZegoStream:
     stream_id: str
     user_id: str
     user_name: str
-    create_time: int
+    #: ms: DescribeSimpleStreamList ``CreateTime`` example 1642045110123 (docs_all core_products/
+    #: real-time-voice-video/zh/server/api-reference/room/describe-simple-streamlist.yaml)
+    create_time_ms: int
     number_id: int
 
 
@@ -209,8 +217,10 @@ class ZegoBackend:
                     "room_login",
                     now,
                     room_id=room_id,
+                    room_seq=self._room_seq(room),
                     user_account=user_id,
                     user_nickname=user_name or user_id,
+                    session_id=room.users[user_id].session_id,
                     user_role=role,
                     login_time=int(now * 1000),
                 )
@@ -224,7 +234,7 @@ class ZegoBackend:
             app.stream_numbers += 1
             user = room.users[user_id]
             room.streams[stream_id] = ZegoStream(
-                stream_id, user_id, user.user_name, int(now), app.stream_numbers
+                stream_id, user_id, user.user_name, int(now * 1000), app.stream_numbers
             )
             self._emit(
                 app_id,
@@ -322,7 +332,9 @@ class ZegoBackend:
         """DescribeRoomList: rooms by user count, most first (the documented order), paged."""
         with self._lock:
             if not self.room_list_enabled:
-                raise SandboxError(100000007, "DescribeRoomList is not enabled for this AppId")
+                # room-family 9 "未开通当前接口的使用权限" (docs_all core_products/real-time-voice-video/
+                # zh/server/return-codes.mdx); the API itself has no page, so this code is a decision
+                raise SandboxError(9, "DescribeRoomList is not enabled for this AppId")
             if page_index < 1 or not 1 <= page_size <= 200:
                 raise SandboxError(2, "PageIndex starts at 1; PageSize must be within [1, 200]")
             rooms = sorted(
@@ -359,31 +371,53 @@ class ZegoBackend:
 
     def _close_stream(self, app_id: int, room: ZegoRoom, stream_id: str, now: float, *, reason: int) -> None:
         stream = room.streams.pop(stream_id)
+        # the documented field set (docs_all core_products/real-time-voice-video/zh/server/callback/
+        # stream/destroyed.mdx): create_time_ms is the stream's creation, destroy_timemillis the close
         self._emit(
             app_id,
             "stream",
             "stream_close",
             now,
             room_id=room.room_id,
+            room_session_id=self._room_seq(room),
             user_id=stream.user_id,
             user_name=stream.user_name,
+            channel_id=room.room_id,
             stream_id=stream_id,
+            stream_sid=f"s-{stream.number_id}",
+            stream_alias=stream_id,
+            stream_seq=stream.number_id,
+            third_define_data="",
             type=reason,
+            create_time_ms=stream.create_time_ms,
             destroy_timemillis=int(now * 1000),
         )
 
     def _logout(self, app_id: int, room: ZegoRoom, user_id: str, now: float, *, reason: int) -> None:
-        room.users.pop(user_id, None)
+        user = room.users.pop(user_id, None)
+        # the documented field set (docs_all core_products/real-time-voice-video/zh/server/callback/
+        # room/logged-out.mdx): login_time is the login, logout_time the logout, both ms strings
         self._emit(
             app_id,
             "user",
             "room_logout",
             now,
             room_id=room.room_id,
+            room_seq=self._room_seq(room),
             user_account=user_id,
-            reason=reason,
+            user_nickname=user.user_name if user else user_id,
+            session_id=user.session_id if user else "",
+            login_time=user.login_ms if user else int(now * 1000),
             logout_time=int(now * 1000),
+            reason=reason,
+            user_role=user.role if user else 1,
+            user_update_seq=len(room.users),
         )
+
+    @staticmethod
+    def _room_seq(room: ZegoRoom) -> str:
+        """``room_seq``/``room_session_id``: one value per room lifetime (a re-created room gets anew)."""
+        return str(int(room.created_at * 1000))
 
     def _room_closed(self, app_id: int, room_id: str, now: float, *, reason: int) -> None:
         self._emit(
@@ -440,7 +474,7 @@ class ZegoBackend:
                     "StreamId": s.stream_id,
                     "UserId": s.user_id,
                     "UserName": s.user_name,
-                    "CreateTime": s.create_time,
+                    "CreateTime": s.create_time_ms,
                     "StreamNumberId": s.number_id,
                 }
                 for s in room.streams.values()
@@ -505,7 +539,7 @@ class ZegoBackend:
             else:
                 task = MixTask(task_id, user_id, inputs, outputs, room_id, sequence, now, now)
                 app.mixes[task_id] = task
-                self._emit(app_id, "mix", "mix_start", now, task_id=f"{app_id}:{task_id}", seq=sequence)
+                self._emit_mix(app_id, "mix_start", task, now, seq=sequence)
             play = [
                 {
                     "StreamId": o["StreamId"],
@@ -537,7 +571,22 @@ class ZegoBackend:
             if (self.mix_ownership and user_id != task.user_id) or (user_id and user_id != task.user_id):
                 raise SandboxError(110200160, "only the UserId that started the mix may stop it")
             del app.mixes[task_id]
-            self._emit(app_id, "mix", "mix_stop", now, task_id=f"{app_id}:{task_id}", seq=0)
+            self._emit_mix(app_id, "mix_stop", task, now, seq=0)
+
+    def _emit_mix(self, app_id: int, event: str, task: MixTask, now: float, *, seq: int) -> None:
+        """``channel_id`` "频道 ID, 对应客户端的 RoomID" and ``publish_id`` "发布者 ID, 对应客户端的 UserID"
+        (docs_all core_products/real-time-voice-video/zh/server/callback/stream-mixing/started.mdx,
+        stopped.mdx); the task id is "appid:taskid" (``"111111:1111"`` in the examples)."""
+        self._emit(
+            app_id,
+            "mix",
+            event,
+            now,
+            task_id=f"{app_id}:{task.task_id}",
+            seq=seq,
+            channel_id=task.room_id,
+            publish_id=task.user_id,
+        )
 
     def mix_info(self, app_id: int, task_id: str, now: float) -> dict[str, Any]:
         with self._lock:
@@ -729,7 +778,9 @@ class ZegoBackend:
                 "PageOffset": page_offset,
                 "PageSize": page_size,
                 "TotalCount": len(matched),
-                "TaskList": page,
+                # "RecordTaskListData: ... TaskidList: type: array" (docs_all extended_services/
+                # cloud_recording/{zh,en}/server/describe-tasks.yaml, schema and examples)
+                "TaskidList": page,
             }
 
     def set_record_fault(

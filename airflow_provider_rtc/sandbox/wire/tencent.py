@@ -55,7 +55,10 @@ from ..errors import SandboxError
 from ..ids import tencent_request_id
 from ..middleware import BAD_GATEWAY_HTML, mark_drop
 from ..routes import handles, route, services
-from . import tencent_usage  # noqa: F401 (registers the usage APIs' handlers)
+from . import (
+    tencent_usage,  # noqa: F401 (registers the usage APIs' handlers)
+    trtc_monitor,  # noqa: F401 (registers DescribeRoomInfo and DescribeUserInfo)
+)
 from .tencent_params import TencentParams, unflatten
 
 if TYPE_CHECKING:
