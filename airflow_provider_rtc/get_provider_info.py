@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_rtc.plugins.options import SECTION as _CALLBACKS_SECTION
+from airflow_provider_rtc.plugins.options import SECTION_SPEC as _CALLBACKS_SPEC
+
 _TENCENT_DOC = "https://www.tencentcloud.com/document/product/647"
 _LIVE_DOC = "https://www.tencentcloud.com/document/product/267"
 _ZEGO_DOC = "https://www.zegocloud.com/docs/real-time-video-server/api-reference/server-apis"
@@ -55,8 +58,9 @@ _RATE_LIMIT_FIELDS = {
     ),
 }
 
-#: ``[rtc]`` options (connection extras of the same names win)
+#: ``[rtc]`` options (connection extras of the same names win); ``[rtc_callbacks]``: the plugin's
 _CONFIG = {
+    _CALLBACKS_SECTION: _CALLBACKS_SPEC,
     "rtc": {
         "description": "airflow-provider-rtc: how the client-side rate limits are shared between workers.",
         "options": {
@@ -92,7 +96,7 @@ _CONFIG = {
                 "default": None,
             },
         },
-    }
+    },
 }
 
 
