@@ -167,6 +167,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "config": _CONFIG,
+        "extra-links": [
+            "airflow_provider_rtc.links.TencentCloudConsoleLink",
+            "airflow_provider_rtc.links.ZegoCloudConsoleLink",
+        ],
         "connection-types": [
             {
                 "connection-type": "tencentcloud",
