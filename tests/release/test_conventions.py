@@ -33,7 +33,8 @@ def _task_classes() -> list[type]:
     for name in MODULES:
         module = importlib.import_module(name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == name and hasattr(cls, "template_fields") and not cls.__name__.startswith("_"):
+            public = not cls.__name__.startswith("_")
+            if cls.__module__ == name and hasattr(cls, "template_fields") and public:
                 found.append(cls)
     return found
 
