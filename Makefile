@@ -58,7 +58,7 @@ bench: $(E2E_STAMP) services
 # Build the sdist and wheel, check them (twine --strict, LICENSE and NOTICE inside), install the wheel
 # alone into a fresh venv and ask `airflow providers list` for the provider and its version.
 release-check: $(STAMP)
-	PYTHON=$(BIN)/python tools/release_check.sh
+	$(BIN)/python tools/release_check.py
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info
