@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_rtc.plugins.options import SECTION as _CALLBACKS_SECTION
+from airflow_provider_rtc.plugins.options import SECTION_SPEC as _CALLBACKS_SPEC
+
 _TENCENT_DOC = "https://www.tencentcloud.com/document/product/647"
 _LIVE_DOC = "https://www.tencentcloud.com/document/product/267"
 _ZEGO_DOC = "https://www.zegocloud.com/docs/real-time-video-server/api-reference/server-apis"
@@ -56,8 +59,9 @@ _RATE_LIMIT_FIELDS = {
     ),
 }
 
-#: ``[rtc]`` options (connection extras of the same names win)
+#: ``[rtc]`` options (connection extras of the same names win); ``[rtc_callbacks]``: the plugin's
 _CONFIG = {
+    _CALLBACKS_SECTION: _CALLBACKS_SPEC,
     "rtc": {
         "description": "airflow-provider-rtc: how the client-side rate limits are shared between workers.",
         "options": {
@@ -93,7 +97,7 @@ _CONFIG = {
                 "default": None,
             },
         },
-    }
+    },
 }
 
 
@@ -166,6 +170,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "config": _CONFIG,
+        "extra-links": [
+            "airflow_provider_rtc.links.TencentCloudConsoleLink",
+            "airflow_provider_rtc.links.ZegoCloudConsoleLink",
+        ],
         "connection-types": [
             {
                 "connection-type": "tencentcloud",

@@ -514,6 +514,7 @@ class Deployment:
             AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
             AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
             # the receiver plugin inside the api-server (same key as the standalone receiver)
+            AIRFLOW__RTC_CALLBACKS__ENABLED="True",
             AIRFLOW__RTC_CALLBACKS__TRTC_CALLBACK_KEY=self.callback_key,
             AIRFLOW__RTC_CALLBACKS__DB_PATH=str(self._tmp / "plugin-receiver.sqlite3"),
             # the example DAGs' recording waits: poll every 2 s, give up after 10 min

@@ -487,10 +487,12 @@ def create_app(
     store: CallbackStore | None = None,
     clock: Callable[[], float] = time.time,
     extra_routes: Sequence[BaseRoute] = (),
+    warn_without_keys: bool = True,
 ) -> Starlette:
-    """Build the receiver. ``config`` defaults to :meth:`ReceiverConfig.from_env`."""
+    """Build the receiver. ``config`` defaults to :meth:`ReceiverConfig.from_env`; the plugin, which
+    says how to configure a key itself, passes ``warn_without_keys=False``."""
     receiver = CallbackReceiver(config or ReceiverConfig.from_env(), store, clock=clock)
-    if not receiver.config.has_keys:
+    if warn_without_keys and not receiver.config.has_keys:
         log.warning("RTC callback receiver has no callback key: every callback and read will be rejected")
     for note in receiver.config.warnings():
         log.warning("RTC callback receiver: %s", note)

@@ -91,12 +91,8 @@ def resolve_target(
     raw_url = url or extra_value(extra, conn_type, URL_EXTRA)
     raw_key = key or connection_secret(extra, conn_type)
     if not raw_url:
-        raise RtcValidationError(
-            URL_EXTRA,
-            "TRTC reports upload completion only through recording callbacks: run the provider's "
-            "callback receiver and pass callback_receiver_url= or set the connection extra "
-            "'callback_receiver_url'",
-        )
+        # says which connection lacks it: a ZEGO-only discovery once got TRTC's recording advice
+        raise RtcValidationError(URL_EXTRA, _no_receiver_message(conn_type))
     if not raw_key:
         raise RtcValidationError(
             SECRET_EXTRA,
@@ -107,6 +103,23 @@ def resolve_target(
     if mask:
         _mask(key_text)
     return ReceiverTarget(url=receiver_url(raw_url, URL_EXTRA), key=key_text)
+
+
+#: why each connection type needs the receiver (what reaches the provider only through callbacks)
+_RECEIVER_NEEDED = {
+    "tencentcloud": "TRTC reports upload completion only through recording callbacks, and the event "
+    "inventory of TRTC rooms and Live streams is built from TRTC and Live callbacks",
+    "zegocloud": "the event inventory of ZEGOCLOUD rooms, streams, mixes and recordings is built from "
+    "ZEGOCLOUD callbacks",
+}
+
+
+def _no_receiver_message(conn_type: str) -> str:
+    why = _RECEIVER_NEEDED.get(conn_type, "this step reads callbacks stored by the receiver")
+    return (
+        f"{why}: run the provider's callback receiver and pass callback_receiver_url= or set the "
+        f"{conn_type} connection extra 'callback_receiver_url'"
+    )
 
 
 def connection_secret(extra: dict[str, Any], conn_type: str) -> Any:

@@ -119,17 +119,31 @@ HOOK_PARAMS = frozenset(
 )
 
 
+def _templated(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
 def check_hook_params(value: Any) -> dict[str, Any]:
-    """``hook_params``: known hook arguments with valid values, checked when the operator is built."""
+    """``hook_params``: known hook arguments with valid values, checked when the operator is built.
+
+    ``hook_params`` is a template field: a value that is a Jinja template (``{"timeout": "{{
+    params.t }}"}``) is checked once rendered, by the hook, with the same rules, when it builds its
+    settings, before its first call. The dict itself and its keys must be literal."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise RtcValidationError("hook_params", f"must be a dict (got a {type(value).__name__})")
+        raise RtcValidationError(
+            "hook_params", f"must be a dict (got a {type(value).__name__}); template its values, not the dict"
+        )
     unknown = [key for key in value if key not in HOOK_PARAMS]
     if unknown:
         raise RtcValidationError(
             "hook_params", f"unknown hook argument(s) {unknown}; use {sorted(HOOK_PARAMS)}", show_value=False
         )
+    literal = {key: item for key, item in value.items() if not _templated(item)}
+    if len(literal) < len(value):
+        check_hook_params(literal)
+        return dict(value)
     retry_policy(
         {},
         "",

@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.live import LiveHook
+from airflow_provider_rtc.links import TencentCloudConsoleLink
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 
@@ -16,7 +17,9 @@ class CancelCommonMixStreamOperator(TencentCleanupOperator):
 
     hook_class = LiveHook
     hook: LiveHook
-    template_fields: Sequence[str] = ("mix_stream_session_id", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("mix_stream_session_id", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
 
     def __init__(self, *, mix_stream_session_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -37,7 +40,15 @@ class DropLiveStreamOperator(TencentCleanupOperator):
 
     hook_class = LiveHook
     hook: LiveHook
-    template_fields: Sequence[str] = ("stream_name", "domain_name", "app_name", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = (
+        "stream_name",
+        "domain_name",
+        "app_name",
+        "hook_params",
+        *TENCENT_FIELDS,
+    )
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
 
     def __init__(self, *, stream_name: str, domain_name: str, app_name: str = "live", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,7 +78,8 @@ class BulkCancelCommonMixStreamsOperator(TencentCleanupOperator):
 
     hook_class = LiveHook
     hook: LiveHook
-    template_fields: Sequence[str] = ("mix_stream_session_ids", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("mix_stream_session_ids", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "mix_stream_session_ids": "json"}
 
     def __init__(
         self,

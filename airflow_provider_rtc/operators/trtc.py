@@ -11,6 +11,7 @@ from airflow.providers.common.compat.sdk import conf
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.links import TencentCloudConsoleLink
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
@@ -31,7 +32,9 @@ class DismissRoomOperator(TencentCleanupOperator):
 
     hook_class = TrtcHook
     hook: TrtcHook
-    template_fields: Sequence[str] = ("room_id", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("room_id", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
 
     def __init__(self, *, room_id: int | str, str_room_id: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -52,7 +55,9 @@ class RemoveUserOperator(TencentCleanupOperator):
 
     hook_class = TrtcHook
     hook: TrtcHook
-    template_fields: Sequence[str] = ("room_id", "user_ids", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("room_id", "user_ids", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "user_ids": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
 
     def __init__(
         self, *, room_id: int | str, user_ids: list[str] | str, str_room_id: bool = False, **kwargs: Any
@@ -116,8 +121,11 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         "recording_started_at",
         "callback_receiver_url",
         "file_url_template",
+        "hook_params",
         *TENCENT_FIELDS,
     )
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
 
     def __init__(
         self,
@@ -256,7 +264,9 @@ class StopPublishCdnStreamOperator(TencentCleanupOperator):
     """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
 
     hook_class = TrtcHook
-    template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopPublishCdnStream"
     stopper = _StopTrtcTask(
         action, "TRTC relay task", "relay_task_id", lambda op, task: op.hook.stop_publish_cdn_stream(task)
@@ -274,7 +284,9 @@ class StopStreamIngestOperator(TencentCleanupOperator):
     """Stop pushing an online media stream into a TRTC room (StopStreamIngest)."""
 
     hook_class = TrtcHook
-    template_fields: Sequence[str] = ("task_id_to_stop", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopStreamIngest"
     stopper = _StopTrtcTask(
         action, "TRTC ingest task", "ingest_task_id", lambda op, task: op.hook.stop_stream_ingest(task)
@@ -301,7 +313,8 @@ class BulkDismissRoomsOperator(TencentCleanupOperator):
 
     hook_class = TrtcHook
     hook: TrtcHook
-    template_fields: Sequence[str] = ("room_ids", *TENCENT_FIELDS)
+    template_fields: Sequence[str] = ("room_ids", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "room_ids": "json"}
 
     def __init__(
         self,

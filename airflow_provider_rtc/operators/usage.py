@@ -70,7 +70,9 @@ class UsageReportOperator(BaseOperator):
         "tencentcloud_conn_id",
         "sdk_app_id",
         "allow_empty",
+        "hook_params",
     )
+    template_fields_renderers = {"hook_params": "json"}
     ui_color = "#eef7e8"
 
     def __init__(

@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
+from airflow_provider_rtc.links import ZegoCloudConsoleLink
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
@@ -28,7 +29,9 @@ class StopMixOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("mix_task_id", "user_id", "sequence", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("mix_task_id", "user_id", "sequence", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(
         self,
@@ -60,7 +63,16 @@ class DeleteStreamOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("room_id", "user_id", "stream_id", "user_name", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = (
+        "room_id",
+        "user_id",
+        "stream_id",
+        "user_name",
+        "hook_params",
+        *ZEGO_FIELDS,
+    )
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(
         self, *, room_id: str, user_id: str, stream_id: str, user_name: str | None = None, **kwargs: Any
@@ -90,7 +102,9 @@ class CloseRoomOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("room_id", "custom_reason", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("room_id", "custom_reason", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(self, *, room_id: str, custom_reason: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -113,7 +127,9 @@ class KickoutUserOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("room_id", "user_ids", "custom_reason", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("room_id", "user_ids", "custom_reason", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "user_ids": "json"}
+    operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(
         self, *, room_id: str, user_ids: list[str] | str, custom_reason: str | None = None, **kwargs: Any
@@ -158,7 +174,9 @@ class StopRecordOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("recording_task_id", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("recording_task_id", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(
         self,
@@ -229,7 +247,8 @@ class BulkCloseRoomsOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("room_ids", "custom_reason", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("room_ids", "custom_reason", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "room_ids": "json"}
 
     def __init__(
         self,
@@ -266,7 +285,8 @@ class BulkDeleteStreamsOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("streams", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("streams", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "streams": "json"}
 
     def __init__(
         self,
@@ -310,7 +330,8 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
-    template_fields: Sequence[str] = ("kicks", "custom_reason", *ZEGO_FIELDS)
+    template_fields: Sequence[str] = ("kicks", "custom_reason", "hook_params", *ZEGO_FIELDS)
+    template_fields_renderers = {"hook_params": "json", "kicks": "json"}
 
     def __init__(
         self,

@@ -4,8 +4,12 @@ The TRTC console's callback URL becomes ``https://<airflow>/rtc-callbacks/trtc/c
 ``/rtc-callbacks/zego/callback``) and sensors read from ``callback_receiver_url =
 https://<airflow>/rtc-callbacks``. Settings come from the ``[rtc_callbacks]`` Airflow config section
 (so ``AIRFLOW__RTC_CALLBACKS__TRTC_CALLBACK_KEY``, ``..._SECRET`` and ``_cmd`` variants all work),
-falling back to the receiver's own environment variables:
+falling back to the receiver's own environment variables (every option is declared, with its default,
+in :mod:`~airflow_provider_rtc.plugins.options`, so ``airflow config list`` shows them):
 
+* ``enabled`` (``true``, ``false`` or ``auto``, the default: mount only when a callback key is
+  configured, here or in the ``RTC_*`` variables, so an API server that never asked for the receiver
+  gets no SQLite file and no warning; ``true`` with no key warns once at start)
 * ``db_path`` (default ``$AIRFLOW_HOME/rtc_callbacks.sqlite3``; every API-server process shares it)
 * ``trtc_callback_key`` / ``trtc_callback_keys`` (JSON ``{"<SDKAppID>": key}``)
 * ``zego_callback_secret`` / ``zego_callback_secrets`` (JSON ``{"<AppId>": secret}``)
@@ -38,8 +42,9 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_provider_rtc.plugins.options import ENV_OPTIONS, KEY_OPTIONS, SECTION, default, parse_enabled
+
 URL_PREFIX = "/rtc-callbacks"
-SECTION = "rtc_callbacks"
 API_SERVER_MODULE = "airflow.api_fastapi.app"
 
 log = logging.getLogger(__name__)
@@ -60,29 +65,24 @@ def receiver_config() -> Any:
     from airflow_provider_rtc.callbacks.config import ReceiverConfig
 
     env = dict(os.environ)
-    mapping = {
-        "RTC_CALLBACK_DB": "db_path",
-        "RTC_TRTC_CALLBACK_KEY": "trtc_callback_key",
-        "RTC_TRTC_CALLBACK_KEYS": "trtc_callback_keys",
-        "RTC_ZEGO_CALLBACK_SECRET": "zego_callback_secret",
-        "RTC_ZEGO_CALLBACK_SECRETS": "zego_callback_secrets",
-        "RTC_LIVE_CALLBACK_KEY": "live_callback_key",
-        "RTC_LIVE_CALLBACK_KEYS": "live_callback_keys",
-        "RTC_CALLBACK_READ_MAX_SKEW": "read_max_skew",
-        "RTC_ZEGO_CALLBACK_MAX_AGE": "zego_callback_max_age",
-        "RTC_CALLBACK_RETENTION_DAYS": "retention_days",
-        "RTC_INVENTORY_RETENTION_DAYS": "inventory_retention_days",
-        "RTC_TRTC_CALLBACK_SDK_APP_IDS": "trtc_callback_sdk_app_ids",
-        "RTC_CALLBACK_MAX_BODY_BYTES": "max_body_bytes",
-    }
-    for env_name, option in mapping.items():
+    for env_name, option in ENV_OPTIONS.items():
         value = _conf_value(option)
-        if value:
+        # a declared default (Airflow returns it for an unset option) must not hide RTC_* variables
+        if value and (value != default(option) or not env.get(env_name)):
             env[env_name] = value
     if not env.get("RTC_CALLBACK_DB"):
         home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
         env["RTC_CALLBACK_DB"] = os.path.join(home, "rtc_callbacks.sqlite3")
     return ReceiverConfig.from_mapping(env)
+
+
+def mount_wanted() -> bool:
+    """``[rtc_callbacks] enabled``; ``auto``: only when a callback key is configured (option or env)."""
+    enabled = parse_enabled(_conf_value("enabled"))
+    if enabled is not None:
+        return enabled
+    env_of = {option: env_name for env_name, option in ENV_OPTIONS.items()}
+    return any(_conf_value(option) or os.environ.get(env_of[option]) for option in KEY_OPTIONS)
 
 
 class LazyReceiverApp:
@@ -115,7 +115,8 @@ class LazyReceiverApp:
                 URL_PREFIX,
                 SECTION,
             )
-        return create_app(config, store=open_store(config))
+        # create_app's own "no key" warning would repeat this one
+        return create_app(config, store=open_store(config), warn_without_keys=False)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         app = self._app or self.start()
@@ -140,16 +141,24 @@ class _Refused:
 receiver_app = LazyReceiverApp()
 
 
+def _app_entry() -> dict[str, Any]:
+    return {"app": receiver_app, "url_prefix": URL_PREFIX, "name": "RTC callback receiver"}
+
+
 class RtcCallbacksPlugin(AirflowPlugin):
-    """Mounts the RTC callback receiver in the Airflow 3 API server."""
+    """Mounts the RTC callback receiver in the Airflow 3 API server (``[rtc_callbacks] enabled``)."""
 
     name = "rtc_callbacks"
-    fastapi_apps = [
-        {"app": receiver_app, "url_prefix": URL_PREFIX, "name": "RTC callback receiver"},
-    ]
+    fastapi_apps = [_app_entry()]
 
     @classmethod
     def on_load(cls, *args: Any, **kwargs: Any) -> None:
-        """In the API server (which loads plugins to mount them), start the receiver now."""
+        """Decide whether to mount (Airflow reads ``fastapi_apps`` after this); in the API server
+        (which loads plugins to mount them), start the receiver now."""
+        if not mount_wanted():
+            cls.fastapi_apps = []
+            log.debug("RTC callback receiver not mounted ([%s] enabled, no callback key)", SECTION)
+            return
+        cls.fastapi_apps = [_app_entry()]
         if API_SERVER_MODULE in sys.modules:
             receiver_app.start()

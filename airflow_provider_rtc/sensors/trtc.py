@@ -70,8 +70,10 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         "recording_task_id",
         "callback_receiver_url",
         "file_url_template",
+        "hook_params",
         *TENCENT_FIELDS,
     )
+    template_fields_renderers = {"hook_params": "json"}
 
     def __init__(
         self,

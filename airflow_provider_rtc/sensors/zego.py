@@ -35,7 +35,8 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
     If the task has ``outlets``, each Asset's event carries ``extra={"manifest": <manifest>}``.
     """
 
-    template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id")
+    template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id", "hook_params")
+    template_fields_renderers = {"hook_params": "json"}
 
     def __init__(
         self,
@@ -79,7 +80,8 @@ class ZegoMixTaskEndedSensor(RtcWaitSensor):
     :param mix_task_id: the mix TaskId (templated).
     """
 
-    template_fields: Sequence[str] = ("mix_task_id", "zegocloud_conn_id")
+    template_fields: Sequence[str] = ("mix_task_id", "zegocloud_conn_id", "hook_params")
+    template_fields_renderers = {"hook_params": "json"}
 
     def __init__(
         self, *, mix_task_id: str, zegocloud_conn_id: str = "zegocloud_default", **kwargs: Any

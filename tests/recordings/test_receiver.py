@@ -423,6 +423,9 @@ def test_plugin_exposes_the_receiver_lazily(monkeypatch: pytest.MonkeyPatch, tmp
 
     monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__TRTC_CALLBACK_KEY", "plugin-key")
     monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__DB_PATH", str(tmp_path / "plugin.sqlite3"))
+    # a configured key mounts it ([rtc_callbacks] enabled = auto); on_load decides, as Airflow calls it
+    monkeypatch.setattr(plugin.RtcCallbacksPlugin, "fastapi_apps", [])
+    plugin.RtcCallbacksPlugin.on_load()
     (entry,) = plugin.RtcCallbacksPlugin.fastapi_apps
     assert entry["url_prefix"] == "/rtc-callbacks" and entry["app"] is plugin.receiver_app
     lazy = plugin.LazyReceiverApp()

@@ -220,9 +220,11 @@ def test_plugin_starts_in_the_api_server_warns_without_keys_and_prunes(
     for name in ("RTC_TRTC_CALLBACK_KEY", "RTC_ZEGO_CALLBACK_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__DB_PATH", str(db))
+    monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__ENABLED", "true")  # mounted without a key: asked for
     monkeypatch.setitem(sys.modules, plugin.API_SERVER_MODULE, sys.modules[__name__])
     fresh = plugin.LazyReceiverApp()
     monkeypatch.setattr(plugin, "receiver_app", fresh)
+    monkeypatch.setattr(plugin.RtcCallbacksPlugin, "fastapi_apps", plugin.RtcCallbacksPlugin.fastapi_apps)
     log = mock.Mock()
     monkeypatch.setattr(plugin, "log", log)
     plugin.RtcCallbacksPlugin.on_load()
