@@ -270,15 +270,18 @@ def _nesting(text: str) -> int:
     return deepest
 
 
-def _parse_list_text(text: str, param: str) -> Any:
-    rule = "must be a list, a JSON list string or a Python-literal list string"
+def rendered_literal(
+    text: str, param: str, *, rule: str, opening: tuple[str, ...], max_chars: int, max_depth: int
+) -> Any:
+    """The one parser of a rendered template value: JSON, else a Python literal (a template rendered
+    without native objects gives a repr), bounded in size and nesting before either parser runs."""
     stripped = text.strip()
-    if not stripped.startswith(("[", "(")):
+    if not stripped.startswith(opening):
         raise RtcValidationError(param, f"{rule}; a bare string is not split into ids", text)
-    if len(stripped) > MAX_LIST_TEXT:
-        raise RtcValidationError(param, f"{rule} of at most {MAX_LIST_TEXT} characters", show_value=False)
-    if _nesting(stripped) > MAX_LIST_DEPTH:
-        raise RtcValidationError(param, f"{rule} nested at most {MAX_LIST_DEPTH} deep", show_value=False)
+    if len(stripped) > max_chars:
+        raise RtcValidationError(param, f"{rule} of at most {max_chars} characters", show_value=False)
+    if _nesting(stripped) > max_depth:
+        raise RtcValidationError(param, f"{rule} nested at most {max_depth} deep", show_value=False)
     try:
         return json.loads(stripped)
     except ValueError:
@@ -287,6 +290,17 @@ def _parse_list_text(text: str, param: str) -> Any:
         return ast.literal_eval(stripped)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         raise RtcValidationError(param, f"{rule}; this one does not parse", text) from None
+
+
+def _parse_list_text(text: str, param: str) -> Any:
+    return rendered_literal(
+        text,
+        param,
+        rule="must be a list, a JSON list string or a Python-literal list string",
+        opening=("[", "("),
+        max_chars=MAX_LIST_TEXT,
+        max_depth=MAX_LIST_DEPTH,
+    )
 
 
 def id_list(

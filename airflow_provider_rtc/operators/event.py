@@ -9,7 +9,6 @@ is. Both need the callback receiver (the connections' ``callback_receiver_url`` 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -355,24 +354,28 @@ def _as_bool(value: Any, param: str) -> bool:
     raise RtcValidationError(param, 'True or False (or the text "true"/"false")', value)
 
 
+#: bounds of a rendered inventory string (a few thousand items are a few MB; nesting is 6 deep)
+MAX_INVENTORY_TEXT = 32 << 20
+MAX_INVENTORY_DEPTH = 10
+
+
 def _inventory_value(value: Any) -> Any:
     """An inventory as given: a dict, its JSON, or its Python repr (a template rendered without
-    native objects)."""
+    native objects), through the one parser of rendered values."""
     if not isinstance(value, str):
         return value
-    text = value.strip()
-    if not text:
+    if not value.strip():
         return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    import ast
+    from airflow_provider_rtc.validation import rendered_literal
 
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise RtcValidationError("inventory", "a discovery result (dict or its JSON)") from None
+    return rendered_literal(
+        value,
+        "inventory",
+        rule="a discovery result (a dict, its JSON or its Python repr)",
+        opening=("{",),
+        max_chars=MAX_INVENTORY_TEXT,
+        max_depth=MAX_INVENTORY_DEPTH,
+    )
 
 
 def _discovered_at(inventory: dict[str, Any]) -> Any:

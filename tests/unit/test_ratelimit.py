@@ -217,7 +217,7 @@ def test_redis_reservations_are_spaced_on_the_server(redis_url: str, tmp_path: P
     first = int(client.get(key))
     other_process_view.reserve()
     assert int(client.get(key)) - first == round(1.03 / 2 * 1_000_000)
-    assert 0 < client.pttl(key) <= 2000  # idle keys expire
+    assert 0 < client.pttl(key) <= 1000 + round(2 * 1.03 / 2 * 1000)  # idle keys expire
     assert "AKID" not in key  # the key names no credential
 
 
