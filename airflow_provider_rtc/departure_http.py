@@ -1,0 +1,82 @@
+"""requests/urllib3 side of :mod:`airflow_provider_rtc.departure`: connections that open the socket
+(and TLS) first, then take the attempt's pacing slot, then write the request."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from airflow_provider_rtc.departure import current
+
+log = logging.getLogger(__name__)
+
+#: a wait this long may have outlived the server's keep-alive: check the connection before writing
+CHECK_AFTER = 1.0
+#: a connection dropped during the wait is reopened and a new slot taken at most this many times
+REOPENS = 2
+
+
+def _leave_with_connection_open(conn: HTTPConnection) -> None:
+    departure = current.get()
+    if departure is None or departure.taken:
+        return
+    for reopened in range(REOPENS + 1):
+        if conn.sock is None:
+            conn.connect()  # TCP, proxy tunnel and TLS: the time the slot must not include
+        waited = departure.take()
+        if waited < CHECK_AFTER or reopened == REOPENS or conn.is_connected:
+            return
+        # the server closed the kept-alive connection while the call waited: reopen it and take
+        # a fresh slot, rather than let the reconnect delay this call past the one it took
+        log.debug("connection dropped during a %.1fs pacing wait; reopening it", waited)
+        conn.close()
+        departure.taken = False
+
+
+class _DepartingHTTPConnection(HTTPConnection):
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
+        _leave_with_connection_open(self)
+        super().request(method, url, body, headers, **kwargs)
+
+
+class _DepartingHTTPSConnection(HTTPSConnection):
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
+        _leave_with_connection_open(self)
+        super().request(method, url, body, headers, **kwargs)
+
+
+class _DepartingHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DepartingHTTPConnection
+
+
+class _DepartingHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DepartingHTTPSConnection
+
+
+_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _DepartingHTTPPool, "https": _DepartingHTTPSPool}
+_DEPARTING = (_DepartingHTTPConnection, _DepartingHTTPSConnection)
+
+
+class DepartingAdapter(HTTPAdapter):
+    """requests' adapter whose connections take the attempt's slot after connecting, before writing."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools have their own connection classes
+            manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager
+
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+        pool = super().get_connection_with_tls_context(*args, **kwargs)
+        departure = current.get()
+        if departure is not None and not issubclass(getattr(pool, "ConnectionCls", object), _DEPARTING):
+            departure.take()  # a pool this adapter cannot reach into: the slot before sending
+        return pool
