@@ -14,8 +14,9 @@ from airflow_provider_rtc.departure import current
 
 log = logging.getLogger(__name__)
 
-#: a wait this long may have outlived the server's keep-alive: check the connection before writing
-CHECK_AFTER = 1.0
+#: after a wait this long, check the connection (a poll, microseconds) before writing: the server may
+#: have closed it at its keep-alive timeout meanwhile
+CHECK_AFTER = 0.1
 #: a connection dropped during the wait is reopened and a new slot taken at most this many times
 REOPENS = 2
 
@@ -28,13 +29,15 @@ def _leave_with_connection_open(conn: HTTPConnection) -> None:
         if conn.sock is None:
             conn.connect()  # TCP, proxy tunnel and TLS: the time the slot must not include
         waited = departure.take()
-        if waited < CHECK_AFTER or reopened == REOPENS or conn.is_connected:
+        if waited < CHECK_AFTER or conn.is_connected:
             return
-        # the server closed the kept-alive connection while the call waited: reopen it and take
-        # a fresh slot, rather than let the reconnect delay this call past the one it took
+        # the server closed the kept-alive connection while the call waited (its keep-alive timeout):
+        # reopen it and take a fresh slot, rather than let the reconnect delay this call past the slot
+        # it took; after REOPENS, urllib3 reconnects in request() (late, but never on a dead socket)
         log.debug("connection dropped during a %.1fs pacing wait; reopening it", waited)
         conn.close()
-        departure.taken = False
+        if reopened < REOPENS:
+            departure.taken = False
 
 
 class _DepartingHTTPConnection(HTTPConnection):

@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+HOST = "127.0.0.1"
+
 
 def busiest_second(arrivals: list[float]) -> int:
     """The most arrivals in any window [t, t + 1 s) on the server's clock (margin-free: the count the
@@ -65,7 +67,9 @@ def _certificates(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), False)
         .sign(ca_key, hashes.SHA256())
@@ -75,9 +79,7 @@ def _certificates(directory: Path) -> tuple[Path, Path, Path]:
     paths[0].write_bytes(ca.public_bytes(pem))
     paths[1].write_bytes(leaf.public_bytes(pem))
     paths[2].write_bytes(
-        leaf_key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return paths
 
@@ -87,8 +89,16 @@ class ArrivalServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, tls: ssl.SSLContext, setup_delay: float, answer: Callable[[int], Any]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(
+        self,
+        tls: ssl.SSLContext,
+        setup_delay: float,
+        answer: Callable[[int], Any],
+        idle_close: float | None = None,
+    ) -> None:
+        # ``idle_close``: seconds a kept-alive connection may idle before the server closes it
+        handler = type("_IdleHandler", (_Handler,), {"timeout": idle_close}) if idle_close else _Handler
+        super().__init__(("127.0.0.1", 0), handler)
         self.tls = tls
         self.setup_delay = setup_delay
         self.answer = answer
@@ -116,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the clouds' gateways
     server: ArrivalServer
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         arrived = time.monotonic()  # the request line and headers have been read
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.server.lock:
@@ -129,18 +139,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextmanager
-def arrival_server(setup_delay: float, answer: Callable[[int], Any]) -> Iterator[ArrivalServer]:
+def arrival_server(
+    setup_delay: float, answer: Callable[[int], Any], idle_close: float | None = None
+) -> Iterator[ArrivalServer]:
     """A started :class:`ArrivalServer`; ``ca_file`` is the CA its certificate chains to."""
     with tempfile.TemporaryDirectory() as tmp:
         ca_file, leaf, key = _certificates(Path(tmp))
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(leaf, key)
-        server = ArrivalServer(tls, setup_delay, answer)
+        server = ArrivalServer(tls, setup_delay, answer, idle_close)
         server.ca_file = str(ca_file)
         thread = threading.Thread(target=server.serve_forever, name="arrival-server", daemon=True)
         thread.start()

@@ -12,14 +12,27 @@ and its arrival cannot put a sixth call in a window either; the connection delay
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 import pytest
 
 from airflow_provider_rtc import pacing, ratelimit
+from airflow_provider_rtc.exceptions import RtcStoppedError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.operators.bulk import BulkTarget, run_bulk
-from airflow_provider_rtc.transport import new_async_client
+from airflow_provider_rtc.protocol.http import HttpCall
+from airflow_provider_rtc.retry import RetryPolicy
+from airflow_provider_rtc.transport import (
+    arun_with_retry,
+    new_async_client,
+    new_session,
+    run_with_retry,
+    send_async,
+    send_sync,
+    stop_scope,
+)
 from tests.support.arrivals import ArrivalServer, arrival_server, busiest_second
 from tests.support.wire import tc_err, tc_ok, tencent_conn_json
 
@@ -67,7 +80,9 @@ def _hook(set_connection: Any, server: ArrivalServer) -> TrtcHook:
 
 def _check(server: ArrivalServer, expected: int) -> None:
     assert len(server.arrivals) == expected
-    assert busiest_second(server.arrivals) <= LIMIT, [round(t - server.arrivals[0], 3) for t in server.arrivals]
+    assert busiest_second(server.arrivals) <= LIMIT, [
+        round(t - server.arrivals[0], 3) for t in server.arrivals
+    ]
 
 
 def test_sync_calls_arrive_at_most_limit_per_second(server, backend, set_connection) -> None:
@@ -105,3 +120,117 @@ def test_bulk_engine_calls_arrive_at_most_limit_per_second(server, backend, set_
     assert [r["status"] for r in results] == ["done"] * CALLS
     _check(server, CALLS + 1)
     assert server.connections >= 2
+
+
+# -- the edges of taking the slot at the connection ----------------------------------------------
+
+
+@pytest.fixture
+def fresh_process_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pacing, "_pacers", {})
+    monkeypatch.setattr(ratelimit, "_limiters", {})
+    monkeypatch.setattr(pacing, "HEADROOM", 0.10)
+    monkeypatch.setenv("AIRFLOW__RTC__RATE_LIMIT_BACKEND", "process")
+
+
+def test_a_connection_dropped_during_the_wait_is_reopened_before_a_fresh_slot(
+    monkeypatch, set_connection, fresh_process_limits, caplog
+) -> None:
+    """The second call waits 1.2 s (a queue ahead of it) on a connection the server closes after
+    0.6 s idle: it is reopened and a new slot taken, so the call neither fails nor leaves late."""
+    with arrival_server(0.1, _answer_ok, idle_close=0.6) as srv:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_file)
+        qps = {"DismissRoom": LIMIT}
+        set_connection("tencentcloud_default", tencent_conn_json(srv.url, pacing=True, qps=qps))
+        hook = TrtcHook()
+        with caplog.at_level("WARNING", logger="airflow_provider_rtc"):
+            hook.dismiss_room(1)
+            (pacer,) = pacing._pacers.values()
+            pacer._next = time.monotonic() + 1.2  # slots booked by other workers
+            hook.dismiss_room(2)
+        assert len(srv.arrivals) == 2 and srv.connections == 2
+        assert srv.arrivals[1] - srv.arrivals[0] >= 1.2
+        assert "retrying" not in caplog.text  # no attempt was lost on the dropped connection
+
+
+def test_a_stop_during_the_wait_at_the_connection_sends_nothing(
+    monkeypatch, set_connection, fresh_process_limits
+) -> None:
+    with arrival_server(0.0, _answer_ok) as srv:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_file)
+        set_connection(
+            "tencentcloud_default", tencent_conn_json(srv.url, pacing=True, qps={"DismissRoom": 0.2})
+        )
+        hook = TrtcHook()
+        hook.dismiss_room(1)
+        stop = threading.Event()
+        threading.Timer(0.3, stop.set).start()
+        with stop_scope(stop), pytest.raises(RtcStoppedError, match="stopped before this attempt was sent"):
+            hook.dismiss_room(2)  # its slot is 5.5 s away
+        assert len(srv.arrivals) == 1
+
+
+class _CountingLimiter:
+    """Counts slots taken; never waits."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def reserve(self) -> float:
+        self.taken += 1
+        return 0.0
+
+    def wait(self) -> float:
+        return self.reserve()
+
+    async def await_slot(self) -> float:
+        return self.reserve()
+
+
+def _ok_call(url: str) -> HttpCall:
+    return HttpCall("POST", url + "/", {"Content-Type": "application/json"}, b"{}")
+
+
+def test_every_session_and_transport_takes_one_slot_per_attempt(monkeypatch) -> None:
+    """Ours take it at the connection; a caller's own session, or a transport httpx does not run
+    through httpcore, take it before sending: never unpaced, never twice."""
+    import httpx
+    import requests
+
+    with arrival_server(0.0, _answer_ok) as srv:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_file)
+        monkeypatch.setenv("SSL_CERT_FILE", srv.ca_file)
+        policy = RetryPolicy(max_attempts=1)
+        for session in (new_session(), requests.Session()):
+            limiter = _CountingLimiter()
+            for _ in range(2):
+                run_with_retry(
+                    lambda s=session: send_sync(s, _ok_call(srv.url), timeout=(5, 5), cloud="tc", action="A"),
+                    policy=policy,
+                    idempotent=True,
+                    pacer=limiter,
+                    at_departure=True,
+                )
+            assert limiter.taken == 2, session
+
+        async def run_async(client: httpx.AsyncClient) -> int:
+            limiter = _CountingLimiter()
+            async with client:
+                for _ in range(2):
+                    await arun_with_retry(
+                        lambda: send_async(client, _ok_call(srv.url), cloud="tc", action="A"),
+                        policy=policy,
+                        idempotent=True,
+                        pacer=limiter,
+                        at_departure=True,
+                    )
+            return limiter.taken
+
+        mock = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={})))
+        assert asyncio.run(run_async(new_async_client((5, 5)))) == 2
+        assert asyncio.run(run_async(mock)) == 2
+        assert len(srv.arrivals) == 6
+
+
+def _answer_ok(number: int) -> dict[str, Any]:
+    return tc_ok(f"rid-{number}")
