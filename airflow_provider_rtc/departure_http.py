@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.wait import wait_for_read
 
 from airflow_provider_rtc.departure import current
 
@@ -29,7 +31,7 @@ def _leave_with_connection_open(conn: HTTPConnection) -> None:
         if conn.sock is None:
             conn.connect()  # TCP, proxy tunnel and TLS: the time the slot must not include
         waited = departure.take()
-        if waited < CHECK_AFTER or conn.is_connected:
+        if waited < CHECK_AFTER or not _dropped(conn):
             return
         # the server closed the kept-alive connection while the call waited (its keep-alive timeout):
         # reopen it and take a fresh slot, rather than let the reconnect delay this call past the slot
@@ -38,6 +40,29 @@ def _leave_with_connection_open(conn: HTTPConnection) -> None:
         conn.close()
         if reopened < REOPENS:
             departure.taken = False
+
+
+def _dropped(conn: HTTPConnection) -> bool:
+    """Whether the server closed ``conn``. Readable is not enough (urllib3's ``is_connected``): a TLS
+    1.3 server sends its session tickets after the handshake, so a fresh connection is readable.
+    A non-blocking read consumes such records (``SSLWantReadError``: alive); end of stream, an
+    error or a stray answer means the connection cannot carry this request."""
+    sock = conn.sock
+    if sock is None:
+        return True
+    if not wait_for_read(sock, timeout=0.0):
+        return False
+    previous = sock.gettimeout()
+    try:
+        sock.settimeout(0.0)
+        sock.recv(1)
+    except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(previous)
+    return True
 
 
 class _DepartingHTTPConnection(HTTPConnection):

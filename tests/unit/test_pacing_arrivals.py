@@ -119,7 +119,8 @@ def test_bulk_engine_calls_arrive_at_most_limit_per_second(server, backend, set_
     results = run_bulk(targets, max_concurrency=4)
     assert [r["status"] for r in results] == ["done"] * CALLS
     _check(server, CALLS + 1)
-    assert server.connections >= 2
+    # one connection per worker: none reopened (a fresh TLS 1.3 connection is readable, not dropped)
+    assert 2 <= server.connections <= 4
 
 
 # -- the edges of taking the slot at the connection ----------------------------------------------
