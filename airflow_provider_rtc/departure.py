@@ -20,10 +20,18 @@ Every limiter backend (process, host, redis) is behind the same ``reserve``/``wa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+#: coroutines of one event loop that may hold a connection while waiting for one quota's slot. The
+#: others queue before taking a connection: a triggerer runs hundreds of polls through one client of
+#: 100 connections, and with a queue of slots ahead every one of them would hold a connection (and
+#: the rest time out waiting for the pool). Four keep the rate when a waiter must open a connection.
+LANES = 4
 _REQUEST_HEADERS = ".send_request_headers.started"  # http11.* and http2.* (httpcore trace events)
 
 
@@ -37,11 +45,18 @@ class Departure:
     ``pace`` waits for the slot and returns (seconds waited, stopped); ``apace`` awaits it and
     returns the seconds waited."""
 
-    __slots__ = ("_apace", "_pace", "taken")
+    __slots__ = ("_apace", "_lane", "_pace", "lane_key", "taken")
 
-    def __init__(self, pace: Callable[[], tuple[float, bool]], apace: Callable[[], Awaitable[float]]) -> None:
+    def __init__(
+        self,
+        pace: Callable[[], tuple[float, bool]],
+        apace: Callable[[], Awaitable[float]],
+        lane_key: Hashable = None,
+    ) -> None:
         self._pace = pace
         self._apace = apace
+        self.lane_key = lane_key  # which quota's lane an async send queues in (see LANES)
+        self._lane: asyncio.Semaphore | None = None
         self.taken = False
 
     def take(self) -> float:
@@ -58,13 +73,41 @@ class Departure:
         if self.taken:
             return 0.0
         self.taken = True
-        return await self._apace()
+        try:
+            return await self._apace()
+        finally:
+            self._leave_lane()
+
+    @asynccontextmanager
+    async def lane(self) -> AsyncIterator[None]:
+        """Queue (without a connection) until this quota has a free lane; the lane is left when the
+        slot is taken, or when the send ends without reaching it (a connect error)."""
+        lanes = _lanes.setdefault(asyncio.get_running_loop(), {})
+        lane = lanes.get(self.lane_key)
+        if lane is None:
+            lane = lanes[self.lane_key] = asyncio.Semaphore(LANES)
+        await lane.acquire()
+        self._lane = lane
+        try:
+            yield
+        finally:
+            self._leave_lane()
+
+    def _leave_lane(self) -> None:
+        lane, self._lane = self._lane, None
+        if lane is not None:
+            lane.release()
 
     async def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpcore's trace hook: the slot is taken right before the request headers are written."""
         if event.endswith(_REQUEST_HEADERS):
             await self.atake()
 
+
+#: per event loop (weakly, like transport's shared clients), per quota
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
 
 #: the departure of the attempt being sent in this thread / task (set by the retry loop)
 current: ContextVar[Departure | None] = ContextVar("rtc_departure", default=None)

@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -192,15 +192,18 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
     failure: RtcError | None = None  # raised outside the except block: see send_sync
     extensions: dict[str, Any] | None = None
     gate = departure.current.get()
+    lane: AbstractAsyncContextManager[None] = nullcontext()
     if gate is not None:
         if departure.traced_by_httpcore(client, call.url):
             extensions = {"trace": gate.trace}  # the slot after connect and TLS, before the headers
+            lane = gate.lane()
         else:
             await gate.atake()
     try:
-        resp = await client.request(
-            call.method, call.url, headers=call.headers, content=call.body, extensions=extensions
-        )
+        async with lane:
+            resp = await client.request(
+                call.method, call.url, headers=call.headers, content=call.body, extensions=extensions
+            )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         failure = _network_error(exc, call, cloud, action, executed=False)
     except httpx.TransportError as exc:
@@ -303,7 +306,10 @@ def _departure(pacer: Limiter, clock: RetryClock) -> departure.Departure:
         clock.paced += waited
         return waited
 
-    return departure.Departure(lambda: _paced_wait(pacer, clock), apace)
+    # one lane per quota: an AllOf is built per call, the limiters it holds are shared
+    parts = getattr(pacer, "limiters", None)
+    key = tuple(map(id, parts)) if parts is not None else id(pacer)
+    return departure.Departure(lambda: _paced_wait(pacer, clock), apace, key)
 
 
 def _wait_unless_stopped(delay: float) -> bool:

@@ -235,3 +235,26 @@ def test_every_session_and_transport_takes_one_slot_per_attempt(monkeypatch) -> 
 
 def _answer_ok(number: int) -> dict[str, Any]:
     return tc_ok(f"rid-{number}")
+
+
+def test_async_waiters_queue_without_holding_connections(
+    monkeypatch, set_connection, fresh_process_limits
+) -> None:
+    """30 polls at once on one client (a triggerer) at 10/s: only ``LANES`` of them hold a connection
+    while waiting for a slot, the others queue without one (else: 30 connections, one per poll)."""
+    with arrival_server(0.1, _answer_ok) as srv:
+        monkeypatch.setenv("SSL_CERT_FILE", srv.ca_file)
+        qps = {"DescribeCloudRecording": 10}
+        set_connection("tencentcloud_default", tencent_conn_json(srv.url, pacing=True, qps=qps))
+        hook = TrtcHook()
+
+        async def run() -> None:
+            async with new_async_client((5.0, 5.0)) as client:
+                polls = (hook.adescribe_cloud_recording(f"t{n}", client=client) for n in range(30))
+                await asyncio.gather(*polls)
+
+        asyncio.run(run())
+        assert len(srv.arrivals) == 30
+        # the lanes, plus the calls in flight (a few at 10/s, more on a loaded machine)
+        assert srv.connections <= 15
+        assert busiest_second(srv.arrivals) <= 10
