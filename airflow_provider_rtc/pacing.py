@@ -4,7 +4,9 @@ One limiter per (product, quota key, action) in the process, shared by every hoo
 event loop. Calls are spaced evenly (no burst): the clouds count per second, and a burst followed
 by a steady rate is what makes network jitter land a call in an already-full second. The spacing
 keeps a small headroom (``HEADROOM``) for the same reason: at ZEGO's 1 CloseRoom call/s, a call
-sent exactly 1.000 s after the previous one can arrive 0.999 s after it.
+sent exactly 1.000 s after the previous one can arrive 0.999 s after it. The hooks take a call's
+slot once its connection is open, right before the request is written (``departure``): the clouds
+count arrivals, and a slot taken before connecting lets the connection setup push a call late.
 """
 
 from __future__ import annotations

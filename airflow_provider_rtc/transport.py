@@ -14,12 +14,12 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from airflow_provider_rtc import __version__
+from airflow_provider_rtc import __version__, departure
 from airflow_provider_rtc.exceptions import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.retry import RetryClock, RetryPolicy
@@ -127,11 +127,13 @@ def _network_error(exc: BaseException, call: HttpCall, cloud: str, action: str, 
 
 def new_session(pool_size: int = 32) -> requests.Session:
     import requests
-    from requests.adapters import HTTPAdapter
+
+    from airflow_provider_rtc.departure_http import DepartingAdapter
 
     _redact_client_logs()
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    # its connections take a paced call's slot once open, right before the request is written
+    adapter = DepartingAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -160,6 +162,9 @@ def send_sync(
     # keeps the client's exception on ``__context__`` (even with ``from None``), and that one holds
     # the full URL - for ZEGO a replayable signature.
     failure: RtcError | None = None
+    gate = departure.current.get()
+    if gate is not None and not departure.departs_on_connection(session, call.url):
+        gate.take()  # a session of the caller's: the slot before sending
     try:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=call.method, url=call.url, headers=call.headers, data=call.body)
@@ -185,8 +190,20 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
 
     _redact_client_logs()  # the client may be the caller's own
     failure: RtcError | None = None  # raised outside the except block: see send_sync
+    extensions: dict[str, Any] | None = None
+    gate = departure.current.get()
+    lane: AbstractAsyncContextManager[None] = nullcontext()
+    if gate is not None:
+        if departure.traced_by_httpcore(client, call.url):
+            extensions = {"trace": gate.trace}  # the slot after connect and TLS, before the headers
+            lane = gate.lane()
+        else:
+            await gate.atake()
     try:
-        resp = await client.request(call.method, call.url, headers=call.headers, content=call.body)
+        async with lane:
+            resp = await client.request(
+                call.method, call.url, headers=call.headers, content=call.body, extensions=extensions
+            )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         failure = _network_error(exc, call, cloud, action, executed=False)
     except httpx.TransportError as exc:
@@ -262,15 +279,37 @@ def stop_scope(stop: threading.Event) -> Iterator[None]:
 def _pace_unless_stopped(pacer: Limiter | None, clock: RetryClock) -> bool:
     """Wait for the limiter's slot, time that spends no retry budget (``clock.paced``); True (at once)
     if the caller's stop switch is or gets set."""
+    return _paced_wait(pacer, clock)[1]
+
+
+def _paced_wait(pacer: Limiter | None, clock: RetryClock) -> tuple[float, bool]:
+    """:func:`_pace_unless_stopped`, also returning the seconds waited."""
     if pacer is None:
-        return _wait_unless_stopped(0.0)
+        return 0.0, _wait_unless_stopped(0.0)
     if _stop_signal.get() is None:
-        clock.paced += pacer.wait()
-        return False
+        waited = pacer.wait()
+        clock.paced += waited
+        return waited, False
     started = time.monotonic()
     stopped = _wait_unless_stopped(pacer.reserve())
-    clock.paced += time.monotonic() - started
-    return stopped
+    waited = time.monotonic() - started
+    clock.paced += waited
+    return waited, stopped
+
+
+def _departure(pacer: Limiter, clock: RetryClock) -> departure.Departure:
+    """The attempt's slot, for the HTTP layer to take once its connection is open (see
+    :mod:`airflow_provider_rtc.departure`); the waits spend no retry budget, as above."""
+
+    async def apace() -> float:
+        waited = await pacer.await_slot()
+        clock.paced += waited
+        return waited
+
+    # one lane per quota: an AllOf is built per call, the limiters it holds are shared
+    parts = getattr(pacer, "limiters", None)
+    key = tuple(map(id, parts)) if parts is not None else id(pacer)
+    return departure.Departure(lambda: _paced_wait(pacer, clock), apace, key)
 
 
 def _wait_unless_stopped(delay: float) -> bool:
@@ -332,34 +371,64 @@ def _next_delay(clock: RetryClock, error: RtcError, idempotent: bool) -> float |
 
 
 def run_with_retry(
-    attempt_once: Callable[[], T], *, policy: RetryPolicy, idempotent: bool, pacer: Limiter | None = None
+    attempt_once: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    idempotent: bool,
+    pacer: Limiter | None = None,
+    at_departure: bool = False,
 ) -> T:
+    """``attempt_once`` until it succeeds or the policy gives up, each attempt paced by ``pacer``.
+
+    ``at_departure``: ``attempt_once`` sends through :func:`send_sync`, which takes the slot once
+    the connection is open (the clouds count arrivals); otherwise the slot is waited for here."""
     clock = RetryClock(policy)
     attempts = _Attempts()
     while True:
         attempts.number += 1
-        if _pace_unless_stopped(pacer, clock):
+        token = None
+        if pacer is not None and at_departure:
+            if _wait_unless_stopped(0.0):
+                raise attempts.stopped()
+            token = departure.current.set(_departure(pacer, clock))
+        elif _pace_unless_stopped(pacer, clock):
             raise attempts.stopped()
         try:
             return attempt_once()
+        except departure.StoppedAtDeparture:
+            # raised by the pacing wait, before anything was written: it holds no URL
+            raise attempts.stopped() from None
         except RtcError as error:
             attempts.failed(error)
             delay = _next_delay(clock, error, idempotent)
             if delay is None:
                 raise
+        finally:
+            if token is not None:
+                departure.current.reset(token)
         if _wait_unless_stopped(delay):
             attempts.number += 1
             raise attempts.stopped()
 
 
 async def arun_with_retry(
-    attempt_once: Callable[[], Any], *, policy: RetryPolicy, idempotent: bool, pacer: Limiter | None = None
+    attempt_once: Callable[[], Any],
+    *,
+    policy: RetryPolicy,
+    idempotent: bool,
+    pacer: Limiter | None = None,
+    at_departure: bool = False,
 ) -> Any:
+    """:func:`run_with_retry` for coroutines; ``at_departure``: ``attempt_once`` sends through
+    :func:`send_async`, which takes the slot after connect and TLS, before the request headers."""
     clock = RetryClock(policy)
     attempts = _Attempts()
     while True:
         attempts.number += 1
-        if pacer is not None:
+        token = None
+        if pacer is not None and at_departure:
+            token = departure.current.set(_departure(pacer, clock))
+        elif pacer is not None:
             clock.paced += await pacer.await_slot()
         try:
             return await attempt_once()
@@ -368,4 +437,7 @@ async def arun_with_retry(
             delay = _next_delay(clock, error, idempotent)
             if delay is None:
                 raise
+        finally:
+            if token is not None:
+                departure.current.reset(token)
         await asyncio.sleep(delay)

@@ -36,6 +36,8 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "multiworker_qps_fraction_process": None,
     "multiworker_throttle_ratio_process": None,
     "multiworker_failed_targets_process": None,
+    # calls in the busiest second at the server, first calls included, at 5/s (issue 20 item 4)
+    "arrival_busiest_second": (5.0, "<="),
     # on a real deployment (full mode only): the recommended shape, then every target mapped
     "event_end_ratio": (1.25, "<="),
     "event_end_ratio_mapped": None,
@@ -59,6 +61,7 @@ SIZES = {
         "mw_rooms": 600,
         "mw_workers": 8,
         "deployment": 1,
+        "arrivals": 16,
     },
     "quick": {
         "calls": 30,
@@ -72,12 +75,14 @@ SIZES = {
         "mw_rooms": 20,
         "mw_workers": 2,
         "deployment": 0,
+        "arrivals": 8,
     },
 }
 
 
 def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
     from benchmarks import (
+        arrivals,
         bulk,
         event_end,
         imports,
@@ -102,6 +107,7 @@ def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]
             f"{size['mw_workers']} workers x {size['mw_rooms']} TRTC rooms per rate-limit backend",
             lambda: multiworker.run(size["mw_rooms"], size["mw_workers"]),
         ),
+        ("arrivals at the server, fresh worker at 5/s", lambda: arrivals.run(size["arrivals"])),
     ]
     if size["deployment"]:
         steps.append(("end a 300-room 3-cloud event on a real deployment", event_end.run))

@@ -235,6 +235,7 @@ class RtcBaseHook(BaseHook, Generic[S]):
             policy=settings.retry,
             idempotent=api.idempotent,
             pacer=self._pacer(settings, api, scope),
+            at_departure=True,  # the slot once the connection is open: see airflow_provider_rtc.departure
         )
 
     async def _arun(
@@ -260,6 +261,7 @@ class RtcBaseHook(BaseHook, Generic[S]):
                 policy=settings.retry,
                 idempotent=api.idempotent,
                 pacer=self._pacer(settings, api, scope),
+                at_departure=True,
             )
         finally:
             if own_client:
