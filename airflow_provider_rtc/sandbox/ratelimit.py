@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from airflow_provider_rtc.catalog import CATALOG, Api
 
@@ -37,6 +38,8 @@ class RateLimiter:
         self.enabled = enabled
         self.overrides: dict[str, float] = dict(overrides or {})
         self._buckets: dict[tuple[str, str, str, bool], _Bucket] = {}
+        #: the buckets' clock (seconds, monotonic); tests replace it to count tokens without sleeps
+        self.clock: Callable[[], float] = time.monotonic
 
     def rate(self, api: Api, *, test: bool = False) -> float | None:
         return self.overrides.get(api.action, api.rate(test=test))
@@ -60,7 +63,7 @@ class RateLimiter:
         """Take one token from each of ``api``'s buckets for ``key``; False: the call is over a rate."""
         if not self.enabled:
             return True
-        now = time.monotonic()
+        now = self.clock()
         wanted: list[tuple[tuple[str, str, str, bool], float]] = []
         rate = self.rate(api, test=test)
         if rate is not None:

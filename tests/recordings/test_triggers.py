@@ -261,10 +261,14 @@ async def test_trtc_trigger_gone_task_goes_straight_to_the_callbacks(
 async def test_trtc_trigger_timeout_names_the_missing_callback(
     script: Script, receiver: ReceiverServer
 ) -> None:
+    """The deadline has already passed when the trigger starts: the loop still checks once, then
+    times out naming what that check was waiting for. (A deadline 0.2 s ahead raced the first check
+    on a loaded machine; a past one leaves no window to race.)"""
     post_trtc(receiver.url, trtc_event(TRTC_TASK, 303, {"Status": 0}))
-    (event,) = await run_all(trtc_trigger(task_gone=True, end_time=time.time() + 0.2, poll_interval=0.05))
-    assert event.payload["status"] == "timeout"
-    assert "305 UPLOAD_STOP" in event.payload["message"]
+    (event,) = await run_all(trtc_trigger(task_gone=True, end_time=time.time() - 1, poll_interval=0.05))
+    assert event.payload["status"] == "timeout", event.payload
+    assert "305 UPLOAD_STOP" in event.payload["message"]  # the 303 says COS storage: its completion
+    assert event.payload["waiting_for"] and "the first successful check" not in event.payload["message"]
 
 
 async def test_trtc_trigger_reads_the_key_from_the_connection_only(

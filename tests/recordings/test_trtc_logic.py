@@ -3,6 +3,8 @@ storage mode's completion callbacks complete it. Also the store keys derived fro
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from airflow_provider_rtc.recordings import trtc
@@ -235,3 +237,46 @@ def test_once_any_mp4_callback_arrived_every_index_file_needs_its_own():
     assert verdict.state == "waiting" and verdict.waiting_for == ["310 MP4_STOP for bob_<n>.mp4"]
     done = evaluate([*events, mp4_310(TASK, "bob_1.mp4")], storage_files=storage)
     assert done.state == "done" and len(done.manifest["files"]) == 4
+
+
+# -- VOD: never early while a recorded file has no 311 -----------------------------------------------
+
+VOD_FILES = [
+    {"UserId": user, "FileName": f"{TASK}_{user}.mp4", "TrackType": "audio_video", "BeginTimeStamp": 1}
+    for user in ("alice", "bob")
+]
+
+
+@pytest.mark.parametrize("storage", ["auto", "vod"])
+def test_vod_is_not_complete_while_a_recorded_users_file_has_no_311(storage):
+    """Every other VOD test passes ``storage_files=[]``, so dropping the per-file check survived: a
+    312 after alice's 311 would report the upload complete with bob's file still missing."""
+    alice = vod_311(TASK, "5285890781", user="alice")
+    stop = trtc_event(TASK, 312, {"Status": 0})
+    early = evaluate([alice, stop], storage_files=VOD_FILES, storage=storage)
+    assert early.state == "waiting" and early.manifest is None
+    assert early.waiting_for == ["311 VOD_COMMIT for user bob track audio_video"]
+    bob = vod_311(TASK, "5285890782", user="bob")
+    done = evaluate([alice, stop, bob], storage_files=VOD_FILES, storage=storage)
+    assert done.state == "done"
+    assert sorted(f["user_id"] for f in done.manifest["files"]) == ["alice", "bob"]
+
+
+def test_vod_files_seen_while_the_task_lived_still_count_once_it_is_gone():
+    """The wait step remembers the StorageFileList from the polls while the task lived: the poll
+    after the task is gone has none, and must still wait for every user's 311."""
+    from airflow_provider_rtc.waits import steps
+    from airflow_provider_rtc.waits.spec import TrtcWaitSpec
+
+    spec = TrtcWaitSpec(storage="vod")
+    alive = trtc.TrtcObservation("InProgress", VOD_FILES, task_id=TASK, app_id=1400000001)
+    state, verdict = steps.trtc_step(spec, alive, None)
+    assert verdict.state == "waiting"
+    events = [ev(vod_311(TASK, "5285890781", user="alice")), ev(trtc_event(TASK, 312, {"Status": 0}))]
+    gone = trtc.TrtcObservation(None, [], events, task_id=TASK, app_id=1400000001)
+    state, verdict = steps.trtc_step(spec, gone, state)
+    assert verdict.state == "waiting", verdict.message
+    assert verdict.waiting_for == ["311 VOD_COMMIT for user bob track audio_video"]
+    events.append(ev(vod_311(TASK, "5285890782", user="bob")))
+    state, verdict = steps.trtc_step(spec, replace(gone, events=list(events)), state)
+    assert verdict.state == "done" and len(verdict.manifest["files"]) == 2

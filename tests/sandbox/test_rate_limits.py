@@ -33,22 +33,50 @@ def test_documented_table():
     assert DEFAULT_QPS["StartRecord"] == 50 and DEFAULT_QPS["StartMix"] == 100
 
 
-def test_trtc_20_per_second(limited):
+class FrozenClock:
+    """The sandbox limiter's clock, moved only by the test: tokens are counted, not raced."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def frozen(limited, monkeypatch):
+    clock = FrozenClock()
+    monkeypatch.setattr(limited.backend.limiter, "clock", clock)
+    _limits_on(limited)  # buckets made from here on start full at the frozen time
+    return clock
+
+
+def test_trtc_20_per_second(limited, frozen):
+    """Exactly the documented 20 per second, per SecretId + region + action, on a frozen clock (the
+    wall-clock version counted 'at least 10 of 40 throttled', which a loaded machine broke by
+    refilling the bucket while the 40 calls were still being sent)."""
     tencent = TencentCaller(limited)
     params = {"SdkAppId": 1400000001, "RoomId": 123}
     below = [code_of(tencent("DismissRoom", params)) for _ in range(20)]
     assert set(below) == {"FailedOperation.RoomNotExist"}
-    _limits_on(limited)
-    above = [code_of(tencent("DismissRoom", params)) for _ in range(40)]
-    assert above.count("RequestLimitExceeded") >= 10
-    assert above[:20] == ["FailedOperation.RoomNotExist"] * 20
+    above = [code_of(tencent("DismissRoom", params)) for _ in range(20)]
+    assert above == ["RequestLimitExceeded"] * 20  # the 21st..40th call in the same instant
     # counted per SecretId and region, not per SdkAppId: another app shares the bucket, another region not
     assert code_of(tencent("DismissRoom", {**params, "SdkAppId": 1400000002})) == "RequestLimitExceeded"
     assert code_of(tencent("DismissRoom", params, region="ap-singapore")) == "FailedOperation.RoomNotExist"
     # per action: another action too
     assert code_of(tencent("RemoveUser", {**params, "UserIds": ["a"]})) == "FailedOperation.RoomNotExist"
+    # it refills at 20/s: one call's worth after 0.05 s, then the whole bucket after a second
+    frozen.now += 0.049
+    assert code_of(tencent("DismissRoom", params)) == "RequestLimitExceeded"
+    frozen.now += 0.002
+    assert code_of(tencent("DismissRoom", params)) == "FailedOperation.RoomNotExist"
+    assert code_of(tencent("DismissRoom", params)) == "RequestLimitExceeded"
+    frozen.now += 5.0  # never more than a second's worth banked
+    again = [code_of(tencent("DismissRoom", params)) for _ in range(21)]
+    assert again == ["FailedOperation.RoomNotExist"] * 20 + ["RequestLimitExceeded"]
     stats = limited.backend.stats.snapshot()["actions"]["DismissRoom"]
-    assert stats["throttled"] == above.count("RequestLimitExceeded") + 1  # + the other SdkAppId's
+    assert stats["throttled"] == 20 + 1 + 1 + 1 + 1  # above, the other app, the two refill probes, again
     assert stats["errors"]["RequestLimitExceeded"] == stats["throttled"]
 
 

@@ -242,3 +242,54 @@ async def test_zego_signature_is_not_logged_with_a_callers_client(
     assert "HTTP Request" in logs
     assert script.seen[0].q("Signature") not in logs
     assert "Signature=***" in logs
+
+
+def _chain(err: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while err is not None and err not in seen:
+        seen.append(err)
+        err = err.__cause__ or err.__context__
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("cloud", "field", "param"),
+    [
+        ("tencent", "password", "password (SecretKey)"),
+        ("tencent", "token", "token"),
+        ("zego", "password", "password (ServerSecret)"),
+    ],
+)
+@pytest.mark.parametrize("control", ["\x07", "\n", "\x00", "\u2028"], ids=["bel", "lf", "nul", "ls"])
+def test_a_secret_with_a_control_character_is_refused_without_echoing_it(
+    httpserver, set_connection, everything_at_debug, capfd, cloud: str, field: str, param: str, control: str
+) -> None:
+    """Only a whitespace-only key was tested, so the control-character error could print the key
+    (one character off from the real one, so most of the real secret) without any test noticing."""
+    head, tail = "SecretHead-4b1d9e7a", "SecretTail-c3f5a8e2"
+    url = httpserver.url_for("").rstrip("/")
+    set_connection(
+        "tencentcloud_default",
+        tencent_conn_json(url, **({field: head + control + tail} if cloud == "tencent" else {})),
+    )
+    set_connection(
+        "zegocloud_default",
+        zego_conn_json(url, **({field: head + control + tail} if cloud == "zego" else {})),
+    )
+    with pytest.raises(RtcError) as caught:
+        if cloud == "tencent":
+            TrtcHook().dismiss_room(1)
+        else:
+            ZegoRtcHook().close_room("r")
+    assert getattr(caught.value, "param", None) == param, str(caught.value)
+    assert "control character" in str(caught.value)
+    assert len(httpserver.log) == 0
+    texts = "\n".join(_error_texts(err) for err in _chain(caught.value))
+    out, err_out = capfd.readouterr()
+    for where, text in [
+        ("the error or its chain", texts),
+        ("the logs", everything_at_debug.text),
+        ("stdout/stderr", out + err_out),
+    ]:
+        for part in (head, tail, repr(control)[1:-1] + tail):
+            assert part not in text, f"{where} echoes the secret ({part!r})"

@@ -387,3 +387,39 @@ def test_transcode_with_push_domains_is_hourly_even_within_one_day(sandbox: Sand
     minutes = {p["Time"][14:16] for p in one["DataInfoList"]}
     assert one["DataInfoList"] and minutes == {"00"}
     assert {p["Time"][14:16] for p in all_domains} != {"00"}  # 5-minute points without domains
+
+
+# -- a failure mid-write --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("old", [None, b"the previous report\n"], ids=["no-file-yet", "old-file"])
+def test_a_failure_mid_write_never_leaves_a_partial_file_at_the_final_name(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: bytes | None
+) -> None:
+    """The disk fills half-way through the write: the final name holds the old file or nothing,
+    never half a report (a reader between the failure and the retry would take it as complete)."""
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    start, end = END - dt.timedelta(days=3), END
+    folder = tmp_path / "trtc_usage"  # the operator writes under <destination>/<report>/
+    folder.mkdir()
+    final = folder / files.file_name("trtc_usage", dt.date(2026, 8, 29), dt.date(2026, 8, 31), "csv")
+    if old is not None:
+        final.write_bytes(old)
+    writes: list[str] = []
+
+    def half_then_disk_full(self: Any, data: bytes) -> int:
+        writes.append(str(self.name))
+        with self.open("wb") as handle:
+            handle.write(data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ObjectStoragePath, "write_bytes", half_then_disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        run("trtc_usage", tmp_path, start=start, end=end, format="csv")
+    assert writes, "the report was never written: the test did not exercise the write"
+    if old is None:
+        assert not final.exists(), final.read_bytes()
+    else:
+        assert final.read_bytes() == old
+    assert sorted(p.name for p in folder.iterdir()) == ([final.name] if old else [])  # no temp left
