@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.catalog.zego import ROOM_LIST_NOT_ENABLED
 from airflow_provider_rtc.identity import ResourceRef
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class Check:
     reason: str = ""
     #: an error answer the provider handles by design (e.g. "not enabled"), with what it then does
     error_ok: str = ""
+    #: the codes that answer is given with (empty: any error but a throttle or passing fault)
+    error_ok_codes: frozenset[str] = frozenset()
     #: ProbeContext attribute the call needs (e.g. live_domain); skipped with why when unset
     needs: str = ""
     #: what ``inspect`` checks, for the "catalog assumes" column
@@ -141,6 +144,7 @@ def _source_types(answer: Mapping[str, Any]) -> str:
 
 # -- the plan ------------------------------------------------------------------------------------
 _NEVER_CREATE = "starts a billed task: the probe never creates anything"
+_MONITORING_BILLED = "TRTC monitoring data, paid via a package or dashboard subscription"
 
 
 def _trtc(ctx: ProbeContext, action: str, params: dict[str, Any]) -> Mapping[str, Any]:
@@ -202,8 +206,14 @@ def _describe_tasks(ctx: ProbeContext) -> Mapping[str, Any]:
 
 def _room_info(ctx: ProbeContext) -> Mapping[str, Any]:
     end = int(ctx.now.timestamp())
-    params = {"StartTime": end - 3600, "EndTime": end, "PageNumber": 0, "PageSize": 10}
-    return _trtc(ctx, "DescribeRoomInfo", params)
+    return ctx.trtc.describe_room_info(end - 3600, end, page_size=10)
+
+
+def _user_info(ctx: ProbeContext) -> Mapping[str, Any]:
+    # a random CommId: no call can be named by it, so the answer is an empty user list (or an error
+    # that says what a real account answers for an unknown call)
+    end = int(ctx.now.timestamp())
+    return ctx.trtc.describe_user_info(ctx.ids["room"], end - 3600, end, page_size=10)
 
 
 PLAN: tuple[Check, ...] = (
@@ -254,8 +264,9 @@ PLAN: tuple[Check, ...] = (
     Check(
         "trtc", "DescribeTrtcRoomUsage", "shape", "01:00-02:00 yesterday (Beijing)", _room_usage, ("Data",)
     ),
-    # outside the catalog: paid monitoring data (vendor review 2 §3, Go SDK trtc client: mainland
-    # "paid since 2024-04-01 (package or dashboard subscription)"; intl needs dashboard "Standard")
+    # paid monitoring data, used only with the operators' opt-in trtc_monitoring (vendor review 2 §3,
+    # Go SDK trtc client: mainland "paid since 2024-04-01 (package or dashboard subscription)"; intl
+    # needs the dashboard "Standard" edition)
     Check(
         "trtc",
         "DescribeRoomInfo",
@@ -263,8 +274,16 @@ PLAN: tuple[Check, ...] = (
         "last hour, 10 rooms",
         _room_info,
         shape=("Total", "RoomList"),
-        billed="TRTC monitoring data, paid via a package or dashboard subscription",
-        assumes="not used by the provider; lists rooms with RoomState.IsFinished",
+        billed=_MONITORING_BILLED,
+    ),
+    Check(
+        "trtc",
+        "DescribeUserInfo",
+        "shape",
+        "random CommId, last hour, 10 users",
+        _user_info,
+        shape=("Total", "UserList"),
+        billed=_MONITORING_BILLED,
     ),
     # -- Live ------------------------------------------------------------------------------------
     Check("live", "CreateCommonMixStream", "never", "-", reason=_NEVER_CREATE),
@@ -421,7 +440,8 @@ PLAN: tuple[Check, ...] = (
         _describe_tasks,
         shape=("Data.TaskidList|Data.TaskList",),
     ),
-    # discovery/reconcile.py: any non-throttle error means "not enabled for this AppId"
+    # discovery/reconcile.py: only the "not enabled" codes (catalog.zego.ROOM_LIST_NOT_ENABLED) fall
+    # back to DescribeUserNum; any other error surfaces there, so it differs here
     Check(
         "zego",
         "DescribeRoomList",
@@ -430,6 +450,7 @@ PLAN: tuple[Check, ...] = (
         lambda ctx: ctx.zego_rtc.describe_room_list(page_index=1, page_size=1),
         shape=("Data.RoomList", "Data.TotalCount"),
         error_ok="not enabled for this AppId: discovery falls back to DescribeUserNum",
+        error_ok_codes=frozenset(str(c) for c in ROOM_LIST_NOT_ENABLED),
     ),
     Check(
         "zego",

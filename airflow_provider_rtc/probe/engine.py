@@ -218,7 +218,11 @@ def probe_one(ctx: ProbeContext, check: Check, api: Api | None) -> tuple[str, st
         answer = check.call(ctx)
     except RtcError as err:
         seen = _error_text(err)
-        if check.error_ok and not _passing(err):
+        if (
+            check.error_ok
+            and not _passing(err)
+            and (not check.error_ok_codes or str(err.code) in check.error_ok_codes)
+        ):
             # the provider reads any such error as the documented case (e.g. ZEGO's "not enabled",
             # which may come as an auth-family code such as 9: vendor review 2 §5.2)
             return seen, AGREES, check.error_ok

@@ -69,6 +69,7 @@ def test_every_probed_api_agrees_and_nothing_changes(
     skipped = {(r["api"], r["why"].split(" ")[0]) for r in doc["rows"] if r["verdict"] == "skipped"}
     assert skipped == {(name, BY_ACTION[name].reason.split(" ")[0]) for name in never_called()} | {
         ("DescribeRoomInfo", "billed"),
+        ("DescribeUserInfo", "billed"),
         ("DescribeCloudRecording", "needs"),  # the optional ended-task row
     }
     # each destructive API other than DismissRoom was really sent, once, and changed nothing
@@ -156,13 +157,11 @@ def test_billed_api_is_called_only_with_include_billed(
     sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, doc = probe(capsys, "--conn-id", TENCENT, "--clouds", "trtc", "--include-billed")
-    row = by_api(doc)["DescribeRoomInfo"]
-    # sent: the sandbox does not emulate TRTC's paid monitoring APIs, so it answers InvalidAction
-    # (a real account answers the room list, or an auth error when not subscribed)
-    assert (row["seen"], row["verdict"]) == ("InvalidAction", "differs")
-    assert code == EXIT_DIFFERS
-    others = [r["api"] for r in doc["rows"] if r["verdict"] not in ("agrees", "skipped")]
-    assert others == ["DescribeRoomInfo"]
+    rows = by_api(doc)
+    # the paid monitoring APIs are sent only now (the sandbox serves them like the provider reads them)
+    assert rows["DescribeRoomInfo"]["verdict"] == rows["DescribeUserInfo"]["verdict"] == "agrees"
+    assert code == EXIT_AGREES, doc["summary"]
+    assert calls(sandbox).get("DescribeRoomInfo") == calls(sandbox).get("DescribeUserInfo") == 1
 
 
 def test_bad_credentials_are_errors_not_differences(

@@ -100,8 +100,8 @@ def test_describe_room_list_enabled_agrees_on_its_shape(sandbox: SandboxServer) 
 def test_describe_room_list_not_enabled_as_an_auth_code_agrees(
     sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ZEGO's likeliest "not enabled" answer is 9 (vendor review 2 §5.2), an auth-family code: the
-    provider's discovery reads any non-throttle error as "not enabled", and so does the probe."""
+    """ZEGO's likeliest "not enabled" answer is 9 (vendor review 2 §5.2), an auth-family code:
+    discovery reads the "not enabled" codes (9, 100000017, 100000007) as such, and so does the probe."""
     from airflow_provider_rtc.sandbox.errors import SandboxError
 
     def not_enabled(*args: Any) -> Any:
@@ -111,6 +111,22 @@ def test_describe_room_list_not_enabled_as_an_auth_code_agrees(
     row = _room_list_row()
     assert (row.seen, row.verdict) == ("9", "agrees")
     assert "not enabled" in row.why
+
+
+def test_describe_room_list_answering_another_error_differs(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery no longer falls back on any error (an auth failure must surface), so an error that is
+    not one of the "not enabled" codes is no agreement."""
+    from airflow_provider_rtc.sandbox.errors import SandboxError
+
+    def refused(*args: Any) -> Any:
+        raise SandboxError(100000004, "signature mismatch")
+
+    monkeypatch.setattr(sandbox.backend.zego, "room_list", refused)
+    row = _room_list_row()
+    assert row.seen == "100000004"
+    assert row.verdict != "agrees"
 
 
 def test_a_throttled_call_is_an_error_not_an_agreement(sandbox: SandboxServer) -> None:
