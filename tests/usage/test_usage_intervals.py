@@ -4,8 +4,6 @@ fetch nothing, and the edge inputs that used to fail after calls were made (sand
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,21 +28,6 @@ from airflow_provider_rtc.sandbox.server import SandboxServer
 BJ = "Asia/Shanghai"
 #: Beijing midnight starting 2026-08-01 (= 2026-07-31T16:00:00Z)
 T0 = pendulum.datetime(2026, 8, 1, tz=BJ)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer({"random_seed": 3}) as srv:
-        yield srv
-
-
-@pytest.fixture
-def sandbox(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    server.reset()
-    conn = server.connections["tencentcloud_default"]
-    extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2}
-    monkeypatch.setenv("AIRFLOW_CONN_TENCENTCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
-    return server
 
 
 def op(report: str = "trtc_usage", destination: Any = "/tmp/unused", **kw: Any) -> UsageReportOperator:

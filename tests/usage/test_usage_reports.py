@@ -4,8 +4,6 @@ received them, atomic idempotent files, Beijing dates around midnight, formats, 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +22,6 @@ END = dt.datetime(2026, 9, 1, tzinfo=UTC)
 START = END - dt.timedelta(days=100)
 #: for APIs that keep only recent months: midnight UTC two days ago
 RECENT = dt.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=2)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer({"random_seed": 3}) as srv:
-        yield srv
-
-
-@pytest.fixture
-def sandbox(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    server.reset()
-    conn = server.connections["tencentcloud_default"]
-    extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2}
-    monkeypatch.setenv("AIRFLOW_CONN_TENCENTCLOUD_DEFAULT", json.dumps({**conn, "extra": extra}))
-    return server
 
 
 def run(report: str, tmp_path: Path, start: Any = START, end: Any = END, **kw: Any) -> dict[str, Any]:
