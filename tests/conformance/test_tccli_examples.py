@@ -16,7 +16,7 @@ import pytest
 from werkzeug import Response
 
 from airflow_provider_rtc import catalog
-from airflow_provider_rtc.discovery.reconcile import reconcile_live
+from airflow_provider_rtc.discovery.reconcile import reconcile_live, trtc_monitor_users
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
@@ -112,6 +112,41 @@ def _search_media(ex: dict[str, Any]) -> None:
     ]
 
 
+def _live_room(room_id: str) -> list[dict[str, Any]]:
+    return [{"kind": "rooms", "ids": {"room_id": room_id}, "live": True}]
+
+
+def _room_info(ex: dict[str, Any]) -> None:
+    """The example lists room "3501" twice unfinished (two calls, CreateTime in s): both CommIds are
+    asked for users; the other rooms are not in the inventory and are not asked for."""
+    asked: list[str] = []
+
+    class Hook(TrtcHook):
+        def describe_user_info(self, comm_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            asked.append(comm_id)
+            return {"Total": 0, "UserList": []}
+
+    fixes = trtc_monitor_users(Hook(), _live_room("3501"), Selector.parse({}, allow_all=True))
+    assert sorted(asked) == ["1400188366_3501_1586952865", "1400188366_3501_1586952940"]
+    assert sorted(f["started_ms"] for f in fixes) == [1586952865000, 1586952940000]
+    assert {(f["kind"], f["ids"]["room_id"], f["live"]) for f in fixes} == {("rooms", "3501", True)}
+
+
+def _user_info(ex: dict[str, Any]) -> None:
+    """Both users of the example have ``Finished: true``: neither is reported in the room."""
+    comm_id = ex["request"]["CommId"]
+
+    class Hook(TrtcHook):
+        def describe_room_info(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            room = {"CommId": comm_id, "RoomString": "218695", "CreateTime": 1590065777, "IsFinished": False}
+            return {"Total": 1, "RoomList": [room]}
+
+    answer = TrtcHook().describe_user_info(comm_id, 1590065777, 1590065877)
+    assert [u["UserId"] for u in answer["UserList"]] == ex["request"]["UserIds"]
+    fixes = trtc_monitor_users(Hook(), _live_room("218695"), Selector.parse({}, allow_all=True))
+    assert [f["kind"] for f in fixes] == ["rooms"]
+
+
 D2022 = dt.date(2022, 1, 1)
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "DismissRoom": _request_id_only(lambda: TrtcHook().dismiss_room(3560)),
@@ -126,6 +161,8 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
         )
     ),
     "DescribeCloudRecording": _describe_cloud_recording,
+    "DescribeRoomInfo": _room_info,
+    "DescribeUserInfo": _user_info,
     "DeleteCloudRecording": _task_id(lambda r: TrtcHook().delete_cloud_recording(r["TaskId"])),
     "StopPublishCdnStream": _task_id(lambda r: TrtcHook().stop_publish_cdn_stream(r["TaskId"])),
     "StopStreamIngest": _request_id_only(

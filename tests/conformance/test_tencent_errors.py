@@ -130,3 +130,37 @@ def test_sandbox_answers_only_documented_codes(product: str, code: str) -> None:
     if code in COMMON or code in TABLE["sandbox_unconfirmed"]:
         return
     assert code in pool, f"the sandbox answers {code!r}, which {product} does not document"
+
+
+MONITOR_WINDOW = [
+    (action, params)
+    for action in ("DescribeRoomInfo", "DescribeUserInfo")
+    for params in (
+        {"EndTime": 2},
+        {"StartTime": 1},
+        {"StartTime": "x", "EndTime": 2},
+        {"StartTime": 1, "EndTime": -1},
+        {"StartTime": 5, "EndTime": 2},
+    )
+]
+
+
+@pytest.mark.parametrize(("action", "params"), MONITOR_WINDOW)
+def test_sandbox_monitoring_window_errors_are_the_actions_documented_codes(
+    action: str, params: dict[str, object]
+) -> None:
+    """The sandbox builds these codes from the parameter name, which the literal scan above cannot see:
+    the Go SDK documents ``...StartTs``/``...EndTs`` for StartTime/EndTime, not ``...StartTime``."""
+    from types import SimpleNamespace
+
+    from airflow_provider_rtc.sandbox.errors import SandboxError
+    from airflow_provider_rtc.sandbox.wire import trtc_monitor
+    from airflow_provider_rtc.sandbox.wire.tencent_params import TencentParams
+
+    handler = (
+        trtc_monitor.describe_room_info if action == "DescribeRoomInfo" else trtc_monitor.describe_user_info
+    )
+    call = SimpleNamespace(params=TencentParams({"SdkAppId": 1400000000, "CommId": "c", **params}, False))
+    with pytest.raises(SandboxError) as err:
+        handler(None, call)  # type: ignore[arg-type]
+    assert str(err.value.code) in _documented(catalog.by_action("tencent", action)), err.value.code  # type: ignore[arg-type]

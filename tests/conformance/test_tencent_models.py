@@ -9,6 +9,7 @@ The members the provider's code reads (``data/tencent_reads.json``) must exist i
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,7 +61,18 @@ def world() -> Iterator[dict[str, Any]]:
             assert resp.status_code == 200, resp.text
             media.append(resp.json()["file_id"])
         ids["vod"] = {"media": media}
+        ids["monitor"] = _monitor_window()
+        rooms = TrtcHook().describe_room_info(*ids["monitor"])["RoomList"]
+        comm = {r["RoomString"]: r["CommId"] for r in rooms}
+        ids["monitor_comm_id"] = comm[str(ids["trtc"]["rooms"][3])]  # a room no call dismisses
         yield {"server": server, "ids": ids}
+
+
+def _monitor_window() -> tuple[int, int]:
+    """The last hour, unix s: the seeded rooms were created in it (DescribeRoomInfo lists a room
+    created in the window)."""
+    now = int(time.time()) + 1
+    return now - 3600, now
 
 
 def _stream(ids: dict[str, Any], i: int) -> dict[str, str]:
@@ -109,6 +121,8 @@ CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "DescribeMixTranscodingUsage": lambda ids: TrtcHook().describe_mix_transcoding_usage(*_DAYS),
     "DescribeRelayUsage": lambda ids: TrtcHook().describe_relay_usage(*_DAYS),
     "DescribeTrtcRoomUsage": lambda ids: TrtcHook().describe_trtc_room_usage(*_MINUTES),
+    "DescribeRoomInfo": lambda ids: TrtcHook().describe_room_info(*ids["monitor"]),
+    "DescribeUserInfo": lambda ids: TrtcHook().describe_user_info(ids["monitor_comm_id"], *ids["monitor"]),
     "CreateCommonMixStream": lambda ids: LiveHook().create_common_mix_stream(
         "conformance_mix",
         [
@@ -152,6 +166,8 @@ NON_EMPTY = {
     "DescribeBillBandwidthAndFluxList": "DataInfoList",
     "DescribeLiveTranscodeTotalInfo": "DataInfoList",
     "DescribeTrtcRoomUsage": "Data",
+    "DescribeRoomInfo": "RoomList",
+    "DescribeUserInfo": "UserList",
 }
 
 #: (action, what) -> why the case is expected to fail until another branch lands

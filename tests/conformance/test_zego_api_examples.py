@@ -34,7 +34,6 @@ STEMS = {
     "DescribeRecordStatus": "describe_record_status",
     "DescribeTasks": "describe_tasks",
 }
-H2 = "fixed by H2: "
 
 
 SENT: list[dict[str, Any]] = []
@@ -178,14 +177,12 @@ def test_discovery_reads_the_stream_list(httpserver: Any, zego_conn: str) -> Non
     assert stream["live"] is True
 
 
-@pytest.mark.xfail(strict=True, reason=H2 + "DescribeSimpleStreamList's CreateTime is in milliseconds")
 def test_discovery_dates_a_stream_by_its_create_time_in_ms(httpserver: Any, zego_conn: str) -> None:
     fixes, _, _ = _discover(httpserver, room_list=True)
     stream = _fix(fixes, "streams", {"room_id": "room1", "user_id": "user_demo", "stream_id": "stream_demo"})
     assert stream["started_ms"] == 1642045110123
 
 
-@pytest.mark.xfail(strict=True, reason=H2 + "DescribeTasks lists tasks in Data.TaskidList")
 def test_discovery_finds_the_recordings_describe_tasks_lists(httpserver: Any, zego_conn: str) -> None:
     fixes, _, _ = _discover(httpserver, room_list=True)
     for task, begin in (
@@ -212,12 +209,6 @@ def test_describe_tasks_request_is_zegos_example(httpserver: Any, zego_conn: str
 
 
 # -- role 4: "administrator" users (cloud recording, stream review), per describe-user-list.yaml ----
-ROBOT = (
-    H2 + "role-4 robot users (if H2 left DescribeUserNum alone: reconcile.py must subtract AdminUserCount)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ROBOT)
 def test_a_room_holding_only_a_recording_robot_is_not_live(httpserver: Any, zego_conn: str) -> None:
     """describe-user-num.yaml: "UserCount includes AdminUserCount" (role 4: cloud recording, review)."""
     example = zego_example("describe_user_num")["response"]
@@ -233,7 +224,6 @@ def test_a_room_holding_only_a_recording_robot_is_not_live(httpserver: Any, zego
     assert _fix(fixes, "rooms", {"room_id": "room1"})["live"] is False
 
 
-@pytest.mark.xfail(strict=True, reason=ROBOT)
 def test_discovery_does_not_report_role_4_users_as_people(httpserver: Any, zego_conn: str) -> None:
     """ZEGO's DescribeUserList example plus a role-4 user (the documented value for recording robots):
     client SDKs filter such users out, and so should discovery's user list."""

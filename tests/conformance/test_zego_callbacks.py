@@ -80,9 +80,9 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
 def deliver(receiver: Receiver) -> Any:
     """Post one example, signed, to the emptied receiver whose clock is the example's own timestamp."""
 
-    def _deliver(stem: str) -> tuple[Receiver, dict[str, Any]]:
+    def _deliver(stem: str, **changes: str) -> tuple[Receiver, dict[str, Any]]:
         receiver.empty()
-        payload = zego_example(stem)["payload"]
+        payload = {**zego_example(stem)["payload"], **changes}
         resp = receiver.post(payload)
         assert resp.status_code == 200, resp.text
         assert resp.json() == {"code": 0}
@@ -97,7 +97,6 @@ def _item(receiver: Receiver, app_id: Any, kind: str, ids: dict[str, Any]) -> It
     return found[0]
 
 
-H2 = "fixed by H2: "
 #: stem -> (kind, ids, live, state_ms), what ZEGO's example must do to the inventory
 EXPECT: dict[str, tuple[str, dict[str, str], bool, int]] = {
     "cb_room_create": ("rooms", {"room_id": "rid_1242649"}, True, 1499676978027),
@@ -116,39 +115,45 @@ EXPECT: dict[str, tuple[str, dict[str, str], bool, int]] = {
         False,
         1666986067248,
     ),
-    "cb_mix_start": ("mixes", {"task_id": "1111"}, True, 1689834748000),
-    "cb_mix_stop": ("mixes", {"task_id": "1111"}, False, 1689835223000),
+    "cb_mix_start": ("mixes", {"task_id": "1111", "room_id": "2222"}, True, 1689834748000),
+    "cb_mix_stop": ("mixes", {"task_id": "1111", "room_id": "2222"}, False, 1689835223000),
 }
-XFAIL = {
-    "cb_room_logout": H2 + "room_logout is dated by logout_time, not login_time (read first today)",
-    "cb_stream_close": H2
-    + "stream_close is dated by destroy_timemillis, not create_time_ms (read first today)",
-}
+#: ZEGO's room_logout and stream_close examples date their event AFTER the callback's own ``timestamp``
+#: (logout_time 1663740627986 vs timestamp 1499676978; destroy_timemillis 1666986067248 vs
+#: 1666786067): inconsistent within the doc. The receiver rightly stores no time later than the
+#: receipt (callbacks/inventory.py, "Times you can trust"), so as printed the example's event time
+#: cannot be seen; these are delivered with the send time moved to just after their event.
+SENT_AFTER_EVENT = {"cb_room_logout": "1663740628", "cb_stream_close": "1666986068"}
 
 
-@pytest.mark.parametrize(
-    "stem",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=XFAIL[s])) if s in XFAIL else s
-        for s in EXPECT
-    ],
-)
+@pytest.mark.parametrize("stem", list(EXPECT))
 def test_zego_lifecycle_example_updates_the_inventory(deliver: Any, stem: str) -> None:
-    receiver, payload = deliver(stem)
+    resent = {"timestamp": SENT_AFTER_EVENT[stem]} if stem in SENT_AFTER_EVENT else {}
+    receiver, payload = deliver(stem, **resent)
     kind, ids, live, state_ms = EXPECT[stem]
     item = _item(receiver, payload["appid"], kind, ids)
     assert item.live is live
     assert item.state_ms == state_ms
 
 
+@pytest.mark.parametrize("stem", sorted(SENT_AFTER_EVENT))
+def test_example_dated_after_its_callback_is_stored_at_its_receipt(deliver: Any, stem: str) -> None:
+    """ZEGO's example as printed: its event time is later than the callback's send time, so it is
+    clamped to the receipt (the receiver's clock is the example's timestamp + 1 s)."""
+    receiver, payload = deliver(stem)
+    kind, ids, live, _ = EXPECT[stem]
+    item = _item(receiver, payload["appid"], kind, ids)
+    assert (item.live, item.state_ms) == (live, (int(payload["timestamp"]) + 1) * 1000)
+
+
 def test_mix_start_timestamp_is_the_callbacks_own(deliver: Any) -> None:
     """mix_start/mix_stop carry no event time of their own: the callback's ``timestamp`` (seconds)."""
     receiver, payload = deliver("cb_mix_start")
     assert payload["timestamp"] == "1689834748"
-    assert _item(receiver, "111111", "mixes", {"task_id": "1111"}).started_ms == 1689834748000
+    mix = _item(receiver, "111111", "mixes", {"task_id": "1111", "room_id": "2222"})
+    assert mix.started_ms == 1689834748000
 
 
-@pytest.mark.xfail(strict=True, reason=H2 + "a mix names its room by channel_id (2222 in ZEGO's example)")
 def test_mix_callback_ties_the_mix_to_its_room(deliver: Any) -> None:
     receiver, _ = deliver("cb_mix_start")
     (mix,) = [i for i in receiver.items("111111") if i.kind == "mixes"]

@@ -17,7 +17,6 @@ from airflow_provider_rtc.sandbox import SandboxServer
 from .conftest import load, provider_literals, read_names, shape, shape_diff, zego_example
 
 READS = load("zego_reads.json")
-H2 = "fixed by H2: "
 STEMS = {
     "DescribeUserNum": "describe_user_num",
     "DescribeUserList": "describe_user_list",
@@ -150,20 +149,9 @@ def _answer(zego_world: dict[str, Any], action: str) -> dict[str, Any]:
 #: APIs that return nothing; the code reads nothing from it, and ZEGO's own answers (without it) are
 #: parsed in test_zego_api_examples.py, so either form works.
 NULL_DATA_OK = {"+Data"}
-XFAIL_SHAPE = {
-    "DescribeTasks": H2 + "the task list is Data.TaskidList",
-}
 
 
-@pytest.mark.parametrize(
-    "action",
-    [
-        pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=XFAIL_SHAPE[a]))
-        if a in XFAIL_SHAPE
-        else a
-        for a in STEMS
-    ],
-)
+@pytest.mark.parametrize("action", list(STEMS))
 def test_sandbox_answer_has_the_shape_of_zegos_example(zego_world: dict[str, Any], action: str) -> None:
     example = zego_example(STEMS[action])["response"]
     answer = _answer(zego_world, action)
@@ -188,19 +176,7 @@ def test_sandbox_callback_fields_are_zegos(zego_world: dict[str, Any], event: st
         assert set(body) <= documented, f"{event}: {sorted(set(body) - documented)} are not in ZEGO's example"
 
 
-XFAIL_READ = {
-    "mix_start": H2 + "mix callbacks carry channel_id",
-    "mix_stop": H2 + "mix callbacks carry channel_id",
-}
-
-
-@pytest.mark.parametrize(
-    "event",
-    [
-        pytest.param(e, marks=pytest.mark.xfail(strict=True, reason=XFAIL_READ[e])) if e in XFAIL_READ else e
-        for e in sorted(CALLBACKS)
-    ],
-)
+@pytest.mark.parametrize("event", sorted(CALLBACKS))
 def test_sandbox_callback_has_what_the_code_reads(zego_world: dict[str, Any], event: str) -> None:
     """Each field the provider reads (data/zego_reads.json), and channel_id (a mix's room), is sent."""
     needed = {p.split(".")[0] for p in READS["callback"][event]["paths"]}
@@ -222,22 +198,9 @@ def _has_path(data: Any, path: str) -> bool:
 
 
 API_READS = [(a, p) for a, entry in sorted(READS["api"].items()) for p in entry["paths"]]
-XFAIL_API_READS = {
-    ("DescribeTasks", p): H2 + "DescribeTasks lists tasks in Data.TaskidList"
-    for p in ("Data.TaskList[].TaskId", "Data.TaskList[].RoomId", "Data.TaskList[].RecordBeginTimestamp")
-}
 
 
-@pytest.mark.parametrize(
-    ("action", "path"),
-    [
-        pytest.param(a, p, marks=pytest.mark.xfail(strict=True, reason=XFAIL_API_READS[(a, p)]))
-        if (a, p) in XFAIL_API_READS
-        else (a, p)
-        for a, p in API_READS
-    ],
-    ids=[f"{a}-{p}" for a, p in API_READS],
-)
+@pytest.mark.parametrize(("action", "path"), API_READS, ids=[f"{a}-{p}" for a, p in API_READS])
 def test_code_reads_only_fields_zego_documents(action: str, path: str) -> None:
     stem = STEMS[action]
     assert _has_path(zego_example(stem)["response"], path), f"{action}: ZEGO's example has no {path}"
@@ -253,7 +216,6 @@ def test_code_reads_only_callback_fields_zego_documents(event: str, path: str) -
     )
 
 
-@pytest.mark.xfail(strict=True, reason=H2 + "DescribeRoomList not enabled answers room code 9")
 def test_sandbox_room_list_not_enabled_answers_code_9(zego_world: dict[str, Any]) -> None:
     """ZEGO's return codes offer room-family 9 ("no permission to use this API") for an API not
     enabled for the AppId (vendor-review-2.md, item 2 of the open points)."""
@@ -269,7 +231,7 @@ def test_sandbox_room_list_not_enabled_answers_code_9(zego_world: dict[str, Any]
 
 def test_declared_reads_are_still_read_by_the_code() -> None:
     """data/zego_reads.json stays honest: each member it says the code reads is a literal in the code
-    (after a rename, e.g. TaskList -> TaskidList, update the data and drop the xfail marks)."""
+    (after a rename, e.g. TaskList -> TaskidList, update the data)."""
     literals = provider_literals()
     for section in ("api", "callback"):
         for name, entry in READS[section].items():

@@ -24,20 +24,32 @@ if TYPE_CHECKING:
     from .tencent_params import TencentParams
 
 
-def _uint(p: TencentParams, name: str, *, required: bool = True, default: int = 0) -> int:
+#: parameter -> its codes' suffix: both actions document ``MissingParameter.StartTs``/``EndTs`` and
+#: ``InvalidParameter.StartTs``/``EndTs``, not ``...StartTime`` (tencentcloud-sdk-go trtc/v20190722
+#: client.go, DescribeRoomInfo/DescribeUserInfo error lists, commit 144f6c8d39e4, 2026-08-21)
+_CODE_NAME = {"StartTime": "StartTs", "EndTime": "EndTs"}
+
+
+def _uint(
+    p: TencentParams, name: str, *, required: bool = True, default: int = 0, invalid: str | None = None
+) -> int:
+    code = _CODE_NAME.get(name, name)
     value = p.uint(
         name,
-        missing=f"MissingParameter.{name}" if required else None,
-        invalid=f"InvalidParameter.{name}",
+        missing=f"MissingParameter.{code}" if required else None,
+        invalid=invalid or f"InvalidParameter.{code}",
         low=0,
     )
     return default if value is None else int(value)
 
 
-def _window(sb: Sandbox, p: TencentParams, max_seconds: int) -> tuple[int, int]:
-    start, end = _uint(p, "StartTime"), _uint(p, "EndTime")
+def _window(
+    sb: Sandbox, p: TencentParams, max_seconds: int, bad_end: str = "InvalidParameter.EndTs"
+) -> tuple[int, int]:
+    """``bad_end``: DescribeUserInfo documents no ``InvalidParameter.EndTs``, only ``InvalidParameter``."""
+    start, end = _uint(p, "StartTime"), _uint(p, "EndTime", invalid=bad_end)
     if end <= start:
-        raise SandboxError("InvalidParameter.EndTs", "EndTime must be after StartTime.")
+        raise SandboxError(bad_end, "EndTime must be after StartTime.")
     if end - start > max_seconds:
         raise SandboxError("InvalidParameter.QueryScaleOversize", "The query period exceeds the limit.")
     if start < sb.now() - catalog.MONITOR_HISTORY_S:
@@ -86,7 +98,7 @@ def describe_user_info(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app = _app(p)
     comm = p.string("CommId", missing="MissingParameter.CommIdOrSdkAppId", invalid="InvalidParameter")
-    _window(sb, p, catalog.USER_INFO_MAX_S)
+    _window(sb, p, catalog.USER_INFO_MAX_S, bad_end="InvalidParameter")
     number, size = _page(p)
     now = int(sb.now())
     users: list[dict[str, Any]] = []
