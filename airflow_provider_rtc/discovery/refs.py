@@ -56,6 +56,9 @@ def room_ref_of(cloud: str, app_id: Any, ids: dict[str, Any]) -> ResourceRef | N
     return ResourceRef(cloud, str(app_id), "rooms", str(ids["room_id"]), id_type_of(cloud, ids))
 
 
+SINGULAR = {"rooms": "room", "users": "user", "streams": "stream", "mixes": "mix", "recordings": "recording"}
+
+
 def label(ref: ResourceRef) -> str:
     """How the plan and the results show a ref: ``trtc:1400000001 room 1234 (int)`` vs ``"1234" (str)``."""
 
@@ -69,4 +72,4 @@ def label(ref: ResourceRef) -> str:
     if ref.kind == "rooms":
         return f"{ref.cloud}:{ref.app_id} room {typed(ref.id, ref.id_type)}"
     where = f" in room {typed(ref.room, ref.id_type)}" if ref.room else ""
-    return f"{ref.cloud}:{ref.app_id} {ref.kind[:-1]} {ref.id}{where}"
+    return f"{ref.cloud}:{ref.app_id} {SINGULAR[ref.kind]} {ref.id}{where}"

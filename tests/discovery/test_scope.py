@@ -346,3 +346,16 @@ def test_a_run_that_ends_nothing_says_so(bed, caplog):
     report = EndEventOperator(task_id="end", selector={"room_ids": ["nope"]}, clouds=["trtc"]).execute({})
     assert report["nothing_to_end"] is True and report["results"] == []
     assert destructive_calls(bed.server) == 0 and len(_trtc_rooms(bed)) == 2
+
+
+def test_labels_name_every_kind_in_the_singular() -> None:
+    """The plan table reads "mix", not a plural cut short ("mixe")."""
+    from airflow_provider_rtc.discovery.refs import label
+    from airflow_provider_rtc.identity import ResourceRef
+
+    assert label(ResourceRef("zego", "1234567890", "mixes", "mix_task_1", "", "room_1")) == (
+        "zego:1234567890 mix mix_task_1 in room room_1"
+    )
+    assert label(ResourceRef("trtc", "1400000001", "users", "u1", "str", "1234")) == (
+        'trtc:1400000001 user u1 in room "1234" (str)'
+    )
