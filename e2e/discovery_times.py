@@ -1,4 +1,4 @@
-"""Discovery scenarios of issue 17 (H2) on the real deployment, asserting the sandbox's ground truth:
+"""Discovery scenarios of issue 17 on the real deployment, asserting the sandbox's ground truth:
 
 * ``future_dated_callback`` - a validly signed Live stop-push dated ten years ahead reaches the
   receiver while the stream pushes; ``end_event_by_discovery`` must still find the stream

@@ -462,7 +462,7 @@ SCENARIOS = [
     Scenario("usage_reports", _usage),
     Scenario("discovery_typed_trtc_rooms", _typed_rooms),
     Scenario("discovery_two_apps_same_room", _two_apps),
-    # issue 17 (H2): times you can trust, busy is never idle
+    # issue 17: times you can trust, busy is never idle
     Scenario("future_dated_callback", _future_dated),
     Scenario("idle_for_lost_enter_callbacks", _idle_lost_enters),
 ]

@@ -65,7 +65,7 @@ class _EventOperator(BaseOperator):
             sdk_app_id=self.sdk_app_id,
             hook_params=self.hook_params,
         )
-        if self.trtc_monitoring and "trtc" in access:  # H2: opt-in TRTC user reconciliation
+        if self.trtc_monitoring and "trtc" in access:  # opt-in TRTC user reconciliation
             access["trtc"].hooks["trtc"].monitoring_reconcile = True
         return access
 
