@@ -36,24 +36,36 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     outcomes = []
     print(f"==> e2e: starting a real deployment ({len(chosen)} scenario(s))", flush=True)
-    try:
-        with Deployment(keep_workdir=args.keep, sandbox_args=sandbox_args()) as dep:
-            print(f"   .. work dir {dep.home.parent} (logs in {dep.logs})", flush=True)
-            dep.wait_dags(DAGS)
-            setup_connections(dep)
-            setup_s = time.monotonic() - started
-            print(f"==> deployment ready in {setup_s:.1f}s", flush=True)
-            for scenario in chosen:
-                dep.check_alive()
-                outcome = run_scenario(dep, scenario)
-                outcomes.append(outcome)
-                print(outcome.line(), flush=True)
-    except StageError as err:
-        print(f"e2e: the deployment failed: {err}", file=sys.stderr)
-        return 2
-    except (Interrupted, KeyboardInterrupt) as err:
-        print(f"e2e: interrupted ({err or 'Ctrl-C'}); every process was stopped", file=sys.stderr)
-        return 130
+    for attempt in (1, 2):
+        try:
+            with Deployment(keep_workdir=args.keep, sandbox_args=sandbox_args()) as dep:
+                print(f"   .. work dir {dep.home.parent} (logs in {dep.logs})", flush=True)
+                try:
+                    dep.wait_dags(DAGS)
+                    setup_connections(dep)
+                except StageError:
+                    dep.print_log_tails()
+                    raise
+                setup_s = time.monotonic() - started
+                print(f"==> deployment ready in {setup_s:.1f}s", flush=True)
+                for scenario in chosen:
+                    dep.check_alive()
+                    outcome = run_scenario(dep, scenario)
+                    outcomes.append(outcome)
+                    print(outcome.line(), flush=True)
+        except StageError as err:
+            if attempt == 1 and not outcomes:
+                # a deployment that never came up ran no scenario: one fresh start (new ports, new
+                # work directory) tells a passing fault from a broken build; the first one's logs
+                # were printed above
+                print(f"e2e: the deployment failed to start ({err}); starting a fresh one", file=sys.stderr)
+                continue
+            print(f"e2e: the deployment failed: {err}", file=sys.stderr)
+            return 2
+        except (Interrupted, KeyboardInterrupt) as err:
+            print(f"e2e: interrupted ({err or 'Ctrl-C'}); every process was stopped", file=sys.stderr)
+            return 130
+        break
     failed = [o.name for o in outcomes if o.verdict == "FAIL"]
     total = time.monotonic() - started
     print(

@@ -426,10 +426,24 @@ class Deployment:
         self._old_handlers = _exit_on_signals()
         try:
             self._start()
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, StageError):
+                self.print_log_tails()
             self.__exit__(None, None, None)
             raise
         return self
+
+    def print_log_tails(self, lines: int = 25) -> None:
+        """The last lines of every process's log on stderr: a start that failed says why even when its
+        work directory is removed (CI keeps only what was printed)."""
+        for log in sorted(self.processes.logs.glob("*.log")):
+            try:
+                tail = log.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                continue
+            print(f"---- {log.name} (last {len(tail)} lines)", file=sys.stderr)
+            for line in tail:
+                print(f"   {line[:300]}", file=sys.stderr)
 
     def __exit__(self, *exc: Any) -> None:
         try:
