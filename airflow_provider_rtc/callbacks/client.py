@@ -286,18 +286,3 @@ async def afetch_changed_page(
     # reuse the events parser's error mapping (401/403, 429/5xx, anything else)
     _parse(resp.status_code, resp.content if resp.status_code != 200 else b"{}", target.host)
     raise RtcApiError(f"unexpected answer from the receiver at {target.host}", cloud=CLOUD, action=ACTION)
-
-
-async def afetch_changed_tasks(
-    target: ReceiverTarget,
-    cloud: str,
-    app_id: int | str,
-    since: float,
-    *,
-    client: httpx.AsyncClient,
-    limit: int = 500,
-) -> tuple[list[dict[str, Any]], float]:
-    """Tasks whose stored events changed after ``since`` (receiver clock), and the receiver's time
-    (the first page only: :func:`afetch_changed_page` reads the rest)."""
-    page = await afetch_changed_page(target, cloud, app_id, since, client=client, limit=limit)
-    return page.tasks, page.server_time
