@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install install-e2e lint services test e2e e2e-celery demo bench release-check clean
+.PHONY: install install-e2e lint services test e2e e2e-celery demo bench release-check compat clean
 
 # dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras:
 # `pip install --group` needs pip >= 25.1, hence the upgrade below.
@@ -60,5 +60,10 @@ bench: $(E2E_STAMP) services
 release-check: $(STAMP)
 	$(BIN)/python tools/release_check.py
 
+# Every Airflow minor the package declares (3.0-3.3): install as its users do, then registration,
+# connection forms and dag.test() of every example DAG (tools/compat_matrix.py). COMPAT_ARGS=3.0 for one.
+compat: $(STAMP) services
+	$(BIN)/python tools/compat_matrix.py $(COMPAT_ARGS)
+
 clean:
-	rm -rf $(VENV) .demo build *.egg-info
+	rm -rf $(VENV) .venv-compat .demo build *.egg-info

@@ -21,6 +21,7 @@ the ``bulk_results`` XCom before it fails or is stopped.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -233,6 +234,13 @@ class BulkRun:
         self.max_concurrency = concurrency
         self.progress_interval = interval
         self._stop = BulkStop()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BulkRun:
+        """The same options with a fresh stop switch: Airflow 3.0 and 3.1 deep-copy every operator
+        when a run is cleared or tested (``dag.test()``), and a ``threading.Event`` cannot be copied."""
+        clone = copy.copy(self)
+        clone._stop = BulkStop()
+        return clone
 
     def stop(self, reason: str) -> None:
         """Issue no new call (safe from a signal handler: it only sets a flag)."""

@@ -8,7 +8,7 @@ from tests.conftest import load_example_dag
 
 from .conftest import EVENT, LOSSY, destructive_calls, live_in_sandbox
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 
 def _xcom(run, task_id):

@@ -14,7 +14,7 @@ from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 
 @pytest.fixture

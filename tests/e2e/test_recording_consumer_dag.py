@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import load_example_dag
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 
 def test_consumer_dag_runs_without_triggering_events() -> None:

@@ -16,7 +16,7 @@ from airflow_provider_rtc.reports.specs import REPORTS
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 
 @pytest.fixture

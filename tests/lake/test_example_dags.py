@@ -14,7 +14,7 @@ from tests.conftest import load_example_dag
 
 from .conftest import trtc_vod_recording
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 
 def test_recordings_to_lake_copies_the_given_manifests(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from tests.conftest import load_example_dag
 
 from .conftest import TRTC_KEY, ReceiverServer
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 SEED = {
     "trtc": {"rooms": 2, "users_per_room": 2, "recordings": 2, "recording_storage": "cos"},
