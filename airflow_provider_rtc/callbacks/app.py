@@ -33,7 +33,8 @@ The store is pruned at start-up and then at most hourly on a callback: events ol
 
 Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
 streams in, chunked or not, and refused with 413 at the limit), never reaches ``json.loads`` deeper
-than :data:`~airflow_provider_rtc.callbacks.http.MAX_JSON_DEPTH`, and every malformed request is answered 4xx, never 500. Keys never
+than :data:`~airflow_provider_rtc.callbacks.http.MAX_JSON_DEPTH`, and every malformed request is
+answered 4xx, never 500 (the request kit: :mod:`~airflow_provider_rtc.callbacks.http`). Keys never
 appear in responses or logs. Serve the receiver over HTTPS.
 """
 
