@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_rtc import __version__, departure
-from airflow_provider_rtc.exceptions import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
+from airflow_provider_rtc.errors import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.retry import RetryClock, RetryPolicy
 

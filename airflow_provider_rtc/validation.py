@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 
 T = TypeVar("T")
 

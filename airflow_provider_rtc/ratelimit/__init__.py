@@ -59,7 +59,7 @@ class RateLimitSettings:
     redis_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from airflow_provider_rtc.exceptions import RtcValidationError
+        from airflow_provider_rtc.errors import RtcValidationError
 
         if self.backend not in BACKENDS:
             raise RtcValidationError("rate_limit_backend", f"must be one of {BACKENDS}", self.backend)
@@ -74,7 +74,7 @@ class RateLimitSettings:
 def check_redis_url(url: str) -> None:
     """A URL the redis client can use, refused before any call, naming the extra, never echoing it
     (it may hold a password)."""
-    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.errors import RtcValidationError
 
     rule = "must be redis://[user@]host[:port][/db], rediss://... or unix:///path/to/socket"
     try:
@@ -108,7 +108,7 @@ def has_password(url: str) -> bool:
 
 def with_password(url: str, password: str) -> str:
     """``url`` with ``password`` set (percent-encoded; a unix socket takes it as a query option)."""
-    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.errors import RtcValidationError
 
     if has_password(url):
         raise RtcValidationError(
