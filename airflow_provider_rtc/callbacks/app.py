@@ -56,10 +56,11 @@ from starlette.routing import BaseRoute, Route
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_read
 from airflow_provider_rtc.callbacks.config import ANY_APP, ReceiverConfig
 from airflow_provider_rtc.callbacks.http import Malformed, error, guarded, parse_json_object, read_body
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.inventory import trtc_updates, zego_updates
 from airflow_provider_rtc.callbacks.inventory_routes import InventoryRoutes, inventory_routes
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.recordings import trtc as trtc_events
 from airflow_provider_rtc.signing.callbacks import verify_trtc_callback, verify_zego_callback
 from airflow_provider_rtc.validation import integer, lenient_int, number
