@@ -16,40 +16,31 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from airflow_provider_rtc import errors
 
 
-class RtcError(errors.RtcError, AirflowException):
-    __doc__ = errors.RtcError.__doc__
+class RtcError(errors.RtcError, AirflowException): ...
 
 
-class RtcThrottledError(errors.RtcThrottledError, RtcError):
-    __doc__ = errors.RtcThrottledError.__doc__
+class RtcThrottledError(errors.RtcThrottledError, RtcError): ...
 
 
-class RtcTransientError(errors.RtcTransientError, RtcError):
-    __doc__ = errors.RtcTransientError.__doc__
+class RtcTransientError(errors.RtcTransientError, RtcError): ...
 
 
-class RtcStoppedError(errors.RtcStoppedError, RtcError):
-    __doc__ = errors.RtcStoppedError.__doc__
+class RtcStoppedError(errors.RtcStoppedError, RtcError): ...
 
 
-class RtcNotFoundError(errors.RtcNotFoundError, RtcError):
-    __doc__ = errors.RtcNotFoundError.__doc__
+class RtcNotFoundError(errors.RtcNotFoundError, RtcError): ...
 
 
-class RtcApiError(errors.RtcApiError, RtcError):
-    __doc__ = errors.RtcApiError.__doc__
+class RtcApiError(errors.RtcApiError, RtcError): ...
 
 
-class RtcAuthError(errors.RtcAuthError, RtcError, AirflowFailException):
-    __doc__ = errors.RtcAuthError.__doc__
+class RtcAuthError(errors.RtcAuthError, RtcError, AirflowFailException): ...
 
 
-class RtcInvalidInputError(errors.RtcInvalidInputError, RtcError, AirflowFailException):
-    __doc__ = errors.RtcInvalidInputError.__doc__
+class RtcInvalidInputError(errors.RtcInvalidInputError, RtcError, AirflowFailException): ...
 
 
-class RtcValidationError(errors.RtcValidationError, RtcInvalidInputError):
-    __doc__ = errors.RtcValidationError.__doc__
+class RtcValidationError(errors.RtcValidationError, RtcInvalidInputError): ...
 
 
 def _register() -> None:
@@ -67,6 +58,7 @@ def _register() -> None:
         pure = flavour.__mro__[1]
         assert pure.__module__ == errors.__name__ and pure.__name__ == flavour.__name__
         assert issubclass(flavour, AirflowFailException) == pure.fatal  # type: ignore[attr-defined]
+        flavour.__doc__ = pure.__doc__
         errors._FLAVOURS[pure] = flavour
 
 
