@@ -19,100 +19,49 @@ from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec, ZegoWaitSpec
 
 
-def trtc_recording_probe(
-    *,
-    recording_task_id: str,
-    spec: TrtcWaitSpec,
-    tencentcloud_conn_id: str,
-    region: str | None = None,
-    sdk_app_id: int | str | None = None,
-    callback_key: str | None = None,
-    hook_params: dict[str, Any] | None = None,
-    **kwargs: Any,
-) -> WaitProbe:
-    task_id = v.token(recording_task_id, "recording_task_id")
+def trtc_recording_probe_of(task: Any, **kwargs: Any) -> WaitProbe:
+    """The probe of a TRTC operator or sensor: both hold the same wait parameters under the same
+    names, so they build it the same way (``kwargs``: what differs, e.g. ``max_consecutive_errors``)."""
+    task_id = v.token(task.recording_task_id, "recording_task_id")
+    spec: TrtcWaitSpec = task.spec
     where: dict[str, Any] = {
-        "tencentcloud_conn_id": tencentcloud_conn_id,
-        "region": region,
-        "sdk_app_id": sdk_app_id,
+        "tencentcloud_conn_id": task.tencentcloud_conn_id,
+        "region": task.region,
+        "sdk_app_id": task.sdk_app_id,
+        "hook_params": task.hook_params,
     }
     return WaitProbe(
         what=f"TRTC recording {task_id}",
         check=partial(steps.trtc_check, spec, task_id),
         calls=TrtcCalls(
             **where,
-            hook_params=hook_params,
             callback_receiver_url=spec.callback_receiver_url,
-            callback_key=callback_key,
-            log=kwargs.get("log"),
+            callback_key=task.callback_key,
+            log=task.log,
         ),
         make_trigger=partial(
-            TrtcRecordingUploadedTrigger,
-            recording_task_id=task_id,
-            spec=spec.to_dict(),
-            hook_params=hook_params,
-            **where,
+            TrtcRecordingUploadedTrigger, recording_task_id=task_id, spec=spec.to_dict(), **where
         ),
         state_key="rtc_trtc_recording_probe",
-        **kwargs,
-    )
-
-
-def trtc_recording_probe_of(task: Any, **kwargs: Any) -> WaitProbe:
-    """The probe of a TRTC operator or sensor: both hold the same wait parameters under the same
-    names, so they build it the same way (``kwargs``: what differs, e.g. ``max_consecutive_errors``)."""
-    return trtc_recording_probe(
-        recording_task_id=task.recording_task_id,
-        spec=task.spec,
-        tencentcloud_conn_id=task.tencentcloud_conn_id,
-        region=task.region,
-        sdk_app_id=task.sdk_app_id,
-        callback_key=task.callback_key,
-        hook_params=task.hook_params,
         log=task.log,
         **kwargs,
     )
 
 
-def zego_recording_probe(
-    *,
-    recording_task_id: str,
-    spec: ZegoWaitSpec,
-    zegocloud_conn_id: str,
-    hook_params: dict[str, Any] | None = None,
-    record_hook: Any = None,
-    **kwargs: Any,
-) -> WaitProbe:
-    task_id = v.token(recording_task_id, "recording_task_id")
+def zego_recording_probe_of(task: Any, *, record_hook: Any = None, **kwargs: Any) -> WaitProbe:
+    """The probe of a ZEGO recording operator or sensor, from the wait parameters both hold under
+    the same names (``record_hook``: the operator's, so stop and wait share one connection lookup)."""
+    task_id = v.token(task.recording_task_id, "recording_task_id")
+    spec: ZegoWaitSpec = task.spec
+    where = {"zegocloud_conn_id": task.zegocloud_conn_id, "hook_params": task.hook_params}
     return WaitProbe(
         what=f"ZEGO recording {task_id}",
         check=partial(steps.zego_check, spec, task_id),
-        calls=ZegoCalls(
-            zegocloud_conn_id=zegocloud_conn_id,
-            hook_params=hook_params,
-            record_hook=record_hook,
-            log=kwargs.get("log"),
-        ),
+        calls=ZegoCalls(**where, record_hook=record_hook, log=task.log),
         make_trigger=partial(
-            ZegoRecordingUploadedTrigger,
-            recording_task_id=task_id,
-            spec=spec.to_dict(),
-            zegocloud_conn_id=zegocloud_conn_id,
-            hook_params=hook_params,
+            ZegoRecordingUploadedTrigger, recording_task_id=task_id, spec=spec.to_dict(), **where
         ),
         state_key="rtc_zego_recording_probe",
-        **kwargs,
-    )
-
-
-def zego_recording_probe_of(task: Any, **kwargs: Any) -> WaitProbe:
-    """The probe of a ZEGO recording operator or sensor, from the wait parameters both hold under
-    the same names (``kwargs``: what differs, e.g. the operator's ``record_hook``)."""
-    return zego_recording_probe(
-        recording_task_id=task.recording_task_id,
-        spec=task.spec,
-        zegocloud_conn_id=task.zegocloud_conn_id,
-        hook_params=task.hook_params,
         log=task.log,
         **kwargs,
     )
