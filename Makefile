@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy airflow_provider_rtc
+	$(BIN)/lint-imports --no-cache
 
 services:
 	@tools/ensure_services.sh

@@ -113,17 +113,6 @@ _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyn
 current: ContextVar[Departure | None] = ContextVar("rtc_departure", default=None)
 
 
-def departs_on_connection(session: Any, url: str) -> bool:
-    """Whether ``session`` takes the slot at the connection for ``url`` (else the caller must)."""
-    from airflow_provider_rtc.departure_http import DepartingAdapter
-
-    get_adapter = getattr(session, "get_adapter", None)
-    try:
-        return get_adapter is not None and isinstance(get_adapter(url), DepartingAdapter)
-    except Exception:  # requests' InvalidSchema: the send fails on its own
-        return False
-
-
 def traced_by_httpcore(client: Any, url: str) -> bool:
     """Whether httpx sends ``url`` through httpcore, which awaits the ``trace`` extension (a caller's
     own transport or a test double does not: the slot is then taken before sending)."""

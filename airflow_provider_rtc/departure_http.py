@@ -108,3 +108,13 @@ class DepartingAdapter(HTTPAdapter):
         if departure is not None and not issubclass(getattr(pool, "ConnectionCls", object), _DEPARTING):
             departure.take()  # a pool this adapter cannot reach into: the slot before sending
         return pool
+
+
+def departs_on_connection(session: Any, url: str) -> bool:
+    """Whether ``session`` takes the slot at the connection for ``url`` (else the caller must).
+    Here, beside the adapter, so ``departure`` (the slots) never imports this (the sockets)."""
+    get_adapter = getattr(session, "get_adapter", None)
+    try:
+        return get_adapter is not None and isinstance(get_adapter(url), DepartingAdapter)
+    except Exception:  # requests' InvalidSchema: the send fails on its own
+        return False

@@ -1,125 +1,65 @@
-"""One error model for every cloud: callers branch on the class, never on message text.
+"""The error model as tasks see it: each class of :mod:`airflow_provider_rtc.errors` with Airflow's
+base added, so Airflow fails auth and invalid-input errors without a retry.
 
-Auth and invalid-input errors also subclass ``AirflowFailException`` so a task does not burn
-its Airflow retries on a request that can never succeed.
+Every class here subclasses its pure twin (``exceptions.RtcValidationError`` is an
+``errors.RtcValidationError``) and Airflow's ``AirflowFailException`` (fatal: auth, invalid input,
+validation) or ``AirflowException`` (the rest). Importing this module registers the flavours, so a
+pure module's ``raise RtcValidationError(...)`` builds this class in any process that loaded it;
+every hook, operator, sensor and trigger imports it, so a task never sees the pure class. Public
+names and pickling (``__module__``/``__name__`` of this module) are unchanged.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-
-class RtcError(AirflowException):
-    """A failed call to a cloud API, with what support needs to trace it (never a secret)."""
-
-    kind = "error"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        cloud: str | None = None,
-        action: str | None = None,
-        code: str | int | None = None,
-        request_id: str | None = None,
-        http_status: int | None = None,
-        maybe_executed: bool = True,
-    ) -> None:
-        self.message = message
-        self.cloud = cloud
-        self.action = action
-        self.code = code
-        self.request_id = request_id
-        self.http_status = http_status
-        self.maybe_executed = maybe_executed
-        self.attempts = 1
-        #: this attempt was sent but its answer never came (dropped, or timed out after sending)
-        self.response_lost = False
-        #: an earlier attempt of the same call was sent and its answer was lost
-        self.after_lost_response = False
-        super().__init__(self._render())
-
-    def describe(self) -> str:
-        """The error without the attempt count (for per-attempt log lines)."""
-        return self._render()
-
-    def _render(self) -> str:
-        where = " ".join(p for p in (self.cloud, self.action) if p)
-        code = f" [{self.code}]" if self.code not in (None, "") else ""
-        rid = f" (RequestId {self.request_id})" if self.request_id else ""
-        head = f"{where}{code}: " if where or code else ""
-        return f"{head}{self.message}{rid}"
-
-    def __str__(self) -> str:
-        text = self._render()
-        if self.attempts > 1:
-            text += f" after {self.attempts} attempts"
-        return text
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = dict(self.__dict__)
-        return (_rebuild, (type(self), state))
+from airflow_provider_rtc import errors
 
 
-def _rebuild(cls: type[RtcError], state: dict[str, Any]) -> RtcError:
-    err = cls.__new__(cls)
-    Exception.__init__(err, state.get("message", ""))
-    err.__dict__.update(state)
-    return err
+class RtcError(errors.RtcError, AirflowException): ...
 
 
-class RtcThrottledError(RtcError):
-    """The cloud's rate limit answered: the request was not executed; back off and retry."""
-
-    kind = "throttled"
+class RtcThrottledError(errors.RtcThrottledError, RtcError): ...
 
 
-class RtcTransientError(RtcError):
-    """A server or network fault that may pass. ``maybe_executed`` says whether it could have run."""
-
-    kind = "transient"
+class RtcTransientError(errors.RtcTransientError, RtcError): ...
 
 
-class RtcStoppedError(RtcError):
-    """The caller asked to stop (a bulk's ``on_kill`` or timeout) before this attempt was sent;
-    ``maybe_executed`` says whether an earlier attempt of the same call may have run."""
-
-    kind = "stopped"
+class RtcStoppedError(errors.RtcStoppedError, RtcError): ...
 
 
-class RtcNotFoundError(RtcError):
-    """The target (room, stream, mix, recording) does not exist: for a cleanup, the goal is reached."""
-
-    kind = "not_found"
+class RtcNotFoundError(errors.RtcNotFoundError, RtcError): ...
 
 
-class RtcApiError(RtcError):
-    """Any other business error the cloud reported."""
-
-    kind = "failed"
+class RtcApiError(errors.RtcApiError, RtcError): ...
 
 
-class RtcAuthError(RtcError, AirflowFailException):
-    """Bad credentials, clock skew, missing permission or a suspended account: retrying cannot help."""
-
-    kind = "auth"
+class RtcAuthError(errors.RtcAuthError, RtcError, AirflowFailException): ...
 
 
-class RtcInvalidInputError(RtcError, AirflowFailException):
-    """The cloud rejected a parameter."""
-
-    kind = "invalid_input"
+class RtcInvalidInputError(errors.RtcInvalidInputError, RtcError, AirflowFailException): ...
 
 
-class RtcValidationError(RtcInvalidInputError, ValueError):
-    """Input rejected before any network call, naming the parameter and the rule."""
+class RtcValidationError(errors.RtcValidationError, RtcInvalidInputError): ...
 
-    kind = "validation"
 
-    def __init__(self, param: str, rule: str, value: Any = None, *, show_value: bool = True) -> None:
-        self.param = param
-        self.rule = rule
-        shown = f" (got {value!r})" if show_value and value is not None else ""
-        super().__init__(f"invalid {param}: {rule}{shown}", maybe_executed=False)
+def _register() -> None:
+    for flavour in (
+        RtcError,
+        RtcThrottledError,
+        RtcTransientError,
+        RtcStoppedError,
+        RtcNotFoundError,
+        RtcApiError,
+        RtcAuthError,
+        RtcInvalidInputError,
+        RtcValidationError,
+    ):
+        pure = flavour.__mro__[1]
+        assert pure.__module__ == errors.__name__ and pure.__name__ == flavour.__name__
+        assert issubclass(flavour, AirflowFailException) == pure.fatal  # type: ignore[attr-defined]
+        flavour.__doc__ = pure.__doc__
+        errors._FLAVOURS[pure] = flavour
+
+
+_register()

@@ -17,7 +17,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from airflow_provider_rtc.exceptions import RtcError, RtcThrottledError, RtcTransientError
+from airflow_provider_rtc.errors import RtcError, RtcThrottledError, RtcTransientError
 
 
 @dataclass(frozen=True)

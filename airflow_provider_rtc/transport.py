@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_rtc import __version__, departure
-from airflow_provider_rtc.exceptions import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
+from airflow_provider_rtc.errors import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.retry import RetryClock, RetryPolicy
 
@@ -158,12 +158,14 @@ def send_sync(
 ) -> HttpReply:
     import requests
 
+    from airflow_provider_rtc.departure_http import departs_on_connection
+
     # The error is raised after the ``except`` block, never inside it: an exception raised there
     # keeps the client's exception on ``__context__`` (even with ``from None``), and that one holds
     # the full URL - for ZEGO a replayable signature.
     failure: RtcError | None = None
     gate = departure.current.get()
-    if gate is not None and not departure.departs_on_connection(session, call.url):
+    if gate is not None and not departs_on_connection(session, call.url):
         gate.take()  # a session of the caller's: the slot before sending
     try:
         prepared = requests.PreparedRequest()

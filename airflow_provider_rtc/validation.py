@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 
 T = TypeVar("T")
 
@@ -225,6 +225,10 @@ def flag(value: Any, param: str) -> bool:
     return value
 
 
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
 def boolean(value: Any, param: str) -> bool | None:
     """``True``/``False`` or their usual spellings from a form or a template; ``None`` stays ``None``."""
     if value is None:
@@ -232,11 +236,23 @@ def boolean(value: Any, param: str) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
+    if text in _TRUE:
         return True
-    if text in ("false", "0", "no", "off"):
+    if text in _FALSE:
         return False
     raise RtcValidationError(param, "must be true or false", value)
+
+
+def switch(value: Any, param: str) -> bool:
+    """A safety switch (``dry_run``, ``trtc_monitoring``): ``True``/``False`` or the text
+    ``"true"``/``"false"`` (a rendered template) only; ``""``, ``None``, ``0``/``1`` and other
+    spellings are refused, never read as false - a typo must not turn a dry run into a real one."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in ("true", "false"):
+        return text == "true"
+    raise RtcValidationError(param, 'True or False (or the text "true"/"false")', value)
 
 
 # -- lists -------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ with DAG(
         before apache/airflow#70972) puts those in no run and queues none for them, so a burst of
         uploads would leave recordings uncopied until the next upload. A recording seen again by
         a later run costs a size check: the copy skips complete files."""
-        from airflow_provider_rtc.recordings.lake import load_manifests
+        from airflow_provider_rtc.lake.paths import load_manifests
 
         if context["params"].get("manifests"):
             return load_manifests(context["params"]["manifests"], context)[0]

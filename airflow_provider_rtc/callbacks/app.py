@@ -33,34 +33,34 @@ The store is pruned at start-up and then at most hourly on a callback: events ol
 
 Hostile input never costs more than ``max_body_bytes`` of memory (the body is counted while it
 streams in, chunked or not, and refused with 413 at the limit), never reaches ``json.loads`` deeper
-than :data:`MAX_JSON_DEPTH`, and every malformed request is answered 4xx, never 500. Keys never
+than :data:`~airflow_provider_rtc.callbacks.http.MAX_JSON_DEPTH`, and every malformed request is
+answered 4xx, never 500 (the request kit: :mod:`~airflow_provider_rtc.callbacks.http`). Keys never
 appear in responses or logs. Serve the receiver over HTTPS.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from functools import wraps
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_read
 from airflow_provider_rtc.callbacks.config import ANY_APP, ReceiverConfig
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.http import Malformed, error, guarded, parse_json_object, read_body
+from airflow_provider_rtc.callbacks.inventory import trtc_updates, zego_updates
 from airflow_provider_rtc.callbacks.inventory_routes import InventoryRoutes, inventory_routes
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.recordings import trtc as trtc_events
 from airflow_provider_rtc.signing.callbacks import verify_trtc_callback, verify_zego_callback
 from airflow_provider_rtc.validation import integer, lenient_int, number
@@ -68,92 +68,11 @@ from airflow_provider_rtc.validation import integer, lenient_int, number
 log = logging.getLogger(__name__)
 
 TRTC_RECORDING_GROUP = 3
-MAX_JSON_DEPTH = 32
 MAX_FORM_FIELDS = 200
 MAX_TASK_ID_CHARS = 1024
 #: seconds between two prunings of a running receiver (each process; start-up prunes too)
 PRUNE_EVERY = 3600.0
 _ZEGO_SIGNATURE_FIELDS = ("signature", "nonce")
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(rb"[\[\]{}]")
-
-Handler = Callable[[Request], Awaitable[JSONResponse]]
-
-
-class Malformed(Exception):
-    """A request refused with a 4xx status and a reason that holds no secret."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"code": status, "message": message}, status_code=status)
-
-
-def guarded(handler: Handler) -> Handler:
-    """Malformed input answers 4xx and a busy store 503 (the clouds retry); never a 500."""
-
-    @wraps(handler)
-    async def wrapper(request: Request) -> JSONResponse:
-        try:
-            return await handler(request)
-        except Malformed as err:
-            return _error(err.status, err.message)
-        except sqlite3.Error as err:
-            log.error("callback store unavailable: %s", type(err).__name__)
-            return _error(503, "callback store unavailable; retry later")
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as err:
-            log.warning("malformed callback request refused (%s)", type(err).__name__)
-            return _error(400, "malformed request")
-
-    return wrapper
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, counted as it streams in (chunked or not): 413 as soon as it passes ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not (declared.isascii() and declared.strip().isdigit()):
-            raise Malformed(400, "bad Content-Length")
-        if int(declared) > limit:
-            raise Malformed(413, "callback body too large")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Malformed(413, "callback body too large")
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise Malformed(400, "the client went away before the body was complete") from None
-    return b"".join(chunks)
-
-
-def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when arrays/objects nest deeper than ``limit`` (brackets inside strings do not count)."""
-    depth = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub(b'""', raw)):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        if depth > limit:
-            return True
-    return False
-
-
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON object from a body already size-limited; depth-checked before ``json.loads``."""
-    if json_too_deep(raw):
-        raise Malformed(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise Malformed(400, "body is not JSON") from None
-    if not isinstance(data, dict):
-        raise Malformed(400, "body is not a JSON object")
-    return data
 
 
 def zego_fields(body: bytes, content_type: str) -> dict[str, Any]:
@@ -209,18 +128,18 @@ class CallbackReceiver:
         key = self.config.trtc_keys.get(ANY_APP) if refused else self.config.trtc_key(sdk_app_id)
         if not verify_trtc_callback(body, request.headers.get("Sign"), key or ""):
             log.warning("rejected a TRTC callback for SdkAppId %r: missing or bad Sign", sdk_app_id[:32])
-            return _error(401, "missing or bad Sign")
+            return error(401, "missing or bad Sign")
         if refused:
             # TRTC's Sign covers the body, not the SdkAppId header: a validly signed callback of
             # another application of the same key is refused rather than stored under this one
             log.warning("refused a TRTC callback for SdkAppId %r: not configured", sdk_app_id[:32])
-            return _error(
+            return error(
                 403,
                 "callbacks for this SdkAppId are not accepted here: give it its own key or list it in "
                 "RTC_TRTC_CALLBACK_SDK_APP_IDS",
             )
         if not (sdk_app_id.isascii() and sdk_app_id.isdigit()):
-            return _error(400, "missing SdkAppId header")
+            return error(400, "missing SdkAppId header")
         event = parse_json_object(body)
         await self.inventory.record("trtc", sdk_app_id, trtc_updates(event))
         await self.maybe_prune()
@@ -233,7 +152,7 @@ class CallbackReceiver:
             )
             return JSONResponse({"code": 0})
         if etype is None:
-            return _error(400, "EventType missing")
+            return error(400, "EventType missing")
         outcome = await run_in_threadpool(
             self.store.put,
             cloud="trtc",
@@ -264,12 +183,12 @@ class CallbackReceiver:
         timestamp, nonce = event.get("timestamp"), event.get("nonce")
         if not verify_zego_callback(secret or "", timestamp, nonce, event.get("signature")):
             log.warning("rejected a ZEGO callback for AppId %r: missing or bad signature", app_id[:32])
-            return _error(401, "missing or bad signature")
+            return error(401, "missing or bad signature")
         sent = _as_int(str(timestamp).strip())
         max_age = self.config.zego_max_age
         if sent is None or abs(self.clock() - sent) > max_age:
             log.warning("rejected a stale ZEGO callback for AppId %r (timestamp %r)", app_id[:32], timestamp)
-            return _error(
+            return error(
                 401, f"stale callback: timestamp is more than {int(max_age)} s from the receiver's clock"
             )
         seen = await run_in_threadpool(
@@ -284,7 +203,7 @@ class CallbackReceiver:
         )
         if seen == "replay":
             log.warning("rejected a replayed ZEGO callback for AppId %r: nonce already used", app_id[:32])
-            return _error(409, "nonce already used by another callback")
+            return error(409, "nonce already used by another callback")
         return await self._store_zego(event, app_id, sent)
 
     async def _store_zego(self, event: dict[str, Any], app_id: str, sent: int) -> JSONResponse:
@@ -333,13 +252,13 @@ class CallbackReceiver:
         reason = self.authorize(request, self.config.key_for(cloud, app_id))
         if reason:
             log.warning("rejected a read of %s %s: %s", cloud, what, reason)
-            return _error(401, reason)
+            return error(401, reason)
         return None
 
     async def read_events(self, request: Request) -> JSONResponse:
         cloud = request.path_params["cloud"]
         if cloud not in ("trtc", "zego"):
-            return _error(404, "unknown cloud: use trtc or zego")
+            return error(404, "unknown cloud: use trtc or zego")
         app_id = request.path_params["app_id"]
         task_id = request.path_params["task_id"]
         denied = self._read_denied(request, cloud, app_id, f"task {task_id[:64]!r}")
@@ -359,16 +278,16 @@ class CallbackReceiver:
     async def read_changes(self, request: Request) -> JSONResponse:
         cloud = request.path_params["cloud"]
         if cloud not in ("trtc", "zego"):
-            return _error(404, "unknown cloud: use trtc or zego")
+            return error(404, "unknown cloud: use trtc or zego")
         app_id = request.path_params["app_id"]
         try:
             since = number(request.query_params.get("since", "0"), "since", minimum=0) or 0.0
             limit = integer(request.query_params.get("limit", "500"), "limit", minimum=1, maximum=5000) or 500
         except RtcValidationError as err:
-            return _error(400, str(err))
+            return error(400, str(err))
         after = request.query_params.get("after")
         if after is not None and len(after) > MAX_TASK_ID_CHARS:
-            return _error(400, f"after: a task id of at most {MAX_TASK_ID_CHARS} characters")
+            return error(400, f"after: a task id of at most {MAX_TASK_ID_CHARS} characters")
         denied = self._read_denied(request, cloud, app_id, "task changes")
         if denied is not None:
             return denied

@@ -162,7 +162,12 @@ async def atarget_for_connection(
     return target
 
 
-def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
+def receiver_answer(
+    status: int, content: bytes, host: str, *, action: str = ACTION, what: str = "read", hint: str = ""
+) -> dict[str, Any]:
+    """The JSON object of a receiver's answer, or the error its status means: 401/403 auth (the key or
+    the clock), 429/5xx transient, anything else not 200 + object unexpected (``hint``: what to check).
+    The one mapping for every signed request to the receiver (events, changed tasks, inventory)."""
     reason = ""
     try:
         data = json.loads(content)
@@ -172,24 +177,40 @@ def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
         reason = data["message"][:200]
     if status in (401, 403):
         raise RtcAuthError(
-            f"the receiver at {host} rejected the signed read ({reason or status}); check that "
+            f"the receiver at {host} rejected the signed {what} ({reason or status}); check that "
             "callback_secret is the key the receiver uses for this application and that clocks agree",
             cloud=CLOUD,
-            action=ACTION,
+            action=action,
             http_status=status,
         )
     if status == 429 or status >= 500:
         raise RtcTransientError(
-            f"the receiver at {host} answered HTTP {status}", cloud=CLOUD, action=ACTION, http_status=status
+            f"the receiver at {host} answered HTTP {status}", cloud=CLOUD, action=action, http_status=status
         )
-    if status != 200 or not isinstance(data, dict) or not isinstance(data.get("events"), list):
+    if status != 200 or not isinstance(data, dict):
         raise RtcApiError(
-            f"unexpected answer from the receiver at {host} (HTTP {status}"
-            f"{': ' + reason if reason else ''}); is callback_receiver_url the receiver's URL, with the "
-            "path prefix it is mounted at (e.g. /rtc-callbacks for the Airflow plugin)?",
+            f"unexpected answer from the receiver at {host} (HTTP {status}{': ' + reason if reason else ''})"
+            f"{hint}",
+            cloud=CLOUD,
+            action=action,
+            http_status=status,
+        )
+    return data
+
+
+_PREFIX_HINT = (
+    "; is callback_receiver_url the receiver's URL, with the path prefix it is mounted at "
+    "(e.g. /rtc-callbacks for the Airflow plugin)?"
+)
+
+
+def _parse(status: int, content: bytes, host: str) -> list[dict[str, Any]]:
+    data = receiver_answer(status, content, host, hint=_PREFIX_HINT)
+    if not isinstance(data.get("events"), list):
+        raise RtcApiError(
+            f"unexpected answer from the receiver at {host} (no events){_PREFIX_HINT}",
             cloud=CLOUD,
             action=ACTION,
-            http_status=status,
         )
     return [e for e in data["events"] if isinstance(e, dict)]
 
@@ -274,15 +295,11 @@ async def afetch_changed_page(
         resp = await client.get(f"{parts.scheme}://{parts.netloc}{path}", headers=sign_read(target.key, path))
     except httpx.HTTPError as exc:
         raise _network_error(exc, target.host) from None
-    if resp.status_code == 200:
-        try:
-            data = resp.json()
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("tasks"), list):
-            tasks = [t for t in data["tasks"] if isinstance(t, dict) and t.get("task_id")]
-            keyset = after is not None and data.get("after") == after
-            return ChangedPage(tasks, float(data.get("server_time") or 0.0), keyset)
-    # reuse the events parser's error mapping (401/403, 429/5xx, anything else)
-    _parse(resp.status_code, resp.content if resp.status_code != 200 else b"{}", target.host)
-    raise RtcApiError(f"unexpected answer from the receiver at {target.host}", cloud=CLOUD, action=ACTION)
+    data = receiver_answer(resp.status_code, resp.content, target.host, hint=_PREFIX_HINT)
+    if not isinstance(data.get("tasks"), list):
+        raise RtcApiError(
+            f"unexpected answer from the receiver at {target.host} (no tasks)", cloud=CLOUD, action=ACTION
+        )
+    tasks = [t for t in data["tasks"] if isinstance(t, dict) and t.get("task_id")]
+    keyset = after is not None and data.get("after") == after
+    return ChangedPage(tasks, float(data.get("server_time") or 0.0), keyset)

@@ -316,12 +316,3 @@ def live_updates(event: dict[str, Any]) -> list[Update]:
     push = etype == 1
     reason = "" if push else "push stopped"
     return [Update("streams", ids, push, at, reason, started_source=CLOUD if push else FIRST_SEEN)]
-
-
-def __getattr__(name: str) -> Any:
-    """``LifecycleStore`` lives in :mod:`.lifecycle_store`; importing it from here still works."""
-    if name == "LifecycleStore":
-        from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
-
-        return LifecycleStore
-    raise AttributeError(name)

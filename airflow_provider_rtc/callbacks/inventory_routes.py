@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from airflow_provider_rtc.callbacks.http import error, parse_json_object, read_body
 from airflow_provider_rtc.callbacks.inventory import Update, live_updates
 from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.signing.callbacks import verify_live_callback
@@ -43,10 +44,6 @@ MAX_CORRECTIONS = 10_000
 
 #: ``(request, key) -> reason`` ("" when the signed request is authentic and fresh)
 Authorize = Callable[[Request, "str | None"], str]
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"code": status, "message": message}, status_code=status)
 
 
 class InventoryRoutes:
@@ -81,8 +78,6 @@ class InventoryRoutes:
             )
 
     async def live_callback(self, request: Request) -> JSONResponse:
-        from airflow_provider_rtc.callbacks.app import parse_json_object, read_body
-
         body = await read_body(request, self.config.max_body_bytes)
         event = parse_json_object(body)
         app_id = str(event.get("appid") or "").strip()
@@ -90,7 +85,7 @@ class InventoryRoutes:
         now = self.clock()
         if not verify_live_callback(key or "", event.get("t"), event.get("sign"), now=now):
             log.warning("rejected a Live callback for APPID %r: missing, bad or expired sign", app_id[:32])
-            return _error(401, "missing, bad or expired sign")
+            return error(401, "missing, bad or expired sign")
         t = lenient_int(event.get("t"))
         assert t is not None  # verified above
         name = event.get("stream_id") or event.get("channel_id") or ""  # as live_updates reads it
@@ -100,7 +95,7 @@ class InventoryRoutes:
         )
         if seen == "replay":
             log.warning("rejected a replayed Live callback for APPID %r: signature already used", app_id[:32])
-            return _error(409, "signature already used by another callback")
+            return error(409, "signature already used by another callback")
         if seen == "retry":
             log.info("Live callback for APPID %r delivered again: duplicate, nothing changed", app_id[:32])
             return JSONResponse({"code": 0})
@@ -111,11 +106,11 @@ class InventoryRoutes:
         cloud = request.path_params["cloud"]
         app_id = request.path_params["app_id"]
         if cloud not in CLOUDS:
-            return cloud, app_id, _error(404, "unknown cloud: use trtc, zego or live")
+            return cloud, app_id, error(404, "unknown cloud: use trtc, zego or live")
         reason = self.authorize(request, self.config.key_for(cloud, app_id))
         if reason:
             log.warning("rejected an inventory request for %s app %s: %s", cloud, app_id, reason)
-            return cloud, app_id, _error(401, reason)
+            return cloud, app_id, error(401, reason)
         return cloud, app_id, None
 
     async def read_live(self, request: Request) -> JSONResponse:
@@ -138,12 +133,10 @@ class InventoryRoutes:
         cloud, app_id, denied = self._check(request)
         if denied is not None:
             return denied
-        from airflow_provider_rtc.callbacks.app import parse_json_object, read_body
-
         body = await read_body(request, self.config.max_body_bytes)
         digest = hashlib.sha256(body).hexdigest()
         if not hmac.compare_digest(digest, request.query_params.get("sha256", "")):
-            return _error(401, "the signed sha256 does not match the body")
+            return error(401, "the signed sha256 does not match the body")
         data = parse_json_object(body)
         try:
             corrections = data["corrections"]
@@ -155,7 +148,7 @@ class InventoryRoutes:
                 if lenient_int(c.get("at_ms")) is None:
                     raise ValueError
         except (ValueError, KeyError, TypeError):
-            return _error(400, "body must be {'corrections': [{kind, ids, live, at_ms, reason}]}")
+            return error(400, "body must be {'corrections': [{kind, ids, live, at_ms, reason}]}")
         changed = await run_in_threadpool(self.store.correct, cloud, app_id, corrections)
         return JSONResponse({"code": 0, "changed": changed})
 

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_rtc.callbacks.auth import sign_read
-from airflow_provider_rtc.callbacks.client import CLOUD, DEFAULT_TIMEOUT, ReceiverTarget
+from airflow_provider_rtc.callbacks.client import CLOUD, DEFAULT_TIMEOUT, ReceiverTarget, receiver_answer
 from airflow_provider_rtc.callbacks.inventory_routes import corrections_body
-from airflow_provider_rtc.exceptions import RtcApiError, RtcAuthError, RtcTransientError
+from airflow_provider_rtc.exceptions import RtcApiError, RtcTransientError
 
 ACTION = "ReadInventory"
 
@@ -41,29 +41,7 @@ def _send(
             cloud=CLOUD,
             action=ACTION,
         ) from None
-    try:
-        data = resp.json()
-    except ValueError:
-        data = None
-    if resp.status_code in (401, 403):
-        raise RtcAuthError(
-            f"the receiver at {target.host} rejected the signed request (HTTP {resp.status_code}); check the "
-            "callback key configured for this application",
-            cloud=CLOUD,
-            action=ACTION,
-            http_status=resp.status_code,
-        )
-    if resp.status_code == 429 or resp.status_code >= 500:
-        raise RtcTransientError(
-            f"the receiver at {target.host} answered HTTP {resp.status_code}", cloud=CLOUD, action=ACTION
-        )
-    if resp.status_code != 200 or not isinstance(data, dict):
-        raise RtcApiError(
-            f"unexpected answer from the receiver at {target.host} (HTTP {resp.status_code})",
-            cloud=CLOUD,
-            action=ACTION,
-        )
-    return data
+    return receiver_answer(resp.status_code, resp.content, target.host, action=ACTION, what="request")
 
 
 def fetch_live(

@@ -24,6 +24,7 @@ from airflow_provider_rtc.hooks.settings import (
     endpoint_url,
     extra_value,
     qps_overrides,
+    rate_limit_settings,
     retry_policy,
     timeouts,
 )
@@ -33,7 +34,6 @@ from airflow_provider_rtc.ratelimit import (
     RateLimitSettings,
     limiter_for,
     limiter_key,
-    rate_limit_settings,
 )
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import (

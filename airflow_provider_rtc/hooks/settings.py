@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_rtc import ratelimit
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.ratelimit import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    REDIS_PASSWORD,
+    REDIS_URL,
+    RateLimitSettings,
+    check_redis_url,
+    has_password,
+    with_password,
+)
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from airflow_provider_rtc.validation import boolean, endpoint_url, integer, number
@@ -16,6 +29,7 @@ __all__ = [
     "endpoint_url",
     "extra_value",
     "qps_overrides",
+    "rate_limit_settings",
     "retry_policy",
     "timeouts",
 ]
@@ -157,3 +171,53 @@ def check_hook_params(value: Any) -> dict[str, Any]:
     qps_overrides({}, "", value.get("qps"))
     boolean(value.get("pacing"), "pacing")
     return dict(value)
+
+
+log = logging.getLogger(__name__)
+
+
+def _config(option: str) -> str | None:
+    from airflow.providers.common.compat.sdk import conf
+
+    value = conf.get(ratelimit.CONFIG_SECTION, option, fallback=None)
+    return str(value).strip() or None if value is not None else None
+
+
+def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSettings:
+    """Connection extras (``rate_limit_backend``, ``rate_limit_redis_url``, ``rate_limit_redis_password``,
+    ``rate_limit_dir``) win over the ``[rtc]`` config options of the same names, which win over the
+    default (``host``). The password is combined into the URL here and nowhere shown."""
+
+    def pick(name: str) -> str | None:
+        value = extra_value(extra, conn_type, name)
+        return str(value).strip() if value is not None else _config(name)
+
+    backend = (pick("rate_limit_backend") or DEFAULT_BACKEND).lower()
+    if backend not in BACKENDS:
+        raise RtcValidationError("rate_limit_backend", f"must be one of {', '.join(BACKENDS)}", backend)
+    url = password = None
+    if backend == "redis":
+        url = pick(REDIS_URL)
+        password = pick(REDIS_PASSWORD)
+        if url is not None:
+            check_redis_url(url)
+            if extra_value(extra, conn_type, REDIS_URL) is not None and has_password(url):
+                _warn_password_in_url()
+            if password:
+                url = with_password(url, password)
+    return RateLimitSettings(
+        backend=backend,  # type: ignore[arg-type]
+        directory=pick("rate_limit_dir"),
+        redis_url=url,
+    )
+
+
+def _warn_password_in_url() -> None:
+    """The old way still works, but says where the password should go (never what it is)."""
+    message = (
+        f"the connection extra {REDIS_URL} holds a password, which Airflow's connection API and form "
+        f"serve in clear (extras are masked by name); move it to the masked extra {REDIS_PASSWORD} "
+        f"and leave it out of {REDIS_URL}. A password in {REDIS_URL} is deprecated."
+    )
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+    log.warning("%s", message)

@@ -16,6 +16,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.validation import switch
 
 ALL_CLOUDS = ("trtc", "live", "zego")
 #: seconds an inventory may be old before EndEventOperator refuses it (rooms are reused; a plan
@@ -43,7 +44,7 @@ class _EventOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.trtc_monitoring = _as_bool(trtc_monitoring, "trtc_monitoring")
+        self.trtc_monitoring = switch(trtc_monitoring, "trtc_monitoring")
         self.clouds = clouds
         self.allow_all = allow_all
         self.tencentcloud_conn_id = tencentcloud_conn_id
@@ -194,7 +195,7 @@ class EndEventOperator(_EventOperator):
         from airflow_provider_rtc.discovery.selector import Selector
 
         clouds = validate_clouds(self.clouds)
-        dry_run = _as_bool(self.dry_run_mode, "dry_run")
+        dry_run = switch(self.dry_run_mode, "dry_run")
         has_selector = self.selector not in (None, "", {})
         inventory = _inventory_value(self.inventory)
         if has_selector and inventory:
@@ -340,18 +341,6 @@ def _push(context: Any, report: dict[str, Any], log: Any) -> None:
         ti.xcom_push(key="report", value=report)
     except Exception:
         log.exception("could not push the 'report' XCom; the results are in this log")
-
-
-def _as_bool(value: Any, param: str) -> bool:
-    """A safety switch: ``True``/``False`` or the text ``"true"``/``"false"`` (a rendered template)
-    only; ``""``, ``None``, ``0``/``1`` and other spellings are refused, never read as false."""
-    from airflow_provider_rtc.validation import boolean
-
-    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in ("true", "false")):
-        parsed = boolean(value, param)
-        assert parsed is not None
-        return parsed
-    raise RtcValidationError(param, 'True or False (or the text "true"/"false")', value)
 
 
 #: bounds of a rendered inventory string (a few thousand items are a few MB; nesting is 6 deep)

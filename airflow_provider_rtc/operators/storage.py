@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
 from airflow_provider_rtc.exceptions import RtcValidationError
-from airflow_provider_rtc.recordings.copy import (
+from airflow_provider_rtc.lake.copy import (
     CHUNK_SIZE,
     DEFAULT_LAYOUT,
     LAYOUT_KEYS,
@@ -35,7 +35,7 @@ from airflow_provider_rtc.recordings.copy import (
     render_layout,
     render_url,
 )
-from airflow_provider_rtc.recordings.lake import (
+from airflow_provider_rtc.lake.paths import (
     check_connection,
     check_uri,
     check_uri_early,
@@ -90,7 +90,7 @@ class CopyRecordingsOperator(BaseOperator):
     :param max_concurrency: files copied at the same time.
     HLS: the ``.ts`` segments of every ``.m3u8`` index (which the manifest does not list) are
     copied next to the copied index, so the lake copy plays; the index's destination entry then
-    carries ``segments: [{"name", "url", "size"}]`` (see :mod:`airflow_provider_rtc.recordings.hls`).
+    carries ``segments: [{"name", "url", "size"}]`` (see :mod:`airflow_provider_rtc.lake.hls`).
 
     :param attempts: tries per file (a short or failed download is retried from the start),
         ``attempt_delay`` seconds apart, doubling.
@@ -211,8 +211,8 @@ class CopyRecordingsOperator(BaseOperator):
         if self.source_url_template:
             check_fields(self.source_url_template, "source_url_template")
         from airflow_provider_rtc.hooks.settings import as_bool
-        from airflow_provider_rtc.recordings.fetch import SourceGuard
-        from airflow_provider_rtc.recordings.retention import mark_lake_root
+        from airflow_provider_rtc.lake.fetch import SourceGuard
+        from airflow_provider_rtc.lake.retention import mark_lake_root
 
         allow_private = bool(as_bool(self.allow_private_sources, "allow_private_sources"))
         self._guard = SourceGuard(allow_private=allow_private)
@@ -336,7 +336,7 @@ class CopyRecordingsOperator(BaseOperator):
     def _checked_url(self, url: Any, param: str) -> str:
         """An http(s) URL whose host is not private (unless allowed), before anything is fetched;
         a host that does not resolve now is left to the copy (DNS may recover: it retries)."""
-        from airflow_provider_rtc.recordings.fetch import SourceGuard, SourceNotResolved, SourceRefused
+        from airflow_provider_rtc.lake.fetch import SourceGuard, SourceNotResolved, SourceRefused
 
         text = _http_url(url, param)
         guard = self._guard or SourceGuard()
@@ -385,9 +385,9 @@ class CopyRecordingsOperator(BaseOperator):
     def _copy(self, jobs: list[CopyJob]) -> list[CopyOutcome]:
         import httpx
 
-        from airflow_provider_rtc.recordings.copy import copy_file
-        from airflow_provider_rtc.recordings.fetch import SourceGuard
-        from airflow_provider_rtc.recordings.hls import MAX_DEPTH
+        from airflow_provider_rtc.lake.copy import copy_file
+        from airflow_provider_rtc.lake.fetch import SourceGuard
+        from airflow_provider_rtc.lake.hls import MAX_DEPTH
         from airflow_provider_rtc.transport import redact_client_logs
 
         redact_client_logs()  # httpx logs every request URL at INFO: presigned ones are redacted
@@ -435,7 +435,7 @@ class CopyRecordingsOperator(BaseOperator):
         Playlists are never rewritten, so two playlists in one folder naming the same segment from
         different sources cannot both play: the second one's segment fails loudly (a layout with
         ``{task_id}`` gives every recording its own folder). The same source is copied once."""
-        from airflow_provider_rtc.recordings.hls import is_index, segment_jobs
+        from airflow_provider_rtc.lake.hls import is_index, segment_jobs
 
         found: list[CopyJob] = []
         clashes: list[CopyOutcome] = []
@@ -471,9 +471,9 @@ class CopyRecordingsOperator(BaseOperator):
         return found, clashes
 
     def _deeper_playlists(self, outcomes: list[CopyOutcome]) -> None:
-        """Playlists nested deeper than :data:`~airflow_provider_rtc.recordings.hls.MAX_DEPTH`
+        """Playlists nested deeper than :data:`~airflow_provider_rtc.lake.hls.MAX_DEPTH`
         are copied but not followed: the manifest says so."""
-        from airflow_provider_rtc.recordings.hls import MAX_DEPTH, is_index
+        from airflow_provider_rtc.lake.hls import MAX_DEPTH, is_index
 
         for o in outcomes:
             if o.status != "failed" and o.job.depth >= MAX_DEPTH and is_index(o.job.entry):
@@ -678,7 +678,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc.hooks.settings import as_bool
-        from airflow_provider_rtc.recordings import retention
+        from airflow_provider_rtc.lake import retention
         from airflow_provider_rtc.validation import positive_int
 
         days = positive_int(self.older_than_days, "older_than_days", maximum=MAX_RETENTION_DAYS)

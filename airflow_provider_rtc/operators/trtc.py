@@ -15,8 +15,9 @@ from airflow_provider_rtc.links import TencentCloudConsoleLink
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
+from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
-from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe_of
+from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
 
 FILE_URL_FIELDS = v.TRTC_FILE_URL_FIELDS

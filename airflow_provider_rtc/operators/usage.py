@@ -121,7 +121,7 @@ class UsageReportOperator(BaseOperator):
             )
         if not (isinstance(allow_empty, str) and "{{" in allow_empty):
             boolean(allow_empty, "allow_empty")
-        from airflow_provider_rtc.recordings.lake import check_uri_early
+        from airflow_provider_rtc.lake.paths import check_uri_early
 
         check_uri_early(destination, "destination")
         self.report = report
@@ -202,7 +202,7 @@ class UsageReportOperator(BaseOperator):
     def _folder(self) -> Any:
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-        from airflow_provider_rtc.recordings.lake import check_uri
+        from airflow_provider_rtc.lake.paths import check_uri
 
         if not self.destination:
             raise RtcValidationError("destination", "a folder: an ObjectStoragePath, a URL or a local path")

@@ -14,8 +14,9 @@ from airflow_provider_rtc.links import ZegoCloudConsoleLink
 from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
+from airflow_provider_rtc.triggers.probes import zego_recording_probe_of
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
-from airflow_provider_rtc.waits.probe import WaitProbe, zego_recording_probe
+from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import ZegoWaitSpec
 
 
@@ -228,14 +229,10 @@ class StopRecordOperator(ZegoCleanupOperator):
         )
 
     def make_probe(self) -> WaitProbe:
-        return zego_recording_probe(
-            recording_task_id=self.recording_task_id,
-            spec=self.spec,
-            zegocloud_conn_id=self.zegocloud_conn_id,
-            hook_params=self.hook_params,
+        return zego_recording_probe_of(
+            self,
             record_hook=self.record_hook,  # one connection lookup and session for stop and wait
             max_consecutive_errors=self.upload_wait.max_consecutive_errors,
-            log=self.log,
         )
 
 

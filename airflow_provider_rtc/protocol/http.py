@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_rtc.exceptions import (
+from airflow_provider_rtc.errors import (
     RtcApiError,
     RtcAuthError,
     RtcError,

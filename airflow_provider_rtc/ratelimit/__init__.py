@@ -12,7 +12,9 @@ for the slot it claimed) and waited for outside any lock.
   the machine with no server to run; the kernel drops a killed holder's lock.
 - ``redis``: one Lua script per reservation on a Redis server, shared by every machine.
 
-``limiter_for(key, qps, settings)`` is the only entry point the hooks use.
+``limiter_for(key, qps, settings)`` is the only entry point the hooks use; the settings are read from
+a connection's extras and the ``[rtc]`` options by ``hooks.settings.rate_limit_settings`` (the floor
+above), so this package imports nothing of the hooks nor of Airflow.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import hashlib
 import logging
 import threading
 import urllib.parse
-import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -59,7 +59,7 @@ class RateLimitSettings:
     redis_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from airflow_provider_rtc.exceptions import RtcValidationError
+        from airflow_provider_rtc.errors import RtcValidationError
 
         if self.backend not in BACKENDS:
             raise RtcValidationError("rate_limit_backend", f"must be one of {BACKENDS}", self.backend)
@@ -74,7 +74,7 @@ class RateLimitSettings:
 def check_redis_url(url: str) -> None:
     """A URL the redis client can use, refused before any call, naming the extra, never echoing it
     (it may hold a password)."""
-    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.errors import RtcValidationError
 
     rule = "must be redis://[user@]host[:port][/db], rediss://... or unix:///path/to/socket"
     try:
@@ -101,16 +101,16 @@ def check_redis_url(url: str) -> None:
         raise RtcValidationError(REDIS_URL, f"{rule} ({reason})") from None
 
 
-def _has_password(url: str) -> bool:
+def has_password(url: str) -> bool:
     parts = urllib.parse.urlsplit(url)
     return bool(parts.password) or "password" in urllib.parse.parse_qs(parts.query)
 
 
 def with_password(url: str, password: str) -> str:
     """``url`` with ``password`` set (percent-encoded; a unix socket takes it as a query option)."""
-    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.errors import RtcValidationError
 
-    if _has_password(url):
+    if has_password(url):
         raise RtcValidationError(
             REDIS_PASSWORD, f"is set, and {REDIS_URL} holds a password too: keep only {REDIS_PASSWORD}"
         )
@@ -121,55 +121,6 @@ def with_password(url: str, password: str) -> str:
     user = urllib.parse.quote(parts.username or "", safe="")
     host = parts.netloc.rpartition("@")[2]
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
-
-
-def _config(option: str) -> str | None:
-    from airflow.providers.common.compat.sdk import conf
-
-    value = conf.get(CONFIG_SECTION, option, fallback=None)
-    return str(value).strip() or None if value is not None else None
-
-
-def rate_limit_settings(extra: Mapping[str, Any], conn_type: str) -> RateLimitSettings:
-    """Connection extras (``rate_limit_backend``, ``rate_limit_redis_url``, ``rate_limit_redis_password``,
-    ``rate_limit_dir``) win over the ``[rtc]`` config options of the same names, which win over the
-    default (``host``). The password is combined into the URL here and nowhere shown."""
-    from airflow_provider_rtc.exceptions import RtcValidationError
-    from airflow_provider_rtc.hooks.settings import extra_value
-
-    def pick(name: str) -> str | None:
-        value = extra_value(extra, conn_type, name)
-        return str(value).strip() if value is not None else _config(name)
-
-    backend = (pick("rate_limit_backend") or DEFAULT_BACKEND).lower()
-    if backend not in BACKENDS:
-        raise RtcValidationError("rate_limit_backend", f"must be one of {', '.join(BACKENDS)}", backend)
-    url = password = None
-    if backend == "redis":
-        url = pick(REDIS_URL)
-        password = pick(REDIS_PASSWORD)
-        if url is not None:
-            check_redis_url(url)
-            if extra_value(extra, conn_type, REDIS_URL) is not None and _has_password(url):
-                _warn_password_in_url()
-            if password:
-                url = with_password(url, password)
-    return RateLimitSettings(
-        backend=backend,  # type: ignore[arg-type]
-        directory=pick("rate_limit_dir"),
-        redis_url=url,
-    )
-
-
-def _warn_password_in_url() -> None:
-    """The old way still works, but says where the password should go (never what it is)."""
-    message = (
-        f"the connection extra {REDIS_URL} holds a password, which Airflow's connection API and form "
-        f"serve in clear (extras are masked by name); move it to the masked extra {REDIS_PASSWORD} "
-        f"and leave it out of {REDIS_URL}. A password in {REDIS_URL} is deprecated."
-    )
-    warnings.warn(message, DeprecationWarning, stacklevel=3)
-    log.warning("%s", message)
 
 
 def limiter_key(product: str, account: str, action: str) -> tuple[str, str, str]:

@@ -88,7 +88,7 @@ def check_directory(directory: str) -> None:
     A directory that cannot be created or read is left to the limiter's fallback (a warning, then
     pacing within the process), as before; only a usable but unsafe one is an error.
     """
-    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.errors import RtcValidationError
 
     path = Path(directory).expanduser()
     try:

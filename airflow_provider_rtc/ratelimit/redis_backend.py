@@ -55,7 +55,7 @@ def _redis_module() -> Any:
     try:
         import redis
     except ImportError:
-        from airflow_provider_rtc.exceptions import RtcValidationError
+        from airflow_provider_rtc.errors import RtcValidationError
 
         raise RtcValidationError(
             "rate_limit_backend",

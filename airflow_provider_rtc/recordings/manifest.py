@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.validation import lenient_int
 
 FileStatus = Literal["uploaded", "backup", "failed"]

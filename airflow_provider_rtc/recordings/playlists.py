@@ -3,12 +3,13 @@
 TRTC documents no API for "uploaded"; a playlist in storage that ends with ``#EXT-X-ENDLIST`` is the
 practical fallback (tencent-cloud-api notes, UNCONFIRMED as an official signal). Used only with
 ``check_playlists=True`` and a ``file_url_template``, and only while the callbacks alone cannot
-decide yet (:func:`playlists_to_check`).
+decide yet (:func:`playlists_to_check`). Fetching them is the waits' I/O
+(:mod:`airflow_provider_rtc.waits.storage`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_rtc.recordings.trtc import (
     TrtcObservation,
@@ -21,11 +22,7 @@ from airflow_provider_rtc.recordings.trtc import (
 )
 
 if TYPE_CHECKING:
-    import httpx
-
     from airflow_provider_rtc.recordings.manifest import WaitVerdict
-
-DEFAULT_TIMEOUT = (5.0, 15.0)
 
 
 def playlist_ended(text: str) -> bool:
@@ -59,39 +56,3 @@ def playlists_to_check(
         if url:
             urls[name] = url
     return urls
-
-
-def _ended(resp: Any) -> bool:
-    return resp.status_code == 200 and playlist_ended(resp.text)
-
-
-def check_playlists_sync(
-    urls: dict[str, str], *, timeout: tuple[float, float] = DEFAULT_TIMEOUT
-) -> dict[str, bool]:
-    """{file name: playlist reachable and ended}; an unreachable playlist counts as not ended."""
-    import httpx
-
-    from airflow_provider_rtc.transport import redact_client_logs
-
-    redact_client_logs()  # httpx logs each URL at INFO: a presigned one must not reach the log
-    result: dict[str, bool] = {}
-    with httpx.Client(timeout=httpx.Timeout(timeout[1], connect=timeout[0]), follow_redirects=True) as http:
-        for name, url in urls.items():
-            try:
-                result[name] = _ended(http.get(url))
-            except httpx.HTTPError:
-                result[name] = False
-    return result
-
-
-async def acheck_playlists(urls: dict[str, str], *, client: httpx.AsyncClient) -> dict[str, bool]:
-    """The same as :func:`check_playlists_sync` through the trigger's shared client."""
-    import httpx
-
-    result: dict[str, bool] = {}
-    for name, url in urls.items():
-        try:
-            result[name] = _ended(await client.get(url, follow_redirects=True))
-        except httpx.HTTPError:
-            result[name] = False
-    return result

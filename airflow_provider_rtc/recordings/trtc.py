@@ -448,22 +448,10 @@ def _evaluate_cos(
             "the uploaded file names are unknown: the task was gone before the first poll and no "
             "304/307 callback named them"
         )
-    manifest = build_manifest(
-        cloud=CLOUD,
-        app_id=app_id,
-        task_id=task_id,
-        room_id=_room_id(bodies),
-        storage="cos",
-        files=files,
-        warnings=warnings,
-    )
+    manifest = _manifest(app_id, task_id, bodies, "cos", files, warnings)
     if not index and not mp4_files:
         manifest["status"] = "uploaded"
-    return WaitVerdict(
-        "done",
-        f"{where}: upload complete ({len(files)} file(s), manifest status {manifest['status']})",
-        manifest=manifest,
-    )
+    return _complete(where, manifest)
 
 
 def _evaluate_vod(
@@ -552,17 +540,36 @@ def _evaluate_vod(
         warnings.append(f"{len(failed)} file(s) failed to upload to VOD: {describe_files(failed)}")
     if not files:
         warnings.append(f"{where} committed no file to VOD: nothing was published while it recorded")
-    manifest = build_manifest(
+    manifest = _manifest(app_id, task_id, bodies, "vod", files, warnings)
+    if stop_status != 0 and manifest["status"] == "uploaded":
+        manifest["status"] = "partial"
+    return _complete(where, manifest)
+
+
+def _manifest(
+    app_id: int | None,
+    task_id: str,
+    bodies: list[dict[str, Any]],
+    storage: str,
+    files: list[dict[str, Any]],
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The manifest of a TRTC recording in ``storage`` (COS or VOD), room from its callbacks."""
+    room = _room_id(bodies)
+    return build_manifest(
         cloud=CLOUD,
         app_id=app_id,
         task_id=task_id,
-        room_id=_room_id(bodies),
-        storage="vod",
+        room_id=room,
+        storage=storage,
         files=files,
         warnings=warnings,
     )
-    if stop_status != 0 and manifest["status"] == "uploaded":
-        manifest["status"] = "partial"
+
+
+def _complete(where: str, manifest: dict[str, Any]) -> WaitVerdict:
+    """The final verdict of an upload that finished, in COS or VOD."""
+    files = manifest["files"]
     return WaitVerdict(
         "done",
         f"{where}: upload complete ({len(files)} file(s), manifest status {manifest['status']})",

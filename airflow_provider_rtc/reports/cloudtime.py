@@ -11,7 +11,7 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 
 #: Tencent's usage APIs report in Beijing time
 TENCENT_TZ = "Asia/Shanghai"

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.reports.specs import COLUMNS, Row
 
 FORMATS = ("csv", "parquet", "jsonl")

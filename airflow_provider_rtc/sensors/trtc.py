@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
-from airflow_provider_rtc.waits.probe import WaitProbe, trtc_recording_probe_of
+from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
+from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
 
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
-from airflow_provider_rtc.waits.probe import WaitProbe, zego_mix_probe, zego_recording_probe
+from airflow_provider_rtc.triggers.probes import zego_mix_probe, zego_recording_probe_of
+from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import ZegoWaitSpec
 
 
@@ -59,14 +60,8 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
         return ZegoWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
-        return zego_recording_probe(
-            recording_task_id=self.recording_task_id,
-            spec=self.spec,
-            zegocloud_conn_id=self.zegocloud_conn_id,
-            hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
-            log=self.log,
-            persist_state=self.reschedule,
+        return zego_recording_probe_of(
+            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
         )
 
 

@@ -49,7 +49,11 @@ def serializable_hook_params(hook_params: dict[str, Any] | None) -> dict[str, An
 
 class PollingTrigger(BaseTrigger):
     """Base of the provider's triggers; subclasses provide :attr:`calls`, :meth:`check` and
-    :meth:`serialize` (through :meth:`serialized`, with their ``state``)."""
+    :meth:`serialize` (through :meth:`serialized`, with their ``state``).
+
+    Every trigger takes the loop's settings as keywords and hands them here unchanged (``**loop``):
+    ``end_time`` (epoch seconds), ``poll_interval``, ``max_consecutive_errors`` and ``hook_params``.
+    """
 
     what = "task"
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc.triggers.base import PollingTrigger
 from airflow_provider_rtc.waits import steps
-from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec
 
 if TYPE_CHECKING:
@@ -38,8 +37,6 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         self,
         *,
         recording_task_id: str,
-        end_time: float,
-        poll_interval: float,
         tencentcloud_conn_id: str = "tencentcloud_default",
         region: str | None = None,
         sdk_app_id: int | str | None = None,
@@ -54,15 +51,9 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         storage_files: list[dict[str, Any]] | None = None,
         task_gone: bool = False,
         state: dict[str, Any] | None = None,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        hook_params: dict[str, Any] | None = None,
+        **loop: Any,
     ) -> None:
-        super().__init__(
-            end_time=end_time,
-            poll_interval=poll_interval,
-            max_consecutive_errors=max_consecutive_errors,
-            hook_params=hook_params,
-        )
+        super().__init__(**loop)
         self.spec = TrtcWaitSpec.from_params(
             spec,
             storage=storage,

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc.triggers.base import PollingTrigger
 from airflow_provider_rtc.waits import steps
-from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.spec import ZegoWaitSpec
 
 if TYPE_CHECKING:
@@ -43,23 +42,15 @@ class ZegoRecordingUploadedTrigger(_ZegoTrigger):
         self,
         *,
         recording_task_id: str,
-        end_time: float,
-        poll_interval: float,
         zegocloud_conn_id: str = "zegocloud_default",
         spec: dict[str, Any] | None = None,
         on_failed_file: str | None = None,
         on_backup_file: str | None = None,
         last_seen: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        hook_params: dict[str, Any] | None = None,
+        **loop: Any,
     ) -> None:
-        super().__init__(
-            end_time=end_time,
-            poll_interval=poll_interval,
-            max_consecutive_errors=max_consecutive_errors,
-            hook_params=hook_params,
-        )
+        super().__init__(**loop)
         self.spec = ZegoWaitSpec.from_params(
             spec, on_failed_file=on_failed_file, on_backup_file=on_backup_file
         )
@@ -90,19 +81,11 @@ class ZegoMixTaskEndedTrigger(_ZegoTrigger):
         self,
         *,
         mix_task_id: str,
-        end_time: float,
-        poll_interval: float,
         zegocloud_conn_id: str = "zegocloud_default",
         state: dict[str, Any] | None = None,
-        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
-        hook_params: dict[str, Any] | None = None,
+        **loop: Any,
     ) -> None:
-        super().__init__(
-            end_time=end_time,
-            poll_interval=poll_interval,
-            max_consecutive_errors=max_consecutive_errors,
-            hook_params=hook_params,
-        )
+        super().__init__(**loop)
         self.mix_task_id = mix_task_id
         self.zegocloud_conn_id = zegocloud_conn_id
         self.what = f"ZEGO mix task {mix_task_id}"

@@ -11,7 +11,8 @@ pieces, so the sync and async paths cannot disagree:
   the two drivers (sync for workers, async for the triggerer) that perform the calls.
 * :mod:`~airflow_provider_rtc.waits.calls` - what each :class:`Call` does, sync and async (hooks,
   the callback receiver, storage checks).
-* :mod:`~airflow_provider_rtc.waits.probe` - the sync probe sensors and operators hold.
+* :mod:`~airflow_provider_rtc.waits.probe` - the sync probe sensors and operators hold (built, with
+  the trigger that continues it, in :mod:`airflow_provider_rtc.triggers.probes`).
 * :mod:`~airflow_provider_rtc.waits.outcome` - a final verdict or trigger event becomes the task's
   result (Airflow exceptions, asset events).
 """

@@ -75,7 +75,7 @@ class TrtcCalls(_Calls):
 
     def perform(self, call: steps.Call) -> Any:
         from airflow_provider_rtc.callbacks import client as receiver
-        from airflow_provider_rtc.recordings import playlists
+        from airflow_provider_rtc.waits import storage as playlists
 
         if call.name == steps.RECEIVER:
             return self.target.url
@@ -106,7 +106,7 @@ class TrtcCalls(_Calls):
     async def aperform(self, call: steps.Call, client: httpx.AsyncClient) -> Any:
         from airflow_provider_rtc import validation as v
         from airflow_provider_rtc.callbacks import client as receiver
-        from airflow_provider_rtc.recordings import playlists
+        from airflow_provider_rtc.waits import storage as playlists
 
         if call.name == steps.RECEIVER:
             return (await self._target()).url

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_rtc.exceptions import RtcThrottledError, RtcTransientError
+from airflow_provider_rtc.errors import RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.recordings.manifest import WaitVerdict
 from airflow_provider_rtc.waits.steps import Call, Check
 

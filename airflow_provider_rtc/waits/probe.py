@@ -5,19 +5,19 @@ answer it (:mod:`~airflow_provider_rtc.waits.calls`) and the wait's memory. ``ch
 (``poke()``; in reschedule mode the cloud's state survives in ``context["task_state_store"]``),
 ``wait()`` the blocking loop, ``trigger()`` the trigger that continues the same wait in the
 triggerer, handed the same spec and state.
+
+The probes of each wait (which check, which calls, which trigger) are built beside their triggers,
+in :mod:`airflow_provider_rtc.triggers.probes`: this floor knows no trigger class.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc.waits import steps
-from airflow_provider_rtc.waits.calls import TrtcCalls, ZegoCalls
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS, WaitMemory, drive, poll, tick
-from airflow_provider_rtc.waits.spec import TrtcWaitSpec, ZegoWaitSpec
 
 if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
@@ -153,119 +153,3 @@ class WaitProbe:
             poll_interval=poll_interval,
             max_consecutive_errors=self.max_consecutive_errors,
         )
-
-
-def trtc_recording_probe(
-    *,
-    recording_task_id: str,
-    spec: TrtcWaitSpec,
-    tencentcloud_conn_id: str,
-    region: str | None = None,
-    sdk_app_id: int | str | None = None,
-    callback_key: str | None = None,
-    hook_params: dict[str, Any] | None = None,
-    **kwargs: Any,
-) -> WaitProbe:
-    from airflow_provider_rtc import validation as v
-    from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
-
-    task_id = v.token(recording_task_id, "recording_task_id")
-    where: dict[str, Any] = {
-        "tencentcloud_conn_id": tencentcloud_conn_id,
-        "region": region,
-        "sdk_app_id": sdk_app_id,
-    }
-    return WaitProbe(
-        what=f"TRTC recording {task_id}",
-        check=partial(steps.trtc_check, spec, task_id),
-        calls=TrtcCalls(
-            **where,
-            hook_params=hook_params,
-            callback_receiver_url=spec.callback_receiver_url,
-            callback_key=callback_key,
-            log=kwargs.get("log"),
-        ),
-        make_trigger=partial(
-            TrtcRecordingUploadedTrigger,
-            recording_task_id=task_id,
-            spec=spec.to_dict(),
-            hook_params=hook_params,
-            **where,
-        ),
-        state_key="rtc_trtc_recording_probe",
-        **kwargs,
-    )
-
-
-def trtc_recording_probe_of(task: Any, **kwargs: Any) -> WaitProbe:
-    """The probe of a TRTC operator or sensor: both hold the same wait parameters under the same
-    names, so they build it the same way (``kwargs``: what differs, e.g. ``max_consecutive_errors``)."""
-    return trtc_recording_probe(
-        recording_task_id=task.recording_task_id,
-        spec=task.spec,
-        tencentcloud_conn_id=task.tencentcloud_conn_id,
-        region=task.region,
-        sdk_app_id=task.sdk_app_id,
-        callback_key=task.callback_key,
-        hook_params=task.hook_params,
-        log=task.log,
-        **kwargs,
-    )
-
-
-def zego_recording_probe(
-    *,
-    recording_task_id: str,
-    spec: ZegoWaitSpec,
-    zegocloud_conn_id: str,
-    hook_params: dict[str, Any] | None = None,
-    record_hook: Any = None,
-    **kwargs: Any,
-) -> WaitProbe:
-    from airflow_provider_rtc import validation as v
-    from airflow_provider_rtc.triggers.zego import ZegoRecordingUploadedTrigger
-
-    task_id = v.token(recording_task_id, "recording_task_id")
-    return WaitProbe(
-        what=f"ZEGO recording {task_id}",
-        check=partial(steps.zego_check, spec, task_id),
-        calls=ZegoCalls(
-            zegocloud_conn_id=zegocloud_conn_id,
-            hook_params=hook_params,
-            record_hook=record_hook,
-            log=kwargs.get("log"),
-        ),
-        make_trigger=partial(
-            ZegoRecordingUploadedTrigger,
-            recording_task_id=task_id,
-            spec=spec.to_dict(),
-            zegocloud_conn_id=zegocloud_conn_id,
-            hook_params=hook_params,
-        ),
-        state_key="rtc_zego_recording_probe",
-        **kwargs,
-    )
-
-
-def zego_mix_probe(
-    *, mix_task_id: str, zegocloud_conn_id: str, hook_params: dict[str, Any] | None = None, **kwargs: Any
-) -> WaitProbe:
-    from airflow_provider_rtc import validation as v
-    from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger
-
-    task_id = v.token(mix_task_id, "mix_task_id")
-    return WaitProbe(
-        what=f"ZEGO mix task {task_id}",
-        check=partial(steps.mix_check, task_id),
-        calls=ZegoCalls(
-            zegocloud_conn_id=zegocloud_conn_id, hook_params=hook_params, mix=True, log=kwargs.get("log")
-        ),
-        make_trigger=partial(
-            ZegoMixTaskEndedTrigger,
-            mix_task_id=task_id,
-            zegocloud_conn_id=zegocloud_conn_id,
-            hook_params=hook_params,
-        ),
-        state_key="rtc_zego_mix_probe",
-        **kwargs,
-    )

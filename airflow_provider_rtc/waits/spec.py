@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.recordings.manifest import UploadPolicy
 
 S = TypeVar("S", bound="WaitSpec")
@@ -115,7 +115,7 @@ FILE_URL_PLACEHOLDERS = ("task_id", "sdk_app_id", "file_name")
 
 def check_file_url_template(template: str) -> None:
     """A typo in a placeholder fails when the task is built, not after the recording was stopped."""
-    from airflow_provider_rtc.exceptions import RtcValidationError
+    from airflow_provider_rtc.errors import RtcValidationError
 
     try:
         template.format(**dict.fromkeys(FILE_URL_PLACEHOLDERS, "x"))

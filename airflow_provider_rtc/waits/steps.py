@@ -18,7 +18,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_provider_rtc.exceptions import RtcNotFoundError
+from airflow_provider_rtc.errors import RtcNotFoundError
 from airflow_provider_rtc.recordings import trtc, zego
 from airflow_provider_rtc.recordings.manifest import WaitVerdict
 from airflow_provider_rtc.recordings.playlists import playlists_to_check

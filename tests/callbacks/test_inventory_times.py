@@ -6,12 +6,12 @@ import json
 import sqlite3
 
 from airflow_provider_rtc.callbacks.inventory import (
-    LifecycleStore,
     item_key,
     live_updates,
     trtc_updates,
     zego_updates,
 )
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 
 NOW = 1_800_000_000.0  # the receiver's clock in these tests (2027-01-15)
 NOW_MS = int(NOW * 1000)

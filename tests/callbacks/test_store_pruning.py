@@ -17,7 +17,8 @@ from airflow_provider_rtc.callbacks.app import create_app, open_store, prune_sto
 from airflow_provider_rtc.callbacks.auth import sign_read
 from airflow_provider_rtc.callbacks.cli import build_parser, load_config
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, Update
+from airflow_provider_rtc.callbacks.inventory import Update
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from tests.recordings.conftest import post_trtc, trtc_event
 from tests.support.credentials import SDK_APP_ID, TRTC_KEY

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, zego_updates
+from airflow_provider_rtc.callbacks.inventory import zego_updates
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 
 #: the example bodies of the docs (signature fields shortened)
 LOGOUT = {

@@ -21,7 +21,7 @@ from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.vod import VodHook
-from airflow_provider_rtc.recordings import retention
+from airflow_provider_rtc.lake import retention
 from airflow_provider_rtc.recordings.trtc import merge_storage_files
 from airflow_provider_rtc.reports.specs import REPORTS
 

@@ -22,7 +22,8 @@ import pytest
 
 from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
-from airflow_provider_rtc.callbacks.inventory import Item, LifecycleStore
+from airflow_provider_rtc.callbacks.inventory import Item
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from tests.support.servers import ThreadedServer
 

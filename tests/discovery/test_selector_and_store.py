@@ -7,7 +7,8 @@ from functools import partial
 
 import pytest
 
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.inventory import trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcValidationError
 

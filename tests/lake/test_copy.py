@@ -259,7 +259,7 @@ def test_openlineage_inputs_are_the_recordings_and_outputs_the_copies(
 
 
 def test_progress_line_says_files_bytes_rate_and_eta() -> None:
-    from airflow_provider_rtc.recordings.copy import Progress
+    from airflow_provider_rtc.lake.copy import Progress
 
     now = [100.0]
     lines: list[str] = []

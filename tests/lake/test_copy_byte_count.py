@@ -18,8 +18,8 @@ import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 from werkzeug.wrappers import Response
 
-from airflow_provider_rtc.recordings.copy import CopyJob, CopySettings, Progress, copy_file
-from airflow_provider_rtc.recordings.fetch import SourceGuard
+from airflow_provider_rtc.lake.copy import CopyJob, CopySettings, Progress, copy_file
+from airflow_provider_rtc.lake.fetch import SourceGuard
 
 BODY = b"0123456789" * 60  # 600 bytes
 MANIFEST_SIZE = 1000  # what the recording's manifest says the file holds

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_provider_rtc.lake.hls import relative_path, segment_uris
 from airflow_provider_rtc.operators.storage import CopyRecordingsOperator
-from airflow_provider_rtc.recordings.hls import relative_path, segment_uris
 from airflow_provider_rtc.sandbox import media
 from airflow_provider_rtc.sandbox.server import SandboxServer
 
@@ -149,8 +149,8 @@ def test_segment_uris_and_where_they_land() -> None:
 
 
 def test_out_of_folder_segments_are_reported_not_copied(sandbox: SandboxServer, tmp_path: Path) -> None:
-    from airflow_provider_rtc.recordings.copy import CopyJob, CopyOutcome
-    from airflow_provider_rtc.recordings.hls import segment_jobs
+    from airflow_provider_rtc.lake.copy import CopyJob, CopyOutcome
+    from airflow_provider_rtc.lake.hls import segment_jobs
 
     index = tmp_path / "lake" / "i.m3u8"
     index.parent.mkdir()

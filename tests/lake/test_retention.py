@@ -12,8 +12,8 @@ import pendulum
 import pytest
 
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.lake import retention
 from airflow_provider_rtc.operators.storage import DeleteExpiredRecordingsOperator
-from airflow_provider_rtc.recordings import retention
 from airflow_provider_rtc.sandbox.config import DEFAULT_SDK_APP_ID as APP
 from airflow_provider_rtc.sandbox.server import SandboxServer
 

@@ -54,7 +54,7 @@ def treat_as_public(
     """Loopback stands in for the internet: ``address`` counts as public and ``names`` resolve to
     it (the code before the fix has no guard to teach: then this does nothing)."""
     try:
-        from airflow_provider_rtc.recordings import fetch
+        from airflow_provider_rtc.lake import fetch
     except ImportError:
         return
     real = fetch.is_public
@@ -129,7 +129,7 @@ def test_a_redirect_to_a_private_address_is_refused(
 def test_a_host_is_resolved_once_and_the_request_goes_to_the_checked_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_rtc.recordings import fetch
+    from airflow_provider_rtc.lake import fetch
 
     public = Origin("127.0.0.2")
     try:
@@ -149,7 +149,7 @@ def test_a_host_is_resolved_once_and_the_request_goes_to_the_checked_address(
 
 
 def test_metadata_and_private_answers_are_refused() -> None:
-    from airflow_provider_rtc.recordings.fetch import SourceGuard, SourceRefused
+    from airflow_provider_rtc.lake.fetch import SourceGuard, SourceRefused
 
     guard = SourceGuard()
     for url in (

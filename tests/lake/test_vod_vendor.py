@@ -14,8 +14,8 @@ import pytest
 
 from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.hooks.vod import VodHook
+from airflow_provider_rtc.lake.copy import CopyJob
 from airflow_provider_rtc.operators.storage import CopyRecordingsOperator, DeleteExpiredRecordingsOperator
-from airflow_provider_rtc.recordings.copy import CopyJob
 from airflow_provider_rtc.sandbox.config import DEFAULT_SDK_APP_ID as APP
 from airflow_provider_rtc.sandbox.server import SandboxServer
 

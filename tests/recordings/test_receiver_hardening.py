@@ -20,9 +20,10 @@ import httpx
 import pytest
 
 from airflow_provider_rtc.callbacks import cli
-from airflow_provider_rtc.callbacks.app import create_app, json_too_deep
+from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
+from airflow_provider_rtc.callbacks.http import json_too_deep
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.signing.callbacks import trtc_callback_sign, zego_callback_signature
 

@@ -20,8 +20,9 @@ import pytest
 
 from airflow_provider_rtc import catalog, pacing, ratelimit
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.hooks.settings import rate_limit_settings
 from airflow_provider_rtc.hooks.trtc import TrtcHook
-from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for, rate_limit_settings
+from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for
 from airflow_provider_rtc.ratelimit.host import FILENAME, HostLimiter
 from tests.support.wire import tencent_conn_json
 

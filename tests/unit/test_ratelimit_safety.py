@@ -19,7 +19,8 @@ import pytest
 from airflow_provider_rtc import ratelimit
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.get_provider_info import get_provider_info
-from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for, rate_limit_settings
+from airflow_provider_rtc.hooks.settings import rate_limit_settings
+from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for
 from airflow_provider_rtc.ratelimit.host import HostLimiter
 
 KEY = ("trtc", "AKIDexample:1400000001", "DescribeTrtcUsage")

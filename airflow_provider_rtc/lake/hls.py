@@ -3,7 +3,7 @@
 TRTC's COS recordings (and ZEGO's ``hls`` format) are an index plus segments. Copying the index
 alone leaves a lake copy that no player can open, so after an index is copied its playlist is read
 back from the destination (bounded: :data:`MAX_PLAYLIST_BYTES`) and every segment is planned as one
-more :class:`~airflow_provider_rtc.recordings.copy.CopyJob` - the same skip, temporary name,
+more :class:`~airflow_provider_rtc.lake.copy.CopyJob` - the same skip, temporary name,
 verification and retries as any other file. Segments land next to the copied index at the path
 their URI names relative to it, so the copied playlist plays as it is (it is never rewritten).
 
@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from airflow_provider_rtc.recordings.copy import CopyJob, CopyOutcome
+from airflow_provider_rtc.lake.copy import CopyJob, CopyOutcome
 
 MAX_PLAYLIST_BYTES = 4 * 1024 * 1024
 MAX_SEGMENTS = 100_000

@@ -30,7 +30,7 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 if TYPE_CHECKING:
     import httpx
 
-    from airflow_provider_rtc.recordings.fetch import SourceGuard
+    from airflow_provider_rtc.lake.fetch import SourceGuard
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def _http_chunks(
     Every host (the URL's and each redirect's) is checked and pinned by ``guard`` (see ``fetch``)."""
     import httpx
 
-    from airflow_provider_rtc.recordings.fetch import SourceGuard, SourceNotResolved, SourceRefused
+    from airflow_provider_rtc.lake.fetch import SourceGuard, SourceNotResolved, SourceRefused
 
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     try:
@@ -323,7 +323,7 @@ def _learn_source_size(job: CopyJob, settings: CopySettings) -> None:
         return
     if not job.url or settings.http is None:
         return
-    from airflow_provider_rtc.recordings.fetch import SourceNotResolved, SourceRefused
+    from airflow_provider_rtc.lake.fetch import SourceNotResolved, SourceRefused
 
     try:
         response = settings.guard.send(settings.http, "HEAD", job.url)
@@ -409,7 +409,7 @@ def temporary_name(target: Any) -> Any:
 
 
 def _default_guard() -> SourceGuard:
-    from airflow_provider_rtc.recordings.fetch import SourceGuard
+    from airflow_provider_rtc.lake.fetch import SourceGuard
 
     return SourceGuard()
 

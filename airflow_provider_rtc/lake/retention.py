@@ -109,7 +109,7 @@ def vod_candidates(
 
 def object_candidates(root: Any, before: pendulum.DateTime, where: Where) -> list[Candidate]:
     """Objects under ``root`` last modified before ``before`` (a missing root holds nothing)."""
-    from airflow_provider_rtc.recordings.lake import path_uri
+    from airflow_provider_rtc.lake.paths import path_uri
 
     fs = root.fs
     try:
