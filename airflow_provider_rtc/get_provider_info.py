@@ -1,13 +1,16 @@
 """Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
 
-The connection forms are declared here (``conn-fields``/``ui-field-behaviour``) so Airflow >= 3.2
-builds them without importing the hooks.
+The connection forms (``conn-fields``/``ui-field-behaviour``) are declared once in
+:mod:`airflow_provider_rtc.hooks.forms`: Airflow >= 3.2 reads them here without importing the hooks,
+3.0 and 3.1 through the hooks' legacy methods built from the same declaration.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_rtc.hooks.forms import BACKEND_HELP as _BACKEND_HELP
+from airflow_provider_rtc.hooks.forms import CONNECTION_TYPES
 from airflow_provider_rtc.plugins.options import SECTION as _CALLBACKS_SECTION
 from airflow_provider_rtc.plugins.options import SECTION_SPEC as _CALLBACKS_SPEC
 
@@ -15,49 +18,6 @@ _TENCENT_DOC = "https://www.tencentcloud.com/document/product/647"
 _LIVE_DOC = "https://www.tencentcloud.com/document/product/267"
 _ZEGO_DOC = "https://www.zegocloud.com/docs/real-time-video-server/api-reference/server-apis"
 
-
-def _field(label: str, description: str, type_: str | list[str], **schema: Any) -> dict[str, Any]:
-    return {"label": label, "description": description, "schema": {"type": type_, **schema}}
-
-
-def _receiver_fields(secret_description: str) -> dict[str, Any]:
-    """The callback receiver's URL and the secret signing its reads (a name Airflow masks)."""
-    return {
-        "callback_receiver_url": _field(
-            "Callback receiver URL",
-            "where rtc-callback-receiver serves stored callbacks, with its path prefix "
-            "if any (the Airflow plugin: http://<airflow>/rtc-callbacks)",
-            ["string", "null"],
-        ),
-        "callback_secret": _field(
-            "Callback secret", secret_description, ["string", "null"], format="password"
-        ),
-    }
-
-
-_BACKEND_HELP = (
-    "who shares the documented rate limit: process, host (every process on this machine; default) "
-    "or redis (every worker that reaches rate_limit_redis_url)"
-)
-_RATE_LIMIT_FIELDS = {
-    "rate_limit_backend": _field(
-        "Rate-limit backend", _BACKEND_HELP, ["string", "null"], enum=["process", "host", "redis", None]
-    ),
-    "rate_limit_redis_url": _field(
-        "Rate-limit Redis URL",
-        "redis://host:port/db (or rediss://, unix://) for the redis backend; its password goes in "
-        "the next field, not here (Airflow masks extras by name only)",
-        ["string", "null"],
-        format="password",  # still hidden while typed: older connections keep a password in it
-    ),
-    # a name Airflow masks ("password"): served as *** by the connection API
-    "rate_limit_redis_password": _field(
-        "Rate-limit Redis password",
-        "password of the Redis above, if it needs one",
-        ["string", "null"],
-        format="password",
-    ),
-}
 
 #: ``[rtc]`` options (connection extras of the same names win); ``[rtc_callbacks]``: the plugin's
 _CONFIG = {
@@ -174,75 +134,5 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_provider_rtc.links.TencentCloudConsoleLink",
             "airflow_provider_rtc.links.ZegoCloudConsoleLink",
         ],
-        "connection-types": [
-            {
-                "connection-type": "tencentcloud",
-                "hook-class-name": "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
-                "hook-name": "Tencent Cloud",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["host", "schema", "port"],
-                    "relabeling": {"login": "SecretId", "password": "SecretKey"},
-                    "placeholders": {"login": "AKID...", "password": "your SecretKey"},
-                },
-                "conn-fields": {
-                    **_RATE_LIMIT_FIELDS,
-                    "region": _field(
-                        "Region", "e.g. ap-guangzhou; required by TRTC APIs", ["string", "null"]
-                    ),
-                    "sdk_app_id": _field(
-                        "SDKAppID", "default TRTC application", ["integer", "null"], minimum=1
-                    ),
-                    "vod_sub_app_id": _field(
-                        "VOD SubAppId",
-                        "VOD application; required for VOD accounts opened since 2023-12-25",
-                        ["integer", "null"],
-                        minimum=1,
-                    ),
-                    "endpoint": _field(
-                        "Endpoint",
-                        "base URL replacing https://{service}.tencentcloudapi.com (e.g. the sandbox)",
-                        ["string", "null"],
-                    ),
-                    "intl": _field(
-                        "International site", "use {service}.intl.tencentcloudapi.com", ["boolean", "null"]
-                    ),
-                    "token": _field(
-                        "STS token",
-                        "session token of temporary credentials",
-                        ["string", "null"],
-                        format="password",
-                    ),
-                    **_receiver_fields(
-                        "TRTC recording-callback key (signs callbacks and reads of the receiver); "
-                        "replaces the older extra 'callback_key'"
-                    ),
-                },
-            },
-            {
-                "connection-type": "zegocloud",
-                "hook-class-name": "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
-                "hook-name": "ZEGOCLOUD",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["host", "schema", "port"],
-                    "relabeling": {"login": "AppId", "password": "ServerSecret"},
-                    "placeholders": {"login": "1234567890", "password": "32 hex characters"},
-                },
-                "conn-fields": {
-                    **_RATE_LIMIT_FIELDS,
-                    "endpoint": _field(
-                        "Endpoint",
-                        "base URL replacing https://rtc-api.zego.im and https://cloudrecord-api.zego.im",
-                        ["string", "null"],
-                    ),
-                    "is_test": _field(
-                        "Test environment",
-                        "send IsTest=true (projects created before 2021-11-16)",
-                        ["boolean", "null"],
-                    ),
-                    **_receiver_fields(
-                        "the project's CallbackSecret (signs ZEGO callbacks and reads of the receiver)"
-                    ),
-                },
-            },
-        ],
+        "connection-types": CONNECTION_TYPES,
     }
