@@ -25,13 +25,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc import catalog
+from airflow_provider_rtc.cleanup.engine import BulkTarget, not_started
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.discover import Access, discover
 from airflow_provider_rtc.discovery.refs import label, ref_of, room_ref_of
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.identity import ID_STR, ResourceRef
-from airflow_provider_rtc.cleanup.engine import BulkTarget, not_started
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.cleanup.engine import BulkRun

@@ -1,4 +1,4 @@
-"""The bulk engine's documented import path; the engine lives in :mod:`airflow_provider_rtc.cleanup.engine`."""
+"""The bulk engine's documented import path (the engine: :mod:`airflow_provider_rtc.cleanup.engine`)."""
 
 from airflow_provider_rtc.cleanup.engine import (
     MAX_CONCURRENCY,

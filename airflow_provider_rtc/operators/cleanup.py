@@ -20,8 +20,8 @@ from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.settings import check_hook_params
 
 if TYPE_CHECKING:
-    from airflow_provider_rtc.hooks.base import RtcBaseHook
     from airflow_provider_rtc.cleanup.engine import BulkRun
+    from airflow_provider_rtc.hooks.base import RtcBaseHook
 
 #: template fields every Tencent operator adds to its business fields
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
