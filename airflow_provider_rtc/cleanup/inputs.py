@@ -150,6 +150,15 @@ FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "sequence": v.non_negative_int,
 }
 _DEFAULTS = {"app_name": "live"}
+#: an operator argument or conf key that names a row's identity field otherwise
+ID_ALIASES = {
+    "recording_task_id": "task_id",
+    "mix_task_id": "task_id",
+    "relay_task_id": "task_id",
+    "ingest_task_id": "task_id",
+    "ai_task_id": "task_id",
+    "mix_stream_session_id": "session_id",
+}
 
 
 def row_targets(row: Ender, raw: Any, param: str) -> list[dict[str, Any]]:
@@ -159,7 +168,9 @@ def row_targets(row: Ender, raw: Any, param: str) -> list[dict[str, Any]]:
     (a room id, a TaskId). The row's ``batch_field`` (``user_ids``) may hold any number of ids: it
     is split into calls of at most the catalog's ``batch``. RtcValidationError names the item.
     """
-    if not isinstance(raw, dict):
+    if isinstance(raw, dict):
+        raw = {ID_ALIASES.get(k, k): value for k, value in raw.items()}
+    else:
         if len(row.fields) != 1:
             raise RtcValidationError(param, f"each item must be {{{', '.join(row.fields)}}}", raw)
         raw = {row.fields[0]: raw}

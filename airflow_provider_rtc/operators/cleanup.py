@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import PRODUCTS, Ender, ender
+from airflow_provider_rtc.cleanup.inputs import ID_ALIASES
 from airflow_provider_rtc.cleanup.result import identity, outcome
 from airflow_provider_rtc.cleanup.targets import app_of_hook
 from airflow_provider_rtc.exceptions import RtcNotFoundError
@@ -30,16 +31,6 @@ if TYPE_CHECKING:
 #: template fields every Tencent operator adds to its business fields
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
 ZEGO_FIELDS = ("zegocloud_conn_id",)
-
-#: an operator argument that names an ender row's identity field otherwise
-ID_ALIASES = {
-    "recording_task_id": "task_id",
-    "mix_task_id": "task_id",
-    "relay_task_id": "task_id",
-    "ingest_task_id": "task_id",
-    "ai_task_id": "task_id",
-    "mix_stream_session_id": "session_id",
-}
 
 
 def cleanup_outcome(
