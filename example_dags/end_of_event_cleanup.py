@@ -12,64 +12,34 @@ cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts
 
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
 why. A large event cannot afford one task per target (each costs seconds of scheduling and a
-worker process), so a kind with more targets than ``bulk_threshold`` (default 20) - TRTC rooms,
-ZEGO rooms, streams and kicks, Live mixes - ends in ONE bulk task per kind instead, paced at the
-documented rate by the shared limiter, with per-target results in its XCom. Set
-``bulk_threshold`` to 0 to end every such kind in bulk, or very high to map every target.
+worker process), so a kind with more targets than ``bulk_threshold`` (default 20) ends in ONE
+bulk task per kind instead, paced at the documented rate by the shared limiter, with per-target
+results in its XCom. Set ``bulk_threshold`` to 0 to end every kind in bulk, or very high to map
+every target.
+
+Which API ends each conf kind, and in which stage, is the ender table's
+(:mod:`airflow_provider_rtc.cleanup.enders`): a destructive API added there with a ``conf`` name
+gets its conf field, its mapped step and its bulk step here without an edit. Every result (mapped
+or in a bulk's ``results``) is in the one shape of ``docs/cleanup-engine.md``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_rtc.event import ITEM_SCHEMAS, KINDS
-from airflow_provider_rtc.operators.live import (
-    BulkCancelCommonMixStreamsOperator,
-    CancelCommonMixStreamOperator,
-    DropLiveStreamOperator,
-)
-from airflow_provider_rtc.operators.trtc import (
-    BulkDismissRoomsOperator,
-    DeleteCloudRecordingOperator,
-    DismissRoomOperator,
-)
-from airflow_provider_rtc.operators.zego import (
-    BulkCloseRoomsOperator,
-    BulkDeleteStreamsOperator,
-    BulkKickoutUsersOperator,
-    CloseRoomOperator,
-    DeleteStreamOperator,
-    KickoutUserOperator,
-    StopMixOperator,
-    StopRecordOperator,
-)
+from airflow_provider_rtc.cleanup.enders import BY_CONF, STAGES
+from airflow_provider_rtc.cleanup.inputs import ITEM_SCHEMAS, KINDS
+from airflow_provider_rtc.operators.bulk import BulkEndOperator, EndOperator
 
-#: each cleanup step and the kind of target it ends
-STEPS = {
-    "cancel_live_mix": "live_mix_sessions",
-    "stop_zego_mix": "zego_mixes",
-    "stop_trtc_recording": "trtc_recordings",
-    "stop_zego_recording": "zego_recordings",
-    "drop_live_stream": "live_streams",
-    "delete_zego_stream": "zego_streams",
-    "kick_zego_users": "zego_kicks",
-    "dismiss_trtc_room": "trtc_rooms",
-    "close_zego_room": "zego_rooms",
-}
-
-#: the steps that switch to one bulk task (``bulk_<step>``) above ``bulk_threshold`` targets:
-#: step -> (kind, bulk operator, its list argument)
-BULK_STEPS: dict[str, tuple[str, type, str]] = {
-    "cancel_live_mix": ("live_mix_sessions", BulkCancelCommonMixStreamsOperator, "mix_stream_session_ids"),
-    "delete_zego_stream": ("zego_streams", BulkDeleteStreamsOperator, "streams"),
-    "kick_zego_users": ("zego_kicks", BulkKickoutUsersOperator, "kicks"),
-    "dismiss_trtc_room": ("trtc_rooms", BulkDismissRoomsOperator, "room_ids"),
-    "close_zego_room": ("zego_rooms", BulkCloseRoomsOperator, "room_ids"),
-}
-BULK_KINDS = tuple(kind for kind, _, _ in BULK_STEPS.values())  # ordered: the same DAG on every parse
+#: each cleanup step (its task id) and the conf kind it ends: the ender table's rows with a conf name
+STEPS = {row.step: conf for conf, row in BY_CONF.items() if row.step}
+#: every step has a bulk form (``bulk_<step>``), used above ``bulk_threshold`` targets
+BULK_STEPS = {step: (kind, BY_CONF[kind].action) for step, kind in STEPS.items()}
+BULK_KINDS = tuple(STEPS.values())  # ordered: the same DAG on every parse
 BULK_THRESHOLD = 20
 
 
@@ -77,6 +47,19 @@ def _objects(description: str, kind: str) -> Param:
     """An array of objects: the trigger form shows it as a JSON editor (a list of strings otherwise)."""
     return Param([], type="array", items=ITEM_SCHEMAS[kind], description=description)
 
+
+#: the conf kinds with a hand-written trigger-form description below; any other row gets a generic one
+_DESCRIBED = (
+    "trtc_rooms",
+    "trtc_recordings",
+    "live_mix_sessions",
+    "live_streams",
+    "zego_mixes",
+    "zego_recordings",
+    "zego_streams",
+    "zego_kicks",
+    "zego_rooms",
+)
 
 with DAG(
     dag_id="end_of_event_cleanup",
@@ -101,12 +84,17 @@ with DAG(
         ),
         "zego_kicks": _objects('ZEGO users to kick: [{"room_id": "...", "user_ids": ["..."]}]', "zego_kicks"),
         "zego_rooms": Param([], type="array", description="ZEGO room ids to close"),
+        **{
+            kind: Param([], type="array", description=f"targets of {row.action} ({row.product})")
+            for kind, row in BY_CONF.items()
+            if kind not in _DESCRIBED
+        },
         "bulk_threshold": Param(
             BULK_THRESHOLD,
             type="integer",
             minimum=0,
-            description="a kind with more targets than this (rooms, streams, kicks, Live mixes) ends in one "
-            "bulk task instead of one task per target",
+            description="a kind with more targets than this ends in one bulk task instead of one task "
+            "per target",
         ),
     },
 ) as dag:
@@ -117,7 +105,7 @@ with DAG(
 
         The reason is also kept as this task's XCom ``invalid``, for the REST API and the final check.
         """
-        from airflow_provider_rtc.event import event_targets
+        from airflow_provider_rtc.cleanup.inputs import event_targets
         from airflow_provider_rtc.exceptions import RtcValidationError
 
         try:
@@ -146,47 +134,26 @@ with DAG(
     bulk_inventory = {
         kind: bulk_targets.override(task_id=f"list_bulk_{kind}")(kind, validated) for kind in BULK_KINDS
     }
+    # Every step reads its API from the ender table; its stage (mixes, recordings, streams and users,
+    # rooms) orders it. Every stage after the first runs whatever happened before it (all_done).
+    first = STAGES[0]
     bulk = {
-        step: operator(
+        step: BulkEndOperator(
             task_id=f"bulk_{step}",
-            trigger_rule="all_success" if step == "cancel_live_mix" else "all_done",
-            **{argument: bulk_inventory[kind]},
+            action=action,
+            targets=bulk_inventory[kind],
+            trigger_rule="all_success" if BY_CONF[kind].stage == first else "all_done",
         )
-        for step, (kind, operator, argument) in BULK_STEPS.items()
+        for step, (kind, action) in BULK_STEPS.items()
     }
-
-    # 1. Mixes: viewers must stop receiving the old mixed output first.
-    cancel_live_mixes = CancelCommonMixStreamOperator.partial(task_id="cancel_live_mix").expand(
-        mix_stream_session_id=inventory["live_mix_sessions"]
-    )
-    stop_zego_mixes = StopMixOperator.partial(task_id="stop_zego_mix").expand_kwargs(inventory["zego_mixes"])
-
-    # 2. Recordings: stop them while their rooms still exist; files upload afterwards.
-    stop_trtc_recordings = DeleteCloudRecordingOperator.partial(
-        task_id="stop_trtc_recording", trigger_rule="all_done"
-    ).expand(recording_task_id=inventory["trtc_recordings"])
-    stop_zego_recordings = StopRecordOperator.partial(
-        task_id="stop_zego_recording", trigger_rule="all_done"
-    ).expand(recording_task_id=inventory["zego_recordings"])
-
-    # 3. Streams and users.
-    drop_live_streams = DropLiveStreamOperator.partial(
-        task_id="drop_live_stream", trigger_rule="all_done"
-    ).expand_kwargs(inventory["live_streams"])
-    delete_zego_streams = DeleteStreamOperator.partial(
-        task_id="delete_zego_stream", trigger_rule="all_done"
-    ).expand_kwargs(inventory["zego_streams"])
-    kick_zego_users = KickoutUserOperator.partial(
-        task_id="kick_zego_users", trigger_rule="all_done"
-    ).expand_kwargs(inventory["zego_kicks"])
-
-    # 4. Rooms.
-    dismiss_trtc_rooms = DismissRoomOperator.partial(
-        task_id="dismiss_trtc_room", trigger_rule="all_done"
-    ).expand(room_id=inventory["trtc_rooms"])
-    close_zego_rooms = CloseRoomOperator.partial(task_id="close_zego_room", trigger_rule="all_done").expand(
-        room_id=inventory["zego_rooms"]
-    )
+    mapped = {
+        step: EndOperator.partial(
+            task_id=step,
+            action=BY_CONF[kind].action,
+            trigger_rule="all_success" if BY_CONF[kind].stage == first else "all_done",
+        ).expand(target=inventory[kind])
+        for step, kind in STEPS.items()
+    }
 
     @task(trigger_rule="all_done", retries=0)
     def check_event_ended(ti: Any = None) -> dict[str, dict[str, int]]:
@@ -240,21 +207,16 @@ with DAG(
             raise RuntimeError("event not fully ended: " + "; ".join(problems))
         return summary
 
-    mixes = [cancel_live_mixes, stop_zego_mixes, bulk["cancel_live_mix"]]
-    recordings = [stop_trtc_recordings, stop_zego_recordings]
-    streams_and_users = [
-        drop_live_streams,
-        delete_zego_streams,
-        kick_zego_users,
-        bulk["delete_zego_stream"],
-        bulk["kick_zego_users"],
+    by_stage = [
+        [
+            task
+            for step, kind in STEPS.items()
+            if BY_CONF[kind].stage == stage
+            for task in (mapped[step], bulk[step])
+        ]
+        for stage in STAGES
     ]
-    rooms = [dismiss_trtc_rooms, close_zego_rooms, bulk["dismiss_trtc_room"], bulk["close_zego_room"]]
-
-    for mix in mixes:
-        mix >> recordings
-    for rec in recordings:
-        rec >> streams_and_users
-    for step in streams_and_users:
-        step >> rooms
-    rooms >> check_event_ended()
+    for before, after in pairwise(by_stage):
+        for task_before in before:
+            task_before >> after
+    by_stage[-1] >> check_event_ended()
