@@ -103,7 +103,53 @@ def per_api_codes() -> str:
     return "\n".join(rows)
 
 
+def _cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|") if text not in (None, "") else "-"
+
+
+def connection_fields() -> str:
+    """The connection form of each type, as ``get_provider_info()`` declares it to Airflow."""
+    from airflow_provider_rtc.get_provider_info import get_provider_info
+
+    out: list[str] = []
+    for conn in get_provider_info()["connection-types"]:
+        behaviour = conn.get("ui-field-behaviour", {})
+        relabel = behaviour.get("relabeling", {})
+        out.append(f"**`{conn['connection-type']}`** ({conn['hook-name']}, `{conn['hook-class-name']}`)\n")
+        out.append("| field | label in the form | type | meaning |")
+        out.append("|---|---|---|---|")
+        for name in ("login", "password"):
+            out.append(f"| `{name}` | {relabel.get(name, name)} | string | the credential |")
+        for name, spec in conn.get("conn-fields", {}).items():
+            types = spec.get("schema", {}).get("type", [])
+            kind = "/".join(t for t in (types if isinstance(types, list) else [types]) if t != "null")
+            secret = " (masked)" if spec.get("schema", {}).get("format") == "password" else ""
+            out.append(f"| extra `{name}` | {spec['label']} | {kind}{secret} | {_cell(spec.get('description'))} |")
+        hidden = ", ".join(f"`{h}`" for h in behaviour.get("hidden-fields", []))
+        out.append(f"\nHidden in the form: {hidden or 'none'}.\n")
+    return "\n".join(out)
+
+
+def config_options() -> str:
+    """Every ``airflow.cfg`` option the provider declares (``airflow config list`` shows them)."""
+    from airflow_provider_rtc.get_provider_info import get_provider_info
+
+    out: list[str] = []
+    for section, spec in get_provider_info()["config"].items():
+        out.append(f"**`[{section}]`**: {_cell(spec.get('description'))}\n")
+        out.append("| option | default | sensitive | meaning |")
+        out.append("|---|---|---|---|")
+        for name, opt in spec["options"].items():
+            default = f"`{opt['default']}`" if opt.get("default") not in (None, "") else "-"
+            sensitive = "yes" if opt.get("sensitive") else "no"
+            out.append(f"| `{name}` | {default} | {sensitive} | {_cell(opt.get('description'))} |")
+        out.append("")
+    return "\n".join(out)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
+    "connection-fields": connection_fields,
+    "config-options": config_options,
     "exception-classes": exception_classes,
     "tencent-rules": tencent_rules,
     "zego-rules": zego_rules,
