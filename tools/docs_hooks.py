@@ -124,7 +124,9 @@ def connection_fields() -> str:
             types = spec.get("schema", {}).get("type", [])
             kind = "/".join(t for t in (types if isinstance(types, list) else [types]) if t != "null")
             secret = " (masked)" if spec.get("schema", {}).get("format") == "password" else ""
-            out.append(f"| extra `{name}` | {spec['label']} | {kind}{secret} | {_cell(spec.get('description'))} |")
+            out.append(
+                f"| extra `{name}` | {spec['label']} | {kind}{secret} | {_cell(spec.get('description'))} |"
+            )
         hidden = ", ".join(f"`{h}`" for h in behaviour.get("hidden-fields", []))
         out.append(f"\nHidden in the form: {hidden or 'none'}.\n")
     return "\n".join(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -24,6 +25,10 @@ import pytest
 from tests.docs.snippets import LANGUAGES, ROOT, Block, all_blocks, blocks, pages
 
 BIN = Path(sys.executable).parent
+#: a block that builds a DAG (``with DAG(``, ``DAG(...)`` or ``@dag``) is a DAG file
+_DEFINES_DAG = re.compile(r"(^|[^\w.])DAG\(|^@dag\b", re.MULTILINE)
+#: DAG runs made (a test asserts the DAG blocks really ran)
+RUNS: list[str] = []
 
 
 @pytest.fixture
@@ -83,6 +88,12 @@ def test_the_runner_sees_the_blocks() -> None:
 @pytest.mark.parametrize("page", RUNNABLE, ids=_page_id)
 def test_page_snippets_run(page: Path, cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     namespace: dict[str, Any] = {"__name__": "__snippet__"}
+    runs_before = len(RUNS)
+    dag_blocks = [
+        b
+        for b in blocks(page)
+        if b.lang == "python" and _DEFINES_DAG.search(b.code) and not b.directives.get("parse-only")
+    ]
     for n, block in enumerate(blocks(page)):
         if block.lang == "python":
             _run_python(block, namespace, tmp_path / f"dags_{n}", monkeypatch, cloud.values)
@@ -94,35 +105,44 @@ def test_page_snippets_run(page: Path, cloud: Any, tmp_path: Path, monkeypatch: 
             configparser.ConfigParser().read_string(block.code)
         elif block.lang == "toml":
             tomllib.loads(block.code)
+    # every DAG block ran (at least once per conf): a detection miss would pass silently
+    assert len(RUNS) - runs_before >= len(dag_blocks), RUNS[runs_before:]
 
 
 def _run_python(
-    block: Block, namespace: dict[str, Any], dags: Path, monkeypatch: pytest.MonkeyPatch, values: dict[str, Any]
+    block: Block,
+    namespace: dict[str, Any],
+    dags: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    values: dict[str, Any],
 ) -> None:
-    from airflow.sdk import DAG
-
-    before = {id(v) for v in namespace.values()}
     exec(compile(block.code, block.where, "exec"), namespace)  # the docs' own code
-    built = [v for v in namespace.values() if isinstance(v, DAG) and id(v) not in before]
-    if not built:
+    if not _DEFINES_DAG.search(block.code):
         return
     # A DAG block is a DAG file: parse it alone from a dags folder, as the dag processor would.
     dags.mkdir()
     (dags / "snippet.py").write_text(block.code)
+    # dag.test() re-parses its bundle, the dags folder: Airflow reads it from settings.DAGS_FOLDER
+    from airflow import settings
+
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(dags))
     monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(dags))
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(dags / "snippet.py"), include_examples=False)
+    bag = DagBag(dag_folder=str(dags / "snippet.py"))
     assert not bag.import_errors, f"{block.where}: {bag.import_errors}"
-    assert {d.dag_id for d in built} <= set(bag.dags), block.where
+    built = list(bag.dags.values())
+    assert built, f"{block.where}: builds a DAG, but the DagBag found none"
     if block.directives.get("parse-only"):
         return
-    for dag in built:
-        run = bag.dags[dag.dag_id].test(run_conf=block.directives.get("conf"))
-        failed = [
-            ti.task_id for ti in run.get_task_instances() if str(ti.state) not in ("success", "skipped")
-        ]
-        assert str(run.state).endswith("success"), f"{block.where}: {dag.dag_id} failed tasks {failed}"
+    confs = block.directives.get("conf")
+    for conf in confs if isinstance(confs, list) else [confs]:  # a list: one run per conf, in order
+        for dag in built:
+            run = dag.test(run_conf=_fill(conf, values))
+            RUNS.append(f"{block.where} {dag.dag_id}")
+            states = {t.task_id: str(t.state) for t in run.get_task_instances()}
+            failed = [task for task, state in states.items() if state not in ("success", "skipped")]
+            assert str(run.state).endswith("success"), f"{block.where}: {dag.dag_id} failed tasks {failed}"
 
 
 def _env() -> dict[str, str]:
