@@ -59,9 +59,10 @@ def _fill(value: Any, values: dict[str, Any]) -> Any:
         return {k: _fill(v, values) for k, v in value.items()}
     if isinstance(value, list):
         return [_fill(v, values) for v in value]
-    if isinstance(value, str) and value.startswith("$"):
-        name, _, rest = value[1:].partition("/")
-        return values[name] if not rest else f"{values[name]}/{rest}"
+    if isinstance(value, str) and value[1:] in values and value.startswith("$"):
+        return values[value[1:]]  # "$zego_recordings": the seeded ids
+    if isinstance(value, str):
+        return value.replace("$tmp", values["tmp"])  # "file://$tmp/lake": a scratch folder
     return value
 
 
