@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install install-e2e lint services test e2e e2e-celery demo bench release-check compat clean
+.PHONY: install install-e2e lint services test docs e2e e2e-celery demo bench release-check compat clean
 
 # dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras:
 # `pip install --group` needs pip >= 25.1, hence the upgrade below.
@@ -38,6 +38,11 @@ services:
 test: lint services
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# The docs site (mkdocs.yml, docs/): warnings are errors, so a broken link, a page missing from the
+# nav or an operator reference that no longer imports fails the build. Output in site/.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # The real-deployment stage: Postgres, the four Airflow components, sandbox and receivers (README).
 # Not part of `make test`: it needs the postgresql server binaries (installed when run as root).
 e2e: $(E2E_STAMP)
@@ -67,4 +72,4 @@ compat: $(STAMP) services
 	$(BIN)/python tools/compat_matrix.py $(COMPAT_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-compat .demo build *.egg-info
+	rm -rf $(VENV) .venv-compat .demo build site *.egg-info

@@ -123,12 +123,10 @@ def get_provider_info() -> dict[str, Any]:
             },
             {"integration-name": "ZEGOCLOUD", "python-modules": ["airflow_provider_rtc.triggers.zego"]},
         ],
-        "plugins": [
-            {
-                "name": "rtc_callbacks",
-                "plugin-class": "airflow_provider_rtc.plugins.callbacks.RtcCallbacksPlugin",
-            }
-        ],
+        # No "plugins" key: the receiver plugin is registered by the ``airflow.plugins`` entry point
+        # (pyproject), the one mechanism every supported Airflow (3.0-3.3) always loads. Provider-info
+        # plugins are loaded only with ``[core] lazy_discover_providers = False``, and then on top of
+        # the entry point: "Plugin 'rtc_callbacks' already registered, skipping" (plugins_manager).
         "config": _CONFIG,
         "extra-links": [
             "airflow_provider_rtc.links.TencentCloudConsoleLink",
