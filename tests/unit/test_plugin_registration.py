@@ -40,10 +40,12 @@ def test_eager_provider_discovery_registers_the_plugin_once(tmp_path: Path) -> N
         "AIRFLOW_HOME": str(tmp_path),
         "AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS": "False",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "PYTHONPATH": str(ROOT),
     }
+    env.pop("PYTHONPATH", None)
+    # outside the source tree, as a deployment runs: the source tree's own ``*.egg-info`` (written by
+    # the editable install) would be found on sys.path as a second copy of the distribution
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
