@@ -1,0 +1,1 @@
+"""Ending resources: the cleanup engine, its dependency-aware schedule and the plan."""
