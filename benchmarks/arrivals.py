@@ -24,7 +24,7 @@ BACKEND = "AIRFLOW__RTC__RATE_LIMIT_BACKEND"
 
 
 def _paths(hook: Any, calls: int) -> dict[str, Any]:
-    from airflow_provider_rtc.operators.bulk import BulkTarget, run_bulk
+    from airflow_provider_rtc.cleanup.engine import BulkTarget, run_bulk
     from airflow_provider_rtc.transport import new_async_client
 
     def sync() -> None:

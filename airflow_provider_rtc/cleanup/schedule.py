@@ -19,7 +19,7 @@ stage-by-stage engine always did); a live room left open because a recording ref
 more than a recording finalised by its room closing. Its status is what its own call answered, so
 nothing is reported done while live.
 
-Stop semantics are the engine's (:func:`airflow_provider_rtc.operators.bulk.run_bulk`): once ``stop``
+Stop semantics are the engine's (:func:`airflow_provider_rtc.cleanup.engine.run_bulk`): once ``stop``
 is set no new call is issued, calls on the wire finish (bounded by their timeout), every target gets a
 result (``not_started`` included); a ``BaseException`` in the calling thread (the
 ``execution_timeout`` alarm) sets ``stop``, waits for those calls and propagates, the results then on
@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from airflow_provider_rtc.operators.bulk import BulkStop, BulkTarget, _Progress, _run_one, not_started
+from airflow_provider_rtc.cleanup.engine import BulkStop, BulkTarget, _Progress, _run_one, not_started
 
 #: seconds a call is assumed to be on the wire when sizing a lane: ``rate x this`` calls in flight
 #: keep the lane at its rate (one more covers the call waiting for its pacing slot)
@@ -257,7 +257,7 @@ def estimate(jobs: Sequence[Timed]) -> float:
 def run_jobs(
     run: Any, jobs: Sequence[Job], *, log: Any = None
 ) -> tuple[list[dict[str, Any]], BaseException | None]:
-    """:func:`run_schedule` with a :class:`~airflow_provider_rtc.operators.bulk.BulkRun`'s options and
+    """:func:`run_schedule` with a :class:`~airflow_provider_rtc.cleanup.engine.BulkRun`'s options and
     stop switch, like ``BulkRun.run``: an interruption (the ``execution_timeout`` alarm) is returned
     with the results up to it, not raised, so the caller reports before re-raising it."""
     stop: BulkStop = run._stop  # the run's switch: on_kill sets it, the plan's verify waits on it

@@ -4,7 +4,7 @@ Every public operator is at most three provider classes deep: :class:`RtcCleanup
 connection base per cloud (:class:`TencentCleanupOperator`, :class:`ZegoCleanupOperator`, built
 the same way), and the operator itself. Behaviour that several operators share is a plain
 function (:func:`cleanup_outcome`) or a small object the operator holds (the bulk run in
-:mod:`~airflow_provider_rtc.operators.bulk`), never a mixin whose place among the bases matters.
+:mod:`~airflow_provider_rtc.cleanup.engine`), never a mixin whose place among the bases matters.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.settings import check_hook_params
 
 if TYPE_CHECKING:
+    from airflow_provider_rtc.cleanup.engine import BulkRun
     from airflow_provider_rtc.hooks.base import RtcBaseHook
-    from airflow_provider_rtc.operators.bulk import BulkRun
 
 #: template fields every Tencent operator adds to its business fields
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
@@ -69,7 +69,7 @@ def cleanup_outcome(
 
 class RtcCleanupOperator(BaseOperator):
     """Base of the cleanup operators: a single call (:meth:`run_cleanup`) or, for the bulk
-    operators, a :class:`~airflow_provider_rtc.operators.bulk.BulkRun` they hold as ``bulk``."""
+    operators, a :class:`~airflow_provider_rtc.cleanup.engine.BulkRun` they hold as ``bulk``."""
 
     ui_color = "#e8f4fd"
     action = ""

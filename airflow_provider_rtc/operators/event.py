@@ -129,7 +129,7 @@ class EndEventOperator(_EventOperator):
     :param verify_timeout: seconds to keep verifying before failing with the survivors.
     :param verify_interval: seconds between verification passes.
     :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate);
-        the stages run on the bulk engine (:mod:`~airflow_provider_rtc.operators.bulk`).
+        the stages run on the bulk engine (:mod:`~airflow_provider_rtc.cleanup.engine`).
     :param trtc_monitoring: as for :class:`DiscoverLiveResourcesOperator` (paid; needed for
         ``idle_for`` with TRTC).
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
@@ -169,7 +169,7 @@ class EndEventOperator(_EventOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(clouds=clouds, **kwargs)
-        from airflow_provider_rtc.operators.bulk import BulkRun
+        from airflow_provider_rtc.cleanup.engine import BulkRun
         from airflow_provider_rtc.validation import number
 
         verify_timeout = number(verify_timeout, "verify_timeout", minimum=0.0) or 0.0
@@ -215,7 +215,7 @@ class EndEventOperator(_EventOperator):
         return selector, None, clouds, dry_run
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_rtc.discovery import plan as planner
+        from airflow_provider_rtc.cleanup import plan as planner
         from airflow_provider_rtc.discovery.discover import discover
 
         selector, inventory, clouds, dry_run = self._inputs()

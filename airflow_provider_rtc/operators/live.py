@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.links import TencentCloudConsoleLink
-from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.links import TencentCloudConsoleLink
-from airflow_provider_rtc.operators.bulk import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS

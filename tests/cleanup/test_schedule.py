@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_rtc.cleanup import deps, schedule
+from airflow_provider_rtc.cleanup.engine import BulkStop, BulkTarget, run_bulk
 from airflow_provider_rtc.exceptions import RtcError
 from airflow_provider_rtc.identity import ResourceRef
-from airflow_provider_rtc.operators.bulk import BulkStop, BulkTarget, run_bulk
 
 SAFETY = 20.0  # seconds an event wait may take before the test fails instead of hanging
 

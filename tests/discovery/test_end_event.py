@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_rtc.discovery import plan as planner
+from airflow_provider_rtc.cleanup import plan as planner
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.event import DiscoverLiveResourcesOperator, EndEventOperator
 

@@ -14,7 +14,7 @@ import pendulum
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_rtc.discovery import plan as planner
+from airflow_provider_rtc.cleanup import plan as planner
 from airflow_provider_rtc.discovery.discover import select
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcValidationError

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from airflow_provider_rtc.cleanup.engine import BulkTarget, run_bulk
 from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcThrottledError, RtcTransientError
-from airflow_provider_rtc.operators.bulk import BulkTarget, run_bulk
 
 
 def _target(name: str, outcome: Any, calls: list[str]) -> BulkTarget:

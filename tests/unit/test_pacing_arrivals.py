@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_rtc import pacing, ratelimit
+from airflow_provider_rtc.cleanup.engine import BulkTarget, run_bulk
 from airflow_provider_rtc.exceptions import RtcStoppedError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
-from airflow_provider_rtc.operators.bulk import BulkTarget, run_bulk
 from airflow_provider_rtc.protocol.http import HttpCall
 from airflow_provider_rtc.retry import RetryPolicy
 from airflow_provider_rtc.transport import (

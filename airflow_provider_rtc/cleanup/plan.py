@@ -10,7 +10,7 @@ Live streams (no rooms) are dropped in the third stage. The time of each stage i
 of its actions needs at the catalog's documented rate (ZEGO CloseRoom: 1 call/s).
 
 Calls go through the hooks (paced at the documented rate, retried, "already gone" = done) and the
-bulk engine (:mod:`airflow_provider_rtc.operators.bulk`: bounded concurrency, stoppable); results
+bulk engine (:mod:`airflow_provider_rtc.cleanup.engine`: bounded concurrency, stoppable); results
 are ``done`` / ``already_gone`` / ``failed`` with the cloud's code and the engine's
 ``maybe_executed`` / ``after_lost_response``, or ``not_started`` once the run was stopped. Every
 answer that says a target is gone is recorded in the receiver's inventory as a correction, so a
@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.cleanup import deps, schedule
+from airflow_provider_rtc.cleanup.engine import BulkTarget
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.discover import Access, discover
 from airflow_provider_rtc.discovery.refs import label, ref_of, room_ref_of
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.identity import ID_STR, ResourceRef
-from airflow_provider_rtc.operators.bulk import BulkTarget
 
 if TYPE_CHECKING:
-    from airflow_provider_rtc.operators.bulk import BulkRun
+    from airflow_provider_rtc.cleanup.engine import BulkRun
 
 #: targets the plan table lists one by one (all of them are in the returned plan)
 TABLE_TARGETS = 50
