@@ -12,34 +12,28 @@ cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts
 
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
 why. A large event cannot afford one task per target (each costs seconds of scheduling and a
-worker process), so a kind with more targets than ``bulk_threshold`` (default 20) - TRTC rooms,
-ZEGO rooms, streams and kicks, Live mixes - ends in ONE bulk task per kind instead, paced at the
-documented rate by the shared limiter, with per-target results in its XCom. Set
-``bulk_threshold`` to 0 to end every such kind in bulk, or very high to map every target.
+worker process), nor stages that wait for each other across the whole event: when a kind has more
+targets than ``bulk_threshold`` (default 20) - TRTC rooms, ZEGO rooms, streams and kicks, Live
+mixes - the WHOLE event ends in ONE task, ``end_in_bulk``, on the dependency-aware executor
+(``airflow_provider_rtc.cleanup.schedule``): every API at its documented rate in its own lane, each
+target as soon as what it depends on has ended (a ZEGO room once its own streams and kicks are
+done; rooms after the recordings and mixes), so the event takes about the time of its slowest API
+(30 ZEGO rooms at 1 CloseRoom/s: 30 s). Per-target results are in its XCom. Set
+``bulk_threshold`` to 0 to always end in one task, or very high to map every target.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_rtc.event import ITEM_SCHEMAS, KINDS
-from airflow_provider_rtc.operators.live import (
-    BulkCancelCommonMixStreamsOperator,
-    CancelCommonMixStreamOperator,
-    DropLiveStreamOperator,
-)
-from airflow_provider_rtc.operators.trtc import (
-    BulkDismissRoomsOperator,
-    DeleteCloudRecordingOperator,
-    DismissRoomOperator,
-)
+from airflow_provider_rtc.operators.live import CancelCommonMixStreamOperator, DropLiveStreamOperator
+from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator, DismissRoomOperator
 from airflow_provider_rtc.operators.zego import (
-    BulkCloseRoomsOperator,
-    BulkDeleteStreamsOperator,
-    BulkKickoutUsersOperator,
     CloseRoomOperator,
     DeleteStreamOperator,
     KickoutUserOperator,
@@ -60,16 +54,9 @@ STEPS = {
     "close_zego_room": "zego_rooms",
 }
 
-#: the steps that switch to one bulk task (``bulk_<step>``) above ``bulk_threshold`` targets:
-#: step -> (kind, bulk operator, its list argument)
-BULK_STEPS: dict[str, tuple[str, type, str]] = {
-    "cancel_live_mix": ("live_mix_sessions", BulkCancelCommonMixStreamsOperator, "mix_stream_session_ids"),
-    "delete_zego_stream": ("zego_streams", BulkDeleteStreamsOperator, "streams"),
-    "kick_zego_users": ("zego_kicks", BulkKickoutUsersOperator, "kicks"),
-    "dismiss_trtc_room": ("trtc_rooms", BulkDismissRoomsOperator, "room_ids"),
-    "close_zego_room": ("zego_rooms", BulkCloseRoomsOperator, "room_ids"),
-}
-BULK_KINDS = tuple(kind for kind, _, _ in BULK_STEPS.values())  # ordered: the same DAG on every parse
+#: the kinds whose size decides: above ``bulk_threshold`` targets of any of them, the whole event
+#: ends in the one ``end_in_bulk`` task
+BULK_KINDS = ("live_mix_sessions", "zego_streams", "zego_kicks", "trtc_rooms", "zego_rooms")
 BULK_THRESHOLD = 20
 
 
@@ -105,8 +92,8 @@ with DAG(
             BULK_THRESHOLD,
             type="integer",
             minimum=0,
-            description="a kind with more targets than this (rooms, streams, kicks, Live mixes) ends in one "
-            "bulk task instead of one task per target",
+            description="with more targets than this in a kind (rooms, streams, kicks, Live mixes), the "
+            "whole event ends in one dependency-aware task instead of one task per target",
         ),
     },
 ) as dag:
@@ -126,34 +113,56 @@ with DAG(
             ti.xcom_push(key="invalid", value=str(err))
             raise
 
-    def _in_bulk(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> bool:
+    def _in_bulk(targets: dict[str, list[Any]], params: dict[str, Any]) -> bool:
         threshold = params.get("bulk_threshold")
         threshold = BULK_THRESHOLD if threshold is None else int(threshold)
-        return kind in BULK_KINDS and len(targets[kind]) > threshold
+        return any(len(targets[kind]) > threshold for kind in BULK_KINDS)
 
     @task
     def event_targets(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> list[Any]:
-        """One kind of target, shaped for its mapped operator (none when the kind goes in bulk)."""
-        return [] if _in_bulk(kind, targets, params) else targets[kind]
+        """One kind of target, shaped for its mapped operator (none when the event ends in bulk)."""
+        return [] if _in_bulk(targets, params) else targets[kind]
 
-    @task
-    def bulk_targets(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> list[Any]:
-        """One kind of target for its bulk task (none when the kind is small enough to map)."""
-        return targets[kind] if _in_bulk(kind, targets, params) else []
+    @task(execution_timeout=timedelta(hours=1))
+    def end_in_bulk(targets: dict[str, list[Any]], params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+        """A large event, every kind in one task: each API at its documented rate, each target once
+        what it depends on has ended; nothing to do when the event is small enough to map.
+
+        Fails if any target failed (after ending all the others), pushing the summary first
+        (XCom ``bulk_results``); stopped by the timeout, it issues no new call and reports
+        ``not_started`` for the rest.
+        """
+        from airflow_provider_rtc.cleanup.engine import BulkRun
+        from airflow_provider_rtc.cleanup.event_conf import ACTIONS, end_event
+
+        if not _in_bulk(targets, params):
+            return {"total": 0, "counts": {}, "by_kind": {}, "results": []}
+        run = BulkRun(max_concurrency=16)
+        summary, interrupted = end_event(targets, run=run, log=logging.getLogger("airflow.task"))
+        kind_of = {(cloud, action): kind for kind, (_, cloud, _, action) in ACTIONS.items()}
+        by_kind: dict[str, dict[str, int]] = {}
+        for r in summary["results"]:
+            counts = by_kind.setdefault(kind_of[(r["cloud"], r["action"])], {})
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        summary["by_kind"] = by_kind
+        print("end_in_bulk:", summary["counts"], f"in {summary['elapsed_s']}s", "per API:", summary["apis"])
+        failed = [r for r in summary["results"] if r["status"] == "failed"]
+        if interrupted is not None or failed or run.stopped:
+            ti.xcom_push(key="bulk_results", value=summary)
+        if interrupted is not None:
+            raise interrupted
+        if failed or run.stopped:
+            raise RuntimeError(
+                f"{len(failed)} of {summary['total']} target(s) failed"
+                + (f", stopped ({run.stopped})" if run.stopped else "")
+                + ": "
+                + ", ".join(f"{r['action']} {r['label']} [{r.get('code')}]" for r in failed[:10])
+            )
+        return summary
 
     validated = validate_event()
     inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind, validated) for kind in KINDS}
-    bulk_inventory = {
-        kind: bulk_targets.override(task_id=f"list_bulk_{kind}")(kind, validated) for kind in BULK_KINDS
-    }
-    bulk = {
-        step: operator(
-            task_id=f"bulk_{step}",
-            trigger_rule="all_success" if step == "cancel_live_mix" else "all_done",
-            **{argument: bulk_inventory[kind]},
-        )
-        for step, (kind, operator, argument) in BULK_STEPS.items()
-    }
+    bulk = end_in_bulk(validated)
 
     # 1. Mixes: viewers must stop receiving the old mixed output first.
     cancel_live_mixes = CancelCommonMixStreamOperator.partial(task_id="cancel_live_mix").expand(
@@ -224,32 +233,26 @@ with DAG(
             if done < expected:
                 left = sorted({str(states.get(f"{step}_{i}")) for i in range(expected)} - {"success"})
                 problems.append(f"{step}: {expected - done} of {expected} not done ({', '.join(left)})")
-            if step in BULK_STEPS:  # the bulk task: one instance for all of the kind's targets
-                bulk_kind, bulk_id = BULK_STEPS[step][0], f"bulk_{step}"
-                in_bulk = len(ti.xcom_pull(task_ids=f"list_bulk_{bulk_kind}") or [])
-                if states.get(f"list_bulk_{bulk_kind}") != "success":
-                    problems.append(f"{bulk_id}: its targets were never listed")
-                elif in_bulk and states.get(bulk_id) != "success":
-                    problems.append(f"{bulk_id}: {in_bulk} target(s) not done ({states.get(bulk_id)})")
-                bulk_counts = (ti.xcom_pull(task_ids=bulk_id) or {}).get("counts") or {}
-                for status, count in bulk_counts.items():
-                    counts[status] = counts.get(status, 0) + int(count)
+            # the bulk task: one instance for the whole event, counted per kind
+            bulk_counts = ((ti.xcom_pull(task_ids="end_in_bulk") or {}).get("by_kind") or {}).get(kind) or {}
+            for status, count in bulk_counts.items():
+                counts[status] = counts.get(status, 0) + int(count)
+        if states.get("end_in_bulk") != "success":
+            problems.append(f"end_in_bulk: {states.get('end_in_bulk')}")
         print("End-of-event summary:", summary)
         if problems:
             ti.xcom_push(key="problems", value=problems)
             raise RuntimeError("event not fully ended: " + "; ".join(problems))
         return summary
 
-    mixes = [cancel_live_mixes, stop_zego_mixes, bulk["cancel_live_mix"]]
+    mixes = [cancel_live_mixes, stop_zego_mixes]
     recordings = [stop_trtc_recordings, stop_zego_recordings]
     streams_and_users = [
         drop_live_streams,
         delete_zego_streams,
         kick_zego_users,
-        bulk["delete_zego_stream"],
-        bulk["kick_zego_users"],
     ]
-    rooms = [dismiss_trtc_rooms, close_zego_rooms, bulk["dismiss_trtc_room"], bulk["close_zego_room"]]
+    rooms = [dismiss_trtc_rooms, close_zego_rooms]
 
     for mix in mixes:
         mix >> recordings
@@ -257,4 +260,8 @@ with DAG(
         rec >> streams_and_users
     for step in streams_and_users:
         step >> rooms
-    rooms >> check_event_ended()
+    # the bulk task depends on the validated conf only: a large event has no mapped target, so
+    # nothing else runs in its stages; a small one leaves it with nothing to do
+    checked = check_event_ended()
+    rooms >> checked
+    bulk >> checked
