@@ -124,17 +124,20 @@ with DAG(
         return [] if _in_bulk(targets, params) else targets[kind]
 
     @task(execution_timeout=timedelta(hours=1))
-    def end_in_bulk(targets: dict[str, list[Any]], params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+    def end_in_bulk(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
         """A large event, every kind in one task: each API at its documented rate, each target once
         what it depends on has ended; nothing to do when the event is small enough to map.
 
-        Fails if any target failed (after ending all the others), pushing the summary first
-        (XCom ``bulk_results``); stopped by the timeout, it issues no new call and reports
-        ``not_started`` for the rest.
+        It checks the conf itself (the same check as ``validate_event``, before any call) rather
+        than wait for that task: one task start less before the first call. Fails if any target
+        failed (after ending all the others), pushing the summary first (XCom ``bulk_results``);
+        stopped by the timeout, it issues no new call and reports ``not_started`` for the rest.
         """
         from airflow_provider_rtc.cleanup.engine import BulkRun
         from airflow_provider_rtc.cleanup.event_conf import ACTIONS, end_event
+        from airflow_provider_rtc.event import event_targets as checked_targets
 
+        targets = checked_targets(params)  # RtcValidationError: failed at once, never retried
         if not _in_bulk(targets, params):
             return {"total": 0, "counts": {}, "by_kind": {}, "results": []}
         run = BulkRun(max_concurrency=16)
@@ -162,7 +165,7 @@ with DAG(
 
     validated = validate_event()
     inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind, validated) for kind in KINDS}
-    bulk = end_in_bulk(validated)
+    bulk = end_in_bulk()
 
     # 1. Mixes: viewers must stop receiving the old mixed output first.
     cancel_live_mixes = CancelCommonMixStreamOperator.partial(task_id="cancel_live_mix").expand(
@@ -260,8 +263,8 @@ with DAG(
         rec >> streams_and_users
     for step in streams_and_users:
         step >> rooms
-    # the bulk task depends on the validated conf only: a large event has no mapped target, so
-    # nothing else runs in its stages; a small one leaves it with nothing to do
+    # the bulk task checks the conf itself and starts with validate_event: a large event has no
+    # mapped target, so nothing else runs in its stages; a small one leaves it with nothing to do
     checked = check_event_ended()
     rooms >> checked
     bulk >> checked
