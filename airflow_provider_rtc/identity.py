@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 CLOUDS = ("trtc", "live", "zego")
-KINDS = ("rooms", "users", "streams", "mixes", "recordings")
+#: ``tasks``: a cloud task that is neither a recording nor a mix (TRTC relay to CDN, stream ingest,
+#: AI transcription), keyed by its TaskId
+KINDS = ("rooms", "users", "streams", "mixes", "recordings", "tasks")
 #: ``id_type`` of a TRTC room (and of anything keyed by one): the id space it lives in
 ID_INT = "int"
 ID_STR = "str"

@@ -410,7 +410,8 @@ def trtc_user_id(value: Any, param: str = "user_id") -> str:
     )
 
 
-def trtc_user_ids(value: Any, param: str = "user_ids", *, max_items: int = 10) -> list[str]:
+def trtc_user_ids(value: Any, param: str = "user_ids", *, max_items: int) -> list[str]:
+    """``max_items``: the API's ``batch`` in the catalog (RemoveUser: 10), the one place it is written."""
     return string_list(value, param, max_items=max_items, item=trtc_user_id)
 
 

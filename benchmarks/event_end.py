@@ -170,7 +170,7 @@ def end_event_operator(dep: Any, timeout: float) -> dict[str, Any]:
 
     def body(receiver: Any) -> dict[str, Any]:
         dep.sandbox_call("POST", "/seed", EVENT)
-        settle(dep)
+        settle(dep, timeout=600.0)  # ~1,500 lifecycle callbacks of the seeded event, delivered first
         state = dep.sandbox_call("GET", "/state")
         tencent = dep.api.call("GET", "/api/v2/connections/tencentcloud_default")
         extra = json.loads(tencent.get("extra") or "{}")

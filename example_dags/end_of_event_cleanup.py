@@ -13,50 +13,37 @@ cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
 why. A large event cannot afford one task per target (each costs seconds of scheduling and a
 worker process), nor stages that wait for each other across the whole event: when a kind has more
-targets than ``bulk_threshold`` (default 20) - TRTC rooms, ZEGO rooms, streams and kicks, Live
-mixes - the WHOLE event ends in ONE task, ``end_in_bulk``, on the dependency-aware executor
-(``airflow_provider_rtc.cleanup.schedule``): every API at its documented rate in its own lane, each
-target as soon as what it depends on has ended (a ZEGO room once its own streams and kicks are
-done; rooms after the recordings and mixes), so the event takes about the time of its slowest API
-(30 ZEGO rooms at 1 CloseRoom/s: 30 s). Per-target results are in its XCom. Set
-``bulk_threshold`` to 0 to always end in one task, or very high to map every target.
+targets than ``bulk_threshold`` (default 20), the WHOLE event ends in ONE task, ``end_in_bulk``,
+on the dependency-aware executor (``airflow_provider_rtc.cleanup.schedule``): every API at its
+documented rate in its own lane, each target as soon as what it depends on has ended (a ZEGO room
+once its own streams and kicks are done; rooms after the recordings and mixes), so the event takes
+about the time of its slowest API (30 ZEGO rooms at 1 CloseRoom/s: 30 s). Per-target results are
+in its XCom. Set ``bulk_threshold`` to 0 to always end in one task, or very high to map every
+target.
+
+Which API ends each conf kind, and in which stage, is the ender table's
+(:mod:`airflow_provider_rtc.cleanup.enders`): a destructive API added there with a ``conf`` name
+gets its conf field, its mapped step and its place in ``end_in_bulk`` here without an edit. Every
+result (mapped or in the bulk's ``results``) is in the one shape of ``docs/cleanup-engine.md``.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_rtc.event import ITEM_SCHEMAS, KINDS
-from airflow_provider_rtc.operators.live import CancelCommonMixStreamOperator, DropLiveStreamOperator
-from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator, DismissRoomOperator
-from airflow_provider_rtc.operators.zego import (
-    CloseRoomOperator,
-    DeleteStreamOperator,
-    KickoutUserOperator,
-    StopMixOperator,
-    StopRecordOperator,
-)
+from airflow_provider_rtc.cleanup.enders import BY_CONF, STAGES
+from airflow_provider_rtc.cleanup.inputs import ITEM_SCHEMAS, KINDS
+from airflow_provider_rtc.operators.bulk import EndOperator
 
-#: each cleanup step and the kind of target it ends
-STEPS = {
-    "cancel_live_mix": "live_mix_sessions",
-    "stop_zego_mix": "zego_mixes",
-    "stop_trtc_recording": "trtc_recordings",
-    "stop_zego_recording": "zego_recordings",
-    "drop_live_stream": "live_streams",
-    "delete_zego_stream": "zego_streams",
-    "kick_zego_users": "zego_kicks",
-    "dismiss_trtc_room": "trtc_rooms",
-    "close_zego_room": "zego_rooms",
-}
-
-#: the kinds whose size decides: above ``bulk_threshold`` targets of any of them, the whole event
-#: ends in the one ``end_in_bulk`` task
-BULK_KINDS = ("live_mix_sessions", "zego_streams", "zego_kicks", "trtc_rooms", "zego_rooms")
+#: each cleanup step (its task id) and the conf kind it ends: the ender table's rows with a conf name
+STEPS = {row.step: conf for conf, row in BY_CONF.items() if row.step}
+#: above ``bulk_threshold`` targets in any of these kinds the whole event ends in ``end_in_bulk``
+BULK_KINDS = tuple(STEPS.values())  # ordered: the same DAG on every parse
 BULK_THRESHOLD = 20
 
 
@@ -64,6 +51,19 @@ def _objects(description: str, kind: str) -> Param:
     """An array of objects: the trigger form shows it as a JSON editor (a list of strings otherwise)."""
     return Param([], type="array", items=ITEM_SCHEMAS[kind], description=description)
 
+
+#: the conf kinds with a hand-written trigger-form description below; any other row gets a generic one
+_DESCRIBED = (
+    "trtc_rooms",
+    "trtc_recordings",
+    "live_mix_sessions",
+    "live_streams",
+    "zego_mixes",
+    "zego_recordings",
+    "zego_streams",
+    "zego_kicks",
+    "zego_rooms",
+)
 
 with DAG(
     dag_id="end_of_event_cleanup",
@@ -88,12 +88,17 @@ with DAG(
         ),
         "zego_kicks": _objects('ZEGO users to kick: [{"room_id": "...", "user_ids": ["..."]}]', "zego_kicks"),
         "zego_rooms": Param([], type="array", description="ZEGO room ids to close"),
+        **{
+            kind: Param([], type="array", description=f"targets of {row.action} ({row.product})")
+            for kind, row in BY_CONF.items()
+            if kind not in _DESCRIBED
+        },
         "bulk_threshold": Param(
             BULK_THRESHOLD,
             type="integer",
             minimum=0,
-            description="with more targets than this in a kind (rooms, streams, kicks, Live mixes), the "
-            "whole event ends in one dependency-aware task instead of one task per target",
+            description="with more targets than this in a kind, the whole event ends in one "
+            "dependency-aware task instead of one task per target",
         ),
     },
 ) as dag:
@@ -123,7 +128,9 @@ with DAG(
         """One kind of target, shaped for its mapped operator (none when the event ends in bulk)."""
         return [] if _in_bulk(targets, params) else targets[kind]
 
-    @task(execution_timeout=timedelta(hours=1))
+    # queued before the list tasks (whose mapped steps would give them the higher default weight):
+    # in a large event this task is the critical path, they have nothing to do
+    @task(execution_timeout=timedelta(hours=1), priority_weight=1000, weight_rule="absolute")
     def end_in_bulk(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
         """A large event, every kind in one task: each API at its documented rate, each target once
         what it depends on has ended; nothing to do when the event is small enough to map.
@@ -134,20 +141,14 @@ with DAG(
         stopped by the timeout, it issues no new call and reports ``not_started`` for the rest.
         """
         from airflow_provider_rtc.cleanup.engine import BulkRun
-        from airflow_provider_rtc.cleanup.event_conf import ACTIONS, end_event
-        from airflow_provider_rtc.event import event_targets as checked_targets
+        from airflow_provider_rtc.cleanup.event_conf import end_event
+        from airflow_provider_rtc.cleanup.inputs import event_targets as checked_targets
 
         targets = checked_targets(params)  # RtcValidationError: failed at once, never retried
         if not _in_bulk(targets, params):
             return {"total": 0, "counts": {}, "by_kind": {}, "results": []}
         run = BulkRun(max_concurrency=16)
         summary, interrupted = end_event(targets, run=run, log=logging.getLogger("airflow.task"))
-        kind_of = {(cloud, action): kind for kind, (_, cloud, _, action) in ACTIONS.items()}
-        by_kind: dict[str, dict[str, int]] = {}
-        for r in summary["results"]:
-            counts = by_kind.setdefault(kind_of[(r["cloud"], r["action"])], {})
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-        summary["by_kind"] = by_kind
         print("end_in_bulk:", summary["counts"], f"in {summary['elapsed_s']}s", "per API:", summary["apis"])
         failed = [r for r in summary["results"] if r["status"] == "failed"]
         if interrupted is not None or failed or run.stopped:
@@ -166,39 +167,17 @@ with DAG(
     validated = validate_event()
     inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind, validated) for kind in KINDS}
     bulk = end_in_bulk()
-
-    # 1. Mixes: viewers must stop receiving the old mixed output first.
-    cancel_live_mixes = CancelCommonMixStreamOperator.partial(task_id="cancel_live_mix").expand(
-        mix_stream_session_id=inventory["live_mix_sessions"]
-    )
-    stop_zego_mixes = StopMixOperator.partial(task_id="stop_zego_mix").expand_kwargs(inventory["zego_mixes"])
-
-    # 2. Recordings: stop them while their rooms still exist; files upload afterwards.
-    stop_trtc_recordings = DeleteCloudRecordingOperator.partial(
-        task_id="stop_trtc_recording", trigger_rule="all_done"
-    ).expand(recording_task_id=inventory["trtc_recordings"])
-    stop_zego_recordings = StopRecordOperator.partial(
-        task_id="stop_zego_recording", trigger_rule="all_done"
-    ).expand(recording_task_id=inventory["zego_recordings"])
-
-    # 3. Streams and users.
-    drop_live_streams = DropLiveStreamOperator.partial(
-        task_id="drop_live_stream", trigger_rule="all_done"
-    ).expand_kwargs(inventory["live_streams"])
-    delete_zego_streams = DeleteStreamOperator.partial(
-        task_id="delete_zego_stream", trigger_rule="all_done"
-    ).expand_kwargs(inventory["zego_streams"])
-    kick_zego_users = KickoutUserOperator.partial(
-        task_id="kick_zego_users", trigger_rule="all_done"
-    ).expand_kwargs(inventory["zego_kicks"])
-
-    # 4. Rooms.
-    dismiss_trtc_rooms = DismissRoomOperator.partial(
-        task_id="dismiss_trtc_room", trigger_rule="all_done"
-    ).expand(room_id=inventory["trtc_rooms"])
-    close_zego_rooms = CloseRoomOperator.partial(task_id="close_zego_room", trigger_rule="all_done").expand(
-        room_id=inventory["zego_rooms"]
-    )
+    # Every step reads its API from the ender table; its stage (mixes, recordings, streams and users,
+    # rooms) orders it. Every stage after the first runs whatever happened before it (all_done).
+    first = STAGES[0]
+    mapped = {
+        step: EndOperator.partial(
+            task_id=step,
+            action=BY_CONF[kind].action,
+            trigger_rule="all_success" if BY_CONF[kind].stage == first else "all_done",
+        ).expand(target=inventory[kind])
+        for step, kind in STEPS.items()
+    }
 
     @task(trigger_rule="all_done", retries=0)
     def check_event_ended(ti: Any = None) -> dict[str, dict[str, int]]:
@@ -236,7 +215,7 @@ with DAG(
             if done < expected:
                 left = sorted({str(states.get(f"{step}_{i}")) for i in range(expected)} - {"success"})
                 problems.append(f"{step}: {expected - done} of {expected} not done ({', '.join(left)})")
-            # the bulk task: one instance for the whole event, counted per kind
+            # the bulk task: one instance for the whole event, counted per conf kind
             bulk_counts = ((ti.xcom_pull(task_ids="end_in_bulk") or {}).get("by_kind") or {}).get(kind) or {}
             for status, count in bulk_counts.items():
                 counts[status] = counts.get(status, 0) + int(count)
@@ -248,23 +227,14 @@ with DAG(
             raise RuntimeError("event not fully ended: " + "; ".join(problems))
         return summary
 
-    mixes = [cancel_live_mixes, stop_zego_mixes]
-    recordings = [stop_trtc_recordings, stop_zego_recordings]
-    streams_and_users = [
-        drop_live_streams,
-        delete_zego_streams,
-        kick_zego_users,
+    by_stage = [
+        [mapped[step] for step, kind in STEPS.items() if BY_CONF[kind].stage == stage] for stage in STAGES
     ]
-    rooms = [dismiss_trtc_rooms, close_zego_rooms]
-
-    for mix in mixes:
-        mix >> recordings
-    for rec in recordings:
-        rec >> streams_and_users
-    for step in streams_and_users:
-        step >> rooms
+    for before, after in pairwise(by_stage):
+        for task_before in before:
+            task_before >> after
     # the bulk task checks the conf itself and starts with validate_event: a large event has no
-    # mapped target, so nothing else runs in its stages; a small one leaves it with nothing to do
+    # mapped target, so nothing runs in the stages; a small one leaves it with nothing to do
     checked = check_event_ended()
-    rooms >> checked
+    by_stage[-1] >> checked
     bulk >> checked

@@ -45,6 +45,9 @@ class Api:
     otherwise (e.g. CancelCommonMixStream's ``FailedOperation.CallOtherSvrError``); ``throttle_code``
     is the code this API answers over its limit when it is not its family's usual one (ZEGO mixing).
     ``quotas`` are further limits the call spends besides ``qps`` (see :class:`Quota`).
+    ``batch`` is the most targets one call takes (RemoveUser's ``UserIds``: 10), ``None`` for one
+    target per call: the ender table (:mod:`airflow_provider_rtc.cleanup.enders`), the hooks'
+    validation and the conf reader all read it here, the one place it is written.
     ``max_range_days`` is the longest query window a range API accepts (in days of its reporting time
     zone; ``1`` = one day), ``history_days`` how far back it keeps data; ``None`` when not applicable.
     """
@@ -67,6 +70,7 @@ class Api:
     max_range_days: int | None = None
     history_days: int | None = None
     quotas: tuple[Quota, ...] = ()
+    batch: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -80,9 +80,11 @@ DISMISS_ROOM = _trtc("DismissRoom", gone=_ROOM_GONE, destructive=True, regions=R
 DISMISS_ROOM_BY_STR_ROOM_ID = _trtc(
     "DismissRoomByStrRoomId", gone=_ROOM_GONE, destructive=True, regions=ROOM_REGIONS
 )
-REMOVE_USER = _trtc("RemoveUser", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS)
+# "UserIds: List of up to 10 users to be removed" (RemoveUser, RemoveUserByStrRoomId API pages;
+# shared reference trtc-api-tables.md)
+REMOVE_USER = _trtc("RemoveUser", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS, batch=10)
 REMOVE_USER_BY_STR_ROOM_ID = _trtc(
-    "RemoveUserByStrRoomId", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS
+    "RemoveUserByStrRoomId", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS, batch=10
 )
 CREATE_CLOUD_RECORDING = _trtc("CreateCloudRecording", idempotent=False, regions=RECORDING_REGIONS)
 # Monitoring data, used only when a user opts in to TRTC reconciliation (``trtc_monitoring``):
@@ -111,6 +113,19 @@ STOP_STREAM_INGEST = _trtc(
     gone=frozenset({"FailedOperation.TaskFinished", "FailedOperation.TaskNotExist"}),
     destructive=True,
     regions=INGEST_REGIONS,
+)
+# StopAITranscription ("停止AI转录任务"): its request is ``TaskId`` alone (no SdkAppId), the TaskId
+# StartAITranscription returned. Source: tencentcloud-sdk-go @144f6c8 (release v1.3.166),
+# ``tencentcloud/trtc/v20190722/client.go`` lists ``FailedOperation.TaskNotExist`` and
+# ``InvalidParameter.TaskId`` as its only codes; ``models.go`` StopAITranscriptionRequestParams.
+# Decisions (UNCONFIRMED, no real call made):
+# * ``FailedOperation.TaskNotExist`` means gone: the only not-found code listed, the same code
+#   StopStreamIngest uses for an ended task, and the goal of a stop (nothing transcribing) holds.
+# * ``InvalidParameter.TaskId`` stays a failure: a malformed id is the caller's bug, not an end.
+# * Rate: TRTC's documented 20 calls/s per API, SecretId and region (module docstring); no page
+#   gives StopAITranscription its own. Regions: none documented, so none restricted.
+STOP_AI_TRANSCRIPTION = _trtc(
+    "StopAITranscription", gone=frozenset({"FailedOperation.TaskNotExist"}), destructive=True
 )
 
 # -- usage (reports) -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """What must end before what: per room where the identities say the room, per application where not.
 
-The clouds require an order only between a few kinds, each for a documented reason (vendor
-sources in the comments of :data:`DEPENDS_ON`); everything else may run at the same time. A
+The clouds require an order only between a few kinds, each for a documented reason (the ender
+table's ``after``; vendor sources at :data:`DEPENDS_ON`); everything else may run at the same time. A
 dependency is per resource: a room waits for *its* streams, users and recordings, not for every
 stream of the event. A target whose identity carries no room (a recording or mix task named by its
 task id alone, as the event conf gives them) is a dependency of every dependent target of its
@@ -16,30 +16,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_provider_rtc.cleanup.enders import ROWS
 from airflow_provider_rtc.identity import ResourceRef
 
-#: (cloud, kind) -> the kinds of the same cloud and application that must end first.
-DEPENDS_ON: dict[tuple[str, str], tuple[str, ...]] = {
-    # ZEGO CloseRoom "removes every user and closes the room. It triggers the logout and
-    # stream-close callbacks" (ZEGO server API, CloseRoom page; shared reference zegocloud-api.md):
-    # it ends the room's streams, so a mix reading them must be stopped first (StopMix page: a mix
-    # runs on for 90 s after its inputs vanish, showing a stale picture), a recording is stopped by
-    # its own call (files finalised by the stop, not by the room vanishing), and users/streams named
-    # explicitly (a host who must leave first) go before the room that would take them anyway.
-    ("zego", "rooms"): ("mixes", "recordings", "streams", "users"),
-    # a mix before its input streams (ZEGO StopMix page: "task A ends on its own only 90 seconds
-    # after all input streams of task A no longer exist"); kicking a publisher ends its streams.
-    ("zego", "streams"): ("mixes",),
-    ("zego", "users"): ("mixes",),
-    # TRTC recordings are stopped before their room is dismissed, so the files are finalised by the
-    # stop (DeleteCloudRecording) rather than by the recorder being thrown out with the room; users
-    # removed explicitly go before the room (DismissRoom removes everyone anyway).
-    ("trtc", "rooms"): ("recordings", "users"),
-    # a Live mix (CancelCommonMixStream) before its input streams (DropLiveStream): the mix reads
-    # InputStreamList (Live CreateCommonMixStream; shared reference live-api-tables.md), and the
-    # viewers of the mixed output must stop getting it before its inputs break.
-    ("live", "streams"): ("mixes",),
-}
+#: (cloud, kind) -> the kinds of the same cloud and application that must end first: the ender
+#: table's ``after`` field (plan targets carry their row's copy). Why each order (vendor sources):
+#:
+#: * ZEGO CloseRoom "removes every user and closes the room. It triggers the logout and
+#:   stream-close callbacks" (ZEGO server API, CloseRoom page; shared reference zegocloud-api.md):
+#:   it ends the room's streams, so a mix reading them must be stopped first (StopMix page: a mix
+#:   runs on for 90 s after its inputs vanish, a stale picture), a recording is stopped by its own
+#:   call (files finalised by the stop, not by the room vanishing), and users/streams named
+#:   explicitly (a host who must leave first) go before the room that would take them anyway.
+#: * a mix before its input streams (ZEGO StopMix page: "task A ends on its own only 90 seconds
+#:   after all input streams of task A no longer exist"); kicking a publisher ends its streams.
+#: * TRTC recordings and AI/relay tasks are stopped before their room is dismissed, so their output
+#:   is finalised by the stop (DeleteCloudRecording) rather than by the robot being thrown out with
+#:   the room; users removed explicitly go before the room (DismissRoom removes everyone anyway).
+#: * a Live mix (CancelCommonMixStream) before its input streams (DropLiveStream): the mix reads
+#:   InputStreamList (Live CreateCommonMixStream; shared reference live-api-tables.md), and the
+#:   viewers of the mixed output must stop getting it before its inputs break.
+DEPENDS_ON: dict[tuple[str, str], tuple[str, ...]] = {(row.cloud, row.kind): row.after for row in ROWS}
 
 
 def _refs(target: dict[str, Any]) -> list[ResourceRef]:
@@ -68,8 +65,8 @@ def dependencies(
     targets: Sequence[dict[str, Any]], table: dict[tuple[str, str], tuple[str, ...]] | None = None
 ) -> list[tuple[int, ...]]:
     """For each target (plan-shaped: ``cloud``, ``kind``, ``refs``), the indices of the targets that
-    must end before it: of a kind ``table`` lists for it, same cloud and application, and in one of
-    its rooms, or with no room known."""
+    must end before it: of a kind its ender row's ``after`` lists (the target's ``after``; else
+    ``table``'s entry), same cloud and application, and in one of its rooms, or with no room known."""
     table = DEPENDS_ON if table is None else table
     # (cloud, app, kind, room or None) -> indices
     index: dict[tuple[str, str, str, ResourceRef | None], list[int]] = {}
@@ -80,7 +77,8 @@ def dependencies(
     for t in targets:
         before: set[int] = set()
         app = _app(t)
-        for kind in table.get((t["cloud"], t["kind"]), ()):
+        kinds = t["after"] if "after" in t else table.get((t["cloud"], t["kind"]), ())
+        for kind in kinds:
             before.update(index.get((t["cloud"], app, kind, None), ()))
             for room in rooms_of(t):
                 if room is None:  # no room known: every target of that kind in the app goes first

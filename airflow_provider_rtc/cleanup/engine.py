@@ -11,8 +11,8 @@ The engine is :func:`run_bulk` (plain function, reusable by any operator):
 * individual failures do not stop the batch;
 * a stop (``on_kill`` on SIGTERM, ``execution_timeout``) issues no new call - calls waiting for a
   pacing slot or a retry are abandoned, calls on the wire finish (bounded by their timeout) - and
-  every target still gets a result: ``done``, ``already_gone``, ``failed`` (with
-  ``maybe_executed``: whether the last attempt may have run) or ``not_started``.
+  every target still gets a result in the one shape (:mod:`.result`): ``done``, ``already_gone``,
+  ``failed`` (with ``maybe_executed``: whether the last attempt may have run) or ``not_started``.
 
 :class:`BulkRun` is what a bulk operator holds: the options, the stop switch, and the step that
 turns the results into the task's summary: logged, returned when the task succeeds, and pushed to
@@ -32,10 +32,19 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_rtc import validation as v
-from airflow_provider_rtc.exceptions import RtcError, RtcNotFoundError, RtcStoppedError
+from airflow_provider_rtc.cleanup.result import STATUSES, outcome, run_call
 from airflow_provider_rtc.transport import stop_scope
 
-STATUSES = ("done", "already_gone", "failed", "not_started")
+__all__ = [
+    "STATUSES",
+    "BulkPlan",
+    "BulkRun",
+    "BulkStop",
+    "BulkTarget",
+    "not_started",
+    "plan_targets",
+    "run_bulk",
+]
 MAX_CONCURRENCY = 256
 
 
@@ -46,6 +55,8 @@ class BulkTarget:
     target: Any
     described: dict[str, Any]
     call: Callable[[], dict[str, Any]]
+    #: the ender row's identity fields, when the target was checked before its call was built
+    ids: dict[str, Any] | None = None
 
 
 @dataclass
@@ -101,47 +112,11 @@ class _Progress:
 
 
 def _run_one(item: BulkTarget, stop: threading.Event, ignore_not_found: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {"target": item.target, **item.described}
     if stop.is_set():
         return not_started(item)
-    try:
-        with stop_scope(stop):
-            response = item.call()
-    except RtcStoppedError as err:
-        if not err.maybe_executed:
-            result.update(status="not_started")
-        else:  # stopped between retries: an earlier attempt may have run
-            result.update(
-                status="failed",
-                kind=err.kind,
-                error=str(err),
-                maybe_executed=err.maybe_executed,
-                after_lost_response=err.after_lost_response,
-            )
-    except RtcNotFoundError as err:
-        result.update(
-            status="already_gone" if ignore_not_found else "failed",
-            code=err.code,
-            RequestId=err.request_id,
-            # found gone right after an attempt whose answer was lost: that attempt did it
-            after_lost_response=err.after_lost_response,
-        )
-        if not ignore_not_found:
-            result.update(maybe_executed=False)
-    except RtcError as err:
-        result.update(
-            status="failed",
-            kind=err.kind,
-            code=err.code,
-            error=str(err),
-            maybe_executed=err.maybe_executed,
-            after_lost_response=err.after_lost_response,
-        )
-    except Exception as err:  # a bug must not cost the other targets their report
-        result.update(status="failed", kind="error", error=type(err).__name__, maybe_executed=True)
-    else:
-        result.update(status="done", RequestId=response.get("RequestId"))
-    return result
+    with stop_scope(stop):
+        answer = run_call(item.call, ignore_not_found=ignore_not_found)
+    return {"target": item.target, **item.described, **answer}
 
 
 def run_bulk(
@@ -206,7 +181,7 @@ def _collect(targets: Sequence[BulkTarget], futures: list[Any]) -> list[dict[str
 
 def not_started(item: BulkTarget) -> dict[str, Any]:
     """The result of a target no call was issued for."""
-    return {"target": item.target, **item.described, "status": "not_started"}
+    return {"target": item.target, **item.described, **outcome("not_started")}
 
 
 class BulkStop(threading.Event):

@@ -10,8 +10,10 @@ Live streams (no rooms) are dropped in the third stage. The time of each stage i
 of its actions needs at the catalog's documented rate (ZEGO CloseRoom: 1 call/s).
 
 Calls go through the hooks (paced at the documented rate, retried, "already gone" = done) and the
-bulk engine (:mod:`airflow_provider_rtc.cleanup.engine`: bounded concurrency, stoppable); results
-are ``done`` / ``already_gone`` / ``failed`` with the cloud's code and the engine's
+bulk engine (:mod:`airflow_provider_rtc.cleanup.engine`: bounded concurrency, stoppable); which API
+ends what, in which stage, after what and in how many calls is the ender table's
+(:mod:`airflow_provider_rtc.cleanup.enders`); results are in the one shape (:mod:`.result`):
+``done`` / ``already_gone`` / ``failed`` with the cloud's code and the engine's
 ``maybe_executed`` / ``after_lost_response``, or ``not_started`` once the run was stopped. Every
 answer that says a target is gone is recorded in the receiver's inventory as a correction, so a
 lost "room dismissed" callback cannot make the verification report a survivor that is not there,
@@ -24,28 +26,27 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc import catalog
 from airflow_provider_rtc.cleanup import deps, schedule
+from airflow_provider_rtc.cleanup.enders import ENDERS, STAGES, chunks, ender, ender_for
 from airflow_provider_rtc.cleanup.engine import BulkTarget
+from airflow_provider_rtc.cleanup.result import identity, label_of
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.discover import Access, discover
 from airflow_provider_rtc.discovery.refs import label, ref_of, room_ref_of
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcNotFoundError
-from airflow_provider_rtc.identity import ID_STR, ResourceRef
+from airflow_provider_rtc.identity import ResourceRef
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.cleanup.engine import BulkRun
 
 #: targets the plan table lists one by one (all of them are in the returned plan)
 TABLE_TARGETS = 50
-STAGES = ("mixes", "recordings", "streams and users", "rooms")
-_PRODUCT = {"trtc": "tencent", "live": "tencent", "zego": "zego"}
+__all__ = ["STAGES", "build_plan", "execute", "reconfirm", "record_results", "render_table", "verify"]
 
 
 def _qps(cloud: str, action: str) -> float:
-    api = catalog.by_action(_PRODUCT[cloud], action)  # type: ignore[arg-type]
-    return float(api.qps) if api is not None and api.qps else 10.0
+    return ender(action).qps
 
 
 def _target(
@@ -58,7 +59,11 @@ def _target(
     **extra: Any,
 ) -> dict[str, Any]:
     """One destructive call; ``refs`` are the typed identities it ends (a RemoveUser chunk: its
-    users), ``label`` says it for people (``trtc:1400000001 room 1234 (int)``)."""
+    users), ``label`` says it for people (``trtc:1400000001 room 1234 (int)``); ``after`` the
+    kinds (in the same room, or app) its ender row says must end first, ``room`` the room's ref
+    (None for Live and app-wide targets), for the dependency-aware executor."""
+    row = ender(action)
+    room = refs[0].room_ref.as_dict() if refs and (refs[0].room or kind == "rooms") else None
     return {
         "stage": stage,
         "cloud": cloud,
@@ -67,12 +72,11 @@ def _target(
         "ids": ids,
         **extra,
         "refs": [r.as_dict() for r in refs],
-        "label": ", ".join(label(r) for r in refs[:3]) + (f" (+{len(refs) - 3})" if len(refs) > 3 else ""),
+        "label": label_of(refs),
+        "product": row.product,
+        "after": list(row.after),
+        "room": room,
     }
-
-
-def _chunks(values: list[str], size: int) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def app_of(inventory: dict[str, Any], cloud: str) -> str:
@@ -145,18 +149,16 @@ def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None
                             )
                         )
                 elif kind == "users":
-                    size = 10 if cloud == "trtc" else 5
-                    action = "KickoutUser" if cloud == "zego" else "RemoveUser"
-                    if cloud == "trtc" and room.id_type == ID_STR:
-                        action = "RemoveUserByStrRoomId"
+                    row = ender_for(cloud, "users", room.id_type)
+                    action = row.action
                     by_name = {str(m["ids"]["user_id"]): m for m in members}
-                    for chunk in _chunks(sorted(by_name), size):
+                    for chunk in chunks(sorted(by_name), row.batch):
                         ids = {"room_id": room_value, "user_ids": chunk}
                         refs = [ref(cloud, "users", by_name[u]["ids"]) for u in chunk]
                         targets.append(_target("streams and users", cloud, "users", action, ids, refs))
                 # a TRTC stream outside a dismissed room ends when its user is removed
     for room_ref, room in sorted(trtc_rooms.items()):
-        action = "DismissRoomByStrRoomId" if room_ref.id_type == ID_STR else "DismissRoom"
+        action = ender_for("trtc", "rooms", room_ref.id_type).action
         targets.append(_target("rooms", "trtc", "rooms", action, room["ids"], [room_ref]))
     for room_ref, room in sorted(zego_rooms.items()):
         targets.append(_target("rooms", "zego", "rooms", "CloseRoom", room["ids"], [room_ref]))
@@ -249,38 +251,15 @@ def render_table(plan: dict[str, Any]) -> str:
 
 
 def _call(target: dict[str, Any], hooks: dict[str, Any]) -> Callable[[], dict[str, Any]]:
-    ids, action = target["ids"], target["action"]
-    if action == "StopMix":
-        return lambda: hooks["rtc"].stop_mix(ids["task_id"], target.get("user_id"))
-    if action == "CancelCommonMixStream":
-        return lambda: hooks["live"].cancel_common_mix_stream(ids["session_id"])
-    if action == "DeleteCloudRecording":
-        return lambda: hooks["trtc"].delete_cloud_recording(ids["task_id"])
-    if action == "StopRecord":
-        return lambda: hooks["record"].stop_record(ids["task_id"])
-    if action == "DropLiveStream":
-        return lambda: hooks["live"].drop_live_stream(ids["stream_name"], ids["domain_name"], ids["app_name"])
-    if action == "DeleteStream":
-        return lambda: hooks["rtc"].delete_stream(ids["room_id"], ids["user_id"], ids["stream_id"])
-    if action == "KickoutUser":
-        return lambda: hooks["rtc"].kickout_user(ids["room_id"], ids["user_ids"])
-    if action == "RemoveUser":
-        return lambda: hooks["trtc"].remove_user(ids["room_id"], ids["user_ids"])
-    if action == "RemoveUserByStrRoomId":
-        return lambda: hooks["trtc"].remove_user_by_str_room_id(ids["room_id"], ids["user_ids"])
-    if action == "DismissRoom":
-        return lambda: hooks["trtc"].dismiss_room(ids["room_id"])
-    if action == "DismissRoomByStrRoomId":
-        return lambda: hooks["trtc"].dismiss_room_by_str_room_id(ids["room_id"])
-    if action == "CloseRoom":
-        return lambda: hooks["rtc"].close_room(ids["room_id"], room_close_callback=True)
-    raise ValueError(f"no call for {action}")
+    """The target's call, as its ender row says (hook, method, argument order)."""
+    return ENDERS[target["action"]].call(hooks, target["ids"], user_id=target.get("user_id"))
 
 
 def _bulk_target(target: dict[str, Any], hooks: dict[str, Any]) -> BulkTarget:
     """The target as the bulk engine runs it; the call notes when it started (``at_ms``), which
     the corrections need so that a callback about a later moment still wins."""
-    described = {k: target[k] for k in ("stage", "cloud", "kind", "action", "ids", "refs", "label")}
+    refs = [ResourceRef.from_dict(r) for r in target["refs"]]
+    described = {"stage": target["stage"], **identity(ENDERS[target["action"]], target["ids"], refs)}
     send = _call(target, hooks)
 
     def call() -> dict[str, Any]:
@@ -291,11 +270,9 @@ def _bulk_target(target: dict[str, Any], hooks: dict[str, Any]) -> BulkTarget:
 
 
 def _as_result(raw: dict[str, Any], item: BulkTarget) -> dict[str, Any]:
-    """An engine result in the report's shape: the resource ``kind`` stays, the error's kind is
-    ``kind_of_error``; ``target`` (the label) is dropped as ``ids`` already say it."""
+    """An engine result in the report's shape (:mod:`.result`); ``target`` (the label) is dropped
+    as ``label`` already says it."""
     result = {k: v for k, v in raw.items() if k != "target"}
-    if "kind" in raw and raw["kind"] != item.described["kind"]:
-        result["kind_of_error"] = raw["kind"]
     result.update(item.described)
     return result
 

@@ -18,6 +18,7 @@ _ID_FIELD = {
     "streams": "stream_id",
     "mixes": "task_id",
     "recordings": "task_id",
+    "tasks": "task_id",
 }
 
 
@@ -56,7 +57,14 @@ def room_ref_of(cloud: str, app_id: Any, ids: dict[str, Any]) -> ResourceRef | N
     return ResourceRef(cloud, str(app_id), "rooms", str(ids["room_id"]), id_type_of(cloud, ids))
 
 
-SINGULAR = {"rooms": "room", "users": "user", "streams": "stream", "mixes": "mix", "recordings": "recording"}
+SINGULAR = {
+    "rooms": "room",
+    "users": "user",
+    "streams": "stream",
+    "mixes": "mix",
+    "recordings": "recording",
+    "tasks": "task",
+}
 
 
 def label(ref: ResourceRef) -> str:

@@ -37,17 +37,17 @@ class TrtcHook(TencentCloudHook):
         return self._call(catalog.DISMISS_ROOM_BY_STR_ROOM_ID, {"SdkAppId": self.sdk_app_id, "RoomId": room})
 
     def remove_user(self, room_id: int | str, user_ids: list[str]) -> dict[str, Any]:
-        """Kick up to 10 users out of a numeric room (RemoveUser)."""
+        """Kick users out of a numeric room (RemoveUser; at most the catalog's ``batch`` per call)."""
         room = v.trtc_room_id(room_id, str_room_id=False)
-        users = v.trtc_user_ids(user_ids)
+        users = v.trtc_user_ids(user_ids, max_items=catalog.REMOVE_USER.batch or 1)
         return self._call(
             catalog.REMOVE_USER, {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users}
         )
 
     def remove_user_by_str_room_id(self, room_id: str, user_ids: list[str]) -> dict[str, Any]:
-        """Kick up to 10 users out of a string room (RemoveUserByStrRoomId)."""
+        """Kick users out of a string room (RemoveUserByStrRoomId; at most ``batch`` per call)."""
         room = v.trtc_room_id(room_id, str_room_id=True)
-        users = v.trtc_user_ids(user_ids)
+        users = v.trtc_user_ids(user_ids, max_items=catalog.REMOVE_USER_BY_STR_ROOM_ID.batch or 1)
         return self._call(
             catalog.REMOVE_USER_BY_STR_ROOM_ID,
             {"SdkAppId": self.sdk_app_id, "RoomId": room, "UserIds": users},
@@ -167,6 +167,11 @@ class TrtcHook(TencentCloudHook):
     def stop_stream_ingest(self, task_id: str) -> dict[str, Any]:
         """Stop pushing an online media stream into a room (StopStreamIngest)."""
         return self._call(catalog.STOP_STREAM_INGEST, self._task(task_id))
+
+    # -- AI ------------------------------------------------------------------------------------
+    def stop_ai_transcription(self, task_id: str) -> dict[str, Any]:
+        """Stop an AI transcription task (StopAITranscription); its request is the TaskId alone."""
+        return self._call(catalog.STOP_AI_TRANSCRIPTION, {"TaskId": v.token(task_id, "task_id")})
 
     def _task(self, task_id: str) -> dict[str, Any]:
         return {"SdkAppId": self.sdk_app_id, "TaskId": v.token(task_id, "task_id")}

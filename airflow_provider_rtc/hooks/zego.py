@@ -177,10 +177,12 @@ class ZegoRtcHook(ZegoCloudHook):
     def kickout_user(
         self, room_id: str, user_ids: list[str], custom_reason: str | None = None
     ) -> dict[str, Any]:
-        """Kick up to 5 users out of a room (KickoutUser)."""
+        """Kick users out of a room (KickoutUser; at most the catalog's ``batch``, 5, per call)."""
         params = {
             "RoomId": v.zego_id(room_id, "room_id"),
-            "UserId": v.string_list(user_ids, "user_ids", max_items=5, item=v.zego_user_id),
+            "UserId": v.string_list(
+                user_ids, "user_ids", max_items=catalog.KICKOUT_USER.batch or 1, item=v.zego_user_id
+            ),
             "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
         }
         return self._call(catalog.KICKOUT_USER, params)

@@ -9,6 +9,7 @@ function (:func:`cleanup_outcome`) or a small object the operator holds (the bul
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,6 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.cleanup.enders import PRODUCTS, Ender, ender
+from airflow_provider_rtc.cleanup.inputs import ID_ALIASES
+from airflow_provider_rtc.cleanup.result import identity, outcome
+from airflow_provider_rtc.cleanup.targets import app_of_hook
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.settings import check_hook_params
 
@@ -27,22 +32,27 @@ if TYPE_CHECKING:
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
 ZEGO_FIELDS = ("zegocloud_conn_id",)
 
-#: what results call each Tencent product (the hooks only know "Tencent Cloud")
-_PRODUCT_NAMES = {"trtc": "Tencent Cloud TRTC", "live": "Tencent Cloud Live"}
-
 
 def cleanup_outcome(
     log: Any,
     *,
-    cloud: str,
+    row: Ender,
+    app_id: Any,
     what: str,
-    action: str,
     call: Callable[[], dict[str, Any]],
     ignore_not_found: bool,
     **target: Any,
 ) -> dict[str, Any]:
-    """Run one cleanup call and describe the outcome; a not-found either succeeds or re-raises."""
-    result: dict[str, Any] = {"cloud": cloud, "action": action, **target}
+    """Run one cleanup call and describe the outcome in the one result shape
+    (:mod:`airflow_provider_rtc.cleanup.result`); ``target`` (the operator's own argument names)
+    stays beside it. A not-found either succeeds or re-raises; any other error is raised."""
+    ids = {ID_ALIASES.get(k, k): v for k, v in target.items()}
+    result: dict[str, Any] = {**target, **identity(row, ids, row.refs(app_id, ids))}
+    started_ms, mark = int(time.time() * 1000), time.monotonic()
+
+    def timings() -> dict[str, Any]:
+        return {"started_ms": started_ms, "elapsed_s": round(time.monotonic() - mark, 3)}
+
     try:
         response = call()
     except RtcNotFoundError as err:
@@ -55,15 +65,18 @@ def cleanup_outcome(
             raise
         log.info("%s: already gone (%s, %s); nothing left to do", what, err.code, note)
         result.update(
-            status="already_gone",
-            code=err.code,
-            RequestId=err.request_id,
-            after_lost_response=err.after_lost_response,
+            outcome(
+                "already_gone",
+                code=err.code,
+                request_id=err.request_id,
+                after_lost_response=err.after_lost_response,
+                timings=timings(),
+            )
         )
         return result
     request_id = response.get("RequestId")
     log.info("%s: done (RequestId %s)", what, request_id)
-    result.update(status="done", RequestId=request_id)
+    result.update(outcome("done", request_id=request_id, timings=timings()))
     return result
 
 
@@ -84,8 +97,9 @@ class RtcCleanupOperator(BaseOperator):
 
     @property
     def cloud(self) -> str:
-        cls = self.hook_class
-        return _PRODUCT_NAMES.get(getattr(cls, "service", ""), cls.cloud)
+        """The cloud code of the results ("trtc", "live", "zego")."""
+        service = getattr(self.hook_class, "service", "")
+        return service if service in PRODUCTS else "zego"
 
     def connection_kwargs(self) -> dict[str, Any]:
         """The hook arguments naming the connection (each cloud base says which)."""
@@ -114,11 +128,12 @@ class RtcCleanupOperator(BaseOperator):
     def cleanup(
         self, what: str, action: str, call: Callable[[], dict[str, Any]], **target: Any
     ) -> dict[str, Any]:
+        """One call of ``action`` (its ender row says what it ends); the result in the one shape."""
         return cleanup_outcome(
             self.log,
-            cloud=self.cloud,
+            row=ender(action),
+            app_id=app_of_hook(self.hook),
             what=what,
-            action=action,
             call=call,
             ignore_not_found=self.ignore_not_found,
             **target,

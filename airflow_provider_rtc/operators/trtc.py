@@ -9,9 +9,12 @@ from typing import Any
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.cleanup.enders import ender_for
 from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
+from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
+from airflow_provider_rtc.identity import ID_INT, ID_STR
 from airflow_provider_rtc.links import TencentCloudConsoleLink
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
@@ -43,15 +46,14 @@ class DismissRoomOperator(TencentCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.trtc_room_id(self.room_id, str_room_id=self.str_room_id)
-        if self.str_room_id:
-            action, call = "DismissRoomByStrRoomId", lambda: self.hook.dismiss_room_by_str_room_id(str(room))
-        else:
-            action, call = "DismissRoom", lambda: self.hook.dismiss_room(room)
-        return self.cleanup(f"TRTC room {room}", action, call, room_id=room)
+        row = ender_for("trtc", "rooms", ID_STR if self.str_room_id else ID_INT)
+        call = row.call({"trtc": self.hook}, {"room_id": room})
+        return self.cleanup(f"TRTC room {room}", row.action, call, room_id=room)
 
 
 class RemoveUserOperator(TencentCleanupOperator):
-    """Kick up to 10 users out of a TRTC room (RemoveUser, or RemoveUserByStrRoomId)."""
+    """Kick users out of a TRTC room (RemoveUser, or RemoveUserByStrRoomId): at most the catalog's
+    ``batch`` (10) per call; more is refused before the call (``BulkEndOperator`` chunks them)."""
 
     hook_class = TrtcHook
     hook: TrtcHook
@@ -69,15 +71,11 @@ class RemoveUserOperator(TencentCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.trtc_room_id(self.room_id, str_room_id=self.str_room_id)
-        users = v.trtc_user_ids(self.user_ids)
-        if self.str_room_id:
-            action = "RemoveUserByStrRoomId"
-            call = lambda: self.hook.remove_user_by_str_room_id(str(room), users)  # noqa: E731
-        else:
-            action, call = "RemoveUser", lambda: self.hook.remove_user(room, users)
-        return self.cleanup(
-            f"{len(users)} user(s) in TRTC room {room}", action, call, room_id=room, user_ids=users
-        )
+        row = ender_for("trtc", "users", ID_STR if self.str_room_id else ID_INT)
+        users = v.trtc_user_ids(self.user_ids, max_items=row.batch or 1)
+        call = row.call({"trtc": self.hook}, {"room_id": room, "user_ids": users})
+        what = f"{len(users)} user(s) in TRTC room {room}"
+        return self.cleanup(what, row.action, call, room_id=room, user_ids=users)
 
 
 class DeleteCloudRecordingOperator(TencentCleanupOperator):
@@ -300,6 +298,29 @@ class StopStreamIngestOperator(TencentCleanupOperator):
         return self.stopper.run(self)
 
 
+class StopAITranscriptionOperator(TencentCleanupOperator):
+    """Stop a TRTC AI transcription task (StopAITranscription); an ended task counts as stopped.
+
+    :param task_id_to_stop: the TaskId StartAITranscription returned (templated).
+    """
+
+    hook_class = TrtcHook
+    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
+    action = "StopAITranscription"
+    stopper = _StopTrtcTask(
+        action, "TRTC AI transcription", "ai_task_id", lambda op, task: op.hook.stop_ai_transcription(task)
+    )
+
+    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.task_id_to_stop = task_id_to_stop
+
+    def run_cleanup(self) -> dict[str, Any]:
+        return self.stopper.run(self)
+
+
 class BulkDismissRoomsOperator(TencentCleanupOperator):
     """Dismiss many TRTC rooms in one task, paced at the documented 20 calls/s per SecretId and region.
 
@@ -331,12 +352,10 @@ class BulkDismissRoomsOperator(TencentCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        return plan_targets(self.room_ids, "room_ids", self._target)
+        checked_plan = plan_targets(self.room_ids, "room_ids", self._target)
+        row = ender_for("trtc", "rooms", ID_STR if self.str_room_id else ID_INT)
+        return bind(checked_plan, row, {"trtc": self.hook}, app_of_hook(self.hook))
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         room = v.trtc_room_id(raw, str_room_id=self.str_room_id, param=param)
-        if self.str_room_id:
-            return BulkTarget(
-                room, {"room_id": room}, lambda: self.hook.dismiss_room_by_str_room_id(str(room))
-            )
-        return BulkTarget(room, {"room_id": room}, lambda: self.hook.dismiss_room(room))
+        return checked({"room_id": room}, target=room)

@@ -9,7 +9,9 @@ from typing import Any
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import validation as v
+from airflow_provider_rtc.cleanup.enders import ender
 from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
+from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.links import ZegoCloudConsoleLink
 from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
@@ -123,7 +125,8 @@ class CloseRoomOperator(ZegoCleanupOperator):
 
 
 class KickoutUserOperator(ZegoCleanupOperator):
-    """Kick up to 5 users out of a ZEGO room (KickoutUser); a gone room or user counts as done."""
+    """Kick users out of a ZEGO room (KickoutUser; at most the catalog's ``batch``, 5, per call); a
+    gone room or user counts as done."""
 
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
@@ -141,7 +144,9 @@ class KickoutUserOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.zego_id(self.room_id, "room_id")
-        users = v.string_list(self.user_ids, "user_ids", max_items=5, item=v.zego_user_id)
+        users = v.string_list(
+            self.user_ids, "user_ids", max_items=ender("KickoutUser").batch or 1, item=v.zego_user_id
+        )
         reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
         return self.cleanup(
             f"{len(users)} user(s) in ZEGO room {room}",
@@ -269,11 +274,11 @@ class BulkCloseRoomsOperator(ZegoCleanupOperator):
 
         def target(raw: Any, param: str) -> BulkTarget:
             room = v.zego_id(raw, param)
-            return BulkTarget(
-                room, {"room_id": room}, lambda: self.hook.close_room(room, custom_reason=reason)
-            )
+            return checked({"room_id": room}, target=room)
 
-        return plan_targets(self.room_ids, "room_ids", target)
+        checked_plan = plan_targets(self.room_ids, "room_ids", target)
+        options = {"custom_reason": reason}
+        return bind(checked_plan, ender("CloseRoom"), {"rtc": self.hook}, app_of_hook(self.hook), options)
 
 
 class BulkDeleteStreamsOperator(ZegoCleanupOperator):
@@ -301,7 +306,8 @@ class BulkDeleteStreamsOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        return plan_targets(self.streams, "streams", self._target)
+        checked_plan = plan_targets(self.streams, "streams", self._target)
+        return bind(checked_plan, ender("DeleteStream"), {"rtc": self.hook}, app_of_hook(self.hook))
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         if not isinstance(raw, dict):
@@ -314,9 +320,8 @@ class BulkDeleteStreamsOperator(ZegoCleanupOperator):
         stream = v.zego_stream_id(raw.get("stream_id"), f"{param}.stream_id")
         name = v.optional_text(raw.get("user_name"), f"{param}.user_name", max_bytes=256)
         described = {"room_id": room, "stream_id": stream}
-        return BulkTarget(
-            described, described, lambda: self.hook.delete_stream(room, user, stream, user_name=name)
-        )
+        ids = {**described, "user_id": user, "user_name": name}
+        return checked(ids, extra=described, target=described)
 
 
 class BulkKickoutUsersOperator(ZegoCleanupOperator):
@@ -325,7 +330,8 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
     A large event kicks in dozens of rooms; one task per room costs seconds of scheduling each.
 
     :param kicks: dicts ``{"room_id", "user_ids": [at most 5]}`` as a list, a JSON-array template,
-        or an upstream XCom (the shape ``end_of_event_cleanup``'s ``zego_kicks`` has).
+        or an upstream XCom (the shape ``end_of_event_cleanup``'s ``zego_kicks`` has); for longer
+        user lists use ``BulkEndOperator(action="KickoutUser")``, which splits them into calls.
     """
 
     hook_class = ZegoRtcHook
@@ -349,6 +355,7 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
 
     def plan(self) -> BulkPlan:
         reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        row = ender("KickoutUser")
 
         def target(raw: Any, param: str) -> BulkTarget:
             if not isinstance(raw, dict):
@@ -357,10 +364,12 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
             if unknown:
                 raise v.RtcValidationError(param, f"unknown key(s) {sorted(unknown)}")
             room = v.zego_id(raw.get("room_id"), f"{param}.room_id")
-            users = v.string_list(raw.get("user_ids"), f"{param}.user_ids", max_items=5, item=v.zego_user_id)
-            described = {"room_id": room, "user_ids": users}
-            return BulkTarget(
-                described, described, lambda: self.hook.kickout_user(room, users, custom_reason=reason)
+            users = v.string_list(
+                raw.get("user_ids"), f"{param}.user_ids", max_items=row.batch or 1, item=v.zego_user_id
             )
+            described = {"room_id": room, "user_ids": users}
+            return checked(described, target=described)
 
-        return plan_targets(self.kicks, "kicks", target)
+        checked_plan = plan_targets(self.kicks, "kicks", target)
+        options = {"custom_reason": reason}
+        return bind(checked_plan, row, {"rtc": self.hook}, app_of_hook(self.hook), options)

@@ -5,7 +5,7 @@ seeding twice never collides and a reset plus the same seed reproduces the same 
 TaskIds come from the seeded id RNG. Spec (every key optional, 0 by default)::
 
     {"trtc": {"rooms", "users_per_room", "str_rooms", "recordings", "recording_storage": "cos"|"vod",
-              "cdn_tasks", "ingest_tasks", "sdk_app_id"},
+              "cdn_tasks", "ingest_tasks", "ai_tasks", "sdk_app_id"},
      "live": {"mix_sessions", "streams"},
      "zego": {"rooms", "users_per_room", "streams_per_room", "mixes", "recordings",
               "started_ago_seconds", "app_id"}}
@@ -65,6 +65,7 @@ def apply_seed(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
             "recording_storage",
             "cdn_tasks",
             "ingest_tasks",
+            "ai_tasks",
             "sdk_app_id",
         },
     )
@@ -134,7 +135,7 @@ def _seed_trtc(sandbox: Sandbox, spec: dict[str, Any], storage: str) -> dict[str
             sandbox.trtc.start_relay(app, kind, targets[i % len(targets)] if targets else 0, now)
             for i in range(int(spec.get(f"{kind}_tasks", 0)))
         ]
-        for kind in ("cdn", "ingest")
+        for kind in ("cdn", "ingest", "ai")
     }
     return {
         "sdk_app_id": app,
@@ -144,6 +145,7 @@ def _seed_trtc(sandbox: Sandbox, spec: dict[str, Any], storage: str) -> dict[str
         "recordings": recordings,
         "cdn_tasks": relays["cdn"],
         "ingest_tasks": relays["ingest"],
+        "ai_tasks": relays["ai"],
     }
 
 

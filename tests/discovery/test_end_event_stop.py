@@ -115,7 +115,8 @@ def test_results_carry_the_engines_flags(bed):
         op.execute({"ti": ti})
     (failed,) = [r for r in ti.pushed["report"]["results"] if r["status"] == "failed"]
     assert failed["kind"] == "rooms" and failed["action"] == "CloseRoom"
-    assert failed["kind_of_error"] and failed["code"] is not None
+    # one result shape: the resource's kind stays "kind", the error's is "error_kind" (no rename)
+    assert failed["error_kind"] and failed["code"] is not None and "kind_of_error" not in failed
     assert failed["maybe_executed"] is True  # the attempts reached the cloud
     assert failed["after_lost_response"] is False  # every answer was received
     assert "target" not in failed

@@ -23,13 +23,15 @@ def test_cancel_common_mix_stream_on_the_wire(httpserver, tencent_conn) -> None:
         service="live",
         body={"MixStreamSessionId": "event_42_mix"},
     )
-    assert result == {
-        "cloud": "Tencent Cloud Live",
+    assert {k: result[k] for k in ("cloud", "product", "action", "mix_stream_session_id", "status")} == {
+        "cloud": "live",
+        "product": "Tencent Cloud Live",
         "action": "CancelCommonMixStream",
         "mix_stream_session_id": "event_42_mix",
         "status": "done",
-        "RequestId": "rid-live-1",
     }
+    assert result["request_id"] == result["RequestId"] == "rid-live-1"
+    assert result["ref"]["kind"] == "mixes" and result["ids"] == {"session_id": "event_42_mix"}
 
 
 def test_drop_live_stream_on_the_wire(httpserver, tencent_conn) -> None:

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_rtc.cleanup import result as result_keys
 from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.operators.trtc import (
     DeleteCloudRecordingOperator,
     DismissRoomOperator,
     RemoveUserOperator,
+    StopAITranscriptionOperator,
     StopPublishCdnStreamOperator,
     StopStreamIngestOperator,
 )
@@ -99,6 +101,13 @@ ROWS: list[tuple[str, Callable[[], Any], str, dict[str, Any], dict[str, Any]]] =
         {"SdkAppId": APP, "TaskId": "ingest-task-1"},
         {"ingest_task_id": "ingest-task-1"},
     ),
+    (  # the worked example of docs/cleanup-engine.md: its request is the TaskId alone
+        "stop-ai-transcription",
+        lambda: StopAITranscriptionOperator(task_id="t", task_id_to_stop="ai-task-1"),
+        "StopAITranscription",
+        {"TaskId": "ai-task-1"},
+        {"ai_task_id": "ai-task-1"},
+    ),
 ]
 
 
@@ -108,13 +117,20 @@ def test_operator_sends_the_documented_signed_call(httpserver, tencent_conn, mak
     result = make().execute(context={})
     assert len(script.seen) == 1
     _assert_trtc(script.seen[0], action, body)
-    assert result == {
-        "cloud": "Tencent Cloud TRTC",
+    # the one result shape (cleanup/result.py), the operator's own argument names beside it
+    assert set(result_keys.KEYS) <= set(result)
+    assert {
+        k: result[k] for k in ("cloud", "product", "action", *ids, "status", "request_id", "RequestId")
+    } == {
+        "cloud": "trtc",
+        "product": "Tencent Cloud TRTC",
         "action": action,
         **ids,
         "status": "done",
+        "request_id": "rid-op-1",
         "RequestId": "rid-op-1",
     }
+    assert result["ref"]["cloud"] == "trtc" and result["label"].startswith("trtc:")
 
 
 def test_operator_region_and_sdk_app_id_override_the_connection(httpserver, tencent_conn) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_rtc.cleanup.result import KEYS
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.operators.zego import (
     CloseRoomOperator,
@@ -24,6 +25,12 @@ from tests.support.wire import (
     zego_err,
     zego_ok,
 )
+
+
+def _matches(result: dict[str, Any], expected: dict[str, Any]) -> None:
+    """The one result shape (cleanup/result.py): every key present, the expected ones as given."""
+    assert set(KEYS) <= set(result)
+    assert {k: result.get(k) for k in expected} == expected
 
 
 def _assert_get(seen: Seen, action: str, query: dict[str, list[str]]) -> None:
@@ -45,13 +52,17 @@ def test_stop_mix_posts_json(httpserver, zego_conn) -> None:
     script = serve(httpserver, zego_ok(request_id="z-stop-mix"))
     result = StopMixOperator(task_id="t", mix_task_id="mix-42", user_id="starter-1", sequence="7").execute({})
     _assert_post(script.seen[0], "StopMix", {"TaskId": "mix-42", "UserId": "starter-1", "Sequence": 7})
-    assert result == {
-        "cloud": "ZEGOCLOUD",
-        "action": "StopMix",
-        "mix_task_id": "mix-42",
-        "status": "done",
-        "RequestId": "z-stop-mix",
-    }
+    _matches(
+        result,
+        {
+            "cloud": "zego",
+            "product": "ZEGOCLOUD",
+            "action": "StopMix",
+            "mix_task_id": "mix-42",
+            "status": "done",
+            "RequestId": "z-stop-mix",
+        },
+    )
 
 
 def test_stop_mix_without_owner(httpserver, zego_conn) -> None:
@@ -79,14 +90,18 @@ def test_delete_stream_gets_query(httpserver, zego_conn) -> None:
             "StreamId": ["stream_1-a"],
         },
     )
-    assert result == {
-        "cloud": "ZEGOCLOUD",
-        "action": "DeleteStream",
-        "room_id": "room#1",
-        "stream_id": "stream_1-a",
-        "status": "done",
-        "RequestId": "z-del",
-    }
+    _matches(
+        result,
+        {
+            "cloud": "zego",
+            "product": "ZEGOCLOUD",
+            "action": "DeleteStream",
+            "room_id": "room#1",
+            "stream_id": "stream_1-a",
+            "status": "done",
+            "RequestId": "z-del",
+        },
+    )
 
 
 def test_close_room_gets_query_with_encoded_reason(httpserver, zego_conn) -> None:
@@ -129,13 +144,17 @@ def test_stop_record_posts_to_cloudrecord(httpserver, zego_conn) -> None:
     script = serve(httpserver, zego_ok(request_id="z-rec"))
     result = StopRecordOperator(task_id="t", recording_task_id="X3CgNeE4I1qAAABN").execute({})
     _assert_post(script.seen[0], "StopRecord", {"TaskId": "X3CgNeE4I1qAAABN"})
-    assert result == {
-        "cloud": "ZEGOCLOUD",
-        "action": "StopRecord",
-        "recording_task_id": "X3CgNeE4I1qAAABN",
-        "status": "done",
-        "RequestId": "z-rec",
-    }
+    _matches(
+        result,
+        {
+            "cloud": "zego",
+            "product": "ZEGOCLOUD",
+            "action": "StopRecord",
+            "recording_task_id": "X3CgNeE4I1qAAABN",
+            "status": "done",
+            "RequestId": "z-rec",
+        },
+    )
 
 
 @pytest.mark.parametrize(

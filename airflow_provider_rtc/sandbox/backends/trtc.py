@@ -181,6 +181,8 @@ class RelayTask:
 _RELAY_CODES = {
     "cdn": ("ResourceNotFound", "InvalidParameter"),
     "ingest": ("FailedOperation.TaskFinished", "InvalidParameter.SdkAppId"),
+    # StopAITranscription names no SdkAppId; its Go SDK list offers only TaskNotExist for a gone task
+    "ai": ("FailedOperation.TaskNotExist", "InvalidParameter"),
 }
 
 
@@ -453,12 +455,14 @@ class TrtcBackend:
             self._relays[task_id] = RelayTask(task_id, kind, sdk_app_id, room_id, now)
             return task_id
 
-    def stop_relay(self, sdk_app_id: int, kind: str, task_id: str) -> None:
+    def stop_relay(self, sdk_app_id: int | None, kind: str, task_id: str) -> None:
+        """Stop a seeded task; ``sdk_app_id`` None: the API names none (StopAITranscription)."""
         gone_code, app_code = _RELAY_CODES[kind]
         with self._lock:
-            self._check_app(sdk_app_id, app_code)
+            if sdk_app_id is not None:
+                self._check_app(sdk_app_id, app_code)
             task = self._relays.get(task_id)
-            if task is None or task.kind != kind or task.sdk_app_id != sdk_app_id:
+            if task is None or task.kind != kind or sdk_app_id not in (None, task.sdk_app_id):
                 raise SandboxError(gone_code, "The task does not exist or has ended.")
             del self._relays[task_id]
 

@@ -303,6 +303,16 @@ def stop_stream_ingest(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {}
 
 
+@handles(catalog.STOP_AI_TRANSCRIPTION)
+def stop_ai_transcription(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
+    """TaskId alone (tencentcloud-sdk-go StopAITranscriptionRequestParams); tasks are seeded
+    (``ai_tasks``)."""
+    task_id = call.params.string("TaskId", missing="MissingParameter", invalid="InvalidParameter.TaskId")
+    assert task_id is not None
+    sb.trtc.stop_relay(None, "ai", task_id)
+    return {}
+
+
 # -- handlers: Live ------------------------------------------------------------------------------
 
 
