@@ -140,6 +140,7 @@ def _time_until_ended(dep: Any, dag_id: str, conf: dict[str, Any], timeout: floa
     tis = dep.api.task_instances(dag_id, run_id)
     totals = dep.sandbox_call("GET", "/stats")["totals"]
     return {
+        "ending_task": _ending_task(tis),
         "seconds": ended,
         "timed_out_after": None if ended is not None else timeout,
         "alive_at_start": alive,
@@ -149,6 +150,23 @@ def _time_until_ended(dep: Any, dag_id: str, conf: dict[str, Any], timeout: floa
         "calls": totals["calls"],
         "throttled": totals["throttled"],
     }
+
+
+def _ending_task(tis: list[dict[str, Any]]) -> str:
+    """Where the time went: the task that ends the event (the longest), when it started after the
+    first task of the run and how long it ran; the rest is Airflow's scheduling."""
+    import pendulum
+
+    timed = [ti for ti in tis if ti.get("start_date") and ti.get("end_date")]
+    if not timed:
+        return ""
+    first = min(pendulum.parse(ti["start_date"]) for ti in timed)  # type: ignore[type-var]
+    longest = max(timed, key=lambda ti: float(ti.get("duration") or 0.0))
+    start = (pendulum.parse(longest["start_date"]) - first).total_seconds()  # type: ignore[operator]
+    return (
+        f"{longest['task_id']} started {start:.1f}s after the run's first task and ran "
+        f"{float(longest.get('duration') or 0.0):.1f}s"
+    )
 
 
 def end_event(dep: Any, bulk_threshold: int, timeout: float) -> dict[str, Any]:
@@ -210,6 +228,8 @@ def _line(name: str, res: dict[str, Any], timeout: float) -> None:
         f"{res['tis_multi_try']} needed >1 try, {res['calls']} calls, {res['throttled']} throttled",
         flush=True,
     )
+    if res.get("ending_task"):
+        print(f"  event end, {name}: {res['ending_task']}", flush=True)
 
 
 def run(timeout: float = 900.0, mapped: bool = True, operator: bool = True) -> dict[str, float]:
