@@ -1,16 +1,19 @@
 """Ending an event: the plan (ordered stages, calls, time at the rate limits), its execution and
 the verification that nothing in scope is left.
 
-Stages run in order, each one finished before the next: **mixes** (they read streams), **recordings**
-(stopped before their rooms so the files are finalised by the stop, not by the robot being thrown
-out), **streams and users**, **rooms**. Users and streams of a room that the rooms stage ends are
-*covered* by DismissRoom/CloseRoom (which remove everyone; ZEGO's CloseRoom also closes the streams)
-and cost no call of their own; only those whose room stays get RemoveUser/KickoutUser/DeleteStream.
-Live streams (no rooms) are dropped in the third stage. The time of each stage is what the slowest
-of its actions needs at the catalog's documented rate (ZEGO CloseRoom: 1 call/s).
+Targets are grouped in stages for the table: **mixes** (they read streams), **recordings** (stopped
+before their rooms so the files are finalised by the stop, not by the robot being thrown out),
+**streams and users**, **rooms**. They are not run stage by stage: the dependency-aware executor
+(:mod:`.schedule`) releases each target once what it depends on (its ender row's ``after``, per
+room: :mod:`.deps`) has ended, every API at its own rate, so the plan's time is the critical path at
+the documented limits (:func:`estimate`), about the slowest API's targets / rate (ZEGO CloseRoom:
+1 call/s). Users and streams of a room the plan ends are *covered* by DismissRoom/CloseRoom (which
+remove everyone; ZEGO's CloseRoom also closes the streams) and cost no call of their own; only those
+whose room stays get RemoveUser/KickoutUser/DeleteStream. Live streams (no rooms) are dropped
+after the Live mixes.
 
 Calls go through the hooks (paced at the documented rate, retried, "already gone" = done) and the
-bulk engine (:mod:`airflow_provider_rtc.cleanup.engine`: bounded concurrency, stoppable); which API
+executor (bounded concurrency, stoppable, as the engine :mod:`airflow_provider_rtc.cleanup.engine`); which API
 ends what, in which stage, after what and in how many calls is the ender table's
 (:mod:`airflow_provider_rtc.cleanup.enders`); results are in the one shape (:mod:`.result`):
 ``done`` / ``already_gone`` / ``failed`` with the cloud's code and the engine's

@@ -264,3 +264,28 @@ def test_nothing_is_left_running():
     log = Log()
     schedule.run_schedule([_job(log, f"j{i}") for i in range(5)], max_concurrency=3)
     assert threading.active_count() == before
+
+
+def test_the_plans_time_is_the_critical_path_not_the_sum_of_stage_maxima():
+    from airflow_provider_rtc.cleanup.plan import build_plan, render_table
+
+    rooms = [{"ids": {"room_id": f"room_{i}"}} for i in range(30)]
+    inventory = {
+        "clouds": {
+            "trtc": {
+                "app_id": "1400000001",
+                "rooms": [{"ids": {"room_id": 1000 + i, "str_room": False}} for i in range(300)],
+                "recordings": [{"ids": {"task_id": f"t{i}", "room_id": 1000 + i}} for i in range(10)],
+            },
+            "live": {"app_id": "1250000000", "mixes": [{"ids": {"session_id": f"m{i}"}} for i in range(10)]},
+            "zego": {"app_id": "1234567890", "rooms": rooms},
+        }
+    }
+    plan = build_plan(inventory)
+    # stage by stage: 0.1 (mixes) + 0.5 (recordings) + 30 (rooms) = 30.6 s; with per-room
+    # dependencies the 300 TRTC rooms (15 s) run beside the 30 ZEGO rooms (30 s at 1/s)
+    assert plan["estimated_seconds"] == pytest.approx(30.0)
+    assert plan["stage_by_stage_seconds"] == pytest.approx(30.6)
+    assert plan["slowest_api"]["action"] == "CloseRoom"
+    table = render_table(plan)
+    assert "about 30.0s" in table and "slowest API: zego CloseRoom, 30 call(s) at 1/s = 30.0s" in table
