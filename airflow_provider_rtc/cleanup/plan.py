@@ -82,6 +82,14 @@ def _target(
     }
 
 
+def _ended(
+    cloud: str, kind: str, ids: dict[str, Any], refs: list[ResourceRef], *, id_type: str = "", **extra: Any
+) -> dict[str, Any]:
+    """The target ending ``kind`` on ``cloud``: the API and its stage are the ender table's."""
+    row = ender_for(cloud, kind, id_type)
+    return _target(row.stage, cloud, kind, row.action, ids, refs, **extra)
+
+
 def app_of(inventory: dict[str, Any], cloud: str) -> str:
     """The application an inventory's cloud section describes ("" when a hand-built one omits it)."""
     data = (inventory.get("clouds") or {}).get(cloud) or {}
@@ -107,24 +115,24 @@ def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None
     for mix in zego.get("mixes") or []:
         user = mix["ids"].get("user_id") or zego_mix_user_id
         refs = [ref("zego", "mixes", mix["ids"])]
-        targets.append(_target("mixes", "zego", "mixes", "StopMix", mix["ids"], refs, user_id=user))
+        targets.append(_ended("zego", "mixes", mix["ids"], refs, user_id=user))
     for mix in live.get("mixes") or []:
         refs = [ref("live", "mixes", mix["ids"])]
-        targets.append(_target("mixes", "live", "mixes", "CancelCommonMixStream", mix["ids"], refs))
+        targets.append(_ended("live", "mixes", mix["ids"], refs))
     for rec in trtc.get("recordings") or []:
         refs = [ref("trtc", "recordings", rec["ids"])]
-        targets.append(_target("recordings", "trtc", "recordings", "DeleteCloudRecording", rec["ids"], refs))
+        targets.append(_ended("trtc", "recordings", rec["ids"], refs))
     for rec in zego.get("recordings") or []:
         refs = [ref("zego", "recordings", rec["ids"])]
-        targets.append(_target("recordings", "zego", "recordings", "StopRecord", rec["ids"], refs))
+        targets.append(_ended("zego", "recordings", rec["ids"], refs))
 
     for stream in live.get("streams") or []:
         refs = [ref("live", "streams", stream["ids"])]
-        targets.append(_target("streams and users", "live", "streams", "DropLiveStream", stream["ids"], refs))
+        targets.append(_ended("live", "streams", stream["ids"], refs))
     trtc_rooms = {ref("trtc", "rooms", r["ids"]): r for r in trtc.get("rooms") or []}
     zego_rooms = {ref("zego", "rooms", r["ids"]): r for r in zego.get("rooms") or []}
     for cloud, rooms, data in (("trtc", trtc_rooms, trtc), ("zego", zego_rooms, zego)):
-        by = "DismissRoom" if cloud == "trtc" else "CloseRoom"
+        by = ender_for(cloud, "rooms").action
         for kind in ("users", "streams"):
             items = data.get(kind) or []
             inside = [i for i in items if room_ref_of(cloud, apps[cloud], i["ids"]) in rooms]
@@ -142,29 +150,18 @@ def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None
                 if kind == "streams" and cloud == "zego":
                     for m in members:
                         targets.append(
-                            _target(
-                                "streams and users",
-                                "zego",
-                                "streams",
-                                "DeleteStream",
-                                m["ids"],
-                                [ref("zego", "streams", m["ids"])],
-                            )
+                            _ended("zego", "streams", m["ids"], [ref("zego", "streams", m["ids"])])
                         )
                 elif kind == "users":
-                    row = ender_for(cloud, "users", room.id_type)
-                    action = row.action
                     by_name = {str(m["ids"]["user_id"]): m for m in members}
-                    for chunk in chunks(sorted(by_name), row.batch):
+                    for chunk in chunks(sorted(by_name), ender_for(cloud, "users", room.id_type).batch):
                         ids = {"room_id": room_value, "user_ids": chunk}
                         refs = [ref(cloud, "users", by_name[u]["ids"]) for u in chunk]
-                        targets.append(_target("streams and users", cloud, "users", action, ids, refs))
+                        targets.append(_ended(cloud, "users", ids, refs, id_type=room.id_type))
                 # a TRTC stream outside a dismissed room ends when its user is removed
-    for room_ref, room in sorted(trtc_rooms.items()):
-        action = ender_for("trtc", "rooms", room_ref.id_type).action
-        targets.append(_target("rooms", "trtc", "rooms", action, room["ids"], [room_ref]))
-    for room_ref, room in sorted(zego_rooms.items()):
-        targets.append(_target("rooms", "zego", "rooms", "CloseRoom", room["ids"], [room_ref]))
+    for cloud, rooms in (("trtc", trtc_rooms), ("zego", zego_rooms)):
+        for room_ref, room in sorted(rooms.items()):
+            targets.append(_ended(cloud, "rooms", room["ids"], [room_ref], id_type=room_ref.id_type))
 
     stages: list[dict[str, Any]] = []
     for stage in STAGES:

@@ -118,3 +118,46 @@ def test_end_operator_refuses_more_users_than_one_call_takes() -> None:
     op = EndOperator(task_id="e", action="KickoutUser", target={"room_id": "r", "user_ids": list("abcdef")})
     with pytest.raises(RtcValidationError, match="at most 5 user_ids per KickoutUser call"):
         op.execute({})
+
+
+def test_plan_targets_take_api_stage_batch_and_after_from_the_table() -> None:
+    from airflow_provider_rtc.cleanup.plan import build_plan
+
+    inventory = {
+        "clouds": {
+            "trtc": {
+                "app_id": "1400000001",
+                "rooms": [{"ids": {"room_id": "lobby"}}],
+                "users": [{"ids": {"room_id": 7, "user_id": f"u{i:02d}"}} for i in range(12)],
+            },
+            "zego": {
+                "app_id": "99",
+                "mixes": [{"ids": {"task_id": "m1"}}],
+                "rooms": [{"ids": {"room_id": "r"}}],
+            },
+        }
+    }
+    targets = build_plan(inventory)["targets"]
+    by_action = {t["action"]: t for t in targets}
+    assert [t["action"] for t in targets] == [
+        "StopMix",
+        "RemoveUser",
+        "RemoveUser",
+        "DismissRoomByStrRoomId",
+        "CloseRoom",
+    ]
+    assert [len(t["ids"]["user_ids"]) for t in targets if t["action"] == "RemoveUser"] == [10, 2]
+    assert (
+        by_action["RemoveUser"]["after"] == ["mixes"]
+        and by_action["RemoveUser"]["stage"] == "streams and users"
+    )
+    assert by_action["RemoveUser"]["room"] == {
+        "cloud": "trtc",
+        "app_id": "1400000001",
+        "kind": "rooms",
+        "id": "7",
+        "id_type": "int",
+        "room": "",
+    }
+    assert "users" in by_action["CloseRoom"]["after"] and by_action["StopMix"]["room"] is None
+    assert {t["product"] for t in targets} == {"Tencent Cloud TRTC", "ZEGOCLOUD"}
