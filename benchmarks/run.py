@@ -38,12 +38,17 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "multiworker_failed_targets_process": None,
     # calls in the busiest second at the server, first calls included, at 5/s (issue 20 item 4)
     "arrival_busiest_second": (5.0, "<="),
-    # on a real deployment (full mode only): the recommended shape, then every target mapped
+    # on a real deployment (full mode only), against the per-API bound (the slowest API's targets /
+    # its documented rate): the example DAG as shipped, EndEventOperator with an explicit
+    # inventory, then every target mapped
     "event_end_ratio": (1.25, "<="),
+    "event_end_ratio_operator": (1.25, "<="),
     "event_end_ratio_mapped": None,
     "event_end_seconds": None,
+    "event_end_seconds_operator": None,
     "event_end_seconds_mapped": None,
     "event_end_lower_bound_seconds": None,
+    "event_end_stage_bound_seconds": None,
 }
 #: metrics that need a real deployment (Postgres, Airflow components): not measured by --quick
 DEPLOYMENT_METRICS = {name for name in TARGETS if name.startswith("event_end_")}

@@ -12,19 +12,24 @@ cleanup is idempotent, so a retry or a re-run is safe, and "already gone" counts
 
 Each target is one mapped task instance, so the Airflow UI shows exactly which room failed and
 why. A large event cannot afford one task per target (each costs seconds of scheduling and a
-worker process), so a kind with more targets than ``bulk_threshold`` (default 20) ends in ONE
-bulk task per kind instead, paced at the documented rate by the shared limiter, with per-target
-results in its XCom. Set ``bulk_threshold`` to 0 to end every kind in bulk, or very high to map
-every target.
+worker process), nor stages that wait for each other across the whole event: when a kind has more
+targets than ``bulk_threshold`` (default 20), the WHOLE event ends in ONE task, ``end_in_bulk``,
+on the dependency-aware executor (``airflow_provider_rtc.cleanup.schedule``): every API at its
+documented rate in its own lane, each target as soon as what it depends on has ended (a ZEGO room
+once its own streams and kicks are done; rooms after the recordings and mixes), so the event takes
+about the time of its slowest API (30 ZEGO rooms at 1 CloseRoom/s: 30 s). Per-target results are
+in its XCom. Set ``bulk_threshold`` to 0 to always end in one task, or very high to map every
+target.
 
 Which API ends each conf kind, and in which stage, is the ender table's
 (:mod:`airflow_provider_rtc.cleanup.enders`): a destructive API added there with a ``conf`` name
-gets its conf field, its mapped step and its bulk step here without an edit. Every result (mapped
-or in a bulk's ``results``) is in the one shape of ``docs/cleanup-engine.md``.
+gets its conf field, its mapped step and its place in ``end_in_bulk`` here without an edit. Every
+result (mapped or in the bulk's ``results``) is in the one shape of ``docs/cleanup-engine.md``.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
@@ -33,12 +38,11 @@ from airflow.sdk import DAG, Param, task
 
 from airflow_provider_rtc.cleanup.enders import BY_CONF, STAGES
 from airflow_provider_rtc.cleanup.inputs import ITEM_SCHEMAS, KINDS
-from airflow_provider_rtc.operators.bulk import BulkEndOperator, EndOperator
+from airflow_provider_rtc.operators.bulk import EndOperator
 
 #: each cleanup step (its task id) and the conf kind it ends: the ender table's rows with a conf name
 STEPS = {row.step: conf for conf, row in BY_CONF.items() if row.step}
-#: every step has a bulk form (``bulk_<step>``), used above ``bulk_threshold`` targets
-BULK_STEPS = {step: (kind, BY_CONF[kind].action) for step, kind in STEPS.items()}
+#: above ``bulk_threshold`` targets in any of these kinds the whole event ends in ``end_in_bulk``
 BULK_KINDS = tuple(STEPS.values())  # ordered: the same DAG on every parse
 BULK_THRESHOLD = 20
 
@@ -93,8 +97,8 @@ with DAG(
             BULK_THRESHOLD,
             type="integer",
             minimum=0,
-            description="a kind with more targets than this ends in one bulk task instead of one task "
-            "per target",
+            description="with more targets than this in a kind, the whole event ends in one "
+            "dependency-aware task instead of one task per target",
         ),
     },
 ) as dag:
@@ -114,38 +118,58 @@ with DAG(
             ti.xcom_push(key="invalid", value=str(err))
             raise
 
-    def _in_bulk(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> bool:
+    def _in_bulk(targets: dict[str, list[Any]], params: dict[str, Any]) -> bool:
         threshold = params.get("bulk_threshold")
         threshold = BULK_THRESHOLD if threshold is None else int(threshold)
-        return kind in BULK_KINDS and len(targets[kind]) > threshold
+        return any(len(targets[kind]) > threshold for kind in BULK_KINDS)
 
     @task
     def event_targets(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> list[Any]:
-        """One kind of target, shaped for its mapped operator (none when the kind goes in bulk)."""
-        return [] if _in_bulk(kind, targets, params) else targets[kind]
+        """One kind of target, shaped for its mapped operator (none when the event ends in bulk)."""
+        return [] if _in_bulk(targets, params) else targets[kind]
 
-    @task
-    def bulk_targets(kind: str, targets: dict[str, list[Any]], params: dict[str, Any]) -> list[Any]:
-        """One kind of target for its bulk task (none when the kind is small enough to map)."""
-        return targets[kind] if _in_bulk(kind, targets, params) else []
+    # queued before the list tasks (whose mapped steps would give them the higher default weight):
+    # in a large event this task is the critical path, they have nothing to do
+    @task(execution_timeout=timedelta(hours=1), priority_weight=1000, weight_rule="absolute")
+    def end_in_bulk(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+        """A large event, every kind in one task: each API at its documented rate, each target once
+        what it depends on has ended; nothing to do when the event is small enough to map.
+
+        It checks the conf itself (the same check as ``validate_event``, before any call) rather
+        than wait for that task: one task start less before the first call. Fails if any target
+        failed (after ending all the others), pushing the summary first (XCom ``bulk_results``);
+        stopped by the timeout, it issues no new call and reports ``not_started`` for the rest.
+        """
+        from airflow_provider_rtc.cleanup.engine import BulkRun
+        from airflow_provider_rtc.cleanup.event_conf import end_event
+        from airflow_provider_rtc.cleanup.inputs import event_targets as checked_targets
+
+        targets = checked_targets(params)  # RtcValidationError: failed at once, never retried
+        if not _in_bulk(targets, params):
+            return {"total": 0, "counts": {}, "by_kind": {}, "results": []}
+        run = BulkRun(max_concurrency=16)
+        summary, interrupted = end_event(targets, run=run, log=logging.getLogger("airflow.task"))
+        print("end_in_bulk:", summary["counts"], f"in {summary['elapsed_s']}s", "per API:", summary["apis"])
+        failed = [r for r in summary["results"] if r["status"] == "failed"]
+        if interrupted is not None or failed or run.stopped:
+            ti.xcom_push(key="bulk_results", value=summary)
+        if interrupted is not None:
+            raise interrupted
+        if failed or run.stopped:
+            raise RuntimeError(
+                f"{len(failed)} of {summary['total']} target(s) failed"
+                + (f", stopped ({run.stopped})" if run.stopped else "")
+                + ": "
+                + ", ".join(f"{r['action']} {r['label']} [{r.get('code')}]" for r in failed[:10])
+            )
+        return summary
 
     validated = validate_event()
     inventory = {kind: event_targets.override(task_id=f"list_{kind}")(kind, validated) for kind in KINDS}
-    bulk_inventory = {
-        kind: bulk_targets.override(task_id=f"list_bulk_{kind}")(kind, validated) for kind in BULK_KINDS
-    }
+    bulk = end_in_bulk()
     # Every step reads its API from the ender table; its stage (mixes, recordings, streams and users,
     # rooms) orders it. Every stage after the first runs whatever happened before it (all_done).
     first = STAGES[0]
-    bulk = {
-        step: BulkEndOperator(
-            task_id=f"bulk_{step}",
-            action=action,
-            targets=bulk_inventory[kind],
-            trigger_rule="all_success" if BY_CONF[kind].stage == first else "all_done",
-        )
-        for step, (kind, action) in BULK_STEPS.items()
-    }
     mapped = {
         step: EndOperator.partial(
             task_id=step,
@@ -191,16 +215,12 @@ with DAG(
             if done < expected:
                 left = sorted({str(states.get(f"{step}_{i}")) for i in range(expected)} - {"success"})
                 problems.append(f"{step}: {expected - done} of {expected} not done ({', '.join(left)})")
-            if step in BULK_STEPS:  # the bulk task: one instance for all of the kind's targets
-                bulk_kind, bulk_id = BULK_STEPS[step][0], f"bulk_{step}"
-                in_bulk = len(ti.xcom_pull(task_ids=f"list_bulk_{bulk_kind}") or [])
-                if states.get(f"list_bulk_{bulk_kind}") != "success":
-                    problems.append(f"{bulk_id}: its targets were never listed")
-                elif in_bulk and states.get(bulk_id) != "success":
-                    problems.append(f"{bulk_id}: {in_bulk} target(s) not done ({states.get(bulk_id)})")
-                bulk_counts = (ti.xcom_pull(task_ids=bulk_id) or {}).get("counts") or {}
-                for status, count in bulk_counts.items():
-                    counts[status] = counts.get(status, 0) + int(count)
+            # the bulk task: one instance for the whole event, counted per conf kind
+            bulk_counts = ((ti.xcom_pull(task_ids="end_in_bulk") or {}).get("by_kind") or {}).get(kind) or {}
+            for status, count in bulk_counts.items():
+                counts[status] = counts.get(status, 0) + int(count)
+        if states.get("end_in_bulk") != "success":
+            problems.append(f"end_in_bulk: {states.get('end_in_bulk')}")
         print("End-of-event summary:", summary)
         if problems:
             ti.xcom_push(key="problems", value=problems)
@@ -208,15 +228,13 @@ with DAG(
         return summary
 
     by_stage = [
-        [
-            task
-            for step, kind in STEPS.items()
-            if BY_CONF[kind].stage == stage
-            for task in (mapped[step], bulk[step])
-        ]
-        for stage in STAGES
+        [mapped[step] for step, kind in STEPS.items() if BY_CONF[kind].stage == stage] for stage in STAGES
     ]
     for before, after in pairwise(by_stage):
         for task_before in before:
             task_before >> after
-    by_stage[-1] >> check_event_ended()
+    # the bulk task checks the conf itself and starts with validate_event: a large event has no
+    # mapped target, so nothing runs in the stages; a small one leaves it with nothing to do
+    checked = check_event_ended()
+    by_stage[-1] >> checked
+    bulk >> checked

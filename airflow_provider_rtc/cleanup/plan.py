@@ -1,16 +1,19 @@
 """Ending an event: the plan (ordered stages, calls, time at the rate limits), its execution and
 the verification that nothing in scope is left.
 
-Stages run in order, each one finished before the next: **mixes** (they read streams), **recordings**
-(stopped before their rooms so the files are finalised by the stop, not by the robot being thrown
-out), **streams and users**, **rooms**. Users and streams of a room that the rooms stage ends are
-*covered* by DismissRoom/CloseRoom (which remove everyone; ZEGO's CloseRoom also closes the streams)
-and cost no call of their own; only those whose room stays get RemoveUser/KickoutUser/DeleteStream.
-Live streams (no rooms) are dropped in the third stage. The time of each stage is what the slowest
-of its actions needs at the catalog's documented rate (ZEGO CloseRoom: 1 call/s).
+Targets are grouped in stages for the table: **mixes** (they read streams), **recordings** (stopped
+before their rooms so the files are finalised by the stop, not by the robot being thrown out),
+**streams and users**, **rooms**. They are not run stage by stage: the dependency-aware executor
+(:mod:`.schedule`) releases each target once what it depends on (its ender row's ``after``, per
+room: :mod:`.deps`) has ended, every API at its own rate, so the plan's time is the critical path at
+the documented limits (:func:`estimate`), about the slowest API's targets / rate (ZEGO CloseRoom:
+1 call/s). Users and streams of a room the plan ends are *covered* by DismissRoom/CloseRoom (which
+remove everyone; ZEGO's CloseRoom also closes the streams) and cost no call of their own; only those
+whose room stays get RemoveUser/KickoutUser/DeleteStream. Live streams (no rooms) are dropped
+after the Live mixes.
 
 Calls go through the hooks (paced at the documented rate, retried, "already gone" = done) and the
-bulk engine (:mod:`airflow_provider_rtc.cleanup.engine`: bounded concurrency, stoppable); which API
+executor (bounded concurrency, stoppable, as the engine :mod:`airflow_provider_rtc.cleanup.engine`); which API
 ends what, in which stage, after what and in how many calls is the ender table's
 (:mod:`airflow_provider_rtc.cleanup.enders`); results are in the one shape (:mod:`.result`):
 ``done`` / ``already_gone`` / ``failed`` with the cloud's code and the engine's
@@ -26,8 +29,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_rtc.cleanup import deps, schedule
 from airflow_provider_rtc.cleanup.enders import ENDERS, STAGES, chunks, ender, ender_for
-from airflow_provider_rtc.cleanup.engine import BulkTarget, not_started
+from airflow_provider_rtc.cleanup.engine import BulkTarget
 from airflow_provider_rtc.cleanup.result import identity, label_of
 from airflow_provider_rtc.discovery import receiver
 from airflow_provider_rtc.discovery.discover import Access, discover
@@ -183,12 +187,34 @@ def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None
                 "seconds": max((float(c["seconds"]) for c in calls), default=0.0),
             }
         )
+    apis = [c for s in stages for c in s["calls"]]
+    slowest = max(apis, key=lambda c: float(c["seconds"]), default=None)
     return {
         "stages": stages,
         "targets": targets,
         "total_calls": len(targets),
-        "estimated_seconds": round(sum(float(s["seconds"]) for s in stages), 2),
+        # what the executor can reach: every API at its limit, targets released per room as what
+        # they depend on ends (the critical path, not the sum of stage maxima)
+        "estimated_seconds": round(estimate(targets), 2),
+        "slowest_api": slowest,
+        "stage_by_stage_seconds": round(sum(float(s["seconds"]) for s in stages), 2),
     }
+
+
+def _lane(target: dict[str, Any]) -> str:
+    """The executor's queue of a target: its API (each has its own documented limit)."""
+    return f"{target['cloud']} {target['action']}"
+
+
+def estimate(targets: list[dict[str, Any]]) -> float:
+    """Seconds the documented limits allow for ``targets``, dependencies included
+    (:func:`airflow_provider_rtc.cleanup.schedule.estimate`)."""
+
+    class _Timed:
+        def __init__(self, target: dict[str, Any], after: tuple[int, ...]) -> None:
+            self.lane, self.qps, self.after = _lane(target), _qps(target["cloud"], target["action"]), after
+
+    return schedule.estimate([_Timed(t, a) for t, a in zip(targets, deps.dependencies(targets), strict=True)])
 
 
 def render_table(plan: dict[str, Any]) -> str:
@@ -207,8 +233,14 @@ def render_table(plan: dict[str, Any]) -> str:
             lines.append(f"{n:<2} {stage['stage']:<18} {c['cloud']:<5} {label:<28} {0:>6} {'':>7} {'':>8}")
     lines.append(
         f"total: {plan['total_calls']} destructive call(s), about {plan['estimated_seconds']:.1f}s "
-        "at the documented rate limits"
+        "at the documented rate limits (APIs side by side, each target once what it depends on ended)"
     )
+    slowest = plan.get("slowest_api")
+    if slowest:
+        lines.append(
+            f"slowest API: {slowest['cloud']} {slowest['action']}, {slowest['calls']} call(s) at "
+            f"{slowest['qps']:g}/s = {slowest['seconds']:.1f}s"
+        )
     if not plan["targets"]:
         lines.append("nothing in scope is live: no destructive call will be made")
     for t in plan["targets"][:TABLE_TARGETS]:
@@ -248,32 +280,51 @@ def _as_result(raw: dict[str, Any], item: BulkTarget) -> dict[str, Any]:
 def execute(
     plan: dict[str, Any], access: dict[str, Access], run: BulkRun, *, log: Any = None
 ) -> tuple[list[dict[str, Any]], dict[str, float], BaseException | None]:
-    """Run the stages in order with the bulk engine, each finished before the next.
+    """End every target with the dependency-aware executor
+    (:mod:`airflow_provider_rtc.cleanup.schedule`): each API in its own lane at its documented rate,
+    each target once what it depends on (:mod:`airflow_provider_rtc.cleanup.deps`) has ended.
 
     Returns the results (one per target, in plan order: ``done`` / ``already_gone`` / ``failed``
-    with ``maybe_executed`` and ``after_lost_response`` / ``not_started``), the seconds per stage
-    run, and the interruption (the ``execution_timeout`` alarm) if there was one. Once ``run`` is
-    stopped no new call is issued and every later target is ``not_started``.
+    with ``maybe_executed`` and ``after_lost_response`` / ``not_started``; ``after_failed`` when a
+    dependency failed), the seconds from the start until each API's last call ended, and the
+    interruption (the ``execution_timeout`` alarm) if there was one. Once ``run`` is stopped no new
+    call is issued and every target without a call is ``not_started``.
     """
-    results: list[dict[str, Any]] = []
-    timings: dict[str, float] = {}
-    interrupted: BaseException | None = None
-    for stage in STAGES:
-        batch = [_bulk_target(t, access[t["cloud"]].hooks) for t in plan["targets"] if t["stage"] == stage]
-        if run.stopped or interrupted is not None:
-            results += [_as_result(not_started(item), item) for item in batch]
-            continue
-        started = time.monotonic()
-        raw, interrupted = run.run(batch, log=log)
-        done = [_as_result(r, item) for r, item in zip(raw, batch, strict=True)]
-        results += done
-        timings[stage] = round(time.monotonic() - started, 3)
-        if log is not None and batch:
-            counts: dict[str, int] = {}
-            for r in done:
-                counts[r["status"]] = counts.get(r["status"], 0) + 1
-            log.info("stage %s: %s in %.1fs", stage, counts, timings[stage])
-    return results, timings, interrupted
+    targets = plan["targets"]
+    items = [_bulk_target(t, access[t["cloud"]].hooks) for t in targets]
+    ended: dict[str, float] = {}
+    started = time.monotonic()
+
+    def timed(item: BulkTarget, lane: str) -> BulkTarget:
+        def call() -> dict[str, Any]:
+            try:
+                return item.call()
+            finally:
+                ended[lane] = max(ended.get(lane, 0.0), round(time.monotonic() - started, 3))
+
+        return BulkTarget(item.target, item.described, call)
+
+    jobs = [
+        schedule.Job(timed(item, _lane(t)), _lane(t), _qps(t["cloud"], t["action"]), after)
+        for t, item, after in zip(targets, items, deps.dependencies(targets), strict=True)
+    ]
+    if log is not None and jobs:
+        log.info(
+            "ending %d target(s) in %d API lane(s), up to %d calls in flight",
+            len(jobs),
+            len({j.lane for j in jobs}),
+            run.max_concurrency,
+        )
+    raw, interrupted = schedule.run_jobs(run, jobs, log=log)
+    results = [_as_result(r, item) for r, item in zip(raw, items, strict=True)]
+    if log is not None and jobs:
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        log.info(
+            "ended: %s in %.1fs; per API, last call ended at: %s", counts, time.monotonic() - started, ended
+        )
+    return results, dict(sorted(ended.items())), interrupted
 
 
 def record_results(results: list[dict[str, Any]], access: dict[str, Access]) -> None:

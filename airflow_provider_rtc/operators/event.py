@@ -129,8 +129,10 @@ class EndEventOperator(_EventOperator):
     :param verify: discover the whole scope again after the end until nothing in it is live.
     :param verify_timeout: seconds to keep verifying before failing with the survivors.
     :param verify_interval: seconds between verification passes.
-    :param max_concurrency: calls in flight per stage (the hooks' pacing, not this, sets the rate);
-        the stages run on the bulk engine (:mod:`~airflow_provider_rtc.cleanup.engine`).
+    :param max_concurrency: calls in flight at once (the hooks' pacing, not this, sets each API's
+        rate); targets run on the dependency-aware executor
+        (:mod:`~airflow_provider_rtc.cleanup.schedule`): each API in its own lane, each target
+        once what it depends on has ended.
     :param trtc_monitoring: as for :class:`DiscoverLiveResourcesOperator` (paid; needed for
         ``idle_for`` with TRTC).
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
@@ -255,10 +257,10 @@ class EndEventOperator(_EventOperator):
         if dry_run:
             return report
         mark = time.monotonic()
-        results, stage_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)
+        results, api_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)
         report["results"] = results + skipped
         timings["end"] = round(time.monotonic() - mark, 3)
-        timings["stages"] = stage_times
+        timings["apis"] = api_times  # per API: seconds until its last call ended
         counts: dict[str, int] = {}
         for r in report["results"]:
             counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -1,5 +1,5 @@
-"""EndEventOperator runs its stages on the bulk engine: stopped (on_kill), it issues no new
-destructive call, later targets are ``not_started``, the report still says where every target
+"""EndEventOperator runs its targets on the dependency-aware executor: stopped (on_kill), it issues
+no new destructive call, targets without a call are ``not_started``, the report still says where every target
 stood, and each result carries the engine's ``maybe_executed`` / ``after_lost_response``."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _started(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in results if r["status"] != "not_started"]
 
 
-def test_stop_during_the_first_stage_leaves_later_stages_not_started(bed, monkeypatch):
+def test_stop_after_a_mix_leaves_what_depends_on_mixes_not_started(bed, monkeypatch):
     _seed(bed)
     before = live_in_sandbox(bed.server)
     op = EndEventOperator(task_id="end", selector=ALL, max_concurrency=1)
@@ -52,13 +52,24 @@ def test_stop_during_the_first_stage_leaves_later_stages_not_started(bed, monkey
     assert report["stopped"] == "on_kill"
     assert len(report["results"]) == report["plan"]["total_calls"]  # every target is reported
     started = _started(report["results"])
-    assert [(r["action"], r["status"]) for r in started] == [("StopMix", "done")]
-    mixes = [r["status"] for r in report["results"] if r["stage"] == "mixes"]
+    mixes = [r["status"] for r in report["results"] if r["action"] == "StopMix"]
     assert mixes == ["done", "not_started"]  # one call in flight at a time: the second never went
-    later = {r["status"] for r in report["results"] if r["stage"] != "mixes"}
-    assert later == {"not_started"}
-    # the cloud saw exactly the one call that was issued before the stop
-    assert destructive_calls(bed.server) == 1
+    # ZEGO streams, users and rooms wait for the mixes (their inputs): none of them was called
+    after_mixes = [r for r in report["results"] if r["cloud"] == "zego" and r["kind"] != "mixes"]
+    after_mixes = [r["status"] for r in after_mixes if r["kind"] in ("streams", "users", "rooms")]
+    assert (
+        after_mixes
+        and set(after_mixes) == {"not_started"}
+        and {r["action"] for r in started}
+        <= {
+            "StopMix",
+            "DeleteCloudRecording",
+            "StopRecord",
+            "DropLiveStream",
+        }
+    )
+    # the cloud saw exactly the calls issued before the stop
+    assert destructive_calls(bed.server) == len(started)
     assert _calls(bed).get("StopMix") == 1
     assert live_in_sandbox(bed.server)["trtc rooms"] == before["trtc rooms"]
     assert live_in_sandbox(bed.server)["zego rooms"] == before["zego rooms"]

@@ -97,9 +97,9 @@ def test_a_malformed_item_fails_the_run_before_any_cloud_call_and_is_named(sandb
     assert all(leftovers(_state(sandbox)).values())
 
 
-def test_a_large_event_ends_in_one_bulk_task_per_kind(sandbox: SandboxServer) -> None:
-    """Above ``bulk_threshold`` targets, rooms, streams and Live mixes end in bulk tasks, not mapped ones."""
-    # bulk: 12 TRTC rooms, 12 ZEGO streams, 6 ZEGO rooms, 6 kicks; mapped: 3 Live mixes
+def test_a_large_event_ends_in_one_dependency_aware_task(sandbox: SandboxServer) -> None:
+    """Above ``bulk_threshold`` targets in a kind, the whole event ends in ``end_in_bulk``: no mapped
+    task, every target counted in the final summary under its step."""
     conf = {**cleanup_conf(_state(sandbox)), "bulk_threshold": 5}
     dag = load_example_dag("end_of_event_cleanup", "end_of_event_cleanup.py")
     run = dag.test(run_conf=conf)
@@ -107,14 +107,16 @@ def test_a_large_event_ends_in_one_bulk_task_per_kind(sandbox: SandboxServer) ->
     assert not any(leftovers(_state(sandbox)).values()), leftovers(_state(sandbox))
     tis = run.get_task_instances()
     states = {ti.task_id: str(ti.state) for ti in tis if ti.map_index < 0}
-    assert states["bulk_dismiss_trtc_room"].endswith("success")
-    assert states["bulk_delete_zego_stream"].endswith("success")
-    assert states["bulk_close_zego_room"].endswith("success")
-    assert states["bulk_kick_zego_users"].endswith("success")
-    assert not any(ti.task_id == "dismiss_trtc_room" and str(ti.state).endswith("success") for ti in tis)
+    assert states["end_in_bulk"].endswith("success")
+    mapped = [ti for ti in tis if ti.map_index >= 0 and str(ti.state).endswith("success")]
+    assert not mapped, mapped
     summary = run.get_task_instance("check_event_ended").xcom_pull(task_ids="check_event_ended")
-    assert sum(summary["dismiss_trtc_room"].values()) == len(conf["trtc_rooms"]), summary
-    assert sum(summary["kick_zego_users"].values()) == len(conf["zego_kicks"]), summary
-    # Live mixes (3) stay mapped: one task per target
-    mixes = [ti for ti in tis if ti.task_id == "cancel_live_mix" and str(ti.state).endswith("success")]
-    assert len(mixes) == len(conf["live_mix_sessions"]) == sum(summary["cancel_live_mix"].values())
+    for step, kind in (
+        ("dismiss_trtc_room", "trtc_rooms"),
+        ("kick_zego_users", "zego_kicks"),
+        ("cancel_live_mix", "live_mix_sessions"),
+        ("stop_trtc_recording", "trtc_recordings"),
+    ):
+        assert sum(summary[step].values()) == len(conf[kind]), (step, summary)
+    bulk = run.get_task_instance("end_in_bulk").xcom_pull(task_ids="end_in_bulk")
+    assert bulk["total"] == sum(len(conf[k]) for k in conf if k != "bulk_threshold")
