@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    # stdout carries one line, the banner: whatever else writes there (the receiver's logging binds
+    # sys.stdout when it is configured, during start) goes to stderr instead
+    banner_out, sys.stdout = sys.stdout, sys.stderr
     try:
         sandbox.start()
     except ReceiverUnavailable as err:
@@ -119,12 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # a scenario's resources or callback rules
         parser.exit(2, f"rtc-sandbox: error: {err}\n")
     try:
-        sys.stdout.write(json.dumps(sandbox.banner()) + "\n")
-        sys.stdout.flush()
+        banner_out.write(json.dumps(sandbox.banner()) + "\n")
+        banner_out.flush()
         while not stop.wait(0.5):
             pass
     finally:
         sandbox.stop()
+        sys.stdout = banner_out
     return 0
 
 
