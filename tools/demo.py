@@ -91,7 +91,8 @@ def start_receiver(key: str) -> tuple[subprocess.Popen[str], str]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # up to 60 s: on 2 busy cores its imports alone took 9 s (10 s was the old limit)
+    for _ in range(600):
         try:
             _get(f"{url}/healthz")
             return proc, url
