@@ -125,7 +125,7 @@ def inventory_of(state: dict[str, Any], apps: dict[str, str]) -> dict[str, Any]:
 
 def _time_until_ended(dep: Any, dag_id: str, conf: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Trigger ``dag_id`` and time it until nothing is left alive in the sandbox."""
-    from airflow_provider_rtc.sandbox.inventory import leftovers
+    from rtc_sandbox.inventory import leftovers
 
     alive = sum(leftovers(dep.sandbox_call("GET", "/state")).values())
     started = time.monotonic()
@@ -171,7 +171,7 @@ def _ending_task(tis: list[dict[str, Any]]) -> str:
 
 def end_event(dep: Any, bulk_threshold: int, timeout: float) -> dict[str, Any]:
     """The example DAG: seed the event, trigger it with the event's conf, time until nothing is live."""
-    from airflow_provider_rtc.sandbox.inventory import cleanup_conf
+    from rtc_sandbox.inventory import cleanup_conf
 
     dep.sandbox_call("POST", "/reset", {"seed": EVENT})
     conf: dict[str, Any] = cleanup_conf(dep.sandbox_call("GET", "/state"))
@@ -183,7 +183,8 @@ def end_event(dep: Any, bulk_threshold: int, timeout: float) -> dict[str, Any]:
 def end_event_operator(dep: Any, timeout: float) -> dict[str, Any]:
     """EndEventOperator with an explicit inventory; a receiver gets the sandbox's callbacks, as the
     operator re-confirms the inventory, records what ended and verifies with it."""
-    from airflow_provider_rtc.sandbox.inventory import cleanup_conf
+    from rtc_sandbox.inventory import cleanup_conf
+
     from e2e.discovery import settle, with_inventory_receiver
 
     def body(receiver: Any) -> dict[str, Any]:

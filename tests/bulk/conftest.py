@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.cleanup import result as shape
@@ -14,7 +15,6 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.identity import ID_INT, ID_STR
 from airflow_provider_rtc.operators.bulk import BulkEndOperator, EndOperator
 from airflow_provider_rtc.operators.trtc import DismissRoomOperator, StopAITranscriptionOperator
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import seed, totals
 

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 
 from .conftest import seed
 

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import requests
+from rtc_sandbox.server import SandboxServer
 
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from benchmarks.multiworker import run_workers
 
 from .conftest import seed

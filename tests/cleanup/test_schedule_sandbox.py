@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import requests
+from rtc_sandbox.inventory import cleanup_conf, leftovers
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import pacing
 from airflow_provider_rtc.cleanup.engine import BulkRun
@@ -19,8 +21,6 @@ from airflow_provider_rtc.event import event_targets
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoRtcHook
-from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 EVENT = {
     "trtc": {"rooms": 12, "users_per_room": 1, "recordings": 3, "recording_storage": "cos"},

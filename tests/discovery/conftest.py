@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rtc_sandbox.inventory import discovered_resources, live_resources
+from rtc_sandbox.receiver import ReceiverBed
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import pacing
-from airflow_provider_rtc.sandbox.inventory import discovered_resources, live_resources
-from airflow_provider_rtc.sandbox.receiver_bed import ReceiverBed
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 #: the event discovery tests end: no Live mix sessions (not discoverable: no callback, no list API)
 EVENT: dict[str, Any] = {

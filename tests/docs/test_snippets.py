@@ -34,9 +34,10 @@ RUNS: list[str] = []
 @pytest.fixture
 def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Sandbox + receiver, seeded with the standard event, connections in the environment."""
+    from rtc_sandbox.receiver import ReceiverBed
+    from rtc_sandbox.server import SandboxServer, seed_event
+
     from airflow_provider_rtc import pacing
-    from airflow_provider_rtc.sandbox.receiver_bed import ReceiverBed
-    from airflow_provider_rtc.sandbox.server import SandboxServer, seed_event
 
     monkeypatch.setattr(pacing, "_pacers", {})
     config = {"random_seed": 5, "timing": {"tick_seconds": 0.02}}

@@ -19,7 +19,7 @@ from airflow_provider_rtc.protocol.http import api_error
 from airflow_provider_rtc.validation import integer
 
 PURE = (
-    "airflow_provider_rtc.sandbox.app",
+    "rtc_sandbox.app",
     "airflow_provider_rtc.signing.callbacks",
     "airflow_provider_rtc.signing.tc3",
     "airflow_provider_rtc.signing.zego",
@@ -55,7 +55,7 @@ def test_a_running_sandbox_answers_without_airflow() -> None:
     """Serving a request (wire, backends, signing checks, the catalog's limits) loads none either."""
     loaded = _airflow_modules_after(
         "import httpx\n"
-        "from airflow_provider_rtc.sandbox import SandboxServer\n"
+        "from rtc_sandbox import SandboxServer\n"
         "with SandboxServer() as sb:\n"
         "    sb.seed_event()\n"
         "    assert httpx.post(sb.url + '/', json={}, timeout=10).status_code < 500"

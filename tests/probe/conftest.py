@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from airflow_provider_rtc.sandbox.inventory import live_resources
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.inventory import live_resources
+from rtc_sandbox.server import SandboxServer
 
 TENCENT = "probe_tencent"
 ZEGO = "probe_zego"

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.callbacks.store import CallbackStore
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
 from .conftest import TRTC_KEY, ReceiverServer

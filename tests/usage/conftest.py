@@ -6,8 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")

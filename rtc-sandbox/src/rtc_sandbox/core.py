@@ -125,6 +125,18 @@ class Sandbox:
     def seed(self, spec: dict[str, Any]) -> dict[str, Any]:
         return apply_seed(self, spec)
 
+    def apply_scenario(self, scenario: dict[str, Any]) -> dict[str, Any]:
+        """A scenario's faults, resources and callback rules (its ``sandbox`` table is start-up config:
+        see :func:`.scenario.config_of`); returns the ids created and the ``names``."""
+        from .scenario import apply_scenario, check
+
+        check(scenario)
+        if scenario.get("sandbox"):
+            raise ValueError("a running sandbox takes no 'sandbox' table: start one with it")
+        if scenario.get("faults"):
+            self.set_faults(scenario["faults"])
+        return apply_scenario(self, scenario)
+
     def reset(self) -> None:
         """Back to an empty sandbox with the start-up settings (moto's reset semantics)."""
         self.config = cfg = self._startup.copy()

@@ -66,7 +66,11 @@ def routes(sb: Sandbox) -> list[Route]:
         return {"reset": True, "seeded": seeded}
 
     async def seed(request: Request) -> Any:
+        """A counting or named seed (``{"trtc": {"rooms": [{"name": ...}]}}``), or a whole scenario
+        when it has ``callbacks``/``faults`` tables (docs/sandbox.md)."""
         body = await _body(request)
+        if set(body) & {"callbacks", "faults", "sandbox"}:
+            return sb.apply_scenario(body)
         return sb.seed(body or STANDARD_EVENT)
 
     async def state(request: Request) -> Any:

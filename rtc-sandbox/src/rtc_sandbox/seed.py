@@ -9,6 +9,11 @@ TaskIds come from the seeded id RNG. Spec (every key optional, 0 by default)::
      "live": {"mix_sessions", "streams"},
      "zego": {"rooms", "users_per_room", "streams_per_room", "mixes", "recordings",
               "started_ago_seconds", "app_id"}}
+
+Named form (scenario.py, docs/sandbox.md): ``trtc.rooms``/``zego.rooms``, ``live.streams`` and
+``live.mix_sessions`` may instead be lists of tables, one per named resource (its id, users,
+streams, mix, recording, ``started_ago``); the result then also has ``names``: each name with its
+cloud and id, for callback rules and for the user.
 """
 
 from __future__ import annotations
@@ -54,6 +59,20 @@ def apply_seed(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
     unknown = set(spec) - {"trtc", "live", "zego"}
     if unknown:
         raise ValueError(f"unknown seed sections: {sorted(unknown)}")
+    spec = {name: dict(section or {}) for name, section in spec.items()}
+    named: dict[str, list[Any]] = {}
+    for cloud, key in (("trtc", "rooms"), ("zego", "rooms"), ("live", "streams"), ("live", "mix_sessions")):
+        if isinstance(spec.get(cloud, {}).get(key), list):
+            named[f"{cloud}.{key}"] = spec[cloud].pop(key)
+    result = _apply_counts(sandbox, spec)
+    if named:
+        from .named import seed_named
+
+        result["names"] = seed_named(sandbox, named, spec, result)
+    return result
+
+
+def _apply_counts(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
     trtc = _section(
         spec,
         "trtc",

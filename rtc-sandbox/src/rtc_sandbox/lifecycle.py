@@ -65,18 +65,101 @@ class LifecycleOutbox:
         self.drain()
 
 
+FATES = ("lost", "late", "sent")
+CLOUDS = ("trtc", "zego", "live")
+
+
+@dataclass(frozen=True)
+class CallbackRule:
+    """A deterministic fate for the callbacks of one resource or one kind of event (no RNG draw).
+
+    Every given field must match: ``cloud``; ``room`` (a TRTC room id, int or str as the room's id
+    type, or a ZEGO room id); ``stream`` (a Live stream name or a ZEGO stream id); ``kinds``;
+    ``events`` (the cloud's event ids: 104, "room_logout", 0...). ``fate`` is "lost", "late" (after
+    ``seconds``) or "sent" (exempt from the probabilistic faults). The first matching rule wins.
+    """
+
+    fate: str
+    cloud: str | None = None
+    room: int | str | None = None
+    stream: str | None = None
+    kinds: tuple[str, ...] = ()
+    events: tuple[int | str, ...] = ()
+    seconds: float = 5.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallbackRule:
+        unknown = set(data) - {"fate", "cloud", "room", "stream", "kinds", "events", "seconds"}
+        if unknown:
+            raise ValueError(f"unknown callback rule keys: {sorted(unknown)}")
+        kinds = data.get("kinds") or ()
+        events = data.get("events") or ()
+        rule = cls(
+            fate=str(data.get("fate", "lost")),
+            cloud=data.get("cloud"),
+            room=data.get("room"),
+            stream=None if data.get("stream") is None else str(data["stream"]),
+            kinds=(kinds,) if isinstance(kinds, str) else tuple(kinds),
+            events=(events,) if isinstance(events, int | str) else tuple(events),
+            seconds=float(data.get("seconds", 5.0)),
+        )
+        if rule.fate not in FATES:
+            raise ValueError(f"callback rule fate must be one of {FATES}, not {rule.fate!r}")
+        if rule.cloud is not None and rule.cloud not in CLOUDS:
+            raise ValueError(f"callback rule cloud must be one of {CLOUDS}, not {rule.cloud!r}")
+        if isinstance(rule.room, bool) or not isinstance(rule.room, int | str | None):
+            raise ValueError("callback rule room must be a room id (number or string)")
+        bad = set(rule.kinds) - set(ALL_KINDS)
+        if bad:
+            raise ValueError(f"callback rule kinds must be among {ALL_KINDS}, not {sorted(bad)}")
+        if rule.seconds < 0:
+            raise ValueError("callback rule seconds must be >= 0")
+        return rule
+
+    def matches(self, event: LifecycleEvent) -> bool:
+        if self.cloud is not None and event.cloud != self.cloud:
+            return False
+        if self.kinds and event.kind not in self.kinds:
+            return False
+        if self.events and event.name not in self.events and str(event.name) not in map(str, self.events):
+            return False
+        if self.room is not None:
+            room = event.fields.get("room_id", event.fields.get("RoomId"))
+            # a TRTC numeric room 7 and string room "7" are different rooms: compare with the type
+            if room != self.room:
+                return False
+        if self.stream is not None:
+            stream = event.fields.get("stream_id", event.fields.get("StreamId"))
+            if str(stream) != self.stream:
+                return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fate": self.fate,
+            "cloud": self.cloud,
+            "room": self.room,
+            "stream": self.stream,
+            "kinds": list(self.kinds),
+            "events": list(self.events),
+            "seconds": self.seconds,
+        }
+
+
 @dataclass
 class LifecycleFaults:
-    """``lost``/``late`` probabilities per event (seeded), the delay of a late one, and which kinds."""
+    """``lost``/``late`` probabilities per event (seeded), the delay of a late one, and which kinds;
+    ``rules`` decide the fate of matching events first, deterministically (see :class:`CallbackRule`)."""
 
     lost: float = 0.0
     late: float = 0.0
     late_seconds: float = 5.0
     kinds: tuple[str, ...] = DEFAULT_FAULT_KINDS
+    rules: tuple[CallbackRule, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LifecycleFaults:
-        unknown = set(data) - {"lost", "late", "late_seconds", "kinds"}
+        unknown = set(data) - {"lost", "late", "late_seconds", "kinds", "rules"}
         if unknown:
             raise ValueError(f"unknown lifecycle fault keys: {sorted(unknown)}")
         out = cls(
@@ -84,6 +167,9 @@ class LifecycleFaults:
             late=float(data.get("late", 0.0)),
             late_seconds=float(data.get("late_seconds", 5.0)),
             kinds=tuple(data.get("kinds", DEFAULT_FAULT_KINDS)),
+            rules=tuple(
+                r if isinstance(r, CallbackRule) else CallbackRule.from_dict(r) for r in data.get("rules", [])
+            ),
         )
         if not (0.0 <= out.lost <= 1.0 and 0.0 <= out.late <= 1.0 and out.lost + out.late <= 1.0):
             raise ValueError("lifecycle lost and late must be probabilities whose sum is at most 1")
@@ -100,6 +186,7 @@ class LifecycleFaults:
             "late": self.late,
             "late_seconds": self.late_seconds,
             "kinds": list(self.kinds),
+            "rules": [r.to_dict() for r in self.rules],
         }
 
 
@@ -120,6 +207,9 @@ class FateDrawer:
     def fate(self, event: LifecycleEvent) -> tuple[str, float]:
         with self._lock:
             f = self.faults
+            for rule in f.rules:
+                if rule.matches(event):
+                    return rule.fate, (rule.seconds if rule.fate == "late" else 0.0)
             if event.kind not in f.kinds or (f.lost == 0.0 and f.late == 0.0):
                 return "sent", 0.0
             draw = self._rng.random()

@@ -1,8 +1,11 @@
-"""The provider's callback receiver next to a sandbox: what discovery reads, for tests and the demo.
+"""The provider's callback receiver next to a sandbox: what discovery reads (``--with-receiver``,
+``RtcSandbox(with_receiver=True)``, tests and the demo).
 
 ``with ReceiverBed(sandbox_server, tmp_dir) as bed:`` starts the receiver (uvicorn on a thread, a
 free port on 127.0.0.1), points the sandbox's TRTC, ZEGO and Live callbacks at it with matching keys,
 and offers ``bed.connections`` (the sandbox's connections plus the receiver extras discovery needs).
+The receiver is the provider's (``airflow_provider_rtc.callbacks``), imported only here and only
+when started: the sandbox itself never needs the provider or Airflow.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from typing import Any
 TRTC_KEY = "sandboxTrtcCallbackKey01"
 ZEGO_SECRET = "sandboxZegoCallbackSecret"  # noqa: S105 (sandbox-only value)
 LIVE_KEY = "sandboxLiveCallbackKey01"
+
+
+class ReceiverUnavailable(RuntimeError):
+    """airflow-provider-rtc (which holds the receiver) is not installed."""
 
 
 class ReceiverBed:
@@ -33,8 +40,14 @@ class ReceiverBed:
     def start(self) -> ReceiverBed:
         import uvicorn
 
-        from airflow_provider_rtc.callbacks.app import create_app
-        from airflow_provider_rtc.callbacks.config import ReceiverConfig
+        try:
+            from airflow_provider_rtc.callbacks.app import create_app
+            from airflow_provider_rtc.callbacks.config import ReceiverConfig
+        except ImportError as err:
+            raise ReceiverUnavailable(
+                "the callback receiver is the provider's: install airflow-provider-rtc beside rtc-sandbox "
+                f"(pip install airflow-provider-rtc) to use --with-receiver ({err})"
+            ) from err
 
         config = ReceiverConfig(
             db_path=self.db_path,

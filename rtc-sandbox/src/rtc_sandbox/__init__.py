@@ -2,30 +2,50 @@
 
 ``backends`` hold state and rules, ``wire`` speaks each cloud's protocol, ``middleware`` adds rate
 limits and faults, ``server``/``cli`` run it. Nothing here is imported by the provider at runtime;
-attributes load lazily so ``import airflow_provider_rtc.sandbox`` stays cheap. Typical use::
+attributes load lazily so ``import rtc_sandbox`` stays cheap. Typical use::
 
-    with SandboxServer({"timing": {"upload_delay": 0.2}}) as sb:   # port 0: a free port
-        ids = sb.seed_event()                # 12 TRTC rooms, 3 Live mixes, 6 ZEGO rooms...
-        conns = sb.connections               # Airflow connection dicts pointing at sb.url
-        sb.backend.set_faults({"rules": [{"action": "DismissRoom", "kind": "drop", "count": 1}]})
+    with RtcSandbox(scenario="event.toml") as sb:   # a free port; named rooms, lost callbacks...
+        sb.url, sb.connections, sb.names
+        sb.admin.faults({"rules": [{"action": "DismissRoom", "kind": "drop", "count": 1}]})
 
-or ``rtc-sandbox --port 0 --seed-event`` and read the JSON banner on its first stdout line.
+or ``rtc-sandbox --port 0 --scenario event.toml`` and read the JSON banner on its first stdout line.
+``SandboxServer`` is the lower-level in-process server the tests use. Documentation: docs/sandbox.md.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
+    from .admin import AdminClient, AdminError
+    from .api import RtcSandbox
     from .app import build_app
     from .config import SandboxConfig
     from .core import Sandbox
     from .errors import SandboxError
+    from .scenario import load_scenario
     from .server import SandboxServer, seed_event
 
-__all__ = ["Sandbox", "SandboxConfig", "SandboxError", "SandboxServer", "build_app", "seed_event"]
+__all__ = [
+    "AdminClient",
+    "AdminError",
+    "RtcSandbox",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxError",
+    "SandboxServer",
+    "build_app",
+    "load_scenario",
+    "seed_event",
+]
 
 _LAZY = {
+    "AdminClient": ".admin",
+    "AdminError": ".admin",
+    "RtcSandbox": ".api",
+    "load_scenario": ".scenario",
     "Sandbox": ".core",
     "SandboxConfig": ".config",
     "SandboxError": ".errors",

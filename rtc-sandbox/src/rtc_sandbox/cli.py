@@ -1,7 +1,9 @@
-"""``rtc-sandbox`` / ``python -m airflow_provider_rtc.sandbox``: run the sandbox until SIGINT/SIGTERM.
+"""``rtc-sandbox`` / ``python -m rtc_sandbox``: run the sandbox until SIGINT/SIGTERM.
 
-The first stdout line is one JSON object ``{"url", "connections"}``, flushed at once, so a parent
-process can read the port (``--port 0`` picks a free one) and the Airflow connections to use.
+The first stdout line is one JSON object ``{"url", "port", "connections"}``, flushed at once, so a
+parent process can read the port (``--port 0`` picks a free one) and the Airflow connections to use;
+``--scenario`` adds ``names`` (each named resource's cloud and id), ``--with-receiver`` adds
+``callback_receiver_url`` and puts the receiver's URL and secrets in the connections' extras.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import sys
 import threading
 from typing import Any
 
+from .api import RtcSandbox
 from .config import SandboxConfig
 from .faults import FaultRule
-from .server import SandboxServer
+from .receiver import ReceiverUnavailable
+from .scenario import config_of, load_scenario
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8990, help="0 picks a free port")
     parser.add_argument("--config", metavar="FILE", help="JSON config (credentials, seed, limits, faults...)")
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="a scenario (.toml or .json): named rooms, users, streams, lost/late callbacks, faults",
+    )
+    parser.add_argument(
+        "--with-receiver",
+        action="store_true",
+        help="start the provider's callback receiver (needs airflow-provider-rtc), subscribe it to "
+        "every callback and print its URL and secrets in the connections",
+    )
     parser.add_argument("--seed-event", action="store_true", help="seed the standard event at start")
     parser.add_argument("--no-rate-limits", action="store_true", help="do not enforce documented QPS limits")
     parser.add_argument(
@@ -45,11 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> SandboxConfig:
-    data: dict[str, Any] = {}
+def config_from_args(args: argparse.Namespace, scenario: dict[str, Any] | None = None) -> SandboxConfig:
+    """The scenario's ``sandbox``/``faults`` tables, then ``--config``, then the flags."""
+    data: dict[str, Any] = config_of(scenario or {})
     if args.config:
         with open(args.config) as fh:
-            data = json.load(fh)
+            data.update(json.load(fh))
     cfg = SandboxConfig.from_dict(data)
     if args.random_seed is not None:
         cfg.random_seed = args.random_seed
@@ -77,10 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        cfg = config_from_args(args)
+        scenario = load_scenario(args.scenario) if args.scenario else {}
+        cfg = config_from_args(args, scenario)
+        sandbox = RtcSandbox(
+            scenario,
+            config=cfg,
+            host=args.host,
+            port=args.port,
+            with_receiver=args.with_receiver,
+            log_level=args.log_level,
+        )
     except (OSError, ValueError) as err:
         parser.error(str(err))
-    server = SandboxServer(cfg, host=args.host, port=args.port, log_level=args.log_level)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -88,14 +112,23 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    server.start()
+    # stdout carries one line, the banner: whatever else writes there (the receiver's logging binds
+    # sys.stdout when it is configured, during start) goes to stderr instead
+    banner_out, sys.stdout = sys.stdout, sys.stderr
     try:
-        sys.stdout.write(json.dumps(server.banner()) + "\n")
-        sys.stdout.flush()
+        sandbox.start()
+    except ReceiverUnavailable as err:
+        parser.exit(2, f"rtc-sandbox: error: {err}\n")
+    except ValueError as err:  # a scenario's resources or callback rules
+        parser.exit(2, f"rtc-sandbox: error: {err}\n")
+    try:
+        banner_out.write(json.dumps(sandbox.banner()) + "\n")
+        banner_out.flush()
         while not stop.wait(0.5):
             pass
     finally:
-        server.stop()
+        sandbox.stop()
+        sys.stdout = banner_out
     return 0
 
 
