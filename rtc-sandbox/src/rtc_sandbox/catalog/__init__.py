@@ -66,6 +66,8 @@ class Api:
     max_range_days: int | None = None
     history_days: int | None = None
     quotas: tuple[Quota, ...] = ()
+    #: the most targets one call takes (RemoveUser's ``UserIds``: 10; KickoutUser's ``UserId[]``: 5)
+    batch: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:

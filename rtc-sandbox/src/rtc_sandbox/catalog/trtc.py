@@ -80,9 +80,9 @@ DISMISS_ROOM = _trtc("DismissRoom", gone=_ROOM_GONE, destructive=True, regions=R
 DISMISS_ROOM_BY_STR_ROOM_ID = _trtc(
     "DismissRoomByStrRoomId", gone=_ROOM_GONE, destructive=True, regions=ROOM_REGIONS
 )
-REMOVE_USER = _trtc("RemoveUser", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS)
+REMOVE_USER = _trtc("RemoveUser", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS, batch=10)
 REMOVE_USER_BY_STR_ROOM_ID = _trtc(
-    "RemoveUserByStrRoomId", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS
+    "RemoveUserByStrRoomId", gone=_USER_GONE, destructive=True, regions=ROOM_REGIONS, batch=10
 )
 CREATE_CLOUD_RECORDING = _trtc("CreateCloudRecording", idempotent=False, regions=RECORDING_REGIONS)
 # Monitoring data, used only when a user opts in to TRTC reconciliation (``trtc_monitoring``):
@@ -111,6 +111,11 @@ STOP_STREAM_INGEST = _trtc(
     gone=frozenset({"FailedOperation.TaskFinished", "FailedOperation.TaskNotExist"}),
     destructive=True,
     regions=INGEST_REGIONS,
+)
+# StopAITranscription: ``TaskId`` alone; tencentcloud-sdk-go v1.3.166 client.go lists
+# FailedOperation.TaskNotExist and InvalidParameter.TaskId; TRTC's 20 calls/s (no page of its own)
+STOP_AI_TRANSCRIPTION = _trtc(
+    "StopAITranscription", gone=frozenset({"FailedOperation.TaskNotExist"}), destructive=True
 )
 
 # -- usage (reports) -------------------------------------------------------------------------------

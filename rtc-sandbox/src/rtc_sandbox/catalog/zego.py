@@ -38,7 +38,14 @@ DELETE_STREAM = _zego(
 # 5018: "room already destroyed or does not exist" on the current CloseRoom page.
 CLOSE_ROOM = _zego("rtc", "CloseRoom", "GET", 1.0, "room", gone=ROOM_GONE | {5018}, destructive=True)
 KICKOUT_USER = _zego(
-    "rtc", "KickoutUser", "GET", 50.0, "room", gone=ROOM_GONE | {105, 50002, 50003}, destructive=True
+    "rtc",
+    "KickoutUser",
+    "GET",
+    50.0,
+    "room",
+    gone=ROOM_GONE | {105, 50002, 50003},
+    destructive=True,
+    batch=5,
 )
 DESCRIBE_USER_NUM = _zego("rtc", "DescribeUserNum", "GET", 10.0, "room", test_qps=1.0)
 DESCRIBE_USERS = _zego("rtc", "DescribeUsers", "GET", 10.0, "room")
