@@ -47,8 +47,10 @@ SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_SCHEMA = "rtc_callbacks"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: a pooled connection idle longer than this is checked (``SELECT 1``) before use: after a database
-#: restart or a proxy's idle cut, the first callback then gets a fresh connection, not a 503
-CHECK_IDLE_AFTER = 30.0
+#: restart or a proxy's idle cut, the first callback then gets a fresh connection, not a 503 (a
+#: round trip only after 5 s of quiet; under load a dead connection fails one request, answered
+#: 503 so the cloud retries, and the pool then drops every idle connection of that era)
+CHECK_IDLE_AFTER = 5.0
 EXTRA_HINT = "pip install 'airflow-provider-rtc[postgres]'"
 
 #: (version, what it does, statements); each step runs once, in order, in the migration transaction.
@@ -342,6 +344,11 @@ class PostgresDatabase:
 
     def _give_back(self, conn: Any) -> None:
         idle = self._psycopg.pq.TransactionStatus.IDLE
+        if conn.broken:  # the server went away: its other connections are as dead as this one
+            with self._idle_lock:
+                stale, self._idle = self._idle, []
+            for other, _ in stale:
+                other.close()
         if conn.closed or conn.broken or conn.info.transaction_status != idle or os.getpid() != self._pid:
             conn.close()
             return
