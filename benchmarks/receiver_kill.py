@@ -269,13 +269,15 @@ def kill_cycles(
     burst: int = 150,
     senders: int = 8,
     resend_acked: float = 0.2,
+    sqlite_synchronous: str = "FULL",
     seed: int | None = None,
     workdir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Kill the receiver ``cycles`` times during bursts of ``burst`` new callbacks (plus retries).
 
     ``store_url``: a ``postgresql://`` URL (its schema ``store_schema``), or ``None`` for a SQLite
-    file in ``workdir`` (a temp dir by default). Returns the figures (module docstring); the caller
+    file in ``workdir`` (a temp dir by default) with ``sqlite_synchronous`` (``FULL`` or ``NORMAL``:
+    both keep every commit through a killed process). Returns the figures (module docstring); the caller
     asserts ``lost == 0`` (acknowledged, then missing after a kill) and ``missing == 0`` (never
     acknowledged or never stored, once every retry was made).
     """
@@ -294,6 +296,7 @@ def kill_cycles(
             "RTC_ZEGO_CALLBACK_SECRET": ZEGO_SECRET,
             "RTC_LIVE_CALLBACK_KEY": LIVE_KEY,
             "RTC_CALLBACK_RETENTION_DAYS": "0",
+            "RTC_CALLBACK_SQLITE_SYNCHRONOUS": sqlite_synchronous,
             "RTC_INVENTORY_RETENTION_DAYS": "0",
             # a run of 20 cycles lasts minutes: its first ZEGO callbacks are retried at the end
             "RTC_ZEGO_CALLBACK_MAX_AGE": "3600",
@@ -352,7 +355,7 @@ def kill_cycles(
         if isinstance(location, PostgresSettings):
             PostgresDatabase.close_shared()
         return {
-            "backend": "postgres" if store_url else "sqlite",
+            "backend": "postgres" if store_url else f"sqlite ({sqlite_synchronous})",
             "cycles": cycles,
             "callbacks": len(sent),
             "posts": posts,

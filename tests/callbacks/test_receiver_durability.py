@@ -21,13 +21,19 @@ from tests.support.postgres import receiver_config
 from tests.support.servers import ThreadedServer
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", "sqlite-normal", "postgres"])
 def test_a_receiver_killed_mid_burst_loses_no_acknowledged_callback(
     backend: str, request: pytest.FixtureRequest, tmp_path: Any
 ) -> None:
     url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
     figures = kill_cycles(
-        url, store_schema=f"k_{secrets.token_hex(6)}", cycles=3, burst=60, seed=7, workdir=tmp_path
+        url,
+        store_schema=f"k_{secrets.token_hex(6)}",
+        cycles=3,
+        burst=60,
+        seed=7,
+        workdir=tmp_path,
+        sqlite_synchronous="NORMAL" if backend == "sqlite-normal" else "FULL",
     )
     print(f"\nkill -9 cycles: {figures}")
     assert figures["lost"] == 0, figures["lost_examples"]
@@ -83,3 +89,27 @@ def test_sqlite_commits_are_synced_in_wal_mode(tmp_path: Any) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert issubclass(StoreUnavailable, sqlite3.OperationalError)  # the receiver's 503, not a 500
+
+
+def test_sqlite_synchronous_is_configured_by_env_cli_and_plugin(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_rtc.callbacks import cli
+    from airflow_provider_rtc.callbacks.config import ReceiverConfig
+    from airflow_provider_rtc.callbacks.store import CallbackStore, SqliteSettings
+    from airflow_provider_rtc.plugins.callbacks import receiver_config as plugin_config
+
+    path = str(tmp_path / "n.sqlite3")
+    assert ReceiverConfig(db_path=path).store_location == path  # FULL: the plain file, as before
+    config = ReceiverConfig(db_path=path, sqlite_synchronous="normal")
+    assert config.store_location == SqliteSettings(path, "NORMAL")
+    with CallbackStore(config.store_location).database.read() as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    monkeypatch.setenv("RTC_CALLBACK_SQLITE_SYNCHRONOUS", "NORMAL")
+    assert ReceiverConfig.from_env().sqlite_synchronous == "NORMAL"
+    args = cli.build_parser().parse_args(["--sqlite-synchronous", "full"])
+    assert cli.load_config(args).sqlite_synchronous == "FULL"
+    monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__SQLITE_SYNCHRONOUS", "full")
+    assert plugin_config().sqlite_synchronous == "FULL"
+    with pytest.raises(ValueError, match="sqlite_synchronous must be one of FULL, NORMAL"):
+        ReceiverConfig(db_path=path, sqlite_synchronous="OFF")
