@@ -14,6 +14,7 @@ in :mod:`~airflow_provider_rtc.plugins.options`, so ``airflow config list`` show
   host shares it)
 * ``store_conn_id`` (an Airflow ``postgres`` connection: the store is that database, shared by every
   API-server host; ``store_schema``, ``store_pool_size``, ``store_timeout``; docs/callback-store.md)
+* ``sqlite_synchronous`` (``FULL``, the default, or ``NORMAL``: the SQLite file's commit sync)
 * ``trtc_callback_key`` / ``trtc_callback_keys`` (JSON ``{"<SDKAppID>": key}``)
 * ``zego_callback_secret`` / ``zego_callback_secrets`` (JSON ``{"<AppId>": secret}``)
 * ``live_callback_key`` / ``live_callback_keys`` (JSON ``{"<APPID>": key}``; Live push callbacks at
