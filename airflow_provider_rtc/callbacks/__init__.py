@@ -11,6 +11,8 @@ so the TRTC sensor needs somewhere those callbacks land. Run the receiver either
 Then set the TRTC console's callback URL to ``<receiver>/trtc/callback`` (ZEGO: ``/zego/callback``)
 and the ``tencentcloud`` connection extras ``callback_receiver_url`` (the receiver's URL, with the
 prefix it is mounted at, e.g. ``https://<airflow>/rtc-callbacks``) and ``callback_secret`` (the TRTC
-callback key). Modules: ``store`` (SQLite, idempotent), ``app`` (Starlette), ``auth`` (signed
-reads), ``client`` (what sensors and triggers use), ``cli``, ``config``.
+callback key). Several API-server hosts share one PostgreSQL store (docs/callback-store.md).
+Modules: ``store`` (SQLite, idempotent; the backend interface), ``store_pg`` (PostgreSQL),
+``app`` (Starlette), ``auth`` (signed reads), ``client`` (what sensors and triggers use), ``cli``,
+``config``.
 """
