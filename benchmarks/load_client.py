@@ -74,7 +74,9 @@ class StepResult:
 class Pool:
     """Keep-alive connections to one host, at most ``size`` at once."""
 
-    def __init__(self, base_url: str, size: int = 256, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, size: int = 256, timeout: float = 30.0, *, close: bool = False) -> None:
+        #: ``close``: one connection per request (``Connection: close``), as the clouds send callbacks
+        self.close_each = close
         parts = urlsplit(base_url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -87,6 +89,8 @@ class Pool:
         head = [f"POST {self.prefix}{cb.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         head += [f"{k}: {v}" for k, v in cb.headers.items()]
         head.append(f"Content-Length: {len(cb.body)}")
+        if self.close_each:
+            head.append("Connection: close")
         return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + cb.body
 
     async def send(self, raw: bytes) -> int:
@@ -109,7 +113,7 @@ class Pool:
                     if fresh or attempt:
                         return 0
                     continue
-                if keep:
+                if keep and not self.close_each:
                     self._idle.append(conn)
                 else:
                     writer.close()
