@@ -47,6 +47,8 @@ class StepResult:
     max_ms: float
     achieved_per_s: float
     statuses: dict[int, int] = field(default_factory=dict)
+    #: the receiver's CPU milliseconds per acknowledged callback in this step (0: not measured)
+    cpu_ms_per_callback: float = 0.0
 
     def passed(self, p99_limit_ms: float) -> bool:
         return self.errors == 0 and self.p99_ms < p99_limit_ms
