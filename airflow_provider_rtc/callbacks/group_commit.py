@@ -19,6 +19,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,16 +29,21 @@ MAX_GROUP = 256
 
 class _Group:
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+        self.conn: Any = conn
         self.members = 0
         self.error: BaseException | None = None
         self.done = threading.Event()
 
 
 class GroupCommit:
-    """Group-committed writes to one SQLite file (one instance per file and process: :meth:`shared`)."""
+    """Group-committed writes to one SQLite file (one instance per file and process: :meth:`shared`).
 
-    _shared: dict[str, GroupCommit] = {}
+    It keeps one connection open while it lives: closing a file's last connection checkpoints the
+    WAL into the database and syncs it (measured: ~6 ms), which a connection per write paid each
+    time. Held through :meth:`shared` by the stores of that file, and closed when they are gone.
+    """
+
+    _shared: weakref.WeakValueDictionary[str, GroupCommit] = weakref.WeakValueDictionary()
     _shared_lock = threading.Lock()
 
     def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:
@@ -47,6 +53,8 @@ class GroupCommit:
         self._count = threading.Lock()
         self._waiting = 0
         self._group: _Group | None = None
+        self._conn: list[sqlite3.Connection] = []  # 0 or 1; a list so the finalizer can close it
+        self._finalizer = weakref.finalize(self, _close_all, self._conn)
         #: how many commits and writes so far (for the benchmark's report)
         self.commits = 0
         self.writes = 0
@@ -66,6 +74,19 @@ class GroupCommit:
         )
         db.execute("PRAGMA synchronous=FULL")  # each commit synced: it survives the machine dying too
         return db
+
+    def _connection(self) -> sqlite3.Connection:
+        if not self._conn:
+            self._conn.append(self._connect())
+        return self._conn[0]
+
+    def _drop_connection(self) -> None:
+        """After an error the connection may be in any state: the next group opens a fresh one."""
+        _close_all(self._conn)
+
+    def close(self) -> None:
+        with self._turn:
+            self._drop_connection()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -107,11 +128,15 @@ class GroupCommit:
 
     def _begin(self) -> _Group:
         if self._group is None:
-            conn = self._connect()
+            conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) and "busy" not in str(err):
+                    self._drop_connection()
+                raise
             except BaseException:
-                conn.close()
+                self._drop_connection()
                 raise
             self._group = _Group(conn)
         return self._group
@@ -133,10 +158,16 @@ class GroupCommit:
             group.error = group.error or err
             with contextlib.suppress(sqlite3.Error):
                 group.conn.execute("ROLLBACK")
+            self._drop_connection()
         finally:
-            group.conn.close()
             self._group = None
             group.done.set()
 
     def stats(self) -> dict[str, Any]:
         return {"commits": self.commits, "writes": self.writes}
+
+
+def _close_all(conns: list[sqlite3.Connection]) -> None:
+    while conns:
+        with contextlib.suppress(sqlite3.Error):
+            conns.pop().close()

@@ -90,8 +90,22 @@ def test_a_failed_commit_fails_every_writer_of_its_group(
     with pytest.raises(sqlite3.OperationalError), gc.write() as db:
         db.execute("INSERT INTO t VALUES (7)")
     assert _rows(path) == set()  # nothing stored, and the writer was told so
+    monkeypatch.setattr(gc, "_connect", real)
+    with gc.write() as db:  # the failed connection was dropped: the next write works
+        db.execute("INSERT INTO t VALUES (8)")
+    assert _rows(path) == {8}
 
 
-def test_one_instance_per_file(tmp_path: Path) -> None:
+def test_one_instance_per_file_while_it_is_used(tmp_path: Path) -> None:
     path = _file(tmp_path)
-    assert GroupCommit.shared(path) is GroupCommit.shared(str(Path(path)))
+    held = GroupCommit.shared(path)
+    assert GroupCommit.shared(str(tmp_path / "." / "g.sqlite3")) is held
+    with held.write() as db:
+        db.execute("INSERT INTO t VALUES (1)")
+    conn = held._conn[0]
+    del held
+    import gc as garbage
+
+    garbage.collect()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed with its last user
+        conn.execute("SELECT 1")
