@@ -54,6 +54,7 @@ class GroupCommit:
         self._waiting = 0
         self._group: _Group | None = None
         self._conn: list[sqlite3.Connection] = []  # 0 or 1; a list so the finalizer can close it
+        self._pid = os.getpid()
         self._finalizer = weakref.finalize(self, _close_all, self._conn)
         #: how many commits and writes so far (for the benchmark's report)
         self.commits = 0
@@ -76,6 +77,9 @@ class GroupCommit:
         return db
 
     def _connection(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # a forked worker: never use the parent's SQLite connection
+            self._conn.clear()
+            self._pid = os.getpid()
         if not self._conn:
             self._conn.append(self._connect())
         return self._conn[0]
