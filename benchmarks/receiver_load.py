@@ -438,7 +438,7 @@ def run(quick: bool = False, *, full: bool = False) -> dict[str, float]:
 
 def _run(quick: bool, *, postgres_url: str | None, plugin: bool) -> dict[str, float]:
     _client_core()
-    seconds = 1.0 if quick else 5.0
+    seconds = 0.5 if quick else 5.0
     rates = (250, 1000) if quick else RATES
     metrics: dict[str, float] = {"receiver_load_avg_1m_at_start": os.getloadavg()[0]}
     stores = ["sqlite"] + (["postgres"] if postgres_url else [])
@@ -450,7 +450,7 @@ def _run(quick: bool, *, postgres_url: str | None, plugin: bool) -> dict[str, fl
     # the headline metrics: the standalone receiver on SQLite (one core, zero setup)
     metrics["receiver_callbacks_per_s"] = metrics["receiver_callbacks_per_s_standalone_sqlite"]
     metrics["receiver_p99_ms_at_1000_per_s"] = metrics["receiver_p99_ms_at_1000_per_s_standalone_sqlite"]
-    cycles = 2 if quick else 20
+    cycles = 1 if quick else 20
     for store in stores:
         metrics.update(
             kill_cycles(cycles, store=store, burst=200 if quick else 600, postgres_url=postgres_url)
