@@ -11,14 +11,16 @@ The mix, per 20 callbacks (a 1,000-participant class: mostly users entering and 
 TRTC 6 enter/leave (group 1), 1 video start (group 2), 2 recording events (group 3); ZEGO 5
 room_login/logout, 1 stream_create, 2 recording status callbacks; Live 3 push/stop-push. Every
 user, stream and task is new, so every callback is stored (a burst of retries would measure the
-duplicate path, which is cheaper). A leave follows its enter 40 callbacks later, so some users are
-live at the end and some are not; only the users who stay are proofs.
+duplicate path, which is cheaper). Every other block's entering users leave again (the oldest of
+them at each leave), so some users are live at the end and some are not; only the users who stay
+are proofs.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,8 +57,6 @@ PATTERN = (
     "zego_login",
     "trtc_enter",
 )
-#: a user leaves this many callbacks after entering (users whose leave is not sent stay live)
-LEAVE_LAG = 40
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Mix:
     run: str = "r0"
     rooms: int = 10
     _n: int = 0
-    _entered: dict[int, Callback] = field(default_factory=dict)
+    _leaving: deque[str] = field(default_factory=deque)
 
     def take(self, count: int) -> list[Callback]:
         return [next(self) for _ in range(count)]
@@ -135,12 +135,11 @@ class Mix:
             info.update(UserId=user, Role=21, TerminalType=2, UserType=3, Reason=1)
             group, etype = 1, 103
             if (i // len(PATTERN)) % 2:  # every other block's entering users leave later
-                self._entered[i + LEAVE_LAG] = Callback("", "", {}, user.encode())
+                self._leaving.append(user)
             else:
                 proof = ("item", "trtc", TRTC_APP, "users", json.dumps([room, user]))
         elif kind == "trtc_leave":
-            entered = self._entered.pop(i, None)
-            user = entered.body.decode() if entered else f"{self.run}-gone{i}"
+            user = self._leaving.popleft() if self._leaving else f"{self.run}-gone{i}"
             info.update(UserId=user, Role=21, TerminalType=2, UserType=3, Reason=1)
             group, etype = 1, 104
         elif kind == "trtc_video":
