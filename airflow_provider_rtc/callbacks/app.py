@@ -193,7 +193,7 @@ class CallbackReceiver:
     @property
     def store(self) -> CallbackStore:
         if self._store is None:
-            self._store = CallbackStore(self.config.db_path)
+            self._store = CallbackStore(self.config.store_location)
         return self._store
 
     async def body(self, request: Request) -> bytes:
@@ -458,7 +458,7 @@ def prune_stores(
     if config.retention_days > 0:
         pruned["events"] = store.prune(config.retention_days * 86400, now=now)
     if config.inventory_retention_days > 0:
-        inventory = inventory or LifecycleStore(config.db_path)
+        inventory = inventory or LifecycleStore(config.store_location)
         items, corrections = inventory.prune(config.inventory_retention_days * 86400, now=now)
         pruned.update(ended_items=items, corrections=corrections)
     if any(pruned.values()):
@@ -476,7 +476,7 @@ def prune_stores(
 
 def open_store(config: ReceiverConfig) -> CallbackStore:
     """The store, with what is older than the retentions pruned (CLI and plugin alike)."""
-    store = CallbackStore(config.db_path)
+    store = CallbackStore(config.store_location)
     prune_stores(config, store)
     return store
 

@@ -1,18 +1,24 @@
 """``rtc-callback-receiver``: run the callback receiver with uvicorn.
 
 Keys are read from the environment (or ``--keys-file``), never from the command line, where any
-user of the machine could read them in the process list.
+user of the machine could read them in the process list. For the same reason ``--store-url`` takes
+a PostgreSQL URL without its password (libpq reads ``PGPASSWORD`` or ``~/.pgpass``), or give the
+whole URL in ``RTC_CALLBACK_STORE_URL``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
+from airflow_provider_rtc.callbacks.store_pg import is_postgres_url
+
+log = logging.getLogger("airflow_provider_rtc.callbacks.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8991, help="port (default 8991; rtc-sandbox uses 8990)")
     parser.add_argument(
         "--db", default=None, help="SQLite file (default $RTC_CALLBACK_DB or ./rtc_callbacks.sqlite3)"
+    )
+    parser.add_argument(
+        "--store-url",
+        default=None,
+        help="a PostgreSQL store shared by every receiver host, postgresql://user@host:port/database "
+        "(no password here: PGPASSWORD, ~/.pgpass, or the whole URL in $RTC_CALLBACK_STORE_URL); "
+        "default $RTC_CALLBACK_STORE_URL, else the SQLite file",
+    )
+    parser.add_argument(
+        "--store-schema",
+        default=None,
+        help="the PostgreSQL store's schema (default $RTC_CALLBACK_STORE_SCHEMA or rtc_callbacks)",
+    )
+    parser.add_argument(
+        "--store-pool-size",
+        type=int,
+        default=None,
+        help="PostgreSQL connections per receiver process (default $RTC_CALLBACK_STORE_POOL_SIZE or 10)",
     )
     parser.add_argument(
         "--keys-file",
@@ -58,6 +82,21 @@ def load_config(args: argparse.Namespace) -> ReceiverConfig:
         config = replace(config, retention_days=args.retention_days)
     if args.inventory_retention_days is not None:
         config = replace(config, inventory_retention_days=args.inventory_retention_days)
+    if args.store_url:
+        if not is_postgres_url(args.store_url):
+            raise ValueError("--store-url must be a postgresql:// URL")
+        from urllib.parse import urlsplit
+
+        if urlsplit(args.store_url).password or "password=" in args.store_url.lower():
+            raise ValueError(
+                "--store-url holds a password, which every user of this machine can read in the "
+                "process list: set it in PGPASSWORD or ~/.pgpass, or the whole URL in RTC_CALLBACK_STORE_URL"
+            )
+        config = replace(config, store_url=args.store_url)
+    if args.store_schema:
+        config = replace(config, store_schema=args.store_schema)
+    if args.store_pool_size is not None:
+        config = replace(config, store_pool_size=args.store_pool_size)
     return config
 
 
@@ -83,7 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from airflow_provider_rtc.callbacks.app import create_app, open_store
 
-    app = create_app(config, store=open_store(config))
+    log.info("rtc-callback-receiver: callbacks stored in %s", config.describe_store())
+    try:
+        store = open_store(config)
+    except (ImportError, OSError, sqlite3.Error) as err:  # a missing driver, an unreachable database
+        print(f"rtc-callback-receiver: cannot open the callback store: {err}", file=sys.stderr)
+        return 2
+    app = create_app(config, store=store)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

@@ -2,7 +2,12 @@
 
 Keys come from environment variables (or a JSON file, or the Airflow config for the plugin):
 
-* ``RTC_CALLBACK_DB``: the SQLite file (default ``./rtc_callbacks.sqlite3``).
+* ``RTC_CALLBACK_DB``: the SQLite file (default ``./rtc_callbacks.sqlite3``), unless:
+* ``RTC_CALLBACK_STORE_URL``: ``postgresql://user:password@host:port/database``: the store is that
+  PostgreSQL database, shared by every receiver host (docs/callback-store.md). With
+  ``RTC_CALLBACK_STORE_SCHEMA`` (default ``rtc_callbacks``: its tables' schema),
+  ``RTC_CALLBACK_STORE_POOL_SIZE`` (connections per process, default 10) and
+  ``RTC_CALLBACK_STORE_TIMEOUT`` (seconds to connect, per statement and lock, default 10).
 * ``RTC_TRTC_CALLBACK_KEY``: the TRTC callback key used for every SDKAppID without its own key.
 * ``RTC_TRTC_CALLBACK_KEYS``: JSON object ``{"<SDKAppID>": "<key>"}``.
 * ``RTC_ZEGO_CALLBACK_SECRET``: the ZEGO CallbackSecret used for every AppId without its own.
@@ -44,6 +49,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from airflow_provider_rtc.callbacks.store_pg import DEFAULT_SCHEMA, PostgresSettings
 
 DEFAULT_DB = "rtc_callbacks.sqlite3"
 ANY_APP = "*"
@@ -122,8 +129,15 @@ class ReceiverConfig:
     #: the SDKAppIDs the default TRTC key (``*``) serves; ``None``: any (with a start-up warning)
     trtc_sdk_app_ids: frozenset[str] | None = None
     inventory_retention_days: float = 7.0
+    #: ``postgresql://`` URL of a shared store (it may hold a password: never shown); ``None``: SQLite
+    store_url: str | None = field(default=None, repr=False)
+    store_schema: str = DEFAULT_SCHEMA
+    store_pool_size: int = 10
+    store_timeout: float = 10.0
 
     def __post_init__(self) -> None:
+        if self.store_url is not None:
+            self.postgres_settings()  # refuses a bad URL, schema, pool size or timeout at start
         for cloud, keys in (("trtc", self.trtc_keys), ("zego", self.zego_secrets), ("live", self.live_keys)):
             for app, key in keys.items():
                 check_key(key, f"{cloud} key for {app}")
@@ -137,6 +151,26 @@ class ReceiverConfig:
                 raise ValueError(f"{name} must be a finite number of days >= 0 (0 keeps all), got {value!r}")
         if self.trtc_sdk_app_ids is not None:
             object.__setattr__(self, "trtc_sdk_app_ids", app_id_list(list(self.trtc_sdk_app_ids), "trtc"))
+
+    def postgres_settings(self) -> PostgresSettings | None:
+        if not self.store_url:
+            return None
+        return PostgresSettings(
+            self.store_url,
+            schema=self.store_schema,
+            pool_size=self.store_pool_size,
+            timeout=self.store_timeout,
+        )
+
+    @property
+    def store_location(self) -> str | PostgresSettings:
+        """What the stores open: the PostgreSQL settings when a store URL is set, else the file."""
+        return self.postgres_settings() or self.db_path
+
+    def describe_store(self) -> str:
+        """Where callbacks are stored, for logs (never a password)."""
+        settings = self.postgres_settings()
+        return settings.describe() if settings else f"SQLite file {self.db_path}"
 
     def trtc_key(self, sdk_app_id: str | int | None) -> str | None:
         """The key for this SDKAppID, else the default key (``*``) if it serves this SDKAppID (see
@@ -216,6 +250,10 @@ class ReceiverConfig:
             ),
             max_body_bytes=int(env.get("RTC_CALLBACK_MAX_BODY_BYTES") or 1_048_576),
             zego_max_age=float(env.get("RTC_ZEGO_CALLBACK_MAX_AGE") or 300.0),
+            store_url=(env.get("RTC_CALLBACK_STORE_URL") or "").strip() or None,
+            store_schema=(env.get("RTC_CALLBACK_STORE_SCHEMA") or "").strip() or DEFAULT_SCHEMA,
+            store_pool_size=_int(env, "RTC_CALLBACK_STORE_POOL_SIZE", 10),
+            store_timeout=float(env.get("RTC_CALLBACK_STORE_TIMEOUT") or 10.0),
         )
 
     @classmethod
@@ -240,6 +278,15 @@ class ReceiverConfig:
             live_keys=live,
             trtc_sdk_app_ids=self.trtc_sdk_app_ids if apps is None else apps,
         )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValueError(f"{name} must be a whole number, got {raw!r}")
+    return int(raw)
 
 
 def _days(env: Mapping[str, str], name: str, default: float) -> float:

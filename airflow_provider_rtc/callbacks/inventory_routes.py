@@ -61,7 +61,7 @@ class InventoryRoutes:
     @property
     def store(self) -> LifecycleStore:
         if self._store is None:
-            self._store = LifecycleStore(self.config.db_path)
+            self._store = LifecycleStore(self.config.store_location)
         return self._store
 
     async def record(
@@ -101,9 +101,8 @@ class InventoryRoutes:
         if seen == "replay":
             log.warning("rejected a replayed Live callback for APPID %r: signature already used", app_id[:32])
             return _error(409, "signature already used by another callback")
-        if seen == "retry":
-            log.info("Live callback for APPID %r delivered again: duplicate, nothing changed", app_id[:32])
-            return JSONResponse({"code": 0})
+        if seen == "retry":  # applied again: idempotent, and the first delivery may have died before it
+            log.info("Live callback for APPID %r delivered again: duplicate", app_id[:32])
         await self.record("live", app_id, live_updates(event), now=now)
         return JSONResponse({"code": 0})
 

@@ -1,4 +1,5 @@
-"""The lifecycle inventory's SQLite store: items and corrections, applied by event time.
+"""The lifecycle inventory's store: items and corrections, applied by event time, in the receiver's
+SQLite file or its PostgreSQL database (:mod:`.store_pg`), with the same SQL and rules on both.
 
 What the items mean, how callbacks become :class:`~.inventory.Update` objects and why times are
 clamped to their receipt: :mod:`airflow_provider_rtc.callbacks.inventory`.
@@ -6,19 +7,16 @@ clamped to their receipt: :mod:`airflow_provider_rtc.callbacks.inventory`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
-import sqlite3
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from airflow_provider_rtc.callbacks.inventory import CLOUD, FIRST_SEEN, Item, Update, item_key, room_column
-from airflow_provider_rtc.callbacks.store import SqliteFile
+from airflow_provider_rtc.callbacks.store import Connection, Location, SqliteFile, open_database
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +26,8 @@ log = logging.getLogger(__name__)
 FUTURE_SKEW_MS = 300_000
 #: how long a Live stream ended only by a stop-push is shown to reconciliation for confirmation
 UNCONFIRMED_KEEP_MS = 24 * 3600 * 1000
-#: bumped when :func:`~.inventory.item_key` changes; existing files are re-keyed on open (``_migrate``)
+#: bumped when :func:`~.inventory.item_key` changes; existing files are re-keyed on open (``_migrate``;
+#: a PostgreSQL store is created at this version and needs a step in :mod:`.store_pg` for the next)
 KEY_VERSION = "2"
 
 _SCHEMA = """
@@ -75,16 +74,25 @@ CREATE TABLE IF NOT EXISTS lifecycle_corrections (
 CREATE INDEX IF NOT EXISTS lifecycle_corrections_recorded ON lifecycle_corrections (recorded_at);
 """
 
+#: corrections in the order they were recorded (one instant's in insertion order: rowid / seq)
+_CORRECTIONS_READ = (
+    "SELECT kind, ids, change, reason, at_ms FROM lifecycle_corrections WHERE cloud=? AND app_id=? "
+)
+_CORRECTIONS = {
+    "rowid": _CORRECTIONS_READ + "ORDER BY recorded_at, rowid",
+    "seq": _CORRECTIONS_READ + "ORDER BY recorded_at, seq",
+}
+
 
 class LifecycleStore:
-    """Items and corrections in the receiver's SQLite file (one short connection per operation)."""
+    """Items and corrections in the receiver's store (SQLite: one short connection per operation;
+    PostgreSQL: a pooled connection, writers of one application serialized by an advisory lock)."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
-        self._file = SqliteFile(path, _SCHEMA, busy_timeout=busy_timeout)
-        self._migrate()
-
-    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._file.connect()
+    def __init__(self, location: Location, *, busy_timeout: float = 10.0) -> None:
+        self._db = open_database(location, _SCHEMA, busy_timeout=busy_timeout)
+        if isinstance(self._db, SqliteFile):
+            self._file = self._db
+            self._migrate()
 
     def _migrate(self) -> None:
         """Bring a file written by an older version up to date, once, under the write lock.
@@ -96,7 +104,7 @@ class LifecycleStore:
           ``str_room`` flag) keep the one with the newest state: it describes the later moment.
           ``lifecycle_corrections`` keeps its old keys: it is a log, read by ids, never by key.
         """
-        with self._connect() as db:
+        with self._file.connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 columns = {row[1] for row in db.execute("PRAGMA table_info(lifecycle_items)")}
@@ -132,23 +140,18 @@ class LifecycleStore:
         (``found``: now live, ``ended``: no longer live). Times later than ``now`` are clamped to it."""
         now = time.time() if now is None else now
         changes: list[tuple[Update, str]] = []
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for update in updates:
-                    clamped = _clamped(cloud, update, int(now * 1000))
-                    change = self._apply_one(db, cloud, str(app_id), clamped, now)
-                    if change:
-                        changes.append((update, change))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._db.write() as db:
+            # one application's items at a time: a room's end cascades to its users and streams,
+            # and a late user event reads its room (SQLite's write lock serializes every writer)
+            self._db.lock(db, "lifecycle", cloud, str(app_id))
+            for update in updates:
+                clamped = _clamped(cloud, update, int(now * 1000))
+                change = self._apply_one(db, cloud, str(app_id), clamped, now)
+                if change:
+                    changes.append((update, change))
         return changes
 
-    def _apply_one(
-        self, db: sqlite3.Connection, cloud: str, app_id: str, u: Update, now: float
-    ) -> str | None:
+    def _apply_one(self, db: Connection, cloud: str, app_id: str, u: Update, now: float) -> str | None:
         pk = (cloud, app_id, u.kind, u.key)
         now_ms = int(now * 1000)
         # a Live stop-push proves nothing about its body: it ends the stream only until confirmed
@@ -261,8 +264,8 @@ class LifecycleStore:
         if live_only:
             query += " AND (live=1 OR (end_unconfirmed=1 AND state_ms>=?))"
             params += (int((time.time() if now is None else now) * 1000) - UNCONFIRMED_KEEP_MS,)
-        with self._connect() as db:
-            rows = db.execute(query + " ORDER BY kind, started_ms, item_key", params).fetchall()
+        with self._db.read() as db:
+            rows = db.execute(query + " ORDER BY kind, started_ms NULLS FIRST, item_key", params).fetchall()
         return [
             Item(
                 r[0],
@@ -315,9 +318,12 @@ class LifecycleStore:
             }
             for u, change in changes
         ]
-        with self._connect() as db:
+        if not logged:
+            return logged
+        with self._db.write() as db:
             db.executemany(
-                "INSERT INTO lifecycle_corrections VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO lifecycle_corrections (cloud, app_id, kind, item_key, ids, change, reason, "
+                "at_ms, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         cloud,
@@ -339,16 +345,15 @@ class LifecycleStore:
         """Delete ended items last touched, and corrections recorded, more than ``older_than_seconds``
         ago (receiver clock); returns how many of each. Live items are never pruned."""
         cutoff = (time.time() if now is None else now) - older_than_seconds
-        with self._connect() as db:
+        with self._db.write() as db:
             items = db.execute("DELETE FROM lifecycle_items WHERE live=0 AND updated_at < ?", (cutoff,))
             fixes = db.execute("DELETE FROM lifecycle_corrections WHERE recorded_at < ?", (cutoff,))
-            return items.rowcount, fixes.rowcount
+            return int(items.rowcount), int(fixes.rowcount)
 
     def corrections(self, cloud: str, app_id: str | int) -> list[dict[str, Any]]:
-        with self._connect() as db:
+        with self._db.read() as db:
             rows = db.execute(
-                "SELECT kind, ids, change, reason, at_ms FROM lifecycle_corrections "
-                "WHERE cloud=? AND app_id=? ORDER BY recorded_at",
+                _CORRECTIONS[self._db.row_order],
                 (cloud, str(app_id)),
             ).fetchall()
         return [
@@ -375,24 +380,32 @@ class LifecycleStore:
         now = time.time() if now is None else now
         digest = hashlib.sha256(body).hexdigest()
         key = (str(app_id), int(t), str(sign).strip().lower(), stream)
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+        with self._db.write() as db:
+            self._db.lock(db, "live-sign", *key[:1], str(key[1]), *key[2:])
+            # an expired pair can no longer pass the signature check: forgotten (on a server database
+            # apart, at most every 10 s: writers deleting the same old rows would wait on each other)
+            if self._db.dialect == "sqlite":
                 db.execute("DELETE FROM live_signatures WHERE t < ?", (int(now) - 60,))
-                row = db.execute(
-                    "SELECT body_sha256 FROM live_signatures WHERE app_id=? AND t=? AND sign=? AND stream=?",
-                    key,
-                ).fetchone()
-                if row is None:
-                    db.execute("INSERT INTO live_signatures VALUES (?,?,?,?,?,?)", (*key, digest, now))
-                    outcome = "new"
-                else:
-                    outcome = "retry" if hmac.compare_digest(row[0], digest) else "replay"
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            row = db.execute(
+                "SELECT body_sha256 FROM live_signatures WHERE app_id=? AND t=? AND sign=? AND stream=?",
+                key,
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO live_signatures (app_id, t, sign, stream, body_sha256, seen_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (*key, digest, now),
+                )
+                outcome = "new"
+            else:
+                outcome = "retry" if hmac.compare_digest(row[0], digest) else "replay"
+        if self._db.dialect != "sqlite" and now >= self._next_expiry:
+            self._next_expiry = now + 10.0
+            with self._db.write() as db:
+                db.execute("DELETE FROM live_signatures WHERE t < ?", (int(now) - 60,))
         return outcome
+
+    _next_expiry = 0.0
 
 
 def _clamped(cloud: str, u: Update, now_ms: int) -> Update:

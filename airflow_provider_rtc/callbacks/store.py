@@ -1,10 +1,14 @@
-"""Where received callbacks live: one SQLite file, safe to share between processes.
+"""Where received callbacks live: one SQLite file, safe to share between processes on one host, or
+a PostgreSQL database shared by every host (:mod:`.store_pg`); the same rules on both.
 
 Each row is one *slot*: ``(cloud, app_id, task_id, event_type, file_key)``. Storing the same
 callback again (the clouds retry deliveries) only bumps ``deliveries``; a newer event for the same
 slot (a 305 Status 2 after the 305 Status 1 it recovers, a 311 Status 0 after a stuck 311) replaces
 it, and an older re-delivery never overwrites a newer event. Readers get the latest state of every
 slot of a task.
+
+Every write is one transaction committed before the method returns, and the SQL is written once
+(``?`` placeholders) for both backends (:class:`Database`).
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+if TYPE_CHECKING:
+    from airflow_provider_rtc.callbacks.store_pg import PostgresSettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS callback_events (
@@ -83,8 +90,54 @@ def _event_type(raw: str) -> int | str:
     return int(raw) if raw.lstrip("-").isdigit() else raw
 
 
+class StoreUnavailable(sqlite3.OperationalError):
+    """The store failed or cannot be reached (any backend); the message holds no secret.
+
+    A subclass of :class:`sqlite3.OperationalError`, so every handler that answers a busy SQLite
+    store with 503 (the clouds retry) does the same for PostgreSQL without knowing its driver.
+    """
+
+
+class Connection(Protocol):
+    """The part of a DB-API connection the stores use (``?`` placeholders on every backend)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+class Database(Protocol):
+    """A backend of the receiver's stores: :class:`SqliteFile` or
+    :class:`~airflow_provider_rtc.callbacks.store_pg.PostgresDatabase`.
+
+    ``write()`` is one transaction that commits before it returns (a callback is acknowledged only
+    after that); ``lock(db, *key)`` serializes the writers of one key inside it (SQLite's
+    ``BEGIN IMMEDIATE`` already serializes every writer; PostgreSQL takes an advisory lock).
+    """
+
+    dialect: str
+    #: the column that orders rows inserted in one instant (``rowid`` / ``seq``)
+    row_order: str
+
+    def write(self) -> contextlib.AbstractContextManager[Connection]: ...
+
+    def read(self) -> contextlib.AbstractContextManager[Connection]: ...
+
+    def lock(self, db: Connection, *key: str) -> None: ...
+
+    def describe(self) -> str: ...
+
+
 class SqliteFile:
-    """A SQLite file shared between processes: WAL mode, one short connection per operation."""
+    """A SQLite file shared between processes: WAL mode, one short connection per operation.
+
+    Durability: ``synchronous=FULL`` on every connection (in WAL mode each commit is written and
+    synced to the WAL before ``COMMIT`` returns), so what a writer committed survives the process
+    being killed at any moment, and the OS crashing too; the receiver answers only after the commit.
+    """
+
+    dialect = "sqlite"
+    row_order = "rowid"
 
     def __init__(self, path: str | Path, schema: str, *, busy_timeout: float = 10.0) -> None:
         self.path = str(path)
@@ -101,21 +154,65 @@ class SqliteFile:
     def connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
+            # explicit: some builds default WAL files to NORMAL, which may lose the last commits
+            # when the machine (not the process) dies
+            db.execute("PRAGMA synchronous=FULL")
             yield db
         finally:
             db.close()
 
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the file's write lock from its start (``BEGIN IMMEDIATE``:
+        a time read inside it grows in commit order)."""
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self.connect()
+
+    def lock(self, db: Connection, *key: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` holds the file's one write lock."""
+
+    def describe(self) -> str:
+        return f"SQLite file {self.path}"
+
+
+#: where a store lives: a SQLite file path, a ``postgresql://`` URL, PostgreSQL settings or a backend
+Location: TypeAlias = "str | Path | Database | PostgresSettings"
+
+
+def open_database(location: Location, schema: str, *, busy_timeout: float = 10.0) -> Database:
+    """The backend for ``location``: a :class:`Database` as given, a ``postgresql://`` URL or
+    :class:`~.store_pg.PostgresSettings` (one shared pool per process), else a SQLite file path
+    (created with ``schema``)."""
+    if isinstance(location, SqliteFile) or hasattr(location, "dialect"):
+        return location  # type: ignore[return-value]
+    from airflow_provider_rtc.callbacks import store_pg
+
+    if isinstance(location, store_pg.PostgresSettings) or store_pg.is_postgres_url(location):
+        return store_pg.PostgresDatabase.shared(location)  # type: ignore[arg-type]
+    return SqliteFile(location, schema, busy_timeout=busy_timeout)  # type: ignore[arg-type]
+
 
 class CallbackStore:
-    """Idempotent event store in a SQLite file (WAL mode; one short connection per operation)."""
+    """Idempotent event store: a SQLite file (WAL mode; one short connection per operation) or a
+    PostgreSQL database shared by every api-server host (:mod:`.store_pg`), with the same rules."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
-        self._file = SqliteFile(path, _SCHEMA, busy_timeout=busy_timeout)
-        self.path = self._file.path
+    def __init__(self, location: Location, *, busy_timeout: float = 10.0) -> None:
+        self._db = open_database(location, _SCHEMA, busy_timeout=busy_timeout)
+        self.path = str(getattr(self._db, "path", ""))
         self.busy_timeout = busy_timeout
 
-    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._file.connect()
+    @property
+    def database(self) -> Database:
+        return self._db
 
     def put(
         self,
@@ -132,52 +229,49 @@ class CallbackStore:
     ) -> str:
         """Store one callback; returns ``"new"``, ``"duplicate"``, ``"updated"`` or ``"stale"``.
 
-        ``received_at`` is read once the write lock is held, so it grows in commit order (one
-        machine's clock): a watcher reading by ``(received_at, task_id)`` does not find a row
-        committed behind a cursor it already passed (it still re-reads a window, for clock steps).
+        Committed before it returns: the receiver acknowledges a callback only after this.
+        ``received_at`` is read once the slot's lock is held (SQLite: the file's write lock, so it
+        grows in commit order on one machine's clock): a watcher reading by ``(received_at,
+        task_id)`` re-reads a window behind its cursor for clock steps and for commits of other
+        slots still in flight on another host (PostgreSQL).
         """
         key = (cloud, str(app_id), task_id, str(event_type), file_key)
         text = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with self._db.write() as db:
+            self._db.lock(db, "event", *key)
             now = time.time() if now is None else now
-            try:
-                row = db.execute(
-                    "SELECT event_ms, body FROM callback_events WHERE cloud=? AND app_id=? AND task_id=? "
+            row = db.execute(
+                "SELECT event_ms, body FROM callback_events WHERE cloud=? AND app_id=? AND task_id=? "
+                "AND event_type=? AND file_key=?",
+                key,
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO callback_events (cloud, app_id, task_id, event_type, file_key, status, "
+                    "event_ms, first_received_at, received_at, deliveries, body) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (*key, status, int(event_ms), now, now, 1, text),
+                )
+                return "new"
+            if int(event_ms) > int(row[0]) or (int(event_ms) == int(row[0]) and text == row[1]):
+                replacing = text != row[1]
+                db.execute(
+                    "UPDATE callback_events SET status=?, event_ms=?, received_at=?, "
+                    "deliveries=deliveries+1, body=? WHERE cloud=? AND app_id=? AND task_id=? "
                     "AND event_type=? AND file_key=?",
-                    key,
-                ).fetchone()
-                if row is None:
-                    db.execute(
-                        "INSERT INTO callback_events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (*key, status, int(event_ms), now, now, 1, text),
-                    )
-                    outcome = "new"
-                elif int(event_ms) > int(row[0]) or (int(event_ms) == int(row[0]) and text == row[1]):
-                    replacing = text != row[1]
-                    db.execute(
-                        "UPDATE callback_events SET status=?, event_ms=?, received_at=?, "
-                        "deliveries=deliveries+1, body=? WHERE cloud=? AND app_id=? AND task_id=? "
-                        "AND event_type=? AND file_key=?",
-                        (status, int(event_ms), now, text, *key),
-                    )
-                    outcome = "updated" if replacing else "duplicate"
-                else:
-                    db.execute(
-                        "UPDATE callback_events SET deliveries=deliveries+1 WHERE cloud=? AND app_id=? "
-                        "AND task_id=? AND event_type=? AND file_key=?",
-                        key,
-                    )
-                    outcome = "stale"
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return outcome
+                    (status, int(event_ms), now, text, *key),
+                )
+                return "updated" if replacing else "duplicate"
+            db.execute(
+                "UPDATE callback_events SET deliveries=deliveries+1 WHERE cloud=? AND app_id=? "
+                "AND task_id=? AND event_type=? AND file_key=?",
+                key,
+            )
+            return "stale"
 
     def events(self, cloud: str, app_id: str | int, task_id: str) -> list[StoredEvent]:
         """Every slot of one task, oldest event first."""
-        with self._connect() as db:
+        with self._db.read() as db:
             rows = db.execute(
                 "SELECT cloud, app_id, task_id, event_type, file_key, status, event_ms, first_received_at, "
                 "received_at, deliveries, body FROM callback_events WHERE cloud=? AND app_id=? AND task_id=? "
@@ -222,11 +316,11 @@ class CallbackStore:
         # a task whose latest change is at or after ``since`` has a row there: the WHERE uses the
         # received_at index; the HAVING keeps the exact condition on each task's latest change
         # (``task_id > NULL`` is never true: without ``after_id`` the read is ``changed > since``)
-        with self._connect() as db:
+        with self._db.read() as db:
             rows = db.execute(
                 "SELECT task_id, MAX(received_at) AS changed FROM callback_events WHERE cloud=? AND app_id=? "
-                "AND received_at >= ? GROUP BY task_id HAVING changed > ? OR (changed = ? AND task_id > ?) "
-                "ORDER BY changed, task_id LIMIT ?",
+                "AND received_at >= ? GROUP BY task_id HAVING MAX(received_at) > ? "
+                "OR (MAX(received_at) = ? AND task_id > ?) ORDER BY changed, task_id LIMIT ?",
                 (cloud, str(app_id), float(since), float(since), float(since), after_id, int(limit)),
             ).fetchall()
         return [{"task_id": r[0], "changed_at": r[1]} for r in rows]
@@ -234,9 +328,9 @@ class CallbackStore:
     def prune(self, older_than_seconds: float, *, now: float | None = None) -> int:
         """Delete slots last touched more than ``older_than_seconds`` ago; returns how many."""
         cutoff = (time.time() if now is None else now) - older_than_seconds
-        with self._connect() as db:
+        with self._db.write() as db:
             cursor = db.execute("DELETE FROM callback_events WHERE received_at < ?", (cutoff,))
-            return cursor.rowcount
+            return int(cursor.rowcount)
 
     def claim_nonce(
         self,
@@ -251,30 +345,48 @@ class CallbackStore:
     ) -> str:
         """Remember a signed nonce; ``"new"``, ``"retry"`` (same timestamp and body) or ``"replay"``.
 
-        Nonces seen more than ``keep_seconds`` ago are forgotten first (their timestamps can no longer
-        pass the freshness window), so the table stays small.
+        Nonces seen more than ``keep_seconds`` ago count as forgotten (their timestamps can no longer
+        pass the freshness window) and are deleted, so the table stays small.
         """
         now = time.time() if now is None else now
         digest = hashlib.sha256(body).hexdigest()
         key = (cloud, str(app_id), nonce)
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("DELETE FROM callback_nonces WHERE seen_at < ?", (now - keep_seconds,))
-                row = db.execute(
-                    "SELECT timestamp, body_sha256 FROM callback_nonces "
+        cutoff = now - keep_seconds
+        with self._db.write() as db:
+            self._db.lock(db, "nonce", *key)
+            if self._db.dialect == "sqlite":  # PostgreSQL: pruned apart, see _expire_nonces
+                db.execute("DELETE FROM callback_nonces WHERE seen_at < ?", (cutoff,))
+            row = db.execute(
+                "SELECT timestamp, body_sha256, seen_at FROM callback_nonces "
+                "WHERE cloud=? AND app_id=? AND nonce=?",
+                key,
+            ).fetchone()
+            if row is not None and row[2] >= cutoff:
+                return "retry" if (row[0], row[1]) == (timestamp, digest) else "replay"
+            if row is None:
+                db.execute(
+                    "INSERT INTO callback_nonces (cloud, app_id, nonce, timestamp, body_sha256, seen_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (*key, timestamp, digest, now),
+                )
+            else:
+                db.execute(
+                    "UPDATE callback_nonces SET timestamp=?, body_sha256=?, seen_at=? "
                     "WHERE cloud=? AND app_id=? AND nonce=?",
-                    key,
-                ).fetchone()
-                if row is None:
-                    db.execute(
-                        "INSERT INTO callback_nonces VALUES (?,?,?,?,?,?)", (*key, timestamp, digest, now)
-                    )
-                    outcome = "new"
-                else:
-                    outcome = "retry" if (row[0], row[1]) == (timestamp, digest) else "replay"
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return outcome
+                    (timestamp, digest, now, *key),
+                )
+        if self._db.dialect != "sqlite":
+            self._expire_nonces(cutoff, now)
+        return "new"
+
+    _next_expiry = 0.0
+
+    def _expire_nonces(self, cutoff: float, now: float) -> None:
+        """Delete forgotten nonces at most every 10 s per process, in their own statement: under a
+        burst, every claim deleting the same old rows in its transaction would wait on the others'
+        row locks (and could deadlock) on a server database."""
+        if now < self._next_expiry:
+            return
+        self._next_expiry = now + 10.0
+        with self._db.write() as db:
+            db.execute("DELETE FROM callback_nonces WHERE seen_at < ?", (cutoff,))

@@ -10,7 +10,10 @@ in :mod:`~airflow_provider_rtc.plugins.options`, so ``airflow config list`` show
 * ``enabled`` (``true``, ``false`` or ``auto``, the default: mount only when a callback key is
   configured, here or in the ``RTC_*`` variables, so an API server that never asked for the receiver
   gets no SQLite file and no warning; ``true`` with no key warns once at start)
-* ``db_path`` (default ``$AIRFLOW_HOME/rtc_callbacks.sqlite3``; every API-server process shares it)
+* ``db_path`` (default ``$AIRFLOW_HOME/rtc_callbacks.sqlite3``; every API-server process of one
+  host shares it)
+* ``store_conn_id`` (an Airflow ``postgres`` connection: the store is that database, shared by every
+  API-server host; ``store_schema``, ``store_pool_size``, ``store_timeout``; docs/callback-store.md)
 * ``trtc_callback_key`` / ``trtc_callback_keys`` (JSON ``{"<SDKAppID>": key}``)
 * ``zego_callback_secret`` / ``zego_callback_secrets`` (JSON ``{"<AppId>": secret}``)
 * ``live_callback_key`` / ``live_callback_keys`` (JSON ``{"<APPID>": key}``; Live push callbacks at
@@ -35,16 +38,28 @@ receiver refuses (e.g. a key with surrounding whitespace) makes it answer 503 wi
 from __future__ import annotations
 
 import logging
+import math
 import os
+import sqlite3
 import sys
 import threading
+import time
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-from airflow_provider_rtc.plugins.options import ENV_OPTIONS, KEY_OPTIONS, SECTION, default, parse_enabled
+from airflow_provider_rtc.plugins.options import (
+    ENV_OPTIONS,
+    KEY_OPTIONS,
+    SECTION,
+    STORE_CONN_OPTION,
+    default,
+    parse_enabled,
+)
 
 URL_PREFIX = "/rtc-callbacks"
+#: seconds before a receiver whose store could not be opened tries again
+STORE_RETRY_SECONDS = 10.0
 API_SERVER_MODULE = "airflow.api_fastapi.app"
 
 log = logging.getLogger(__name__)
@@ -73,7 +88,39 @@ def receiver_config() -> Any:
     if not env.get("RTC_CALLBACK_DB"):
         home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
         env["RTC_CALLBACK_DB"] = os.path.join(home, "rtc_callbacks.sqlite3")
+    conn_id = _conf_value(STORE_CONN_OPTION)
+    if conn_id:
+        env["RTC_CALLBACK_STORE_URL"] = store_url(conn_id.strip())
     return ReceiverConfig.from_mapping(env)
+
+
+def store_url(conn_id: str) -> str:
+    """The ``postgresql://`` URL of the store's Airflow connection; ``ValueError`` (no secret in it)
+    when it is missing or not a PostgreSQL connection."""
+    from airflow_provider_rtc.callbacks.store_pg import connection_url
+
+    try:
+        from airflow.providers.common.compat.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as err:  # not found, a secrets backend down: the reason, never a value
+        raise ValueError(
+            f"[{SECTION}] {STORE_CONN_OPTION} = {conn_id!r}: the connection could not be read "
+            f"({type(err).__name__})"
+        ) from None
+    if (conn.conn_type or "").lower() not in ("postgres", "postgresql"):
+        raise ValueError(
+            f"[{SECTION}] {STORE_CONN_OPTION} = {conn_id!r} is a {conn.conn_type!r} connection; "
+            "the callback store needs a postgres one"
+        )
+    return connection_url(
+        host=conn.host,
+        port=conn.port,
+        login=conn.login,
+        password=conn.password,
+        database=conn.schema,
+        extra=conn.extra_dejson,
+    )
 
 
 def mount_wanted() -> bool:
@@ -93,9 +140,13 @@ class LazyReceiverApp:
         self._lock = threading.Lock()
 
     def start(self) -> Any:
-        """Build the receiver: refuse a bad configuration, warn without keys, prune old events."""
+        """Build the receiver: refuse a bad configuration, warn without keys, prune old events.
+        A store that could not be opened (the database down) is tried again after
+        :data:`STORE_RETRY_SECONDS`, on a request: the API server need not restart."""
         with self._lock:
-            if self._app is None:
+            if self._app is None or (
+                isinstance(self._app, _Refused) and self._app.retry_at <= time.monotonic()
+            ):
                 self._app = self._build()
         return self._app
 
@@ -115,26 +166,41 @@ class LazyReceiverApp:
                 URL_PREFIX,
                 SECTION,
             )
+        try:
+            store = open_store(config)
+        except (ImportError, OSError, sqlite3.Error) as err:  # no driver, the database unreachable
+            log.error(
+                "RTC callback receiver cannot open its store (%s): %s; answering 503, retrying in %g s",
+                config.describe_store(),
+                err,
+                STORE_RETRY_SECONDS,
+            )
+            return _Refused(f"callback store unavailable: {err}", retry_after=STORE_RETRY_SECONDS)
+        log.info("RTC callback receiver at %s stores callbacks in %s", URL_PREFIX, config.describe_store())
         # create_app's own "no key" warning would repeat this one
-        return create_app(config, store=open_store(config), warn_without_keys=False)
+        return create_app(config, store=store, warn_without_keys=False)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        app = self._app or self.start()
+        app = self._app
+        if app is None or (isinstance(app, _Refused) and app.retry_at <= time.monotonic()):
+            app = self.start()
         await app(scope, receive, send)
 
 
 class _Refused:
-    """What the receiver serves when its configuration was refused: 503 and the reason (no secret)."""
+    """What the receiver serves when its configuration or store was refused: 503 and the reason
+    (no secret); ``retry_after``: seconds until the receiver is built again (a store down)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         self.reason = reason
+        self.retry_at = math.inf if retry_after is None else time.monotonic() + retry_after
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         from starlette.responses import JSONResponse
 
         if scope.get("type") != "http":
             return
-        body = {"code": 503, "message": f"RTC callback receiver misconfigured: {self.reason}"}
+        body = {"code": 503, "message": f"RTC callback receiver unavailable: {self.reason}"}
         await JSONResponse(body, status_code=503)(scope, receive, send)
 
 

@@ -26,7 +26,12 @@ ENV_OPTIONS = {
     "RTC_INVENTORY_RETENTION_DAYS": "inventory_retention_days",
     "RTC_TRTC_CALLBACK_SDK_APP_IDS": "trtc_callback_sdk_app_ids",
     "RTC_CALLBACK_MAX_BODY_BYTES": "max_body_bytes",
+    "RTC_CALLBACK_STORE_SCHEMA": "store_schema",
+    "RTC_CALLBACK_STORE_POOL_SIZE": "store_pool_size",
+    "RTC_CALLBACK_STORE_TIMEOUT": "store_timeout",
 }
+#: the Airflow connection of a shared PostgreSQL store (its URL becomes ``RTC_CALLBACK_STORE_URL``)
+STORE_CONN_OPTION = "store_conn_id"
 #: the options holding callback keys: any one set makes ``enabled = auto`` mount the receiver
 KEY_OPTIONS = (
     "trtc_callback_key",
@@ -91,6 +96,35 @@ SECTION_SPEC: dict[str, Any] = {
             "string",
             None,
             "/var/lib/airflow/rtc_callbacks.sqlite3",
+        ),
+        "store_conn_id": _option(
+            "Airflow connection (conn type postgres) of a PostgreSQL database holding the callback "
+            "store, shared by every API-server host: set it when more than one host serves "
+            "/rtc-callbacks. Unset: the SQLite file db_path (one host only). The metadata database "
+            "works (the tables go to their own schema, store_schema); a dedicated database is better. "
+            "Needs the postgres extra: pip install 'airflow-provider-rtc[postgres]'.",
+            "string",
+            None,
+            "rtc_callback_store",
+        ),
+        "store_schema": _option(
+            "PostgreSQL schema of the callback store's tables (created and migrated by the provider).",
+            "string",
+            "rtc_callbacks",
+            "rtc_callbacks",
+        ),
+        "store_pool_size": _option(
+            "PostgreSQL connections per API-server process for the callback store.",
+            "integer",
+            "10",
+            "20",
+        ),
+        "store_timeout": _option(
+            "Seconds the PostgreSQL callback store may take to connect, per statement and per lock "
+            "(a callback it cannot store in time is answered 503: the clouds retry).",
+            "float",
+            "10",
+            "5",
         ),
         "trtc_callback_key": _key(
             "TRTC recording-callback key for every SDKAppID without its own key.", "your-trtc-callback-key"

@@ -29,8 +29,8 @@ def _by_kind(store: LifecycleStore, cloud: str, app) -> dict:
     return {(i.kind, json.dumps(i.ids, sort_keys=True)): i for i in store.items(cloud, app)}
 
 
-def test_a_room_first_seen_by_a_user_event_is_an_upper_bound_until_the_cloud_says(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+def test_a_room_first_seen_by_a_user_event_is_an_upper_bound_until_the_cloud_says(store_location):
+    store = LifecycleStore(store_location)
     three_hours_ago = NOW_MS - 3 * 3600 * 1000
     # room created 3 h ago (callback lost); a user enters 1 min ago: the room is first seen then
     store.apply("trtc", 1, trtc_updates(_trtc(103, 7, NOW_MS - 60_000, "u1")), now=NOW)
@@ -90,8 +90,8 @@ def test_an_existing_file_gains_the_column_and_typed_keys(tmp_path):
     LifecycleStore(path)  # opening again migrates nothing twice
 
 
-def test_numeric_and_string_trtc_rooms_never_share_an_item(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+def test_numeric_and_string_trtc_rooms_never_share_an_item(store_location):
+    store = LifecycleStore(store_location)
     assert item_key("rooms", {"room_id": 1234}) != item_key("rooms", {"room_id": "1234", "str_room": True})
     assert item_key("rooms", {"room_id": 1234}) == item_key("rooms", {"room_id": "1234", "str_room": False})
     for room in (1234, "1234"):
@@ -120,8 +120,8 @@ def test_numeric_and_string_trtc_rooms_never_share_an_item(tmp_path):
     assert {(i.kind, type(i.ids["room_id"]).__name__) for i in store.items("trtc", 1)} == left
 
 
-def test_a_callback_dated_ten_years_ahead_is_stored_at_its_receipt(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+def test_a_callback_dated_ten_years_ahead_is_stored_at_its_receipt(store_location):
+    store = LifecycleStore(store_location)
     store.apply(
         "zego",
         9,
@@ -184,8 +184,8 @@ def test_a_callback_dated_ten_years_ahead_is_stored_at_its_receipt(tmp_path):
     assert room.live and room.started_ms <= NOW_MS + 4000
 
 
-def test_a_future_dated_start_is_no_cloud_time(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+def test_a_future_dated_start_is_no_cloud_time(store_location):
+    store = LifecycleStore(store_location)
     body = {
         "event": "stream_create",
         "room_id": "r",
@@ -199,8 +199,8 @@ def test_a_future_dated_start_is_no_cloud_time(tmp_path):
     assert max(i.state_ms for i in store.items("zego", 9)) <= NOW_MS
 
 
-def test_a_stop_push_ends_a_live_stream_only_until_reconciliation_confirms(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+def test_a_stop_push_ends_a_live_stream_only_until_reconciliation_confirms(store_location):
+    store = LifecycleStore(store_location)
     push = {"event_type": 1, "stream_id": "s", "app": "d", "appname": "live", "event_time": int(NOW) - 5}
     store.apply("live", 5, live_updates(push), now=NOW)
     store.apply("live", 5, live_updates({**push, "event_type": 0, "event_time": int(NOW)}), now=NOW)

@@ -9,9 +9,9 @@ import httpx
 
 from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.client import ReceiverTarget
-from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.discovery.receiver import fetch_live
 from airflow_provider_rtc.signing.callbacks import live_callback_sign
+from tests.support.postgres import receiver_config
 from tests.support.servers import ThreadedServer
 
 KEY = "liveKey0123"
@@ -31,8 +31,8 @@ def _event(event_type: int, t: int, name: str = "s1") -> dict[str, Any]:
     }
 
 
-def _serve(db: str) -> ThreadedServer:
-    return ThreadedServer(create_app(ReceiverConfig(db_path=db, live_keys={"*": KEY})))
+def _serve(location: Any) -> ThreadedServer:
+    return ThreadedServer(create_app(receiver_config(location, live_keys={"*": KEY})))
 
 
 def _live_streams(url: str) -> list[str]:
@@ -40,8 +40,8 @@ def _live_streams(url: str) -> list[str]:
     return [i["ids"]["stream_name"] for i in items if i["live"]]
 
 
-def test_a_signature_is_good_for_one_body_even_across_restarts_and_workers(tmp_path):
-    db = str(tmp_path / "db.sqlite3")
+def test_a_signature_is_good_for_one_body_even_across_restarts_and_workers(store_location):
+    db = store_location  # two workers (SQLite) or two hosts (PostgreSQL) sharing one store
     t = int(time.time()) + 600
     push = _event(1, t)
     first, second = _serve(db), _serve(db)  # two workers sharing one store

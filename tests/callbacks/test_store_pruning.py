@@ -21,6 +21,7 @@ from airflow_provider_rtc.callbacks.inventory import LifecycleStore, Update
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from tests.recordings.conftest import post_trtc, trtc_event
 from tests.support.credentials import SDK_APP_ID, TRTC_KEY
+from tests.support.postgres import receiver_config
 from tests.support.servers import ThreadedServer
 
 DAY = 86400.0
@@ -31,9 +32,9 @@ def room(room_id: str, live: bool, at: float) -> Update:
     return Update("rooms", {"room_id": room_id, "str_room": True}, live, int(at * 1000), "" if live else "x")
 
 
-def seeded(path: Path) -> LifecycleStore:
+def seeded(location: Any) -> LifecycleStore:
     """Rooms live and ended, long ago and recently; corrections long ago and recently."""
-    store = LifecycleStore(path)
+    store = LifecycleStore(location)
     store.apply("trtc", SDK_APP_ID, [room("old-live", True, NOW - 30 * DAY)], now=NOW - 30 * DAY)
     store.apply("trtc", SDK_APP_ID, [room("old-ended", True, NOW - 30 * DAY)], now=NOW - 30 * DAY)
     store.apply("trtc", SDK_APP_ID, [room("old-ended", False, NOW - 29 * DAY)], now=NOW - 29 * DAY)
@@ -50,22 +51,20 @@ def rooms(store: LifecycleStore) -> set[str]:
     return {i.ids["room_id"] for i in store.items("trtc", SDK_APP_ID, live_only=False)}
 
 
-def test_corrections_and_ended_items_are_pruned_by_age_live_items_never(tmp_path: Path) -> None:
-    path = tmp_path / "callbacks.sqlite3"
-    store = seeded(path)
+def test_corrections_and_ended_items_are_pruned_by_age_live_items_never(store_location: Any) -> None:
+    store = seeded(store_location)
     assert rooms(store) == {"old-live", "old-ended", "new-ended", "c-old", "c-new"}
-    config = ReceiverConfig(db_path=str(path), trtc_keys={"*": TRTC_KEY})  # default: 7 days
-    pruned = prune_stores(config, CallbackStore(path), now=NOW)
+    config = receiver_config(store_location, trtc_keys={"*": TRTC_KEY})  # default: 7 days
+    pruned = prune_stores(config, CallbackStore(store_location), now=NOW)
     assert pruned == {"events": 0, "ended_items": 1, "corrections": 1}
     assert rooms(store) == {"old-live", "new-ended", "c-old", "c-new"}  # live ones stay, however old
     assert [c["ids"]["room_id"] for c in store.corrections("trtc", SDK_APP_ID)] == ["c-new"]
 
 
-def test_zero_keeps_everything(tmp_path: Path) -> None:
-    path = tmp_path / "callbacks.sqlite3"
-    store = seeded(path)
-    config = ReceiverConfig(db_path=str(path), trtc_keys={"*": TRTC_KEY}, inventory_retention_days=0)
-    assert prune_stores(config, CallbackStore(path), now=NOW)["corrections"] == 0
+def test_zero_keeps_everything(store_location: Any) -> None:
+    store = seeded(store_location)
+    config = receiver_config(store_location, trtc_keys={"*": TRTC_KEY}, inventory_retention_days=0)
+    assert prune_stores(config, CallbackStore(store_location), now=NOW)["corrections"] == 0
     assert len(store.corrections("trtc", SDK_APP_ID)) == 2 and "old-ended" in rooms(store)
 
 
@@ -75,8 +74,8 @@ def clock() -> list[float]:
 
 
 @pytest.fixture
-def receiver(tmp_path: Path, clock: list[float]) -> Iterator[ThreadedServer]:
-    config = ReceiverConfig(db_path=str(tmp_path / "callbacks.sqlite3"), trtc_keys={"*": TRTC_KEY})
+def receiver(store_location: Any, clock: list[float]) -> Iterator[ThreadedServer]:
+    config = receiver_config(store_location, trtc_keys={"*": TRTC_KEY})
     server = ThreadedServer(create_app(config, store=open_store(config), clock=lambda: clock[0]))
     yield server
     server.stop()

@@ -45,9 +45,9 @@ def test_close_and_logout_are_dated_by_their_own_time_not_the_creation():
     assert _at(zego_updates(STREAM_CLOSE, "1"), "streams") == 1666986067248
 
 
-def test_a_logout_after_a_list_found_the_user_ends_it(tmp_path):
+def test_a_logout_after_a_list_found_the_user_ends_it(store_location):
     """Found by DescribeUserList 10 min after login, logged out 1 h after: the logout wins."""
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+    store = LifecycleStore(store_location)
     login = int(LOGOUT["login_time"])
     now = (login + 2 * 3600 * 1000) / 1000
     ids = {"room_id": LOGOUT["room_id"], "user_id": LOGOUT["user_account"]}
@@ -62,8 +62,8 @@ def test_a_logout_after_a_list_found_the_user_ends_it(tmp_path):
     assert store.items("zego", 1) == []  # the user is gone
 
 
-def test_a_mix_names_its_room_by_channel_id_and_a_stop_without_it_still_matches(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
+def test_a_mix_names_its_room_by_channel_id_and_a_stop_without_it_still_matches(store_location):
+    store = LifecycleStore(store_location)
     start = {
         "event": "mix_start",
         "task_id": "1:mix9",

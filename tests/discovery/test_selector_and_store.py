@@ -7,7 +7,6 @@ from functools import partial
 
 import pytest
 
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, trtc_updates, zego_updates
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcValidationError
 
@@ -58,64 +57,3 @@ def test_impossible_combinations_name_their_key():
         with pytest.raises(RtcValidationError) as err:
             Selector.parse(raw)
         assert err.value.param == param, raw
-
-
-def _trtc(etype, room=1001, user="u1", at=MS):
-    return {
-        "EventGroupId": 1 if etype < 200 else 2,
-        "EventType": etype,
-        "EventInfo": {"RoomId": room, "UserId": user, "EventMsTs": at},
-    }
-
-
-def test_events_apply_by_their_time_not_their_arrival(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
-    store.apply("trtc", 1, trtc_updates(_trtc(103, at=MS)))  # the 101 was lost: 103 still shows the room
-    assert {i.kind for i in store.items("trtc", 1)} == {"rooms", "users"}
-    store.apply("trtc", 1, trtc_updates(_trtc(102, at=MS + 5000)))
-    assert store.items("trtc", 1) == []  # the room ended and took its user with it
-    store.apply("trtc", 1, trtc_updates(_trtc(103, user="late", at=MS + 1000)))  # a late 103
-    assert store.items("trtc", 1) == []
-    store.apply("trtc", 1, trtc_updates(_trtc(103, user="again", at=MS + 9000)))  # a new session
-    assert {(i.kind, i.started_ms) for i in store.items("trtc", 1)} == {
-        ("rooms", MS + 9000),
-        ("users", MS + 9000),
-    }
-
-
-def test_corrections_are_logged_and_lose_to_newer_callbacks(tmp_path):
-    store = LifecycleStore(tmp_path / "db.sqlite3")
-    store.apply(
-        "zego",
-        7,
-        zego_updates({"event": "room_login", "room_id": "r", "user_account": "a", "login_time": MS}, "7"),
-    )
-    changed = store.correct(
-        "zego",
-        7,
-        [
-            {
-                "kind": "rooms",
-                "ids": {"room_id": "r"},
-                "live": False,
-                "at_ms": MS + 10,
-                "reason": "DescribeUserNum: 0 users",
-            }
-        ],
-    )
-    assert [c["change"] for c in changed] == ["ended"] and store.items("zego", 7) == []
-    assert store.corrections("zego", 7)[0]["reason"] == "DescribeUserNum: 0 users"
-    store.apply(
-        "zego",
-        7,
-        zego_updates(
-            {"event": "room_login", "room_id": "r", "user_account": "b", "login_time": MS + 20}, "7"
-        ),
-    )
-    assert {i.kind for i in store.items("zego", 7)} == {"rooms", "users"}
-    # a confirmation adds the source without changing the state
-    assert (
-        store.correct("zego", 7, [{"kind": "rooms", "ids": {"room_id": "r"}, "live": True, "at_ms": MS + 30}])
-        == []
-    )
-    assert store.items("zego", 7)[0].sources == ["callback", "list_api"]

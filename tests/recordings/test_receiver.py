@@ -5,7 +5,6 @@ store, and reads that only a signed, fresh request may make."""
 from __future__ import annotations
 
 import json
-import threading
 import warnings
 from typing import Any
 
@@ -189,93 +188,12 @@ def test_no_keys_configured_rejects_everything(tmp_path: Any) -> None:
 # -- the store -------------------------------------------------------------------------------------
 
 
-def test_store_is_idempotent_and_keeps_the_newest_state_of_each_slot(tmp_path: Any) -> None:
-    store = CallbackStore(tmp_path / "s.sqlite3")
-    stuck = trtc_event("t", 305, {"Status": 1}, at_ms=1_000)
-    restored = trtc_event("t", 305, {"Status": 2}, at_ms=2_000)
-
-    def put(body: dict[str, Any], status: int) -> str:
-        return store.put(
-            cloud="trtc",
-            app_id=APP,
-            task_id="t",
-            event_type=305,
-            file_key="",
-            status=status,
-            event_ms=body["EventInfo"]["EventMsTs"],
-            body=body,
-        )
-
-    assert put(stuck, 1) == "new"
-    assert put(stuck, 1) == "duplicate"  # TRTC re-delivery
-    assert put(restored, 2) == "updated"
-    assert put(stuck, 1) == "stale"  # a late retry of the older event never wins
-    (row,) = store.events("trtc", APP, "t")
-    assert row.status == 2 and row.deliveries == 4 and row.body == restored
-
-
 def test_store_keys_by_file_so_each_mp4_is_its_own_slot(client: TestClient, config: ReceiverConfig) -> None:
     for name in ("a_1.mp4", "b_1.mp4", "a_1.mp4"):
         body = json.dumps(mp4_310("t2", name)).encode()
         post_trtc(client, body, trtc_callback_sign(body, TRTC_DOC_KEY))
     rows = CallbackStore(config.db_path).events("trtc", APP, "t2")
     assert sorted((r.file_key, r.deliveries) for r in rows) == [("a_1.mp4", 2), ("b_1.mp4", 1)]
-
-
-def test_store_is_shared_across_threads_and_connections(tmp_path: Any) -> None:
-    path = tmp_path / "shared.sqlite3"
-
-    def writer(n: int) -> None:
-        store = CallbackStore(path)
-        for i in range(20):
-            body = mp4_310("t", f"f{n}_{i}.mp4")
-            store.put(
-                cloud="trtc",
-                app_id=APP,
-                task_id="t",
-                event_type=310,
-                file_key=f"f{n}_{i}.mp4",
-                status=0,
-                event_ms=i,
-                body=body,
-            )
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(CallbackStore(path).events("trtc", APP, "t")) == 80
-
-
-def test_store_prunes_old_slots_and_needs_a_file(tmp_path: Any) -> None:
-    store = CallbackStore(tmp_path / "p.sqlite3")
-    store.put(
-        cloud="trtc",
-        app_id=APP,
-        task_id="old",
-        event_type=301,
-        file_key="",
-        status=0,
-        event_ms=1,
-        body={},
-        now=1_000.0,
-    )
-    store.put(
-        cloud="trtc",
-        app_id=APP,
-        task_id="new",
-        event_type=301,
-        file_key="",
-        status=0,
-        event_ms=1,
-        body={},
-        now=9_000.0,
-    )
-    assert store.prune(1_000, now=9_500.0) == 1
-    assert store.events("trtc", APP, "old") == [] and len(store.events("trtc", APP, "new")) == 1
-    with pytest.raises(ValueError, match="file path"):
-        CallbackStore(":memory:")
 
 
 # -- authenticated reads ---------------------------------------------------------------------------
