@@ -134,6 +134,8 @@ class SqliteFile:
     Durability: ``synchronous=FULL`` on every connection (in WAL mode each commit is written and
     synced to the WAL before ``COMMIT`` returns), so what a writer committed survives the process
     being killed at any moment, and the OS crashing too; the receiver answers only after the commit.
+    Writes are group-committed (:mod:`.group_commit`): the writers of one process waiting at once
+    share one synced commit, each still returning only after its own data is committed.
     """
 
     dialect = "sqlite"
@@ -149,6 +151,9 @@ class SqliteFile:
             with contextlib.suppress(sqlite3.OperationalError):  # e.g. no shared memory on the FS
                 db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
+        from airflow_provider_rtc.callbacks.group_commit import GroupCommit
+
+        self._group = GroupCommit.shared(self.path, busy_timeout=busy_timeout)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -161,18 +166,11 @@ class SqliteFile:
         finally:
             db.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding the file's write lock from its start (``BEGIN IMMEDIATE``:
-        a time read inside it grows in commit order)."""
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One writer's transaction, holding the file's write lock from its start (``BEGIN IMMEDIATE``:
+        a time read inside it grows in commit order), committed before it returns; writers of this
+        process queued at once share the commit (one sync for all of them)."""
+        return self._group.write()
 
     def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return self.connect()

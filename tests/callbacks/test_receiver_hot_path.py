@@ -46,3 +46,10 @@ def test_accepted_callbacks_log_nothing_at_info(
     noisy = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert noisy == []
 
+
+def test_concurrent_callbacks_share_commits(server: ThreadedServer, tmp_path: Path) -> None:
+    from airflow_provider_rtc.callbacks.group_commit import GroupCommit
+
+    assert _send(server.url, 200, 2000, 64) == {200: 200}
+    group = GroupCommit.shared(str(tmp_path / "cb.sqlite3"))
+    assert group.writes >= 200 and group.commits < group.writes
