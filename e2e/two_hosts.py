@@ -200,9 +200,11 @@ def two_api_servers_scenario(dep: Deployment) -> dict[str, Any]:
         with RoundRobinProxy(backends) as proxy:
             mix = Mix(keys, run=f"two-hosts-{int(time.time())}", rooms=20)
             callbacks = mix.take(BURST)
+            url = f"{proxy.url}/rtc-callbacks"  # the plugin's mount on every host
             acked = asyncio.run(
-                _burst(proxy.url, callbacks, RATE, kill_after=KILL_AT * BURST / RATE, kill=hosts["a"].kill)
+                _burst(url, callbacks, RATE, kill_after=KILL_AT * BURST / RATE, kill=hosts["a"].kill)
             )
+            _check(len(acked) >= BURST * KILL_AT / 2, f"only {len(acked)} of {BURST} acknowledged")
             spread = list(proxy.connections)
             _check(all(n > 0 for n in spread), f"the proxy did not spread the burst: {spread}")
             _check(proxy.refused[0] > 0, "host A was killed mid-burst but never refused a connection")
@@ -214,7 +216,7 @@ def two_api_servers_scenario(dep: Deployment) -> dict[str, Any]:
             # the clouds retry what got no 2xx: each is stored once (or answered as a duplicate)
             ids = {id(cb) for cb in acked}
             retries = [cb for cb in callbacks if id(cb) not in ids]
-            again = asyncio.run(_burst(proxy.url, retries, 50.0, kill_after=None, kill=None))
+            again = asyncio.run(_burst(url, retries, 50.0, kill_after=None, kill=None))
             _check(len(again) == len(retries), f"{len(retries) - len(again)} retried callback(s) refused")
             acked += again
             figures.update(
