@@ -498,17 +498,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         profile(args.profile, args.seconds)
         return 0
+    stores = args.store or ["sqlite"]
+    if "postgres" in stores and not args.postgres_url:
+        with durable_postgres() as url:  # a throw-away cluster, fsync and synchronous commits on
+            return _main(args, stores, url)
+    return _main(args, stores, args.postgres_url)
+
+
+def _main(args: argparse.Namespace, stores: list[str], postgres_url: str | None) -> int:
     rates = [int(r) for r in args.rates.split(",")]
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float] = {"receiver_load_avg_1m_at_start": os.getloadavg()[0]}
     for target in args.target or ["standalone"]:
-        for store in args.store or ["sqlite"]:
+        for store in stores:
             print(f"  receiver load: {target} on {store}", flush=True)
             metrics.update(
-                measure(target, store, seconds=args.seconds, rates=rates, postgres_url=args.postgres_url)
+                measure(target, store, seconds=args.seconds, rates=rates, postgres_url=postgres_url)
             )
-    for store in args.store or ["sqlite"]:
+    for store in stores:
         if args.kill_cycles:
-            metrics.update(kill_cycles(args.kill_cycles, store=store, postgres_url=args.postgres_url))
+            metrics.update(kill_cycles(args.kill_cycles, store=store, postgres_url=postgres_url))
     print(json.dumps(metrics, indent=1))
     return 0
 
