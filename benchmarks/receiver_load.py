@@ -45,7 +45,7 @@ from benchmarks.load_mix import LIVE_APP, TRTC_APP, ZEGO_APP, Callback, Keys, Mi
 
 BIN = Path(sys.executable).parent
 P99_LIMIT_MS = 200.0
-RATES = (250, 500, 1000, 1500, 2000, 2500, 3000, 4000)
+RATES = (100, 250, 500, 1000, 1500, 2000, 2500, 3000, 4000)
 #: the receiver's core and the generator's (2-core machine: one each)
 SERVER_CPU, CLIENT_CPU = 1, 0
 
@@ -274,6 +274,8 @@ def summarize(results: Sequence[StepResult], suffix: str = "") -> dict[str, floa
     if at_1000:
         out[f"receiver_p99_ms_at_1000_per_s{suffix}"] = at_1000[0].p99_ms
     out[f"receiver_highest_passing_step{suffix}"] = max(passed, default=0.0)
+    # what the receiver delivered at best, whatever the latency (a shared machine's ceiling)
+    out[f"receiver_max_achieved_per_s{suffix}"] = max((r.achieved_per_s for r in results), default=0.0)
     costs = [r.cpu_ms_per_callback for r in results if r.cpu_ms_per_callback]
     if costs:
         # the receiver's own CPU per callback (median over the steps), and what one free core allows
