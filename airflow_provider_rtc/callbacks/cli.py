@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL connections per receiver process (default $RTC_CALLBACK_STORE_POOL_SIZE or 10)",
     )
     parser.add_argument(
+        "--sqlite-synchronous",
+        choices=["FULL", "NORMAL"],
+        type=str.upper,
+        default=None,
+        help="SQLite file: FULL (default; an acknowledged callback survives a power loss) or NORMAL "
+        "(it survives the receiver being killed; no fsync per commit). $RTC_CALLBACK_SQLITE_SYNCHRONOUS",
+    )
+    parser.add_argument(
         "--keys-file",
         default=None,
         help='JSON {"trtc": {"*"|SDKAppID: key}, "zego": {...}, "trtc_sdk_app_ids": [SDKAppID, ...]}',
@@ -93,6 +101,8 @@ def load_config(args: argparse.Namespace) -> ReceiverConfig:
                 "process list: set it in PGPASSWORD or ~/.pgpass, or the whole URL in RTC_CALLBACK_STORE_URL"
             )
         config = replace(config, store_url=args.store_url)
+    if args.sqlite_synchronous:
+        config = replace(config, sqlite_synchronous=args.sqlite_synchronous)
     if args.store_schema:
         config = replace(config, store_schema=args.store_schema)
     if args.store_pool_size is not None:

@@ -8,6 +8,8 @@ Keys come from environment variables (or a JSON file, or the Airflow config for 
   ``RTC_CALLBACK_STORE_SCHEMA`` (default ``rtc_callbacks``: its tables' schema),
   ``RTC_CALLBACK_STORE_POOL_SIZE`` (connections per process, default 10) and
   ``RTC_CALLBACK_STORE_TIMEOUT`` (seconds to connect, per statement and lock, default 10).
+* ``RTC_CALLBACK_SQLITE_SYNCHRONOUS``: ``FULL`` (default: an acknowledged callback survives a power
+  loss) or ``NORMAL`` (it survives the receiver being killed, not the machine; no fsync per commit).
 * ``RTC_TRTC_CALLBACK_KEY``: the TRTC callback key used for every SDKAppID without its own key.
 * ``RTC_TRTC_CALLBACK_KEYS``: JSON object ``{"<SDKAppID>": "<key>"}``.
 * ``RTC_ZEGO_CALLBACK_SECRET``: the ZEGO CallbackSecret used for every AppId without its own.
@@ -50,6 +52,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_rtc.callbacks.store import SYNCHRONOUS, SqliteSettings
 from airflow_provider_rtc.callbacks.store_pg import DEFAULT_SCHEMA, PostgresSettings
 
 DEFAULT_DB = "rtc_callbacks.sqlite3"
@@ -134,8 +137,15 @@ class ReceiverConfig:
     store_schema: str = DEFAULT_SCHEMA
     store_pool_size: int = 10
     store_timeout: float = 10.0
+    #: the SQLite file's ``PRAGMA synchronous``: ``FULL`` or ``NORMAL`` (:class:`~.store.SqliteFile`)
+    sqlite_synchronous: str = "FULL"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "sqlite_synchronous", (self.sqlite_synchronous or "FULL").strip().upper())
+        if self.sqlite_synchronous not in SYNCHRONOUS:
+            raise ValueError(
+                f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}, got {self.sqlite_synchronous!r}"
+            )
         if self.store_url is not None:
             self.postgres_settings()  # refuses a bad URL, schema, pool size or timeout at start
         for cloud, keys in (("trtc", self.trtc_keys), ("zego", self.zego_secrets), ("live", self.live_keys)):
@@ -163,9 +173,14 @@ class ReceiverConfig:
         )
 
     @property
-    def store_location(self) -> str | PostgresSettings:
+    def store_location(self) -> str | PostgresSettings | SqliteSettings:
         """What the stores open: the PostgreSQL settings when a store URL is set, else the file."""
-        return self.postgres_settings() or self.db_path
+        postgres = self.postgres_settings()
+        if postgres:
+            return postgres
+        if self.sqlite_synchronous != "FULL":
+            return SqliteSettings(self.db_path, self.sqlite_synchronous)
+        return self.db_path
 
     def describe_store(self) -> str:
         """Where callbacks are stored, for logs (never a password)."""
@@ -254,6 +269,7 @@ class ReceiverConfig:
             store_schema=(env.get("RTC_CALLBACK_STORE_SCHEMA") or "").strip() or DEFAULT_SCHEMA,
             store_pool_size=_int(env, "RTC_CALLBACK_STORE_POOL_SIZE", 10),
             store_timeout=float(env.get("RTC_CALLBACK_STORE_TIMEOUT") or 10.0),
+            sqlite_synchronous=(env.get("RTC_CALLBACK_SQLITE_SYNCHRONOUS") or "FULL"),
         )
 
     @classmethod

@@ -43,12 +43,15 @@ class GroupCommit:
     time. Held through :meth:`shared` by the stores of that file, and closed when they are gone.
     """
 
-    _shared: weakref.WeakValueDictionary[str, GroupCommit] = weakref.WeakValueDictionary()
+    _shared: weakref.WeakValueDictionary[tuple[str, str], GroupCommit] = weakref.WeakValueDictionary()
     _shared_lock = threading.Lock()
 
-    def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, path: str, *, busy_timeout: float = 10.0, synchronous: str = "FULL") -> None:
         self.path = path
         self.busy_timeout = busy_timeout
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"SQLite synchronous must be FULL or NORMAL, got {synchronous!r}")
+        self.synchronous = synchronous
         self._turn = threading.Lock()
         self._count = threading.Lock()
         self._waiting = 0
@@ -61,19 +64,20 @@ class GroupCommit:
         self.writes = 0
 
     @classmethod
-    def shared(cls, path: str, *, busy_timeout: float = 10.0) -> GroupCommit:
-        key = os.path.realpath(path)
+    def shared(cls, path: str, *, busy_timeout: float = 10.0, synchronous: str = "FULL") -> GroupCommit:
+        key = (os.path.realpath(path), synchronous)
         with cls._shared_lock:
             found = cls._shared.get(key)
             if found is None:
-                found = cls._shared[key] = cls(path, busy_timeout=busy_timeout)
+                found = cls._shared[key] = cls(path, busy_timeout=busy_timeout, synchronous=synchronous)
             return found
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
-        db.execute("PRAGMA synchronous=FULL")  # each commit synced: it survives the machine dying too
+        # FULL (the default): each commit synced, it survives the machine dying too (store.SqliteFile)
+        db.execute(f"PRAGMA synchronous={self.synchronous}")
         return db
 
     def _connection(self) -> sqlite3.Connection:

@@ -141,9 +141,8 @@ class LifecycleStore:
         now = time.time() if now is None else now
         changes: list[tuple[Update, str]] = []
         with self._db.write() as db:
-            # one application's items at a time: a room's end cascades to its users and streams,
-            # and a late user event reads its room (SQLite's write lock serializes every writer)
-            self._db.lock(db, "lifecycle", cloud, str(app_id))
+            for key in _lock_keys(updates):  # in one order everywhere: no deadlock
+                self._db.lock(db, "lifecycle", cloud, str(app_id), *key)
             for update in updates:
                 clamped = _clamped(cloud, update, int(now * 1000))
                 change = self._apply_one(db, cloud, str(app_id), clamped, now)
@@ -406,6 +405,24 @@ class LifecycleStore:
         return outcome
 
     _next_expiry = 0.0
+
+
+def _lock_keys(updates: list[Update]) -> list[tuple[str, str]]:
+    """What one transaction of ``updates`` must hold alone (SQLite's write lock holds everything).
+
+    A room's items together: every user or stream event also writes its room's row, a room's end
+    cascades to its users and streams, a late user event reads its room; so writers of one room go
+    one after the other and rooms (and applications) run side by side. An item without a room (a
+    Live stream) by its key; a mix by its key too, as ``mix_stop`` may not name the room
+    ``mix_start`` did, and by its room when it has one.
+    """
+    keys: set[tuple[str, str]] = set()
+    for u in updates:
+        if u.kind == "mixes" or not u.room_id:
+            keys.add((u.kind, u.key))
+        if u.room_id:
+            keys.add(("room", u.room_id))
+    return sorted(keys)
 
 
 def _clamped(cloud: str, u: Update, now_ms: int) -> Update:

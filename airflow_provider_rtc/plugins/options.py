@@ -29,6 +29,7 @@ ENV_OPTIONS = {
     "RTC_CALLBACK_STORE_SCHEMA": "store_schema",
     "RTC_CALLBACK_STORE_POOL_SIZE": "store_pool_size",
     "RTC_CALLBACK_STORE_TIMEOUT": "store_timeout",
+    "RTC_CALLBACK_SQLITE_SYNCHRONOUS": "sqlite_synchronous",
 }
 #: the Airflow connection of a shared PostgreSQL store (its URL becomes ``RTC_CALLBACK_STORE_URL``)
 STORE_CONN_OPTION = "store_conn_id"
@@ -96,6 +97,14 @@ SECTION_SPEC: dict[str, Any] = {
             "string",
             None,
             "/var/lib/airflow/rtc_callbacks.sqlite3",
+        ),
+        "sqlite_synchronous": _option(
+            "SQLite store only: FULL (an acknowledged callback survives a power loss: one fsync per "
+            "commit) or NORMAL (it survives the API server being killed, not the machine; about ten "
+            "times the commits per second on a disk with slow fsyncs).",
+            "string",
+            "FULL",
+            "NORMAL",
         ),
         "store_conn_id": _option(
             "Airflow connection (conn type postgres) of a PostgreSQL database holding the callback "

@@ -332,3 +332,25 @@ def test_a_live_signature_is_good_for_one_body(store_location: Any) -> None:
     assert store.claim_live_signature(1, t, "ab", "d/live/s", b"push", now=t - 99) == "retry"
     assert store.claim_live_signature(1, t, "ab", "d/live/s", b"stop", now=t - 98) == "replay"
     assert store.claim_live_signature(1, t, "ab", "d/live/other", b"stop", now=t - 97) == "new"
+
+
+def test_rooms_updated_side_by_side_end_with_everything_in_them(store_location: Any) -> None:
+    """Enters into ten rooms and each room's end, all at once from many hosts: whatever the commit
+    order, every room ends with its users (events apply by their time: a late enter stays ended)."""
+
+    def event(n: int) -> int:
+        store = LifecycleStore(_host(store_location))
+        room, kind = n % 10, n // 10
+        if kind < 3:  # three users per room, entering before the room's end
+            updates = trtc_updates(_trtc(103, room=room, user=f"u{kind}", at=MS + kind))
+        else:
+            updates = trtc_updates(_trtc(102, room=room, at=MS + 100))
+        return len(store.apply("trtc", 4, updates))
+
+    _run_all(event, 40)
+    store = LifecycleStore(store_location)
+    assert store.items("trtc", 4) == []
+    ended = store.items("trtc", 4, live_only=False)
+    assert len([i for i in ended if i.kind == "rooms"]) == 10
+    # an enter applied after its room's end (and older than it) is never stored: order-dependent
+    assert all(not i.live for i in ended) and len(ended) <= 40

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from airflow_provider_rtc.get_provider_info import get_provider_info
-from airflow_provider_rtc.plugins.options import ENV_OPTIONS
+from airflow_provider_rtc.plugins.options import ENV_OPTIONS, STORE_CONN_OPTION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def _airflow(tmp_path: Path, *args: str, **env: str) -> str:
 def test_every_option_the_plugin_reads_is_declared_with_type_default_and_example() -> None:
     config = get_provider_info()["config"]
     options = config["rtc_callbacks"]["options"]
-    assert set(options) == {"enabled", *ENV_OPTIONS.values()}
+    assert set(options) == {"enabled", STORE_CONN_OPTION, *ENV_OPTIONS.values()}
     assert set(config["rtc"]["options"]) == {
         "rate_limit_backend",
         "rate_limit_redis_url",
@@ -50,7 +50,7 @@ def test_every_option_the_plugin_reads_is_declared_with_type_default_and_example
 def test_airflow_config_lists_the_section(tmp_path: Path) -> None:
     out = _airflow(tmp_path, "config", "list", "--section", "rtc_callbacks", "--include-descriptions")
     assert "[rtc_callbacks]" in out
-    for option in ("enabled", *ENV_OPTIONS.values()):
+    for option in ("enabled", STORE_CONN_OPTION, *ENV_OPTIONS.values()):
         assert f"# {option} = " in out or f"{option} = " in out, option
 
 

@@ -5,5 +5,8 @@
   server received (:class:`Seen`), independent signature checks, a raw-socket server that drops or
   stalls connections, connection JSON builders and vendor envelopes.
 * :mod:`tests.support.servers` - an ASGI app served by uvicorn on a thread, on a free loopback port.
+* :mod:`tests.support.postgres` - a throw-away PostgreSQL server (``postgres_server()``), the
+  ``postgres_url`` / ``store_location`` fixtures (each store test on SQLite and PostgreSQL) and
+  ``receiver_config(location)``.
 * :mod:`tests.support.fixtures` - fixtures every suite gets (registered by ``tests/conftest.py``).
 """
