@@ -49,9 +49,31 @@ TARGETS: dict[str, tuple[float, str] | None] = {
     "event_end_seconds_mapped": None,
     "event_end_lower_bound_seconds": None,
     "event_end_stage_bound_seconds": None,
+    # the callback receiver under open-loop load (issue 21 item 3): the standalone receiver on SQLite,
+    # one core; then each target and store; then acknowledged callbacks lost over SIGKILL cycles
+    "receiver_callbacks_per_s": (1000.0, ">="),
+    "receiver_p99_ms_at_1000_per_s": (200.0, "<="),
+    "receiver_callbacks_per_s_standalone_sqlite": (1000.0, ">="),
+    "receiver_callbacks_per_s_standalone_postgres": (2000.0, ">="),
+    "receiver_callbacks_per_s_plugin_sqlite": None,
+    "receiver_callbacks_per_s_plugin_postgres": None,
+    "receiver_p99_ms_at_1000_per_s_standalone_postgres": (200.0, "<="),
+    "receiver_p99_ms_at_1000_per_s_plugin_sqlite": None,
+    "receiver_p99_ms_at_1000_per_s_plugin_postgres": None,
+    "receiver_max_achieved_per_s_standalone_sqlite": None,
+    "receiver_cpu_ms_per_callback_standalone_sqlite": None,
+    "receiver_cpu_ms_per_callback_standalone_postgres": None,
+    "receiver_cpu_ms_per_callback_plugin_sqlite": None,
+    "receiver_cpu_ms_per_callback_plugin_postgres": None,
+    "receiver_kill_cycles_lost": (0.0, "<="),
 }
 #: metrics that need a real deployment (Postgres, Airflow components): not measured by --quick
-DEPLOYMENT_METRICS = {name for name in TARGETS if name.startswith("event_end_")}
+DEPLOYMENT_METRICS = {
+    name
+    for name in TARGETS
+    if name.startswith("event_end_")
+    or (name.startswith("receiver_") and ("plugin" in name or "postgres" in name))
+}
 
 SIZES = {
     "full": {
@@ -67,6 +89,7 @@ SIZES = {
         "mw_workers": 8,
         "deployment": 1,
         "arrivals": 16,
+        "receiver": 1,
     },
     "quick": {
         "calls": 30,
@@ -81,6 +104,7 @@ SIZES = {
         "mw_workers": 2,
         "deployment": 0,
         "arrivals": 8,
+        "receiver": 0,
     },
 }
 
@@ -95,6 +119,7 @@ def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]
         mapped,
         multiworker,
         overhead,
+        receiver_load,
         signing,
         triggers,
     )
@@ -113,6 +138,10 @@ def plan(size: dict[str, int]) -> list[tuple[str, Callable[[], dict[str, Any]]]]
             lambda: multiworker.run(size["mw_rooms"], size["mw_workers"]),
         ),
         ("arrivals at the server, fresh worker at 5/s", lambda: arrivals.run(size["arrivals"])),
+        (
+            "callback receiver under load, then SIGKILL cycles",
+            lambda: receiver_load.run(quick=not size["receiver"], full=bool(size["receiver"])),
+        ),
     ]
     if size["deployment"]:
         steps.append(("end a 300-room 3-cloud event on a real deployment", event_end.run))

@@ -187,7 +187,10 @@ class Processes:
 class Postgres:
     """A throw-away cluster: ``initdb`` into a temp dir, ``pg_ctl start`` on a free port, no service."""
 
-    def __init__(self, workdir: Path, processes: Processes) -> None:
+    def __init__(self, workdir: Path, processes: Processes, *, durable: bool = False) -> None:
+        #: ``durable``: fsync and synchronous commits on (benchmarks of a store of record); the
+        #: e2e stage turns them off, as nothing there outlives the run
+        self.durable = durable
         self.dir = workdir / "pg"
         self.data = self.dir / "data"
         self.sock = self.dir / "sock"
@@ -264,8 +267,9 @@ class Postgres:
                 "UTF8",
             ]
         )
-        opts = f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-        opts += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        opts = f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             [
                 str(self.bin / "pg_ctl"),

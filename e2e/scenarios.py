@@ -437,6 +437,12 @@ def _idle_lost_enters(dep: Deployment) -> dict[str, Any]:
     return idle_for_lost_enter_callbacks_scenario(dep)
 
 
+def _two_hosts(dep: Deployment) -> dict[str, Any]:
+    from .two_hosts import two_api_servers_scenario
+
+    return two_api_servers_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -465,6 +471,8 @@ SCENARIOS = [
     # issue 17: times you can trust, busy is never idle
     Scenario("future_dated_callback", _future_dated),
     Scenario("idle_for_lost_enter_callbacks", _idle_lost_enters),
+    # issue 21: two api-server hosts on one PostgreSQL callback store, one killed mid-burst
+    Scenario("two_api_servers_one_store", _two_hosts),
 ]
 
 

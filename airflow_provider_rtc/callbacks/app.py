@@ -147,7 +147,7 @@ class CallbackReceiver:
         task_id = str(info.get("TaskId") or "")
         etype = trtc_events.event_type(event)
         if event.get("EventGroupId") not in (TRTC_RECORDING_GROUP, str(TRTC_RECORDING_GROUP)) or not task_id:
-            log.info(
+            log.debug(
                 "acknowledged TRTC callback group %r type %r (not stored)", event.get("EventGroupId"), etype
             )
             return JSONResponse({"code": 0})
@@ -164,7 +164,7 @@ class CallbackReceiver:
             event_ms=trtc_events.event_time_ms(event),
             body=event,
         )
-        log.info(
+        log.debug(
             "TRTC %s %s for task %s (status %s): %s",
             etype,
             trtc_events.EVENT_NAMES.get(etype, "event"),
@@ -214,7 +214,7 @@ class CallbackReceiver:
             task_id = task_id.split(":", 1)[1]
         etype = event.get("event_type", event.get("event"))
         if not task_id or etype in (None, "") or not app_id:
-            log.info("acknowledged ZEGO callback %r (no task, not stored)", etype)
+            log.debug("acknowledged ZEGO callback %r (no task, not stored)", etype)
             return JSONResponse({"code": 0})
         stored = {k: v for k, v in event.items() if k not in _ZEGO_SIGNATURE_FIELDS}
         detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
@@ -230,7 +230,7 @@ class CallbackReceiver:
             event_ms=sent * 1000,
             body=stored,
         )
-        log.info("ZEGO %s for task %s: %s", etype, task_id, outcome)
+        log.debug("ZEGO %s for task %s: %s", etype, task_id, outcome)
         return JSONResponse({"code": 0})
 
     # -- pruning -------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class InventoryRoutes:
         if updates:
             received = self.clock() if now is None else now
             changes = await run_in_threadpool(self.store.apply, cloud, app_id, updates, now=received)
-            log.info(
+            log.debug(
                 "%s lifecycle for app %s: %d update(s), %d change(s)",
                 cloud,
                 app_id,

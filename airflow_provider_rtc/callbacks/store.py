@@ -143,6 +143,8 @@ class SqliteFile:
     writes the WAL at commit but syncs it only at checkpoints: a killed process still loses nothing
     committed, a power loss may lose the last commits; in exchange a commit costs no fsync (on a
     disk with 5 ms fsyncs: ~150 commits/s with FULL, ~1,500 with NORMAL, one connection per commit).
+    Writes are group-committed (:mod:`.group_commit`): the writers of one process waiting at once
+    share one commit (one sync with FULL), each still returning only after its own data is committed.
     """
 
     dialect = "sqlite"
@@ -165,6 +167,9 @@ class SqliteFile:
             with contextlib.suppress(sqlite3.OperationalError):  # e.g. no shared memory on the FS
                 db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
+        from airflow_provider_rtc.callbacks.group_commit import GroupCommit
+
+        self._group = GroupCommit.shared(self.path, busy_timeout=busy_timeout, synchronous=self.synchronous)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -176,18 +181,11 @@ class SqliteFile:
         finally:
             db.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding the file's write lock from its start (``BEGIN IMMEDIATE``:
-        a time read inside it grows in commit order)."""
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One writer's transaction, holding the file's write lock from its start (``BEGIN IMMEDIATE``:
+        a time read inside it grows in commit order), committed before it returns; writers of this
+        process queued at once share the commit (one sync for all of them)."""
+        return self._group.write()
 
     def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return self.connect()
