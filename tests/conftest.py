@@ -29,27 +29,6 @@ def conn_env(conn_id: str, conn: dict[str, Any]) -> tuple[str, str]:
     return f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn)
 
 
-@pytest.fixture(autouse=True)
-def _own_rate_limits(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each test gets its own host rate-limit state (not the machine-wide default directory, which
-    other test runs on this machine share) and builds its limiters afresh."""
-    from airflow_provider_rtc import ratelimit
-
-    monkeypatch.setenv("AIRFLOW__RTC__RATE_LIMIT_DIR", str(tmp_path_factory.mktemp("rate-limits")))
-    monkeypatch.setattr(ratelimit, "_limiters", {})
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A real redis-server on a free loopback port (the OS package), stopped after the module."""
-    from benchmarks.redis_proc import redis_binary, redis_server
-
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed and could not be installed (tools/ensure_services.sh)")
-    with redis_server() as url:
-        yield url
-
-
 @pytest.fixture
 def set_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Install a connection the way users do without a DB: an AIRFLOW_CONN_<ID> JSON variable."""

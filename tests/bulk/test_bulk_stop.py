@@ -20,8 +20,7 @@ import pytest
 import requests
 
 from airflow_provider_rtc.sandbox.server import SandboxServer
-
-from .conftest import seed
+from tests.support.sandbox import seed
 
 CHILD = Path(__file__).with_name("bulk_child.py")
 ROOMS = 8

@@ -14,8 +14,7 @@ from airflow_provider_rtc.operators.zego import (
     BulkKickoutUsersOperator,
 )
 from airflow_provider_rtc.sandbox.server import SandboxServer
-
-from .conftest import seed, totals
+from tests.support.sandbox import seed, totals
 
 
 def _state(server: SandboxServer) -> dict:

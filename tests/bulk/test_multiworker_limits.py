@@ -11,8 +11,7 @@ import requests
 
 from airflow_provider_rtc.sandbox.server import SandboxServer
 from benchmarks.multiworker import run_workers
-
-from .conftest import seed
+from tests.support.sandbox import seed
 
 WORKERS = 3
 ROOMS = 45

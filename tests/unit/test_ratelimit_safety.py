@@ -21,6 +21,7 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.get_provider_info import get_provider_info
 from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for, rate_limit_settings
 from airflow_provider_rtc.ratelimit.host import HostLimiter
+from tests.support.services import own_redis
 
 KEY = ("trtc", "AKIDexample:1400000001", "DescribeTrtcUsage")
 PASSWORD = "s3cr/t:p@ss"
@@ -94,11 +95,7 @@ def test_the_connection_forms_show_the_password_field() -> None:
 
 def test_the_password_reaches_a_real_redis_that_requires_it(tmp_path: Path) -> None:
     redis = pytest.importorskip("redis")
-    from benchmarks.redis_proc import redis_binary, redis_server
-
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
-    with redis_server() as url:
+    with own_redis() as url:
         redis.Redis.from_url(url).config_set("requirepass", PASSWORD)
         extra = {"rate_limit_backend": "redis", "rate_limit_redis_url": url, "rate_limit_dir": str(tmp_path)}
         limiter = limiter_for(
@@ -218,11 +215,8 @@ def _run_and_kill(
 def test_redis_killed_mid_run_the_fallback_never_exceeds_the_rate(tmp_path: Path) -> None:
     redis = pytest.importorskip("redis")
     from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
-    from benchmarks.redis_proc import redis_binary, redis_server
 
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
-    with redis_server() as url:
+    with own_redis() as url:
         pid = int(redis.Redis.from_url(url).info()["process_id"])
         host = HostLimiter(str(tmp_path), ratelimit.key_digest(KEY), QPS)
         limiter = RedisLimiter(url, ratelimit.key_digest(KEY), QPS, fallback=host)
@@ -260,14 +254,10 @@ def test_redis_killed_under_several_processes_the_machine_stays_under_the_rate(t
     import multiprocessing
 
     redis = pytest.importorskip("redis")
-    from benchmarks.redis_proc import redis_binary, redis_server
-
     from ._fallback_slots import booked_slots
 
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
     ctx = multiprocessing.get_context("spawn")
-    with redis_server() as url, ctx.Pool(3) as pool:
+    with own_redis() as url, ctx.Pool(3) as pool:
         pid = int(redis.Redis.from_url(url).info()["process_id"])
         start_at = time.time() + 4.0  # every child imported and connected by then
         pending = pool.starmap_async(booked_slots, [(url, str(tmp_path), "multi", QPS, start_at, 4.0)] * 3)
