@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install install-e2e lint services test e2e e2e-celery demo bench release-check clean
+.PHONY: install install-e2e lint services test test-all coverage e2e e2e-celery demo bench release-check clean
 
 # dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras:
 # `pip install --group` needs pip >= 25.1, hence the upgrade below.
@@ -34,8 +34,19 @@ lint: $(STAMP)
 services:
 	@tools/ensure_services.sh
 
+# `make test`: lint, then the fast set (tests marked `slow` left out: real elapsed time, several
+# processes, benchmarks, e2e-like runs); `make test-all`: every test (what CI runs). docs/testing.md
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+TEST_WORKERS ?=
 test: lint services
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-all: lint services
+	$(PYTEST) $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Line coverage of the provider over every test (coverage.py through pytest-cov).
+coverage: $(STAMP) services
+	$(PYTEST) --cov=airflow_provider_rtc --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # The real-deployment stage: Postgres, the four Airflow components, sandbox and receivers (README).
 # Not part of `make test`: it needs the postgresql server binaries (installed when run as root).
