@@ -15,6 +15,9 @@ import pytest
 
 _HOME = tempfile.mkdtemp(prefix="rtc-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _HOME)
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist: a home (and metadata DB) per worker
+    os.environ["AIRFLOW_HOME"] = os.path.join(os.environ["AIRFLOW_HOME"], os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(os.environ["AIRFLOW_HOME"], exist_ok=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 # dag.test() only runs DAGs that live in the configured dags folder: point it at the examples.
 EXAMPLE_DAGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "example_dags")
