@@ -8,11 +8,11 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 # dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras:
 # `pip install --group` needs pip >= 25.1, hence the upgrade below.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml rtc-sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e . --group dev
+	$(BIN)/python -m pip install -q -e ./rtc-sandbox -e . --group dev
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -21,7 +21,7 @@ install: $(STAMP)
 # A stamp of its own, so a fresh clone's `make bench` installs it once and later runs skip pip.
 E2E_STAMP := $(VENV)/.installed-e2e-$(shell cksum pyproject.toml | cut -d' ' -f1)
 $(E2E_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e . --group dev --group e2e
+	$(BIN)/python -m pip install -q -e ./rtc-sandbox -e . --group dev --group e2e
 	@touch $(E2E_STAMP)
 
 install-e2e: $(E2E_STAMP)
@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy airflow_provider_rtc
+	$(BIN)/mypy rtc-sandbox/src/rtc_sandbox
 
 services:
 	@tools/ensure_services.sh

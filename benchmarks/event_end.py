@@ -66,7 +66,7 @@ def lower_bound(conf: dict[str, list[Any]]) -> tuple[float, list[str]]:
 
 def end_event(dep: Any, bulk_threshold: int, timeout: float) -> dict[str, Any]:
     """Seed the event, trigger the DAG, time until nothing is left alive in the sandbox."""
-    from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
+    from rtc_sandbox.inventory import cleanup_conf, leftovers
 
     dep.sandbox_call("POST", "/reset", {"seed": EVENT})
     conf: dict[str, Any] = cleanup_conf(dep.sandbox_call("GET", "/state"))

@@ -16,7 +16,7 @@ import requests
 
 @contextmanager
 def sandbox(*, rate_limits: bool = True, extra_args: list[str] | None = None) -> Iterator[dict[str, Any]]:
-    args = [sys.executable, "-m", "airflow_provider_rtc.sandbox", "--port", "0", "--log-level", "error"]
+    args = [sys.executable, "-m", "rtc_sandbox", "--port", "0", "--log-level", "error"]
     if not rate_limits:
         args.append("--no-rate-limits")
     args += extra_args or []

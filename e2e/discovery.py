@@ -37,7 +37,7 @@ def _check(condition: Any, message: str) -> None:
 
 
 def live_now(dep: Deployment) -> dict[str, set[Any]]:
-    from airflow_provider_rtc.sandbox.inventory import live_resources
+    from rtc_sandbox.inventory import live_resources
 
     return live_resources(dep.sandbox_call("GET", "/state"))
 

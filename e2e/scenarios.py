@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
+from rtc_sandbox.inventory import cleanup_conf, leftovers
 
 from .harness import Deployment, StageError
 

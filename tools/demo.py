@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
+from rtc_sandbox.inventory import cleanup_conf, leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
@@ -103,7 +103,7 @@ def start_receiver(key: str) -> tuple[subprocess.Popen[str], str]:
 
 def start_sandbox(receiver_url: str, key: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     _step("starting the sandbox with a live event and seeded faults")
-    args = [sys.executable, "-m", "airflow_provider_rtc.sandbox", "--port", "0", "--seed-event"]
+    args = [sys.executable, "-m", "rtc_sandbox", "--port", "0", "--seed-event"]
     args += ["--random-seed", "7", "--upload-delay", "3"]
     args += ["--trtc-callback-url", f"{receiver_url}/trtc/callback", "--trtc-callback-key", key]
     for fault in DEMO_FAULTS:
@@ -247,7 +247,7 @@ def usage_section(env: dict[str, str]) -> tuple[bool, str]:
 def probe_section(url: str, env: dict[str, str], state: dict[str, Any]) -> tuple[bool, str]:
     """`rtc-provider probe` once against the sandbox: each cataloged API called in a way that cannot
     change anything, its answer next to the catalog's assumption; the sandbox must be unchanged."""
-    from airflow_provider_rtc.sandbox.inventory import live_resources
+    from rtc_sandbox.inventory import live_resources
 
     _step("rtc-provider probe (each cataloged API once, on ids that cannot exist)")
     # a push domain of the event, as a user would pass theirs; the stream name is random

@@ -58,12 +58,13 @@ def _count(resources: dict[str, set[Any]]) -> int:
 
 def run(log_path: str | None = None) -> tuple[bool, str]:
     """Run the section; returns (everything ended and verified, the report)."""
+    from rtc_sandbox.inventory import discovered_resources, live_resources
+    from rtc_sandbox.receiver import ReceiverBed
+    from rtc_sandbox.server import SandboxServer
+
     from airflow_provider_rtc.catalog import CATALOG
     from airflow_provider_rtc.discovery.plan import render_table
     from airflow_provider_rtc.operators.event import DiscoverLiveResourcesOperator, EndEventOperator
-    from airflow_provider_rtc.sandbox.inventory import discovered_resources, live_resources
-    from airflow_provider_rtc.sandbox.receiver_bed import ReceiverBed
-    from airflow_provider_rtc.sandbox.server import SandboxServer
 
     destructive = {api.action for api in CATALOG.values() if api.destructive}
 

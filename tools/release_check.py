@@ -6,7 +6,10 @@
 4. the wheel ALONE installed into a fresh venv (its dependencies, Airflow among them, from the
    package index; pip's cache is reused, so a second run takes seconds), then
 5. ``airflow providers list`` there, in a temporary AIRFLOW_HOME and outside the checkout (so
-   nothing is imported from the source tree), shows the provider with its version.
+   nothing is imported from the source tree), shows the provider with its version;
+6. the sandbox, its own distribution (``rtc-sandbox/``): built, checked and its wheel installed
+   alone into a second fresh venv, where ``import rtc_sandbox.app`` loads no Airflow module and the
+   ``rtc-sandbox`` command answers ``--help`` (the provider's wheel carries no sandbox: step 1).
 
 Prints one PASS/FAIL line per step and a summary; exits non-zero on any failure.
 Run with the dev group's Python (it has ``build`` and ``twine``): ``python tools/release_check.py``.
@@ -28,16 +31,37 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "airflow-provider-rtc"
+SANDBOX = ROOT / "rtc-sandbox"
+SANDBOX_NAME = "rtc-sandbox"
 LEGAL = ("LICENSE", "NOTICE")
+#: run in the sandbox's venv: how many Airflow modules importing the sandbox's app loads (must be 0)
+AIRFLOW_MODULES = (
+    "import sys, rtc_sandbox.app; "
+    "print(sum(m.split('.')[0] == 'airflow' or m.startswith('airflow_provider_rtc') for m in sys.modules))"
+)
 
 
-def source_version() -> str:
+def source_version(init: Path | None = None) -> str:
     """``__version__`` as written in the package (read, not imported)."""
-    text = (ROOT / "airflow_provider_rtc" / "__init__.py").read_text()
-    match = re.search(r'^__version__ = "([^"]+)"', text, re.M)
+    init = init or ROOT / "airflow_provider_rtc" / "__init__.py"
+    match = re.search(r'^__version__ = "([^"]+)"', init.read_text(), re.M)
     if not match:
-        raise SystemExit("no __version__ in airflow_provider_rtc/__init__.py")
+        raise SystemExit(f"no __version__ in {init}")
     return match.group(1)
+
+
+def sandbox_version() -> str:
+    return source_version(SANDBOX / "src" / "rtc_sandbox" / "__init__.py")
+
+
+def sandbox_in_wheel(wheel: Path) -> list[str]:
+    """The provider wheel's files that belong to the sandbox distribution (there must be none)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return [
+            name
+            for name in archive.namelist()
+            if name.startswith("rtc_sandbox/") or name.startswith("airflow_provider_rtc/sandbox/")
+        ]
 
 
 def run(cmd: list[str], **kwargs: object) -> str:
@@ -92,11 +116,21 @@ def main(argv: list[str] | None = None) -> int:
     def build() -> str:
         shutil.rmtree(dist, ignore_errors=True)
         run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(ROOT)])
+        run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(SANDBOX)])
         built.extend(sorted(dist.iterdir()))
         names = [path.name for path in built]
-        want = {f"airflow_provider_rtc-{version}.tar.gz", f"airflow_provider_rtc-{version}-py3-none-any.whl"}
+        sv = sandbox_version()
+        want = {
+            f"airflow_provider_rtc-{version}.tar.gz",
+            f"airflow_provider_rtc-{version}-py3-none-any.whl",
+            f"rtc_sandbox-{sv}.tar.gz",
+            f"rtc_sandbox-{sv}-py3-none-any.whl",
+        }
         if set(names) != want:
             raise RuntimeError(f"expected {sorted(want)}, built {names}")
+        leaked = sandbox_in_wheel(dist / f"airflow_provider_rtc-{version}-py3-none-any.whl")
+        if leaked:
+            raise RuntimeError(f"the provider wheel carries the sandbox: {leaked[:5]}")
         return ", ".join(names)
 
     def twine() -> str:
@@ -113,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     venv = work / "venv"
 
     def install() -> str:
-        wheel = [path for path in built if path.suffix == ".whl"]
+        wheel = [path for path in built if path.suffix == ".whl" and path.name.startswith("airflow_provider")]
         run([sys.executable, "-m", "venv", str(venv)])
         # only the wheel: every dependency comes from the index, as for a user (pip's cache reused)
         run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel[0])], cwd=work)
@@ -131,6 +165,30 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"{NAME} listed as {' '.join(rows[0])}, expected version {version}")
         return f"{NAME} {version} listed"
 
+    sandbox_venv = work / "sandbox-venv"
+
+    def install_sandbox() -> str:
+        wheel = [path for path in built if path.suffix == ".whl" and path.name.startswith("rtc_sandbox")]
+        run([sys.executable, "-m", "venv", str(sandbox_venv)])
+        run([str(sandbox_venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel[0])], cwd=work)
+        return f"{wheel[0].name} alone"
+
+    def sandbox_without_airflow() -> str:
+        env = {"PATH": f"{sandbox_venv / 'bin'}:/usr/bin:/bin", "HOME": str(work)}
+        python = str(sandbox_venv / "bin" / "python")
+        loaded = run([python, "-c", AIRFLOW_MODULES], cwd=work, env=env).strip()
+        if loaded != "0":
+            raise RuntimeError(f"import rtc_sandbox.app loaded {loaded} Airflow/provider modules")
+        if (
+            run(
+                [python, "-c", "import importlib.util as u; print(u.find_spec('airflow'))"], cwd=work, env=env
+            ).strip()
+            != "None"
+        ):
+            raise RuntimeError("installing rtc-sandbox pulled in Airflow")
+        run([str(sandbox_venv / "bin" / SANDBOX_NAME), "--help"], cwd=work, env=env)
+        return "import rtc_sandbox.app loads 0 Airflow modules; Airflow not installed; rtc-sandbox --help"
+
     try:
         steps = [
             ("build sdist + wheel", build),
@@ -138,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             ("LICENSE and NOTICE inside", legal),
             ("install the wheel alone into a fresh venv", install),
             ("airflow providers list", providers_list),
+            ("install the rtc-sandbox wheel alone into a fresh venv", install_sandbox),
+            ("rtc-sandbox without Airflow", sandbox_without_airflow),
         ]
         for name, body in steps:
             if not check.step(name, body):

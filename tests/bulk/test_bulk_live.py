@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.live import BulkCancelCommonMixStreamsOperator
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed, totals
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed
 
 

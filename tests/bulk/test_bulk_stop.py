@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed
 
 CHILD = Path(__file__).with_name("bulk_child.py")

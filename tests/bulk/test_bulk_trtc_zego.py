@@ -13,7 +13,7 @@ from airflow_provider_rtc.operators.zego import (
     BulkDeleteStreamsOperator,
     BulkKickoutUsersOperator,
 )
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed, totals
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from rtc_sandbox.server import SandboxServer
 
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from benchmarks.multiworker import run_workers
 from tests.support.sandbox import seed
 

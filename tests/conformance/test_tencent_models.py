@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox import SandboxServer
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.vod import VodHook
 from airflow_provider_rtc.protocol import tencent as tencent_protocol
-from airflow_provider_rtc.sandbox import SandboxServer
 
 from .conftest import deserialize, load, provider_literals, read_names, shape, shape_diff, tccli_examples
 

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from rtc_sandbox import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcError
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
-from airflow_provider_rtc.sandbox import SandboxServer
 
 from .conftest import load, provider_literals, read_names, shape, shape_diff, zego_example
 

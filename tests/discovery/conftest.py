@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_rtc.sandbox.inventory import discovered_resources, live_resources
-from airflow_provider_rtc.sandbox.receiver_bed import ReceiverBed
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.inventory import discovered_resources, live_resources
+from rtc_sandbox.receiver import ReceiverBed
+from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import SandboxPool
 
 #: the event discovery tests end: no Live mix sessions (not discoverable: no callback, no list API)

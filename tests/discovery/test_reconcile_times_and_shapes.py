@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox.receiver import LIVE_KEY
 
 from airflow_provider_rtc.discovery.discover import build_access, discover
 from airflow_provider_rtc.discovery.reconcile import reconcile_zego
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcAuthError, RtcError, RtcValidationError
 from airflow_provider_rtc.operators.event import DiscoverLiveResourcesOperator, EndEventOperator
-from airflow_provider_rtc.sandbox.receiver_bed import LIVE_KEY
 from airflow_provider_rtc.signing.callbacks import live_callback_sign
 
 from .conftest import live_in_sandbox

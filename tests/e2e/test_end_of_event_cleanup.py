@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import requests
+from rtc_sandbox.inventory import cleanup_conf, leftovers
+from rtc_sandbox.server import SandboxServer
 
-from airflow_provider_rtc.sandbox.inventory import cleanup_conf, leftovers
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")

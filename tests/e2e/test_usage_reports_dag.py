@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.reports import files
 from airflow_provider_rtc.reports.specs import REPORTS
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
 pytestmark = pytest.mark.usefixtures("airflow_db")

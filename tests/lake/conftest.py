@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.recordings.manifest import build_manifest, file_entry
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.support.credentials import TRTC_KEY
 
 S3_CONN = "lake_s3"

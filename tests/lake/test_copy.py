@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
+from rtc_sandbox import media
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.storage import CopyRecordingsOperator
-from airflow_provider_rtc.sandbox import media
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import S3_CONN, set_faults, trtc_vod_recording
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox import media
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.operators.storage import CopyRecordingsOperator
 from airflow_provider_rtc.recordings.hls import relative_path, segment_uris
-from airflow_provider_rtc.sandbox import media
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import S3_CONN, set_faults, trtc_cos_recording
 

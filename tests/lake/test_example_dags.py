@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from rtc_sandbox.server import SandboxServer
 
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
 from .conftest import trtc_vod_recording

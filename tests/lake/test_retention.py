@@ -10,12 +10,12 @@ from typing import Any
 
 import pendulum
 import pytest
+from rtc_sandbox.config import DEFAULT_SDK_APP_ID as APP
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.storage import DeleteExpiredRecordingsOperator
 from airflow_provider_rtc.recordings import retention
-from airflow_provider_rtc.sandbox.config import DEFAULT_SDK_APP_ID as APP
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import S3_CONN, vod_media
 

@@ -7,11 +7,11 @@ import hashlib
 
 import httpx
 import pytest
+from rtc_sandbox import media
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.hooks.vod import VodHook
-from airflow_provider_rtc.sandbox import media
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import set_faults, trtc_vod_recording, vod_media
 

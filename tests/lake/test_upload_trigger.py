@@ -11,10 +11,10 @@ import time
 from typing import Any
 
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
 
 from .conftest import TRTC_KEY

@@ -11,13 +11,13 @@ import time
 from typing import Any
 
 import pytest
+from rtc_sandbox.config import DEFAULT_SDK_APP_ID as APP
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcNotFoundError, RtcValidationError
 from airflow_provider_rtc.hooks.vod import VodHook
 from airflow_provider_rtc.operators.storage import CopyRecordingsOperator, DeleteExpiredRecordingsOperator
 from airflow_provider_rtc.recordings.copy import CopyJob
-from airflow_provider_rtc.sandbox.config import DEFAULT_SDK_APP_ID as APP
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import trtc_vod_recording, vod_media
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_rtc.sandbox.inventory import live_resources
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.inventory import live_resources
+from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import FAST_RETRIES, install_connections
 
 TENCENT = "probe_tencent"

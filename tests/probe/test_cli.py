@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.cli import main
 from airflow_provider_rtc.probe import EXIT_AGREES, EXIT_DIFFERS, EXIT_ERRORS, EXIT_USAGE
 from airflow_provider_rtc.probe.checks import BY_ACTION
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import LIVE_DOMAIN, TENCENT, ZEGO, calls, live
 

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.probe import ProbeCloudAccountOperator
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 
 from .conftest import LIVE_DOMAIN, TENCENT, ZEGO, live

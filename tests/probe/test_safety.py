@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.hooks.tencentcloud import TencentCloudHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudHook
 from airflow_provider_rtc.probe import checks, run_probe
 from airflow_provider_rtc.probe.engine import EXIT_ERRORS, ProbeResult, ProbeRow
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 from .conftest import LIVE_DOMAIN, TENCENT, ZEGO
 
@@ -102,7 +102,7 @@ def test_describe_room_list_not_enabled_as_an_auth_code_agrees(
 ) -> None:
     """ZEGO's likeliest "not enabled" answer is 9 (vendor review 2 §5.2), an auth-family code:
     discovery reads the "not enabled" codes (9, 100000017, 100000007) as such, and so does the probe."""
-    from airflow_provider_rtc.sandbox.errors import SandboxError
+    from rtc_sandbox.errors import SandboxError
 
     def not_enabled(*args: Any) -> Any:
         raise SandboxError(9, "no permission for this API")
@@ -118,7 +118,7 @@ def test_describe_room_list_answering_another_error_differs(
 ) -> None:
     """Discovery no longer falls back on any error (an auth failure must surface), so an error that is
     not one of the "not enabled" codes is no agreement."""
-    from airflow_provider_rtc.sandbox.errors import SandboxError
+    from rtc_sandbox.errors import SandboxError
 
     def refused(*args: Any) -> Any:
         raise SandboxError(100000004, "signature mismatch")

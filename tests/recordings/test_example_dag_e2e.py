@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.callbacks.store import CallbackStore
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from tests.conftest import load_example_dag
 from tests.support.sandbox import install_connections
 

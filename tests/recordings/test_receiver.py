@@ -474,7 +474,7 @@ def test_plugin_is_a_valid_airflow_plugin() -> None:
 
 def test_receiver_and_sandbox_default_to_different_ports() -> None:
     """Both run side by side on one machine (make demo, a laptop): the defaults must not collide."""
-    from airflow_provider_rtc.sandbox.cli import build_parser as sandbox_parser
+    from rtc_sandbox.cli import build_parser as sandbox_parser
 
     assert cli.build_parser().parse_args([]).port == 8991
     assert sandbox_parser().parse_args([]).port == 8990

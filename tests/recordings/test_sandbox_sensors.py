@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
-from airflow_provider_rtc.sandbox.server import SandboxServer
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed

@@ -14,14 +14,14 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-
-from airflow_provider_rtc.sandbox import SandboxServer
-from airflow_provider_rtc.sandbox.config import (
+from rtc_sandbox import SandboxServer
+from rtc_sandbox.config import (
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
     DEFAULT_ZEGO_APP_ID,
     DEFAULT_ZEGO_SECRET,
 )
+
 from airflow_provider_rtc.signing import tc3
 from airflow_provider_rtc.signing import zego as zego_signing
 from tests.support.credentials import (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import requests
+from rtc_sandbox import Sandbox
+from rtc_sandbox.seed import STANDARD_EVENT
 
-from airflow_provider_rtc.sandbox import Sandbox
-from airflow_provider_rtc.sandbox.seed import STANDARD_EVENT
 from tests.support.credentials import ZEGO_SECRET
 
 from .conftest import code_of

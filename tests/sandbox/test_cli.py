@@ -1,4 +1,4 @@
-"""``python -m airflow_provider_rtc.sandbox``: the first stdout line says where and how to connect."""
+"""``python -m rtc_sandbox``: the first stdout line says where and how to connect."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 import requests
+from rtc_sandbox.cli import build_parser, config_from_args
 
-from airflow_provider_rtc.sandbox.cli import build_parser, config_from_args
 from airflow_provider_rtc.signing import tc3
 
 
 @contextmanager
 def run_cli(*args: str) -> Iterator[dict[str, Any]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_rtc.sandbox", "--port", "0", *args],
+        [sys.executable, "-m", "rtc_sandbox", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,7 +116,7 @@ def test_bad_arguments_exit_with_usage():
     with pytest.raises(ValueError):
         config_from_args(parser.parse_args(["--fault", "nonsense"]))
     proc = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_rtc.sandbox", "--fault", "X:melt:1"],
+        [sys.executable, "-m", "rtc_sandbox", "--fault", "X:melt:1"],
         capture_output=True,
         text=True,
         timeout=30,

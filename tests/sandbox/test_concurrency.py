@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from airflow_provider_rtc.sandbox.backends.trtc import TrtcBackend
-from airflow_provider_rtc.sandbox.ids import IdFactory
+from rtc_sandbox.backends.trtc import TrtcBackend
+from rtc_sandbox.ids import IdFactory
 
 from .conftest import TencentCaller, ZegoCaller, code_of
 

@@ -6,8 +6,7 @@ import time
 
 import pytest
 import requests
-
-from airflow_provider_rtc.sandbox.faults import FaultPlan, FaultRule
+from rtc_sandbox.faults import FaultPlan, FaultRule
 
 from .conftest import TencentCaller, code_of
 

@@ -4,11 +4,11 @@ over pushed streams, input validation before any call, and the catalog's pacing.
 from __future__ import annotations
 
 import pytest
+from rtc_sandbox.seed import LIVE_APP, LIVE_DOMAIN
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.hooks.live import LiveHook
-from airflow_provider_rtc.sandbox.seed import LIVE_APP, LIVE_DOMAIN
 
 from .conftest import code_of
 

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from airflow_provider_rtc.sandbox import Sandbox
-from airflow_provider_rtc.sandbox.clock import Clock
+from rtc_sandbox import Sandbox
+from rtc_sandbox.clock import Clock
 
 APP = 1400000001
 COS = {

@@ -7,10 +7,10 @@ import time
 
 import pytest
 import requests
+from rtc_sandbox.ratelimit import DEFAULT_QPS, RateLimiter
 
 from airflow_provider_rtc import catalog
 from airflow_provider_rtc.catalog import Api
-from airflow_provider_rtc.sandbox.ratelimit import DEFAULT_QPS, RateLimiter
 
 from .conftest import TencentCaller, ZegoCaller, code_of
 
@@ -157,7 +157,7 @@ def test_zego_list_apis_have_an_app_wide_limit_beside_the_per_room_one(api, app_
     describe-simple-streamlist.yaml, describe-user-list.yaml)."""
     import types
 
-    from airflow_provider_rtc.sandbox import ratelimit
+    from rtc_sandbox import ratelimit
 
     # a stopped clock: no refill while counting
     monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))

@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from rtc_sandbox.config import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 from tencentcloud.common import abstract_client, credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -14,8 +15,6 @@ from tencentcloud.live.v20180801 import live_client
 from tencentcloud.live.v20180801 import models as live_models
 from tencentcloud.trtc.v20190722 import models as trtc_models
 from tencentcloud.trtc.v20190722 import trtc_client
-
-from airflow_provider_rtc.sandbox.config import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 
 from .conftest import TOKEN, TOKEN_SECRET_ID, TOKEN_SECRET_KEY
 

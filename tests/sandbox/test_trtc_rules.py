@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from airflow_provider_rtc.sandbox.backends.trtc import TrtcBackend
-from airflow_provider_rtc.sandbox.errors import SandboxError
-from airflow_provider_rtc.sandbox.ids import IdFactory, trtc_b64
+from rtc_sandbox.backends.trtc import TrtcBackend
+from rtc_sandbox.errors import SandboxError
+from rtc_sandbox.ids import IdFactory, trtc_b64
 
 from .conftest import code_of
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import requests
-
-from airflow_provider_rtc.sandbox.config import DEFAULT_ZEGO_APP_ID
+from rtc_sandbox.config import DEFAULT_ZEGO_APP_ID
 
 from .conftest import DOC_ZEGO_APP_ID, ZegoCaller
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from airflow_provider_rtc.sandbox.backends.zego import ZegoBackend
-from airflow_provider_rtc.sandbox.errors import SandboxError
-from airflow_provider_rtc.sandbox.ids import IdFactory
+from rtc_sandbox.backends.zego import ZegoBackend
+from rtc_sandbox.errors import SandboxError
+from rtc_sandbox.ids import IdFactory
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_rtc import pacing, retry
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 from tests.support.clock import ManualClock
 from tests.support.sandbox import FAST_RETRIES, SandboxPool, install_connections
 from tests.support.services import moto_s3, own_redis

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_rtc.sandbox.server import SandboxServer
+from rtc_sandbox.server import SandboxServer
 
 #: connection extras that keep the client's retry back-off short against the sandbox
 FAST_RETRIES: dict[str, Any] = {"retry_delay": 0.05, "retry_max_delay": 0.2}

@@ -15,6 +15,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from rtc_sandbox import app as _sandbox_app  # noqa: F401  (imports the wire handlers)
+from rtc_sandbox.routes import HANDLERS
 
 import airflow_provider_rtc
 from airflow_provider_rtc import catalog
@@ -24,8 +26,6 @@ from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.vod import VodHook
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.protocol.codes import Kind, classify_tencent, classify_zego
-from airflow_provider_rtc.sandbox import app as _sandbox_app  # noqa: F401  (imports the wire handlers)
-from airflow_provider_rtc.sandbox.routes import HANDLERS
 
 PACKAGE = Path(airflow_provider_rtc.__file__).parent
 HOOKS = (TrtcHook, LiveHook, VodHook, ZegoRtcHook, ZegoCloudRecordHook)

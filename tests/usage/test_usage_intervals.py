@@ -19,11 +19,11 @@ from airflow.timetables.trigger import (
     DeltaTriggerTimetable,
     MultipleCronTriggerTimetable,
 )
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.usage import UsageReportOperator
 from airflow_provider_rtc.reports import files
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 BJ = "Asia/Shanghai"
 #: Beijing midnight starting 2026-08-01 (= 2026-07-31T16:00:00Z)

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rtc_sandbox.backends.usage import UsageQuery
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.usage import UsageReportOperator
 from airflow_provider_rtc.reports import files
 from airflow_provider_rtc.reports.specs import REPORTS
-from airflow_provider_rtc.sandbox.backends.usage import UsageQuery
-from airflow_provider_rtc.sandbox.server import SandboxServer
 
 UTC = dt.UTC
 #: a fixed, finished range: 100 UTC days ending well before "now"

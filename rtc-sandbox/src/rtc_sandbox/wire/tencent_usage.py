@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc import catalog
-
+from .. import catalog
 from ..backends.usage import BEIJING, MIX_KEYS, ROOM_CSV_KEYS, TRANSCODE_SPECS, TRTC_KEYS, spread
 from ..errors import SandboxError
 from ..routes import handles

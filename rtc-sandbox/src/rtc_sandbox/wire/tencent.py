@@ -45,12 +45,10 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from airflow_provider_rtc import catalog
-from airflow_provider_rtc.catalog import Api
-from airflow_provider_rtc.signing import tc3
-
+from .. import catalog, signing
 from ..backends.trtc import UINT32_MAX
 from ..backends.vod import parse_iso as parse_vod_time
+from ..catalog import Api
 from ..errors import SandboxError
 from ..ids import tencent_request_id
 from ..middleware import BAD_GATEWAY_HTML, mark_drop
@@ -501,7 +499,7 @@ def authenticate(request: Request, body: bytes, sb: Sandbox) -> tuple[str, str]:
             "AuthFailure.InvalidAuthorization", "The request `Authorization` header is missing."
         )
     try:
-        auth = tc3.parse_authorization(header)
+        auth = signing.parse_tc3_authorization(header)
     except ValueError:
         raise SandboxError(
             "AuthFailure.InvalidAuthorization",
@@ -526,7 +524,7 @@ def authenticate(request: Request, body: bytes, sb: Sandbox) -> tuple[str, str]:
             "AuthFailure.SignatureExpire",
             "Signature expired. Timestamp and server time cannot differ by more than five minutes.",
         )
-    if auth.date != tc3.utc_date(timestamp):
+    if auth.date != signing.utc_date(timestamp):
         raise SandboxError(
             "AuthFailure.SignatureFailure",
             "The credential scope date must be the UTC date of X-TC-Timestamp.",
@@ -548,10 +546,15 @@ def authenticate(request: Request, body: bytes, sb: Sandbox) -> tuple[str, str]:
     # GET signs the hash of "" (its parameters are in the signed query); POST the exact body bytes
     payload = b"UNSIGNED-PAYLOAD" if unsigned else (b"" if request.method == "GET" else body)
     query = request.scope.get("query_string", b"").decode("latin-1") if request.method == "GET" else ""
-    canonical, _ = tc3.canonical_request(
-        method=request.method, headers=values, payload=payload, canonical_query=query
+    expected = signing.tc3_signature(
+        secret_key=key.secret_key,
+        service=auth.service,
+        timestamp=timestamp,
+        method=request.method,
+        headers=values,
+        payload=payload,
+        query=query,
     )
-    expected = tc3.signature(key.secret_key, auth.service, timestamp, canonical)
     if not hmac.compare_digest(expected, auth.signature.lower()) or auth.signature != auth.signature.lower():
         raise SandboxError(
             "AuthFailure.SignatureFailure",
@@ -601,14 +604,14 @@ def resolve(request: Request, service: str) -> tuple[Api, Handler, str | None]:
 def parse_params(request: Request, body: bytes) -> TencentParams:
     media_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if request.method == "GET":
-        if media_type != tc3.FORM_CONTENT_TYPE:
+        if media_type != signing.FORM_CONTENT_TYPE:
             raise SandboxError("InvalidParameter", "GET requests must use application/x-www-form-urlencoded.")
         query = request.scope.get("query_string", b"")
         if len(query) > MAX_GET_BYTES:
             raise SandboxError("RequestSizeLimitExceeded", "A GET request may not exceed 32 KB.")
         pairs = parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)
         return TencentParams(unflatten(pairs), from_query=True)
-    if media_type != tc3.JSON_CONTENT_TYPE:
+    if media_type != signing.JSON_CONTENT_TYPE:
         raise SandboxError(
             "InvalidParameter",
             "Signature v3 POST requests must use application/json "

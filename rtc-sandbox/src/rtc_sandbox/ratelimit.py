@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from airflow_provider_rtc.catalog import CATALOG, Api
+from .catalog import CATALOG, Api
 
 #: Documented limits by action name (requests per second), as the admin API shows and overrides them.
 DEFAULT_QPS: dict[str, float] = {api.action: api.qps for api in CATALOG.values() if api.qps is not None}

@@ -1,4 +1,4 @@
-"""``python -m airflow_provider_rtc.sandbox``."""
+"""``python -m rtc_sandbox``."""
 
 import sys
 

@@ -37,10 +37,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from airflow_provider_rtc import catalog
-from airflow_provider_rtc.catalog import Api
-from airflow_provider_rtc.signing import zego as zego_signing
-
+from .. import catalog, signing
+from ..catalog import Api
 from ..errors import SandboxError
 from ..ids import zego_request_id
 from ..middleware import BAD_GATEWAY_HTML, mark_drop
@@ -306,11 +304,11 @@ def authenticate(query: dict[str, str], sb: Sandbox) -> tuple[int, str]:
     version = query.get("SignatureVersion")
     if not version:
         raise SandboxError(100000013, "SignatureVersion is empty")
-    if version != zego_signing.SIGNATURE_VERSION:
+    if version != signing.ZEGO_SIGNATURE_VERSION:
         raise SandboxError(100000014, "unsupported SignatureVersion, only 2.0")
     if abs(timestamp - sb.now()) > MAX_SKEW_SECONDS:
         raise SandboxError(100000004, "signature expired, regenerate the signature")
-    expected = zego_signing.signature(app_id, nonce, secret, timestamp)
+    expected = signing.zego_api_signature(app_id, nonce, secret, timestamp)
     if not hmac.compare_digest(expected, sig):
         raise SandboxError(100000005, "signature error")
     return app_id, action

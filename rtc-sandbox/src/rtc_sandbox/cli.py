@@ -1,4 +1,4 @@
-"""``rtc-sandbox`` / ``python -m airflow_provider_rtc.sandbox``: run the sandbox until SIGINT/SIGTERM.
+"""``rtc-sandbox`` / ``python -m rtc_sandbox``: run the sandbox until SIGINT/SIGTERM.
 
 The first stdout line is one JSON object ``{"url", "connections"}``, flushed at once, so a parent
 process can read the port (``--port 0`` picks a free one) and the Airflow connections to use.

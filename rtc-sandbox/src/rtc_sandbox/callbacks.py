@@ -22,16 +22,15 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_rtc.signing.callbacks import (
-    live_callback_sign,
-    trtc_callback_sign,
-    zego_callback_signature,
-)
-
 from . import lifecycle
 from .backends.trtc import CallbackEvent
 from .clock import Clock
 from .config import CallbackSettings
+from .signing import (
+    live_callback_sign,
+    trtc_callback_sign,
+    zego_callback_signature,
+)
 
 #: a Live notification's signature expires 10 minutes after it is sent (CSS callback docs)
 LIVE_SIGN_TTL = 600

@@ -2,7 +2,7 @@
 
 ``backends`` hold state and rules, ``wire`` speaks each cloud's protocol, ``middleware`` adds rate
 limits and faults, ``server``/``cli`` run it. Nothing here is imported by the provider at runtime;
-attributes load lazily so ``import airflow_provider_rtc.sandbox`` stays cheap. Typical use::
+attributes load lazily so ``import rtc_sandbox`` stays cheap. Typical use::
 
     with SandboxServer({"timing": {"upload_delay": 0.2}}) as sb:   # port 0: a free port
         ids = sb.seed_event()                # 12 TRTC rooms, 3 Live mixes, 6 ZEGO rooms...
@@ -15,6 +15,8 @@ or ``rtc-sandbox --port 0 --seed-event`` and read the JSON banner on its first s
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .app import build_app

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_rtc import catalog
-
+from .. import catalog
 from ..errors import SandboxError
 from ..routes import handles
 

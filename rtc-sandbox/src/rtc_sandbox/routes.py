@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from airflow_provider_rtc import catalog
-from airflow_provider_rtc.catalog import Api
+from . import catalog
+from .catalog import Api
 
 F = TypeVar("F", bound=Callable[..., Any])
 

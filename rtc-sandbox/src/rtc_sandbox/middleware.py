@@ -14,8 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from airflow_provider_rtc.catalog import Api
-
+from .catalog import Api
 from .faults import FaultPlan
 from .ratelimit import RateLimiter
 from .stats import Stats
