@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.live import BulkCancelCommonMixStreamsOperator
-from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed, totals
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import requests
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
-from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 import requests
-
 from rtc_sandbox.server import SandboxServer
+
 from tests.support.sandbox import seed
 
 CHILD = Path(__file__).with_name("bulk_child.py")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
@@ -13,7 +14,6 @@ from airflow_provider_rtc.operators.zego import (
     BulkDeleteStreamsOperator,
     BulkKickoutUsersOperator,
 )
-from rtc_sandbox.server import SandboxServer
 from tests.support.sandbox import seed, totals
 
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from rtc_sandbox.inventory import discovered_resources, live_resources
 from rtc_sandbox.receiver import ReceiverBed
 from rtc_sandbox.server import SandboxServer
+
 from tests.support.sandbox import SandboxPool
 
 #: the event discovery tests end: no Live mix sessions (not discoverable: no callback, no list API)

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from rtc_sandbox.inventory import live_resources
 from rtc_sandbox.server import SandboxServer
+
 from tests.support.sandbox import FAST_RETRIES, install_connections
 
 TENCENT = "probe_tencent"

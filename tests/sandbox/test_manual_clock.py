@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-
 from rtc_sandbox import Sandbox
 from rtc_sandbox.clock import Clock
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc import pacing, retry
-from rtc_sandbox.server import SandboxServer
 from tests.support.clock import ManualClock
 from tests.support.sandbox import FAST_RETRIES, SandboxPool, install_connections
 from tests.support.services import moto_s3, own_redis

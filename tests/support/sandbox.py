@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from rtc_sandbox.server import SandboxServer
 
 #: connection extras that keep the client's retry back-off short against the sandbox
