@@ -22,7 +22,8 @@ from tests.support.sandbox import install_connections
 
 from .conftest import TRTC_KEY, ReceiverServer
 
-pytestmark = pytest.mark.usefixtures("airflow_db")
+# an example DAG run end to end (dag.test) against a sandbox: e2e-like, seconds to minutes
+pytestmark = [pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
 
 SEED = {
     "trtc": {"rooms": 2, "users_per_room": 2, "recordings": 2, "recording_storage": "cos"},
