@@ -11,8 +11,11 @@ from collections import OrderedDict
 from typing import Any
 
 import pytest
-import requests
 from rtc_sandbox.server import SandboxServer
+
+from benchmarks.sandbox_proc import seed, totals
+
+__all__ = ["FAST_RETRIES", "SandboxPool", "install_connections", "seed", "totals"]
 
 #: connection extras that keep the client's retry back-off short against the sandbox
 FAST_RETRIES: dict[str, Any] = {"retry_delay": 0.05, "retry_max_delay": 0.2}
@@ -59,12 +62,3 @@ def install_connections(
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
         installed[conn_id] = conn
     return installed
-
-
-def seed(server: SandboxServer, doc: dict[str, Any]) -> dict[str, Any]:
-    """Seed through the admin API (what users call), not the Python object."""
-    return requests.post(f"{server.url}/_sandbox/seed", json=doc, timeout=10).json()
-
-
-def totals(server: SandboxServer) -> dict[str, Any]:
-    return requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()["totals"]
