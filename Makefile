@@ -37,6 +37,8 @@ services:
 
 # `make test`: lint, then the fast set (tests marked `slow` left out: real elapsed time, several
 # processes, benchmarks, e2e-like runs); `make test-all`: every test (what CI runs). docs/testing.md
+# TEST_WORKERS="-n 2" runs on two pytest-xdist workers; serial by default (no measured gain on a
+# loaded 2-core machine, and the wall-clock tests of the full set want the CPU to themselves).
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 TEST_WORKERS ?=
 test: lint services
@@ -45,9 +47,9 @@ test: lint services
 test-all: lint services
 	$(PYTEST) $(TEST_WORKERS) $(PYTEST_ARGS)
 
-# Line coverage of the provider over every test (coverage.py through pytest-cov).
+# Line coverage of the provider and the sandbox over every test (coverage.py through pytest-cov).
 coverage: $(STAMP) services
-	$(PYTEST) --cov=airflow_provider_rtc --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(PYTEST) --cov=airflow_provider_rtc --cov=rtc_sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # The real-deployment stage: Postgres, the four Airflow components, sandbox and receivers (README).
 # Not part of `make test`: it needs the postgresql server binaries (installed when run as root).
