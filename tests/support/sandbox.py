@@ -25,7 +25,7 @@ class SandboxPool:
     """Running sandboxes keyed by their configuration; the least recently used one is stopped once
     more than ``size`` are running (a configuration naming a per-test receiver URL is used once)."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 2) -> None:
         self.size = size
         self._servers: OrderedDict[str, SandboxServer] = OrderedDict()
 
