@@ -212,6 +212,7 @@ def _run_and_kill(
     return sorted(slots)
 
 
+@pytest.mark.slow  # slot gaps measured on the wall clock around a killed redis-server
 def test_redis_killed_mid_run_the_fallback_never_exceeds_the_rate(tmp_path: Path) -> None:
     redis = pytest.importorskip("redis")
     from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
@@ -248,6 +249,7 @@ def test_after_a_fallback_the_first_redis_slot_waits_for_the_host_queue(
     assert limiter.reserve() == pytest.approx(wait + limiter.interval, abs=0.05)  # then back to Redis
 
 
+@pytest.mark.slow  # several processes and a killed redis-server, on the wall clock
 def test_redis_killed_under_several_processes_the_machine_stays_under_the_rate(tmp_path: Path) -> None:
     """The same across processes: each records its Redis slots in the shared host state, so whichever
     process falls back first continues after every slot any of them booked."""
