@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install install-e2e lint services test docs e2e e2e-celery demo bench release-check compat clean
+.PHONY: install install-e2e lint services test test-all coverage docs e2e e2e-celery demo bench release-check compat clean
 
 # dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras:
 # `pip install --group` needs pip >= 25.1, hence the upgrade below.
@@ -36,8 +36,21 @@ lint: $(STAMP)
 services:
 	@tools/ensure_services.sh
 
+# `make test`: lint, then the fast set (tests marked `slow` left out: real elapsed time, several
+# processes, benchmarks, e2e-like runs); `make test-all`: every test (what CI runs). docs/testing.md
+# TEST_WORKERS="-n 2" runs on two pytest-xdist workers; serial by default (no measured gain on a
+# loaded 2-core machine, and the wall-clock tests of the full set want the CPU to themselves).
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+TEST_WORKERS ?=
 test: lint services
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-all: lint services
+	$(PYTEST) $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Line coverage of the provider and the sandbox over every test (coverage.py through pytest-cov).
+coverage: $(STAMP) services
+	$(PYTEST) --cov=airflow_provider_rtc --cov=rtc_sandbox --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # The docs site (mkdocs.yml, docs/): warnings are errors, so a broken link, a page missing from the
 # nav or an operator reference that no longer imports fails the build. Output in site/.

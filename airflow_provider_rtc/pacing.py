@@ -11,12 +11,11 @@ count arrivals, and a slot taken before connecting lets the connection setup pus
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
 from typing import Any
 
 from airflow_provider_rtc.catalog import CATALOG
+from airflow_provider_rtc.retry import current_clock
 
 #: Documented QPS by (product, action), derived from the catalog: the fallback when a caller passes no
 #: rate. What a limit is counted per is the entry's ``per`` (``Api.rate_key``), chosen by the hook.
@@ -45,7 +44,7 @@ class Pacer:
     def reserve(self) -> float:
         """Claim the next slot; return how long to wait for it."""
         with self._lock:
-            now = time.monotonic()
+            now = current_clock().monotonic()
             slot = max(now, self._next)
             self._next = slot + self.interval
             return slot - now
@@ -61,13 +60,13 @@ class Pacer:
 def sleep_for(delay: float) -> float:
     """Wait out a reserved slot's delay (outside every lock); return the seconds waited."""
     if delay > 0:
-        time.sleep(delay)
+        current_clock().sleep(delay)
     return max(delay, 0.0)
 
 
 async def asleep_for(delay: float) -> float:
     if delay > 0:
-        await asyncio.sleep(delay)
+        await current_clock().asleep(delay)
     return max(delay, 0.0)
 
 

@@ -13,11 +13,54 @@ A transient fault that may have reached the server (timeout after sending, dropp
 
 from __future__ import annotations
 
+import asyncio
+import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from airflow_provider_rtc.errors import RtcError, RtcThrottledError, RtcTransientError
+
+
+class Clock(Protocol):
+    """What retries and pacers read and wait on: real time, or a test's manual clock."""
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    async def asleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """Real time (``time.monotonic``, ``time.sleep``, ``asyncio.sleep``): the default clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+_clock: Clock = SystemClock()
+
+
+def current_clock() -> Clock:
+    """The clock retry budgets, backoff and the client pacers use (process-wide)."""
+    return _clock
+
+
+def use_clock(clock: Clock | None) -> Clock:
+    """Install ``clock`` (None: real time again) and return the one it replaces. Tests install a
+    manual clock so backoff and pacing are counted, not slept."""
+    global _clock
+    previous, _clock = _clock, (clock if clock is not None else SystemClock())
+    return previous
 
 
 @dataclass(frozen=True)
@@ -64,22 +107,28 @@ class RetryClock:
     throttle backoff counts against the throttle budget only; faults have their own attempts and time."""
 
     policy: RetryPolicy
-    started: float = field(default_factory=lambda: time.monotonic())
+    started: float = math.nan
     paced: float = 0.0
     throttle_sleep: float = 0.0
     faults: int = 0
     last_throttle_delay: float = 0.0
+    #: the interval clock the budgets are measured on (default: the installed clock's)
+    now: Callable[[], float] = field(default_factory=lambda: current_clock().monotonic, repr=False)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.now()
 
     def spent(self) -> float:
         """Seconds of the call's life that count: neither limiter waits nor throttle backoff."""
-        return time.monotonic() - self.started - self.paced - self.throttle_sleep
+        return self.now() - self.started - self.paced - self.throttle_sleep
 
     def next_delay(self, error: RtcError, *, idempotent: bool) -> float | None:
         """Seconds to wait before retrying after ``error``, or None when the call must give up."""
         policy = self.policy
         if isinstance(error, RtcThrottledError):
             delay = policy.throttle_delay(self.last_throttle_delay)
-            if time.monotonic() - self.started - self.paced + delay > policy.throttle_budget:
+            if self.now() - self.started - self.paced + delay > policy.throttle_budget:
                 return None
             self.last_throttle_delay = delay
             self.throttle_sleep += delay

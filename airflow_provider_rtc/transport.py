@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from airflow_provider_rtc import __version__, departure
 from airflow_provider_rtc.errors import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
-from airflow_provider_rtc.retry import RetryClock, RetryPolicy
+from airflow_provider_rtc.retry import RetryClock, RetryPolicy, current_clock
 
 if TYPE_CHECKING:
     import httpx
@@ -319,7 +319,7 @@ def _wait_unless_stopped(delay: float) -> bool:
     stop = _stop_signal.get()
     if stop is None:
         if delay > 0:
-            time.sleep(delay)
+            current_clock().sleep(delay)
         return False
     return stop.wait(delay) if delay > 0 else stop.is_set()
 
@@ -442,4 +442,4 @@ async def arun_with_retry(
         finally:
             if token is not None:
                 departure.current.reset(token)
-        await asyncio.sleep(delay)
+        await current_clock().asleep(delay)

@@ -1,5 +1,6 @@
 """A sandbox in its own process for benchmarks: client and server then use separate cores, so the
-client's timings are not distorted by the server sharing its interpreter lock."""
+client's timings are not distorted by the server sharing its interpreter lock. Its admin helpers
+(``seed``, ``totals``) are also the tests' (tests/support/sandbox.py): one implementation."""
 
 from __future__ import annotations
 
@@ -37,9 +38,15 @@ def use_connections(info: dict[str, Any], **extra: Any) -> None:
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
 
 
-def seed(info: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
-    return requests.post(f"{info['url']}/_sandbox/seed", json=doc, timeout=60).json()
+def _url(target: Any) -> str:
+    """The sandbox URL of a banner dict (``sandbox()`` above) or a server object (the tests')."""
+    return str(target["url"] if isinstance(target, dict) else target.url)
 
 
-def totals(info: dict[str, Any]) -> dict[str, Any]:
-    return requests.get(f"{info['url']}/_sandbox/stats", timeout=10).json()["totals"]
+def seed(target: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    """Seed through the admin API (what users call); the tests' helper too (tests/support)."""
+    return requests.post(f"{_url(target)}/_sandbox/seed", json=doc, timeout=60).json()
+
+
+def totals(target: Any) -> dict[str, Any]:
+    return requests.get(f"{_url(target)}/_sandbox/stats", timeout=10).json()["totals"]

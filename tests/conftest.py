@@ -15,6 +15,9 @@ import pytest
 
 _HOME = tempfile.mkdtemp(prefix="rtc-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _HOME)
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist: a home (and metadata DB) per worker
+    os.environ["AIRFLOW_HOME"] = os.path.join(os.environ["AIRFLOW_HOME"], os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(os.environ["AIRFLOW_HOME"], exist_ok=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 # dag.test() only runs DAGs that live in the configured dags folder: point it at the examples.
 EXAMPLE_DAGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "example_dags")
@@ -27,27 +30,6 @@ pytest_plugins = ["tests.support.fixtures"]
 
 def conn_env(conn_id: str, conn: dict[str, Any]) -> tuple[str, str]:
     return f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn)
-
-
-@pytest.fixture(autouse=True)
-def _own_rate_limits(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each test gets its own host rate-limit state (not the machine-wide default directory, which
-    other test runs on this machine share) and builds its limiters afresh."""
-    from airflow_provider_rtc import ratelimit
-
-    monkeypatch.setenv("AIRFLOW__RTC__RATE_LIMIT_DIR", str(tmp_path_factory.mktemp("rate-limits")))
-    monkeypatch.setattr(ratelimit, "_limiters", {})
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A real redis-server on a free loopback port (the OS package), stopped after the module."""
-    from benchmarks.redis_proc import redis_binary, redis_server
-
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed and could not be installed (tools/ensure_services.sh)")
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture

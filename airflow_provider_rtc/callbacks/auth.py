@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 
 from airflow_provider_rtc.signing.callbacks import same_text
 from airflow_provider_rtc.validation import lenient_int
@@ -24,6 +25,17 @@ from airflow_provider_rtc.validation import lenient_int
 TIMESTAMP_HEADER = "X-RTC-Timestamp"
 SIGNATURE_HEADER = "X-RTC-Signature"
 DEFAULT_MAX_SKEW = 300.0
+
+#: the clock signature ages are judged by when a call passes no ``now`` (unix seconds)
+_clock: Callable[[], float] = time.time
+
+
+def use_clock(clock: Callable[[], float] | None) -> Callable[[], float]:
+    """Judge signature ages (signing and verifying) by ``clock`` (None: the wall clock again);
+    return the previous one. Tests move it to reach a window's edge without waiting."""
+    global _clock
+    previous, _clock = _clock, (clock if clock is not None else time.time)
+    return previous
 
 
 def read_signature(key: str, method: str, path_with_query: str, timestamp: str | int) -> str:
@@ -35,7 +47,7 @@ def sign_read(
     key: str, path_with_query: str, *, method: str = "GET", now: float | None = None
 ) -> dict[str, str]:
     """The headers a reader adds to a request for ``path_with_query``."""
-    timestamp = str(int(time.time() if now is None else now))
+    timestamp = str(int(_clock() if now is None else now))
     return {
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: read_signature(key, method, path_with_query, timestamp),
@@ -60,7 +72,7 @@ def verify_read(
     sent = lenient_int(timestamp)  # ASCII digits only
     if sent is None:
         return "X-RTC-Timestamp must be unix seconds"
-    current = time.time() if now is None else now
+    current = _clock() if now is None else now
     if abs(current - sent) > max_skew:
         return f"stale request: X-RTC-Timestamp is more than {int(max_skew)} s from the receiver's clock"
     expected = read_signature(key, method, path_with_query, timestamp)

@@ -7,8 +7,7 @@ from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.live import BulkCancelCommonMixStreamsOperator
-
-from .conftest import seed, totals
+from tests.support.sandbox import seed, totals
 
 
 def test_cancels_every_session_and_reports_each(sandbox: SandboxServer) -> None:

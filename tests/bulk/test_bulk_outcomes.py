@@ -13,8 +13,7 @@ import requests
 from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
-
-from .conftest import seed
+from tests.support.sandbox import seed
 
 
 def _faults(server: SandboxServer, *rules: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ import pytest
 import requests
 from rtc_sandbox.server import SandboxServer
 
-from .conftest import seed
+from tests.support.sandbox import seed
 
 CHILD = Path(__file__).with_name("bulk_child.py")
 ROOMS = 8
@@ -92,6 +92,7 @@ def _check_summary(server: SandboxServer, rooms: list[str], result: dict[str, An
 
 
 @pytest.mark.parametrize("sandbox", [{"random_seed": 5}], indirect=True)
+@pytest.mark.slow  # a real SIGTERM into a paced run: real elapsed time
 def test_sigterm_stops_new_calls_and_still_reports(sandbox: SandboxServer, tmp_path: Path) -> None:
     rooms = seed(sandbox, {"zego": {"rooms": ROOMS, "users_per_room": 1, "streams_per_room": 0}})["zego"][
         "rooms"
@@ -107,6 +108,7 @@ def test_sigterm_stops_new_calls_and_still_reports(sandbox: SandboxServer, tmp_p
     assert summary["stopped"] == "on_kill"
 
 
+@pytest.mark.slow  # a real execution timeout: real elapsed time
 def test_execution_timeout_stops_new_calls_and_still_reports(sandbox: SandboxServer, tmp_path: Path) -> None:
     rooms = seed(sandbox, {"zego": {"rooms": ROOMS, "users_per_room": 1, "streams_per_room": 0}})["zego"][
         "rooms"

@@ -14,8 +14,7 @@ from airflow_provider_rtc.operators.zego import (
     BulkDeleteStreamsOperator,
     BulkKickoutUsersOperator,
 )
-
-from .conftest import seed, totals
+from tests.support.sandbox import seed, totals
 
 
 def _state(server: SandboxServer) -> dict:
@@ -61,6 +60,7 @@ def test_stream_items_must_be_objects(sandbox: SandboxServer) -> None:
     assert totals(sandbox)["calls"] == 0
 
 
+@pytest.mark.slow  # the real pacing at 1/s, measured on the wall clock
 def test_closes_rooms_at_one_per_second(sandbox: SandboxServer) -> None:
     """Three CloseRoom calls at ZEGO's 1/s: the pacer, not the cloud, sets the pace.
 

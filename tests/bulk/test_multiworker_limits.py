@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 from rtc_sandbox.server import SandboxServer
 
 from benchmarks.multiworker import run_workers
+from tests.support.sandbox import seed
 
-from .conftest import seed
+# spawned worker processes pacing against the sandbox in real time (tens of seconds)
+pytestmark = pytest.mark.slow
 
 WORKERS = 3
 ROOMS = 45

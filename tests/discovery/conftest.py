@@ -12,7 +12,7 @@ from rtc_sandbox.inventory import discovered_resources, live_resources
 from rtc_sandbox.receiver import ReceiverBed
 from rtc_sandbox.server import SandboxServer
 
-from airflow_provider_rtc import pacing
+from tests.support.sandbox import SandboxPool
 
 #: the event discovery tests end: no Live mix sessions (not discoverable: no callback, no list API)
 EVENT: dict[str, Any] = {
@@ -23,14 +23,9 @@ EVENT: dict[str, Any] = {
 LOSSY = {"faults": {"lifecycle": {"lost": 0.2}}}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_pacers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pacing, "_pacers", {})
-
-
 @pytest.fixture
 def bed(
-    request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, sandbox_pool: SandboxPool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ReceiverBed]:
     """Sandbox + receiver; ``@pytest.mark.parametrize("bed", [config], indirect=True)`` adds config."""
     config: dict[str, Any] = {
@@ -40,7 +35,9 @@ def bed(
         "callbacks": {"timeout": 2.0, "retry_interval": 0.5, "max_age": 5.0},
         **getattr(request, "param", {}),
     }
-    with SandboxServer(config=config) as server, ReceiverBed(server, tmp_path) as receiver:
+    server = sandbox_pool.get(config)
+    server.reset()
+    with ReceiverBed(server, tmp_path) as receiver:
         for conn_id, conn in receiver.connections.items():
             extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.3}
             monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))

@@ -16,6 +16,7 @@ def _access(clouds=("trtc", "live", "zego")):
     )
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 @pytest.mark.parametrize("bed", [LOSSY], indirect=True)
 def test_reconciliation_finds_every_live_resource_despite_lost_callbacks(bed):
     bed.server.backend.zego.room_list_enabled = True

@@ -31,6 +31,7 @@ def _seed(bed: Any) -> None:
     bed.settle()
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 @pytest.mark.parametrize("bed", [LOSSY], indirect=True)
 def test_dry_run_plans_everything_and_makes_no_destructive_call(bed):
     _seed(bed)
@@ -54,6 +55,7 @@ def test_dry_run_plans_everything_and_makes_no_destructive_call(bed):
     assert report["results"] == [] and live_in_sandbox(bed.server)["zego rooms"]
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 @pytest.mark.parametrize("bed", [LOSSY], indirect=True)
 def test_end_event_ends_everything_and_verifies_nothing_is_left(bed):
     _seed(bed)
@@ -70,6 +72,7 @@ def test_end_event_ends_everything_and_verifies_nothing_is_left(bed):
     assert set(report["timings"]) >= {"discover", "end", "verify", "total"}
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 @pytest.mark.parametrize("bed", [LOSSY], indirect=True)
 def test_end_event_takes_an_upstream_inventory(bed):
     _seed(bed)
@@ -84,6 +87,7 @@ def test_end_event_takes_an_upstream_inventory(bed):
     assert live_in_sandbox(bed.server)["trtc rooms"]  # out of scope: untouched
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 def test_verify_fails_while_a_room_is_still_live(bed):
     """CloseRoom keeps failing for one room: the sandbox still has it, so the task must fail and name it."""
     _seed(bed)
@@ -106,6 +110,7 @@ def test_verify_fails_while_a_room_is_still_live(bed):
     }
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 def test_verify_sees_a_room_that_comes_back(bed, monkeypatch):
     """A user re-enters a dismissed TRTC room right after the end: verification must not pass."""
     _seed(bed)

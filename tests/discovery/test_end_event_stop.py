@@ -39,6 +39,7 @@ def _started(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in results if r["status"] != "not_started"]
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 def test_stop_after_a_mix_leaves_what_depends_on_mixes_not_started(bed, monkeypatch):
     _seed(bed)
     before = live_in_sandbox(bed.server)
@@ -76,6 +77,7 @@ def test_stop_after_a_mix_leaves_what_depends_on_mixes_not_started(bed, monkeypa
     assert report["survivors"] == [] and "verify" not in report["timings"]  # stopped: no verification
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 def test_stop_inside_the_rooms_stage_issues_no_further_room_call(bed, monkeypatch):
     _seed(bed)
     # typed: numeric rooms as ints, string rooms as strings (a str names only a string room)
@@ -102,6 +104,7 @@ def test_stop_inside_the_rooms_stage_issues_no_further_room_call(bed, monkeypatc
     assert live_in_sandbox(bed.server)["trtc rooms"] == {str(r) for r in rooms} - ended
 
 
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 def test_results_carry_the_engines_flags(bed):
     """A CloseRoom that always fails is reported with the engine's flags, not only its code."""
     _seed(bed)

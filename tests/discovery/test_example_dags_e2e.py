@@ -8,7 +8,8 @@ from tests.conftest import load_example_dag
 
 from .conftest import EVENT, LOSSY, destructive_calls, live_in_sandbox
 
-pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
+# an example DAG run end to end (dag.test) against a sandbox: e2e-like, seconds to minutes
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
 
 
 def _xcom(run, task_id):

@@ -14,7 +14,8 @@ from rtc_sandbox.server import SandboxServer
 
 from tests.conftest import load_example_dag
 
-pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
+# an example DAG run end to end (dag.test) against a sandbox: e2e-like, seconds to minutes
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.operators.trtc import BulkDismissRoomsOperator
 
+# 100 rooms under each kind of fault, paced at the documented rates: minutes
+pytestmark = pytest.mark.slow
+
 ROOMS = 100
 FAULTS: dict[str, dict[str, Any]] = {
     "throttle": {"kind": "throttle", "probability": 0.3},

@@ -15,7 +15,6 @@ from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.recordings.manifest import build_manifest, file_entry
 from tests.support.credentials import TRTC_KEY
-from tests.support.servers import free_port
 
 S3_CONN = "lake_s3"
 SANDBOX_CONFIG: dict[str, Any] = {
@@ -30,35 +29,15 @@ SANDBOX_CONFIG: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer(config=SANDBOX_CONFIG) as server:
-        yield server
+@pytest.fixture
+def sandbox_config() -> dict[str, Any]:
+    return SANDBOX_CONFIG
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    """The session sandbox, reset, with its connections installed (fast retries, no pacing)."""
-    sandbox_server.reset()
-    for conn_id, conn in sandbox_server.connections.items():
-        extra = {**conn["extra"], "retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
-    return sandbox_server
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """moto's S3 in server mode on a free loopback port, for the whole session."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    try:
-        yield url
-    finally:
-        server.stop()
+def sandbox_conn_extra() -> dict[str, Any]:
+    """Fast retries, no pacing (the sandbox's limits are off)."""
+    return {"retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
 
 
 @pytest.fixture

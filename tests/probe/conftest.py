@@ -4,8 +4,6 @@ what is live through the sandbox's admin API."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,37 +11,38 @@ import pytest
 from rtc_sandbox.inventory import live_resources
 from rtc_sandbox.server import SandboxServer
 
+from tests.support.sandbox import FAST_RETRIES, install_connections
+
 TENCENT = "probe_tencent"
 ZEGO = "probe_zego"
 LIVE_DOMAIN = "push.probe.example.com"
 VOD_FILES: list[str] = []
 
 
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[SandboxServer]:
+@pytest.fixture
+def sandbox_config() -> dict[str, Any]:
     # documented rate limits stay on: the probe makes one call per API and must pass them
-    with SandboxServer({"random_seed": 11}) as server:
-        yield server
+    return {"random_seed": 11}
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    """Reset, seeded with the standard live event plus a VOD media (its FileId kept in
-    ``VOD_FILES``), connections installed."""
-    sandbox_server.reset()
+def sandbox_conn_extra() -> dict[str, Any]:
+    return {**FAST_RETRIES, "retry_limit": 2}
+
+
+@pytest.fixture
+def sandbox(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
+    """The shared sandbox (this override requests it) seeded with the standard live event plus a VOD
+    media (its FileId kept in ``VOD_FILES``), its connections also installed as ``probe_tencent``
+    and ``probe_zego``."""
     VOD_FILES.clear()
-    sandbox_server.seed_event()
-    resp = httpx.post(
-        f"{sandbox_server.url}/_sandbox/vod/media", json={"name": "keep.mp4", "size": 1000}, timeout=5
-    )
+    sandbox.seed_event()
+    resp = httpx.post(f"{sandbox.url}/_sandbox/vod/media", json={"name": "keep.mp4", "size": 1000}, timeout=5)
     assert resp.status_code == 200, resp.text
     VOD_FILES.append(resp.json()["file_id"])
-    conns = sandbox_server.connections
-    for conn_id, source in ((TENCENT, "tencentcloud_default"), (ZEGO, "zegocloud_default")):
-        conn = conns[source]
-        extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2, "retry_limit": 2}
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
-    return sandbox_server
+    names = {TENCENT: "tencentcloud_default", ZEGO: "zegocloud_default"}
+    install_connections(sandbox, monkeypatch, {**FAST_RETRIES, "retry_limit": 2}, names=names)
+    return sandbox
 
 
 def live(server: SandboxServer) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,12 @@ from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from tests.conftest import load_example_dag
+from tests.support.sandbox import install_connections
 
 from .conftest import TRTC_KEY, ReceiverServer
 
-pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
+# an example DAG run end to end (dag.test) against a sandbox: e2e-like, seconds to minutes
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
 
 SEED = {
     "trtc": {"rooms": 2, "users_per_room": 2, "recordings": 2, "recording_storage": "cos"},
@@ -31,8 +32,9 @@ SEED = {
 
 
 @pytest.fixture
-def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
-    config = {
+def sandbox_config(receiver: ReceiverServer) -> dict[str, Any]:
+    """The shared sandbox fixture's configuration here: callbacks to this test's receiver."""
+    return {
         "random_seed": 5,
         "timing": {
             "upload_delay": 0.5,
@@ -50,15 +52,29 @@ def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         },
         "limits": {"enabled": False},
     }
-    with SandboxServer(config=config) as server:
-        for conn_id, conn in server.connections.items():
-            extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.2, "pacing": False}
-            if conn_id == "tencentcloud_default":
-                extra.update(callback_receiver_url=receiver.url, callback_secret=TRTC_KEY)
-            monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
-        monkeypatch.setenv("RTC_RECORDING_POLL_SECONDS", "0.25")
-        monkeypatch.setenv("RTC_RECORDING_WAIT_SECONDS", "60")
-        yield server
+
+
+@pytest.fixture
+def sandbox_conn_extra() -> dict[str, Any]:
+    return {"retry_delay": 0.05, "retry_max_delay": 0.2, "pacing": False}
+
+
+@pytest.fixture
+def sandbox(
+    sandbox: SandboxServer, sandbox_conn_extra: dict[str, Any], receiver: ReceiverServer, monkeypatch: Any
+) -> SandboxServer:
+    """The shared sandbox; its TRTC connection also names the receiver and its key."""
+    receiver_extra = {
+        **sandbox_conn_extra,
+        "callback_receiver_url": receiver.url,
+        "callback_secret": TRTC_KEY,
+    }
+    install_connections(
+        sandbox, monkeypatch, receiver_extra, names={"tencentcloud_default": "tencentcloud_default"}
+    )
+    monkeypatch.setenv("RTC_RECORDING_POLL_SECONDS", "0.25")
+    monkeypatch.setenv("RTC_RECORDING_WAIT_SECONDS", "60")
+    return sandbox
 
 
 def seed(server: SandboxServer) -> dict[str, list[str]]:

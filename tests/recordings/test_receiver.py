@@ -242,6 +242,26 @@ def test_reads_without_signature_or_stale_or_wrong_key_are_401(client: TestClien
     assert read(client, "/trtc/1400000009/tasks/t3/events", TRTC_DOC_KEY).status_code == 401
 
 
+def test_the_receivers_read_window_is_judged_on_its_own_clock(client: TestClient) -> None:
+    """The receiver's clock is injectable (callbacks.auth.use_clock): a read signed at a fixed time
+    passes up to the window's edge (300 s) and not a second past it, with no waiting."""
+    from airflow_provider_rtc.callbacks import auth
+
+    path = stored_task(client)
+    signed_at = 1_700_000_000
+    headers = sign_read(TRTC_DOC_KEY, path, now=signed_at)
+    previous = auth.use_clock(lambda: signed_at + 300)
+    try:
+        assert client.get(path, headers=headers).status_code == 200
+        auth.use_clock(lambda: signed_at + 301)
+        late = client.get(path, headers=headers)
+        assert late.status_code == 401 and "stale" in late.json()["message"]
+        auth.use_clock(lambda: signed_at - 301)  # the reader's clock ahead: as stale
+        assert client.get(path, headers=headers).status_code == 401
+    finally:
+        auth.use_clock(previous)
+
+
 def test_zego_reads_use_the_callback_secret(client: TestClient) -> None:
     client.post("/zego/callback", json=zego_body())
     path = "/zego/1234567890/tasks/X3CgNeE4I1qAAABN/events"

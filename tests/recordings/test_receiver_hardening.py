@@ -287,6 +287,7 @@ def _send_chunked(port: int, path: str, total: int, chunk: int, headers: dict[st
     return sent, answer.split("\r\n", 1)[0]
 
 
+@pytest.mark.slow  # a 100 MiB body streamed through the receiver: benchmark-sized
 @pytest.mark.parametrize("route", ["/trtc/callback", "/zego/callback"])
 def test_chunked_100_mib_body_keeps_the_receivers_memory_bounded(tmp_path: Path, route: str) -> None:
     port = _free_port()

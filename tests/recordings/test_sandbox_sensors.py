@@ -3,9 +3,7 @@ timings, TRTC callbacks delivered by the sandbox to the provider's receiver, sto
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,13 +16,15 @@ from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
+from tests.support.sandbox import install_connections
 
 from .conftest import TRTC_KEY, ReceiverServer
 
 
 @pytest.fixture
-def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
-    config = {
+def sandbox_config(receiver: ReceiverServer) -> dict[str, Any]:
+    """The shared sandbox fixture's configuration here: callbacks to this test's receiver."""
+    return {
         "random_seed": 3,
         "timing": {
             "upload_delay": 0.3,
@@ -42,13 +42,27 @@ def sandbox(receiver: ReceiverServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         },
         "limits": {"enabled": False},
     }
-    with SandboxServer(config=config) as server:
-        for conn_id, conn in server.connections.items():
-            extra = {**conn["extra"], "retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
-            if conn_id == "tencentcloud_default":
-                extra.update(callback_receiver_url=receiver.url, callback_secret=TRTC_KEY)
-            monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
-        yield server
+
+
+@pytest.fixture
+def sandbox_conn_extra() -> dict[str, Any]:
+    return {"retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
+
+
+@pytest.fixture
+def sandbox(
+    sandbox: SandboxServer, sandbox_conn_extra: dict[str, Any], receiver: ReceiverServer, monkeypatch: Any
+) -> SandboxServer:
+    """The shared sandbox; its TRTC connection also names the receiver and its key."""
+    receiver_extra = {
+        **sandbox_conn_extra,
+        "callback_receiver_url": receiver.url,
+        "callback_secret": TRTC_KEY,
+    }
+    install_connections(
+        sandbox, monkeypatch, receiver_extra, names={"tencentcloud_default": "tencentcloud_default"}
+    )
+    return sandbox
 
 
 def admin(server: SandboxServer, path: str, body: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from functools import partial
 from typing import Any
 
@@ -82,8 +83,12 @@ def run_loop(spec: TrtcWaitSpec, *, use_async: bool) -> tuple[dict[str, Any], li
             return await script.aperform(call)
 
         original_sleep = asyncio.sleep
+        this_thread = threading.get_ident()
 
         async def fake_sleep(seconds: float) -> None:
+            if threading.get_ident() != this_thread:  # another thread's loop (a server of the session)
+                await original_sleep(seconds)
+                return
             sleeps.append(seconds)
             await original_sleep(0)
 

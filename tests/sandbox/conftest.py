@@ -1,4 +1,4 @@
-"""One sandbox per session (fast timings), reset before every test, plus signed-request helpers.
+"""The shared sandbox in fast timings, reset before every test, plus signed-request helpers.
 
 The helpers sign with the provider's pure signing functions; fidelity against the *official*
 signer is proven separately with the Tencent SDK (test_tencent_sdk.py) and the ZEGO vector.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -69,17 +69,16 @@ ZEGO_GET_ACTIONS = {
 }
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer(FAST_CONFIG) as server:
-        yield server
+@pytest.fixture
+def sandbox_config() -> dict[str, Any]:
+    return FAST_CONFIG
 
 
 @pytest.fixture
-def sb(sandbox_server: SandboxServer) -> SandboxServer:
-    """The session sandbox, emptied and back to its start-up settings."""
-    sandbox_server.reset()
-    return sandbox_server
+def sb(sandbox: SandboxServer) -> SandboxServer:
+    """The shared sandbox (tests/support) in this suite's configuration, emptied and back to its
+    start-up settings."""
+    return sandbox
 
 
 def flatten(params: Any, prefix: str = "") -> list[tuple[str, str]]:

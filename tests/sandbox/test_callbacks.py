@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import pytest
 import requests
@@ -135,22 +134,30 @@ def test_vod_callbacks_one_311_per_file_then_312(sb, tencent, receiver, wait):
 
 
 def test_late_callbacks(sb, tencent, receiver, wait):
+    """On the manual clock: the late 305 is not sent at the upload's end (0.3 s), only 0.6 s later."""
+    sb.freeze()
     task = _create(sb, tencent, 3002, COS)
     requests.put(f"{sb.url}/_sandbox/recordings/trtc/{task}", json={"callback_fault": "late"}, timeout=5)
-    stopped = time.monotonic()
     tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task})
-    wait(lambda: 305 in _types(receiver))
-    assert time.monotonic() - stopped >= 0.3 + 0.6 - 0.05  # upload delay + late delay
+    sb.advance(0.3)  # the upload delay: the upload is done, its callback held back
     assert _storage(sb, task)["upload"] == "done"
+    wait(lambda: sorted(_types(receiver)) == [301, 302])
+    assert sorted(e["event_type"] for e in _log(sb)) == [301, 302]  # 305 not even emitted yet
+    sb.advance(0.59)
+    assert 305 not in [e["event_type"] for e in _log(sb)]
+    sb.advance(0.01)  # upload delay + late delay
+    wait(lambda: 305 in _types(receiver))
 
 
 def test_never_sends_no_completion_but_files_upload(sb, tencent, receiver, wait):
+    sb.freeze()
     requests.put(sb.url + "/_sandbox/faults", json={"recordings": {"trtc_callback": "never"}}, timeout=5)
     task = _create(sb, tencent, 3003, COS, OutputFormat=1)
     tencent("DeleteCloudRecording", {"SdkAppId": APP, "TaskId": task})
-    wait(lambda: _storage(sb, task)["upload"] == "done")
-    time.sleep(0.2)
-    assert sorted(_types(receiver)) == [301, 302]  # deliveries run in parallel: any order
+    sb.advance(3600)  # far past every delay: whatever was to be sent has been
+    assert _storage(sb, task)["upload"] == "done"
+    wait(lambda: sorted(_types(receiver)) == [301, 302])  # deliveries run in parallel: any order
+    assert sorted(e["event_type"] for e in _log(sb)) == [301, 302]  # and nothing else was emitted
     playlist = requests.get(f"{sb.url}/_sandbox/storage/trtc/{task}/{APP}_3003.m3u8", timeout=5).text
     assert "#EXT-X-ENDLIST" in playlist
 
@@ -174,12 +181,15 @@ def test_failed_reports_failure_and_files_stay(sb, tencent, receiver, wait):
 
 
 def test_retry_immediately_then_succeed(sb, tencent, httpserver, wait):
+    """The first retry is immediate: on a stopped clock it still happens (a retry_interval-spaced
+    one would wait for the clock forever)."""
     calls = []
 
     def flaky(request):
-        calls.append(time.monotonic())
+        calls.append(request)
         return Response("busy", status=500) if len(calls) == 1 else Response('{"code":0}')
 
+    sb.freeze()
     httpserver.expect_request("/flaky", method="POST").respond_with_handler(flaky)
     settings = {"url": httpserver.url_for("/flaky"), "retry_interval": 0.5}
     requests.put(sb.url + "/_sandbox/callbacks", json=settings, timeout=5)
@@ -187,7 +197,7 @@ def test_retry_immediately_then_succeed(sb, tencent, httpserver, wait):
     entry = wait(lambda: _first_when(sb, "delivered"))
     attempts = entry["attempts"]
     assert [a.get("status") for a in attempts] == [500, 200]
-    assert calls[1] - calls[0] < 0.3  # the first retry is immediate, not after retry_interval
+    assert attempts[1]["at"] == attempts[0]["at"]  # no time passed between them
     assert "Sign" not in entry["headers"]  # no key configured: unsigned, like an empty console key
 
 
@@ -195,16 +205,24 @@ def test_unreachable_receiver_gives_up_after_max_age(sb, tencent, wait):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    sb.freeze()
     settings = {"url": f"http://127.0.0.1:{port}/cb", "retry_interval": 0.5, "max_age": 1.6}
     requests.put(sb.url + "/_sandbox/callbacks", json=settings, timeout=5)
     _create(sb, tencent, 3007, COS)
-    entry = wait(lambda: _first_when(sb, "gave_up"), timeout=5)
-    times = [a["at"] for a in entry["attempts"]]
+
+    def attempts():
+        log = _log(sb)
+        return log[0]["attempts"] if log else []
+
+    wait(lambda: len(attempts()) == 2)  # at once, and the immediate retry
+    for expected in (3, 4, 5):
+        sb.advance(0.5)
+        wait(lambda n=expected: len(attempts()) == n)
+    sb.advance(0.5)  # the next retry would be 2.0 s after creation: past max_age
+    entry = wait(lambda: _first_when(sb, "gave_up"))
     # 0 s, immediate retry, then every 0.5 s until the message is 1.6 s old
-    assert len(times) == 5, times
-    assert times[1] - times[0] < 0.3
-    offsets = [round(t - times[0], 2) for t in times[2:]]
-    assert all(abs(off - 0.5 * k) < 0.2 for k, off in enumerate(offsets, start=1)), offsets
+    times = [a["at"] for a in entry["attempts"]]
+    assert [round(t - times[0], 6) for t in times] == [0.0, 0.0, 0.5, 1.0, 1.5]
     assert all("error" in a for a in entry["attempts"]) and not entry["delivered"]
 
 

@@ -33,22 +33,12 @@ def test_documented_table():
     assert DEFAULT_QPS["StartRecord"] == 50 and DEFAULT_QPS["StartMix"] == 100
 
 
-class FrozenClock:
-    """The sandbox limiter's clock, moved only by the test: tokens are counted, not raced."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def frozen(limited, monkeypatch):
-    clock = FrozenClock()
-    monkeypatch.setattr(limited.backend.limiter, "clock", clock)
+def frozen(limited):
+    """The sandbox's clock in manual mode (its buckets refill on it): tokens are counted, not raced."""
+    limited.freeze()
     _limits_on(limited)  # buckets made from here on start full at the frozen time
-    return clock
+    return limited
 
 
 def test_trtc_20_per_second(limited, frozen):
@@ -67,12 +57,12 @@ def test_trtc_20_per_second(limited, frozen):
     # per action: another action too
     assert code_of(tencent("RemoveUser", {**params, "UserIds": ["a"]})) == "FailedOperation.RoomNotExist"
     # it refills at 20/s: one call's worth after 0.05 s, then the whole bucket after a second
-    frozen.now += 0.049
+    frozen.advance(0.049)
     assert code_of(tencent("DismissRoom", params)) == "RequestLimitExceeded"
-    frozen.now += 0.002
+    frozen.advance(0.002)
     assert code_of(tencent("DismissRoom", params)) == "FailedOperation.RoomNotExist"
     assert code_of(tencent("DismissRoom", params)) == "RequestLimitExceeded"
-    frozen.now += 5.0  # never more than a second's worth banked
+    frozen.advance(5.0)  # never more than a second's worth banked
     again = [code_of(tencent("DismissRoom", params)) for _ in range(21)]
     assert again == ["FailedOperation.RoomNotExist"] * 20 + ["RequestLimitExceeded"]
     stats = limited.backend.stats.snapshot()["actions"]["DismissRoom"]

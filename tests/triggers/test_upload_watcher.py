@@ -115,6 +115,7 @@ async def polls(trigger: RecordingUploadedEventTrigger, *, most: int = 6) -> lis
     return emitted
 
 
+@pytest.mark.slow  # a burst far larger than a page, across a restart: benchmark-sized (~1 min)
 async def test_a_burst_far_larger_than_a_page_is_emitted_once_each_across_a_restart(
     watched: CallbackStore,
 ) -> None:

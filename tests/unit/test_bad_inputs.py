@@ -49,8 +49,7 @@ from airflow_provider_rtc.operators.zego import (
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
-
-from ._wire import serve, tc_ok, tencent_conn_json, zego_conn_json, zego_ok
+from tests.support.wire import serve, tc_ok, tencent_conn_json, zego_conn_json, zego_ok
 
 
 @dataclass

@@ -16,8 +16,7 @@ import pytest
 from airflow_provider_rtc.exceptions import RtcError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.hooks.zego import ZegoRtcHook
-
-from ._wire import SECRET_KEY, ZEGO_SECRET, tencent_conn_json, zego_conn_json
+from tests.support.wire import SECRET_KEY, ZEGO_SECRET, tencent_conn_json, zego_conn_json
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:

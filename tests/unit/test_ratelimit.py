@@ -104,6 +104,7 @@ def test_host_limiters_in_one_directory_share_the_slots(tmp_path: Path) -> None:
     assert first.interval == pytest.approx(1.03 / 20)  # the same headroom as the process pacer
 
 
+@pytest.mark.slow  # several processes, slots on the wall clock
 def test_host_slots_are_evenly_spaced_across_processes(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
@@ -222,6 +223,7 @@ def test_redis_reservations_are_spaced_on_the_server(redis_url: str, tmp_path: P
     assert "AKID" not in key  # the key names no credential
 
 
+@pytest.mark.slow  # several processes, slots on the wall clock
 def test_redis_slots_are_evenly_spaced_across_processes(redis_url: str, tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:

@@ -22,6 +22,7 @@ from airflow_provider_rtc.get_provider_info import get_provider_info
 from airflow_provider_rtc.hooks.settings import rate_limit_settings
 from airflow_provider_rtc.ratelimit import RateLimitSettings, limiter_for
 from airflow_provider_rtc.ratelimit.host import HostLimiter
+from tests.support.services import own_redis
 
 KEY = ("trtc", "AKIDexample:1400000001", "DescribeTrtcUsage")
 PASSWORD = "s3cr/t:p@ss"
@@ -95,11 +96,7 @@ def test_the_connection_forms_show_the_password_field() -> None:
 
 def test_the_password_reaches_a_real_redis_that_requires_it(tmp_path: Path) -> None:
     redis = pytest.importorskip("redis")
-    from benchmarks.redis_proc import redis_binary, redis_server
-
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
-    with redis_server() as url:
+    with own_redis() as url:
         redis.Redis.from_url(url).config_set("requirepass", PASSWORD)
         extra = {"rate_limit_backend": "redis", "rate_limit_redis_url": url, "rate_limit_dir": str(tmp_path)}
         limiter = limiter_for(
@@ -216,14 +213,12 @@ def _run_and_kill(
     return sorted(slots)
 
 
+@pytest.mark.slow  # slot gaps measured on the wall clock around a killed redis-server
 def test_redis_killed_mid_run_the_fallback_never_exceeds_the_rate(tmp_path: Path) -> None:
     redis = pytest.importorskip("redis")
     from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
-    from benchmarks.redis_proc import redis_binary, redis_server
 
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
-    with redis_server() as url:
+    with own_redis() as url:
         pid = int(redis.Redis.from_url(url).info()["process_id"])
         host = HostLimiter(str(tmp_path), ratelimit.key_digest(KEY), QPS)
         limiter = RedisLimiter(url, ratelimit.key_digest(KEY), QPS, fallback=host)
@@ -255,20 +250,17 @@ def test_after_a_fallback_the_first_redis_slot_waits_for_the_host_queue(
     assert limiter.reserve() == pytest.approx(wait + limiter.interval, abs=0.05)  # then back to Redis
 
 
+@pytest.mark.slow  # several processes and a killed redis-server, on the wall clock
 def test_redis_killed_under_several_processes_the_machine_stays_under_the_rate(tmp_path: Path) -> None:
     """The same across processes: each records its Redis slots in the shared host state, so whichever
     process falls back first continues after every slot any of them booked."""
     import multiprocessing
 
     redis = pytest.importorskip("redis")
-    from benchmarks.redis_proc import redis_binary, redis_server
-
     from ._fallback_slots import booked_slots
 
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed (tools/ensure_services.sh)")
     ctx = multiprocessing.get_context("spawn")
-    with redis_server() as url, ctx.Pool(3) as pool:
+    with own_redis() as url, ctx.Pool(3) as pool:
         pid = int(redis.Redis.from_url(url).info()["process_id"])
         start_at = time.time() + 4.0  # every child imported and connected by then
         pending = pool.starmap_async(booked_slots, [(url, str(tmp_path), "multi", QPS, start_at, 4.0)] * 3)

@@ -12,7 +12,6 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_rtc import retry as retry_module
-from airflow_provider_rtc import transport
 from airflow_provider_rtc.exceptions import (
     RtcAuthError,
     RtcInvalidInputError,
@@ -282,23 +281,8 @@ def test_zego_throttles_bounded_by_the_throttle_budget(httpserver, set_connectio
     assert info.value.attempts == 1 and info.value.code == 206
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def test_faults_bounded_by_total_time(httpserver, tencent_conn, monkeypatch) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(transport, "time", clock)
-    monkeypatch.setattr(retry_module, "time", clock)
+def test_faults_bounded_by_total_time(httpserver, tencent_conn, monkeypatch, manual_clock) -> None:
+    clock = manual_clock
     monkeypatch.setattr(retry_module, "random", types.SimpleNamespace(uniform=lambda a, b: b))
     script = serve(httpserver, *[tc_err("InternalError")] * 10)
     hook = TrtcHook(retry_limit=10, retry_delay=1, retry_max_delay=8, retry_total_timeout=5)
@@ -311,11 +295,9 @@ def test_faults_bounded_by_total_time(httpserver, tencent_conn, monkeypatch) -> 
 
 
 def test_throttles_retried_until_the_throttle_budget_with_decorrelated_jitter(
-    httpserver, tencent_conn, monkeypatch
+    httpserver, tencent_conn, monkeypatch, manual_clock
 ) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(transport, "time", clock)
-    monkeypatch.setattr(retry_module, "time", clock)
+    clock = manual_clock
     monkeypatch.setattr(retry_module, "random", types.SimpleNamespace(uniform=lambda a, b: b))
     script = serve(httpserver, *[tc_err("RequestLimitExceeded")] * 10)
     hook = TrtcHook(
@@ -330,9 +312,8 @@ def test_throttles_retried_until_the_throttle_budget_with_decorrelated_jitter(
     assert info.value.attempts == 5
 
 
-def test_limiter_waits_spend_no_budget(monkeypatch) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(retry_module, "time", clock)
+def test_limiter_waits_spend_no_budget(manual_clock) -> None:
+    clock = manual_clock
     policy = retry_module.RetryPolicy(max_attempts=3, total_timeout=5, throttle_budget=10)
     budget = retry_module.RetryClock(policy)
     throttle = RtcThrottledError(
@@ -358,9 +339,8 @@ def test_decorrelated_jitter_stays_between_base_and_cap() -> None:
     assert len({round(d, 3) for d in seen}) > 50  # spread, so throttled workers do not return together
 
 
-def test_backoff_is_exponential_and_capped(httpserver, tencent_conn, monkeypatch) -> None:
-    clock = FakeClock()
-    monkeypatch.setattr(transport, "time", clock)
+def test_backoff_is_exponential_and_capped(httpserver, tencent_conn, monkeypatch, manual_clock) -> None:
+    clock = manual_clock
     monkeypatch.setattr(retry_module, "random", types.SimpleNamespace(uniform=lambda a, b: b))
     script = serve(httpserver, *[tc_err("InternalError")] * 5, tc_ok())
     hook = TrtcHook(retry_limit=6, retry_delay=0.5, retry_max_delay=2, retry_total_timeout=600)

@@ -148,7 +148,7 @@ class CallbackDispatcher:
                 url=s.url,
                 headers=headers,
                 body=body,
-                created=time.monotonic(),
+                created=self.clock.monotonic(),
                 created_at=self.clock.time(),
                 timeout=s.timeout,
                 retry_interval=s.retry_interval,
@@ -183,7 +183,7 @@ class CallbackDispatcher:
                 t = int(self.clock.time()) + LIVE_SIGN_TTL
                 sign = live_callback_sign(s.live_key, t) if s.live_key else ""
                 body = _dumps(lifecycle.live_body(event, t, sign))
-            created = time.monotonic() + (delay if fate == "late" else 0.0)
+            created = self.clock.monotonic() + (delay if fate == "late" else 0.0)
             delivery = _Delivery(
                 id=next(self._seq),
                 event_type=event.name,
@@ -209,7 +209,7 @@ class CallbackDispatcher:
 
     def run_due(self) -> None:
         """Hand every attempt that is due to the worker pool."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         with self._lock:
             ready = []
             while self._due and self._due[0][0] <= now:
@@ -246,7 +246,11 @@ class CallbackDispatcher:
                 return
             # TRTC retries the first failure at once, then on a retry_interval cadence from creation
             tries = len(delivery.attempts)
-            due = time.monotonic() if tries == 1 else delivery.created + (tries - 1) * delivery.retry_interval
+            due = (
+                self.clock.monotonic()
+                if tries == 1
+                else delivery.created + (tries - 1) * delivery.retry_interval
+            )
             if due - delivery.created > delivery.max_age:
                 delivery.gave_up = True
                 return

@@ -20,6 +20,7 @@ are rejected so a typo cannot silently fall back to a default. Schema::
       "faults": {see faults.FaultPlan},
       "max_trtc_recordings": 100,
       "clock_offset_seconds": 0,
+      "clock_mode": "real" | "manual",
       "seed_event": false,
       "seed": {see seed.seed}
     }
@@ -111,6 +112,8 @@ class SandboxConfig:
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     max_trtc_recordings: int = 100
     clock_offset_seconds: float = 0.0
+    #: "manual": time stands still until advanced (admin ``POST /_sandbox/clock/advance``)
+    clock_mode: str = "real"
     seed_event: bool = False
     seed: dict[str, Any] | None = None
 
@@ -147,6 +150,7 @@ class SandboxConfig:
             "faults",
             "max_trtc_recordings",
             "clock_offset_seconds",
+            "clock_mode",
             "seed_event",
             "seed",
         }
@@ -209,6 +213,9 @@ class SandboxConfig:
             cfg.faults = dict(data["faults"])
         cfg.max_trtc_recordings = int(data.get("max_trtc_recordings", cfg.max_trtc_recordings))
         cfg.clock_offset_seconds = float(data.get("clock_offset_seconds", 0.0))
+        cfg.clock_mode = str(data.get("clock_mode", "real"))
+        if cfg.clock_mode not in ("real", "manual"):
+            raise ValueError(f"clock_mode must be 'real' or 'manual', got {cfg.clock_mode!r}")
         cfg.seed_event = bool(data.get("seed_event", False))
         cfg.seed = data.get("seed")
         return cfg
@@ -243,6 +250,7 @@ class SandboxConfig:
             "faults": copy.deepcopy(self.faults),
             "max_trtc_recordings": self.max_trtc_recordings,
             "clock_offset_seconds": self.clock_offset_seconds,
+            "clock_mode": self.clock_mode,
             "seed_event": self.seed_event,
             "seed": copy.deepcopy(self.seed),
         }

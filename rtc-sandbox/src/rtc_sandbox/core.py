@@ -33,7 +33,7 @@ class Sandbox:
             config = SandboxConfig.from_dict(config)
         self.config = config
         self._startup = config.copy()
-        self.clock = Clock(config.clock_offset_seconds)
+        self.clock = Clock(config.clock_offset_seconds, mode=config.clock_mode)
         self.ids = IdFactory(config.random_seed)
         timing = config.timing
         self.trtc = TrtcBackend(
@@ -59,6 +59,7 @@ class Sandbox:
         self.zego.room_list_enabled = config.zego_room_list_enabled
         self.live.app_id = config.callbacks.live_app_id
         self.limiter = RateLimiter(config.rate_limits, config.qps_overrides)
+        self.limiter.clock = self.clock.monotonic  # buckets refill on the sandbox's clock
         self.faults = FaultPlan(config.random_seed)
         self.stats = Stats()
         self.callbacks = CallbackDispatcher(config.copy().callbacks, self.clock)
@@ -155,8 +156,17 @@ class Sandbox:
         self.ids.reseed(cfg.random_seed)
         self.faults.reset(cfg.random_seed)
         self.set_faults(cfg.faults)
+        self.clock.set_mode("real")
         self.clock.set_offset(cfg.clock_offset_seconds)
+        self.clock.set_mode(cfg.clock_mode)
         self.seed_counters = SeedCounters()
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock ``seconds`` forward and run what became due at once (recordings, uploads,
+        callbacks, refills), as moto's manual state progression; return the new ``now()``."""
+        now = self.clock.advance(seconds)
+        self.tick()
+        return now
 
     def tick(self) -> None:
         """Advance time-driven state and deliver what became due; the ticker calls it."""

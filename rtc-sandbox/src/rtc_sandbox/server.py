@@ -123,6 +123,14 @@ class SandboxServer:
     def reset(self) -> None:
         self.sandbox.reset()
 
+    def freeze(self) -> None:
+        """Stop the sandbox's clock (manual mode): nothing time-driven happens until ``advance``."""
+        self.sandbox.clock.set_mode("manual")
+
+    def advance(self, seconds: float) -> float:
+        """Move the sandbox's clock forward and run what became due; return its new time."""
+        return self.sandbox.advance(seconds)
+
     def banner(self) -> dict[str, Any]:
         """The CLI's first stdout line: where the sandbox is and how to connect to it."""
         return {"url": self.url, "connections": self.connections}

@@ -109,16 +109,35 @@ def routes(sb: Sandbox) -> list[Route]:
             sb.set_timing(**await _body(request))
         return dict(vars(sb.config.timing))
 
+    def clock_state() -> dict[str, Any]:
+        return {"now": sb.now(), "offset_seconds": sb.clock.offset, "mode": sb.clock.mode}
+
     async def clock(request: Request) -> Any:
+        """``{"mode": "manual"|"real"}`` freezes or releases the clock; ``now``/``offset_seconds``
+        move it (a manual clock stays where it is put)."""
         if request.method == "PUT":
             body = await _body(request)
-            if "now" in body:
-                sb.clock.set_now(float(body["now"]))
-            elif "offset_seconds" in body:
-                sb.clock.set_offset(float(body["offset_seconds"]))
-            else:
-                raise AdminError(400, "give 'now' or 'offset_seconds'")
-        return {"now": sb.now(), "offset_seconds": sb.clock.offset}
+            if not {"now", "offset_seconds", "mode"} & set(body):
+                raise AdminError(400, "give 'mode', 'now' or 'offset_seconds'")
+            try:
+                if "mode" in body:
+                    sb.clock.set_mode(str(body["mode"]))
+                if "now" in body:
+                    sb.clock.set_now(float(body["now"]))
+                elif "offset_seconds" in body:
+                    sb.clock.set_offset(float(body["offset_seconds"]))
+            except (TypeError, ValueError) as err:
+                raise AdminError(400, str(err)) from err
+        return clock_state()
+
+    async def clock_advance(request: Request) -> Any:
+        """``{"seconds": N}``: move the clock forward and run what became due (manual progression)."""
+        body = await _body(request)
+        try:
+            sb.advance(float(body["seconds"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise AdminError(400, f"give 'seconds' >= 0: {err}") from err
+        return clock_state()
 
     async def connections(request: Request) -> Any:
         url = sb.base_url or str(request.base_url).rstrip("/")
@@ -265,6 +284,7 @@ def routes(sb: Sandbox) -> list[Route]:
         ("/callbacks", callbacks, ["GET", "PUT"]),
         ("/timing", timing, ["GET", "PUT"]),
         ("/clock", clock, ["GET", "PUT"]),
+        ("/clock/advance", clock_advance, ["POST"]),
         ("/connections", connections, ["GET"]),
         ("/storage/trtc/{task_id}", trtc_storage, ["GET"]),
         ("/storage/trtc/{task_id}/{name}", trtc_object, ["GET"]),
