@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from airflow_provider_rtc.catalog import CATALOG
-from airflow_provider_rtc.retry import current_clock
+from airflow_provider_rtc.clock import current_clock
 
 #: Documented QPS by (product, action), derived from the catalog: the fallback when a caller passes no
 #: rate. What a limit is counted per is the entry's ``per`` (``Api.rate_key``), chosen by the hook.

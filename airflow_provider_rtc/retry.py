@@ -13,54 +13,15 @@ A transient fault that may have reached the server (timeout after sending, dropp
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from airflow_provider_rtc.clock import Clock, SystemClock, current_clock, use_clock
 from airflow_provider_rtc.errors import RtcError, RtcThrottledError, RtcTransientError
 
-
-class Clock(Protocol):
-    """What retries and pacers read and wait on: real time, or a test's manual clock."""
-
-    def monotonic(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-    async def asleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """Real time (``time.monotonic``, ``time.sleep``, ``asyncio.sleep``): the default clock."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-_clock: Clock = SystemClock()
-
-
-def current_clock() -> Clock:
-    """The clock retry budgets, backoff and the client pacers use (process-wide)."""
-    return _clock
-
-
-def use_clock(clock: Clock | None) -> Clock:
-    """Install ``clock`` (None: real time again) and return the one it replaces. Tests install a
-    manual clock so backoff and pacing are counted, not slept."""
-    global _clock
-    previous, _clock = _clock, (clock if clock is not None else SystemClock())
-    return previous
+__all__ = ["Clock", "RetryClock", "RetryPolicy", "SystemClock", "current_clock", "use_clock"]
 
 
 @dataclass(frozen=True)
