@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc.exceptions import RtcValidationError
@@ -34,8 +35,11 @@ def load_manifests(value: Any, context: Any) -> tuple[list[dict[str, Any]], bool
             raise RtcValidationError("manifest", "a manifest dict, a list of them, or their JSON") from None
     if isinstance(value, dict):
         return [_check(value)], True
-    if isinstance(value, list | tuple):
-        return [_check(m) for m in value], False
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
+        # a list, or the results of a mapped upstream (Airflow's lazy XCom sequence): one manifest
+        # per mapped task, or a list of them from each
+        items = [m for v in value for m in (v if isinstance(v, list | tuple) else [v])]
+        return [_check(m) for m in items], False
     raise RtcValidationError(
         "manifest", "a manifest dict, a list of them, or their JSON", type(value).__name__
     )
