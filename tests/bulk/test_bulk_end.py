@@ -15,8 +15,7 @@ from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.identity import ID_INT, ID_STR
 from airflow_provider_rtc.operators.bulk import BulkEndOperator, EndOperator
 from airflow_provider_rtc.operators.trtc import DismissRoomOperator, StopAITranscriptionOperator
-
-from .conftest import seed, totals
+from tests.support.sandbox import seed, totals
 
 #: the destructive APIs that end event resources (VOD DeleteMedia deletes lake files, not a live
 #: resource: the storage operators own it)

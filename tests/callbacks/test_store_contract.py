@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_rtc.callbacks.inventory import LifecycleStore, Update, trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.inventory import Update, trtc_updates, zego_updates
+from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.callbacks.store_pg import PostgresDatabase, PostgresSettings
 from tests.recordings.conftest import mp4_310, trtc_event
