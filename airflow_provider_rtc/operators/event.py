@@ -119,7 +119,9 @@ class EndEventOperator(_EventOperator):
     """End everything an event left live: discover (or take an inventory), plan, end, verify.
 
     :param selector: as for :class:`DiscoverLiveResourcesOperator` (templated); or
-    :param inventory: a discovery result (e.g. ``"{{ ti.xcom_pull('discover') }}"``); exactly one.
+    :param inventory: a discovery result (e.g. ``"{{ ti.xcom_pull('discover') }}"``), or the report
+        of a dry run of this operator (its ``inventory``: the real run then ends what the dry run
+        planned, re-confirmed, without discovering again); exactly one of the two.
         It must name the app this task reaches per cloud (``app_id``) and be at most
         ``max_inventory_age`` old (``discovered_at``), else it is refused before any call.
     :param dry_run: log and return the plan without a single destructive call; ``True``/``False``
@@ -138,7 +140,8 @@ class EndEventOperator(_EventOperator):
     :param zego_mix_user_id: the UserId that started ZEGO mixes, when mix ownership is on (mix
         callbacks do not carry it).
     :return: ``{"plan", "results", "survivors", "skipped_stale", "timings", "corrections",
-        "dry_run"}`` (and ``nothing_to_end`` when nothing was in scope); each result is ``done``,
+        "dry_run"}`` (and ``nothing_to_end`` when nothing was in scope; a dry run adds
+        ``inventory``, the one its plan was built from); each result is ``done``,
         ``already_gone``, ``failed`` (with ``code``, ``maybe_executed``, ``after_lost_response``),
         ``not_started`` or ``skipped_stale`` (with ``reason``: the room was reused after the
         inventory), with its typed ``refs`` and ``label``. Stopped (``on_kill``, ``execution_timeout``),
@@ -255,6 +258,10 @@ class EndEventOperator(_EventOperator):
                 "would be made" if dry_run else "was made",
             )
         if dry_run:
+            # what the plan was built from, for the real run to take instead of discovering again:
+            # ``EndEventOperator(inventory=<this task's output>)`` (the report itself is accepted);
+            # it is re-confirmed there (age, app, a fresh read of the receiver) before any call
+            report["inventory"] = inventory
             return report
         mark = time.monotonic()
         results, api_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)
@@ -353,20 +360,22 @@ MAX_INVENTORY_DEPTH = 10
 def _inventory_value(value: Any) -> Any:
     """An inventory as given: a dict, its JSON, or its Python repr (a template rendered without
     native objects), through the one parser of rendered values."""
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    from airflow_provider_rtc.validation import rendered_literal
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        from airflow_provider_rtc.validation import rendered_literal
 
-    return rendered_literal(
-        value,
-        "inventory",
-        rule="a discovery result (a dict, its JSON or its Python repr)",
-        opening=("{",),
-        max_chars=MAX_INVENTORY_TEXT,
-        max_depth=MAX_INVENTORY_DEPTH,
-    )
+        value = rendered_literal(
+            value,
+            "inventory",
+            rule="a discovery result (a dict, its JSON or its Python repr)",
+            opening=("{",),
+            max_chars=MAX_INVENTORY_TEXT,
+            max_depth=MAX_INVENTORY_DEPTH,
+        )
+    if isinstance(value, dict) and value.get("dry_run") is True and isinstance(value.get("inventory"), dict):
+        return value["inventory"]  # a dry run's report: the inventory its plan was built from
+    return value
 
 
 def _discovered_at(inventory: dict[str, Any]) -> Any:

@@ -57,6 +57,20 @@ def test_dry_run_plans_everything_and_makes_no_destructive_call(bed):
 
 @pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
 @pytest.mark.parametrize("bed", [LOSSY], indirect=True)
+def test_the_real_run_takes_the_dry_runs_inventory_instead_of_discovering_again(bed):
+    _seed(bed)
+    dry = EndEventOperator(task_id="dry", selector=ALL, dry_run=True).execute({})
+    assert dry["inventory"]["clouds"] and destructive_calls(bed.server) == 0
+    planned = sorted(t["label"] for t in dry["plan"]["targets"])
+    # the whole dry-run report, as `inventory=dry.output` hands it over
+    real = EndEventOperator(task_id="end", inventory=dry, verify_timeout=60, verify_interval=1).execute({})
+    assert "discover" not in real["timings"]  # nothing discovered again
+    assert sorted(t["label"] for t in real["plan"]["targets"]) == planned
+    assert real["survivors"] == [] and not any(live_in_sandbox(bed.server).values())
+
+
+@pytest.mark.slow  # EndEventOperator end to end on sandbox + receiver: e2e-like (15-30 s)
+@pytest.mark.parametrize("bed", [LOSSY], indirect=True)
 def test_end_event_ends_everything_and_verifies_nothing_is_left(bed):
     _seed(bed)
     truth = live_in_sandbox(bed.server)
