@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -139,7 +140,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rtc-callback-receiver: cannot open the callback store: {err}", file=sys.stderr)
         return 2
     app = create_app(config, store=store)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # bound here, not by uvicorn, so the line below names the real port (``--port 0``: a free one);
+    # uvicorn would print the port it was asked for
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as err:
+        print(f"rtc-callback-receiver: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 2
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"rtc-callback-receiver: listening on http://{host}:{sock.getsockname()[1]}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level))
+    server.run(sockets=[sock])
     return 0
 
 
