@@ -256,6 +256,16 @@ PLAN: tuple[Check, ...] = (
     _task("DeleteCloudRecording"),
     _task("StopPublishCdnStream"),
     _task("StopStreamIngest"),
+    # its request is the TaskId alone: no SdkAppId (tencentcloud-sdk-go StopAITranscriptionRequestParams)
+    Check(
+        "trtc",
+        "StopAITranscription",
+        "gone",
+        "random TaskId (not an ended task)",
+        lambda ctx: ctx.trtc.call(
+            "StopAITranscription", {"TaskId": ctx.ids["task"]}, region=ctx.trtc_region("StopAITranscription")
+        ),
+    ),
     _usage("DescribeTrtcUsage", "describe_trtc_usage"),
     _usage("DescribeRecordingUsage", "describe_recording_usage", mix_type="single"),
     _usage("DescribeMixTranscodingUsage", "describe_mix_transcoding_usage"),

@@ -168,6 +168,11 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "StopStreamIngest": _request_id_only(
         lambda: TrtcHook(region="ap-singapore").stop_stream_ingest("HMLm5HWNuUAXSb0gTEOx0z1x")
     ),
+    "StopAITranscription": _request_id_only(
+        lambda: TrtcHook().stop_ai_transcription(
+            "v2_20250424_n6cHsk5kBFa09E5SEp7I_fKIxuKqZjiUsmteLPc3uXoTxpgc6F4TsigwJ1dH9SakK14SdUhLW86jhofgDHERZUHhCa0FJvu3Qgod"
+        )
+    ),
     "DescribeTrtcUsage": _usage("trtc_usage", D2022, {("duration", "minute", "", "Audio"): 10.0}),
     "DescribeRecordingUsage": _usage(
         "trtc_recording",

@@ -41,6 +41,7 @@ SEED: dict[str, Any] = {
         "recordings": 3,
         "cdn_tasks": 1,
         "ingest_tasks": 1,
+        "ai_tasks": 1,
     },
     "live": {"mix_sessions": 2, "streams": 3},
 }
@@ -116,6 +117,7 @@ CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "StopStreamIngest": lambda ids: TrtcHook(region="ap-singapore").stop_stream_ingest(
         ids["trtc"]["ingest_tasks"][0]
     ),
+    "StopAITranscription": lambda ids: TrtcHook().stop_ai_transcription(ids["trtc"]["ai_tasks"][0]),
     "DescribeTrtcUsage": lambda ids: TrtcHook().describe_trtc_usage(*_DAYS),
     "DescribeRecordingUsage": lambda ids: TrtcHook().describe_recording_usage(*_DAYS, "multi"),
     "DescribeMixTranscodingUsage": lambda ids: TrtcHook().describe_mix_transcoding_usage(*_DAYS),

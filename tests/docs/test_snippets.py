@@ -91,6 +91,8 @@ def test_the_runner_sees_the_blocks() -> None:
 def test_page_snippets_run(page: Path, cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     namespace: dict[str, Any] = {"__name__": "__snippet__"}
     runs_before = len(RUNS)
+    # a page's blocks run in one scratch folder, where a file the page says to save is saved
+    monkeypatch.chdir(tmp_path)
     dag_blocks = [
         b
         for b in blocks(page)
@@ -107,6 +109,9 @@ def test_page_snippets_run(page: Path, cloud: Any, tmp_path: Path, monkeypatch: 
             configparser.ConfigParser().read_string(block.code)
         elif block.lang == "toml":
             tomllib.loads(block.code)
+            saved = re.match(r"# (\S+\.toml)\b", block.code)  # "# event.toml: ..." - the page saves it
+            if saved:
+                (tmp_path / saved.group(1)).write_text(block.code)
     # every DAG block ran (at least once per conf): a detection miss would pass silently
     assert len(RUNS) - runs_before >= len(dag_blocks), RUNS[runs_before:]
 

@@ -19,7 +19,7 @@ def _pyproject() -> dict:
 def test_dev_and_e2e_are_dependency_groups_not_published_extras() -> None:
     data = _pyproject()
     extras = data["project"]["optional-dependencies"]
-    assert set(extras) == {"parquet", "redis", "s3", "openlineage"}
+    assert set(extras) == {"parquet", "redis", "s3", "openlineage", "postgres"}
     groups = data["dependency-groups"]
     assert {"dev", "e2e"} <= set(groups)
     names = {req.split(">")[0].split("[")[0].split("<")[0].strip() for req in groups["dev"]}

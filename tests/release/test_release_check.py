@@ -45,6 +45,6 @@ def test_the_version_checked_is_the_package_version() -> None:
 
 def test_ci_runs_the_release_check_after_the_unit_suite() -> None:
     steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
-    assert steps.index("make release-check") == steps.index("make test-all") + 1  # every test, slow too
+    assert steps.index("make release-check") > steps.index("make test-all")  # every test, slow too
     makefile = (ROOT / "Makefile").read_text()
     assert "release-check: $(STAMP)\n\t$(BIN)/python tools/release_check.py" in makefile
