@@ -21,6 +21,23 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest-xdist: a home (and metadata 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 # dag.test() only runs DAGs that live in the configured dags folder: point it at the examples.
 EXAMPLE_DAGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "example_dags")
+
+
+def _airflow_minor() -> tuple[int, int]:
+    from importlib.metadata import version
+
+    major, minor = version("apache-airflow").split(".")[:2]
+    return int(major), int(minor)
+
+
+#: Airflow 3.0's dag.test() does not activate the DAG's assets (in a deployment the dag processor
+#: does), so a task with asset outlets fails there with AirflowInactiveAssetInInletOrOutletException;
+#: the compatibility stage (make compat) runs these example-DAG tests on 3.0 as expected failures
+XFAIL_INACTIVE_ASSETS_ON_3_0 = pytest.mark.xfail(
+    _airflow_minor() < (3, 1),
+    reason="Airflow 3.0 dag.test() leaves assets inactive (the dag processor activates them)",
+    strict=True,
+)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = EXAMPLE_DAGS
 
 from tests.support.credentials import SECRET_ID, SECRET_KEY, ZEGO_APP_ID, ZEGO_SECRET  # noqa: E402

@@ -115,14 +115,21 @@ def _tally(report: Path) -> dict[str, tuple[int, int]]:
     import xml.etree.ElementTree as ET
 
     counts = {"compat": [0, 0], "example_dag": [0, 0]}
+    expected = 0
     if not report.exists():
         return {k: (0, -1) for k in counts}
     for case in ET.parse(report).iter("testcase"):  # noqa: S314 (pytest's own report, written just now)
         kind = "compat" if "compat" in case.get("classname", "") else "example_dag"
         counts[kind][1] += 1
-        if not any(child.tag in ("failure", "error", "skipped") for child in case):
+        children = list(case)
+        if any(c.tag == "skipped" and c.get("type") == "pytest.xfail" for c in children):
+            expected += 1  # a documented limit of that Airflow version (strict: a pass would fail)
             counts[kind][0] += 1
-    return {k: (v[0], v[1]) for k, v in counts.items()}
+        elif not any(c.tag in ("failure", "error", "skipped") for c in children):
+            counts[kind][0] += 1
+    tally: dict[str, tuple[int, int]] = {k: (v[0], v[1]) for k, v in counts.items()}
+    tally["xfail"] = (expected, expected)
+    return tally
 
 
 def main(argv: list[str]) -> int:
@@ -155,7 +162,7 @@ def main(argv: list[str]) -> int:
 
 
 def _print(rows: list[dict[str, object]]) -> bool:
-    print(f"\n{'Airflow':<8} {'version':<13} {'install':>8} {'registration+forms':>19} {'example DAGs':>13}")
+    print(f"\n{'Airflow':<8} {'version':<13} {'install':>8} {'registration+forms':>19} {'example DAGs':>22}")
     failed = False
     for row in rows:
         cells = []
@@ -164,8 +171,11 @@ def _print(rows: list[dict[str, object]]) -> bool:
             ok = total > 0 and passed == total
             failed |= not ok
             cells.append(f"{passed}/{total} {'ok' if ok else 'FAIL'}" if total >= 0 else "not run")
+        xfail = row.get("xfail", (0, 0))[0]  # type: ignore[index]
+        if xfail:
+            cells[-1] += f" ({xfail} xfail)"
         failed |= row["install"] == "FAILED"
-        print(f"{row['minor']:<8} {row['version']!s:<13} {row['install']!s:>8} {cells[0]:>19} {cells[1]:>13}")
+        print(f"{row['minor']:<8} {row['version']!s:<13} {row['install']!s:>8} {cells[0]:>19} {cells[1]:>22}")
     if failed:
         print("\ncompatibility stage FAILED; logs:", json.dumps([r["log"] for r in rows]))
     else:

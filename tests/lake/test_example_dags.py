@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from rtc_sandbox.server import SandboxServer
 
-from tests.conftest import load_example_dag
+from tests.conftest import XFAIL_INACTIVE_ASSETS_ON_3_0, load_example_dag
 
 from .conftest import trtc_vod_recording
 
 pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
 
 
+@XFAIL_INACTIVE_ASSETS_ON_3_0
 def test_recordings_to_lake_copies_the_given_manifests(sandbox: SandboxServer, tmp_path: Path) -> None:
     _, one = trtc_vod_recording(sandbox, users=1)
     _, two = trtc_vod_recording(sandbox, users=1)
