@@ -341,9 +341,15 @@ def test_cli_runs_uvicorn_with_the_configured_app(monkeypatch: pytest.MonkeyPatc
 
     seen: dict[str, Any] = {}
     monkeypatch.setenv("RTC_TRTC_CALLBACK_KEY", "cli-key")
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
-    assert cli.main(["--db", str(tmp_path / "c.sqlite3"), "--port", "9911", "--host", "127.0.0.1"]) == 0
-    assert seen["port"] == 9911 and seen["host"] == "127.0.0.1"
+
+    def run(server: Any, sockets: Any = None) -> None:  # the CLI binds the socket, uvicorn serves it
+        (sock,) = sockets
+        seen.update(app=server.config.app, address=sock.getsockname())
+        sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    assert cli.main(["--db", str(tmp_path / "c.sqlite3"), "--port", "0", "--host", "127.0.0.1"]) == 0
+    assert seen["address"][0] == "127.0.0.1" and seen["address"][1] > 0
     client = TestClient(seen["app"])
     raw = json.dumps(trtc_event("c1", 301, {"Status": 0})).encode()
     assert (
