@@ -1,4 +1,5 @@
-"""Connection forms for Airflow 3.0 and 3.1, built from the one declaration in ``get_provider_info``.
+"""The connection forms, declared once (``CONNECTION_TYPES``, which ``get_provider_info`` serves),
+and their Airflow 3.0/3.1 form built from that declaration.
 
 Airflow >= 3.2 reads the forms from the provider info (``conn-fields``/``ui-field-behaviour``) and
 never calls these. Airflow 3.0 and 3.1 only know the hook methods ``get_connection_form_widgets()``
