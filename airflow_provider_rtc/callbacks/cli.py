@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sock.bind((args.host, args.port))
     except OSError as err:
+        sock.close()
         print(f"rtc-callback-receiver: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
