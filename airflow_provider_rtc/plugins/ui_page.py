@@ -5,10 +5,11 @@ the UI's iframe); on 3.0 (no external views) the page is at ``https://<airflow>/
 
 Protection is Airflow's own (``airflow.api_fastapi.core_api.security``): ``get_user`` reads the JWT
 from ``Authorization: Bearer`` or, for a browser, the UI's ``_token`` cookie (same origin, so the
-iframe sends it), and ``requires_access_view(AccessView.WEBSITE)`` asks the configured auth manager,
-exactly as the UI's own routes do. Without a valid token: 401 (a browser asking for HTML is
-redirected to the auth manager's login page instead); the data is never sent. Reports and audit lines
-are further limited to the DAGs the user may read (``get_authorized_dag_ids``).
+iframe sends it; on 3.0, whose ``get_user`` reads the header only, the page passes it the cookie's
+token), and the configured auth manager must allow ``AccessView.WEBSITE`` (what
+``requires_access_view`` asks for the UI's own views). Without a valid token: 401 (a browser
+asking for HTML is redirected to the auth manager's login page instead); the data is never sent.
+Reports and audit lines are further limited to the DAGs the user may read (``get_authorized_dag_ids``).
 """
 
 # no "from __future__ import annotations": FastAPI must see rtc_page's Depends annotation as an object
@@ -90,10 +91,33 @@ def gather(sources: Sources, user: Any) -> Page:
     return page
 
 
+def user_dependency() -> Callable[..., Any]:
+    """Airflow's ``get_user``: on 3.1+ it reads the bearer header or the UI's ``_token`` cookie
+    itself; 3.0's takes a bearer header only (its UI keeps the token in local storage), so there the
+    page hands it the header's token or, for a browser back from the login page, the cookie's."""
+    import inspect
+
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi import Request
+    from fastapi.exceptions import HTTPException
+
+    if "request" in inspect.signature(get_user).parameters:
+        return get_user
+
+    async def user_from_header_or_cookie(request: Request) -> Any:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get("_token")
+        if not token:
+            raise HTTPException(401, "Not authenticated")
+        return await get_user(token)  # type: ignore[arg-type]  # 3.0: get_user(token_str)
+
+    return user_from_header_or_cookie
+
+
 def create_ui_app(sources: Sources) -> Any:
     """The page's FastAPI app (``GET /``), behind Airflow's authentication and authorization."""
+    from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
-    from airflow.api_fastapi.core_api.security import get_user, requires_access_view
     from fastapi import Depends, FastAPI, Request
     from fastapi.exceptions import HTTPException
     from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -104,19 +128,16 @@ def create_ui_app(sources: Sources) -> Any:
     async def _refused(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 401 and "text/html" in request.headers.get("accept", ""):
             try:
-                from airflow.api_fastapi.app import get_auth_manager
-
                 return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), 302)
             except Exception as err:  # no login page known: the plain refusal below
                 log.debug("RTC page: no login URL to redirect to: %s", err)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
-    @app.get(
-        "/",
-        response_class=HTMLResponse,
-        dependencies=[Depends(requires_access_view(AccessView.WEBSITE))],
-    )
-    def rtc_page(user: Annotated[Any, Depends(get_user)]) -> HTMLResponse:
+    @app.get("/", response_class=HTMLResponse)
+    def rtc_page(user: Annotated[Any, Depends(user_dependency())]) -> HTMLResponse:
+        # what requires_access_view(AccessView.WEBSITE) asks, for the UI's own pages
+        if not get_auth_manager().is_authorized_view(access_view=AccessView.WEBSITE, user=user):
+            raise HTTPException(403, "Forbidden")
         page = gather(sources, user)
         html = render(page, prefix=sources.prefix(), now=sources.clock())
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
