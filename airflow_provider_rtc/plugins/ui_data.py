@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,9 +137,20 @@ def read_audit(dag_ids: set[str] | None, *, limit: int = 200) -> tuple[list[dict
     except Exception as err:  # an unreachable object store: say so, the rest of the page still shows
         log.warning("RTC page: audit trail at %s unreadable: %s", base, err)
         return [], f"audit trail unreadable ({type(err).__name__})"
+    lines = [_as_dict(line) for line in lines]
     if dag_ids is not None:
         lines = [line for line in lines if str(line.get("dag_id")) in dag_ids]
     return lines, ""
+
+
+def _as_dict(line: Any) -> dict[str, Any]:
+    """An audit line as a dict: the contract's JSON object, or a dataclass/pydantic record of it."""
+    if isinstance(line, Mapping):
+        return dict(line)
+    if dataclasses.is_dataclass(line) and not isinstance(line, type):
+        return dataclasses.asdict(line)
+    dump = getattr(line, "model_dump", None)
+    return dict(dump()) if callable(dump) else {"action": str(line)}
 
 
 def read_reports(dag_ids: set[str] | None, *, limit: int = 20) -> list[Report]:

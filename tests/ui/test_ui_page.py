@@ -354,3 +354,19 @@ def test_live_rows_keep_numeric_and_string_rooms_apart(store: LifecycleStore) ->
 def _row(html: str, needle: str) -> str:
     at = html.index(needle)
     return html[html.rindex("<tr>", 0, at) : html.index("</tr>", at)]
+
+
+def test_audit_records_that_are_dataclasses_read_as_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit module may hand records instead of dicts; the page reads either, filtered by DAG."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Line:
+        dag_id: str
+        action: str
+
+    module = types.ModuleType("airflow_provider_rtc.audit")
+    module.read_lines = lambda base, dag_id=None, limit=200: [Line("a", "DismissRoom"), Line("b", "x")]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "airflow_provider_rtc.audit", module)
+    lines, note = ui_data.read_audit({"a"})
+    assert note == "" and lines == [{"dag_id": "a", "action": "DismissRoom"}]
