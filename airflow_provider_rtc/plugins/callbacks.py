@@ -1,4 +1,6 @@
-"""Airflow 3 plugin: the RTC callback receiver inside the API server, at ``/rtc-callbacks``.
+"""Airflow 3 plugin: the RTC callback receiver inside the API server, at ``/rtc-callbacks``, and the
+provider's page at ``/rtc/`` ("RTC" in the UI's nav on 3.1+; :mod:`.ui_page`), which reads the
+receiver's inventory.
 
 The TRTC console's callback URL becomes ``https://<airflow>/rtc-callbacks/trtc/callback`` (ZEGO:
 ``/rtc-callbacks/zego/callback``) and sensors read from ``callback_receiver_url =
