@@ -543,6 +543,9 @@ class Deployment:
             # the lake DAG's AssetWatchers poll every 2 s (default 30)
             RTC_LAKE_POLL_SECONDS="2",
             PYTHONUNBUFFERED="1",
+            # this checkout's provider in every component (its plugin: the receiver and the RTC page),
+            # not the copy an editable install of another checkout maps (as two_hosts.py does)
+            PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
         )
         env.update(self.extra_env)
         return env

@@ -443,6 +443,12 @@ def _two_hosts(dep: Deployment) -> dict[str, Any]:
     return two_api_servers_scenario(dep)
 
 
+def _ui_page(dep: Deployment) -> dict[str, Any]:
+    from .ui_page import ui_page_scenario
+
+    return ui_page_scenario(dep)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -473,6 +479,8 @@ SCENARIOS = [
     Scenario("idle_for_lost_enter_callbacks", _idle_lost_enters),
     # issue 21: two api-server hosts on one PostgreSQL callback store, one killed mid-burst
     Scenario("two_api_servers_one_store", _two_hosts),
+    # issue 23 item 6: the provider's page in the Airflow UI, in a headless browser
+    Scenario("ui_page", _ui_page),
 ]
 
 

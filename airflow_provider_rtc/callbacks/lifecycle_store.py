@@ -283,6 +283,14 @@ class LifecycleStore:
             for r in rows
         ]
 
+    def live_apps(self) -> list[tuple[str, str]]:
+        """``(cloud, app_id)`` of every application with a live item (the UI page lists them all)."""
+        with self._db.read() as db:
+            rows = db.execute(
+                "SELECT DISTINCT cloud, app_id FROM lifecycle_items WHERE live=1 ORDER BY cloud, app_id"
+            ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     def correct(
         self, cloud: str, app_id: str | int, corrections: list[dict[str, Any]], *, now: float | None = None
     ) -> list[dict[str, Any]]:

@@ -1,4 +1,6 @@
-"""Airflow 3 plugin: the RTC callback receiver inside the API server, at ``/rtc-callbacks``.
+"""Airflow 3 plugin: the RTC callback receiver inside the API server, at ``/rtc-callbacks``, and the
+provider's page at ``/rtc/`` ("RTC" in the UI's nav on 3.1+; :mod:`.ui_page`), which reads the
+receiver's inventory.
 
 The TRTC console's callback URL becomes ``https://<airflow>/rtc-callbacks/trtc/callback`` (ZEGO:
 ``/rtc-callbacks/zego/callback``) and sensors read from ``callback_receiver_url =
@@ -56,6 +58,15 @@ from airflow_provider_rtc.plugins.options import (
     STORE_CONN_OPTION,
     default,
     parse_enabled,
+)
+from airflow_provider_rtc.plugins.ui_page import (
+    URL_PREFIX as UI_URL_PREFIX,
+)
+from airflow_provider_rtc.plugins.ui_page import (
+    InventoryUnavailable,
+    LazyUiApp,
+    Sources,
+    external_views,
 )
 
 URL_PREFIX = "/rtc-callbacks"
@@ -208,24 +219,54 @@ class _Refused:
 receiver_app = LazyReceiverApp()
 
 
+class _InventoryStore:
+    """The lifecycle store the page reads: the receiver's own (same file or database), opened once."""
+
+    def __init__(self) -> None:
+        self._store: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        if not mount_wanted():
+            raise InventoryUnavailable(
+                f"the callback receiver is not enabled ([{SECTION}] enabled / a callback key): "
+                "no lifecycle inventory to show"
+            )
+        with self._lock:
+            if self._store is None:
+                from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
+
+                self._store = LifecycleStore(receiver_config().store_location)
+            return self._store
+
+
+ui_app = LazyUiApp(lambda: Sources(store=_InventoryStore()))
+
+
 def _app_entry() -> dict[str, Any]:
     return {"app": receiver_app, "url_prefix": URL_PREFIX, "name": "RTC callback receiver"}
 
 
+def _ui_entry() -> dict[str, Any]:
+    return {"app": ui_app, "url_prefix": UI_URL_PREFIX, "name": "RTC page"}
+
+
 class RtcCallbacksPlugin(AirflowPlugin):
-    """Mounts the RTC callback receiver in the Airflow 3 API server (``[rtc_callbacks] enabled``)."""
+    """Mounts the RTC callback receiver in the Airflow 3 API server (``[rtc_callbacks] enabled``) and
+    the provider's page at ``/rtc/`` (always; "RTC" in the UI's nav on Airflow >= 3.1: :mod:`.ui_page`)."""
 
     name = "rtc_callbacks"
-    fastapi_apps = [_app_entry()]
+    fastapi_apps = [_app_entry(), _ui_entry()]
+    external_views = external_views()
 
     @classmethod
     def on_load(cls, *args: Any, **kwargs: Any) -> None:
         """Decide whether to mount (Airflow reads ``fastapi_apps`` after this); in the API server
         (which loads plugins to mount them), start the receiver now."""
         if not mount_wanted():
-            cls.fastapi_apps = []
+            cls.fastapi_apps = [_ui_entry()]
             log.debug("RTC callback receiver not mounted ([%s] enabled, no callback key)", SECTION)
             return
-        cls.fastapi_apps = [_app_entry()]
+        cls.fastapi_apps = [_app_entry(), _ui_entry()]
         if API_SERVER_MODULE in sys.modules:
             receiver_app.start()

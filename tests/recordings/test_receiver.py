@@ -370,7 +370,7 @@ def test_plugin_exposes_the_receiver_lazily(monkeypatch: pytest.MonkeyPatch, tmp
     # a configured key mounts it ([rtc_callbacks] enabled = auto); on_load decides, as Airflow calls it
     monkeypatch.setattr(plugin.RtcCallbacksPlugin, "fastapi_apps", [])
     plugin.RtcCallbacksPlugin.on_load()
-    (entry,) = plugin.RtcCallbacksPlugin.fastapi_apps
+    (entry,) = [e for e in plugin.RtcCallbacksPlugin.fastapi_apps if e["url_prefix"] == "/rtc-callbacks"]
     assert entry["url_prefix"] == "/rtc-callbacks" and entry["app"] is plugin.receiver_app
     lazy = plugin.LazyReceiverApp()
     from fastapi import FastAPI

@@ -32,6 +32,11 @@ def api_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return db
 
 
+def _receiver_entries() -> list[dict[str, Any]]:
+    """The receiver's mounts (the RTC page at /rtc is always mounted too)."""
+    return [e for e in plugin.RtcCallbacksPlugin.fastapi_apps if e["url_prefix"] == plugin.URL_PREFIX]
+
+
 def _rtc_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
@@ -48,7 +53,7 @@ def test_unconfigured_or_disabled_mounts_nothing_creates_no_file_and_says_nothin
         monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__ENABLED", enabled)
     caplog.set_level(logging.DEBUG)
     plugin.RtcCallbacksPlugin.on_load()
-    assert plugin.RtcCallbacksPlugin.fastapi_apps == []
+    assert _receiver_entries() == []
     assert plugin.receiver_app._app is None
     assert not api_server.exists()
     assert _rtc_warnings(caplog) == []
@@ -58,7 +63,7 @@ def test_disabled_wins_over_a_configured_key(api_server: Path, monkeypatch: pyte
     monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__ENABLED", "False")
     monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__TRTC_CALLBACK_KEY", "a-key")
     plugin.RtcCallbacksPlugin.on_load()
-    assert plugin.RtcCallbacksPlugin.fastapi_apps == []
+    assert _receiver_entries() == []
     assert not api_server.exists()
 
 
@@ -68,7 +73,7 @@ def test_disabled_wins_over_a_configured_key(api_server: Path, monkeypatch: pyte
 def test_auto_mounts_when_a_key_is_configured(env: str, api_server: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv(env, '{"1": "k-one"}' if env.endswith("KEYS") else "a-key")
     plugin.RtcCallbacksPlugin.on_load()
-    (entry,) = plugin.RtcCallbacksPlugin.fastapi_apps
+    (entry,) = _receiver_entries()
     assert entry["app"] is plugin.receiver_app and entry["url_prefix"] == "/rtc-callbacks"
     assert plugin.receiver_app._app is not None and api_server.exists()
 
@@ -79,7 +84,7 @@ def test_enabled_without_a_key_mounts_and_warns_once(
     monkeypatch.setenv("AIRFLOW__RTC_CALLBACKS__ENABLED", "true")
     caplog.set_level(logging.WARNING)
     plugin.RtcCallbacksPlugin.on_load()
-    assert len(plugin.RtcCallbacksPlugin.fastapi_apps) == 1
+    assert len(_receiver_entries()) == 1
     (warning,) = _rtc_warnings(caplog)
     assert "no callback key" in warning and "[rtc_callbacks]" in warning
 
