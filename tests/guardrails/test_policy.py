@@ -64,9 +64,9 @@ def test_a_templated_policy_is_checked_in_execute_before_any_call():
 
     op = EnforceCapsOperator(task_id="caps", policy="{{ params.policy }}")
     op.policy = {"rooms": {"max_duration": -1}}  # as rendered
-    with mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("no lookup")) as conn:
-        with pytest.raises(RtcValidationError) as err:
-            op.execute({})
+    no_lookup = mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("no lookup"))
+    with no_lookup as conn, pytest.raises(RtcValidationError) as err:
+        op.execute({})
     assert err.value.param == "policy.rooms.max_duration" and conn.call_count == 0
 
 
@@ -128,7 +128,7 @@ def test_a_plan_that_is_not_a_dry_runs_caps_report_is_refused_before_any_call(pl
     from airflow.providers.common.compat.sdk import BaseHook
 
     op = EnforceCapsOperator(task_id="caps", policy=OK, plan=plan)
-    with mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("no lookup")) as conn:
-        with pytest.raises(RtcValidationError) as err:
-            op.execute({})
+    no_lookup = mock.patch.object(BaseHook, "get_connection", side_effect=AssertionError("no lookup"))
+    with no_lookup as conn, pytest.raises(RtcValidationError) as err:
+        op.execute({})
     assert err.value.param == param and conn.call_count == 0
