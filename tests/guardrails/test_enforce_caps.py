@@ -143,3 +143,23 @@ def test_nothing_past_cap_says_so_and_returns_empty_lists(bed, capsys):
     assert report["within"] == 1 and report["policy"]["rooms"] == {"max_duration": 3600.0}
     logged = capsys.readouterr().out  # the task logger (structlog) writes to stdout here
     assert "nothing past its cap (1 within" in logged and "no destructive call was made" in logged
+
+
+@pytest.mark.parametrize("bed", [{"faults": {"lifecycle": {"lost": 1.0}}}], indirect=True)
+def test_a_room_known_only_by_first_sight_is_never_ended_for_max_duration(bed, notifier, monkeypatch):
+    # every lifecycle callback lost: the room is found by ZEGO's room list, which has no start time,
+    # so the receiver can only say when it first saw it (an upper bound of the true start)
+    _seed(bed, {"zego": {"rooms": [{"room_id": "caps-lost", "users": 1, "started_ago": "3h"}]}})
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)  # first seen 3 h before "now"
+    monkeypatch.setattr(caps, "utcnow", lambda: later)
+    op = EnforceCapsOperator(
+        task_id="caps", policy={"rooms": {"max_duration": "2h"}}, clouds=["zego"], notifier=notifier
+    )
+    report = op.execute({})
+    assert report["ended"] == [] and report["result"] is None
+    assert [(i["ref"]["id"], i["started_source"], i["rule"]) for i in report["unproven"]] == [
+        ("caps-lost", "first_seen", "max_duration")
+    ]
+    assert report["unproven"][0]["age_s"] > 2 * 3600  # past the cap on its first-seen time: still not ended
+    assert destructive_calls(bed.server) == 0 and live_in_sandbox(bed.server)["zego rooms"] == {"caps-lost"}
+    assert [len(items) for _, items in RecordingNotifier.calls] == [1]  # warned about, once
