@@ -195,6 +195,9 @@ class EnforceCapsOperator(EndEventOperator):
                 approved.get("checked_at"),
                 len(approved["ended"]),
             )
+            if approved.get("policy") not in (None, policy.to_dict()):
+                # the approval covers the plan, not the policy: end what was approved, say it changed
+                self.log.warning("the policy changed since the plan was made; ending the approved plan as is")
         else:
             access = self._access(clouds)
             selector = Selector(room_id_prefix=prefix, allow_all=prefix is None)
