@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import pytest
 from airflow.providers.common.compat.sdk import BaseNotifier
 
+from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.guardrails import caps
 from airflow_provider_rtc.operators.guardrails import EnforceCapsOperator
 
@@ -163,3 +164,22 @@ def test_a_room_known_only_by_first_sight_is_never_ended_for_max_duration(bed, n
     assert report["unproven"][0]["age_s"] > 2 * 3600  # past the cap on its first-seen time: still not ended
     assert destructive_calls(bed.server) == 0 and live_in_sandbox(bed.server)["zego rooms"] == {"caps-lost"}
     assert [len(items) for _, items in RecordingNotifier.calls] == [1]  # warned about, once
+
+
+def test_an_approved_plan_of_another_app_or_too_old_is_refused_before_any_call(bed):
+    _seed(bed, {"zego": {"rooms": [{"room_id": "caps-z9", "users": 1, "started_ago": "3h"}]}})
+    common = {"policy": {"rooms": {"max_duration": "1h"}}, "clouds": ["zego"]}
+    dry = EnforceCapsOperator(task_id="plan_caps", dry_run=True, **common).execute({})
+    assert [i["ref"]["id"] for i in dry["ended"]] == ["caps-z9"]
+    inventory = dry["result"]["inventory"]
+    other = {**inventory, "clouds": {"zego": {**inventory["clouds"]["zego"], "app_id": "999"}}}
+    foreign = {**dry, "result": {**dry["result"], "inventory": other}}
+    old = {
+        **dry,
+        "result": {**dry["result"], "inventory": {**inventory, "discovered_at": "2026-01-01T00:00:00Z"}},
+    }
+    for plan, expected in ((foreign, "app 999"), (old, "max_inventory_age")):
+        with pytest.raises(RtcValidationError) as err:
+            EnforceCapsOperator(task_id="enforce_caps", plan=plan, **common).execute({})
+        assert expected in str(err.value)
+    assert destructive_calls(bed.server) == 0 and live_in_sandbox(bed.server)["zego rooms"] == {"caps-z9"}
