@@ -98,6 +98,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_rtc.operators.event",
                     # operators.probe spans all three clouds too (the account probe)
                     "airflow_provider_rtc.operators.probe",
+                    # operators.guardrails too (cost caps)
+                    "airflow_provider_rtc.operators.guardrails",
                 ],
             },
             {
@@ -127,6 +129,7 @@ def get_provider_info() -> dict[str, Any]:
         # (pyproject), the one mechanism every supported Airflow (3.0-3.3) always loads. Provider-info
         # plugins are loaded only with ``[core] lazy_discover_providers = False``, and then on top of
         # the entry point: "Plugin 'rtc_callbacks' already registered, skipping" (plugins_manager).
+        "notifications": ["airflow_provider_rtc.notifications.LogNotifier"],
         "config": _CONFIG,
         "extra-links": [
             "airflow_provider_rtc.links.TencentCloudConsoleLink",

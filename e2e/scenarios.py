@@ -437,6 +437,12 @@ def _idle_lost_enters(dep: Deployment) -> dict[str, Any]:
     return idle_for_lost_enter_callbacks_scenario(dep)
 
 
+def _caps(dep: Deployment) -> dict[str, Any]:
+    from .caps import enforce_caps_scenario
+
+    return enforce_caps_scenario(dep)
+
+
 def _two_hosts(dep: Deployment) -> dict[str, Any]:
     from .two_hosts import two_api_servers_scenario
 
@@ -481,6 +487,8 @@ SCENARIOS = [
     Scenario("two_api_servers_one_store", _two_hosts),
     # issue 23 item 6: the provider's page in the Airflow UI, in a headless browser
     Scenario("ui_page", _ui_page),
+    # issue 23: cost caps
+    Scenario("enforce_caps", _caps),
 ]
 
 

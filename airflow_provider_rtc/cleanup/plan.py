@@ -500,6 +500,7 @@ def verify(
     skipped: list[dict[str, Any]] | None = None,
     run: BulkRun | None = None,
     log: Any = None,
+    scope: set[ResourceRef] | None = None,
 ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
     """Discover (reconciled) the WHOLE scope until nothing in it is live, ``timeout`` passes or
     ``run`` is stopped; not only the targets the plan ended, so a room opened during the run is seen.
@@ -509,10 +510,15 @@ def verify(
     Live streams, recordings and mixes. Refs of ``skipped`` (stale) targets, and what lives in them,
     are a later session the run never touched: reported there, not as survivors. ZEGO mixes are
     checked with GetMixTaskInfo, as no callback or list names their room.
+    An explicit ``scope`` (refs; a room's ref covers everything in it) replaces the inventory's: the
+    caps operator ends a recording alone and its room, live by design, is no survivor.
     Returns (survivors, passes, corrections seen).
     """
     spared: set[ResourceRef] = {ResourceRef.from_dict(r) for t in skipped or [] for r in t["refs"]}
-    scope = None if inventory is None else scope_of_inventory(inventory)
+    if scope is not None:
+        scope = set(scope)
+    elif inventory is not None:
+        scope = scope_of_inventory(inventory)
     if scope is not None:
         scope -= spared
     find = selector if scope is None else _verify_selector(scope)

@@ -221,10 +221,24 @@ class EndEventOperator(_EventOperator):
         return selector, None, clouds, dry_run
 
     def execute(self, context: Any) -> dict[str, Any]:
+        selector, inventory, clouds, dry_run = self._inputs()
+        return self._end(context, selector, inventory, clouds, dry_run)
+
+    def _end(
+        self,
+        context: Any,
+        selector: Any,
+        inventory: dict[str, Any] | None,
+        clouds: tuple[str, ...],
+        dry_run: bool,
+        *,
+        scope: Any = None,
+    ) -> dict[str, Any]:
+        """Discover (or take ``inventory``), plan, end, verify: the machinery EnforceCapsOperator
+        shares; ``scope`` (refs) narrows verification to exactly what was meant to end."""
         from airflow_provider_rtc.cleanup import plan as planner
         from airflow_provider_rtc.discovery.discover import discover
 
-        selector, inventory, clouds, dry_run = self._inputs()
         started = time.monotonic()
         access = self._access(clouds)
         given = inventory is not None
@@ -298,6 +312,7 @@ class EndEventOperator(_EventOperator):
                 skipped=skipped,
                 run=self.bulk,
                 log=self.log,
+                scope=scope,
             )
             report["survivors"] = survivors
             report["corrections"] += seen
