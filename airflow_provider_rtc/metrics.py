@@ -13,6 +13,10 @@ client outside Airflow) every call is a no-op. A failing backend never fails the
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
@@ -27,7 +31,10 @@ __all__ = [
     "RETRIES",
     "SURVIVORS",
     "THROTTLES",
+    "call_tags",
+    "cloud_of",
     "incr",
+    "tagged",
     "timing",
 ]
 
@@ -74,8 +81,34 @@ def _backend() -> Any:
     return _stats
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+#: the tags of the call being made (set by the hook around its retry loop, read by the transport)
+_CALL: ContextVar[dict[str, str] | None] = ContextVar("rtc_metric_call", default=None)
+
+
 def _tags(tags: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in tags.items() if v not in (None, "")}
+    # Airflow's StatsD name check (influx tags join the name) takes [A-Za-z0-9_.-] only
+    return {k: _UNSAFE.sub("_", str(v)) for k, v in tags.items() if v not in (None, "")}
+
+
+def cloud_of(api_cloud: str, product: str) -> str:
+    """The ``cloud`` tag of a catalog API: the Tencent product (``trtc``, ``live``, ``vod``) or ``zego``."""
+    return product if api_cloud == "tencent" else "zego"
+
+
+@contextmanager
+def tagged(**tags: Any) -> Iterator[None]:
+    """Tag the calls made inside (the hook knows the cloud code and action; the transport does not)."""
+    token = _CALL.set(_tags(tags))
+    try:
+        yield
+    finally:
+        _CALL.reset(token)
+
+
+def call_tags(cloud: Any = None, action: Any = None) -> dict[str, Any]:
+    """The tags of the current call: :func:`tagged`'s, else the ones given."""
+    return dict(_CALL.get() or {"cloud": cloud, "action": action})
 
 
 def incr(name: str, count: int = 1, **tags: Any) -> None:

@@ -192,8 +192,9 @@ def send_sync(
 def _measured(cloud: str, action: str, sent: float) -> None:
     """One attempt sent (answered or not): ``rtc.calls`` and ``rtc.call_ms`` (from the send, so a
     pacing wait before it is not counted as the cloud's time)."""
-    metrics.incr(metrics.CALLS, cloud=cloud, action=action)
-    metrics.timing(metrics.CALL_MS, (time.monotonic() - sent) * 1000.0, cloud=cloud, action=action)
+    tags = metrics.call_tags(cloud, action)
+    metrics.incr(metrics.CALLS, **tags)
+    metrics.timing(metrics.CALL_MS, (time.monotonic() - sent) * 1000.0, **tags)
 
 
 async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, action: str) -> HttpReply:
@@ -368,13 +369,13 @@ class _Attempts:
 def _next_delay(clock: RetryClock, error: RtcError, idempotent: bool) -> float | None:
     """The wait before the next attempt (None: give up); counts ``rtc.throttles`` and
     ``rtc.retries`` here, where the sync and async loops meet."""
-    cloud, action = getattr(error, "cloud", None), getattr(error, "action", None)
+    tags = metrics.call_tags(getattr(error, "cloud", None), getattr(error, "action", None))
     if isinstance(error, RtcThrottledError):
-        metrics.incr(metrics.THROTTLES, cloud=cloud, action=action)
+        metrics.incr(metrics.THROTTLES, **tags)
     delay = clock.next_delay(error, idempotent=idempotent)
     if delay is None:
         return None
-    metrics.incr(metrics.RETRIES, cloud=cloud, action=action)
+    metrics.incr(metrics.RETRIES, **tags)
     if isinstance(error, RtcThrottledError):  # expected under load, not a fault
         budget = clock.policy.throttle_budget
         log.info("%s; retrying in %.2fs (throttle budget %.0fs)", error.describe(), delay, budget)
