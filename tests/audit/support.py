@@ -47,6 +47,13 @@ def per_action(lines: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def destructive_calls(server: Any) -> dict[str, int]:
-    """Calls the sandbox received per destructive action (its own request log)."""
+    """Calls the sandbox received per destructive action (its own request log), less the attempts
+    it refused as throttled: those were not executed, and the client repeats them as the same call
+    (one audit line per call; the attempts are in ``rtc.calls``/``rtc.throttles``)."""
     actions = server.backend.stats.snapshot()["actions"]
-    return {a: int(s["calls"]) for a, s in actions.items() if a in DESTRUCTIVE and s["calls"]}
+    out = {
+        a: int(s["calls"]) - int(s["throttled"]) - int(s["faults"].get("throttle", 0))
+        for a, s in actions.items()
+        if a in DESTRUCTIVE
+    }
+    return {a: n for a, n in out.items() if n}

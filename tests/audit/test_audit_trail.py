@@ -211,3 +211,14 @@ def test_outside_a_task_nothing_is_written(sandbox, tmp_path, monkeypatch):
     tasks = seed(sandbox, {"trtc": {"ai_tasks": 1}})["trtc"]["ai_tasks"]
     BulkEndOperator(task_id="end", action="StopAITranscription", targets=tasks).execute({})
     assert not list(tmp_path.rglob("*.jsonl"))
+
+
+def test_a_throttled_call_retried_is_one_line(sandbox, tmp_path):
+    from tests.lake.conftest import set_faults
+
+    [task] = seed(sandbox, {"trtc": {"ai_tasks": 1}})["trtc"]["ai_tasks"]
+    set_faults(sandbox, [{"action": "StopAITranscription", "kind": "throttle", "count": 2}])
+    ti = TI()
+    _bulk(tmp_path, [task]).execute(context(ti))
+    assert [line["status"] for line in lines_of(file_of(tmp_path, ti))] == ["done"]
+    assert destructive_calls(sandbox) == {"StopAITranscription": 1}  # 3 attempts, 2 refused
