@@ -222,3 +222,16 @@ def test_a_throttled_call_retried_is_one_line(sandbox, tmp_path):
     _bulk(tmp_path, [task]).execute(context(ti))
     assert [line["status"] for line in lines_of(file_of(tmp_path, ti))] == ["done"]
     assert destructive_calls(sandbox) == {"StopAITranscription": 1}  # 3 attempts, 2 refused
+
+
+def test_an_operator_with_its_own_execute_is_audited_too(sandbox, tmp_path):
+    """DeleteCloudRecordingOperator replaces the base's execute (to wait for the upload after it)."""
+    from airflow_provider_rtc.operators.trtc import DeleteCloudRecordingOperator
+
+    seeded = seed(sandbox, {"trtc": {"rooms": 1, "users_per_room": 1, "recordings": 1}})
+    task_id = seeded["trtc"]["recordings"][0]["task_id"]
+    ti = TI(task_id="stop")
+    op = DeleteCloudRecordingOperator(task_id="stop", recording_task_id=task_id, audit_path=str(tmp_path))
+    op.execute(context(ti))
+    [line] = lines_of(file_of(tmp_path, ti))
+    assert (line["action"], line["status"], line["ref"]["id"]) == ("DeleteCloudRecording", "done", task_id)
