@@ -235,3 +235,30 @@ def test_an_operator_with_its_own_execute_is_audited_too(sandbox, tmp_path):
     op.execute(context(ti))
     [line] = lines_of(file_of(tmp_path, ti))
     assert (line["action"], line["status"], line["ref"]["id"]) == ("DeleteCloudRecording", "done", task_id)
+
+
+def test_an_engine_call_inside_a_task_that_opened_no_trail_is_still_recorded(tmp_path, monkeypatch):
+    """A new operator calling the engine directly (no task_trail) is audited from Airflow's context."""
+    import airflow.providers.common.compat.sdk as sdk
+
+    from airflow_provider_rtc.audit import trail
+    from airflow_provider_rtc.cleanup.enders import ender
+    from airflow_provider_rtc.cleanup.engine import BulkTarget, run_bulk
+    from airflow_provider_rtc.cleanup.result import identity
+
+    class Task:
+        tencentcloud_conn_id = "tencent_prod"
+        audit_path = str(tmp_path)
+        audit_origin = "caps"
+
+    ti = TI(task_id="caps")
+    monkeypatch.setattr(sdk, "get_current_context", lambda: {"ti": ti, "task": Task()})
+    monkeypatch.setattr(trail, "_FOUND", {})
+    row = ender("DismissRoom")
+    ids = {"room_id": 1001}
+    item = BulkTarget(1001, identity(row, ids, row.refs("1400000001", ids)), lambda: {"RequestId": "req-1"})
+    [result] = run_bulk([item], max_concurrency=1)
+    assert result["status"] == "done"
+    [line] = lines_of(file_of(tmp_path, ti))
+    assert (line["origin"], line["conn_id"], line["request_id"]) == ("caps", "tencent_prod", "req-1")
+    assert line["ref"] == {**line["ref"], "cloud": "trtc", "app_id": "1400000001", "kind": "rooms"}
