@@ -23,7 +23,8 @@ _ZEGO_DOC = "https://www.zegocloud.com/docs/real-time-video-server/api-reference
 _CONFIG = {
     _CALLBACKS_SECTION: _CALLBACKS_SPEC,
     "rtc": {
-        "description": "airflow-provider-rtc: how the client-side rate limits are shared between workers.",
+        "description": "airflow-provider-rtc: how the client-side rate limits are shared between workers, "
+        "and where the audit trail of destructive calls is written.",
         "options": {
             "rate_limit_backend": {
                 "description": _BACKEND_HELP + ". LocalExecutor: host; Celery/Kubernetes: redis.",
@@ -55,6 +56,16 @@ _CONFIG = {
                 "type": "string",
                 "example": "/var/lib/airflow/rtc-rate-limits",
                 "default": None,
+            },
+            "audit_path": {
+                "description": "Base URL (an ObjectStoragePath: file://, s3://, gs://...) of the audit "
+                "trail: one jsonl file per task try, <base>/<dag_id>/<run_id>/<task_id>.<map_index>."
+                "<try_number>.jsonl, a line per destructive call. Empty: no audit trail. An operator's "
+                "audit_path argument wins.",
+                "version_added": "0.1.0",
+                "type": "string",
+                "example": "s3://my-bucket/rtc-audit",
+                "default": "file://{AIRFLOW_HOME}/rtc/audit",
             },
         },
     },

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from airflow_provider_rtc import __version__, departure
+from airflow_provider_rtc import __version__, departure, metrics
 from airflow_provider_rtc.errors import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
 from airflow_provider_rtc.retry import RetryClock, RetryPolicy, current_clock
@@ -167,6 +167,7 @@ def send_sync(
     gate = departure.current.get()
     if gate is not None and not departs_on_connection(session, call.url):
         gate.take()  # a session of the caller's: the slot before sending
+    sent = time.monotonic()
     try:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=call.method, url=call.url, headers=call.headers, data=call.body)
@@ -182,9 +183,18 @@ def send_sync(
         failure = _network_error(exc, call, cloud, action, executed=not refused)
     except requests.exceptions.RequestException as exc:
         failure = _network_error(exc, call, cloud, action, executed=True)
+    _measured(cloud, action, sent)
     if failure is not None:
         raise failure
     return HttpReply(resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
+
+
+def _measured(cloud: str, action: str, sent: float) -> None:
+    """One attempt sent (answered or not): ``rtc.calls`` and ``rtc.call_ms`` (from the send, so a
+    pacing wait before it is not counted as the cloud's time)."""
+    tags = metrics.call_tags(cloud, action)
+    metrics.incr(metrics.CALLS, **tags)
+    metrics.timing(metrics.CALL_MS, (time.monotonic() - sent) * 1000.0, **tags)
 
 
 async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, action: str) -> HttpReply:
@@ -201,6 +211,7 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
             lane = gate.lane()
         else:
             await gate.atake()
+    sent = time.monotonic()
     try:
         async with lane:
             resp = await client.request(
@@ -210,6 +221,7 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
         failure = _network_error(exc, call, cloud, action, executed=False)
     except httpx.TransportError as exc:
         failure = _network_error(exc, call, cloud, action, executed=True)
+    _measured(cloud, action, sent)
     if failure is not None:
         raise failure
     return HttpReply(resp.status_code, resp.headers.get("Content-Type", ""), resp.content)
@@ -355,9 +367,15 @@ class _Attempts:
 
 
 def _next_delay(clock: RetryClock, error: RtcError, idempotent: bool) -> float | None:
+    """The wait before the next attempt (None: give up); counts ``rtc.throttles`` and
+    ``rtc.retries`` here, where the sync and async loops meet."""
+    tags = metrics.call_tags(getattr(error, "cloud", None), getattr(error, "action", None))
+    if isinstance(error, RtcThrottledError):
+        metrics.incr(metrics.THROTTLES, **tags)
     delay = clock.next_delay(error, idempotent=idempotent)
     if delay is None:
         return None
+    metrics.incr(metrics.RETRIES, **tags)
     if isinstance(error, RtcThrottledError):  # expected under load, not a fault
         budget = clock.policy.throttle_budget
         log.info("%s; retrying in %.2fs (throttle budget %.0fs)", error.describe(), delay, budget)

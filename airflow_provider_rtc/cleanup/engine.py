@@ -32,6 +32,7 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
+from airflow_provider_rtc import audit, metrics
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.result import STATUSES, outcome, run_call
 from airflow_provider_rtc.transport import stop_scope
@@ -43,6 +44,7 @@ __all__ = [
     "BulkStop",
     "BulkTarget",
     "not_started",
+    "observe",
     "plan_targets",
     "run_bulk",
 ]
@@ -112,12 +114,29 @@ class _Progress:
             )
 
 
-def _run_one(item: BulkTarget, stop: threading.Event, ignore_not_found: bool) -> dict[str, Any]:
+def _run_one(
+    item: BulkTarget,
+    stop: threading.Event,
+    ignore_not_found: bool,
+    trail: audit.AuditLog | None = None,
+    origin: str = "bulk",
+) -> dict[str, Any]:
+    """One target's call and result; the one place every engine call is audited and counted
+    (``trail``: the caller's, captured in its thread, as worker threads do not inherit it)."""
     if stop.is_set():
         return not_started(item)
     with stop_scope(stop):
         answer = run_call(item.call, ignore_not_found=ignore_not_found)
-    return {"target": item.target, **item.described, **answer}
+    result = {"target": item.target, **item.described, **answer}
+    observe(result, origin=origin, trail=trail)
+    return result
+
+
+def observe(result: dict[str, Any], *, origin: str, trail: audit.AuditLog | None = None) -> None:
+    """A destructive call's result: its audit line, and ``rtc.ended`` when it ended something."""
+    audit.record([result], origin=origin, trail=trail)
+    if result.get("status") in ("done", "already_gone"):
+        metrics.incr(metrics.ENDED, cloud=result.get("cloud"), action=result.get("action"))
 
 
 def run_bulk(
@@ -136,10 +155,11 @@ def run_bulk(
     the results are then on ``stop.results`` if ``stop`` is a :class:`BulkStop`."""
     stop = stop if stop is not None else threading.Event()
     progress = _Progress(len(targets), log, progress_interval)
+    trail = audit.active()
 
     def work(item: BulkTarget) -> dict[str, Any]:
         try:
-            return _run_one(item, stop, ignore_not_found)
+            return _run_one(item, stop, ignore_not_found, trail, "bulk")
         finally:
             progress.tick()
 
@@ -157,6 +177,7 @@ def run_bulk(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        audit.flush(trail)  # object stores: what this batch did is written, however it ended
     return _collect(targets, futures)
 
 

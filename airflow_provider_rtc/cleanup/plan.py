@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_rtc import audit, metrics
 from airflow_provider_rtc.cleanup import deps, schedule
 from airflow_provider_rtc.cleanup.enders import ENDERS, STAGES, chunks, ender, ender_for
 from airflow_provider_rtc.cleanup.engine import BulkTarget
@@ -267,6 +268,15 @@ def _bulk_target(target: dict[str, Any], hooks: dict[str, Any]) -> BulkTarget:
         return send()
 
     return BulkTarget(f"{target['action']} {target['label']}", described, call)
+
+
+def audit_planned(plan: dict[str, Any], *, origin: str) -> None:
+    """A dry run's targets as ``planned`` audit lines: what the real run would call, on what."""
+    rows = []
+    for target in plan["targets"]:
+        refs = [ResourceRef.from_dict(r) for r in target["refs"]]
+        rows.append({**identity(ENDERS[target["action"]], target["ids"], refs), "status": "planned"})
+    audit.record_planned(rows, origin=origin)
 
 
 def _as_result(raw: dict[str, Any], item: BulkTarget) -> dict[str, Any]:
@@ -531,7 +541,7 @@ def verify(
         passes += 1
         survivors: list[dict[str, Any]] = []
         if find is not None and (scope is None or scope):
-            found = discover(access, find, reconcile=True, now=now)
+            found = discover(access, find, reconcile=True, now=now, count=False)
             corrections += found["corrections"]
             for cloud, data in found["clouds"].items():
                 app = str(data.get("app_id") or "")
@@ -563,13 +573,24 @@ def verify(
         if not survivors or time.monotonic() + interval > deadline:
             if log is not None:
                 log.info("verify pass %d: %d survivor(s)", passes, len(survivors))
-            return survivors, passes, corrections
+            return _counted(survivors), passes, corrections
         if log is not None:
             log.info(
                 "verify pass %d: %d still live, checking again in %.0fs", passes, len(survivors), interval
             )
         if run is not None:
             if run.wait(interval):
-                return survivors, passes, corrections
+                return _counted(survivors), passes, corrections
         else:
             time.sleep(interval)
+
+
+def _counted(survivors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rtc.survivors`` per cloud and kind: what verification still found live at its end."""
+    counts: dict[tuple[str, str], int] = {}
+    for s in survivors:
+        key = (str(s.get("cloud")), str(s.get("kind")))
+        counts[key] = counts.get(key, 0) + 1
+    for (cloud, kind), n in counts.items():
+        metrics.incr(metrics.SURVIVORS, n, cloud=cloud, action=kind)
+    return survivors

@@ -38,7 +38,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from airflow_provider_rtc.cleanup.engine import BulkStop, BulkTarget, _Progress, _run_one, not_started
+from airflow_provider_rtc import audit
+from airflow_provider_rtc.cleanup.engine import (
+    BulkStop,
+    BulkTarget,
+    _Progress,
+    _run_one,
+    not_started,
+    observe,
+)
 
 #: seconds a call is assumed to be on the wire when sizing a lane: ``rate x this`` calls in flight
 #: keep the lane at its rate (one more covers the call waiting for its pacing slot)
@@ -138,14 +146,16 @@ def run_schedule(
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     finished: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
     running = 0
+    trail = audit.active()  # captured here: the worker threads do not inherit it
 
     def work(i: int) -> None:
         result: dict[str, Any] = not_started(jobs[i].item)
         try:
-            result = _run_one(jobs[i].item, stop, ignore_not_found)
+            result = _run_one(jobs[i].item, stop, ignore_not_found, trail, "end_event")
         except BaseException as err:  # _run_one catches Exception; anything else still reports
             result = {**result, "status": "failed", "kind": "error", "error": type(err).__name__}
             result["maybe_executed"] = True
+            observe(result, origin="end_event", trail=trail)
         finally:
             progress.tick()
             finished.put((i, result))
@@ -209,6 +219,7 @@ def run_schedule(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        audit.flush(trail)  # object stores: what was ended is written, however the run ended
     return _collect(jobs, results)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from airflow_provider_rtc import metrics
 from airflow_provider_rtc.callbacks.client import ReceiverTarget, resolve_target
 from airflow_provider_rtc.callbacks.inventory import KINDS
 from airflow_provider_rtc.discovery import receiver
@@ -244,8 +245,12 @@ def discover(
     reconcile: bool = True,
     log: Any = None,
     now: dt.datetime | None = None,
+    count: bool = True,
 ) -> dict[str, Any]:
     """Read, reconcile (and record the corrections), then select: the inventory JSON.
+
+    ``count``: add what was found to ``rtc.discovered`` (verification passes do not: they would
+    count the same rooms again).
 
     ``now`` (default: the current time) is the moment ``older_than``/``idle_for`` are measured
     from: verification passes the first discovery's, so the scope does not grow as rooms age.
@@ -272,6 +277,9 @@ def discover(
         grouped = select(cloud, items, selector, now, acc.app_id)
         result["clouds"][cloud] = {"app_id": acc.app_id, **grouped}
         result["counts"][cloud] = {k: len(v) for k, v in grouped.items()}
+        if count:
+            for kind, n in result["counts"][cloud].items():
+                metrics.incr(metrics.DISCOVERED, n, cloud=cloud, action=kind)
     if log is not None:
         log.info("discovered: %s", result["counts"])
         for c in result["corrections"]:

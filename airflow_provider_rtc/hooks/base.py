@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_rtc import metrics
 from airflow_provider_rtc.catalog import Api
 from airflow_provider_rtc.exceptions import (
     RtcApiError,
@@ -230,13 +231,14 @@ class RtcBaseHook(BaseHook, Generic[S]):
             )
             return parse(reply)
 
-        return run_with_retry(
-            attempt,
-            policy=settings.retry,
-            idempotent=api.idempotent,
-            pacer=self._pacer(settings, api, scope),
-            at_departure=True,  # the slot once the connection is open: see airflow_provider_rtc.departure
-        )
+        with metrics.tagged(cloud=metrics.cloud_of(api.cloud, api.product), action=api.action):
+            return run_with_retry(
+                attempt,
+                policy=settings.retry,
+                idempotent=api.idempotent,
+                pacer=self._pacer(settings, api, scope),
+                at_departure=True,  # the slot once the connection is open: see airflow_provider_rtc.departure
+            )
 
     async def _arun(
         self,
@@ -256,13 +258,14 @@ class RtcBaseHook(BaseHook, Generic[S]):
                 reply = await send_async(http, build(settings), cloud=self.cloud, action=api.action)
                 return parse(reply)
 
-            return await arun_with_retry(
-                attempt,
-                policy=settings.retry,
-                idempotent=api.idempotent,
-                pacer=self._pacer(settings, api, scope),
-                at_departure=True,
-            )
+            with metrics.tagged(cloud=metrics.cloud_of(api.cloud, api.product), action=api.action):
+                return await arun_with_retry(
+                    attempt,
+                    policy=settings.retry,
+                    idempotent=api.idempotent,
+                    pacer=self._pacer(settings, api, scope),
+                    at_departure=True,
+                )
         finally:
             if own_client:
                 await http.aclose()

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow_provider_rtc import metrics
 from airflow_provider_rtc.exceptions import RtcValidationError
 
 if TYPE_CHECKING:
@@ -483,6 +484,7 @@ def _copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> Copy
             _remove_quietly(tmp)
             raise
         progress.file_done()
+        metrics.incr(metrics.COPY_BYTES, written)  # bytes written to the lake (skipped files: none)
         return CopyOutcome(job, "copied", bytes=written, attempts=attempt)
     progress.file_done()
     return CopyOutcome(job, "failed", attempts=attempt, error=last_error)

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_rtc import audit, errors
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import PRODUCTS, Ender, ender
+from airflow_provider_rtc.cleanup.engine import observe
 from airflow_provider_rtc.cleanup.inputs import ID_ALIASES
 from airflow_provider_rtc.cleanup.result import identity, outcome
 from airflow_provider_rtc.cleanup.targets import app_of_hook
@@ -62,6 +64,7 @@ def cleanup_outcome(
             note = "it was already gone"
         if not ignore_not_found:
             log.error("%s not found (%s): %s; failing because ignore_not_found=False", what, err.code, note)
+            _observe_failure(result, err, timings(), maybe_executed=False)
             raise
         log.info("%s: already gone (%s, %s); nothing left to do", what, err.code, note)
         result.update(
@@ -73,11 +76,34 @@ def cleanup_outcome(
                 timings=timings(),
             )
         )
+        observe(result, origin="operator")
         return result
+    except errors.RtcError as err:
+        _observe_failure(result, err, timings(), maybe_executed=err.maybe_executed)
+        raise
     request_id = response.get("RequestId")
     log.info("%s: done (RequestId %s)", what, request_id)
     result.update(outcome("done", request_id=request_id, timings=timings()))
+    observe(result, origin="operator")
     return result
+
+
+def _observe_failure(
+    result: dict[str, Any], err: errors.RtcError, timings: Any, *, maybe_executed: Any
+) -> None:
+    """A single call that raises is audited as ``failed`` before the error propagates (a stop
+    before it was sent is ``not_started``: no call, no line)."""
+    if isinstance(err, errors.RtcStoppedError) and not err.maybe_executed:
+        return
+    failed = outcome(
+        "failed",
+        code=err.code,
+        request_id=getattr(err, "request_id", None),
+        maybe_executed=maybe_executed,
+        after_lost_response=err.after_lost_response,
+        timings=timings,
+    )
+    observe({**result, **failed}, origin="operator")
 
 
 class RtcCleanupOperator(BaseOperator):
@@ -90,10 +116,23 @@ class RtcCleanupOperator(BaseOperator):
     #: set by the bulk operators; it runs :meth:`plan`'s targets
     bulk: BulkRun | None = None
 
-    def __init__(self, *, ignore_not_found: bool = True, hook_params: dict[str, Any] | None = None, **kwargs):
+    #: the ``origin`` of this operator's audit lines (None: the engine's, "operator" or "bulk")
+    audit_origin: str | None = None
+
+    def __init__(
+        self,
+        *,
+        ignore_not_found: bool = True,
+        hook_params: dict[str, Any] | None = None,
+        audit_path: str | bool | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.ignore_not_found = v.flag(ignore_not_found, "ignore_not_found")
         self.hook_params = check_hook_params(hook_params)
+        #: where the audit trail goes (None: ``[rtc] audit_path``; False or "": none): docs/how-to/audit.md
+        self.audit_path = audit_path
+        audit.add_outlet(self)
 
     @property
     def cloud(self) -> str:
@@ -117,9 +156,10 @@ class RtcCleanupOperator(BaseOperator):
         raise NotImplementedError
 
     def execute(self, context: Any) -> dict[str, Any]:
-        if self.bulk is not None:
-            return self.bulk.execute(self, context, self.plan())
-        return self.run_cleanup()
+        with audit.task_trail(self, context):
+            if self.bulk is not None:
+                return self.bulk.execute(self, context, self.plan())
+            return self.run_cleanup()
 
     def on_kill(self) -> None:
         if self.bulk is not None:

@@ -149,6 +149,9 @@ class EndEventOperator(_EventOperator):
         (with ``stopped``) to the ``report`` XCom and fails.
     """
 
+    #: the ``origin`` of the audit lines (a subclass such as the caps operator says its own)
+    audit_origin: str | None = None
+
     # ``dry_run`` is stored as ``dry_run_mode``: BaseOperator.dry_run() is a method
     template_fields: Sequence[str] = (
         "selector",
@@ -172,10 +175,16 @@ class EndEventOperator(_EventOperator):
         max_concurrency: int = 16,
         zego_mix_user_id: str | None = None,
         max_inventory_age: float | str = DEFAULT_MAX_INVENTORY_AGE,
+        audit_path: str | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(clouds=clouds, **kwargs)
+        from airflow_provider_rtc import audit
         from airflow_provider_rtc.cleanup.engine import BulkRun
+
+        #: where the audit trail goes (None: ``[rtc] audit_path``; False or "": none); docs/how-to/audit.md
+        self.audit_path = audit_path
+        audit.add_outlet(self)
         from airflow_provider_rtc.validation import number
 
         verify_timeout = number(verify_timeout, "verify_timeout", minimum=0.0) or 0.0
@@ -221,8 +230,11 @@ class EndEventOperator(_EventOperator):
         return selector, None, clouds, dry_run
 
     def execute(self, context: Any) -> dict[str, Any]:
-        selector, inventory, clouds, dry_run = self._inputs()
-        return self._end(context, selector, inventory, clouds, dry_run)
+        from airflow_provider_rtc import audit
+
+        with audit.task_trail(self, context):
+            selector, inventory, clouds, dry_run = self._inputs()
+            return self._end(context, selector, inventory, clouds, dry_run)
 
     def _end(
         self,
@@ -276,6 +288,7 @@ class EndEventOperator(_EventOperator):
             # ``EndEventOperator(inventory=<this task's output>)`` (the report itself is accepted);
             # it is re-confirmed there (age, app, a fresh read of the receiver) before any call
             report["inventory"] = inventory
+            planner.audit_planned(plan, origin=self.audit_origin or "end_event")
             return report
         mark = time.monotonic()
         results, api_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)

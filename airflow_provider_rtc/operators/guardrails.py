@@ -130,6 +130,8 @@ class EnforceCapsOperator(EndEventOperator):
         "max_inventory_age",
     )
     ui_color = "#fde2c8"
+    #: audit lines of this operator say "caps" (the trail names who ended what, and why)
+    audit_origin: str | None = "caps"
 
     def __init__(
         self,
@@ -160,6 +162,12 @@ class EnforceCapsOperator(EndEventOperator):
             _prefix(room_id_prefix)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_rtc import audit
+
+        with audit.task_trail(self, context):
+            return self._enforce(context)
+
+    def _enforce(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc.discovery.discover import discover, validate_clouds
         from airflow_provider_rtc.discovery.selector import Selector
         from airflow_provider_rtc.guardrails import caps

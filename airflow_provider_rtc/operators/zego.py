@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
+from airflow_provider_rtc import audit
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import ender
 from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
@@ -215,7 +216,9 @@ class StopRecordOperator(ZegoCleanupOperator):
         return ZegoWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
-        return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)
+        with audit.task_trail(self, context):  # this execute replaces the base's, which opens it
+            result = self.run_cleanup()
+        return self.upload_wait.after_stop(self, context, result, self.make_probe)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
         return self.upload_wait.complete(self, context, event)
