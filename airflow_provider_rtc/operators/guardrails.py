@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseNotifier
 
+from airflow_provider_rtc import metrics
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.operators.event import (
     ALL_CLOUDS,
@@ -219,6 +220,8 @@ class EnforceCapsOperator(EndEventOperator):
                         self.log.info("idle_timeout not applied on %s: %s", cloud, why)
             found = caps.classify(inventory, policy, now, idle_ok=idle_ok)
             self._notify(context, found["warned"], found["unproven"])
+            for item in found["warned"] + found["unproven"]:
+                metrics.incr(metrics.CAP_WARNINGS, cloud=item["ref"]["cloud"], kind=item["kind"])
         report: dict[str, Any] = {
             "checked_at": now.isoformat(),
             "policy": policy.to_dict(),
