@@ -5,9 +5,13 @@ threshold fires once per month across runs, a failed notifier fires again, idle 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rtc_sandbox.inventory import live_resources
+from rtc_sandbox.receiver import ReceiverBed
 from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.notifications import LogNotifier
@@ -111,3 +115,59 @@ def test_a_notifier_that_fails_fires_again_next_run(sandbox: SandboxServer, tmp_
     retried = _op(sandbox, tmp_path, budget=100).execute({})
     assert retried["budgets"][0]["fired_now"] == [0.8]
     assert Recorder.sent == ["trtc Audio at 90.0% (0.8)"]
+
+
+# -- at 100%: idle ZEGO rooms end, busy ones stay ---------------------------------------------------
+
+
+@pytest.fixture
+def bed(sandbox_pool: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReceiverBed]:
+    """Sandbox + the provider's callback receiver (the ZEGO inventory the idle sweep reads)."""
+    config = {
+        "random_seed": 13,
+        "usage_baseline": False,
+        "zego": {"mix_ownership": False},
+        "timing": {"tick_seconds": 0.02},
+        "callbacks": {"timeout": 2.0, "retry_interval": 0.5, "max_age": 5.0},
+    }
+    server = sandbox_pool.get(config)
+    server.reset()
+    with ReceiverBed(server, tmp_path / "receiver") as receiver:
+        for conn_id, conn in receiver.connections.items():
+            extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.3}
+            monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
+        yield receiver
+
+
+def _zego_rooms(bed: ReceiverBed) -> set[str]:
+    return live_resources(bed.server.state())["zego rooms"]
+
+
+@pytest.mark.slow  # a receiver and a discovery + end + verify round trip
+def test_at_full_budget_idle_zego_rooms_end_and_busy_ones_stay(bed: ReceiverBed, tmp_path: Any) -> None:
+    sb = bed.server.backend
+    idle, busy = bed.server.seed({"zego": {"rooms": 2, "users_per_room": 1}})["zego"]["rooms"]
+    zego_app = sb.config.zego_app.app_id
+    # only a cloud-recording robot (UserRole 4, not a user: describe-user-list.yaml) stays in `idle`
+    sb.zego.login(zego_app, idle, "recorder_robot", sb.now(), role=4)
+    sb.zego.logout(zego_app, idle, [f"user_{idle.split('_')[1]}_1"], sb.now())
+    sb.trtc.add_users(APP, 104, ["a"], sb.now() - 120)  # 2 of 2 minutes: 100%
+    bed.settle()
+    assert _zego_rooms(bed) == {idle, busy}
+
+    def run(**kw: Any) -> dict[str, Any]:
+        op = UsageBudgetOperator(
+            task_id="budget",
+            budgets=[{"cloud": "trtc", "metric": "all", "budget": kw.pop("budget"), "unit": "minutes"}],
+            end_idle_rooms_at_full=True,
+            idle_for=0,
+            state_path=str(tmp_path / "state"),
+        )
+        return op.execute({})
+
+    under = run(budget=1000)  # under 100%: no room is touched
+    assert under["idle_rooms"] is None and _zego_rooms(bed) == {idle, busy}
+    full = run(budget=2)
+    assert full["budgets"][0]["fraction"] >= 1.0
+    assert full["idle_rooms"]["ended"] >= 1 and full["idle_rooms"]["survivors"] == 0
+    assert _zego_rooms(bed) == {busy}
