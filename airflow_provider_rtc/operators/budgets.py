@@ -33,7 +33,14 @@ from airflow_provider_rtc.validation import switch
 
 
 def _templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
+    """Anything a template will still give (checked once rendered, at run, before any call)."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(_templated(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_templated(v) for v in value)
+    return False
 
 
 class UsageBudgetOperator(BaseOperator):
