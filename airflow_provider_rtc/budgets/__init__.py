@@ -158,5 +158,5 @@ def usage_of(metric: Metric, cells: dict[dt.date, dict[tuple[str, str, str, str]
 def marker_name(conn_id: str, metric: Metric, app: Any, month: str, threshold: float) -> str:
     """The relative path of the "fired" marker of one threshold of one budget in one month."""
     scope = app if app not in (None, "") else "account"
-    safe_conn = "".join(c if c.isalnum() or c in "-_." else "_" for c in conn_id)
+    safe_conn = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in conn_id)
     return f"{safe_conn}/{metric.cloud}/{scope}/{metric.name}/{month}/{threshold:g}.json"

@@ -171,3 +171,28 @@ def test_at_full_budget_idle_zego_rooms_end_and_busy_ones_stay(bed: ReceiverBed,
     assert full["budgets"][0]["fraction"] >= 1.0
     assert full["idle_rooms"]["ended"] >= 1 and full["idle_rooms"]["survivors"] == 0
     assert _zego_rooms(bed) == {busy}
+
+
+def test_live_budgets_read_their_apis_once_per_report(sandbox: SandboxServer, tmp_path: Any) -> None:
+    _start(sandbox)
+    op = UsageBudgetOperator(
+        task_id="budget",
+        budgets=[
+            {"cloud": "live", "metric": "flux", "budget": 10**12, "unit": "MB"},
+            {"cloud": "live", "metric": "transcode", "budget": 10**12, "unit": "minutes"},
+            {"cloud": "trtc", "metric": "HD", "budget": 10, "unit": "min"},
+            {"cloud": "trtc", "metric": "all", "budget": 10, "unit": "minutes"},
+        ],
+        state_path=str(tmp_path),
+    )
+    op._now = lambda: dt.datetime.fromtimestamp(sandbox.backend.now(), dt.UTC)  # type: ignore[method-assign]
+    flux, transcode, hd, total = op.execute({})["budgets"]
+    assert (flux["unit"], flux["source"]["api"]) == ("MB", "DescribeBillBandwidthAndFluxList")
+    assert (transcode["unit"], transcode["source"]["api"]) == ("minutes", "DescribeLiveTranscodeTotalInfo")
+    assert flux["usage"] > 0 and transcode["usage"] > 0  # the sandbox's synthetic Live usage
+    assert hd["usage"] == total["usage"] == 0  # no one in a TRTC room, no baseline
+    usage = sandbox.backend.usage
+    assert len(usage.log("DescribeTrtcUsage")) == 1  # HD and all share one fetch
+    assert len(usage.log("DescribeBillBandwidthAndFluxList")) == 1
+    (query,) = usage.log("DescribeLiveTranscodeTotalInfo")
+    assert query.start.endswith("-01 00:00:00")  # from the 1st of the Beijing month
