@@ -329,16 +329,15 @@ class TrtcBackend:
                     self._stop(rec, now, leave_code=1)
             self._room_changed(room, now)
 
-    def user_seconds(self, sdk_app_id: int, lo: float, hi: float, now: float) -> float:
-        """Seconds users of ``sdk_app_id`` were in rooms within ``[lo, hi)`` up to ``now``: ended
-        sessions and the users still in (what usage grows by as the clock moves)."""
+    def user_spans(self, sdk_app_ids: list[int], now: float) -> list[tuple[float, float]]:
+        """(entered, left or ``now``) of every user of these apps, ended or still in a room: the
+        live minutes the usage APIs count (usage grows as the clock moves)."""
         with self._lock:
-            spans = [(s, e) for app, s, e in self.sessions if app == sdk_app_id]
-            spans += [
-                (s, now) for r in self._rooms.values() if r.sdk_app_id == sdk_app_id for s in r.users.values()
-            ]
-        top = min(hi, now)
-        return sum(max(0.0, min(e, top) - max(s, lo)) for s, e in spans)
+            spans = [(s, e) for app, s, e in self.sessions if app in sdk_app_ids]
+            for room in self._rooms.values():
+                if room.sdk_app_id in sdk_app_ids:
+                    spans += [(s, now) for s in room.users.values()]
+        return spans
 
     def room_users(self, sdk_app_id: int, room_id: int | str) -> list[str] | None:
         with self._lock:

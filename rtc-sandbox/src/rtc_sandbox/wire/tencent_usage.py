@@ -84,8 +84,11 @@ def _trtc_usage(sb: Sandbox, call: TencentCall, series: str, keys: tuple[str, ..
     # TRTC bills a user's minutes by the resolution they receive, which the sandbox does not model)
     live_key = keys.index("Audio") if series == "trtc" and "Audio" in keys else None
 
+    spans = sb.trtc.user_spans(apps, now) if live_key is not None else []
+
     def live(lo: float, hi: float) -> float:
-        return sum(sb.trtc.user_seconds(app, lo, hi, now) for app in apps) / 60
+        top = min(hi, now)
+        return sum(max(0.0, min(e, top) - max(s, lo)) for s, e in spans) / 60
 
     while day <= end:
         totals = [
