@@ -213,7 +213,7 @@ class UsageBudgetOperator(BaseOperator):
             self.log.warning("%s at 100%% of budget: ending ZEGO rooms idle for %ss", full, self.idle_for)
             report["idle_rooms"] = self._end_idle(context, selector)
         elif selector is not None:
-            self.log.info("no budget at 100%%: no idle room ended")
+            self.log.info("no budget at 100%: no idle room ended")
         if not report["fired"]:
             self.log.info("no threshold newly crossed: nothing notified")
         return report
