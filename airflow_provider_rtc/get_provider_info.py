@@ -105,6 +105,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_rtc.operators.trtc",
                     "airflow_provider_rtc.operators.usage",
+                    "airflow_provider_rtc.operators.budgets",
                     "airflow_provider_rtc.operators.storage",
                     "airflow_provider_rtc.operators.event",
                     # operators.probe spans all three clouds too (the account probe)

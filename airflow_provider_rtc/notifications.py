@@ -11,13 +11,20 @@ from airflow.providers.common.compat.sdk import BaseNotifier
 class LogNotifier(BaseNotifier):
     """Log the rendered ``message`` at WARNING in the task log.
 
-    :param message: templated; the caps operator puts ``caps_message`` (text) and ``caps_warnings``
-        (items) in the context, e.g. ``"{{ caps_warnings | length }} near cap"``.
+    :param message: templated against the notification's context. The caps operator puts
+        ``caps_message`` (text) and ``caps_warnings`` (items) in it, e.g.
+        ``"{{ caps_warnings | length }} near cap"``; the budget operator ``budget_alert``, e.g.
+        ``"{{ budget_alert.label }} at {{ budget_alert.percent }}%"``. The default logs
+        ``caps_message`` when there is one.
     """
 
     template_fields: Sequence[str] = ("message",)
 
-    def __init__(self, message: str = "{{ caps_message }}", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str = "{{ caps_message if caps_message is defined else (ti.task_id if ti else 'rtc') ~ ': notification' }}",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.message = message
 

@@ -216,19 +216,19 @@ def _zego_room_list(hook: Any) -> tuple[dict[str, int], bool] | None:
 
 
 def _zego_user_counts(rtc: Any, rooms: list[str]) -> dict[str, tuple[int, int]]:
-    """{room: (people, call time)} from DescribeUserNum, 10 rooms a call (a missing room is 0).
+    """{room: (occupants, call time)} from DescribeUserNum, 10 rooms a call (a missing room is 0).
 
-    People are ``UserCount - AdminUserCount``: "UserCount includes AdminUserCount", the role-4 users
-    (cloud recording, stream moderation robots; docs_all core_products/real-time-voice-video/en/
-    server/api-reference/room/describe-user-num.yaml), which are no users here, as in the callbacks.
+    Occupants are ``UserCount``, which "includes AdminUserCount", the role-4 users (cloud recording,
+    stream moderation robots; docs_all core_products/real-time-voice-video/en/server/api-reference/
+    room/describe-user-num.yaml): a room only a robot keeps open is still live (and billing), but
+    robots are no users here (``per_room`` skips them), so such a room is idle, not gone.
     """
     out: dict[str, tuple[int, int]] = {}
     for start in range(0, len(rooms), 10):
         at = now_ms()
         counts = rtc.describe_user_num(rooms[start : start + 10]).get("Data") or {}
         for entry in counts.get("UserCountList") or []:
-            people = int(entry.get("UserCount") or 0) - int(entry.get("AdminUserCount") or 0)
-            out[str(entry.get("RoomId"))] = (max(people, 0), at)
+            out[str(entry.get("RoomId"))] = (max(int(entry.get("UserCount") or 0), 0), at)
     return out
 
 

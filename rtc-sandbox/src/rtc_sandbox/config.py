@@ -22,6 +22,7 @@ are rejected so a typo cannot silently fall back to a default. Schema::
       "clock_offset_seconds": 0,
       "clock_mode": "real" | "manual",
       "seed_event": false,
+      "usage_baseline": true,
       "seed": {see seed.seed}
     }
 """
@@ -115,6 +116,8 @@ class SandboxConfig:
     #: "manual": time stands still until advanced (admin ``POST /_sandbox/clock/advance``)
     clock_mode: str = "real"
     seed_event: bool = False
+    #: the synthetic daily usage (backends/usage.py); off: usage is only the sandbox's live minutes
+    usage_baseline: bool = True
     seed: dict[str, Any] | None = None
 
     # -- accessors -----------------------------------------------------------------------------
@@ -152,6 +155,7 @@ class SandboxConfig:
             "clock_offset_seconds",
             "clock_mode",
             "seed_event",
+            "usage_baseline",
             "seed",
         }
         unknown = set(data) - known
@@ -217,6 +221,7 @@ class SandboxConfig:
         if cfg.clock_mode not in ("real", "manual"):
             raise ValueError(f"clock_mode must be 'real' or 'manual', got {cfg.clock_mode!r}")
         cfg.seed_event = bool(data.get("seed_event", False))
+        cfg.usage_baseline = bool(data.get("usage_baseline", True))
         cfg.seed = data.get("seed")
         return cfg
 
@@ -252,6 +257,7 @@ class SandboxConfig:
             "clock_offset_seconds": self.clock_offset_seconds,
             "clock_mode": self.clock_mode,
             "seed_event": self.seed_event,
+            "usage_baseline": self.usage_baseline,
             "seed": copy.deepcopy(self.seed),
         }
 

@@ -215,6 +215,8 @@ class TrtcBackend:
         self._outbox: list[CallbackEvent] = []
         self._delayed: list[tuple[float, int, CallbackEvent]] = []
         self._seq = itertools.count()
+        #: ended user sessions (SdkAppId, entered, left): the live minutes usage APIs count
+        self.sessions: list[tuple[int, float, float]] = []
         #: where VOD recordings land (set by the sandbox); without it VideoUrl is a placeholder
         self.vod: VodBackend | None = None
         self.lifecycle = LifecycleOutbox()
@@ -228,6 +230,7 @@ class TrtcBackend:
             self._relays.clear()
             self._outbox.clear()
             self._delayed.clear()
+            self.sessions.clear()
             self.default_callback_fault = None
             self.lifecycle.clear()
 
@@ -280,7 +283,9 @@ class TrtcBackend:
     def _leave(self, room: TrtcRoom, user_ids: list[str], now: float, *, reason: int) -> None:
         # "exiting the room only calls back 104, not 202/204: 104 includes them" (trtc.io/39558)
         for uid in user_ids:
-            room.users.pop(uid, None)
+            entered = room.users.pop(uid, None)
+            if entered is not None:
+                self.sessions.append((room.sdk_app_id, entered, now))
             room.publishing.discard(uid)
             self._emit(room, 104, now, UserId=uid, Role=20, Reason=reason)
 
@@ -323,6 +328,16 @@ class TrtcBackend:
                 if rec.robot_user_id in targets:
                     self._stop(rec, now, leave_code=1)
             self._room_changed(room, now)
+
+    def user_spans(self, sdk_app_ids: list[int], now: float) -> list[tuple[float, float]]:
+        """(entered, left or ``now``) of every user of these apps, ended or still in a room: the
+        live minutes the usage APIs count (usage grows as the clock moves)."""
+        with self._lock:
+            spans = [(s, e) for app, s, e in self.sessions if app in sdk_app_ids]
+            for room in self._rooms.values():
+                if room.sdk_app_id in sdk_app_ids:
+                    spans += [(s, now) for s in room.users.values()]
+        return spans
 
     def room_users(self, sdk_app_id: int, room_id: int | str) -> list[str] | None:
         with self._lock:

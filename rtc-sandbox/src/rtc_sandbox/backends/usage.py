@@ -6,6 +6,10 @@ after the sandbox's current Beijing date have no data; the current day is partia
 elapsed part of the day), as the clouds' own "today" is. Every query is logged with its window and
 the monotonic time it arrived, so tests can check how a client split and paced a long range.
 
+Usage also grows with live minutes: DescribeTrtcUsage adds every user-second spent in a sandbox TRTC
+room (per the sandbox clock) under ``Audio``, so a test can advance a manual clock and see usage grow;
+config ``usage_baseline: false`` drops the synthetic numbers, leaving only those live minutes.
+
 Decisions where the vendors are silent (UNCONFIRMED):
 
 * DescribeRelayUsage's UsageKey list is not documented with an example; it mirrors

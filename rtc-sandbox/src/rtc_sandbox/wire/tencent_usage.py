@@ -80,17 +80,38 @@ def _trtc_usage(sb: Sandbox, call: TencentCall, series: str, keys: tuple[str, ..
     now = sb.now()
     points = []
     day = start
+    # live minutes: every user-second in a sandbox room counts under "Audio" (UNCONFIRMED mapping:
+    # TRTC bills a user's minutes by the resolution they receive, which the sandbox does not model)
+    live_key = keys.index("Audio") if series == "trtc" and "Audio" in keys else None
+
+    spans = sb.trtc.user_spans(apps, now) if live_key is not None else []
+
+    def live(lo: float, hi: float) -> float:
+        top = min(hi, now)
+        return sum(max(0.0, min(e, top) - max(s, lo)) for s, e in spans) / 60
+
     while day <= end:
-        totals = [sum(sb.usage.minutes(app, day, series, key, now) for app in apps) for key in keys]
+        totals = [
+            sum(sb.usage.minutes(app, day, series, key, now) for app in apps)
+            if sb.config.usage_baseline
+            else 0
+            for key in keys
+        ]
         midnight = dt.datetime(day.year, day.month, day.day, tzinfo=BEIJING)
         if start == end:  # one date: 5-minute points
             columns = [spread(total, 288) for total in totals]
             for slot in range(288):
                 stamp = midnight + dt.timedelta(minutes=5 * slot)
                 if stamp.timestamp() <= now:
-                    points.append(_point(stamp, [float(c[slot]) for c in columns]))
+                    values = [float(c[slot]) for c in columns]
+                    if live_key is not None:
+                        values[live_key] += round(live(stamp.timestamp(), stamp.timestamp() + 300), 3)
+                    points.append(_point(stamp, values))
         elif day <= dt.datetime.fromtimestamp(now, BEIJING).date():
-            points.append(_point(midnight, [float(t) for t in totals]))
+            values = [float(t) for t in totals]
+            if live_key is not None:
+                values[live_key] += round(live(midnight.timestamp(), midnight.timestamp() + 86400), 3)
+            points.append(_point(midnight, values))
         day += dt.timedelta(days=1)
     return {"UsageKey": list(keys), "UsageList": points}
 
