@@ -7,6 +7,11 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseNotifier
 
+#: the caps operator's ``caps_message`` when there is one, else which task notified
+DEFAULT_MESSAGE = (
+    "{{ caps_message if caps_message is defined else (ti.task_id if ti else 'rtc') ~ ': notification' }}"
+)
+
 
 class LogNotifier(BaseNotifier):
     """Log the rendered ``message`` at WARNING in the task log.
@@ -22,7 +27,7 @@ class LogNotifier(BaseNotifier):
 
     def __init__(
         self,
-        message: str = "{{ caps_message if caps_message is defined else (ti.task_id if ti else 'rtc') ~ ': notification' }}",
+        message: str = DEFAULT_MESSAGE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
