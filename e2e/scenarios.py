@@ -437,6 +437,12 @@ def _idle_lost_enters(dep: Deployment) -> dict[str, Any]:
     return idle_for_lost_enter_callbacks_scenario(dep)
 
 
+def _approval(dep: Deployment) -> dict[str, Any]:
+    from .approval import approval_scenario
+
+    return approval_scenario(dep)
+
+
 def _two_hosts(dep: Deployment) -> dict[str, Any]:
     from .two_hosts import two_api_servers_scenario
 
@@ -473,6 +479,8 @@ SCENARIOS = [
     Scenario("idle_for_lost_enter_callbacks", _idle_lost_enters),
     # issue 21: two api-server hosts on one PostgreSQL callback store, one killed mid-burst
     Scenario("two_api_servers_one_store", _two_hosts),
+    # issue 23: a person approves (REST) a plan above the threshold; a rejected one ends nothing
+    Scenario("approval", _approval),
 ]
 
 

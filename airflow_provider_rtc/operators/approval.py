@@ -35,6 +35,12 @@ try:  # Airflow >= 3.1 with the standard provider; the module itself raises on 3
 except Exception:  # ImportError, AirflowOptionalProviderFeatureException
     _Base = BaseOperator  # type: ignore[assignment,misc]
     HAS_HITL = False
+try:  # 3.3+: the request parks the task in awaiting_input (no trigger); 3.1/3.2 defer to one
+    from airflow.sdk.exceptions import TaskAwaitingInput  # noqa: F401
+
+    AIRFLOW_PARKS_TASKS = HAS_HITL
+except ImportError:
+    AIRFLOW_PARKS_TASKS = False
 
 #: resources a plan may end without a person (the example DAG's default)
 DEFAULT_THRESHOLD = 50
