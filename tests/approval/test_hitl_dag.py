@@ -13,8 +13,6 @@ import pytest
 
 from airflow_provider_rtc.operators import approval
 
-from .reports import end_event_report
-
 pytestmark = [
     pytest.mark.usefixtures("airflow_db"),
     pytest.mark.slow,
@@ -22,26 +20,53 @@ pytestmark = [
 ]
 
 
-def _dag(dag_id: str) -> Any:
-    from airflow.sdk import DAG, task
+DAG_FILE = """
+from airflow.sdk import DAG, task
 
-    with DAG(dag_id, schedule=None, catchup=False) as dag:
+from airflow_provider_rtc.operators.approval import PlanApprovalOperator
+from tests.approval.reports import end_event_report
 
-        @task
-        def plan() -> dict[str, Any]:
-            return end_event_report(60)
+with DAG("{dag_id}", schedule=None, catchup=False) as dag:
 
-        gate = approval.PlanApprovalOperator(task_id="approve_plan", plan=plan(), threshold=50)
+    @task
+    def plan():
+        return end_event_report(60)
 
-        @task
-        def end_event(approved: dict[str, Any]) -> int:
-            return len(approved["plan"]["targets"])
+    gate = PlanApprovalOperator(task_id="approve_plan", plan=plan(), threshold=50)
 
-        end_event(gate.output)
-    return dag
+    @task
+    def end_event(approved):
+        return len(approved["plan"]["targets"])
+
+    end_event(gate.output)
+"""
 
 
-def _answer(dag_id: str, option: str, seen: dict[str, Any], timeout: float = 60.0) -> None:
+def _dag(dag_id: str, folder: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The DAG from a file in a dags folder of its own (dag.test() re-parses its bundle)."""
+    from airflow import settings
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder.mkdir()
+    (folder / f"{dag_id}.py").write_text(DAG_FILE.format(dag_id=dag_id))
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(folder))
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(folder))
+    bag = DagBag(dag_folder=str(folder / f"{dag_id}.py"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags[dag_id]
+
+
+def _import_models() -> None:
+    """Import Airflow's models in the main thread: two threads importing them at once deadlock on
+    the import lock (dag.test() imports some lazily while the responder imports the rest)."""
+    import airflow.models.hitl
+    import airflow.models.trigger  # noqa: F401
+    from airflow.models import import_all_models
+
+    import_all_models()
+
+
+def _answer(dag_id: str, option: str, seen: dict[str, Any], timeout: float = 120.0) -> None:
     """Wait for the request, keep what it shows, answer it as update_hitl_detail does."""
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance as TI
@@ -79,10 +104,11 @@ def _answer(dag_id: str, option: str, seen: dict[str, Any], timeout: float = 60.
 
 
 @pytest.mark.parametrize("option", ["Approve", "Reject"])
-def test_a_person_answers_the_request_through_the_hitl_detail(option):
+def test_a_person_answers_the_request_through_the_hitl_detail(option, tmp_path, monkeypatch):
     dag_id = f"approval_hitl_{option.lower()}"
-    dag = _dag(dag_id)
+    dag = _dag(dag_id, tmp_path / "dags", monkeypatch)
     seen: dict[str, Any] = {}
+    _import_models()
     responder = threading.Thread(target=_answer, args=(dag_id, option, seen), daemon=True)
     responder.start()
     run = dag.test()
