@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -72,7 +73,6 @@ def _answer(dag_id: str, option: str, seen: dict[str, Any], timeout: float = 120
     from airflow.models.taskinstance import TaskInstance as TI
     from airflow.models.trigger import handle_event_submit
     from airflow.triggers.base import TriggerEvent
-    from airflow.utils import timezone
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import select
@@ -91,7 +91,7 @@ def _answer(dag_id: str, option: str, seen: dict[str, Any], timeout: float = 120
             if detail is not None:
                 seen.update(subject=detail.subject, body=detail.body, options=list(detail.options))
                 detail.responded_by = {"id": "admin", "name": "admin"}
-                detail.responded_at = timezone.utcnow()
+                detail.responded_at = datetime.now(UTC)
                 detail.chosen_options = [option]
                 detail.params_input = {}
                 session.add(detail)
