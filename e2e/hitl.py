@@ -24,20 +24,36 @@ def _path(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
     return f"/api/v2/dags/{dag_id}/dagRuns/{run}/taskInstances/{task_id}/{map_index}/hitlDetails"
 
 
+#: the states of a task waiting for its answer (3.3 parks it; 3.1/3.2 defer it to a trigger)
+WAITING = ("awaiting_input", "deferred")
+
+
+def _ti_state(client: Api, dag_id: str, run_id: str, task_id: str, map_index: int) -> str | None:
+    run = urllib.parse.quote(run_id, safe="")
+    path = f"/api/v2/dags/{dag_id}/dagRuns/{run}/taskInstances/{task_id}"
+    ti = client.get(path if map_index < 0 else f"{path}/{map_index}")
+    return ti.get("state") if isinstance(ti, dict) else None
+
+
 def wait_request(
     client: Api, dag_id: str, run_id: str, task_id: str, *, map_index: int = -1, timeout: float = 300.0
 ) -> dict[str, Any]:
-    """The HITL detail (subject, body, options, ...) once the task has asked; StageError after
-    ``timeout``, or at once if the run finished without asking."""
+    """The HITL detail (subject, body, options, ...) once the task waits for it, as a person sees
+    it; StageError after ``timeout``, or at once if the run finished without asking.
+
+    The detail is written a moment before the task parks; answering in that window is handled by
+    Airflow, but a person only sees a waiting task, so this waits for the state too (one run of
+    the scenario answered in the window ended with the downstream task upstream_failed)."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            detail = client.get(_path(dag_id, run_id, task_id, map_index))
-            if detail and detail.get("options"):
-                return dict(detail)
-        except urllib.error.HTTPError as err:
-            if err.code != 404:  # 404: the task has not asked (yet)
-                raise
+        if _ti_state(client, dag_id, run_id, task_id, map_index) in WAITING:
+            try:
+                detail = client.get(_path(dag_id, run_id, task_id, map_index))
+                if detail and detail.get("options"):
+                    return dict(detail)
+            except urllib.error.HTTPError as err:
+                if err.code != 404:  # 404: the task has not asked (yet)
+                    raise
         state = client.run(dag_id, run_id)["state"]
         if state in ("success", "failed"):
             raise StageError(f"{dag_id} {run_id} ended {state} without asking for approval at {task_id}")

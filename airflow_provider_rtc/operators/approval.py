@@ -4,9 +4,10 @@
 (``{"dry_run": true, "plan": {...}, "inventory": {...}}``) or a caps report
 (``{"ended": [item], ...}``, the shared contract of ``EnforceCapsOperator``) - and counts the
 resources its destructive calls name (a target's ``refs``; users and streams of a room the plan
-closes go with that room's call and are not counted again). At or under ``threshold`` it approves without a person and logs why; above
-it, it asks through Airflow's human-in-the-loop :class:`ApprovalOperator` (standard provider,
-Airflow >= 3.1), with the plan table as the Markdown body. "Reject" (or no answer before
+closes go with that room's call and are not counted again). At or under ``threshold`` it approves
+without a person and logs why; above it, it asks through Airflow's human-in-the-loop
+:class:`ApprovalOperator` (standard provider, Airflow >= 3.1), with the plan table as the Markdown
+body. "Reject" (or no answer before
 ``response_timeout``) skips everything downstream.
 
 On Airflow 3.0 (no HITL) a plan above the threshold **fails** the task (``AirflowFailException``,
