@@ -26,6 +26,12 @@ def _path(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
 
 #: the states of a task waiting for its answer (3.3 parks it; 3.1/3.2 defer it to a trigger)
 WAITING = ("awaiting_input", "deferred")
+#: seconds between seeing the task wait and answering. Airflow 3.3.1 race (seen in this scenario):
+#: an answer within ~1 s of the park resumes the task (queued) before the scheduler has read the
+#: parking workload's "success" executor event, which it then takes for a task that finished while
+#: queued and marks FAILED ("finished with state success, but the task instance's state is
+#: queued"). A person never answers that fast; a script waits this long.
+SETTLE = 5.0
 
 
 def _ti_state(client: Api, dag_id: str, run_id: str, task_id: str, map_index: int) -> str | None:
@@ -36,20 +42,28 @@ def _ti_state(client: Api, dag_id: str, run_id: str, task_id: str, map_index: in
 
 
 def wait_request(
-    client: Api, dag_id: str, run_id: str, task_id: str, *, map_index: int = -1, timeout: float = 300.0
+    client: Api,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    *,
+    map_index: int = -1,
+    timeout: float = 300.0,
+    settle: float = SETTLE,
 ) -> dict[str, Any]:
     """The HITL detail (subject, body, options, ...) once the task waits for it, as a person sees
     it; StageError after ``timeout``, or at once if the run finished without asking.
 
     The detail is written a moment before the task parks; answering in that window is handled by
-    Airflow, but a person only sees a waiting task, so this waits for the state too (one run of
-    the scenario answered in the window ended with the downstream task upstream_failed)."""
+    Airflow, but a person only sees a waiting task, so this waits for the state too, then
+    ``settle`` seconds (:data:`SETTLE`: an answer right after the park hits an Airflow race)."""
     deadline = time.monotonic() + timeout
     while True:
         if _ti_state(client, dag_id, run_id, task_id, map_index) in WAITING:
             try:
                 detail = client.get(_path(dag_id, run_id, task_id, map_index))
                 if detail and detail.get("options"):
+                    time.sleep(settle)
                     return dict(detail)
             except urllib.error.HTTPError as err:
                 if err.code != 404:  # 404: the task has not asked (yet)

@@ -155,19 +155,22 @@ class PlanApprovalOperator(_Base):  # type: ignore[misc,valid-type]
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        answer = super().execute_complete(context=context, event=event)
-        chosen = list(answer["chosen_options"])
-        by = answer.get("responded_by_user")
         report, threshold = self._resume_inputs()
         count = summarize(report)["resources"]
-        if chosen == [self.APPROVE]:
+        by = event.get("responded_by_user")
+        if "error" not in event and list(event.get("chosen_options") or []) != [self.APPROVE]:
+            # said before the base class skips downstream: on Airflow 3 its skip() raises
+            # DownstreamTasksSkipped, so nothing after it runs (no log line, no return value)
+            self.log.warning(
+                "rejected by %s: nothing is ended; the downstream tasks are skipped (%d target(s) stay live)",
+                _who(by),
+                count,
+            )
+        answer = super().execute_complete(context=context, event=event)
+        if list(answer["chosen_options"]) == [self.APPROVE]:
             self.log.info("approved by %s: ending the %d target(s) of the plan", _who(by), count)
             return _approved(report, "person", count, threshold, responded_by=by)
-        self.log.warning(
-            "rejected by %s: nothing is ended; the downstream tasks are skipped (%d target(s) stay live)",
-            _who(by),
-            count,
-        )
+        # reached where skip() returns (no downstream task): no inventory is handed over
         return {
             "approval": {
                 "approved": False,

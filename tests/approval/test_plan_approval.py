@@ -114,12 +114,25 @@ def _in_dag() -> tuple[approval.PlanApprovalOperator, Any]:
 
 
 @needs_hitl
-def test_reject_skips_downstream_and_hands_over_no_inventory(capsys, caplog):
+def test_reject_says_so_then_skips_downstream(capsys, caplog):
+    """On Airflow 3 skip() raises DownstreamTasksSkipped: the log line must come before it."""
+    from airflow.sdk.exceptions import DownstreamTasksSkipped
+
     op, _ = _in_dag()
-    with mock.patch.object(op, "skip") as skip, caplog.at_level(logging.INFO):
-        out = op.execute_complete({"task": op, "ti": mock.sentinel.ti}, _event("Reject"))
-    skip.assert_called_once()
+    with (
+        mock.patch.object(op, "skip", side_effect=DownstreamTasksSkipped(tasks=["end_event"])) as skip,
+        caplog.at_level(logging.INFO),
+        pytest.raises(DownstreamTasksSkipped),
+    ):
+        op.execute_complete({"task": op, "ti": mock.sentinel.ti}, _event("Reject"))
     assert [t.task_id for t in skip.call_args.kwargs["tasks"]] == ["end_event"]
+    assert "rejected by admin: nothing is ended; the downstream tasks are skipped" in _logged(capsys, caplog)
+
+
+@needs_hitl
+def test_reject_without_downstream_hands_over_no_inventory():
+    op = _op(plan=end_event_report(60), threshold=50)
+    out = op.execute_complete({"task": op, "ti": mock.sentinel.ti}, _event("Reject"))
     assert out == {
         "approval": {
             "approved": False,
@@ -129,7 +142,6 @@ def test_reject_skips_downstream_and_hands_over_no_inventory(capsys, caplog):
             "responded_by": {"id": "admin", "name": "admin"},
         }
     }
-    assert "rejected by admin: nothing is ended; the downstream tasks are skipped" in _logged(capsys, caplog)
 
 
 @needs_hitl
