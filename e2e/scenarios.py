@@ -443,6 +443,12 @@ def _caps(dep: Deployment) -> dict[str, Any]:
     return enforce_caps_scenario(dep)
 
 
+def _approval(dep: Deployment) -> dict[str, Any]:
+    from .approval import approval_scenario
+
+    return approval_scenario(dep)
+
+
 def _two_hosts(dep: Deployment) -> dict[str, Any]:
     from .two_hosts import two_api_servers_scenario
 
@@ -489,6 +495,8 @@ SCENARIOS = [
     Scenario("ui_page", _ui_page),
     # issue 23: cost caps
     Scenario("enforce_caps", _caps),
+    # issue 23: a person approves (REST) a plan above the threshold; a rejected one ends nothing
+    Scenario("approval", _approval),
 ]
 
 

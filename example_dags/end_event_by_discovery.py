@@ -3,9 +3,13 @@
 Trigger with a room id list or a room id prefix (and ``dry_run`` to only see the plan). The first
 task finds every room, user, stream, mix and recording of the selected rooms from the callback
 receiver's inventory, reconciled with the clouds' list APIs (lost callbacks are corrected). The
-second logs the plan as a table - stages, calls per stage, the time the rate limits imply - and,
-unless it is a dry run, ends everything at the documented rates and discovers again until nothing
-in scope is live; it fails, naming the survivors, if anything is. Its return value is the report.
+second logs the plan as a table - stages, calls per stage, the time the rate limits imply - without
+a destructive call. The third approves it: by itself when it ends at most ``approval_threshold``
+resources, else by a person through Airflow's human-in-the-loop approval (Airflow >= 3.1; the
+Required Actions page or the hitlDetails REST endpoint), showing the plan table; "Reject" skips the
+end. The last, unless it is a dry run, ends exactly the approved plan (re-confirmed, never
+discovered again) at the documented rates and discovers again until nothing in scope is live; it
+fails, naming the survivors, if anything is. Its return value is the report.
 
 Needs the callback receiver (standalone or the Airflow plugin) subscribed to the clouds' room,
 media, stream and push callbacks, and the connections' ``callback_receiver_url`` extras.
@@ -17,6 +21,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
+from airflow_provider_rtc.operators.approval import DEFAULT_THRESHOLD, PlanApprovalOperator
 from airflow_provider_rtc.operators.event import DiscoverLiveResourcesOperator, EndEventOperator
 
 with DAG(
@@ -38,6 +43,12 @@ with DAG(
         "clouds": Param(["trtc", "live", "zego"], type="array", description="trtc, live and/or zego"),
         "dry_run": Param(False, type="boolean", description="only log and return the plan"),
         "verify_timeout": Param(300, type="integer", minimum=0, description="seconds to verify"),
+        "approval_threshold": Param(
+            DEFAULT_THRESHOLD,
+            type="integer",
+            minimum=0,
+            description="resources the plan may end without a person's approval (above: ask)",
+        ),
     },
 ) as dag:
 
@@ -56,9 +67,21 @@ with DAG(
         selector=build_selector(),
         clouds="{{ params.clouds | join(',') }}",
     )
+    plan = EndEventOperator(
+        task_id="plan",
+        inventory=discover.output,
+        clouds="{{ params.clouds | join(',') }}",
+        dry_run=True,
+    )
+    approve_plan = PlanApprovalOperator(
+        task_id="approve_plan",
+        plan=plan.output,
+        threshold="{{ params.approval_threshold }}",
+        dry_run="{{ params.dry_run }}",  # a dry run ends nothing: no person is asked
+    )
     EndEventOperator(
         task_id="end_event",
-        inventory=discover.output,
+        inventory=approve_plan.output,  # exactly the approved plan's inventory
         clouds="{{ params.clouds | join(',') }}",
         dry_run="{{ params.dry_run }}",
         verify_timeout=300,
