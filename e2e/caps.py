@@ -3,7 +3,8 @@ past starts. The plan (dry run) warns about the room near its cap and plans the 
 recording past theirs; the enforce task ends exactly those (the recording alone: its room stays),
 and leaves the room under its cap and the VIP room (a longer prefix cap) live.
 
-The approval step is the example DAG's placeholder (the approval gate replaces it at merge).
+The plan (4 targets) is above the run's ``approval_threshold`` (1): ``approve_plan`` waits for a
+person, who approves it through the REST API (``e2e.hitl``), with the plan table in the request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from .discovery import RUN_TIMEOUT, _check, destructive_calls, live_now, settle, with_inventory_receiver
 from .harness import Deployment
+from .hitl import approve
 from .receivers import ScenarioReceiver
 
 CAPS = "enforce_caps"
@@ -41,9 +43,18 @@ def enforce_caps_scenario(dep: Deployment) -> dict[str, Any]:
         dep.sandbox_call("POST", "/seed", SEED)
         settle(dep)
         dep.wait_dags([CAPS])  # scheduled: unpaused only for this scenario
-        conf = {"policy": POLICY, "clouds": ["trtc", "zego"], "warn_before": "10m", "dry_run": False}
+        conf = {
+            "policy": POLICY,
+            "clouds": ["trtc", "zego"],
+            "warn_before": "10m",
+            "dry_run": False,
+            "approval_threshold": 1,  # the plan is larger: a person approves it (REST)
+        }
         run_id = dep.api.trigger(CAPS, conf)
+        answer = approve(dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT)
+        shown = str(answer["request"].get("body") or "")
         state = dep.api.wait_run(CAPS, run_id, RUN_TIMEOUT)
+        _check("DismissRoom" in shown and "CloseRoom" in shown, f"no plan table in the request: {shown[:99]}")
         plan = dep.api.xcom(CAPS, run_id, "plan_caps") or {}
         report = dep.api.xcom(CAPS, run_id, "enforce_caps") or {}
         left = live_now(dep)
@@ -65,6 +76,7 @@ def enforce_caps_scenario(dep: Deployment) -> dict[str, Any]:
         results = (report.get("result") or {}).get("results") or []
         return {
             "run": state,
+            "approved_by": (answer["response"].get("responded_by") or {}).get("name"),
             "planned": len(planned),
             "warned": len(warned),
             "ended_calls": sum(1 for r in results if r.get("status") in ("done", "already_gone")),

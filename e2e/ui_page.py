@@ -1,73 +1,45 @@
 """``ui_page``: the provider's page in the real api-server, opened in headless Chromium logged in.
 
-Seeds TRTC rooms on the sandbox with their lifecycle callbacks sent to the plugin's receiver (the
-inventory the page reads), writes audit lines in the audit contract's layout at the deployment's
-``[rtc] audit_path`` (until the audit module writes them itself), runs ``end_event_by_discovery`` as
-a dry run (an EndEventOperator report in the metadata DB), then checks: an anonymous request gets
-401; the page, with the UI's ``_token`` cookie, lists the live rooms, the report with its run link
-and the audit lines (or says the audit module is not installed); on Airflow >= 3.1 the "RTC" nav
-entry shows it in the UI's iframe. Screenshots under ``e2e/artifacts/``.
+TRTC rooms are seeded on the sandbox (one 3 hours old) with their lifecycle callbacks sent to the
+plugin's receiver, the inventory the page reads and the one the DAG discovers from. ``enforce_caps``
+then runs with a 2-hour room cap and an approval threshold of 0: a person approves the plan through
+the REST API, the old room is ended and the run writes its audit lines at the deployment's
+``[rtc] audit_path``. Checked: an anonymous request gets 401; the page, with the UI's ``_token``
+cookie, lists the rooms still live, the caps report with its run link and the run's audit lines
+(their request ids); on Airflow >= 3.1 the "RTC" nav entry shows it in the UI's iframe. Screenshots
+under ``e2e/artifacts/``.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-from .discovery import DISCOVERY, RUN_TIMEOUT, settle
+from .discovery import RUN_TIMEOUT, settle
 from .harness import Deployment, wait_for
 
-AUDIT_DAG = "enforce_caps"
+CAPS = "enforce_caps"
+OLD_ROOM = 9101
+#: one room past the 2-hour cap (ended), two under it (live on the page)
+SEED_ROOMS: list[dict[str, Any]] = [
+    {"room_id": OLD_ROOM, "users": 1, "started_ago": "3h"},
+    {"room_id": 9102, "users": 1},
+    {"room_id": 9103, "users": 1},
+]
+CAPS_CONF = {
+    "policy": {"rooms": {"max_duration": "2h"}},
+    "warn_before": "10m",
+    "clouds": ["trtc"],
+    "dry_run": False,
+    "approval_threshold": 0,  # a person approves even one room (REST)
+}
 
 
 def _check(condition: Any, message: str) -> None:
     if not condition:
         raise AssertionError(message)
-
-
-def _audit_dir(dep: Deployment) -> Path:
-    url = dep.env.get("AIRFLOW__RTC__AUDIT_PATH") or f"file://{dep.home}/rtc/audit"
-    _check(url.startswith("file://"), f"the scenario writes local audit files only, not {url}")
-    return Path(url.removeprefix("file://"))
-
-
-def _write_audit(dep: Deployment, marker: str, room: str) -> None:
-    """One line per the audit contract, in ``<base>/<dag_id>/<run_id>/<task>.<map>.<try>.jsonl``."""
-    line = {
-        "ts": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-        "dag_id": AUDIT_DAG,
-        "run_id": f"manual__{marker}",
-        "task_id": "enforce",
-        "map_index": -1,
-        "try_number": 1,
-        "conn_id": "tencentcloud_default",
-        "cloud": "trtc",
-        "product": "trtc",
-        "app_id": "1400000001",
-        "ref": {
-            "cloud": "trtc",
-            "app_id": "1400000001",
-            "kind": "rooms",
-            "id": room,
-            "id_type": "int",
-            "room": "",
-        },
-        "action": "DismissRoom",
-        "status": "planned",
-        "code": "",
-        "request_id": marker,
-        "dry_run": True,
-        "maybe_executed": False,
-        "origin": "caps",
-    }
-    path = _audit_dir(dep) / AUDIT_DAG / line["run_id"] / "enforce.-1.1.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(line) + "\n")
 
 
 def _anonymous_status(url: str) -> int:
@@ -79,45 +51,31 @@ def _anonymous_status(url: str) -> int:
         return int(err.code)
 
 
-def _audit_installed() -> bool:
-    try:
-        import airflow_provider_rtc.audit  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def ui_page_scenario(dep: Deployment) -> dict[str, Any]:
-    from airflow_provider_rtc.plugins.ui_data import AUDIT_MISSING
     from airflow_provider_rtc.plugins.ui_page import airflow_minor
 
     from .browser import ARTIFACTS, BrowserMissing, open_browser, wait_css
+    from .hitl import approve
     from .scenarios import use_receiver
 
     dep.sandbox_call("POST", "/reset", {})
-    plugin = dep.plugin_receiver_url
-    dep.sandbox_call(
-        "PUT",
-        "/callbacks",
-        {"url": f"{plugin}/trtc/callback", "room_url": f"{plugin}/trtc/callback", "key": dep.callback_key},
-    )
+    use_receiver(dep, dep.plugin_receiver_url)  # the page's inventory is the one discovered from
     try:
-        seeded = dep.sandbox_call("POST", "/seed", {"trtc": {"rooms": 2, "users_per_room": 1}})
-        rooms = [str(r) for r in seeded["trtc"]["rooms"]]
+        dep.sandbox_call("POST", "/seed", {"trtc": {"rooms": SEED_ROOMS}})
         settle(dep)
+        dep.wait_dags([CAPS])
+        run_id = dep.api.trigger(CAPS, CAPS_CONF)
+        approve(dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT)
+        state = dep.api.wait_run(CAPS, run_id, RUN_TIMEOUT)
+        report = dep.api.xcom(CAPS, run_id, "enforce_caps") or {}
     finally:
+        dep.api.call("PATCH", f"/api/v2/dags/{CAPS}", {"is_paused": True})
         use_receiver(dep, dep.receiver_url)
-    marker = f"e2e-ui-{secrets.token_hex(4)}"
-    _write_audit(dep, marker, rooms[0])
-    dep.wait_dags([DISCOVERY])
-    try:
-        run_id = dep.api.trigger(
-            DISCOVERY, {"room_id_prefix": "no-such-room-", "clouds": ["trtc"], "dry_run": True}
-        )
-        state = dep.api.wait_run(DISCOVERY, run_id, RUN_TIMEOUT)
-    finally:
-        dep.api.call("PATCH", f"/api/v2/dags/{DISCOVERY}", {"is_paused": True})
-    _check(state == "success", f"the dry run of {DISCOVERY} ended {state}")
+    _check(state == "success", f"{CAPS} ended {state}")
+    results = (report.get("result") or {}).get("results") or []
+    request_ids = [str(r["request_id"]) for r in results if r.get("status") == "done" and r.get("request_id")]
+    _check(request_ids, f"{CAPS} ended nothing: {report}")
+    rooms = [str(r["room_id"]) for r in SEED_ROOMS if r["room_id"] != OLD_ROOM]
 
     page_url = f"{dep.api_url}/rtc/"
     anonymous = _anonymous_status(page_url)
@@ -138,13 +96,11 @@ def ui_page_scenario(dep: Deployment) -> dict[str, Any]:
         browser.save_screenshot(str(screenshot))
         missing = [room for room in rooms if room not in html]
         _check(not missing, f"live rooms not on the page: {missing}")
-        _check(f"/dags/{DISCOVERY}/runs/" in html, "no end-event report linking its DAG run on the page")
-        if _audit_installed():
-            _check(marker in html, f"the audit line {marker} is not on the page")
-            figures["audit"] = "listed"
-        else:
-            _check(AUDIT_MISSING in html, "the page does not say the audit module is missing")
-            figures["audit"] = AUDIT_MISSING
+        link = f"/dags/{CAPS}/runs/{urllib.parse.quote(run_id, safe='')}"
+        _check(link in html, f"no caps report linking its DAG run ({link}) on the page")
+        missing_lines = [rid for rid in request_ids if rid not in html]
+        _check(not missing_lines, f"the run's audit lines are not on the page: {missing_lines}")
+        figures["audit_lines"] = len(request_ids)
         if airflow_minor() >= (3, 1):  # the nav entry: the UI shows the page in its iframe
             browser.get(f"{dep.api_url}/plugin/rtc")
             frame = wait_for(
@@ -163,5 +119,5 @@ def ui_page_scenario(dep: Deployment) -> dict[str, Any]:
     finally:
         browser.quit()
     figures["screenshot"] = str(screenshot.relative_to(ARTIFACTS.parent.parent))
-    figures["report_run"] = run_id
+    figures["caps_run"] = run_id
     return figures

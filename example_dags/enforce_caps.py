@@ -3,9 +3,11 @@
 ``plan_caps`` discovers what is live and classifies it against the policy (a dry run: nothing is
 ended): items within ``warn_before`` of their cap are warned about through the notifier (here one
 that logs; any Airflow ``BaseNotifier`` works: SMTP, Slack...), items past it are planned.
-``approve_plan`` is where a person approves the plan (a placeholder here; the human-in-the-loop gate
-replaces it). ``enforce_caps`` ends exactly the approved plan (re-confirmed: rooms reused since are
-skipped, nothing is added) and verifies it is gone. Times come only from the cloud: an item whose
+``approve_plan`` lets a plan of at most ``approval_threshold`` targets through and asks a person
+(Airflow's human-in-the-loop approval, Airflow >= 3.1; on 3.0 a larger plan fails the run) for a
+larger one, showing the plan table; a rejection skips the enforce task. ``enforce_caps`` ends
+exactly the approved plan (re-confirmed: rooms reused since are skipped, nothing is added) and
+verifies it is gone. Times come only from the cloud: an item whose
 start the receiver only saw first is never ended for ``max_duration`` (it is reported
 ``unproven``). ``idle_timeout`` applies where the inventory can tell idle (ZEGO; TRTC with the paid
 ``trtc_monitoring``).
@@ -15,10 +17,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param
 
 from airflow_provider_rtc.notifications import LogNotifier
+from airflow_provider_rtc.operators.approval import PlanApprovalOperator
 from airflow_provider_rtc.operators.guardrails import EnforceCapsOperator
 
 DEFAULT_POLICY = {
@@ -42,6 +44,9 @@ with DAG(
         "clouds": Param(["trtc", "live", "zego"], type="array", description="trtc, live and/or zego"),
         "room_id_prefix": Param("", type="string", description="only rooms whose id starts with this"),
         "dry_run": Param(False, type="boolean", description="plan and warn only; end nothing"),
+        "approval_threshold": Param(
+            50, type="integer", minimum=0, description="a plan with more targets waits for a person"
+        ),
     },
 ) as dag:
     plan_caps = EnforceCapsOperator(
@@ -53,14 +58,19 @@ with DAG(
         dry_run=True,
         notifier=LogNotifier(),
     )
-    approve_plan = EmptyOperator(task_id="approve_plan")
+    approve_plan = PlanApprovalOperator(
+        task_id="approve_plan",
+        plan=plan_caps.output,
+        threshold="{{ params.approval_threshold }}",
+        dry_run="{{ params.dry_run }}",  # a dry run ends nothing: no person is asked
+    )
     enforce_caps = EnforceCapsOperator(
         task_id="enforce_caps",
         policy="{{ params.policy }}",
         warn_before="{{ params.warn_before }}",
         clouds="{{ params.clouds }}",
         dry_run="{{ params.dry_run }}",
-        plan=plan_caps.output,
+        plan=approve_plan.output,  # exactly the approved plan
         verify_timeout=120,
     )
     plan_caps >> approve_plan >> enforce_caps

@@ -7,7 +7,8 @@ local AIRFLOW_HOME: `end_of_event_cleanup` ends the event, and `recording_postpr
 (deferred) until every recording's files are uploaded - TRTC's upload callbacks travel from the
 sandbox to the receiver - and totals the manifests per room. Prints what was cleaned, how many
 calls and retries it took, the recording manifests, and what is left in the sandbox. Finally
-`rtc-provider probe` runs once against the same sandbox and prints its table.
+`rtc-provider probe` runs once against the same sandbox and prints its table, and `enforce_caps`
+warns about a room near its cap, ends one past it and shows the audit lines (tools/demo_caps.py).
 """
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ def main() -> int:
         after = _get(f"{url}/_sandbox/state")
         stats = _get(f"{url}/_sandbox/stats")
         probe_ok, probe_text = probe_section(url, env, before)
+        caps_ok, caps_text = caps_section(url, env)
     finally:
         for proc in (sandbox, receiver):
             proc.terminate()
@@ -200,14 +202,25 @@ def main() -> int:
     print()
     print(probe_text)
     print()
+    print(caps_text)
+    print()
     sys.path.insert(0, str(ROOT / "tools"))
     from demo_discovery import run as run_discovery
 
     _step("discovery: seed an event, lose a fifth of its callbacks, discover, dry-run, end, verify")
     disc_ok, disc_report = run_discovery(str(LOGS / "discovery.log"))
     print(disc_report)
-    done = ok and rec_ok and usage_ok and lake_ok and disc_ok and probe_ok
+    done = ok and rec_ok and usage_ok and lake_ok and disc_ok and probe_ok and caps_ok
     return 0 if done and not any(leftovers(after).values()) else 1
+
+
+def caps_section(url: str, env: dict[str, str]) -> tuple[bool, str]:
+    """Cost caps: a warning near a cap, a room ended past it, the run's audit lines (demo_caps)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from demo_caps import run as run_caps
+
+    _step("cost caps: rooms seeded 3 h, 1 h 55 min and 30 min ago; enforce_caps with a 2 h cap")
+    return run_caps(url, env, AIRFLOW_HOME, LOGS, run_dag, _get)
 
 
 def usage_section(env: dict[str, str]) -> tuple[bool, str]:
