@@ -31,9 +31,9 @@ CONF = {
 }
 
 
-def _post(url: str, body: Any) -> Any:
+def _send(method: str, url: str, body: Any) -> Any:
     data = json.dumps(body).encode()
-    request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method="POST")  # noqa: S310
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method=method)  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 (loopback sandbox)
         return json.loads(resp.read())
 
@@ -55,7 +55,12 @@ def run(
 
     from airflow_provider_rtc.audit import read_lines
 
-    _post(f"{sandbox_url}/_sandbox/seed", {"trtc": {"rooms": ROOMS}})
+    # the rooms' lifecycle callbacks (created, entered: with the cloud's times) go to the receiver the
+    # DAG discovers from; the demo's sandbox was started sending it only recording callbacks
+    extra = json.loads(env["AIRFLOW_CONN_TENCENTCLOUD_DEFAULT"])["extra"]
+    room_url = f"{extra['callback_receiver_url']}/trtc/callback"
+    _send("PUT", f"{sandbox_url}/_sandbox/callbacks", {"room_url": room_url})
+    _send("POST", f"{sandbox_url}/_sandbox/seed", {"trtc": {"rooms": ROOMS}})
     time.sleep(2)  # the rooms' enter callbacks reach the receiver
     started = time.time()
     ok, elapsed = run_dag(DAG_ID, CONF, env)
