@@ -374,12 +374,11 @@ def _evaluate_cos(
             )
 
     failed = [f for f in mp4_files if f["status"] == "failed"]
-    if failed and policy.on_failed_file == "fail":
-        return WaitVerdict(
-            "failed",
-            f"{where}: {len(failed)} MP4 file(s) failed (310 MP4_STOP Status 2, abnormal exit): "
-            f"{describe_files(failed)}. Set on_failed_file='warn' to continue with the other files.",
-        )
+    refused = _failed_files(
+        where, failed, policy, "MP4 file(s) failed (310 MP4_STOP Status 2, abnormal exit)"
+    )
+    if refused is not None:
+        return refused
 
     waiting: list[str] = []
     hls_stuck = False
@@ -495,12 +494,11 @@ def _evaluate_vod(
             warnings.append(f"{name}: {payload.get('Errmsg')}")
 
     failed = [f for f in files if f["status"] == "failed"]
-    if failed and policy.on_failed_file == "fail":
-        return WaitVerdict(
-            "failed",
-            f"{where}: {len(failed)} file(s) failed to upload to VOD (311 VOD_COMMIT Status 2): "
-            f"{describe_files(failed)}. Set on_failed_file='warn' to continue with the other files.",
-        )
+    refused = _failed_files(
+        where, failed, policy, "file(s) failed to upload to VOD (311 VOD_COMMIT Status 2)"
+    )
+    if refused is not None:
+        return refused
     vod_stop = latest(bodies, 312)
     stop_status = event_status(vod_stop) if vod_stop else None
     if vod_stop is not None and stop_status != 0 and policy.on_failed_file == "fail":
@@ -574,4 +572,15 @@ def _complete(where: str, manifest: dict[str, Any]) -> WaitVerdict:
         "done",
         f"{where}: upload complete ({len(files)} file(s), manifest status {manifest['status']})",
         manifest=manifest,
+    )
+
+
+def _failed_files(where: str, failed: list[Any], policy: UploadPolicy, what: str) -> WaitVerdict | None:
+    """The "failed" verdict for ``failed`` files when ``on_failed_file="fail"``, else None."""
+    if not failed or policy.on_failed_file != "fail":
+        return None
+    return WaitVerdict(
+        "failed",
+        f"{where}: {len(failed)} {what}: {describe_files(failed)}. "
+        "Set on_failed_file='warn' to continue with the other files.",
     )
