@@ -19,7 +19,7 @@ from airflow_provider_rtc.operators.upload_wait import UploadWait
 from airflow_provider_rtc.triggers.probes import zego_recording_probe_of
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import ZegoWaitSpec
+from airflow_provider_rtc.waits.spec import SpecOf, ZegoWaitSpec
 
 
 class StopMixOperator(ZegoCleanupOperator):
@@ -182,6 +182,8 @@ class StopRecordOperator(ZegoCleanupOperator):
     hook: ZegoRtcHook
     template_fields: Sequence[str] = ("recording_task_id", "hook_params", *ZEGO_FIELDS)
     template_fields_renderers = {"hook_params": "json"}
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(ZegoWaitSpec)
     operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(
@@ -209,10 +211,6 @@ class StopRecordOperator(ZegoCleanupOperator):
         self.on_failed_file = on_failed_file
         self.on_backup_file = on_backup_file
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    @property
-    def spec(self) -> ZegoWaitSpec:
-        return ZegoWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
         return self.upload_wait.after_stop(self, context, self.run_cleanup(), self.make_probe)

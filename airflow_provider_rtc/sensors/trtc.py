@@ -32,7 +32,7 @@ from typing import Any
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
+from airflow_provider_rtc.waits.spec import SpecOf, TrtcWaitSpec, refuse_key_with_deferrable
 
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
 
@@ -75,6 +75,8 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         *TENCENT_FIELDS,
     )
     template_fields_renderers = {"hook_params": "json"}
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(TrtcWaitSpec)
 
     def __init__(
         self,
@@ -108,11 +110,6 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         self.file_url_template = file_url_template
         self.check_playlists = check_playlists
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    @property
-    def spec(self) -> TrtcWaitSpec:
-        """The wait options, from the (rendered) flat parameters."""
-        return TrtcWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
         return trtc_recording_probe_of(

@@ -12,7 +12,7 @@ from typing import Any
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import zego_mix_probe, zego_recording_probe_of
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import ZegoWaitSpec
+from airflow_provider_rtc.waits.spec import SpecOf, ZegoWaitSpec
 
 
 class ZegoRecordingUploadedSensor(RtcWaitSensor):
@@ -38,6 +38,8 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
 
     template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id", "hook_params")
     template_fields_renderers = {"hook_params": "json"}
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(ZegoWaitSpec)
 
     def __init__(
         self,
@@ -54,10 +56,6 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
         self.on_failed_file = on_failed_file
         self.on_backup_file = on_backup_file
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    @property
-    def spec(self) -> ZegoWaitSpec:
-        return ZegoWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
         return zego_recording_probe_of(
