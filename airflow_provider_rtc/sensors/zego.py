@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
-from airflow_provider_rtc.triggers.probes import zego_mix_probe, zego_recording_probe_of
+from airflow_provider_rtc.triggers.probes import zego_mix_probe_of, zego_recording_probe_of
 from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import SpecOf, ZegoWaitSpec
 
@@ -84,11 +84,6 @@ class ZegoMixTaskEndedSensor(RtcWaitSensor):
         self.zegocloud_conn_id = zegocloud_conn_id
 
     def make_probe(self) -> WaitProbe:
-        return zego_mix_probe(
-            mix_task_id=self.mix_task_id,
-            zegocloud_conn_id=self.zegocloud_conn_id,
-            hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
-            log=self.log,
-            persist_state=self.reschedule,
+        return zego_mix_probe_of(
+            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
         )
