@@ -113,6 +113,9 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
     :param resource_expired_hour: the task's ``ResourceExpiredHour`` (CreateCloudRecording; default 72).
     """
 
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(TrtcWaitSpec)
+
     hook_class = TrtcHook
     hook: TrtcHook
     template_fields: Sequence[str] = (
@@ -124,8 +127,6 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         *TENCENT_FIELDS,
     )
     template_fields_renderers = {"hook_params": "json"}
-    #: the wait options, from the (rendered) flat parameters
-    spec = SpecOf(TrtcWaitSpec)
     operator_extra_links = (TencentCloudConsoleLink(),)
 
     def __init__(

@@ -178,12 +178,13 @@ class StopRecordOperator(ZegoCleanupOperator):
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
     """
 
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(ZegoWaitSpec)
+
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
     template_fields: Sequence[str] = ("recording_task_id", "hook_params", *ZEGO_FIELDS)
     template_fields_renderers = {"hook_params": "json"}
-    #: the wait options, from the (rendered) flat parameters
-    spec = SpecOf(ZegoWaitSpec)
     operator_extra_links = (ZegoCloudConsoleLink(),)
 
     def __init__(

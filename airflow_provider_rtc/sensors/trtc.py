@@ -67,6 +67,9 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
     argument. If the task has ``outlets``, each Asset's event carries ``extra={"manifest": ...}``.
     """
 
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(TrtcWaitSpec)
+
     template_fields: Sequence[str] = (
         "recording_task_id",
         "callback_receiver_url",
@@ -75,8 +78,6 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         *TENCENT_FIELDS,
     )
     template_fields_renderers = {"hook_params": "json"}
-    #: the wait options, from the (rendered) flat parameters
-    spec = SpecOf(TrtcWaitSpec)
 
     def __init__(
         self,

@@ -36,10 +36,11 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
     If the task has ``outlets``, each Asset's event carries ``extra={"manifest": <manifest>}``.
     """
 
-    template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id", "hook_params")
-    template_fields_renderers = {"hook_params": "json"}
     #: the wait options, from the (rendered) flat parameters
     spec = SpecOf(ZegoWaitSpec)
+
+    template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id", "hook_params")
+    template_fields_renderers = {"hook_params": "json"}
 
     def __init__(
         self,
