@@ -102,8 +102,8 @@ with DAG(
         ),
     },
 ) as dag:
-    # a bad conf does not get better on retry; it runs after end_in_bulk whatever that did (below)
-    @task(retries=0, trigger_rule="all_done")
+
+    @task(retries=0)  # a bad conf does not get better on retry
     def validate_event(params: dict[str, Any], ti: Any = None) -> dict[str, list[Any]]:
         """Check every target before the first cloud call; the error names the bad item.
 
@@ -136,8 +136,7 @@ with DAG(
         what it depends on has ended; nothing to do when the event is small enough to map.
 
         It checks the conf itself (the same check as ``validate_event``, before any call) rather
-        than wait for that task: one task start less before the first call, and the run's other
-        tasks start only once it is done (see the dependencies at the end). Fails if any target
+        than wait for that task: one task start less before the first call. Fails if any target
         failed (after ending all the others), pushing the summary first (XCom ``bulk_results``);
         stopped by the timeout, it issues no new call and reports ``not_started`` for the rest.
         """
@@ -234,13 +233,8 @@ with DAG(
     for before, after in pairwise(by_stage):
         for task_before in before:
             task_before >> after
-    # the bulk task checks the conf itself and is the run's first task; everything else waits for
-    # it. A large event has no mapped target, so the ~12 tasks that only find "nothing to map" (the
-    # conf check, one list per kind, the final check) no longer start while the calls run: on a
-    # loaded 2-core worker each task start costs seconds of CPU the bulk's paced calls need
-    # (benchmarks/event_end.py, docs/development/benchmarks.md). A small event pays one short task
-    # start (end_in_bulk finds nothing to do) before its mapped targets.
-    bulk >> validated
+    # the bulk task checks the conf itself and starts with validate_event: a large event has no
+    # mapped target, so nothing runs in the stages; a small one leaves it with nothing to do
     checked = check_event_ended()
     by_stage[-1] >> checked
     bulk >> checked
