@@ -9,7 +9,7 @@ with the same id: two refs are equal only when every field matches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 CLOUDS = ("trtc", "live", "zego")
@@ -70,14 +70,8 @@ class ResourceRef:
         return ResourceRef(self.cloud, self.app_id, "rooms", self.room, self.id_type)
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "cloud": self.cloud,
-            "app_id": self.app_id,
-            "kind": self.kind,
-            "id": self.id,
-            "id_type": self.id_type,
-            "room": self.room,
-        }
+        """Every field, in declaration order (cloud, app_id, kind, id, id_type, room)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ResourceRef:

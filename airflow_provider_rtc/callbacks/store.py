@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -73,19 +73,8 @@ class StoredEvent:
     body: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "cloud": self.cloud,
-            "app_id": self.app_id,
-            "task_id": self.task_id,
-            "event_type": self.event_type,
-            "file_key": self.file_key,
-            "status": self.status,
-            "event_ms": self.event_ms,
-            "first_received_at": self.first_received_at,
-            "received_at": self.received_at,
-            "deliveries": self.deliveries,
-            "body": self.body,
-        }
+        """Every field, in declaration order (the body as stored, not copied)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _event_type(raw: str) -> int | str:

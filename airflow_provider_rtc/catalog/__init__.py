@@ -121,6 +121,25 @@ def register(api: Api) -> Api:
     return api
 
 
+def tencent_api(
+    product: str, version: str, action: str, qps: float, per: tuple[RateKey, ...], **kw: object
+) -> Api:
+    """Register a Tencent Cloud API 3.0 entry: every Tencent product is POSTed, signed the same way
+    and counted ``per`` its own key (the product modules' docstrings cite each limit)."""
+    return register(
+        Api(
+            cloud="tencent",
+            product=product,
+            action=action,
+            version=version,
+            method="POST",
+            qps=qps,
+            per=per,
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+
+
 def lookup(product: str, action: str) -> Api | None:
     return CATALOG.get((product, action))
 

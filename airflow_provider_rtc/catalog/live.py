@@ -16,24 +16,13 @@ and per page (monitoring data, "not for billing"), so reports use the total-info
 
 from __future__ import annotations
 
-from airflow_provider_rtc.catalog import Api, register
+from airflow_provider_rtc.catalog import Api, tencent_api
 
 VERSION = "2018-08-01"
 
 
 def _live(action: str, qps: float, **kw: object) -> Api:
-    return register(
-        Api(
-            cloud="tencent",
-            product="live",
-            action=action,
-            version=VERSION,
-            method="POST",
-            qps=qps,
-            per=("secret_id",),
-            **kw,  # type: ignore[arg-type]
-        )
-    )
+    return tencent_api("live", VERSION, action, qps, ("secret_id",), **kw)
 
 
 CREATE_COMMON_MIX_STREAM = _live("CreateCommonMixStream", 200.0)

@@ -20,7 +20,7 @@ trtc-api-tables.md (DescribeTrtcUsage, DescribeRecordingUsage). Decisions where 
 
 from __future__ import annotations
 
-from airflow_provider_rtc.catalog import Api, RateKey, register
+from airflow_provider_rtc.catalog import Api, RateKey, tencent_api
 
 VERSION = "2019-07-22"
 _PER: tuple[RateKey, ...] = ("secret_id", "region")
@@ -62,18 +62,7 @@ _TASK_GONE = frozenset({"ResourceNotFound", "FailedOperation.TaskNotExist", "Fai
 
 
 def _trtc(action: str, qps: float = 20.0, **kw: object) -> Api:
-    return register(
-        Api(
-            cloud="tencent",
-            product="trtc",
-            action=action,
-            version=VERSION,
-            method="POST",
-            qps=qps,
-            per=_PER,
-            **kw,  # type: ignore[arg-type]
-        )
-    )
+    return tencent_api("trtc", VERSION, action, qps, _PER, **kw)
 
 
 DISMISS_ROOM = _trtc("DismissRoom", gone=_ROOM_GONE, destructive=True, regions=ROOM_REGIONS)

@@ -18,25 +18,14 @@ region; limits are counted per API and per sub-account (SecretId).
 
 from __future__ import annotations
 
-from airflow_provider_rtc.catalog import Api, register
+from airflow_provider_rtc.catalog import Api, tencent_api
 
 VERSION = "2018-07-17"
 _FILE_GONE = frozenset({"ResourceNotFound", "ResourceNotFound.FileNotExist"})
 
 
 def _vod(action: str, qps: float, **kw: object) -> Api:
-    return register(
-        Api(
-            cloud="tencent",
-            product="vod",
-            action=action,
-            version=VERSION,
-            method="POST",
-            qps=qps,
-            per=("secret_id",),
-            **kw,  # type: ignore[arg-type]
-        )
-    )
+    return tencent_api("vod", VERSION, action, qps, ("secret_id",), **kw)
 
 
 DESCRIBE_MEDIA_INFOS = _vod("DescribeMediaInfos", 100.0)

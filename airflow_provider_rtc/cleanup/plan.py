@@ -117,19 +117,16 @@ def build_plan(inventory: dict[str, Any], *, zego_mix_user_id: str | None = None
         user = mix["ids"].get("user_id") or zego_mix_user_id
         refs = [ref("zego", "mixes", mix["ids"])]
         targets.append(_ended("zego", "mixes", mix["ids"], refs, user_id=user))
-    for mix in live.get("mixes") or []:
-        refs = [ref("live", "mixes", mix["ids"])]
-        targets.append(_ended("live", "mixes", mix["ids"], refs))
-    for rec in trtc.get("recordings") or []:
-        refs = [ref("trtc", "recordings", rec["ids"])]
-        targets.append(_ended("trtc", "recordings", rec["ids"], refs))
-    for rec in zego.get("recordings") or []:
-        refs = [ref("zego", "recordings", rec["ids"])]
-        targets.append(_ended("zego", "recordings", rec["ids"], refs))
-
-    for stream in live.get("streams") or []:
-        refs = [ref("live", "streams", stream["ids"])]
-        targets.append(_ended("live", "streams", stream["ids"], refs))
+    by_cloud = {"trtc": trtc, "live": live, "zego": zego}
+    # in this order: mixes and recordings before the streams and rooms they read from
+    for cloud, kind in (
+        ("live", "mixes"),
+        ("trtc", "recordings"),
+        ("zego", "recordings"),
+        ("live", "streams"),
+    ):
+        for item in by_cloud[cloud].get(kind) or []:
+            targets.append(_ended(cloud, kind, item["ids"], [ref(cloud, kind, item["ids"])]))
     trtc_rooms = {ref("trtc", "rooms", r["ids"]): r for r in trtc.get("rooms") or []}
     zego_rooms = {ref("zego", "rooms", r["ids"]): r for r in zego.get("rooms") or []}
     for cloud, rooms, data in (("trtc", trtc_rooms, trtc), ("zego", zego_rooms, zego)):

@@ -40,7 +40,7 @@ What each cloud offers, and the decisions taken:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -409,26 +409,13 @@ def reconcile_live(
         started = _iso_ms(times[0]) if times else None
         ids = {"stream_name": name, "domain_name": domain, "app_name": app}
         out.append(_fix("streams", ids, True, at, "DescribeLiveStreamOnlineList", started_ms=started))
-    for item in _live(items, "streams"):
-        ids = item["ids"]
-        key = (ids["domain_name"], ids["app_name"], ids["stream_name"])
-        if key in online or not selector.room_name_matches(ids["stream_name"]):
-            continue
-        at = now_ms()
-        state = hook.describe_live_stream_state(ids["stream_name"], ids["domain_name"], ids["app_name"])
+    for ids, at, state in _states_off_list(hook, _live(items, "streams"), online, selector):
         if state.get("StreamState") == "inactive":
             out.append(_fix("streams", ids, False, at, "not online and DescribeLiveStreamState: inactive"))
     # ends that rest only on a stop-push callback (its MD5(key + t) signature covers no body): the
     # state API decides; an online-listed stream was already brought back above
-    for item in items:
-        ids = item["ids"]
-        if item["kind"] != "streams" or item["live"] or not item.get("end_unconfirmed"):
-            continue
-        key = (ids["domain_name"], ids["app_name"], ids["stream_name"])
-        if key in online or not selector.room_name_matches(ids["stream_name"]):
-            continue
-        at = now_ms()
-        state = hook.describe_live_stream_state(ids["stream_name"], ids["domain_name"], ids["app_name"])
+    unconfirmed = [i for i in items if i["kind"] == "streams" and not i["live"] and i.get("end_unconfirmed")]
+    for ids, at, state in _states_off_list(hook, unconfirmed, online, selector):
         if state.get("StreamState") == "active":
             why = "stop-push callback not confirmed: DescribeLiveStreamState: active"
             out.append(_fix("streams", ids, True, at, why))
@@ -436,6 +423,24 @@ def reconcile_live(
             why = f"stop-push confirmed: DescribeLiveStreamState: {state.get('StreamState')}"
             out.append(_fix("streams", ids, False, at, why))
     return out
+
+
+def _states_off_list(
+    hook: Any, items: Iterable[dict[str, Any]], online: Mapping[Any, Any], selector: Selector
+) -> Iterator[tuple[dict[str, Any], int, dict[str, Any]]]:
+    """``(ids, when asked, DescribeLiveStreamState answer)`` for each selected stream item missing from
+    the online list, asked one at a time as the caller reads them."""
+    for item in items:
+        ids = item["ids"]
+        key = (ids["domain_name"], ids["app_name"], ids["stream_name"])
+        if key in online or not selector.room_name_matches(ids["stream_name"]):
+            continue
+        at = now_ms()
+        yield (
+            ids,
+            at,
+            hook.describe_live_stream_state(ids["stream_name"], ids["domain_name"], ids["app_name"]),
+        )
 
 
 def _iso_ms(text: str) -> int | None:

@@ -77,6 +77,20 @@ class RtcBaseHook(BaseHook, Generic[S]):
     cloud: ClassVar[str] = ""
     conn_type: ClassVar[str] = ""
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The form's extra fields on Airflow 3.0/3.1 (3.2+ read ``conn-fields``): :mod:`.forms`."""
+        from airflow_provider_rtc.hooks.forms import form_widgets
+
+        return form_widgets(cls.conn_type)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Hidden and relabelled standard fields on Airflow 3.0/3.1 (3.2+ read ``ui-field-behaviour``)."""
+        from airflow_provider_rtc.hooks.forms import field_behaviour
+
+        return field_behaviour(cls.conn_type)
+
     def __init__(
         self,
         conn_id: str,

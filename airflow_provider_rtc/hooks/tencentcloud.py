@@ -59,20 +59,6 @@ class TencentCloudHook(RtcBaseHook[TencentSettings]):
     version: ClassVar[str] = ""
     region_required: ClassVar[bool] = False
 
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The form's extra fields on Airflow 3.0/3.1 (3.2+ read ``conn-fields``): :mod:`.forms`."""
-        from airflow_provider_rtc.hooks.forms import form_widgets
-
-        return form_widgets("tencentcloud")
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Hidden and relabelled standard fields on Airflow 3.0/3.1 (3.2+ read ``ui-field-behaviour``)."""
-        from airflow_provider_rtc.hooks.forms import field_behaviour
-
-        return field_behaviour("tencentcloud")
-
     def __init__(
         self,
         tencentcloud_conn_id: str = default_conn_name,

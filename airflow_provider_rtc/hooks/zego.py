@@ -53,20 +53,6 @@ class ZegoCloudHook(RtcBaseHook[ZegoSettings]):
     hook_name = "ZEGOCLOUD"
     cloud = "ZEGOCLOUD"
 
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The form's extra fields on Airflow 3.0/3.1 (3.2+ read ``conn-fields``): :mod:`.forms`."""
-        from airflow_provider_rtc.hooks.forms import form_widgets
-
-        return form_widgets("zegocloud")
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Hidden and relabelled standard fields on Airflow 3.0/3.1 (3.2+ read ``ui-field-behaviour``)."""
-        from airflow_provider_rtc.hooks.forms import field_behaviour
-
-        return field_behaviour("zegocloud")
-
     def __init__(self, zegocloud_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(zegocloud_conn_id, **kwargs)
         self.zegocloud_conn_id = zegocloud_conn_id

@@ -26,7 +26,11 @@ from airflow_provider_rtc.cleanup.engine import (
 )
 from airflow_provider_rtc.cleanup.inputs import row_targets
 from airflow_provider_rtc.cleanup.targets import app_of_hook, end_target
-from airflow_provider_rtc.operators.cleanup import RtcCleanupOperator, cleanup_outcome
+from airflow_provider_rtc.operators.cleanup import (
+    RtcCleanupOperator,
+    cleanup_outcome,
+    tencent_connection_kwargs,
+)
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -88,13 +92,7 @@ class _AnyCloudEnd(RtcCleanupOperator):
     def connection_kwargs(self) -> dict[str, Any]:
         if self.row.cloud == "zego":
             return {"zegocloud_conn_id": v.conn_id(self.zegocloud_conn_id, "zegocloud_conn_id")}
-        return {
-            "tencentcloud_conn_id": v.conn_id(self.tencentcloud_conn_id, "tencentcloud_conn_id"),
-            "region": v.region(self.region, required=False),
-            "sdk_app_id": None
-            if self.sdk_app_id in (None, "")
-            else v.positive_int(self.sdk_app_id, "sdk_app_id", maximum=v.UINT32_MAX),
-        }
+        return tencent_connection_kwargs(self)
 
     @property
     def hook(self) -> Any:  # type: ignore[override]

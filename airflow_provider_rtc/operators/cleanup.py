@@ -180,6 +180,18 @@ class RtcCleanupOperator(BaseOperator):
         )
 
 
+def tencent_connection_kwargs(op: Any) -> dict[str, Any]:
+    """The checked ``tencentcloud`` hook arguments of an operator with ``tencentcloud_conn_id``,
+    ``region`` and ``sdk_app_id`` (each named in its error)."""
+    return {
+        "tencentcloud_conn_id": v.conn_id(op.tencentcloud_conn_id, "tencentcloud_conn_id"),
+        "region": v.region(op.region, required=False),
+        "sdk_app_id": None
+        if op.sdk_app_id in (None, "")
+        else v.positive_int(op.sdk_app_id, "sdk_app_id", maximum=v.UINT32_MAX),
+    }
+
+
 class TencentCleanupOperator(RtcCleanupOperator):
     """The ``tencentcloud`` connection, with ``region`` and ``sdk_app_id`` overriding its extras."""
 
@@ -197,13 +209,7 @@ class TencentCleanupOperator(RtcCleanupOperator):
         self.sdk_app_id = sdk_app_id
 
     def connection_kwargs(self) -> dict[str, Any]:
-        return {
-            "tencentcloud_conn_id": v.conn_id(self.tencentcloud_conn_id, "tencentcloud_conn_id"),
-            "region": v.region(self.region, required=False),
-            "sdk_app_id": None
-            if self.sdk_app_id in (None, "")
-            else v.positive_int(self.sdk_app_id, "sdk_app_id", maximum=v.UINT32_MAX),
-        }
+        return tencent_connection_kwargs(self)
 
 
 class ZegoCleanupOperator(RtcCleanupOperator):

@@ -22,7 +22,7 @@ from airflow_provider_rtc.operators.upload_wait import UploadWait
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
+from airflow_provider_rtc.waits.spec import SpecOf, TrtcWaitSpec, refuse_key_with_deferrable
 
 FILE_URL_FIELDS = v.TRTC_FILE_URL_FIELDS
 
@@ -114,6 +114,9 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
     :param resource_expired_hour: the task's ``ResourceExpiredHour`` (CreateCloudRecording; default 72).
     """
 
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(TrtcWaitSpec)
+
     hook_class = TrtcHook
     hook: TrtcHook
     template_fields: Sequence[str] = (
@@ -173,11 +176,6 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         if wait_for_upload:
             self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
             refuse_key_with_deferrable(callback_key, deferrable)
-
-    @property
-    def spec(self) -> TrtcWaitSpec:
-        """The wait options, from the (rendered) flat parameters."""
-        return TrtcWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
         # the rendered options (a file_url_template typo...) fail before the stop, not after it

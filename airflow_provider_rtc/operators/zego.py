@@ -20,7 +20,7 @@ from airflow_provider_rtc.operators.upload_wait import UploadWait
 from airflow_provider_rtc.triggers.probes import zego_recording_probe_of
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import ZegoWaitSpec
+from airflow_provider_rtc.waits.spec import SpecOf, ZegoWaitSpec
 
 
 class StopMixOperator(ZegoCleanupOperator):
@@ -179,6 +179,9 @@ class StopRecordOperator(ZegoCleanupOperator):
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
     """
 
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(ZegoWaitSpec)
+
     hook_class = ZegoRtcHook
     hook: ZegoRtcHook
     template_fields: Sequence[str] = ("recording_task_id", "hook_params", *ZEGO_FIELDS)
@@ -210,10 +213,6 @@ class StopRecordOperator(ZegoCleanupOperator):
         self.on_failed_file = on_failed_file
         self.on_backup_file = on_backup_file
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    @property
-    def spec(self) -> ZegoWaitSpec:
-        return ZegoWaitSpec.of(self)
 
     def execute(self, context: Any) -> Any:
         with audit.task_trail(self, context):  # this execute replaces the base's, which opens it

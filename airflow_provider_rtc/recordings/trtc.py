@@ -374,12 +374,11 @@ def _evaluate_cos(
             )
 
     failed = [f for f in mp4_files if f["status"] == "failed"]
-    if failed and policy.on_failed_file == "fail":
-        return WaitVerdict(
-            "failed",
-            f"{where}: {len(failed)} MP4 file(s) failed (310 MP4_STOP Status 2, abnormal exit): "
-            f"{describe_files(failed)}. Set on_failed_file='warn' to continue with the other files.",
-        )
+    refused = _failed_files(
+        where, failed, policy, "MP4 file(s) failed (310 MP4_STOP Status 2, abnormal exit)"
+    )
+    if refused is not None:
+        return refused
 
     waiting: list[str] = []
     hls_stuck = False
@@ -398,12 +397,11 @@ def _evaluate_cos(
         if stuck_mp4:
             what.append(f"MP4 file(s) {describe_files(stuck_mp4)} (310 MP4_STOP Status 1)")
         stuck_text = " and ".join(what) + " are still on Tencent's server or backup storage"
-        if policy.on_backup_file == "fail":
-            return WaitVerdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
-        if policy.on_backup_file == "wait":
-            waiting.append(f"305 UPLOAD_STOP Status 2 (recovery): {stuck_text}")
-        else:
-            warnings.append(stuck_text + "; accepted as 'backup' (on_backup_file='warn')")
+        refused = _backup_files(
+            where, stuck_text, policy, "305 UPLOAD_STOP Status 2 (recovery)", waiting, warnings
+        )
+        if refused is not None:
+            return refused
 
     index = index_files(obs, bodies)
     # MP4s are expected when asked for, and as soon as one 310 shows the recording makes them
@@ -495,12 +493,11 @@ def _evaluate_vod(
             warnings.append(f"{name}: {payload.get('Errmsg')}")
 
     failed = [f for f in files if f["status"] == "failed"]
-    if failed and policy.on_failed_file == "fail":
-        return WaitVerdict(
-            "failed",
-            f"{where}: {len(failed)} file(s) failed to upload to VOD (311 VOD_COMMIT Status 2): "
-            f"{describe_files(failed)}. Set on_failed_file='warn' to continue with the other files.",
-        )
+    refused = _failed_files(
+        where, failed, policy, "file(s) failed to upload to VOD (311 VOD_COMMIT Status 2)"
+    )
+    if refused is not None:
+        return refused
     vod_stop = latest(bodies, 312)
     stop_status = event_status(vod_stop) if vod_stop else None
     if vod_stop is not None and stop_status != 0 and policy.on_failed_file == "fail":
@@ -519,12 +516,11 @@ def _evaluate_vod(
             f"{len(stuck)} file(s) are still on Tencent's server or backup storage (311 VOD_COMMIT "
             f"Status 1): {describe_files(stuck)}"
         )
-        if policy.on_backup_file == "fail":
-            return WaitVerdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
-        if policy.on_backup_file == "wait":
-            waiting.append(f"311 VOD_COMMIT Status 0 for the stuck file(s): {stuck_text}")
-        else:
-            warnings.append(stuck_text + "; accepted as 'backup' (on_backup_file='warn')")
+        refused = _backup_files(
+            where, stuck_text, policy, "311 VOD_COMMIT Status 0 for the stuck file(s)", waiting, warnings
+        )
+        if refused is not None:
+            return refused
     for entry in obs.storage_files:
         user, track = entry.get("UserId"), entry.get("TrackType")
         if not any(f["user_id"] == (user or None) and f["track_type"] == track for f in files):
@@ -575,3 +571,29 @@ def _complete(where: str, manifest: dict[str, Any]) -> WaitVerdict:
         f"{where}: upload complete ({len(files)} file(s), manifest status {manifest['status']})",
         manifest=manifest,
     )
+
+
+def _failed_files(where: str, failed: list[Any], policy: UploadPolicy, what: str) -> WaitVerdict | None:
+    """The "failed" verdict for ``failed`` files when ``on_failed_file="fail"``, else None."""
+    if not failed or policy.on_failed_file != "fail":
+        return None
+    return WaitVerdict(
+        "failed",
+        f"{where}: {len(failed)} {what}: {describe_files(failed)}. "
+        "Set on_failed_file='warn' to continue with the other files.",
+    )
+
+
+def _backup_files(
+    where: str, stuck_text: str, policy: UploadPolicy, awaited: str, waiting: list[str], warnings: list[str]
+) -> WaitVerdict | None:
+    """``on_backup_file`` for files still on Tencent's server or backup storage: "fail" returns the
+    verdict; "wait" adds ``awaited`` (the callback that would end the wait) to ``waiting``; "warn"
+    accepts them with a warning."""
+    if policy.on_backup_file == "fail":
+        return WaitVerdict("failed", f"{where}: {stuck_text}; on_backup_file='fail'.")
+    if policy.on_backup_file == "wait":
+        waiting.append(f"{awaited}: {stuck_text}")
+    else:
+        warnings.append(stuck_text + "; accepted as 'backup' (on_backup_file='warn')")
+    return None

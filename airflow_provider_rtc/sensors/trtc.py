@@ -32,7 +32,7 @@ from typing import Any
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import TrtcWaitSpec, refuse_key_with_deferrable
+from airflow_provider_rtc.waits.spec import SpecOf, TrtcWaitSpec, refuse_key_with_deferrable
 
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
 
@@ -66,6 +66,9 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
     Plus ``deferrable``, ``max_consecutive_errors``, ``hook_params`` and every BaseSensorOperator
     argument. If the task has ``outlets``, each Asset's event carries ``extra={"manifest": ...}``.
     """
+
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(TrtcWaitSpec)
 
     template_fields: Sequence[str] = (
         "recording_task_id",
@@ -108,11 +111,6 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         self.file_url_template = file_url_template
         self.check_playlists = check_playlists
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    @property
-    def spec(self) -> TrtcWaitSpec:
-        """The wait options, from the (rendered) flat parameters."""
-        return TrtcWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
         return trtc_recording_probe_of(

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
-from airflow_provider_rtc.triggers.probes import zego_mix_probe, zego_recording_probe_of
+from airflow_provider_rtc.triggers.probes import zego_mix_probe_of, zego_recording_probe_of
 from airflow_provider_rtc.waits.probe import WaitProbe
-from airflow_provider_rtc.waits.spec import ZegoWaitSpec
+from airflow_provider_rtc.waits.spec import SpecOf, ZegoWaitSpec
 
 
 class ZegoRecordingUploadedSensor(RtcWaitSensor):
@@ -36,6 +36,9 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
     If the task has ``outlets``, each Asset's event carries ``extra={"manifest": <manifest>}``.
     """
 
+    #: the wait options, from the (rendered) flat parameters
+    spec = SpecOf(ZegoWaitSpec)
+
     template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id", "hook_params")
     template_fields_renderers = {"hook_params": "json"}
 
@@ -54,10 +57,6 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
         self.on_failed_file = on_failed_file
         self.on_backup_file = on_backup_file
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    @property
-    def spec(self) -> ZegoWaitSpec:
-        return ZegoWaitSpec.of(self)
 
     def make_probe(self) -> WaitProbe:
         return zego_recording_probe_of(
@@ -86,11 +85,6 @@ class ZegoMixTaskEndedSensor(RtcWaitSensor):
         self.zegocloud_conn_id = zegocloud_conn_id
 
     def make_probe(self) -> WaitProbe:
-        return zego_mix_probe(
-            mix_task_id=self.mix_task_id,
-            zegocloud_conn_id=self.zegocloud_conn_id,
-            hook_params=self.hook_params,
-            max_consecutive_errors=self.max_consecutive_errors,
-            log=self.log,
-            persist_state=self.reschedule,
+        return zego_mix_probe_of(
+            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
         )

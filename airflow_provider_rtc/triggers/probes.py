@@ -67,22 +67,17 @@ def zego_recording_probe_of(task: Any, *, record_hook: Any = None, **kwargs: Any
     )
 
 
-def zego_mix_probe(
-    *, mix_task_id: str, zegocloud_conn_id: str, hook_params: dict[str, Any] | None = None, **kwargs: Any
-) -> WaitProbe:
-    task_id = v.token(mix_task_id, "mix_task_id")
+def zego_mix_probe_of(task: Any, **kwargs: Any) -> WaitProbe:
+    """The probe of a ZEGO mix sensor, from its ``mix_task_id``, connection and hook parameters, as
+    the recording probes read theirs."""
+    task_id = v.token(task.mix_task_id, "mix_task_id")
+    where = {"zegocloud_conn_id": task.zegocloud_conn_id, "hook_params": task.hook_params}
     return WaitProbe(
         what=f"ZEGO mix task {task_id}",
         check=partial(steps.mix_check, task_id),
-        calls=ZegoCalls(
-            zegocloud_conn_id=zegocloud_conn_id, hook_params=hook_params, mix=True, log=kwargs.get("log")
-        ),
-        make_trigger=partial(
-            ZegoMixTaskEndedTrigger,
-            mix_task_id=task_id,
-            zegocloud_conn_id=zegocloud_conn_id,
-            hook_params=hook_params,
-        ),
+        calls=ZegoCalls(**where, mix=True, log=task.log),
+        make_trigger=partial(ZegoMixTaskEndedTrigger, mix_task_id=task_id, **where),
         state_key="rtc_zego_mix_probe",
+        log=task.log,
         **kwargs,
     )

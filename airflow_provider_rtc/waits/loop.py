@@ -124,44 +124,58 @@ def poll(
         yield Sleep(min(poll_interval, remaining))
 
 
-def _advance(gen: Generator[Any, Any, Any], answer: Any, error: BaseException | None) -> tuple[bool, Any]:
-    """Hand the last answer (or error) to the generator: ``(True, result)`` when it returned, else
-    ``(False, next request)``."""
-    try:
-        return False, (gen.throw(error) if error is not None else gen.send(answer))
-    except StopIteration as stop:
-        return True, stop.value
+class _Steps:
+    """The sans-I/O side of a drive: hands the generator the last answer (or error) and keeps what
+    it asks next, so each driver is only "sleep or perform, my way"."""
+
+    def __init__(self, gen: Generator[Any, Any, Any]) -> None:
+        self.gen = gen
+        self.finished = False
+        self.request: Any = None  # a Call, a Sleep, or once finished what the generator returned
+        self.answer(None)
+
+    def answer(self, value: Any) -> None:
+        self._resume(lambda: self.gen.send(value))
+
+    def fail(self, error: BaseException) -> None:
+        self._resume(lambda: self.gen.throw(error))
+
+    def _resume(self, step: Callable[[], Any]) -> None:
+        try:
+            self.request = step()
+        except StopIteration as stop:
+            self.finished, self.request = True, stop.value
 
 
 def drive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Any], sleep: Callable = time.sleep) -> Any:
     """Run a check or loop with blocking calls; returns what the generator returns."""
-    answer, error = None, None
-    while True:
-        finished, request = _advance(gen, answer, error)
-        if finished:
-            return request
-        answer, error = None, None
-        if isinstance(request, Sleep):
-            sleep(request.seconds)
+    steps = _Steps(gen)
+    while not steps.finished:
+        if isinstance(steps.request, Sleep):
+            sleep(steps.request.seconds)
+            steps.answer(None)
+            continue
+        try:
+            result = perform(steps.request)
+        except Exception as err:
+            steps.fail(err)
         else:
-            try:
-                answer = perform(request)
-            except Exception as err:
-                error = err
+            steps.answer(result)
+    return steps.request
 
 
 async def adrive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Awaitable[Any]]) -> Any:
     """The same as :func:`drive` for the triggerer: the calls are awaited, so are the sleeps."""
-    answer, error = None, None
-    while True:
-        finished, request = _advance(gen, answer, error)
-        if finished:
-            return request
-        answer, error = None, None
-        if isinstance(request, Sleep):
-            await asyncio.sleep(request.seconds)
+    steps = _Steps(gen)
+    while not steps.finished:
+        if isinstance(steps.request, Sleep):
+            await asyncio.sleep(steps.request.seconds)
+            steps.answer(None)
+            continue
+        try:
+            result = await perform(steps.request)
+        except Exception as err:
+            steps.fail(err)
         else:
-            try:
-                answer = await perform(request)
-            except Exception as err:
-                error = err
+            steps.answer(result)
+    return steps.request

@@ -9,7 +9,7 @@ Specs never hold a secret; the connection to use is not a wait option and travel
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.recordings.manifest import UploadPolicy
@@ -125,6 +125,24 @@ def check_file_url_template(template: str) -> None:
             f"str.format template with only {{task_id}}, {{sdk_app_id}} and {{file_name}} ({err!r})",
             template,
         ) from None
+
+
+class SpecOf(Generic[S]):
+    """``spec = SpecOf(TrtcWaitSpec)`` on a sensor or operator: a read-only property that builds the
+    spec from the holder's (rendered) flat options, so a wrong option fails where it is read."""
+
+    def __init__(self, spec_class: type[S]) -> None:
+        self.spec_class = spec_class
+
+    @overload
+    def __get__(self, holder: None, holder_type: type | None = None) -> SpecOf[S]: ...
+    @overload
+    def __get__(self, holder: object, holder_type: type | None = None) -> S: ...
+    def __get__(self, holder: object | None, holder_type: type | None = None) -> S | SpecOf[S]:
+        return self if holder is None else self.spec_class.of(holder)
+
+    def __set__(self, holder: object, value: Any) -> None:
+        raise AttributeError("spec is built from the flat options; set those instead")
 
 
 def refuse_key_with_deferrable(callback_key: str | None, deferrable: bool) -> None:
