@@ -229,6 +229,11 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     """Rows per cloud/kind/action (calls, resources), the labels, the time the rate limits imply."""
     rows: dict[tuple[str, str, str], list[int]] = {}
     labels: list[str] = []
+    inner = report.get("result")
+    if "ended" in report and isinstance(inner, dict) and isinstance(inner.get("plan"), dict):
+        # a caps report carries its dry run's end plan: show the destructive calls it will make
+        # (DismissRoom, CloseRoom...), as for an EndEventOperator dry run
+        return {**summarize(inner), "discovered_at": report.get("checked_at")}
     if "plan" in report:
         plan = report["plan"]
         for t in plan["targets"]:

@@ -87,6 +87,18 @@ def test_a_caps_report_is_counted_by_its_ended_items():
 
 
 @needs_hitl
+def test_a_caps_report_with_its_dry_run_plan_shows_the_destructive_calls():
+    """EnforceCapsOperator's dry run carries its end plan (``result``): the person sees the calls
+    (DismissRoom...) and the time at the rate limits, not only "end (max_duration)" per item."""
+    report = {**caps_report(3), "result": end_event_report(3, seconds=4.0)}
+    detail = _ask(_op(plan=report, threshold=2))
+    assert "| trtc | rooms | DismissRoom | 3 | 3 |" in detail["body"]
+    assert "end (max_duration)" not in detail["body"]
+    assert "about 4 s" in detail["body"]
+    assert "2026-12-07T03:00:00+00:00" in detail["body"]  # the caps check's time
+
+
+@needs_hitl
 def test_the_default_timeout_is_for_people_and_inside_the_plans_freshness():
     op = _op(plan=end_event_report(1))
     assert op.response_timeout == timedelta(minutes=45) and op.execution_timeout is None
