@@ -59,7 +59,10 @@ def ui_page_scenario(dep: Deployment) -> dict[str, Any]:
     from .scenarios import use_receiver
 
     dep.sandbox_call("POST", "/reset", {})
-    use_receiver(dep, dep.plugin_receiver_url)  # the page's inventory is the one discovered from
+    plugin = dep.plugin_receiver_url
+    use_receiver(dep, plugin)  # the page's inventory is the one the DAG discovers from
+    room_callbacks = {"room_url": f"{plugin}/trtc/callback", "key": dep.callback_key}
+    dep.sandbox_call("PUT", "/callbacks", room_callbacks)  # rooms' lifecycle, with the cloud's times
     try:
         dep.sandbox_call("POST", "/seed", {"trtc": {"rooms": SEED_ROOMS}})
         settle(dep)
