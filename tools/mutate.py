@@ -79,7 +79,8 @@ def score(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[list[st
         pct = f"{100 * killed / scored:6.1f}%" if scored else "     - "
         lines.append(f"{module:<48} {killed:>6} {scored - killed:>6} {counts['equivalent']:>6} {pct}")
     overall = 100 * total_killed / total_scored if total_scored else 0.0
-    lines.append(f"{'overall':<48} {total_killed:>6} {total_scored - total_killed:>6} {'':>6} {overall:6.1f}%")
+    alive_total = total_scored - total_killed
+    lines.append(f"{'overall':<48} {total_killed:>6} {alive_total:>6} {'':>6} {overall:6.1f}%")
     alive = sorted(
         f"  {status:<10} {name}"
         for name, status in statuses.items()
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         if run.returncode != 0:
             print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
             return run.returncode
-    results = subprocess.run([*mutmut, "results", "--all", "true"], capture_output=True, text=True, check=True)
+    listing = [*mutmut, "results", "--all", "true"]
+    results = subprocess.run(listing, capture_output=True, text=True, check=True)
     equivalent = equivalents()
     lines, any_scored, overall = score(parse_results(results.stdout), equivalent)
     print("\n".join(lines))
