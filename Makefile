@@ -98,4 +98,4 @@ compat: $(STAMP) services
 	$(BIN)/python tools/compat_matrix.py $(COMPAT_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-compat .demo build site *.egg-info
+	rm -rf $(VENV) .venv-compat .demo build site *.egg-info mutants
