@@ -25,9 +25,7 @@ TS = 1700000000
 HOST = "trtc.tencentcloudapi.com"
 
 
-def _sdk_get(
-    params: dict, monkeypatch: pytest.MonkeyPatch, *, language: str = "zh-CN"
-) -> RequestInternal:
+def _sdk_get(params: dict, monkeypatch: pytest.MonkeyPatch, *, language: str = "zh-CN") -> RequestInternal:
     """The official SDK builds and signs a GET (time patched, nothing sent)."""
     monkeypatch.setattr(abstract_client, "time", types.SimpleNamespace(time=lambda: TS))
     profile = ClientProfile(httpProfile=HttpProfile(endpoint=HOST, reqMethod="GET"), language=language)
