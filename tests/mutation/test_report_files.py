@@ -1,0 +1,128 @@
+"""Report files at their edges: names, the files a run may replace, the temporary name, the bytes.
+
+Written for `make mutate` (issue 24 item 5): the usage-report tests check the end state in a
+folder the operator wrote; these check each rule of ``reports/files.py`` on its own, on local paths
+(``pathlib.Path`` has the ObjectStoragePath methods the module uses).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_rtc.errors import RtcValidationError
+from airflow_provider_rtc.reports import files
+from airflow_provider_rtc.reports.specs import COLUMNS
+
+D1, D2 = dt.date(2026, 8, 29), dt.date(2026, 8, 31)
+
+
+def test_a_name_round_trips_and_a_single_day_is_a_valid_interval() -> None:
+    name = files.file_name("trtc_usage", D1, D2, "csv")
+    assert name == "trtc_usage_2026-08-29_2026-08-31.csv"
+    assert files.parse_name(name) == ("trtc_usage", D1, D2, "csv")
+    assert files.parse_name(files.file_name("live_usage", D1, D1, "jsonl")) == ("live_usage", D1, D1, "jsonl")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "trtc_usage_2026-08-31_2026-08-29.csv",  # backwards
+        "trtc_usage_2026-13-45_2026-08-29.csv",  # not a date
+        "trtc_usage_2026-08-29_2026-08-31.csv.bak",
+        "x trtc_usage_2026-08-29_2026-08-31.csv",
+        "trtc_usage_2026-08-29.csv",
+        "notes.txt",
+    ],
+)
+def test_other_names_are_not_report_files(name: str) -> None:
+    assert files.parse_name(name) is None
+
+
+def test_existing_lists_this_report_in_this_format_oldest_first_and_reports_strays(tmp_path: Path) -> None:
+    names = [
+        files.file_name("trtc_usage", dt.date(2026, 9, 1), dt.date(2026, 9, 3), "csv"),
+        files.file_name("trtc_usage", D1, D2, "csv"),
+        files.file_name("trtc_usage", D1, D1, "csv"),
+        files.file_name("trtc_usage", D1, D2, "jsonl"),  # another format: silent
+        "." + files.file_name("trtc_usage", D1, D2, "csv") + ".tmp-1",  # another run's temporary file
+        files.file_name("live_usage", D1, D2, "csv"),  # another report: a stray here
+        "notes.txt",
+    ]
+    for name in names:
+        (tmp_path / name).write_text("x")
+    strays: list[str] = []
+    found = files.existing(tmp_path, "trtc_usage", "csv", strays.append)
+    assert [(first, last, path.name) for first, last, path in found] == [
+        (D1, D1, names[2]),
+        (D1, D2, names[1]),
+        (dt.date(2026, 9, 1), dt.date(2026, 9, 3), names[0]),
+    ]
+    assert sorted(strays) == sorted([names[5], "notes.txt"])
+    assert files.existing(tmp_path, "trtc_usage", "csv") == found  # no callback: strays just skipped
+    assert files.existing(tmp_path / "absent", "trtc_usage", "csv") == []
+
+
+def test_a_report_is_written_under_a_hidden_name_beside_the_final_one_then_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "new" / "folder" / files.file_name("trtc_usage", D1, D2, "csv")
+    renames: list[tuple[Path, Path]] = []
+    original = Path.rename
+
+    def spy(self: Path, to: Any) -> Any:
+        assert self.read_bytes() == b"complete", "renamed before it was written whole"
+        renames.append((self, Path(to)))
+        return original(self, to)
+
+    monkeypatch.setattr(Path, "rename", spy)
+    files.write_atomically(target, b"complete")
+    assert target.read_bytes() == b"complete"
+    [(temporary, final)] = renames
+    assert final == target and temporary.parent == target.parent
+    assert temporary.name.startswith(".") and temporary.name != target.name
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_a_failed_write_leaves_neither_a_temporary_file_nor_a_new_final_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / files.file_name("trtc_usage", D1, D2, "csv")
+    target.write_bytes(b"old")
+
+    def fail(self: Path, to: Any) -> Any:
+        raise OSError("rename refused")
+
+    monkeypatch.setattr(Path, "rename", fail)
+    with pytest.raises(OSError, match="rename refused"):
+        files.write_atomically(target, b"new")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name] and target.read_bytes() == b"old"
+
+
+def _row(day: str, value: float, metric: str = "minutes") -> dict[str, Any]:
+    row: dict[str, Any] = {c: "" for c in COLUMNS}
+    row.update(date=day, time_zone="Asia/Shanghai", day_start_utc="2026-08-28T16:00:00Z", value=value)
+    row.update({c: metric for c in COLUMNS if c == "metric"})
+    return row
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_rows_read_back_as_written(fmt: str) -> None:
+    rows = [_row("2026-08-29", 1.5), _row("2026-08-29", 0.1 + 0.2)]
+    data = files.serialize(rows, fmt)
+    assert files.read_rows(data, fmt) == rows  # the exact float, not a rounded one
+    assert data.endswith(b"\n") and data.count(b"\n") == len(rows) + (fmt == "csv")
+
+
+def test_csv_has_the_columns_in_order_as_its_first_line() -> None:
+    first = files.serialize([], "csv").decode().splitlines()
+    assert first == [",".join(COLUMNS)]
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(RtcValidationError) as caught:
+        files.serialize([], "xlsx")
+    assert caught.value.param == "format"
