@@ -69,7 +69,7 @@ def score(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[list[st
         elif status in KILLED:
             status = "killed"
         per[module_of(name)][status] += 1
-    lines = [f"{'module':<48} {'killed':>6} {'alive':>6} {'equiv':>6} {'score':>7}"]
+    lines = [f"{'module':<48} {'killed':>6} {'alive':>6} {'equiv':>6} {'not run':>7} {'score':>7}"]
     total_killed = total_scored = 0
     for module in sorted(per):
         counts = per[module]
@@ -77,10 +77,13 @@ def score(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[list[st
         scored = sum(n for s, n in counts.items() if s not in NOT_RUN | {"equivalent"})
         total_killed, total_scored = total_killed + killed, total_scored + scored
         pct = f"{100 * killed / scored:6.1f}%" if scored else "     - "
-        lines.append(f"{module:<48} {killed:>6} {scored - killed:>6} {counts['equivalent']:>6} {pct}")
+        not_run = sum(counts[s] for s in NOT_RUN)
+        lines.append(
+            f"{module:<48} {killed:>6} {scored - killed:>6} {counts['equivalent']:>6} {not_run:>7} {pct}"
+        )
     overall = 100 * total_killed / total_scored if total_scored else 0.0
     alive_total = total_scored - total_killed
-    lines.append(f"{'overall':<48} {total_killed:>6} {alive_total:>6} {'':>6} {overall:6.1f}%")
+    lines.append(f"{'overall':<48} {total_killed:>6} {alive_total:>6} {'':>6} {'':>7} {overall:6.1f}%")
     alive = sorted(
         f"  {status:<10} {name}"
         for name, status in statuses.items()

@@ -193,3 +193,15 @@ def test_the_receiver_clock_judges_when_no_now_is_given() -> None:
         assert auth.verify_read("k", "GET", READ_PATH, str(READ_T), READ_SIG) is not None
     finally:
         auth.use_clock(previous)
+
+
+def test_no_clock_means_the_wall_clock_again() -> None:
+    import time
+
+    previous = auth.use_clock(lambda: 5.0)
+    try:
+        auth.use_clock(None)
+        stamp = int(auth.sign_read("k", READ_PATH)[auth.TIMESTAMP_HEADER])
+        assert abs(stamp - time.time()) < 3600  # the wall clock, not the fake one nor a crash
+    finally:
+        auth.use_clock(previous)
