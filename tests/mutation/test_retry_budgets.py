@@ -40,6 +40,20 @@ def test_negative_budgets_are_refused(kwargs: dict[str, float]) -> None:
         RetryPolicy(**kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_attempts": 0}, "max_attempts must be at least 1"),
+        ({"total_timeout": 0}, "retry delays must be >= 0 and total_timeout > 0"),
+        ({"throttle_budget": -1}, "throttle_budget must be >= 0"),
+    ],
+)
+def test_a_bad_policy_says_which_bound_it_breaks(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        RetryPolicy(**kwargs)
+    assert str(caught.value) == message
+
+
 def test_zero_delays_and_one_attempt_are_allowed() -> None:
     policy = RetryPolicy(max_attempts=1, initial_delay=0, max_delay=0, throttle_budget=0)
     assert policy.delay(1) == 0
