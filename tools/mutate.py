@@ -25,8 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = ROOT / "tools" / "mutate_equivalent.txt"
-#: a timed-out mutant (an endless loop) and one the type checker refused count as killed
-KILLED = {"killed", "timeout", "caught by type check"}
+#: a mutant the type checker refused counts as killed. A timeout does not: on a loaded machine a
+#: mutant whose tests merely ran long times out too, so timeouts are listed with the alive ones for
+#: a look (`mutmut show NAME`); one that is a real endless loop can go to the equivalents file.
+KILLED = {"killed", "caught by type check"}
 #: left out of the score: mutmut did not run them (interrupted, or skipped by configuration)
 NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
 
@@ -90,7 +92,7 @@ def score(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[list[st
         if name not in equivalent and status not in KILLED | NOT_RUN
     )
     if alive:
-        lines += ["", "alive (survived / no tests / suspicious):", *alive]
+        lines += ["", "alive (survived / no tests / timeout / suspicious):", *alive]
     return lines, bool(total_scored), overall
 
 
