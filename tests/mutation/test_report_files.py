@@ -66,6 +66,14 @@ def test_existing_lists_this_report_in_this_format_oldest_first_and_reports_stra
     assert files.existing(tmp_path / "absent", "trtc_usage", "csv") == []
 
 
+def test_existing_orders_by_first_date_then_last(tmp_path: Path) -> None:
+    wide = files.file_name("trtc_usage", D1, dt.date(2026, 9, 5), "csv")
+    inner = files.file_name("trtc_usage", dt.date(2026, 8, 30), D2, "csv")  # ends first, starts later
+    for name in (inner, wide):
+        (tmp_path / name).write_text("x")
+    assert [path.name for _, _, path in files.existing(tmp_path, "trtc_usage", "csv")] == [wide, inner]
+
+
 def test_a_report_is_written_under_a_hidden_name_beside_the_final_one_then_renamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,6 +128,35 @@ def test_rows_read_back_as_written(fmt: str) -> None:
 def test_csv_has_the_columns_in_order_as_its_first_line() -> None:
     first = files.serialize([], "csv").decode().splitlines()
     assert first == [",".join(COLUMNS)]
+
+
+def test_parquet_has_typed_columns_in_utc() -> None:
+    """The lake's schema: a real date, a UTC timestamp, text dimensions and a float value."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [_row("2026-08-29", 2.5)]
+    data = files.serialize(rows, "parquet")
+    schema = pq.read_table(io.BytesIO(data)).schema
+    assert schema.names == list(COLUMNS)
+    assert schema.field("date").type == pa.date32()
+    stamp = schema.field("day_start_utc").type  # whole seconds, stored by Parquet in its ms unit
+    assert pa.types.is_timestamp(stamp) and stamp.tz == "UTC"
+    assert schema.field("value").type == pa.float64()
+    assert {schema.field(c).type for c in COLUMNS[3:-1]} == {pa.string()}
+    assert files.read_rows(data, "parquet") == rows
+
+
+def test_parquet_without_pyarrow_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    with pytest.raises(RtcValidationError) as caught:
+        files.require_pyarrow()
+    assert caught.value.param == "format"
+    assert "'parquet' needs pyarrow: pip install 'airflow-provider-rtc[parquet]'" in str(caught.value)
 
 
 def test_an_unknown_format_is_refused() -> None:
