@@ -123,6 +123,7 @@ def test_rows_read_back_as_written(fmt: str) -> None:
     data = files.serialize(rows, fmt)
     assert files.read_rows(data, fmt) == rows  # the exact float, not a rounded one
     assert data.endswith(b"\n") and data.count(b"\n") == len(rows) + (fmt == "csv")
+    assert b"\r" not in data  # the same bytes on every platform: no CRLF from the csv module
 
 
 def test_csv_has_the_columns_in_order_as_its_first_line() -> None:
@@ -147,6 +148,22 @@ def test_parquet_has_typed_columns_in_utc() -> None:
     assert schema.field("value").type == pa.float64()
     assert {schema.field(c).type for c in COLUMNS[3:-1]} == {pa.string()}
     assert files.read_rows(data, "parquet") == rows
+
+
+def test_parquet_of_no_rows_keeps_the_types_and_is_snappy_compressed() -> None:
+    """An interval without usage still gives a file with the schema a lake table expects."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    empty = pq.ParquetFile(io.BytesIO(files.serialize([], "parquet")))
+    schema = empty.schema_arrow
+    assert schema.field("date").type == pa.date32() and schema.field("value").type == pa.float64()
+    assert pa.types.is_timestamp(schema.field("day_start_utc").type)
+    assert schema.field("report").type == pa.string()
+    full = pq.ParquetFile(io.BytesIO(files.serialize([_row("2026-08-29", 1.0)], "parquet")))
+    assert full.metadata.row_group(0).column(0).compression == "SNAPPY"
 
 
 def test_parquet_without_pyarrow_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
