@@ -205,3 +205,16 @@ def test_no_clock_means_the_wall_clock_again() -> None:
         assert abs(stamp - time.time()) < 3600  # the wall clock, not the fake one nor a crash
     finally:
         auth.use_clock(previous)
+
+
+def test_an_empty_zego_secret_or_part_never_verifies_even_when_signed_with_it() -> None:
+    """A receiver with no CallbackSecret configured must not accept a callback signed with "" by
+    anyone; nor a callback whose timestamp or nonce is empty, however it was signed."""
+    for secret, timestamp, nonce in [("", 1470820198, 123412), ("secret", "", 123412), ("secret", 1, "")]:
+        forged = sig.zego_callback_signature(secret, timestamp, nonce)
+        assert sig.verify_zego_callback(secret, timestamp, nonce, forged) is False, (secret, timestamp, nonce)
+
+
+def test_an_empty_live_key_never_verifies_even_when_signed_with_it() -> None:
+    forged = sig.live_callback_sign("", LIVE_T)
+    assert sig.verify_live_callback("", LIVE_T, forged, now=LIVE_T - 10) is False
