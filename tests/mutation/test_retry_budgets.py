@@ -55,7 +55,7 @@ def test_a_bad_policy_says_which_bound_it_breaks(kwargs: dict[str, float], messa
 
 
 def test_zero_delays_and_one_attempt_are_allowed() -> None:
-    policy = RetryPolicy(max_attempts=1, initial_delay=0, max_delay=0, throttle_budget=0)
+    policy = RetryPolicy(max_attempts=1, initial_delay=0, max_delay=0, total_timeout=0.5, throttle_budget=0)
     assert policy.delay(1) == 0
     assert RetryClock(policy, now=Clock()).next_delay(FAULT, idempotent=True) is None  # the one attempt
 
