@@ -180,3 +180,15 @@ def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(RtcValidationError) as caught:
         files.serialize([], "xlsx")
     assert caught.value.param == "format"
+
+
+def test_an_unknown_format_names_the_formats_and_the_value() -> None:
+    with pytest.raises(RtcValidationError) as caught:
+        files.serialize([], "xlsx")
+    assert "one of ('csv', 'parquet', 'jsonl')" in str(caught.value) and "xlsx" in str(caught.value)
+
+
+def test_jsonl_keeps_non_ascii_text_readable() -> None:
+    row = _row("2026-08-29", 1.0)
+    row["dimension"] = "\u623f\u95f4"
+    assert "\u623f\u95f4".encode() in files.serialize([row], "jsonl")
