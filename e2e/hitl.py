@@ -30,8 +30,9 @@ WAITING = ("awaiting_input", "deferred")
 #: an answer within ~1 s of the park resumes the task (queued) before the scheduler has read the
 #: parking workload's "success" executor event, which it then takes for a task that finished while
 #: queued and marks FAILED ("finished with state success, but the task instance's state is
-#: queued"). A person never answers that fast; a script waits this long.
-SETTLE = 5.0
+#: queued"). A person never answers that fast; a script waits this long. 5 s was not enough on
+#: 2 loaded cores: a scheduler loop took 6 s, and the answer at +5.9 s still lost the race.
+SETTLE = 15.0
 
 
 def _ti_state(client: Api, dag_id: str, run_id: str, task_id: str, map_index: int) -> str | None:
