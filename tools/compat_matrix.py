@@ -178,7 +178,26 @@ def run_minor(minor: str, uv: list[str], checks: threading.Semaphore) -> dict[st
     return {**row, "checks": f"{took:.0f}s", **tally, "log": str(log)}
 
 
+def install_only(wanted: list[str]) -> int:
+    """``--install-only``: the venvs, no checks (.ci/run makes them while the test suite runs: the
+    installs wait on the network, the tests on the CPU)."""
+    CACHE.mkdir(exist_ok=True)
+    uv = uv_command(CACHE / "log-uv.txt")
+    failed = 0
+    for minor in [m for m in wanted if m in VERSIONS]:
+        version, cutoff = VERSIONS[minor]
+        log = CACHE / f"log-install-{minor}.txt"
+        log.write_text("")
+        python, seconds = install(version, cutoff, uv, log)
+        outcome = "installed" if python else "install FAILED"
+        print(f"==> Airflow {version}: {outcome} in {seconds:.0f}s", flush=True)
+        failed += python is None
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--install-only"]:
+        return install_only(argv[1:] or list(VERSIONS))
     wanted = argv or [*VERSIONS, CURRENT]
     unknown = [m for m in wanted if m != CURRENT and m not in VERSIONS]
     if unknown:
