@@ -35,6 +35,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".venv-compat"
@@ -223,11 +224,11 @@ def _print(rows: list[dict[str, object]]) -> bool:
     for row in rows:
         cells = []
         for key in ("compat", "example_dag"):
-            passed, total = row.get(key, (0, -1))  # type: ignore[misc]
+            passed, total = cast("tuple[int, int]", row.get(key, (0, -1)))
             ok = total > 0 and passed == total
             failed |= not ok
             cells.append(f"{passed}/{total} {'ok' if ok else 'FAIL'}" if total >= 0 else "not run")
-        xfail = row.get("xfail", (0, 0))[0]  # type: ignore[index]
+        xfail = cast("tuple[int, int]", row.get("xfail", (0, 0)))[0]
         if xfail:
             cells[-1] += f" ({xfail} xfail)"
         failed |= row["install"] == "FAILED"
