@@ -67,6 +67,14 @@ _CONFIG = {
                 "example": "s3://my-bucket/rtc-audit",
                 "default": "file://{AIRFLOW_HOME}/rtc/audit",
             },
+            "audit_format": {
+                "description": "Format of the audit trail's files: jsonl (one JSON object per line) or "
+                "parquet (typed columns, ref a struct; needs the parquet extra: pyarrow).",
+                "version_added": "0.1.0",
+                "type": "string",
+                "example": "parquet",
+                "default": "jsonl",
+            },
         },
     },
 }

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from airflow_provider_rtc.audit.line import Who, line_of
-from airflow_provider_rtc.audit.store import AuditLog, audit_base
+from airflow_provider_rtc.audit.store import AuditLog, audit_base, audit_format
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _open(task: Any, context: Any) -> AuditLog | None:
     if base is None:
         getattr(task, "log", log).info("audit trail disabled ([rtc] audit_path is empty)")
         return None
-    return AuditLog(base, who)
+    return AuditLog(base, who, audit_format())
 
 
 def active() -> AuditLog | None:

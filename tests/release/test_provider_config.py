@@ -40,6 +40,7 @@ def test_every_option_the_plugin_reads_is_declared_with_type_default_and_example
         "rate_limit_redis_password",
         "rate_limit_dir",
         "audit_path",
+        "audit_format",
     }
     for section in config.values():
         for name, spec in section["options"].items():
