@@ -7,38 +7,18 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from airflow_provider_rtc.budgets import markers
+from tests.support.services import clear_s3fs_cache, moto_s3_connection
 
 CONN = "budget_s3"
 
 
 @pytest.fixture
 def bucket(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    import boto3
-
-    httpx.post(f"{moto_server}/moto-api/reset", timeout=5)
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"endpoint_url": moto_server, "region_name": "us-east-1"},
-    }
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", json.dumps(conn))
-    client = boto3.client(
-        "s3",
-        endpoint_url=moto_server,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_bucket(Bucket="state")
-    yield client
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()
+    yield moto_s3_connection(moto_server, monkeypatch, CONN, ("state",))
+    clear_s3fs_cache()
 
 
 @pytest.mark.slow  # starts moto

@@ -15,6 +15,7 @@ from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.recordings.manifest import build_manifest, file_entry
 from tests.support.credentials import TRTC_KEY
+from tests.support.services import clear_s3fs_cache, moto_s3_connection
 
 S3_CONN = "lake_s3"
 SANDBOX_CONFIG: dict[str, Any] = {
@@ -43,39 +44,8 @@ def sandbox_conn_extra() -> dict[str, Any]:
 @pytest.fixture
 def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A boto3 S3 client on moto (empty, fresh buckets per test) and the ``lake_s3`` connection."""
-    import boto3
-
-    httpx.post(f"{moto_server}/moto-api/reset", timeout=5)
-    conn = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"endpoint_url": moto_server, "region_name": "us-east-1"},
-    }
-    monkeypatch.setenv(f"AIRFLOW_CONN_{S3_CONN.upper()}", json.dumps(conn))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    client = boto3.client(
-        "s3",
-        endpoint_url=moto_server,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    for bucket in ("rec-source", "lake"):
-        client.create_bucket(Bucket=bucket)
-    yield client
-    _clear_s3fs_cache()
-
-
-def _clear_s3fs_cache() -> None:
-    """s3fs caches filesystems (and their listings) per connection: start every test afresh."""
-    try:
-        import s3fs
-
-        s3fs.S3FileSystem.clear_instance_cache()
-    except ImportError:
-        pass
+    yield moto_s3_connection(moto_server, monkeypatch, S3_CONN, ("rec-source", "lake"))
+    clear_s3fs_cache()
 
 
 def vod_media(
