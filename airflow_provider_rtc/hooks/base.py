@@ -71,25 +71,43 @@ class BaseSettings:
         raise NotImplementedError
 
 
+def _form_widgets(cls: Any) -> dict[str, Any]:
+    from airflow_provider_rtc.hooks.forms import form_widgets
+
+    return form_widgets(cls.conn_type)
+
+
+def _field_behaviour(cls: Any) -> dict[str, Any]:
+    from airflow_provider_rtc.hooks.forms import field_behaviour
+
+    return field_behaviour(cls.conn_type)
+
+
 class RtcBaseHook(BaseHook, Generic[S]):
     """Base of the provider's hooks. Never fetches the connection in ``__init__`` (DAG parse stays free)."""
 
     cloud: ClassVar[str] = ""
     conn_type: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A hook that declares its own ``conn_type`` gets the two connection-form classmethods in
+        its OWN ``__dict__``: Airflow 3.0/3.1's ProvidersManager reads them only there
+        (``"get_connection_form_widgets" in hook_class.__dict__``), so inheriting them from this
+        base left the forms without their fields (caught by ``make compat``)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("conn_type"):
+            cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[assignment,method-assign]
+            cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[assignment,method-assign]
+
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """The form's extra fields on Airflow 3.0/3.1 (3.2+ read ``conn-fields``): :mod:`.forms`."""
-        from airflow_provider_rtc.hooks.forms import form_widgets
-
-        return form_widgets(cls.conn_type)
+        return _form_widgets(cls)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Hidden and relabelled standard fields on Airflow 3.0/3.1 (3.2+ read ``ui-field-behaviour``)."""
-        from airflow_provider_rtc.hooks.forms import field_behaviour
-
-        return field_behaviour(cls.conn_type)
+        return _field_behaviour(cls)
 
     def __init__(
         self,

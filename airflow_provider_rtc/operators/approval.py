@@ -104,9 +104,8 @@ class PlanApprovalOperator(_Base):  # type: ignore[misc,valid-type]
             super().__init__(
                 subject=subject,
                 defaults=REJECT,
-                response_timeout=response_timeout,
                 ignore_downstream_trigger_rules=ignore_downstream_trigger_rules,
-                **kwargs,
+                **_timeout_kwargs(response_timeout, kwargs),
             )
         else:
             super().__init__(**kwargs)
@@ -223,6 +222,22 @@ def _report(value: Any) -> dict[str, Any]:
     if isinstance(value.get("ended"), list):
         return value
     raise RtcValidationError("plan", rule, sorted(value)[:10])
+
+
+def _timeout_kwargs(response_timeout: timedelta | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``response_timeout`` as the installed HITL operator takes it: the standard provider of
+    Airflow 3.1.x names it ``execution_timeout`` (its HITLOperator has no ``response_timeout``; seen
+    in ``make compat`` on 3.1.8), later ones ``response_timeout``. An explicit ``execution_timeout``
+    of the caller is kept."""
+    import inspect
+
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    if "response_timeout" in inspect.signature(HITLOperator.__init__).parameters:
+        return {**kwargs, "response_timeout": response_timeout}
+    if response_timeout is None or "execution_timeout" in kwargs:
+        return kwargs
+    return {**kwargs, "execution_timeout": response_timeout}
 
 
 def summarize(report: dict[str, Any]) -> dict[str, Any]:

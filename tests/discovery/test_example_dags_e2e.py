@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import load_example_dag
+from tests.conftest import XFAIL_INACTIVE_ASSETS_ON_3_0, load_example_dag
 
 from .conftest import EVENT, LOSSY, destructive_calls, live_in_sandbox
 
@@ -17,6 +17,7 @@ def _xcom(run, task_id):
     return ti.xcom_pull(task_ids=task_id)
 
 
+@XFAIL_INACTIVE_ASSETS_ON_3_0  # its end task declares the audit trail's asset
 @pytest.mark.parametrize("bed", [LOSSY], indirect=True)
 def test_end_event_by_discovery_dry_run_then_for_real(bed):
     bed.server.seed(EVENT)
@@ -37,6 +38,7 @@ def test_end_event_by_discovery_dry_run_then_for_real(bed):
     assert live_in_sandbox(bed.server)["trtc rooms"]  # other clouds: untouched
 
 
+@XFAIL_INACTIVE_ASSETS_ON_3_0  # its end tasks declare the audit trail's asset
 def test_sweep_idle_rooms_ends_idle_and_old_rooms_only(bed):
     sb = bed.server.backend
     sb.clock.set_offset(-3 * 3600)  # these rooms started three hours ago

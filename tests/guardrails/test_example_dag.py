@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import load_example_dag
+from tests.conftest import XFAIL_INACTIVE_ASSETS_ON_3_0, load_example_dag
 
 from .conftest import destructive_calls, live_in_sandbox
 
@@ -18,6 +18,7 @@ def _xcom(run, task_id):
     return ti.xcom_pull(task_ids=task_id)
 
 
+@XFAIL_INACTIVE_ASSETS_ON_3_0  # its caps tasks declare the audit trail's asset
 def test_enforce_caps_plans_then_ends_the_approved_rooms_only(bed):
     bed.server.backend.zego.room_list_enabled = True
     bed.server.seed(
