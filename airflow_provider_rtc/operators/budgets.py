@@ -29,6 +29,7 @@ from airflow_provider_rtc.budgets import (
 )
 from airflow_provider_rtc.exceptions import RtcValidationError
 from airflow_provider_rtc.hooks.settings import check_hook_params
+from airflow_provider_rtc.operators.notifiers import notifier_list
 from airflow_provider_rtc.reports import cloudtime
 from airflow_provider_rtc.validation import switch
 
@@ -109,7 +110,7 @@ class UsageBudgetOperator(BaseOperator):
             parse_budgets(budgets)
         if not _templated(thresholds):
             parse_thresholds(list(thresholds) if isinstance(thresholds, tuple) else thresholds)
-        self.notifiers = self._check_notifiers(notifier)
+        self.notifiers = notifier_list(notifier)
         if not _templated(end_idle_rooms_at_full):
             switch(end_idle_rooms_at_full, "end_idle_rooms_at_full")
         self.budgets = budgets
@@ -123,16 +124,6 @@ class UsageBudgetOperator(BaseOperator):
         self.callback_receiver_url = callback_receiver_url
         self.sdk_app_id = sdk_app_id
         self.hook_params = check_hook_params(hook_params)
-
-    @staticmethod
-    def _check_notifiers(notifier: Any) -> list[Any]:
-        items = (
-            [] if notifier is None else list(notifier) if isinstance(notifier, list | tuple) else [notifier]
-        )
-        for item in items:
-            if not isinstance(item, BaseNotifier):
-                raise RtcValidationError("notifier", "a BaseNotifier or a list of them", type(item).__name__)
-        return items
 
     # -- input ---------------------------------------------------------------------------------
 

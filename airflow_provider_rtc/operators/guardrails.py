@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseNotifier
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_rtc import metrics
 from airflow_provider_rtc.exceptions import RtcValidationError
@@ -25,6 +25,7 @@ from airflow_provider_rtc.operators.event import (
     _check_age,
     _push,
 )
+from airflow_provider_rtc.operators.notifiers import notifier_list
 from airflow_provider_rtc.validation import switch
 
 #: warned items listed one by one in the notifier message (all of them are in ``caps_warnings``)
@@ -38,14 +39,6 @@ def _templated(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return "{{" in text or "{%" in text
-
-
-def _notifiers(value: Any) -> list[Any]:
-    items = [] if value is None else list(value) if isinstance(value, list | tuple) else [value]
-    for i, n in enumerate(items):
-        if not isinstance(n, BaseNotifier):
-            raise RtcValidationError(f"notifier[{i}]", "an Airflow BaseNotifier", type(n).__name__)
-    return items
 
 
 def _prefix(value: Any) -> str | None:
@@ -152,7 +145,7 @@ class EnforceCapsOperator(EndEventOperator):
         super().__init__(clouds=clouds, dry_run=dry_run, **kwargs)
         self.policy = policy
         self.warn_before = warn_before
-        self.notifiers = _notifiers(notifier)
+        self.notifiers = notifier_list(notifier)
         self.room_id_prefix = room_id_prefix
         self.plan = plan
         if not _templated(policy) and not _templated(warn_before):

@@ -41,7 +41,7 @@ def _bad(**change: Any) -> dict[str, Any]:
         ({"budgets": [GOOD], "thresholds": []}, "thresholds"),
         ({"budgets": [GOOD], "thresholds": [0]}, "thresholds"),
         ({"budgets": [GOOD], "thresholds": [0.8, "high"]}, "thresholds"),
-        ({"budgets": [GOOD], "notifier": print}, "notifier"),
+        ({"budgets": [GOOD], "notifier": print}, "notifier[0]"),
         ({"budgets": [GOOD], "end_idle_rooms_at_full": "maybe"}, "end_idle_rooms_at_full"),
     ],
 )
