@@ -10,6 +10,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_rtc.discovery.refs import label
+from airflow_provider_rtc.identity import ResourceRef
 from airflow_provider_rtc.plugins.ui_data import LiveRow, Page, Report
 
 STYLE = """
@@ -96,6 +98,17 @@ def _reports(reports: list[Report], note: str, prefix: str) -> str:
     return _table(["at", "report", "DAG run", "task", "summary"], out, "reports")
 
 
+def _ref_cell(ref: Any) -> tuple[str, str]:
+    """The label the plan prints (``trtc:1400000001 room 1234 (int)``) and, as the cell's tooltip,
+    the line's raw ``ref``; a line whose ref does not read as one (written by hand, or by another
+    version) shows that raw text rather than hiding the row."""
+    raw = json.dumps(ref, sort_keys=True) if isinstance(ref, dict) else str(ref)
+    try:
+        return label(ResourceRef.from_dict(ref)), raw
+    except (KeyError, TypeError, ValueError):
+        return raw, raw
+
+
 def _audit(lines: list[dict[str, Any]], note: str, prefix: str) -> str:
     if note:
         return f'<p class="note" id="audit-note">{_e(note)}</p>'
@@ -103,14 +116,14 @@ def _audit(lines: list[dict[str, Any]], note: str, prefix: str) -> str:
         return '<p class="note" id="audit-note">no destructive call audited yet</p>'
     out = []
     for line in lines:
-        ref = line.get("ref")
-        ref_text = json.dumps(ref, sort_keys=True) if isinstance(ref, dict) else str(ref)
+        ref_label, ref_json = _ref_cell(line.get("ref"))
         status = str(line.get("status", ""))
         out.append(
             f"<tr><td>{_e(line.get('ts'))}</td>"
             f"<td>{run_link(prefix, str(line.get('dag_id')), str(line.get('run_id')))}</td>"
             f"<td>{_e(line.get('task_id'))}</td><td>{_e(line.get('action'))}</td>"
-            f'<td class="ref"><code>{_e(ref_text)}</code></td><td class="{_e(status)}">{_e(status)}</td>'
+            f'<td class="ref" title="{_e(ref_json)}">{_e(ref_label)}</td>'
+            f'<td class="{_e(status)}">{_e(status)}</td>'
             f"<td>{_e(line.get('code'))}</td><td>{_e(line.get('request_id'))}</td>"
             f"<td>{_e(line.get('origin'))}</td></tr>"
         )

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from airflow_provider_rtc.callbacks.inventory import CLOUD, FIRST_SEEN, Update
 from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.identity import ResourceRef
-from airflow_provider_rtc.plugins import ui_data
+from airflow_provider_rtc.plugins import ui_data, ui_render
 from airflow_provider_rtc.plugins.ui_data import Report
 from airflow_provider_rtc.plugins.ui_page import InventoryUnavailable, Sources, create_ui_app
 
@@ -276,6 +276,16 @@ def test_audit_lines_are_listed_with_run_links_and_escaped(
     assert "DismissRoomByStrRoomId" in html and "req-evt-42" in html
     assert 'href="/dags/end_of_event_cleanup/runs/manual__2027-01-15T08%3A00%3A00%2B00%3A00"' in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    # each target reads as the plan prints it, its raw ref kept as the cell's tooltip
+    assert f"trtc:{TRTC_APP} room &quot;evt-42&quot; (str)</td>" in html
+    assert 'title="{&quot;app_id&quot;' in html
+
+
+def test_an_audit_line_whose_ref_is_not_a_ref_still_shows() -> None:
+    line = _audit_line("d", "r", "x")
+    line["ref"] = {"cloud": "nowhere", "id": "7"}
+    html = ui_render._audit([line, {**line, "ref": "7"}], "", "")
+    assert "&quot;cloud&quot;: &quot;nowhere&quot;" in html and ">7</td>" in html
 
 
 def test_reports_and_audit_are_limited_to_the_dags_the_user_may_read(
