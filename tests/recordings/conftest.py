@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
@@ -23,10 +24,19 @@ from tests.support.credentials import (
     ZEGO_APP_ID,
     ZEGO_CALLBACK_SECRET,
 )
+from tests.support.sandbox import install_connections
 from tests.support.servers import ThreadedServer
 from tests.support.wire import Script, serve
 
-__all__ = ["SDK_APP_ID", "TRTC_KEY", "ZEGO_APP_ID", "ZEGO_CALLBACK_SECRET", "ReceiverServer", "Script"]
+__all__ = [
+    "SDK_APP_ID",
+    "TRTC_KEY",
+    "ZEGO_APP_ID",
+    "ZEGO_CALLBACK_SECRET",
+    "ReceiverServer",
+    "Script",
+    "admin",
+]
 
 # -- the callback receiver ------------------------------------------------------------------------
 
@@ -54,6 +64,32 @@ def receiver(receiver_server: ReceiverServer, tmp_path: Any) -> ReceiverServer:
     """The session receiver with an empty store of its own."""
     receiver_server.app.state.receiver._store = CallbackStore(tmp_path / "callbacks.sqlite3")
     return receiver_server
+
+
+# -- the shared sandbox beside the receiver (test_sandbox_sensors, test_example_dag_e2e) ------------
+
+
+@pytest.fixture
+def sandbox(
+    sandbox: SandboxServer, sandbox_conn_extra: dict[str, Any], receiver: ReceiverServer, monkeypatch: Any
+) -> SandboxServer:
+    """The shared sandbox; its TRTC connection also names the receiver and its key (each module sets
+    ``sandbox_config``, whose callbacks go to ``receiver``, and ``sandbox_conn_extra``)."""
+    receiver_extra = {
+        **sandbox_conn_extra,
+        "callback_receiver_url": receiver.url,
+        "callback_secret": TRTC_KEY,
+    }
+    install_connections(
+        sandbox, monkeypatch, receiver_extra, names={"tencentcloud_default": "tencentcloud_default"}
+    )
+    return sandbox
+
+
+def admin(server: SandboxServer, path: str, body: dict[str, Any]) -> None:
+    """A sandbox admin call (``PUT /_sandbox<path>``) that must succeed."""
+    resp = httpx.put(f"{server.url}/_sandbox{path}", json=body, timeout=5)
+    assert resp.status_code == 200, resp.text
 
 
 def trtc_event(

@@ -12,15 +12,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from rtc_sandbox.server import SandboxServer
 
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from tests.conftest import XFAIL_INACTIVE_ASSETS_ON_3_0, load_example_dag
-from tests.support.sandbox import install_connections
 
-from .conftest import TRTC_KEY, ReceiverServer
+from .conftest import TRTC_KEY, ReceiverServer, admin
 
 # an example DAG run end to end (dag.test) against a sandbox: e2e-like, seconds to minutes
 pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
@@ -59,22 +57,10 @@ def sandbox_conn_extra() -> dict[str, Any]:
     return {"retry_delay": 0.05, "retry_max_delay": 0.2, "pacing": False}
 
 
-@pytest.fixture
-def sandbox(
-    sandbox: SandboxServer, sandbox_conn_extra: dict[str, Any], receiver: ReceiverServer, monkeypatch: Any
-) -> SandboxServer:
-    """The shared sandbox; its TRTC connection also names the receiver and its key."""
-    receiver_extra = {
-        **sandbox_conn_extra,
-        "callback_receiver_url": receiver.url,
-        "callback_secret": TRTC_KEY,
-    }
-    install_connections(
-        sandbox, monkeypatch, receiver_extra, names={"tencentcloud_default": "tencentcloud_default"}
-    )
+@pytest.fixture(autouse=True)
+def _fast_recording_waits(monkeypatch: Any) -> None:
     monkeypatch.setenv("RTC_RECORDING_POLL_SECONDS", "0.25")
     monkeypatch.setenv("RTC_RECORDING_WAIT_SECONDS", "60")
-    return sandbox
 
 
 def seed(server: SandboxServer) -> dict[str, list[str]]:
@@ -83,11 +69,6 @@ def seed(server: SandboxServer) -> dict[str, list[str]]:
         "trtc_recordings": [r["task_id"] for r in ids["trtc"]["recordings"]],
         "zego_recordings": [r["task_id"] for r in ids["zego"]["recordings"]],
     }
-
-
-def admin(server: SandboxServer, path: str, body: dict[str, Any]) -> None:
-    resp = httpx.put(f"{server.url}/_sandbox{path}", json=body, timeout=5)
-    assert resp.status_code == 200, resp.text
 
 
 def run_dag(conf: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

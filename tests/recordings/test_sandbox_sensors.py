@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import pytest
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
 from rtc_sandbox.server import SandboxServer
@@ -16,9 +15,8 @@ from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook
 from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
-from tests.support.sandbox import install_connections
 
-from .conftest import TRTC_KEY, ReceiverServer
+from .conftest import TRTC_KEY, ReceiverServer, admin
 
 
 @pytest.fixture
@@ -47,27 +45,6 @@ def sandbox_config(receiver: ReceiverServer) -> dict[str, Any]:
 @pytest.fixture
 def sandbox_conn_extra() -> dict[str, Any]:
     return {"retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
-
-
-@pytest.fixture
-def sandbox(
-    sandbox: SandboxServer, sandbox_conn_extra: dict[str, Any], receiver: ReceiverServer, monkeypatch: Any
-) -> SandboxServer:
-    """The shared sandbox; its TRTC connection also names the receiver and its key."""
-    receiver_extra = {
-        **sandbox_conn_extra,
-        "callback_receiver_url": receiver.url,
-        "callback_secret": TRTC_KEY,
-    }
-    install_connections(
-        sandbox, monkeypatch, receiver_extra, names={"tencentcloud_default": "tencentcloud_default"}
-    )
-    return sandbox
-
-
-def admin(server: SandboxServer, path: str, body: dict[str, Any]) -> None:
-    resp = httpx.put(f"{server.url}/_sandbox{path}", json=body, timeout=5)
-    assert resp.status_code == 200, resp.text
 
 
 def trtc_recording(server: SandboxServer, storage: str, fault: str | None = None) -> str:

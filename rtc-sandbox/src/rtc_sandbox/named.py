@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .scenario import started_before
-from .seed import LIVE_APP, LIVE_DOMAIN
+from .seed import LIVE_APP, LIVE_DOMAIN, live_mix, trtc_recording, zego_mix, zego_recording, zego_room
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -110,18 +110,7 @@ def _trtc_room(
         storage = recording.get("storage", "cos") if isinstance(recording, dict) else "cos"
         if storage not in ("cos", "vod"):
             raise ValueError(f"{where}.recording.storage: 'cos' or 'vod'")
-        task_id = sandbox.trtc.create_recording(
-            app,
-            str(room_id),
-            0 if isinstance(room_id, str) else 1,
-            f"recorder_{room_id}",
-            at,
-            record_mode=2,
-            storage=storage,
-            output_format=1,
-            prefix=["sandbox"],
-        )
-        out["recordings"].append({"task_id": task_id, "room_id": room_id})
+        out["recordings"].append(trtc_recording(sandbox, app, room_id, at, storage))
     for kind in ("cdn", "ingest"):
         for _ in range(int(e.get(f"{kind}_tasks", 0))):
             out[f"{kind}_tasks"].append(sandbox.trtc.start_relay(app, kind, room_id, at))
@@ -148,12 +137,11 @@ def _zego_room(
     users = _users(e.get("users"), room_id, where, minimum=max(count, 1))
     if len(users) < count:
         raise ValueError(f"{where}: {count} streams need at least {count} users (one publisher each)")
-    for uid in users:
-        sandbox.zego.login(app, room_id, uid, at)
-    for i, uid in enumerate(users[:count]):
-        sid = str(raw_streams[i]) if isinstance(raw_streams, list) else f"stream_{room_id}_{i + 1}"
-        sandbox.zego.publish(app, room_id, uid, sid, at)
-        out["streams"].append({"room_id": room_id, "user_id": uid, "stream_id": sid})
+    if isinstance(raw_streams, list):
+        ids = [str(sid) for sid in raw_streams]
+    else:
+        ids = [f"stream_{room_id}_{i}" for i in range(1, count + 1)]
+    out["streams"] += zego_room(sandbox, app, room_id, users, ids, at)
     out["rooms"].append(room_id)
     out["users"][room_id] = users
     mix = e.get("mix", False)
@@ -164,40 +152,10 @@ def _zego_room(
         unknown = set(mix) - {"task_id", "user_id"}
         if unknown:
             raise ValueError(f"{where}.mix: true or a table with task_id and user_id, not {sorted(unknown)}")
-        inputs: list[dict[str, Any]] = [
-            {"StreamId": s["stream_id"], "RectInfo": {"Top": 0, "Left": 0, "Bottom": 360, "Right": 640}}
-            for s in out["streams"]
-            if s["room_id"] == room_id
-        ] or [{"StreamUrl": f"rtmp://pull.sandbox.example/live/mix_input_{n}"}]
-        # the UserId that starts a mix is the one allowed to stop it (when mix ownership is on)
         task_id, user_id = str(mix.get("task_id", f"mix_task_{n}")), str(mix.get("user_id", f"mixer_{n}"))
-        sandbox.zego.start_mix(
-            app,
-            task_id,
-            user_id,
-            inputs,
-            [{"StreamId": f"mix_out_{n}", "VideoBitrate": 1200000, "Fps": 15, "Width": 640, "Height": 360}],
-            at,
-            room_id=room_id,
-        )
-        out["mixes"].append({"task_id": task_id, "user_id": user_id})
+        out["mixes"].append(zego_mix(sandbox, app, n, room_id, out["streams"], at, task_id, user_id))
     if e.get("recording"):
-        task_id = sandbox.zego.start_record(
-            app,
-            room_id,
-            {"RecordMode": 1, "StreamType": 3},
-            {"OutputFileFormat": "mp4", "OutputFolder": "sandbox"},
-            {
-                "Vendor": 3,
-                "Region": "ap-guangzhou",
-                "Bucket": "sandbox-1250000000",
-                "AccessKeyId": "sandbox-ak",
-                "AccessKeySecret": "sandbox-sk",
-            },
-            now,
-            started_ago_seconds=now - at,
-        )
-        out["recordings"].append({"task_id": task_id, "room_id": room_id})
+        out["recordings"].append(zego_recording(sandbox, app, room_id, now, now - at))
     names.add(e, where, cloud="zego", room_id=room_id, app_id=app)
 
 
@@ -221,11 +179,6 @@ def _live_mix(
     n = sandbox.seed_counters.live_session
     session_id = str(e.get("session_id") or f"sandbox_mix_{n}")
     inputs = [str(x) for x in e.get("inputs") or []] or [f"sandbox_input_{n}_1", f"sandbox_input_{n}_2"]
-    sandbox.live.create_mix(
-        session_id,
-        [{"InputStreamName": nm, "LayoutParams": {"ImageLayer": i + 1}} for i, nm in enumerate(inputs)],
-        {"OutputStreamName": f"{session_id}_out", "OutputStreamType": 1},
-        started_before(now, e, where),
-    )
+    live_mix(sandbox, session_id, inputs, f"{session_id}_out", started_before(now, e, where))
     result["live"]["mix_sessions"].append(session_id)
     names.add(e, where, cloud="live", session_id=session_id)

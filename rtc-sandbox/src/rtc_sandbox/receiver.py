@@ -1,20 +1,23 @@
 """The provider's callback receiver next to a sandbox: what discovery reads (``--with-receiver``,
 ``RtcSandbox(with_receiver=True)``, tests and the demo).
 
-``with ReceiverBed(sandbox_server, tmp_dir) as bed:`` starts the receiver (uvicorn on a thread, a
-free port on 127.0.0.1), points the sandbox's TRTC, ZEGO and Live callbacks at it with matching keys,
-and offers ``bed.connections`` (the sandbox's connections plus the receiver extras discovery needs).
-The receiver is the provider's (``airflow_provider_rtc.callbacks``), imported only here and only
-when started: the sandbox itself never needs the provider or Airflow.
+``with ReceiverBed(sandbox_server, tmp_dir) as bed:`` starts the receiver (on a free 127.0.0.1 port,
+served like the sandbox itself by ``server.UvicornThread``), points the sandbox's TRTC, ZEGO and Live
+callbacks at it with matching keys, and offers ``bed.connections`` (the sandbox's connections plus
+the receiver extras discovery needs). One path: the CLI's ``--with-receiver`` goes through
+``RtcSandbox`` to this class, as the tests and the demo do. The receiver is the provider's
+(``airflow_provider_rtc.callbacks``), imported only here and only when started: the sandbox itself
+never needs the provider or Airflow.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server import UvicornThread
 
 TRTC_KEY = "sandboxTrtcCallbackKey01"
 ZEGO_SECRET = "sandboxZegoCallbackSecret"  # noqa: S105 (sandbox-only value)
@@ -29,8 +32,7 @@ class ReceiverBed:
     def __init__(self, server: Any, directory: str | Path) -> None:
         self.server = server
         self.db_path = str(Path(directory) / "rtc_callbacks.sqlite3")
-        self._uvicorn: Any = None
-        self._thread: threading.Thread | None = None
+        self._runner: UvicornThread | None = None
         self.port = 0
 
     @property
@@ -38,8 +40,6 @@ class ReceiverBed:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ReceiverBed:
-        import uvicorn
-
         try:
             from airflow_provider_rtc.callbacks.app import create_app
             from airflow_provider_rtc.callbacks.config import ReceiverConfig
@@ -48,6 +48,7 @@ class ReceiverBed:
                 "the callback receiver is the provider's: install airflow-provider-rtc beside rtc-sandbox "
                 f"(pip install airflow-provider-rtc) to use --with-receiver ({err})"
             ) from err
+        from .server import UvicornThread
 
         config = ReceiverConfig(
             db_path=self.db_path,
@@ -55,21 +56,12 @@ class ReceiverBed:
             zego_secrets={"*": ZEGO_SECRET},
             live_keys={"*": LIVE_KEY},
         )
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._uvicorn = uvicorn.Server(
-            uvicorn.Config(create_app(config), lifespan="off", log_level="warning", access_log=False)
-        )
-        self._thread = threading.Thread(
-            target=self._uvicorn.run, kwargs={"sockets": [sock]}, name="rtc-receiver", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._uvicorn.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the callback receiver did not start")
-            time.sleep(0.01)
+        runner = UvicornThread(create_app(config), name="rtc-receiver", log_level="warning")
+        try:
+            self.port = runner.start()
+        except RuntimeError as err:
+            raise RuntimeError("the callback receiver did not start") from err
+        self._runner = runner
         self.server.backend.callbacks.configure(
             url=f"{self.url}/trtc/callback",
             room_url=f"{self.url}/trtc/callback",
@@ -82,11 +74,9 @@ class ReceiverBed:
         return self
 
     def stop(self) -> None:
-        if self._uvicorn is not None:
-            self._uvicorn.should_exit = True
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._uvicorn = self._thread = None
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.stop()
 
     def __enter__(self) -> ReceiverBed:
         return self.start()

@@ -1,6 +1,6 @@
 """Which handler answers which catalog entry: the wire layers route by the catalog.
 
-A handler is registered against its entry (``@handles(catalog.DISMISS_ROOM)``); the service, version,
+A handler is registered against its entry (``@handles("trtc", "DismissRoom")``); the service, version,
 HTTP method, regions, code family and rate limit all come from that entry, so the sandbox and the
 provider cannot disagree about an API. ``tests/unit/test_catalog.py`` fails when an entry has no
 handler here or a handler answers an action the catalog lacks.
@@ -20,12 +20,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 HANDLERS: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
-def handles(api: Api) -> Callable[[F], F]:
-    """Register the decorated function as the sandbox's implementation of ``api``."""
+def handles(product: str, action: str) -> Callable[[F], F]:
+    """Register the decorated function as the sandbox's implementation of the catalog's entry
+    ``(product, action)``; an entry missing from the data file fails at import, naming it."""
+    api = catalog.entry(product, action)
 
     def register(fn: F) -> F:
-        if catalog.lookup(*api.key) is not api:
-            raise ValueError(f"{api.action} is not the catalog's entry")
         if HANDLERS.get(api.key, fn) is not fn:
             raise ValueError(f"two sandbox handlers for {api.key}")
         HANDLERS[api.key] = fn

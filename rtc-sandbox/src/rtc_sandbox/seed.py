@@ -46,6 +46,100 @@ class SeedCounters:
     zego_mix: int = 0
 
 
+# -- one resource each: the counting seed and the named form (named.py) both create through these --
+def trtc_recording(sandbox: Sandbox, app: int, room_id: int | str, at: float, storage: str) -> dict[str, Any]:
+    """A mixed-stream cloud recording of ``room_id`` (numeric or string room), started at ``at``."""
+    task_id = sandbox.trtc.create_recording(
+        app,
+        str(room_id),
+        0 if isinstance(room_id, str) else 1,
+        f"recorder_{room_id}",
+        at,
+        record_mode=2,
+        storage=storage,
+        output_format=1,
+        prefix=["sandbox"],
+    )
+    return {"task_id": task_id, "room_id": room_id}
+
+
+def zego_room(
+    sandbox: Sandbox, app: int, room_id: str, users: list[str], stream_ids: list[str], at: float
+) -> list[dict[str, str]]:
+    """Log ``users`` in (a ZEGO room exists only while someone is in it); the first ones publish
+    ``stream_ids``, one each. Returns the streams."""
+    for uid in users:
+        sandbox.zego.login(app, room_id, uid, at)
+    streams = []
+    for uid, sid in zip(users, stream_ids, strict=False):
+        sandbox.zego.publish(app, room_id, uid, sid, at)
+        streams.append({"room_id": room_id, "user_id": uid, "stream_id": sid})
+    return streams
+
+
+def zego_mix(
+    sandbox: Sandbox,
+    app: int,
+    n: int,
+    room_id: str,
+    streams: list[dict[str, str]],
+    at: float,
+    task_id: str | None = None,
+    user_id: str | None = None,
+) -> dict[str, str]:
+    """Mix task ``n`` of ``room_id``'s streams (a pulled URL when it has none); the UserId that starts
+    a mix is the one allowed to stop it (when mix ownership is on)."""
+    inputs: list[dict[str, Any]] = [
+        {"StreamId": s["stream_id"], "RectInfo": {"Top": 0, "Left": 0, "Bottom": 360, "Right": 640}}
+        for s in streams
+        if s["room_id"] == room_id
+    ] or [{"StreamUrl": f"rtmp://pull.sandbox.example/live/mix_input_{n}"}]
+    task_id, user_id = task_id or f"mix_task_{n}", user_id or f"mixer_{n}"
+    sandbox.zego.start_mix(
+        app,
+        task_id,
+        user_id,
+        inputs,
+        [{"StreamId": f"mix_out_{n}", "VideoBitrate": 1200000, "Fps": 15, "Width": 640, "Height": 360}],
+        at,
+        room_id=room_id,
+    )
+    return {"task_id": task_id, "user_id": user_id}
+
+
+def zego_recording(
+    sandbox: Sandbox, app: int, room_id: str, now: float, started_ago: float
+) -> dict[str, str]:
+    """A cloud recording of ``room_id`` into a sandbox bucket, started ``started_ago`` s before ``now``."""
+    task_id = sandbox.zego.start_record(
+        app,
+        room_id,
+        {"RecordMode": 1, "StreamType": 3},
+        {"OutputFileFormat": "mp4", "OutputFolder": "sandbox"},
+        {
+            "Vendor": 3,
+            "Region": "ap-guangzhou",
+            "Bucket": "sandbox-1250000000",
+            "AccessKeyId": "sandbox-ak",
+            "AccessKeySecret": "sandbox-sk",
+        },
+        now,
+        started_ago_seconds=started_ago,
+    )
+    return {"task_id": task_id, "room_id": room_id}
+
+
+def live_mix(sandbox: Sandbox, session_id: str, inputs: list[str], output: str, at: float) -> str:
+    """A Live mix session of ``inputs`` (layered in order) into ``output``."""
+    sandbox.live.create_mix(
+        session_id,
+        [{"InputStreamName": nm, "LayoutParams": {"ImageLayer": i + 1}} for i, nm in enumerate(inputs)],
+        {"OutputStreamName": output, "OutputStreamType": 1},
+        at,
+    )
+    return session_id
+
+
 def _section(spec: dict[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
     section = dict(spec.get(name) or {})
     unknown = set(section) - allowed
@@ -134,21 +228,9 @@ def _seed_trtc(sandbox: Sandbox, spec: dict[str, Any], storage: str) -> dict[str
         sandbox.trtc.add_users(app, srid, members, now, publish=True)
         str_rooms.append(srid)
         users[srid] = members
-    recordings = []
     targets: list[int | str] = [*rooms, *str_rooms]
-    for target in targets[: int(spec.get("recordings", 0))]:
-        task_id = sandbox.trtc.create_recording(
-            app,
-            str(target),
-            0 if isinstance(target, str) else 1,
-            f"recorder_{target}",
-            now,
-            record_mode=2,
-            storage=storage,
-            output_format=1,
-            prefix=["sandbox"],
-        )
-        recordings.append({"task_id": task_id, "room_id": target})
+    wanted = int(spec.get("recordings", 0))
+    recordings = [trtc_recording(sandbox, app, target, now, storage) for target in targets[:wanted]]
     relays = {
         kind: [
             sandbox.trtc.start_relay(app, kind, targets[i % len(targets)] if targets else 0, now)
@@ -184,14 +266,7 @@ def _seed_live(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
         names = [s["stream_name"] for s in streams[:2]] or [f"sandbox_input_{n}_1", f"sandbox_input_{n}_2"]
         if len(names) == 1:
             names.append(f"sandbox_input_{n}_2")
-        session_id = f"sandbox_mix_{n}"
-        sandbox.live.create_mix(
-            session_id,
-            [{"InputStreamName": nm, "LayoutParams": {"ImageLayer": i + 1}} for i, nm in enumerate(names)],
-            {"OutputStreamName": f"sandbox_mix_out_{n}", "OutputStreamType": 1},
-            now,
-        )
-        sessions.append(session_id)
+        sessions.append(live_mix(sandbox, f"sandbox_mix_{n}", names, f"sandbox_mix_out_{n}", now))
     return {"mix_sessions": sessions, "streams": streams}
 
 
@@ -209,54 +284,19 @@ def _seed_zego(sandbox: Sandbox, spec: dict[str, Any]) -> dict[str, Any]:
         rid = f"room_{counters.zego_room}"
         # a ZEGO room only exists while someone is in it: at least one user, one per stream
         members = [f"user_{counters.zego_room}_{i}" for i in range(1, max(per_room, streams_per_room, 1) + 1)]
-        for uid in members:
-            sandbox.zego.login(app, rid, uid, now)
-        for i, uid in enumerate(members[:streams_per_room], start=1):
-            sid = f"stream_{counters.zego_room}_{i}"
-            sandbox.zego.publish(app, rid, uid, sid, now)
-            streams.append({"room_id": rid, "user_id": uid, "stream_id": sid})
+        stream_ids = [f"stream_{counters.zego_room}_{i}" for i in range(1, streams_per_room + 1)]
+        streams += zego_room(sandbox, app, rid, members, stream_ids, now)
         rooms.append(rid)
         users[rid] = members
     mixes = []
     for i in range(int(spec.get("mixes", 0))):
         counters.zego_mix += 1
-        n = counters.zego_mix
         room = rooms[i % len(rooms)] if rooms else ""
-        inputs: list[dict[str, Any]] = [
-            {"StreamId": s["stream_id"], "RectInfo": {"Top": 0, "Left": 0, "Bottom": 360, "Right": 640}}
-            for s in streams
-            if s["room_id"] == room
-        ] or [{"StreamUrl": f"rtmp://pull.sandbox.example/live/mix_input_{n}"}]
-        task_id, user_id = f"mix_task_{n}", f"mixer_{n}"
-        sandbox.zego.start_mix(
-            app,
-            task_id,
-            user_id,
-            inputs,
-            [{"StreamId": f"mix_out_{n}", "VideoBitrate": 1200000, "Fps": 15, "Width": 640, "Height": 360}],
-            now,
-            room_id=room,
-        )
-        mixes.append({"task_id": task_id, "user_id": user_id})
-    recordings = []
+        mixes.append(zego_mix(sandbox, app, counters.zego_mix, room, streams, now))
     started_ago = float(spec.get("started_ago_seconds", 0))
-    for rid in rooms[: int(spec.get("recordings", 0))]:
-        task_id = sandbox.zego.start_record(
-            app,
-            rid,
-            {"RecordMode": 1, "StreamType": 3},
-            {"OutputFileFormat": "mp4", "OutputFolder": "sandbox"},
-            {
-                "Vendor": 3,
-                "Region": "ap-guangzhou",
-                "Bucket": "sandbox-1250000000",
-                "AccessKeyId": "sandbox-ak",
-                "AccessKeySecret": "sandbox-sk",
-            },
-            now,
-            started_ago_seconds=started_ago,
-        )
-        recordings.append({"task_id": task_id, "room_id": rid})
+    recordings = [
+        zego_recording(sandbox, app, rid, now, started_ago) for rid in rooms[: int(spec.get("recordings", 0))]
+    ]
     return {
         "app_id": app,
         "rooms": rooms,

@@ -563,11 +563,7 @@ class ZegoBackend:
 
     def stop_mix(self, app_id: int, task_id: str, user_id: str | None, now: float) -> None:
         with self._lock:
-            app = self._app(app_id)
-            self._refresh_mixes(app, now)
-            task = app.mixes.get(task_id)
-            if task is None:
-                raise SandboxError(110209001, "mix task does not exist")
+            app, task = self._running_mix(app_id, task_id, now)
             if (self.mix_ownership and user_id != task.user_id) or (user_id and user_id != task.user_id):
                 raise SandboxError(110200160, "only the UserId that started the mix may stop it")
             del app.mixes[task_id]
@@ -590,12 +586,18 @@ class ZegoBackend:
 
     def mix_info(self, app_id: int, task_id: str, now: float) -> dict[str, Any]:
         with self._lock:
-            app = self._app(app_id)
-            self._refresh_mixes(app, now)
-            task = app.mixes.get(task_id)
-            if task is None:
-                raise SandboxError(110209001, "mix task does not exist")
+            _, task = self._running_mix(app_id, task_id, now)
             return {"TaskInfo": {"TaskId": task.task_id, "MixDuration": int(now - task.started_at)}}
+
+    def _running_mix(self, app_id: int, task_id: str, now: float) -> tuple[_AppState, MixTask]:
+        """The app and its mix ``task_id`` as of ``now`` (auto-stopped mixes gone), or ZEGO's
+        110209001 "mix task does not exist"."""
+        app = self._app(app_id)
+        self._refresh_mixes(app, now)
+        task = app.mixes.get(task_id)
+        if task is None:
+            raise SandboxError(110209001, "mix task does not exist")
+        return app, task
 
     def _refresh_mixes(self, app: _AppState, now: float) -> None:
         for task in list(app.mixes.values()):

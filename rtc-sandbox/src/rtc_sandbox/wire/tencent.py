@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from .. import catalog, signing
+from .. import signing
 from ..backends.trtc import UINT32_MAX
 from ..backends.vod import parse_iso as parse_vod_time
 from ..catalog import Api
@@ -141,28 +141,28 @@ def _user_ids(p: TencentParams) -> list[str]:
     return value
 
 
-@handles(catalog.DISMISS_ROOM)
+@handles("trtc", "DismissRoom")
 def dismiss_room(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room = _sdk_app_id(call.params), _num_room(call.params)
     sb.trtc.dismiss_room(app, room, sb.now())
     return {}
 
 
-@handles(catalog.DISMISS_ROOM_BY_STR_ROOM_ID)
+@handles("trtc", "DismissRoomByStrRoomId")
 def dismiss_room_by_str(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room = _sdk_app_id(call.params), _str_room(call.params)
     sb.trtc.dismiss_room(app, room, sb.now())
     return {}
 
 
-@handles(catalog.REMOVE_USER)
+@handles("trtc", "RemoveUser")
 def remove_user(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room, users = _sdk_app_id(call.params), _num_room(call.params), _user_ids(call.params)
     sb.trtc.remove_users(app, room, users, sb.now())
     return {}
 
 
-@handles(catalog.REMOVE_USER_BY_STR_ROOM_ID)
+@handles("trtc", "RemoveUserByStrRoomId")
 def remove_user_by_str(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     app, room, users = _sdk_app_id(call.params), _str_room(call.params), _user_ids(call.params)
     sb.trtc.remove_users(app, room, users, sb.now())
@@ -181,7 +181,7 @@ def _opt_uint(p: TencentParams, name: str, default: int) -> int:
     return value
 
 
-@handles(catalog.CREATE_CLOUD_RECORDING)
+@handles("trtc", "CreateCloudRecording")
 def create_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app = _sdk_app_id(p)
@@ -265,7 +265,7 @@ def _task_id(p: TencentParams) -> str:
     return value
 
 
-@handles(catalog.DESCRIBE_CLOUD_RECORDING)
+@handles("trtc", "DescribeCloudRecording")
 def describe_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app, task_id = _sdk_app_id(p), _task_id(p)
@@ -276,14 +276,14 @@ def describe_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return result
 
 
-@handles(catalog.DELETE_CLOUD_RECORDING)
+@handles("trtc", "DeleteCloudRecording")
 def delete_cloud_recording(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app, task_id = _sdk_app_id(p), _task_id(p)
     return {"TaskId": sb.trtc.delete_recording(app, task_id, sb.now())}
 
 
-@handles(catalog.STOP_PUBLISH_CDN_STREAM)
+@handles("trtc", "StopPublishCdnStream")
 def stop_publish_cdn_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app, task_id = _sdk_app_id(p, invalid="InvalidParameter"), _task_id(p)
@@ -291,7 +291,7 @@ def stop_publish_cdn_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {"TaskId": task_id}
 
 
-@handles(catalog.STOP_STREAM_INGEST)
+@handles("trtc", "StopStreamIngest")
 def stop_stream_ingest(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app = _sdk_app_id(p)
@@ -301,7 +301,7 @@ def stop_stream_ingest(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {}
 
 
-@handles(catalog.STOP_AI_TRANSCRIPTION)
+@handles("trtc", "StopAITranscription")
 def stop_ai_transcription(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     """TaskId alone (tencentcloud-sdk-go StopAITranscriptionRequestParams); tasks are seeded
     (``ai_tasks``)."""
@@ -334,7 +334,7 @@ def _plain(p: TencentParams, ints: tuple[str, ...], floats: tuple[str, ...] = ()
     return out
 
 
-@handles(catalog.CREATE_COMMON_MIX_STREAM)
+@handles("live", "CreateCommonMixStream")
 def create_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     session = _live_str(p, "MixStreamSessionId")
@@ -369,13 +369,13 @@ def create_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {}
 
 
-@handles(catalog.CANCEL_COMMON_MIX_STREAM)
+@handles("live", "CancelCommonMixStream")
 def cancel_common_mix_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     sb.live.cancel_mix(_live_str(call.params, "MixStreamSessionId"))
     return {}
 
 
-@handles(catalog.DROP_LIVE_STREAM)
+@handles("live", "DropLiveStream")
 def drop_live_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     sb.live.drop_stream(
@@ -384,7 +384,7 @@ def drop_live_stream(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {}
 
 
-@handles(catalog.DESCRIBE_LIVE_STREAM_STATE)
+@handles("live", "DescribeLiveStreamState")
 def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     state = sb.live.stream_state(
@@ -393,7 +393,7 @@ def describe_live_stream_state(sb: Sandbox, call: TencentCall) -> dict[str, Any]
     return {"StreamState": state}
 
 
-@handles(catalog.DESCRIBE_LIVE_STREAM_ONLINE_LIST)
+@handles("live", "DescribeLiveStreamOnlineList")
 def describe_live_stream_online_list(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     page = p.uint("PageNum", missing=None, invalid="InvalidParameter", low=1, high=UINT32_MAX, default=1)
@@ -434,7 +434,7 @@ def _sub_app(p: TencentParams) -> int | None:
     return p.uint("SubAppId", missing=None, invalid="InvalidParameterValue.SubAppId")
 
 
-@handles(catalog.DESCRIBE_MEDIA_INFOS)
+@handles("vod", "DescribeMediaInfos")
 def describe_media_infos(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     ids = call.params.str_list("FileIds", missing="MissingParameter", invalid="InvalidParameterValue.FileIds")
     assert ids is not None
@@ -446,7 +446,7 @@ def _info_filters(p: TencentParams) -> list[str] | None:
     return p.str_list("Filters", missing=None, invalid="InvalidParameterValue")
 
 
-@handles(catalog.SEARCH_MEDIA)
+@handles("vod", "SearchMedia")
 def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     # no VOD list documents InvalidParameterValue.CreateTime: bad windows answer the common code
@@ -477,7 +477,7 @@ def search_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     )
 
 
-@handles(catalog.DELETE_MEDIA)
+@handles("vod", "DeleteMedia")
 def delete_media(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     file_id = call.params.string("FileId", missing="MissingParameter", invalid="InvalidParameterValue.FileId")
     assert file_id is not None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .. import catalog
 from ..backends.usage import BEIJING, MIX_KEYS, ROOM_CSV_KEYS, TRANSCODE_SPECS, TRTC_KEYS, spread
 from ..errors import SandboxError
 from ..routes import handles
@@ -124,12 +123,12 @@ def _point(stamp: dt.datetime, values: list[float]) -> dict[str, Any]:
     }
 
 
-@handles(catalog.DESCRIBE_TRTC_USAGE)
+@handles("trtc", "DescribeTrtcUsage")
 def describe_trtc_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return _trtc_usage(sb, call, "trtc", TRTC_KEYS)
 
 
-@handles(catalog.DESCRIBE_RECORDING_USAGE)
+@handles("trtc", "DescribeRecordingUsage")
 def describe_recording_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     mix = _text(call.params, "MixType", "InvalidParameter")
     if mix not in ("single", "multi"):
@@ -137,17 +136,17 @@ def describe_recording_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return _trtc_usage(sb, call, f"recording/{mix}", TRTC_KEYS)
 
 
-@handles(catalog.DESCRIBE_MIX_TRANSCODING_USAGE)
+@handles("trtc", "DescribeMixTranscodingUsage")
 def describe_mix_transcoding_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return _trtc_usage(sb, call, "mix", MIX_KEYS)
 
 
-@handles(catalog.DESCRIBE_RELAY_USAGE)
+@handles("trtc", "DescribeRelayUsage")
 def describe_relay_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return _trtc_usage(sb, call, "relay", TRTC_KEYS)
 
 
-@handles(catalog.DESCRIBE_TRTC_ROOM_USAGE)
+@handles("trtc", "DescribeTrtcRoomUsage")
 def describe_trtc_room_usage(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     # DescribeTrtcRoomUsage's Go SDK list has no MissingParameter.* code: the common MissingParameter
@@ -196,7 +195,7 @@ def _utc(stamp: dt.datetime) -> str:
     return stamp.astimezone(dt.UTC).strftime(_UTC_Z)
 
 
-@handles(catalog.DESCRIBE_BILL_BANDWIDTH_AND_FLUX_LIST)
+@handles("live", "DescribeBillBandwidthAndFluxList")
 def describe_bill_bandwidth_and_flux_list(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     granularity = p.uint("Granularity", missing=None, invalid="InvalidParameterValue", default=5)
@@ -233,7 +232,7 @@ def describe_bill_bandwidth_and_flux_list(sb: Sandbox, call: TencentCall) -> dic
     }
 
 
-@handles(catalog.DESCRIBE_LIVE_TRANSCODE_TOTAL_INFO)
+@handles("live", "DescribeLiveTranscodeTotalInfo")
 def describe_live_transcode_total_info(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     _record(sb, call, "InvalidParameterValue")

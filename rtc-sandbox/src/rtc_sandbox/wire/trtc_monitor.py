@@ -70,7 +70,7 @@ def _app(p: TencentParams) -> int:
     return _uint(p, "SdkAppId")
 
 
-@handles(catalog.DESCRIBE_ROOM_INFO)
+@handles("trtc", "DescribeRoomInfo")
 def describe_room_info(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app = _app(p)
@@ -92,7 +92,7 @@ def describe_room_info(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     return {"Total": len(rooms), "RoomList": rooms[number * size : (number + 1) * size]}
 
 
-@handles(catalog.DESCRIBE_USER_INFO)
+@handles("trtc", "DescribeUserInfo")
 def describe_user_info(sb: Sandbox, call: TencentCall) -> dict[str, Any]:
     p = call.params
     app = _app(p)

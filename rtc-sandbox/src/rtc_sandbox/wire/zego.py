@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from .. import catalog, signing
+from .. import signing
 from ..catalog import Api
 from ..errors import SandboxError
 from ..ids import zego_request_id
@@ -143,12 +143,12 @@ def _s(p: ZegoParams, name: str) -> str:
     return value
 
 
-@handles(catalog.DELETE_STREAM)
+@handles("rtc", "DeleteStream")
 def delete_stream(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.delete_stream(app, _s(p, "RoomId"), _s(p, "UserId"), _s(p, "StreamId"), sb.now())
 
 
-@handles(catalog.CLOSE_ROOM)
+@handles("rtc", "CloseRoom")
 def close_room(sb: Sandbox, app: int, p: ZegoParams) -> None:
     room = _s(p, "RoomId")
     p.string("CustomReason", required=False, max_bytes=256)
@@ -156,7 +156,7 @@ def close_room(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.close_room(app, room, sb.now(), room_close_callback=flag)
 
 
-@handles(catalog.KICKOUT_USER)
+@handles("rtc", "KickoutUser")
 def kickout_user(sb: Sandbox, app: int, p: ZegoParams) -> None:
     room = _s(p, "RoomId")
     users = p.str_list("UserId")
@@ -164,29 +164,29 @@ def kickout_user(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.kickout(app, room, users, sb.now())
 
 
-@handles(catalog.DESCRIBE_USER_NUM)
+@handles("rtc", "DescribeUserNum")
 def describe_user_num(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"UserCountList": sb.zego.user_num(app, p.str_list("RoomId"))}
 
 
-@handles(catalog.DESCRIBE_USERS)
+@handles("rtc", "DescribeUsers")
 def describe_users(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"UserStatusList": sb.zego.describe_users(app, _s(p, "RoomId"), p.str_list("UserId"))}
 
 
-@handles(catalog.DESCRIBE_SIMPLE_STREAM_LIST)
+@handles("rtc", "DescribeSimpleStreamList")
 def describe_simple_stream_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"StreamList": sb.zego.stream_list(app, _s(p, "RoomId"))}
 
 
-@handles(catalog.DESCRIBE_ROOM_LIST)
+@handles("rtc", "DescribeRoomList")
 def describe_room_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.room_list(
         app, p.integer("PageIndex", default=1) or 1, p.integer("PageSize", default=100) or 100
     )
 
 
-@handles(catalog.DESCRIBE_USER_LIST)
+@handles("rtc", "DescribeUserList")
 def describe_user_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.user_list(
         app,
@@ -197,12 +197,12 @@ def describe_user_list(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     )
 
 
-@handles(catalog.GET_MIX_TASK_INFO)
+@handles("rtc", "GetMixTaskInfo")
 def get_mix_task_info(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.mix_info(app, _s(p, "TaskId"), sb.now())
 
 
-@handles(catalog.START_MIX)
+@handles("rtc", "StartMix")
 def start_mix(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.start_mix(
         app,
@@ -216,12 +216,12 @@ def start_mix(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     )
 
 
-@handles(catalog.STOP_MIX)
+@handles("rtc", "StopMix")
 def stop_mix(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.stop_mix(app, _s(p, "TaskId"), p.string("UserId", required=False), sb.now())
 
 
-@handles(catalog.START_RECORD)
+@handles("cloudrecord", "StartRecord")
 def start_record(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     task_id = sb.zego.start_record(
         app,
@@ -234,17 +234,17 @@ def start_record(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return {"TaskId": task_id}
 
 
-@handles(catalog.STOP_RECORD)
+@handles("cloudrecord", "StopRecord")
 def stop_record(sb: Sandbox, app: int, p: ZegoParams) -> None:
     sb.zego.stop_record(app, _s(p, "TaskId"), sb.now())
 
 
-@handles(catalog.DESCRIBE_RECORD_STATUS)
+@handles("cloudrecord", "DescribeRecordStatus")
 def describe_record_status(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     return sb.zego.record_status(app, _s(p, "TaskId"), sb.now())
 
 
-@handles(catalog.DESCRIBE_TASKS)
+@handles("cloudrecord", "DescribeTasks")
 def describe_tasks(sb: Sandbox, app: int, p: ZegoParams) -> dict[str, Any]:
     status = p.integer("Status", required=True)
     start = p.integer("StartTime", required=True)
