@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import audit
 from airflow_provider_rtc import validation as v
-from airflow_provider_rtc.cleanup.enders import ender_for
+from airflow_provider_rtc.cleanup.enders import ender, ender_for
 from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
 from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
 from airflow_provider_rtc.exceptions import RtcNotFoundError
@@ -245,82 +245,57 @@ def _age_hours(started_at: str | float | None) -> float | None:
     return (time.time() - epoch) / 3600.0
 
 
-class _StopTrtcTask:
-    """What the two stop-by-TaskId operators share: the API, the result key and the hook call."""
+class _StopTrtcTaskOperator(TencentCleanupOperator):
+    """What the three stop-by-TaskId operators share: the parameter, the ender row and the result key.
 
-    def __init__(
-        self, action: str, what: str, result_key: str, stop: Callable[[Any, str], dict[str, Any]]
-    ) -> None:
-        self.action, self.what, self.result_key, self.stop = action, what, result_key, stop
+    A subclass names its ``action`` (the ender row gives the hook method), ``what`` (the log's noun)
+    and ``result_key`` (the result field that carries the TaskId).
+    """
 
-    def run(self, op: Any) -> dict[str, Any]:
-        task = v.token(op.task_id_to_stop, "task_id_to_stop")
-        return op.cleanup(
-            f"{self.what} {task}", self.action, lambda: self.stop(op, task), **{self.result_key: task}
-        )
+    hook_class = TrtcHook
+    hook: TrtcHook
+    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
+    action: str
+    what: str
+    result_key: str
+
+    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.task_id_to_stop = task_id_to_stop
+
+    def run_cleanup(self) -> dict[str, Any]:
+        task = v.token(self.task_id_to_stop, "task_id_to_stop")
+        call = ender(self.action).call({"trtc": self.hook}, {"task_id": task})
+        return self.cleanup(f"{self.what} {task}", self.action, call, **{self.result_key: task})
 
 
-class StopPublishCdnStreamOperator(TencentCleanupOperator):
+class StopPublishCdnStreamOperator(_StopTrtcTaskOperator):
     """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
 
-    hook_class = TrtcHook
-    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
-    template_fields_renderers = {"hook_params": "json"}
-    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopPublishCdnStream"
-    stopper = _StopTrtcTask(
-        action, "TRTC relay task", "relay_task_id", lambda op, task: op.hook.stop_publish_cdn_stream(task)
-    )
-
-    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.task_id_to_stop = task_id_to_stop
-
-    def run_cleanup(self) -> dict[str, Any]:
-        return self.stopper.run(self)
+    what = "TRTC relay task"
+    result_key = "relay_task_id"
 
 
-class StopStreamIngestOperator(TencentCleanupOperator):
+class StopStreamIngestOperator(_StopTrtcTaskOperator):
     """Stop pushing an online media stream into a TRTC room (StopStreamIngest)."""
 
-    hook_class = TrtcHook
-    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
-    template_fields_renderers = {"hook_params": "json"}
-    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopStreamIngest"
-    stopper = _StopTrtcTask(
-        action, "TRTC ingest task", "ingest_task_id", lambda op, task: op.hook.stop_stream_ingest(task)
-    )
-
-    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.task_id_to_stop = task_id_to_stop
-
-    def run_cleanup(self) -> dict[str, Any]:
-        return self.stopper.run(self)
+    what = "TRTC ingest task"
+    result_key = "ingest_task_id"
 
 
-class StopAITranscriptionOperator(TencentCleanupOperator):
+class StopAITranscriptionOperator(_StopTrtcTaskOperator):
     """Stop a TRTC AI transcription task (StopAITranscription); an ended task counts as stopped.
 
     :param task_id_to_stop: the TaskId StartAITranscription returned (templated).
     """
 
-    hook_class = TrtcHook
-    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
-    template_fields_renderers = {"hook_params": "json"}
-    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopAITranscription"
-    stopper = _StopTrtcTask(
-        action, "TRTC AI transcription", "ai_task_id", lambda op, task: op.hook.stop_ai_transcription(task)
-    )
-
-    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.task_id_to_stop = task_id_to_stop
-
-    def run_cleanup(self) -> dict[str, Any]:
-        return self.stopper.run(self)
+    what = "TRTC AI transcription"
+    result_key = "ai_task_id"
 
 
 class BulkDismissRoomsOperator(TencentCleanupOperator):
