@@ -20,6 +20,11 @@ def _field(label: str, description: str, type_: str | list[str], **schema: Any) 
     return {"label": label, "description": description, "schema": {"type": type_, **schema}}
 
 
+def _endpoint(replaces: str) -> dict[str, Any]:
+    """The ``endpoint`` extra of every cloud: a base URL in place of the vendor's (the sandbox's)."""
+    return _field("Endpoint", f"base URL replacing {replaces}", ["string", "null"])
+
+
 def _receiver_fields(secret_description: str) -> dict[str, Any]:
     """The callback receiver's URL and the secret signing its reads (a name Airflow masks)."""
     return {
@@ -103,11 +108,7 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
                 ["integer", "null"],
                 minimum=1,
             ),
-            "endpoint": _field(
-                "Endpoint",
-                "base URL replacing https://{service}.tencentcloudapi.com (e.g. the sandbox)",
-                ["string", "null"],
-            ),
+            "endpoint": _endpoint("https://{service}.tencentcloudapi.com (e.g. the sandbox)"),
             "intl": _field(
                 "International site", "use {service}.intl.tencentcloudapi.com", ["boolean", "null"]
             ),
@@ -130,11 +131,7 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         login=("AppId", "1234567890"),
         password=("ServerSecret", "32 hex characters"),
         fields={
-            "endpoint": _field(
-                "Endpoint",
-                "base URL replacing https://rtc-api.zego.im and https://cloudrecord-api.zego.im",
-                ["string", "null"],
-            ),
+            "endpoint": _endpoint("https://rtc-api.zego.im and https://cloudrecord-api.zego.im"),
             "is_test": _field(
                 "Test environment",
                 "send IsTest=true (projects created before 2021-11-16)",

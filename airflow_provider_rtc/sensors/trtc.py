@@ -66,6 +66,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
     argument. If the task has ``outlets``, each Asset's event carries ``extra={"manifest": ...}``.
     """
 
+    probe_of = staticmethod(trtc_recording_probe_of)
     #: the wait options, from the (rendered) flat parameters
     spec = SpecOf(TrtcWaitSpec)
 
@@ -77,7 +78,6 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         *TENCENT_FIELDS,
     )
     template_fields_renderers = {"hook_params": "json"}
-    probe_of = staticmethod(trtc_recording_probe_of)
 
     def __init__(
         self,

@@ -35,12 +35,12 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
     If the task has ``outlets``, each Asset's event carries ``extra={"manifest": <manifest>}``.
     """
 
+    probe_of = staticmethod(zego_recording_probe_of)
     #: the wait options, from the (rendered) flat parameters
     spec = SpecOf(ZegoWaitSpec)
 
     template_fields: Sequence[str] = ("recording_task_id", "zegocloud_conn_id", "hook_params")
     template_fields_renderers = {"hook_params": "json"}
-    probe_of = staticmethod(zego_recording_probe_of)
 
     def __init__(
         self,
@@ -69,9 +69,9 @@ class ZegoMixTaskEndedSensor(RtcWaitSensor):
     :param mix_task_id: the mix TaskId (templated).
     """
 
+    probe_of = staticmethod(zego_mix_probe_of)
     template_fields: Sequence[str] = ("mix_task_id", "zegocloud_conn_id", "hook_params")
     template_fields_renderers = {"hook_params": "json"}
-    probe_of = staticmethod(zego_mix_probe_of)
 
     def __init__(
         self, *, mix_task_id: str, zegocloud_conn_id: str = "zegocloud_default", **kwargs: Any
