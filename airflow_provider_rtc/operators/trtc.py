@@ -11,8 +11,8 @@ from airflow.providers.common.compat.sdk import conf
 from airflow_provider_rtc import audit
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import ender, ender_for
-from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
-from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget
+from airflow_provider_rtc.cleanup.targets import checked
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.identity import ID_INT, ID_STR
@@ -329,9 +329,8 @@ class BulkDismissRoomsOperator(TencentCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        checked_plan = plan_targets(self.room_ids, "room_ids", self._target)
         row = ender_for("trtc", "rooms", ID_STR if self.str_room_id else ID_INT)
-        return bind(checked_plan, row, {"trtc": self.hook}, app_of_hook(self.hook))
+        return self.bulk_plan("room_ids", row, self._target)
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         room = v.trtc_room_id(raw, str_room_id=self.str_room_id, param=param)

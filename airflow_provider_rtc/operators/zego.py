@@ -11,8 +11,8 @@ from airflow.providers.common.compat.sdk import conf
 from airflow_provider_rtc import audit
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import ender
-from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
-from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget
+from airflow_provider_rtc.cleanup.targets import checked
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.links import ZegoCloudConsoleLink
 from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
@@ -275,9 +275,7 @@ class BulkCloseRoomsOperator(ZegoCleanupOperator):
             room = v.zego_id(raw, param)
             return checked({"room_id": room}, target=room)
 
-        checked_plan = plan_targets(self.room_ids, "room_ids", target)
-        options = {"custom_reason": reason}
-        return bind(checked_plan, ender("CloseRoom"), {"rtc": self.hook}, app_of_hook(self.hook), options)
+        return self.bulk_plan("room_ids", ender("CloseRoom"), target, {"custom_reason": reason})
 
 
 class BulkDeleteStreamsOperator(ZegoCleanupOperator):
@@ -305,8 +303,7 @@ class BulkDeleteStreamsOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        checked_plan = plan_targets(self.streams, "streams", self._target)
-        return bind(checked_plan, ender("DeleteStream"), {"rtc": self.hook}, app_of_hook(self.hook))
+        return self.bulk_plan("streams", ender("DeleteStream"), self._target)
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         if not isinstance(raw, dict):
@@ -369,6 +366,4 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
             described = {"room_id": room, "user_ids": users}
             return checked(described, target=described)
 
-        checked_plan = plan_targets(self.kicks, "kicks", target)
-        options = {"custom_reason": reason}
-        return bind(checked_plan, row, {"rtc": self.hook}, app_of_hook(self.hook), options)
+        return self.bulk_plan("kicks", row, target, {"custom_reason": reason})
