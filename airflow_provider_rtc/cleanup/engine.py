@@ -256,25 +256,33 @@ class BulkRun:
     def run(
         self, targets: Sequence[BulkTarget], *, ignore_not_found: bool = True, log: Any = None
     ) -> tuple[list[dict[str, Any]], BaseException | None]:
-        """:func:`run_bulk` with this run's options and stop switch. An interruption (the
-        ``execution_timeout`` alarm) is returned with the results up to it, not raised, so the
-        caller reports before re-raising it."""
-        self._stop.results = None
-        try:
-            results = run_bulk(
+        """:func:`run_bulk` with this run's options and stop switch, through :meth:`guarded`."""
+        return self.guarded(
+            lambda stop: run_bulk(
                 targets,
                 max_concurrency=self.max_concurrency,
-                stop=self._stop,
+                stop=stop,
                 ignore_not_found=ignore_not_found,
                 log=log,
                 progress_interval=self.progress_interval,
-            )
+            ),
+            targets,
+        )
+
+    def guarded(
+        self, execute: Callable[[BulkStop], list[dict[str, Any]]], targets: Sequence[BulkTarget]
+    ) -> tuple[list[dict[str, Any]], BaseException | None]:
+        """``execute(stop)`` (an executor: :func:`run_bulk`, the schedule's) with this run's stop
+        switch. An interruption (the ``execution_timeout`` alarm) is returned with the results up
+        to it (``not_started`` for ``targets`` the executor left none for), not raised, so the
+        caller reports before re-raising it."""
+        self._stop.results = None
+        try:
+            return execute(self._stop), None
         except BaseException as exc:
             self._stop.reason = self._stop.reason or type(exc).__name__
             self._stop.set()
-            results = self._stop.results or [not_started(t) for t in targets]
-            return results, exc
-        return results, None
+            return self._stop.results or [not_started(t) for t in targets], exc
 
     def execute(self, op: Any, context: Any, plan: BulkPlan) -> dict[str, Any]:
         log = op.log
