@@ -82,7 +82,8 @@ def test_the_guard_returns_an_interruption_with_every_target_accounted_for() -> 
     assert isinstance(exc, KeyboardInterrupt)
     assert [r["status"] for r in results] == ["not_started", "not_started"]
     assert run.stopped == "KeyboardInterrupt"
-    assert BulkRun(2).guarded(lambda stop: [{"status": "done"}], [_target("a")]) == ([{"status": "done"}], None)
+    done = [{"status": "done"}]
+    assert BulkRun(2).guarded(lambda stop: done, [_target("a")]) == (done, None)
 
 
 # -- triggers take the spec's fields as keywords, without a second list of them --------------------
@@ -92,9 +93,10 @@ def test_trigger_flat_options_are_the_spec_fields() -> None:
     flat = TrtcRecordingUploadedTrigger(recording_task_id="t", storage="cos", wait_for_mp4=True, **LOOP)
     spec = TrtcWaitSpec(storage="cos", wait_for_mp4=True)
     assert flat.spec == spec
-    assert flat.serialize() == TrtcRecordingUploadedTrigger(
-        recording_task_id="t", spec=spec.to_dict(), **LOOP
-    ).serialize()
+    assert (
+        flat.serialize()
+        == TrtcRecordingUploadedTrigger(recording_task_id="t", spec=spec.to_dict(), **LOOP).serialize()
+    )
     zego = ZegoRecordingUploadedTrigger(recording_task_id="t", on_backup_file="fail", **LOOP)
     assert zego.spec == ZegoWaitSpec(on_backup_file="fail")
     assert zego.poll_interval == 5.0
