@@ -257,32 +257,33 @@ class BulkRun:
         self, targets: Sequence[BulkTarget], *, ignore_not_found: bool = True, log: Any = None
     ) -> tuple[list[dict[str, Any]], BaseException | None]:
         """:func:`run_bulk` with this run's options and stop switch, through :meth:`guarded`."""
-        return self.guarded(
-            lambda stop: run_bulk(
-                targets,
-                max_concurrency=self.max_concurrency,
-                stop=stop,
-                ignore_not_found=ignore_not_found,
-                log=log,
-                progress_interval=self.progress_interval,
-            ),
-            targets,
-        )
+        return self.guarded(run_bulk, targets, targets, ignore_not_found=ignore_not_found, log=log)
 
     def guarded(
-        self, execute: Callable[[BulkStop], list[dict[str, Any]]], targets: Sequence[BulkTarget]
+        self,
+        executor: Callable[..., list[dict[str, Any]]],
+        work: Sequence[Any],
+        targets: Sequence[BulkTarget],
+        **kwargs: Any,
     ) -> tuple[list[dict[str, Any]], BaseException | None]:
-        """``execute(stop)`` (an executor: :func:`run_bulk`, the schedule's) with this run's stop
-        switch. An interruption (the ``execution_timeout`` alarm) is returned with the results up
-        to it (``not_started`` for ``targets`` the executor left none for), not raised, so the
-        caller reports before re-raising it."""
+        """``executor(work, ...)`` (:func:`run_bulk`, or the schedule's ``run_schedule``) with this
+        run's options and stop switch, plus ``kwargs``. An interruption (the ``execution_timeout``
+        alarm) is returned with the results up to it (``not_started`` for the ``targets`` the
+        executor left none for), not raised, so the caller reports before re-raising it."""
         self._stop.results = None
         try:
-            return execute(self._stop), None
+            results = executor(
+                work,
+                max_concurrency=self.max_concurrency,
+                stop=self._stop,
+                progress_interval=self.progress_interval,
+                **kwargs,
+            )
         except BaseException as exc:
             self._stop.reason = self._stop.reason or type(exc).__name__
             self._stop.set()
             return self._stop.results or [not_started(t) for t in targets], exc
+        return results, None
 
     def execute(self, op: Any, context: Any, plan: BulkPlan) -> dict[str, Any]:
         log = op.log

@@ -273,13 +273,4 @@ def run_jobs(
     stop switch (on_kill sets it, the plan's verify waits on it), guarded as ``BulkRun.run`` is
     (:meth:`~airflow_provider_rtc.cleanup.engine.BulkRun.guarded`): an interruption is returned with
     the results up to it, not raised."""
-    return run.guarded(
-        lambda stop: run_schedule(
-            jobs,
-            max_concurrency=run.max_concurrency,
-            stop=stop,
-            log=log,
-            progress_interval=run.progress_interval,
-        ),
-        [job.item for job in jobs],
-    )
+    return run.guarded(run_schedule, jobs, [job.item for job in jobs], log=log)

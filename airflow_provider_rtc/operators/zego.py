@@ -52,7 +52,7 @@ class StopMixOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.mix_task_id, "mix_task_id")
-        user = None if self.user_id in (None, "") else v.zego_id(self.user_id, "user_id", max_bytes=64)
+        user = v.optional_zego_user_id(self.user_id)
         sequence = v.non_negative_int(self.sequence, "sequence")
         return self.cleanup(
             f"ZEGO mix task {task}",
@@ -89,7 +89,7 @@ class DeleteStreamOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.zego_id(self.room_id, "room_id")
-        user = v.zego_id(self.user_id, "user_id", max_bytes=64)
+        user = v.zego_user_id(self.user_id)
         stream = v.zego_stream_id(self.stream_id)
         name = v.optional_text(self.user_name, "user_name", max_bytes=256)
         return self.cleanup(
@@ -117,7 +117,7 @@ class CloseRoomOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.zego_id(self.room_id, "room_id")
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
         return self.cleanup(
             f"ZEGO room {room}",
             "CloseRoom",
@@ -149,7 +149,7 @@ class KickoutUserOperator(ZegoCleanupOperator):
         users = v.string_list(
             self.user_ids, "user_ids", max_items=ender("KickoutUser").batch or 1, item=v.zego_user_id
         )
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
         return self.cleanup(
             f"{len(users)} user(s) in ZEGO room {room}",
             "KickoutUser",
@@ -269,7 +269,7 @@ class BulkCloseRoomsOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
 
         def target(raw: Any, param: str) -> BulkTarget:
             room = v.zego_id(raw, param)
@@ -350,7 +350,7 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
         row = ender("KickoutUser")
 
         def target(raw: Any, param: str) -> BulkTarget:

@@ -73,17 +73,27 @@ def _target(name: str) -> BulkTarget:
 
 
 def test_the_guard_returns_an_interruption_with_every_target_accounted_for() -> None:
-    run = BulkRun(2)
+    run = BulkRun(3, progress_interval=2.0)
+    seen: dict[str, Any] = {}
 
-    def interrupted(stop: Any) -> list[dict[str, Any]]:
+    def interrupted(work: Any, **options: Any) -> list[dict[str, Any]]:
+        seen.update(options, work=work)
         raise KeyboardInterrupt
 
-    results, exc = run.guarded(interrupted, [_target("a"), _target("b")])
+    results, exc = run.guarded(interrupted, ["job"], [_target("a"), _target("b")], log="L")
     assert isinstance(exc, KeyboardInterrupt)
     assert [r["status"] for r in results] == ["not_started", "not_started"]
     assert run.stopped == "KeyboardInterrupt"
+    # the run's options, its stop switch and the caller's keywords reach the executor
+    assert (seen["work"], seen["max_concurrency"], seen["progress_interval"], seen["log"]) == (
+        ["job"],
+        3,
+        2.0,
+        "L",
+    )
+    assert seen["stop"] is run._stop
     done = [{"status": "done"}]
-    assert BulkRun(2).guarded(lambda stop: done, [_target("a")]) == (done, None)
+    assert BulkRun(2).guarded(lambda work, **_: done, [], [_target("a")]) == (done, None)
 
 
 # -- triggers take the spec's fields as keywords, without a second list of them --------------------
@@ -187,3 +197,18 @@ def test_both_forms_share_the_entry_rules() -> None:
         assert fields[-2:] == ["callback_receiver_url", "callback_secret"]
         assert entry["conn-fields"]["endpoint"]["label"] == "Endpoint"
         assert entry["conn-fields"]["endpoint"]["description"].startswith("base URL replacing https://")
+
+
+# -- ZEGO's id and reason rules, one function each for the hooks and the operators ------------------
+
+
+def test_zego_rules_are_one_function_each() -> None:
+    from airflow_provider_rtc import validation as v
+
+    assert v.optional_zego_user_id("") is None and v.optional_zego_user_id(None) is None
+    assert v.optional_zego_user_id("u-1") == "u-1"
+    with pytest.raises(RtcValidationError, match="user_id"):
+        v.optional_zego_user_id("u" * 65)
+    assert v.zego_reason(None) is None and v.zego_reason("end of event") == "end of event"
+    with pytest.raises(RtcValidationError, match="custom_reason"):
+        v.zego_reason("x" * 257)
