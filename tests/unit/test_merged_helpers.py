@@ -212,3 +212,34 @@ def test_zego_rules_are_one_function_each() -> None:
     assert v.zego_reason(None) is None and v.zego_reason("end of event") == "end of event"
     with pytest.raises(RtcValidationError, match="custom_reason"):
         v.zego_reason("x" * 257)
+
+
+# -- the budget operator ends idle rooms through the engine-level function -------------------------
+
+
+def test_the_budget_operator_ends_idle_rooms_through_end_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_rtc.cleanup import event_end
+    from airflow_provider_rtc.operators import event as event_ops
+    from airflow_provider_rtc.operators.budgets import UsageBudgetOperator
+
+    calls: list[tuple[Any, Any]] = []
+
+    def fake_end(context: Any, inputs: Any, how: Any, *, scope: Any = None) -> dict[str, Any]:
+        calls.append((inputs, how))
+        return {"plan": {"targets": [1, 2]}, "results": [{"status": "done"}], "survivors": []}
+
+    monkeypatch.setattr(event_end, "end_event", fake_end)
+    monkeypatch.setattr(event_ops, "EndEventOperator", None)  # no nested operator is built any more
+    budget = {"cloud": "trtc", "metric": "Audio", "budget": 1000, "unit": "minutes"}
+    op = UsageBudgetOperator(task_id="budget", budgets=[budget], zegocloud_conn_id="z")
+    summary = op._end_idle({}, {"idle_for": 600})
+    [(inputs, how)] = calls
+    assert inputs.clouds == ("zego",) and inputs.inventory is None and inputs.dry_run is False
+    assert (how.origin, how.verify, how.run.max_concurrency) == ("budget", True, 16)
+    assert summary == {
+        "selector": {"idle_for": 600},
+        "targets": 2,
+        "ended": 1,
+        "survivors": 0,
+        "nothing_to_end": False,
+    }
