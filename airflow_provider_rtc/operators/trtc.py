@@ -245,57 +245,67 @@ def _age_hours(started_at: str | float | None) -> float | None:
     return (time.time() - epoch) / 3600.0
 
 
-class _StopTrtcTaskOperator(TencentCleanupOperator):
-    """What the three stop-by-TaskId operators share: the parameter, the ender row and the result key.
+def _stop_by_task_id(op: TencentCleanupOperator, what: str, result_key: str) -> dict[str, Any]:
+    """What the three stop-by-TaskId operators share: the check of ``task_id_to_stop``, the call
+    through the ender row of ``op.action`` and the result under ``result_key``. (Composition: the
+    operators stay three provider classes deep, single inheritance, as the project's shape rules.)"""
+    task = v.token(op.task_id_to_stop, "task_id_to_stop")  # type: ignore[attr-defined]
+    call = ender(op.action).call({"trtc": op.hook}, {"task_id": task})
+    return op.cleanup(f"{what} {task}", op.action, call, **{result_key: task})
 
-    A subclass names its ``action`` (the ender row gives the hook method), ``what`` (the log's noun)
-    and ``result_key`` (the result field that carries the TaskId).
-    """
+
+class StopPublishCdnStreamOperator(TencentCleanupOperator):
+    """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
 
     hook_class = TrtcHook
-    hook: TrtcHook
     template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
     template_fields_renderers = {"hook_params": "json"}
     operator_extra_links = (TencentCloudConsoleLink(),)
-    action: str
-    what: str
-    result_key: str
+    action = "StopPublishCdnStream"
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.task_id_to_stop = task_id_to_stop
 
     def run_cleanup(self) -> dict[str, Any]:
-        task = v.token(self.task_id_to_stop, "task_id_to_stop")
-        call = ender(self.action).call({"trtc": self.hook}, {"task_id": task})
-        return self.cleanup(f"{self.what} {task}", self.action, call, **{self.result_key: task})
+        return _stop_by_task_id(self, "TRTC relay task", "relay_task_id")
 
 
-class StopPublishCdnStreamOperator(_StopTrtcTaskOperator):
-    """Stop a TRTC mix / relay-to-CDN task (StopPublishCdnStream)."""
-
-    action = "StopPublishCdnStream"
-    what = "TRTC relay task"
-    result_key = "relay_task_id"
-
-
-class StopStreamIngestOperator(_StopTrtcTaskOperator):
+class StopStreamIngestOperator(TencentCleanupOperator):
     """Stop pushing an online media stream into a TRTC room (StopStreamIngest)."""
 
+    hook_class = TrtcHook
+    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopStreamIngest"
-    what = "TRTC ingest task"
-    result_key = "ingest_task_id"
+
+    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.task_id_to_stop = task_id_to_stop
+
+    def run_cleanup(self) -> dict[str, Any]:
+        return _stop_by_task_id(self, "TRTC ingest task", "ingest_task_id")
 
 
-class StopAITranscriptionOperator(_StopTrtcTaskOperator):
+class StopAITranscriptionOperator(TencentCleanupOperator):
     """Stop a TRTC AI transcription task (StopAITranscription); an ended task counts as stopped.
 
     :param task_id_to_stop: the TaskId StartAITranscription returned (templated).
     """
 
+    hook_class = TrtcHook
+    template_fields: Sequence[str] = ("task_id_to_stop", "hook_params", *TENCENT_FIELDS)
+    template_fields_renderers = {"hook_params": "json"}
+    operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopAITranscription"
-    what = "TRTC AI transcription"
-    result_key = "ai_task_id"
+
+    def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.task_id_to_stop = task_id_to_stop
+
+    def run_cleanup(self) -> dict[str, Any]:
+        return _stop_by_task_id(self, "TRTC AI transcription", "ai_task_id")
 
 
 class BulkDismissRoomsOperator(TencentCleanupOperator):
