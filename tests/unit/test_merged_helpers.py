@@ -243,3 +243,17 @@ def test_the_budget_operator_ends_idle_rooms_through_end_event(monkeypatch: pyte
         "survivors": 0,
         "nothing_to_end": False,
     }
+
+
+# -- a TRTC observation says which task it is: the decision does not take it twice -----------------
+
+
+def test_the_decision_reads_the_task_from_the_observation() -> None:
+    from airflow_provider_rtc.recordings import trtc
+
+    obs = trtc.TrtcObservation("InProgress", task_id="task-7", app_id=1400000001)
+    assert trtc.evaluate_recording(obs).message.startswith("TRTC recording task-7: waiting")
+    assert trtc.evaluate_recording(obs, task_id="other").message.startswith("TRTC recording other:")
+    from airflow_provider_rtc.waits.steps import decide_trtc
+
+    assert decide_trtc(TrtcWaitSpec(), obs).message == trtc.evaluate_recording(obs).message
