@@ -337,22 +337,40 @@ def _wait_unless_stopped(delay: float) -> bool:
 
 
 class _Attempts:
-    """Per-call bookkeeping of what earlier attempts may have done."""
+    """Per-call bookkeeping of what earlier attempts may have done, and the two steps the sync and
+    async retry loops share: an attempt's departure slot and the verdict on a failed attempt."""
 
-    __slots__ = ("lost", "maybe_executed", "number")
+    __slots__ = ("clock", "idempotent", "lost", "maybe_executed", "number")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: RetryClock, idempotent: bool) -> None:
+        self.clock = clock
+        self.idempotent = idempotent
         self.number = 0
         self.maybe_executed = False  # some attempt may have run on the server
         self.lost = False  # some attempt was sent and its answer never came
 
-    def failed(self, error: RtcError) -> None:
+    @contextmanager
+    def departing(self, pacer: Limiter | None) -> Iterator[None]:
+        """With a ``pacer``, the attempt's slot travels to the HTTP layer (:func:`_departure`),
+        which takes it once the connection is open; without one, nothing to hand over."""
+        if pacer is None:
+            yield
+            return
+        token = departure.current.set(_departure(pacer, self.clock))
+        try:
+            yield
+        finally:
+            departure.current.reset(token)
+
+    def failed(self, error: RtcError) -> float | None:
+        """Record a failed attempt on ``error``; the wait before the next one (None: give up)."""
         error.attempts = self.number
         # Only a really unknown outcome counts: a not-found after an attempt whose answer was
         # lost most likely means that attempt did the work; an answered error did not.
         error.after_lost_response = self.lost
         self.maybe_executed = self.maybe_executed or error.maybe_executed
         self.lost = self.lost or error.response_lost
+        return _next_delay(self.clock, error, self.idempotent)
 
     def stopped(self) -> RtcStoppedError:
         error = RtcStoppedError(
@@ -403,29 +421,22 @@ def run_with_retry(
     ``at_departure``: ``attempt_once`` sends through :func:`send_sync`, which takes the slot once
     the connection is open (the clouds count arrivals); otherwise the slot is waited for here."""
     clock = RetryClock(policy)
-    attempts = _Attempts()
+    attempts = _Attempts(clock, idempotent)
+    departing = pacer if at_departure else None
     while True:
         attempts.number += 1
-        token = None
-        if pacer is not None and at_departure:
-            if _wait_unless_stopped(0.0):
-                raise attempts.stopped()
-            token = departure.current.set(_departure(pacer, clock))
-        elif _pace_unless_stopped(pacer, clock):
+        if _wait_unless_stopped(0.0) if departing is not None else _pace_unless_stopped(pacer, clock):
             raise attempts.stopped()
         try:
-            return attempt_once()
+            with attempts.departing(departing):
+                return attempt_once()
         except departure.StoppedAtDeparture:
             # raised by the pacing wait, before anything was written: it holds no URL
             raise attempts.stopped() from None
         except RtcError as error:
-            attempts.failed(error)
-            delay = _next_delay(clock, error, idempotent)
+            delay = attempts.failed(error)
             if delay is None:
                 raise
-        finally:
-            if token is not None:
-                departure.current.reset(token)
         if _wait_unless_stopped(delay):
             attempts.number += 1
             raise attempts.stopped()
@@ -442,22 +453,17 @@ async def arun_with_retry(
     """:func:`run_with_retry` for coroutines; ``at_departure``: ``attempt_once`` sends through
     :func:`send_async`, which takes the slot after connect and TLS, before the request headers."""
     clock = RetryClock(policy)
-    attempts = _Attempts()
+    attempts = _Attempts(clock, idempotent)
+    departing = pacer if at_departure else None
     while True:
         attempts.number += 1
-        token = None
-        if pacer is not None and at_departure:
-            token = departure.current.set(_departure(pacer, clock))
-        elif pacer is not None:
+        if pacer is not None and departing is None:
             clock.paced += await pacer.await_slot()
         try:
-            return await attempt_once()
+            with attempts.departing(departing):
+                return await attempt_once()
         except RtcError as error:
-            attempts.failed(error)
-            delay = _next_delay(clock, error, idempotent)
+            delay = attempts.failed(error)
             if delay is None:
                 raise
-        finally:
-            if token is not None:
-                departure.current.reset(token)
         await current_clock().asleep(delay)

@@ -467,6 +467,16 @@ def zego_user_id(value: Any, param: str = "user_id") -> str:
     return zego_id(value, param, max_bytes=64)
 
 
+def optional_zego_user_id(value: Any, param: str = "user_id") -> str | None:
+    """A UserId that may be left out (StopMix without task ownership): None or ``""`` is None."""
+    return None if value in (None, "") else zego_user_id(value, param)
+
+
+def zego_reason(value: Any, param: str = "custom_reason") -> str | None:
+    """ZEGO's optional ``CustomReason`` (CloseRoom, KickoutUser): at most 256 bytes."""
+    return optional_text(value, param, max_bytes=256)
+
+
 def zego_stream_id(value: Any, param: str = "stream_id") -> str:
     return text_id(
         value,

@@ -31,6 +31,12 @@ def _zego(product: str, action: str, method: str, qps: float, family: str, **kw:
     )
 
 
+def _per_room(action: str, qps: float, *, app_qps: float) -> Api:
+    """A room read with two limits (the module docstring): ``qps`` per room, ``app_qps`` per AppId."""
+    app_quota = Quota(app_qps, ("app_id",))
+    return _zego("rtc", action, "GET", qps, "room", per=("app_id", "room"), quotas=(app_quota,))
+
+
 # -- rooms and streams (GET) -----------------------------------------------------------------------
 DELETE_STREAM = _zego(
     "rtc", "DeleteStream", "GET", 10.0, "room", gone=ROOM_GONE | {138}, destructive=True, test_qps=1.0
@@ -50,15 +56,7 @@ KICKOUT_USER = _zego(
 )
 DESCRIBE_USER_NUM = _zego("rtc", "DescribeUserNum", "GET", 10.0, "room", test_qps=1.0)
 DESCRIBE_USERS = _zego("rtc", "DescribeUsers", "GET", 10.0, "room")
-DESCRIBE_SIMPLE_STREAM_LIST = _zego(
-    "rtc",
-    "DescribeSimpleStreamList",
-    "GET",
-    0.1,
-    "room",
-    per=("app_id", "room"),
-    quotas=(Quota(50.0, ("app_id",)),),
-)
+DESCRIBE_SIMPLE_STREAM_LIST = _per_room("DescribeSimpleStreamList", 0.1, app_qps=50.0)
 
 # -- stream mixing ---------------------------------------------------------------------------------
 START_MIX = _zego("rtc", "StartMix", "POST", 100.0, "mix", throttle_code=110200190)
@@ -100,12 +98,4 @@ DESCRIBE_TASKS = _zego("cloudrecord", "DescribeTasks", "POST", 10.0, "record")
 ROOM_LIST_NOT_ENABLED = frozenset({9, 100000017, 100000007})
 DESCRIBE_ROOM_LIST = _zego("rtc", "DescribeRoomList", "GET", 20.0, "room")
 # DescribeUserList: 1/s per room and 200/s per AppId (both paced; the module docstring).
-DESCRIBE_USER_LIST = _zego(
-    "rtc",
-    "DescribeUserList",
-    "GET",
-    1.0,
-    "room",
-    per=("app_id", "room"),
-    quotas=(Quota(200.0, ("app_id",)),),
-)
+DESCRIBE_USER_LIST = _per_room("DescribeUserList", 1.0, app_qps=200.0)

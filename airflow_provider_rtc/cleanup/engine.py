@@ -256,24 +256,33 @@ class BulkRun:
     def run(
         self, targets: Sequence[BulkTarget], *, ignore_not_found: bool = True, log: Any = None
     ) -> tuple[list[dict[str, Any]], BaseException | None]:
-        """:func:`run_bulk` with this run's options and stop switch. An interruption (the
-        ``execution_timeout`` alarm) is returned with the results up to it, not raised, so the
-        caller reports before re-raising it."""
+        """:func:`run_bulk` with this run's options and stop switch, through :meth:`guarded`."""
+        return self.guarded(run_bulk, targets, targets, ignore_not_found=ignore_not_found, log=log)
+
+    def guarded(
+        self,
+        executor: Callable[..., list[dict[str, Any]]],
+        work: Sequence[Any],
+        targets: Sequence[BulkTarget],
+        **kwargs: Any,
+    ) -> tuple[list[dict[str, Any]], BaseException | None]:
+        """``executor(work, ...)`` (:func:`run_bulk`, or the schedule's ``run_schedule``) with this
+        run's options and stop switch, plus ``kwargs``. An interruption (the ``execution_timeout``
+        alarm) is returned with the results up to it (``not_started`` for the ``targets`` the
+        executor left none for), not raised, so the caller reports before re-raising it."""
         self._stop.results = None
         try:
-            results = run_bulk(
-                targets,
+            results = executor(
+                work,
                 max_concurrency=self.max_concurrency,
                 stop=self._stop,
-                ignore_not_found=ignore_not_found,
-                log=log,
                 progress_interval=self.progress_interval,
+                **kwargs,
             )
         except BaseException as exc:
             self._stop.reason = self._stop.reason or type(exc).__name__
             self._stop.set()
-            results = self._stop.results or [not_started(t) for t in targets]
-            return results, exc
+            return self._stop.results or [not_started(t) for t in targets], exc
         return results, None
 
     def execute(self, op: Any, context: Any, plan: BulkPlan) -> dict[str, Any]:

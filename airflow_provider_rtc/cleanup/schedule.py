@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 from airflow_provider_rtc import audit
 from airflow_provider_rtc.cleanup.engine import (
+    BulkRun,
     BulkStop,
     BulkTarget,
     _Progress,
@@ -266,23 +267,10 @@ def estimate(jobs: Sequence[Timed]) -> float:
 
 
 def run_jobs(
-    run: Any, jobs: Sequence[Job], *, log: Any = None
+    run: BulkRun, jobs: Sequence[Job], *, log: Any = None
 ) -> tuple[list[dict[str, Any]], BaseException | None]:
     """:func:`run_schedule` with a :class:`~airflow_provider_rtc.cleanup.engine.BulkRun`'s options and
-    stop switch, like ``BulkRun.run``: an interruption (the ``execution_timeout`` alarm) is returned
-    with the results up to it, not raised, so the caller reports before re-raising it."""
-    stop: BulkStop = run._stop  # the run's switch: on_kill sets it, the plan's verify waits on it
-    stop.results = None
-    try:
-        results = run_schedule(
-            jobs,
-            max_concurrency=run.max_concurrency,
-            stop=stop,
-            log=log,
-            progress_interval=run.progress_interval,
-        )
-    except BaseException as exc:
-        stop.reason = stop.reason or type(exc).__name__
-        stop.set()
-        return stop.results or [not_started(j.item) for j in jobs], exc
-    return results, None
+    stop switch (on_kill sets it, the plan's verify waits on it), guarded as ``BulkRun.run`` is
+    (:meth:`~airflow_provider_rtc.cleanup.engine.BulkRun.guarded`): an interruption is returned with
+    the results up to it, not raised."""
+    return run.guarded(run_schedule, jobs, [job.item for job in jobs], log=log)

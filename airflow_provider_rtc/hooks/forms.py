@@ -20,6 +20,11 @@ def _field(label: str, description: str, type_: str | list[str], **schema: Any) 
     return {"label": label, "description": description, "schema": {"type": type_, **schema}}
 
 
+def _endpoint(replaces: str) -> dict[str, Any]:
+    """The ``endpoint`` extra of every cloud: a base URL in place of the vendor's (the sandbox's)."""
+    return _field("Endpoint", f"base URL replacing {replaces}", ["string", "null"])
+
+
 def _receiver_fields(secret_description: str) -> dict[str, Any]:
     """The callback receiver's URL and the secret signing its reads (a name Airflow masks)."""
     return {
@@ -59,19 +64,42 @@ _RATE_LIMIT_FIELDS = {
     ),
 }
 
-#: the ``connection-types`` of ``get_provider_info()``: the one declaration of both forms
-CONNECTION_TYPES: list[dict[str, Any]] = [
-    {
-        "connection-type": "tencentcloud",
-        "hook-class-name": "airflow_provider_rtc.hooks.tencentcloud.TencentCloudHook",
-        "hook-name": "Tencent Cloud",
+
+def _entry(
+    conn_type: str,
+    hook_class: str,
+    hook_name: str,
+    *,
+    login: tuple[str, str],
+    password: tuple[str, str],
+    fields: dict[str, Any],
+    receiver_help: str,
+) -> dict[str, Any]:
+    """One ``connection-types`` entry: every cloud hides host, schema and port, names login and
+    password after its credential (``(label, placeholder)``), and takes the rate-limit extras, its
+    own ``fields`` and the callback receiver's."""
+    return {
+        "connection-type": conn_type,
+        "hook-class-name": f"airflow_provider_rtc.hooks.{hook_class}",
+        "hook-name": hook_name,
         "ui-field-behaviour": {
             "hidden-fields": ["host", "schema", "port"],
-            "relabeling": {"login": "SecretId", "password": "SecretKey"},
-            "placeholders": {"login": "AKID...", "password": "your SecretKey"},
+            "relabeling": {"login": login[0], "password": password[0]},
+            "placeholders": {"login": login[1], "password": password[1]},
         },
-        "conn-fields": {
-            **_RATE_LIMIT_FIELDS,
+        "conn-fields": {**_RATE_LIMIT_FIELDS, **fields, **_receiver_fields(receiver_help)},
+    }
+
+
+#: the ``connection-types`` of ``get_provider_info()``: the one declaration of both forms
+CONNECTION_TYPES: list[dict[str, Any]] = [
+    _entry(
+        "tencentcloud",
+        "tencentcloud.TencentCloudHook",
+        "Tencent Cloud",
+        login=("SecretId", "AKID..."),
+        password=("SecretKey", "your SecretKey"),
+        fields={
             "region": _field("Region", "e.g. ap-guangzhou; required by TRTC APIs", ["string", "null"]),
             "sdk_app_id": _field("SDKAppID", "default TRTC application", ["integer", "null"], minimum=1),
             "vod_sub_app_id": _field(
@@ -80,11 +108,7 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
                 ["integer", "null"],
                 minimum=1,
             ),
-            "endpoint": _field(
-                "Endpoint",
-                "base URL replacing https://{service}.tencentcloudapi.com (e.g. the sandbox)",
-                ["string", "null"],
-            ),
+            "endpoint": _endpoint("https://{service}.tencentcloudapi.com (e.g. the sandbox)"),
             "intl": _field(
                 "International site", "use {service}.intl.tencentcloudapi.com", ["boolean", "null"]
             ),
@@ -94,38 +118,28 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
                 ["string", "null"],
                 format="password",
             ),
-            **_receiver_fields(
-                "TRTC recording-callback key (signs callbacks and reads of the receiver); "
-                "replaces the older extra 'callback_key'"
-            ),
         },
-    },
-    {
-        "connection-type": "zegocloud",
-        "hook-class-name": "airflow_provider_rtc.hooks.zego.ZegoCloudHook",
-        "hook-name": "ZEGOCLOUD",
-        "ui-field-behaviour": {
-            "hidden-fields": ["host", "schema", "port"],
-            "relabeling": {"login": "AppId", "password": "ServerSecret"},
-            "placeholders": {"login": "1234567890", "password": "32 hex characters"},
-        },
-        "conn-fields": {
-            **_RATE_LIMIT_FIELDS,
-            "endpoint": _field(
-                "Endpoint",
-                "base URL replacing https://rtc-api.zego.im and https://cloudrecord-api.zego.im",
-                ["string", "null"],
-            ),
+        receiver_help=(
+            "TRTC recording-callback key (signs callbacks and reads of the receiver); "
+            "replaces the older extra 'callback_key'"
+        ),
+    ),
+    _entry(
+        "zegocloud",
+        "zego.ZegoCloudHook",
+        "ZEGOCLOUD",
+        login=("AppId", "1234567890"),
+        password=("ServerSecret", "32 hex characters"),
+        fields={
+            "endpoint": _endpoint("https://rtc-api.zego.im and https://cloudrecord-api.zego.im"),
             "is_test": _field(
                 "Test environment",
                 "send IsTest=true (projects created before 2021-11-16)",
                 ["boolean", "null"],
             ),
-            **_receiver_fields(
-                "the project's CallbackSecret (signs ZEGO callbacks and reads of the receiver)"
-            ),
         },
-    },
+        receiver_help="the project's CallbackSecret (signs ZEGO callbacks and reads of the receiver)",
+    ),
 ]
 
 

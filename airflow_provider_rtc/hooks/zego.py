@@ -157,7 +157,7 @@ class ZegoRtcHook(ZegoCloudHook):
         """Remove a stream from a room's stream list (DeleteStream); the publisher stays in the room."""
         params = {
             "RoomId": v.zego_id(room_id, "room_id"),
-            "UserId": v.zego_id(user_id, "user_id", max_bytes=64),
+            "UserId": v.zego_user_id(user_id),
             "UserName": v.optional_text(user_name, "user_name", max_bytes=256),
             "StreamId": v.zego_stream_id(stream_id),
         }
@@ -169,7 +169,7 @@ class ZegoRtcHook(ZegoCloudHook):
         """Remove every user and close the room (CloseRoom). ZEGO allows 1 call/s per AppId."""
         params = {
             "RoomId": v.zego_id(room_id, "room_id"),
-            "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
+            "CustomReason": v.zego_reason(custom_reason),
             "RoomCloseCallback": room_close_callback,
         }
         return self._call(catalog.CLOSE_ROOM, params)
@@ -183,7 +183,7 @@ class ZegoRtcHook(ZegoCloudHook):
             "UserId": v.string_list(
                 user_ids, "user_ids", max_items=catalog.KICKOUT_USER.batch or 1, item=v.zego_user_id
             ),
-            "CustomReason": v.optional_text(custom_reason, "custom_reason", max_bytes=256),
+            "CustomReason": v.zego_reason(custom_reason),
         }
         return self._call(catalog.KICKOUT_USER, params)
 
@@ -248,7 +248,7 @@ class ZegoRtcHook(ZegoCloudHook):
         """Start or update a mix task (StartMix); repeating it with the same TaskId updates it."""
         body: dict[str, Any] = {
             "TaskId": v.token(task_id, "task_id"),
-            "UserId": v.zego_id(user_id, "user_id", max_bytes=64),
+            "UserId": v.zego_user_id(user_id),
             "MixInput": mix_input,
             "MixOutput": mix_output,
             "Sequence": v.non_negative_int(sequence, "sequence"),
@@ -263,7 +263,7 @@ class ZegoRtcHook(ZegoCloudHook):
         """Stop a mix task (StopMix). With task ownership on, ``user_id`` must be the starter's."""
         body = {
             "TaskId": v.token(task_id, "mix_task_id"),
-            "UserId": None if user_id in (None, "") else v.zego_id(user_id, "user_id", max_bytes=64),
+            "UserId": v.optional_zego_user_id(user_id),
             "Sequence": v.non_negative_int(sequence, "sequence"),
         }
         return self._call(catalog.STOP_MIX, body)

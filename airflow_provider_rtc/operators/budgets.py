@@ -300,21 +300,26 @@ class UsageBudgetOperator(BaseOperator):
             copy.deepcopy(notifier)(merged)
 
     def _end_idle(self, context: Any, selector: dict[str, Any]) -> dict[str, Any]:
-        from airflow_provider_rtc.operators.event import EndEventOperator
+        from airflow_provider_rtc.cleanup.engine import BulkRun
+        from airflow_provider_rtc.cleanup.event_end import EventEnd, end_event, event_inputs
+        from airflow_provider_rtc.discovery.discover import build_access
 
-        ender = EndEventOperator(
-            task_id=f"{self.task_id}__end_idle",
-            selector=selector,
-            clouds=["zego"],
-            zegocloud_conn_id=self.zegocloud_conn_id,
-            callback_receiver_url=self.callback_receiver_url,
-            hook_params=self.hook_params or None,
-        )
-        # this task's audit trail (origin "budget") records the calls; not ender.execute(): a nested
-        # operator's execute is not a task of its own (no trail, no task-runner guard)
-        ender.audit_origin = self.audit_origin
-        sel, inventory, clouds, dry_run = ender._inputs()
-        result = ender._end(context, sel, inventory, clouds, dry_run)
+        def access(clouds: tuple[str, ...]) -> dict[str, Any]:
+            return build_access(
+                clouds,
+                tencentcloud_conn_id="tencentcloud_default",
+                zegocloud_conn_id=self.zegocloud_conn_id,
+                callback_receiver_url=self.callback_receiver_url or None,
+                region=None,
+                sdk_app_id=None,
+                hook_params=dict(self.hook_params or {}),
+            )
+
+        # the engine-level end of an event, inside this task: its audit trail (origin "budget")
+        # records the calls, as no nested operator runs (no trail, no task-runner guard of its own)
+        inputs = event_inputs(selector, None, ["zego"], False)
+        how = EventEnd(access=access, run=BulkRun(16), log=self.log, origin=self.audit_origin or "end_event")
+        result = end_event(context, inputs, how)
         ended = [r for r in result.get("results", []) if r.get("status") in ("done", "already_gone")]
         return {
             "selector": selector,

@@ -19,10 +19,10 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_rtc import audit, errors
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import PRODUCTS, Ender, ender
-from airflow_provider_rtc.cleanup.engine import observe
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkTarget, observe, plan_targets
 from airflow_provider_rtc.cleanup.inputs import ID_ALIASES
 from airflow_provider_rtc.cleanup.result import identity, outcome
-from airflow_provider_rtc.cleanup.targets import app_of_hook
+from airflow_provider_rtc.cleanup.targets import app_of_hook, bind
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.settings import check_hook_params
 
@@ -154,6 +154,18 @@ class RtcCleanupOperator(BaseOperator):
     def plan(self) -> Any:
         """Bulk operators: every target validated, as a :class:`~.bulk.BulkPlan`."""
         raise NotImplementedError
+
+    def bulk_plan(
+        self,
+        param: str,
+        row: Ender,
+        target: Callable[[Any, str], BulkTarget],
+        options: dict[str, Any] | None = None,
+    ) -> BulkPlan:
+        """A named bulk operator's plan: every item of its ``param`` checked by ``target`` before the
+        hook is built, then bound to ``row``'s call with this operator's hook."""
+        checked_plan = plan_targets(getattr(self, param), param, target)
+        return bind(checked_plan, row, {row.hook: self.hook}, app_of_hook(self.hook), options)
 
     def execute(self, context: Any) -> dict[str, Any]:
         with audit.task_trail(self, context):

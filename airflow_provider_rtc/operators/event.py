@@ -9,19 +9,30 @@ is. Both need the callback receiver (the connections' ``callback_receiver_url`` 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_rtc.exceptions import RtcValidationError
+# the engine-level machinery (ALL_CLOUDS and the age default stay importable from here)
+from airflow_provider_rtc.cleanup.event_end import (
+    ALL_CLOUDS,
+    DEFAULT_MAX_INVENTORY_AGE,
+    EventEnd,
+    EventInputs,
+    _check_apps,
+    end_event,
+    event_inputs,
+)
 from airflow_provider_rtc.validation import switch
 
-ALL_CLOUDS = ("trtc", "live", "zego")
-#: seconds an inventory may be old before EndEventOperator refuses it (rooms are reused; a plan
-#: made an hour ago is not evidence of what lives in a room now)
-DEFAULT_MAX_INVENTORY_AGE = 3600.0
+__all__ = [
+    "ALL_CLOUDS",
+    "DEFAULT_MAX_INVENTORY_AGE",
+    "DiscoverLiveResourcesOperator",
+    "EndEventOperator",
+    "_check_apps",
+]
 
 
 class _EventOperator(BaseOperator):
@@ -204,30 +215,17 @@ class EndEventOperator(_EventOperator):
         self.max_inventory_age = max_inventory_age
 
     def _inputs(self) -> tuple[Any, dict[str, Any] | None, tuple[str, ...], bool]:
-        """Everything validated before the first call."""
-        from airflow_provider_rtc.discovery.discover import validate_clouds
-        from airflow_provider_rtc.discovery.selector import Selector
-
-        clouds = validate_clouds(self.clouds)
-        dry_run = switch(self.dry_run_mode, "dry_run")
-        has_selector = self.selector not in (None, "", {})
-        inventory = _inventory_value(self.inventory)
-        if has_selector and inventory:
-            raise RtcValidationError("inventory", "give a selector or an inventory, not both")
-        if inventory:
-            if not isinstance(inventory, dict) or not isinstance(inventory.get("clouds"), dict):
-                raise RtcValidationError("inventory", "a discovery result with a 'clouds' object")
-            unknown = set(inventory["clouds"]) - set(ALL_CLOUDS)
-            if unknown:
-                raise RtcValidationError("inventory", "clouds must be trtc, live or zego", sorted(unknown))
-            inventory = {**inventory, "clouds": {c: v for c, v in inventory["clouds"].items() if c in clouds}}
-            _check_age(inventory, self.max_inventory_age)
-            return None, inventory, clouds, dry_run
-        from airflow_provider_rtc.discovery.reconcile import check_idle_for
-
-        selector = Selector.parse(self.selector, allow_all=self.allow_all)
-        check_idle_for(selector, clouds, trtc_monitoring=self.trtc_monitoring)
-        return selector, None, clouds, dry_run
+        """Validated inputs (:func:`~airflow_provider_rtc.cleanup.event_end.event_inputs`)."""
+        got = event_inputs(
+            self.selector,
+            self.inventory,
+            self.clouds,
+            self.dry_run_mode,
+            allow_all=self.allow_all,
+            trtc_monitoring=self.trtc_monitoring,
+            max_inventory_age=self.max_inventory_age,
+        )
+        return got.selector, got.inventory, got.clouds, got.dry_run
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_rtc import audit
@@ -246,225 +244,24 @@ class EndEventOperator(_EventOperator):
         *,
         scope: Any = None,
     ) -> dict[str, Any]:
-        """Discover (or take ``inventory``), plan, end, verify: the machinery EnforceCapsOperator
-        shares; ``scope`` (refs) narrows verification to exactly what was meant to end."""
-        from airflow_provider_rtc.cleanup import plan as planner
-        from airflow_provider_rtc.discovery.discover import discover
+        """:func:`~airflow_provider_rtc.cleanup.event_end.end_event` with this operator's connections,
+        run and verification; EnforceCapsOperator passes its ``scope``."""
+        inputs = EventInputs(selector, inventory, clouds, dry_run)
+        return end_event(context, inputs, self.how(), scope=scope)
 
-        started = time.monotonic()
-        access = self._access(clouds)
-        given = inventory is not None
-        if inventory is not None:
-            _check_apps(inventory, access)  # before any call: another app's inventory is refused
-        timings: dict[str, Any] = {}
-        corrections: list[dict[str, Any]] = []
-        if inventory is None:
-            inventory = discover(access, selector, reconcile=True, log=self.log)
-            corrections += inventory["corrections"]
-            timings["discover"] = round(time.monotonic() - started, 3)
-        plan = planner.build_plan(inventory, zego_mix_user_id=self.zego_mix_user_id)
-        # a fresh read of the receiver: a target whose room was reused since the inventory is skipped
-        skipped = planner.reconfirm(plan, inventory, access, log=self.log)
-        plan["skipped_stale"] = skipped
-        self.log.info("plan (%s):\n%s", "dry run" if dry_run else "executing", planner.render_table(plan))
-        report: dict[str, Any] = {
-            "dry_run": dry_run,
-            "plan": plan,
-            "results": [],
-            "survivors": [],
-            "skipped_stale": len(skipped),
-            "corrections": corrections,
-            "timings": timings,
-        }
-        if not plan["targets"]:
-            report["nothing_to_end"] = True
-            self.log.info(
-                "nothing to end: no live resource in scope%s; no destructive call %s",
-                f" ({len(skipped)} skipped as stale)" if skipped else "",
-                "would be made" if dry_run else "was made",
-            )
-        if dry_run:
-            # what the plan was built from, for the real run to take instead of discovering again:
-            # ``EndEventOperator(inventory=<this task's output>)`` (the report itself is accepted);
-            # it is re-confirmed there (age, app, a fresh read of the receiver) before any call
-            report["inventory"] = inventory
-            planner.audit_planned(plan, origin=self.audit_origin or "end_event")
-            return report
-        mark = time.monotonic()
-        results, api_times, interrupted = planner.execute(plan, access, self.bulk, log=self.log)
-        report["results"] = results + skipped
-        timings["end"] = round(time.monotonic() - mark, 3)
-        timings["apis"] = api_times  # per API: seconds until its last call ended
-        counts: dict[str, int] = {}
-        for r in report["results"]:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-        if interrupted is not None or self.bulk.stopped:
-            self._report_stop(context, report, counts, started)
-            try:  # what did end is still recorded, so the re-run's discovery starts from it
-                planner.record_results(results, access)
-            except Exception:
-                self.log.exception("could not record the ended targets in the receiver")
-            if interrupted is not None:
-                raise interrupted
-            raise AirflowException(
-                f"stopped ({self.bulk.stopped}): {counts}; the 'report' XCom and the log say where "
-                "each target stood"
-            )
-        planner.record_results(results, access)
-        failed = [r for r in results if r["status"] == "failed"]
-        if self.verify:
-            mark = time.monotonic()
-            survivors, passes, seen = planner.verify(
-                plan,
-                access,
-                timeout=self.verify_timeout,
-                interval=self.verify_interval,
-                selector=None if given else selector,
-                inventory=inventory if given else None,
-                now=_discovered_at(inventory),
-                skipped=skipped,
-                run=self.bulk,
-                log=self.log,
-                scope=scope,
-            )
-            report["survivors"] = survivors
-            report["corrections"] += seen
-            timings["verify"] = round(time.monotonic() - mark, 3)
-            timings["verify_passes"] = passes
-        timings["total"] = round(time.monotonic() - started, 3)
-        self.log.info("ended: %s; survivors: %d; %.1fs", counts, len(report["survivors"]), timings["total"])
-        if self.bulk.stopped:
-            report["stopped"] = self.bulk.stopped
-            _push(context, report, self.log)
-            raise AirflowException(f"stopped ({self.bulk.stopped}) while verifying; see the 'report' XCom")
-        if report["survivors"] or failed:
-            _push(context, report, self.log)
-            listed = ", ".join(_survivor_label(s) for s in report["survivors"][:10])
-            raise AirflowException(
-                f"the event is not fully ended: {len(report['survivors'])} resource(s) still live"
-                + (f" ({listed}{' ...' if len(report['survivors']) > 10 else ''})" if listed else "")
-                + f", {len(failed)} call(s) failed"
-                + "".join(f"; {r['action']} {r['label']} [{r.get('code')}]" for r in failed[:5])
-                + " (full report in the 'report' XCom)"
-            )
-        return report
-
-    def _report_stop(
-        self, context: Any, report: dict[str, Any], counts: dict[str, int], started: float
-    ) -> None:
-        """Stopped (on_kill, execution_timeout): no verification; the log and the 'report' XCom say
-        where every target stood (``not_started`` for what no call was issued for)."""
-        report["stopped"] = self.bulk.stopped
-        report["timings"]["total"] = round(time.monotonic() - started, 3)
-        self.log.warning("stopped (%s) after: %s", self.bulk.stopped, counts)
-        for r in report["results"]:
-            if r["status"] == "failed":
-                self.log.error("failed: %s", r)
-        waiting = [f"{r['action']} {r['label']}" for r in report["results"] if r["status"] == "not_started"]
-        if waiting:
-            self.log.warning("not started (%d): %s", len(waiting), waiting[:50])
-        _push(context, report, self.log)
+    def how(self) -> EventEnd:
+        """How this task ends an event (its connections, run, log and verification)."""
+        return EventEnd(
+            access=self._access,
+            run=self.bulk,
+            log=self.log,
+            origin=self.audit_origin or "end_event",
+            zego_mix_user_id=self.zego_mix_user_id,
+            verify=self.verify,
+            verify_timeout=self.verify_timeout,
+            verify_interval=self.verify_interval,
+        )
 
     def on_kill(self) -> None:
         """Issue no new call; calls on the wire finish and the report is still pushed."""
         self.bulk.stop("on_kill")
-
-
-def _push(context: Any, report: dict[str, Any], log: Any) -> None:
-    ti = context.get("ti") if isinstance(context, dict) else None
-    if ti is None:
-        return
-    try:
-        ti.xcom_push(key="report", value=report)
-    except Exception:
-        log.exception("could not push the 'report' XCom; the results are in this log")
-
-
-#: bounds of a rendered inventory string (a few thousand items are a few MB; nesting is 6 deep)
-MAX_INVENTORY_TEXT = 32 << 20
-MAX_INVENTORY_DEPTH = 10
-
-
-def _inventory_value(value: Any) -> Any:
-    """An inventory as given: a dict, its JSON, or its Python repr (a template rendered without
-    native objects), through the one parser of rendered values."""
-    if isinstance(value, str):
-        if not value.strip():
-            return None
-        from airflow_provider_rtc.validation import rendered_literal
-
-        value = rendered_literal(
-            value,
-            "inventory",
-            rule="a discovery result (a dict, its JSON or its Python repr)",
-            opening=("{",),
-            max_chars=MAX_INVENTORY_TEXT,
-            max_depth=MAX_INVENTORY_DEPTH,
-        )
-    if isinstance(value, dict) and value.get("dry_run") is True and isinstance(value.get("inventory"), dict):
-        return value["inventory"]  # a dry run's report: the inventory its plan was built from
-    return value
-
-
-def _discovered_at(inventory: dict[str, Any]) -> Any:
-    import pendulum
-
-    text = inventory.get("discovered_at")
-    try:
-        parsed = pendulum.parse(str(text))
-    except Exception:
-        return None
-    return parsed if isinstance(parsed, pendulum.DateTime) else None
-
-
-def _check_age(inventory: dict[str, Any], max_age: Any) -> None:
-    """An inventory older than ``max_inventory_age`` describes rooms that may have been reused."""
-    import pendulum
-
-    from airflow_provider_rtc.validation import number
-
-    limit = number(max_age, "max_inventory_age", minimum=0.0, exclusive_minimum=True)
-    at = _discovered_at(inventory)
-    if at is None:
-        raise RtcValidationError(
-            "inventory.discovered_at",
-            "the ISO time the inventory was discovered (DiscoverLiveResourcesOperator writes it; a "
-            "hand-built inventory must say it)",
-            inventory.get("discovered_at"),
-        )
-    age = (pendulum.now("UTC") - at).total_seconds()
-    if limit is not None and age > limit:
-        raise RtcValidationError(
-            "inventory",
-            f"was discovered {age:.0f}s ago ({at.isoformat()}), more than max_inventory_age={limit:g}s: "
-            "its rooms may have been reused since; discover again (or raise max_inventory_age)",
-        )
-
-
-def _check_apps(inventory: dict[str, Any], access: dict[str, Any]) -> None:
-    """Each cloud of the inventory must name the app this task's connection (or ``sdk_app_id``)
-    reaches: the same room id in another app is another room."""
-    for cloud, data in inventory["clouds"].items():
-        app = str((data or {}).get("app_id") or "") if isinstance(data, dict) else ""
-        if not app:
-            raise RtcValidationError(
-                f"inventory.clouds.{cloud}.app_id",
-                "the application the inventory was discovered for (a hand-built inventory must say it)",
-            )
-        mine = access[cloud].app_id if cloud in access else None
-        if mine is not None and app != str(mine):
-            raise RtcValidationError(
-                "inventory",
-                f"was discovered for {cloud} app {app}, but this task reaches {cloud} app {mine} "
-                "(connection or sdk_app_id): refusing to end another app's resources",
-            )
-
-
-def _survivor_label(survivor: dict[str, Any]) -> str:
-    from airflow_provider_rtc.discovery.refs import label
-    from airflow_provider_rtc.identity import ResourceRef
-
-    ref = survivor.get("ref")
-    if isinstance(ref, dict):
-        return label(ResourceRef.from_dict(ref))
-    return f"{survivor['cloud']} {survivor['kind']} {survivor['ids']}"

@@ -18,13 +18,9 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_rtc import metrics
+from airflow_provider_rtc.cleanup.event_end import _check_age, _push
 from airflow_provider_rtc.exceptions import RtcValidationError
-from airflow_provider_rtc.operators.event import (
-    ALL_CLOUDS,
-    EndEventOperator,
-    _check_age,
-    _push,
-)
+from airflow_provider_rtc.operators.event import ALL_CLOUDS, EndEventOperator
 from airflow_provider_rtc.operators.notifiers import notifier_list
 from airflow_provider_rtc.validation import switch
 

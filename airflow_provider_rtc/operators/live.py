@@ -7,8 +7,8 @@ from typing import Any
 
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import ender
-from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
-from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget
+from airflow_provider_rtc.cleanup.targets import checked
 from airflow_provider_rtc.hooks.live import LiveHook
 from airflow_provider_rtc.links import TencentCloudConsoleLink
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
@@ -96,8 +96,7 @@ class BulkCancelCommonMixStreamsOperator(TencentCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        checked_plan = plan_targets(self.mix_stream_session_ids, "mix_stream_session_ids", self._target)
-        return bind(checked_plan, ender("CancelCommonMixStream"), {"live": self.hook}, app_of_hook(self.hook))
+        return self.bulk_plan("mix_stream_session_ids", ender("CancelCommonMixStream"), self._target)
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         session = v.mix_stream_session_id(raw, param)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_rtc import audit
 from airflow_provider_rtc import validation as v
-from airflow_provider_rtc.cleanup.enders import ender_for
-from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
-from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
+from airflow_provider_rtc.cleanup.enders import ender, ender_for
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget
+from airflow_provider_rtc.cleanup.targets import checked
 from airflow_provider_rtc.exceptions import RtcNotFoundError
 from airflow_provider_rtc.hooks.trtc import TrtcHook
 from airflow_provider_rtc.identity import ID_INT, ID_STR
@@ -245,19 +245,13 @@ def _age_hours(started_at: str | float | None) -> float | None:
     return (time.time() - epoch) / 3600.0
 
 
-class _StopTrtcTask:
-    """What the two stop-by-TaskId operators share: the API, the result key and the hook call."""
-
-    def __init__(
-        self, action: str, what: str, result_key: str, stop: Callable[[Any, str], dict[str, Any]]
-    ) -> None:
-        self.action, self.what, self.result_key, self.stop = action, what, result_key, stop
-
-    def run(self, op: Any) -> dict[str, Any]:
-        task = v.token(op.task_id_to_stop, "task_id_to_stop")
-        return op.cleanup(
-            f"{self.what} {task}", self.action, lambda: self.stop(op, task), **{self.result_key: task}
-        )
+def _stop_by_task_id(op: TencentCleanupOperator, what: str, result_key: str) -> dict[str, Any]:
+    """What the three stop-by-TaskId operators share: the check of ``task_id_to_stop``, the call
+    through the ender row of ``op.action`` and the result under ``result_key``. (Composition: the
+    operators stay three provider classes deep, single inheritance, as the project's shape rules.)"""
+    task = v.token(op.task_id_to_stop, "task_id_to_stop")  # type: ignore[attr-defined]
+    call = ender(op.action).call({"trtc": op.hook}, {"task_id": task})
+    return op.cleanup(f"{what} {task}", op.action, call, **{result_key: task})
 
 
 class StopPublishCdnStreamOperator(TencentCleanupOperator):
@@ -268,16 +262,13 @@ class StopPublishCdnStreamOperator(TencentCleanupOperator):
     template_fields_renderers = {"hook_params": "json"}
     operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopPublishCdnStream"
-    stopper = _StopTrtcTask(
-        action, "TRTC relay task", "relay_task_id", lambda op, task: op.hook.stop_publish_cdn_stream(task)
-    )
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.task_id_to_stop = task_id_to_stop
 
     def run_cleanup(self) -> dict[str, Any]:
-        return self.stopper.run(self)
+        return _stop_by_task_id(self, "TRTC relay task", "relay_task_id")
 
 
 class StopStreamIngestOperator(TencentCleanupOperator):
@@ -288,16 +279,13 @@ class StopStreamIngestOperator(TencentCleanupOperator):
     template_fields_renderers = {"hook_params": "json"}
     operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopStreamIngest"
-    stopper = _StopTrtcTask(
-        action, "TRTC ingest task", "ingest_task_id", lambda op, task: op.hook.stop_stream_ingest(task)
-    )
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.task_id_to_stop = task_id_to_stop
 
     def run_cleanup(self) -> dict[str, Any]:
-        return self.stopper.run(self)
+        return _stop_by_task_id(self, "TRTC ingest task", "ingest_task_id")
 
 
 class StopAITranscriptionOperator(TencentCleanupOperator):
@@ -311,16 +299,13 @@ class StopAITranscriptionOperator(TencentCleanupOperator):
     template_fields_renderers = {"hook_params": "json"}
     operator_extra_links = (TencentCloudConsoleLink(),)
     action = "StopAITranscription"
-    stopper = _StopTrtcTask(
-        action, "TRTC AI transcription", "ai_task_id", lambda op, task: op.hook.stop_ai_transcription(task)
-    )
 
     def __init__(self, *, task_id_to_stop: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.task_id_to_stop = task_id_to_stop
 
     def run_cleanup(self) -> dict[str, Any]:
-        return self.stopper.run(self)
+        return _stop_by_task_id(self, "TRTC AI transcription", "ai_task_id")
 
 
 class BulkDismissRoomsOperator(TencentCleanupOperator):
@@ -354,9 +339,8 @@ class BulkDismissRoomsOperator(TencentCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        checked_plan = plan_targets(self.room_ids, "room_ids", self._target)
         row = ender_for("trtc", "rooms", ID_STR if self.str_room_id else ID_INT)
-        return bind(checked_plan, row, {"trtc": self.hook}, app_of_hook(self.hook))
+        return self.bulk_plan("room_ids", row, self._target)
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         room = v.trtc_room_id(raw, str_room_id=self.str_room_id, param=param)

@@ -11,8 +11,8 @@ from airflow.providers.common.compat.sdk import conf
 from airflow_provider_rtc import audit
 from airflow_provider_rtc import validation as v
 from airflow_provider_rtc.cleanup.enders import ender
-from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget, plan_targets
-from airflow_provider_rtc.cleanup.targets import app_of_hook, bind, checked
+from airflow_provider_rtc.cleanup.engine import BulkPlan, BulkRun, BulkTarget
+from airflow_provider_rtc.cleanup.targets import checked
 from airflow_provider_rtc.hooks.zego import ZegoCloudRecordHook, ZegoRtcHook
 from airflow_provider_rtc.links import ZegoCloudConsoleLink
 from airflow_provider_rtc.operators.cleanup import ZEGO_FIELDS, ZegoCleanupOperator
@@ -52,7 +52,7 @@ class StopMixOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         task = v.token(self.mix_task_id, "mix_task_id")
-        user = None if self.user_id in (None, "") else v.zego_id(self.user_id, "user_id", max_bytes=64)
+        user = v.optional_zego_user_id(self.user_id)
         sequence = v.non_negative_int(self.sequence, "sequence")
         return self.cleanup(
             f"ZEGO mix task {task}",
@@ -89,7 +89,7 @@ class DeleteStreamOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.zego_id(self.room_id, "room_id")
-        user = v.zego_id(self.user_id, "user_id", max_bytes=64)
+        user = v.zego_user_id(self.user_id)
         stream = v.zego_stream_id(self.stream_id)
         name = v.optional_text(self.user_name, "user_name", max_bytes=256)
         return self.cleanup(
@@ -117,7 +117,7 @@ class CloseRoomOperator(ZegoCleanupOperator):
 
     def run_cleanup(self) -> dict[str, Any]:
         room = v.zego_id(self.room_id, "room_id")
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
         return self.cleanup(
             f"ZEGO room {room}",
             "CloseRoom",
@@ -149,7 +149,7 @@ class KickoutUserOperator(ZegoCleanupOperator):
         users = v.string_list(
             self.user_ids, "user_ids", max_items=ender("KickoutUser").batch or 1, item=v.zego_user_id
         )
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
         return self.cleanup(
             f"{len(users)} user(s) in ZEGO room {room}",
             "KickoutUser",
@@ -269,15 +269,13 @@ class BulkCloseRoomsOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
 
         def target(raw: Any, param: str) -> BulkTarget:
             room = v.zego_id(raw, param)
             return checked({"room_id": room}, target=room)
 
-        checked_plan = plan_targets(self.room_ids, "room_ids", target)
-        options = {"custom_reason": reason}
-        return bind(checked_plan, ender("CloseRoom"), {"rtc": self.hook}, app_of_hook(self.hook), options)
+        return self.bulk_plan("room_ids", ender("CloseRoom"), target, {"custom_reason": reason})
 
 
 class BulkDeleteStreamsOperator(ZegoCleanupOperator):
@@ -305,8 +303,7 @@ class BulkDeleteStreamsOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        checked_plan = plan_targets(self.streams, "streams", self._target)
-        return bind(checked_plan, ender("DeleteStream"), {"rtc": self.hook}, app_of_hook(self.hook))
+        return self.bulk_plan("streams", ender("DeleteStream"), self._target)
 
     def _target(self, raw: Any, param: str) -> BulkTarget:
         if not isinstance(raw, dict):
@@ -353,7 +350,7 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
         self.bulk = BulkRun(max_concurrency, progress_interval)
 
     def plan(self) -> BulkPlan:
-        reason = v.optional_text(self.custom_reason, "custom_reason", max_bytes=256)
+        reason = v.zego_reason(self.custom_reason)
         row = ender("KickoutUser")
 
         def target(raw: Any, param: str) -> BulkTarget:
@@ -369,6 +366,4 @@ class BulkKickoutUsersOperator(ZegoCleanupOperator):
             described = {"room_id": room, "user_ids": users}
             return checked(described, target=described)
 
-        checked_plan = plan_targets(self.kicks, "kicks", target)
-        options = {"custom_reason": reason}
-        return bind(checked_plan, row, {"rtc": self.hook}, app_of_hook(self.hook), options)
+        return self.bulk_plan("kicks", row, target, {"custom_reason": reason})

@@ -261,14 +261,18 @@ def pick_mode(storage: str, bodies: list[dict[str, Any]]) -> str | None:
 def evaluate_recording(
     obs: TrtcObservation,
     *,
-    app_id: int | None,
-    task_id: str,
+    app_id: int | None = None,
+    task_id: str | None = None,
     storage: str = "auto",
     wait_for_mp4: bool = False,
     policy: UploadPolicy | None = None,
     file_url_template: str | None = None,
 ) -> WaitVerdict:
-    """Decide from one observation: waiting (and for which events), done (with manifest) or failed."""
+    """Decide from one observation: waiting (and for which events), done (with manifest) or failed.
+
+    ``app_id`` and ``task_id`` default to the observation's own (which task it is)."""
+    app_id = obs.app_id if app_id is None else app_id
+    task_id = obs.task_id if task_id is None else task_id
     policy = policy or UploadPolicy(on_backup_file="wait")
     where = f"TRTC recording {task_id}"
     if obs.task_status is not None:

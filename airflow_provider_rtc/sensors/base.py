@@ -10,6 +10,7 @@ Deferrable mode checks once first and defers only when not done, with
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -31,7 +32,7 @@ from airflow_provider_rtc.waits.probe import WaitProbe
 
 
 class RtcWaitSensor(BaseSensorOperator):
-    """Base of the RTC sensors; subclasses implement :meth:`make_probe`.
+    """Base of the RTC sensors; subclasses set :attr:`probe_of` (or implement :meth:`make_probe`).
 
     :param deferrable: wait in the triggerer (defaults to ``[operators] default_deferrable``).
     :param max_consecutive_errors: throttles or transient faults in a row (each already retried by
@@ -54,8 +55,17 @@ class RtcWaitSensor(BaseSensorOperator):
         self.max_consecutive_errors = positive_int(max_consecutive_errors, "max_consecutive_errors")
         self.hook_params = check_hook_params(hook_params)
 
+    #: the builder of this sensor's probe (:mod:`airflow_provider_rtc.triggers.probes`), as a staticmethod
+    probe_of: Callable[..., WaitProbe] | None = None
+
     def make_probe(self) -> WaitProbe:
-        raise NotImplementedError
+        """The probe from :attr:`probe_of`: every sensor's is built the same way (reschedule mode
+        keeps the probe's state between pokes)."""
+        if self.probe_of is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no probe_of")
+        return self.probe_of(
+            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
+        )
 
     @cached_property
     def probe(self) -> WaitProbe:

@@ -31,7 +31,6 @@ from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
-from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import SpecOf, TrtcWaitSpec, refuse_key_with_deferrable
 
 TENCENT_FIELDS = ("tencentcloud_conn_id", "region", "sdk_app_id")
@@ -67,6 +66,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
     argument. If the task has ``outlets``, each Asset's event carries ``extra={"manifest": ...}``.
     """
 
+    probe_of = staticmethod(trtc_recording_probe_of)
     #: the wait options, from the (rendered) flat parameters
     spec = SpecOf(TrtcWaitSpec)
 
@@ -111,8 +111,3 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         self.file_url_template = file_url_template
         self.check_playlists = check_playlists
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
-
-    def make_probe(self) -> WaitProbe:
-        return trtc_recording_probe_of(
-            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
-        )

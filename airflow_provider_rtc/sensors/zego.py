@@ -11,7 +11,6 @@ from typing import Any
 
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import zego_mix_probe_of, zego_recording_probe_of
-from airflow_provider_rtc.waits.probe import WaitProbe
 from airflow_provider_rtc.waits.spec import SpecOf, ZegoWaitSpec
 
 
@@ -36,6 +35,7 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
     If the task has ``outlets``, each Asset's event carries ``extra={"manifest": <manifest>}``.
     """
 
+    probe_of = staticmethod(zego_recording_probe_of)
     #: the wait options, from the (rendered) flat parameters
     spec = SpecOf(ZegoWaitSpec)
 
@@ -58,11 +58,6 @@ class ZegoRecordingUploadedSensor(RtcWaitSensor):
         self.on_backup_file = on_backup_file
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
 
-    def make_probe(self) -> WaitProbe:
-        return zego_recording_probe_of(
-            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
-        )
-
 
 class ZegoMixTaskEndedSensor(RtcWaitSensor):
     """Wait until a ZEGO stream-mixing task is gone (GetMixTaskInfo answers 110209001).
@@ -74,6 +69,7 @@ class ZegoMixTaskEndedSensor(RtcWaitSensor):
     :param mix_task_id: the mix TaskId (templated).
     """
 
+    probe_of = staticmethod(zego_mix_probe_of)
     template_fields: Sequence[str] = ("mix_task_id", "zegocloud_conn_id", "hook_params")
     template_fields_renderers = {"hook_params": "json"}
 
@@ -83,8 +79,3 @@ class ZegoMixTaskEndedSensor(RtcWaitSensor):
         super().__init__(**kwargs)
         self.mix_task_id = mix_task_id
         self.zegocloud_conn_id = zegocloud_conn_id
-
-    def make_probe(self) -> WaitProbe:
-        return zego_mix_probe_of(
-            self, max_consecutive_errors=self.max_consecutive_errors, persist_state=self.reschedule
-        )

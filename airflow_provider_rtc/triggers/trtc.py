@@ -24,9 +24,9 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
     """Polls until a TRTC recording's files are uploaded per its storage mode (or failed / timeout).
 
     The wait options are the sensor's (``storage``, ``wait_for_mp4``, ``on_failed_file``,
-    ``on_backup_file``, ``callback_receiver_url``, ``file_url_template``, ``check_playlists``), or
-    ``spec``: a serialized :class:`~airflow_provider_rtc.waits.spec.TrtcWaitSpec`, which is what
-    :meth:`serialize` writes.
+    ``on_backup_file``, ``callback_receiver_url``, ``file_url_template``, ``check_playlists``: the
+    fields of :class:`~airflow_provider_rtc.waits.spec.TrtcWaitSpec`, taken as keywords), or ``spec``:
+    a serialized spec, which is what :meth:`serialize` writes. The other keywords are the loop's.
 
     :param storage_files: ``StorageFileList`` entries captured while the task lived (JSON primitives).
     :param task_gone: DescribeCloudRecording already said the task is gone; go straight to callbacks.
@@ -41,29 +41,14 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         region: str | None = None,
         sdk_app_id: int | str | None = None,
         spec: dict[str, Any] | None = None,
-        storage: str | None = None,
-        wait_for_mp4: bool | None = None,
-        on_failed_file: str | None = None,
-        on_backup_file: str | None = None,
-        callback_receiver_url: str | None = None,
-        file_url_template: str | None = None,
-        check_playlists: bool | None = None,
         storage_files: list[dict[str, Any]] | None = None,
         task_gone: bool = False,
         state: dict[str, Any] | None = None,
-        **loop: Any,
+        **options_and_loop: Any,
     ) -> None:
+        options, loop = TrtcWaitSpec.split(options_and_loop)
         super().__init__(**loop)
-        self.spec = TrtcWaitSpec.from_params(
-            spec,
-            storage=storage,
-            wait_for_mp4=wait_for_mp4,
-            on_failed_file=on_failed_file,
-            on_backup_file=on_backup_file,
-            callback_receiver_url=callback_receiver_url,
-            file_url_template=file_url_template,
-            check_playlists=check_playlists,
-        )
+        self.spec = TrtcWaitSpec.from_params(spec, **options)
         self.recording_task_id = recording_task_id
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.region = region

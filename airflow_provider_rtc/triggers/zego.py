@@ -32,8 +32,9 @@ class _ZegoTrigger(PollingTrigger):
 class ZegoRecordingUploadedTrigger(_ZegoTrigger):
     """Polls DescribeRecordStatus until the task ended and every file is final (or failed / timeout).
 
-    :param on_failed_file: / :param on_backup_file: the sensor's options, or ``spec``: a serialized
-        :class:`~airflow_provider_rtc.waits.spec.ZegoWaitSpec` (what :meth:`serialize` writes).
+    :param on_failed_file: / :param on_backup_file: the sensor's options (the fields of
+        :class:`~airflow_provider_rtc.waits.spec.ZegoWaitSpec`, taken as keywords), or ``spec``: a
+        serialized spec (what :meth:`serialize` writes). The other keywords are the loop's.
     :param last_seen: what an earlier check saw (task status, start time), to explain a later
         300001000 precisely; JSON primitives only. ``state`` is the same as one dict.
     """
@@ -44,16 +45,13 @@ class ZegoRecordingUploadedTrigger(_ZegoTrigger):
         recording_task_id: str,
         zegocloud_conn_id: str = "zegocloud_default",
         spec: dict[str, Any] | None = None,
-        on_failed_file: str | None = None,
-        on_backup_file: str | None = None,
         last_seen: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
-        **loop: Any,
+        **options_and_loop: Any,
     ) -> None:
+        options, loop = ZegoWaitSpec.split(options_and_loop)
         super().__init__(**loop)
-        self.spec = ZegoWaitSpec.from_params(
-            spec, on_failed_file=on_failed_file, on_backup_file=on_backup_file
-        )
+        self.spec = ZegoWaitSpec.from_params(spec, **options)
         self.recording_task_id = recording_task_id
         self.zegocloud_conn_id = zegocloud_conn_id
         seen = (state or {}).get("last_seen") or last_seen

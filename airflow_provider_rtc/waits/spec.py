@@ -43,6 +43,15 @@ class WaitSpec:
         return cls(**{k: v for k, v in params.items() if v is not None})
 
     @classmethod
+    def split(cls, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A trigger's keywords as (this spec's flat options, the rest): a trigger takes the options
+        under the spec's field names without listing them again."""
+        names = set(cls.names())
+        return {k: v for k, v in kwargs.items() if k in names}, {
+            k: v for k, v in kwargs.items() if k not in names
+        }
+
+    @classmethod
     def of(cls: type[S], owner: Any) -> S:
         """The spec from the (rendered) attributes of the operator or sensor that holds the options."""
         return cls.from_params(**{name: getattr(owner, name) for name in cls.names()})

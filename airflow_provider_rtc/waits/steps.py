@@ -61,9 +61,7 @@ def trtc_state(state: dict[str, Any] | None) -> dict[str, Any]:
 def decide_trtc(spec: TrtcWaitSpec, obs: trtc.TrtcObservation) -> WaitVerdict:
     """Is this TRTC recording uploaded (and its manifest), from one observation of it."""
     return trtc.evaluate_recording(
-        obs,
-        app_id=obs.app_id,
-        task_id=obs.task_id,
+        obs,  # it says which task and app it is
         storage=spec.storage,
         wait_for_mp4=spec.wait_for_mp4,
         policy=spec.policy,

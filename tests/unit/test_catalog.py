@@ -152,8 +152,9 @@ def test_operators_and_sensors_name_only_catalog_apis() -> None:
                     pytest.fail(f"{path.name} calls hook.{method} directly instead of a catalog API method")
                 if not method.startswith(("asettings", "settings", "test_connection", "close")):
                     assert method in hook_methods, f"{path.name}: hook.{method} calls no catalog API"
-    # the scan sees them (DismissRoom's name now comes from the ender table, not an operator literal)
-    assert "StopPublishCdnStream" in seen_actions and "stop_publish_cdn_stream" in seen_methods
+    # the scan sees them (DismissRoom's and the stop-by-TaskId operators' hook methods now come from
+    # the ender table, not an operator literal)
+    assert "StopPublishCdnStream" in seen_actions and "stop_mix" in seen_methods
 
 
 def test_the_scan_catches_an_api_missing_from_the_catalog() -> None:
