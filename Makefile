@@ -6,13 +6,17 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install install-e2e lint services test test-all coverage docs e2e e2e-celery demo bench release-check compat clean mutate
 
-# dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras:
-# `pip install --group` needs pip >= 25.1, hence the upgrade below.
+# dev and e2e are PEP 735 dependency groups (pyproject [dependency-groups]), not published extras.
+# Installed with uv (issue 24: CI's install stage), itself bootstrapped with pip into the venv, so a
+# fresh machine needs only python3; uv reads no pip config (index, certificates: UV_* variables do).
+# If uv cannot install, pip does (`pip install --group` needs pip >= 25.1, hence the upgrade).
+UV_INSTALL = $(BIN)/python -m pip install -q "uv>=0.8" && $(BIN)/uv pip install -q --python $(BIN)/python
+PIP_INSTALL = $(BIN)/python -m pip install -q --upgrade "pip>=25.1" && $(BIN)/python -m pip install -q
 $(STAMP): pyproject.toml rtc-sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e ./rtc-sandbox -e . --group dev
+	$(UV_INSTALL) -e ./rtc-sandbox -e . --group dev || { echo "uv failed: installing with pip"; \
+	$(PIP_INSTALL) -e ./rtc-sandbox -e . --group dev; }
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -21,7 +25,8 @@ install: $(STAMP)
 # A stamp of its own, so a fresh clone's `make bench` installs it once and later runs skip pip.
 E2E_STAMP := $(VENV)/.installed-e2e-$(shell cksum pyproject.toml | cut -d' ' -f1)
 $(E2E_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e ./rtc-sandbox -e . --group dev --group e2e
+	$(UV_INSTALL) -e ./rtc-sandbox -e . --group dev --group e2e || { echo "uv failed: installing with pip"; \
+	$(PIP_INSTALL) -e ./rtc-sandbox -e . --group dev --group e2e; }
 	@touch $(E2E_STAMP)
 
 install-e2e: $(E2E_STAMP)
