@@ -60,8 +60,8 @@ test: $(STAMP) services
 
 # test-all: the fast set on TEST_WORKERS, then the slow set in two parts: the `timing` tests (real
 # elapsed time measured: pacing at the server, slot gaps, read times) serially, a core to themselves;
-# the other slow ones (example DAGs in dag.test(), deployments, subprocesses: they mostly wait on
-# paced calls and poll intervals) on SLOW_WORKERS (default 2 xdist workers: issue 24, CI <= 30 min).
+# the other slow ones (example DAGs in dag.test(), end-event runs against sandboxes: one process each,
+# so serially one core idled) on SLOW_WORKERS (default 2 xdist workers: issue 24, CI <= 30 min).
 # Exit 5 (no test selected by PYTEST_ARGS in one part) is not a failure; the parts together must run
 # something.
 SLOW_WORKERS ?= -n 2
