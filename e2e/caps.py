@@ -50,7 +50,7 @@ def enforce_caps_scenario(dep: Deployment) -> dict[str, Any]:
             "dry_run": False,
             "approval_threshold": 1,  # the plan is larger: a person approves it (REST)
         }
-        run_id = dep.api.trigger(CAPS, conf)
+        run_id = dep.api.trigger_alone(CAPS, conf)
         answer = approve(dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT)
         shown = str(answer["request"].get("body") or "")
         state = dep.api.wait_run(CAPS, run_id, RUN_TIMEOUT)

@@ -188,7 +188,7 @@ def sweep_idle_rooms_scenario(dep: Deployment) -> dict[str, Any]:
         TrtcHook().remove_user(idle, list(seeded["trtc"]["users"][str(idle)]))  # everyone left: idle
         settle(dep)
         dep.wait_dags([SWEEP])  # unpaused only for this scenario (it is scheduled)
-        run_id = dep.api.trigger(SWEEP, {"idle_minutes": 0, "older_than_hours": 2})
+        run_id = dep.api.trigger_alone(SWEEP, {"idle_minutes": 0, "older_than_hours": 2})
         state = dep.api.wait_run(SWEEP, run_id, RUN_TIMEOUT)
         left = live_now(dep)
         _check(state == "success", f"the sweep ended {state}")

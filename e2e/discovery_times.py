@@ -70,7 +70,7 @@ def idle_for_lost_enter_callbacks_scenario(dep: Deployment) -> dict[str, Any]:
         settle(dep)
         lost = [e for e in dep.sandbox_call("GET", "/callbacks")["log"] if e.get("fate") == "lost"]
         dep.wait_dags([SWEEP])
-        run_id = dep.api.trigger(
+        run_id = dep.api.trigger_alone(
             SWEEP, {"idle_minutes": 0, "older_than_hours": 12, "idle_clouds": ["trtc"], "clouds": ["trtc"]}
         )
         state = dep.api.wait_run(SWEEP, run_id, RUN_TIMEOUT)

@@ -157,6 +157,20 @@ def _tally(report: Path) -> dict[str, tuple[int, int]]:
     return tally
 
 
+def slowest(report: Path, n: int = 3) -> str:
+    """The ``n`` longest tests of one check, from its JUnit report: where a minor's time goes (the
+    end-of-event cleanup DAG's ~64 task instances in dag.test() are about a third of it)."""
+    import xml.etree.ElementTree as ET
+
+    if not report.exists():
+        return ""
+    cases = [
+        (float(case.get("time") or 0), str(case.get("name")))
+        for case in ET.parse(report).iter("testcase")  # noqa: S314 (pytest's own report)
+    ]
+    return ", ".join(f"{name[:48]} {took:.0f}s" for took, name in sorted(cases, reverse=True)[:n])
+
+
 def run_minor(minor: str, uv: list[str], checks: threading.Semaphore) -> dict[str, object]:
     """Install one minor (unless current), then its checks once a check slot is free."""
     log = CACHE / f"log-{minor}.txt"
@@ -176,7 +190,8 @@ def run_minor(minor: str, uv: list[str], checks: threading.Semaphore) -> dict[st
         tally = check(python, minor, log)
         took = time.monotonic() - started
     row: dict[str, object] = {"minor": minor, "version": version, "install": f"{seconds:.0f}s"}
-    return {**row, "checks": f"{took:.0f}s", **tally, "log": str(log)}
+    longest = slowest(log.with_suffix(".xml"))
+    return {**row, "checks": f"{took:.0f}s", **tally, "log": str(log), "slowest": longest}
 
 
 def install_only(wanted: list[str]) -> int:
@@ -235,6 +250,8 @@ def _print(rows: list[dict[str, object]]) -> bool:
         took = row.get("checks", "-")
         lead = f"{row['minor']:<8} {row['version']!s:<13} {row['install']!s:>8} {took!s:>7}"
         print(f"{lead} {cells[0]:>19} {cells[1]:>22}")
+        if row.get("slowest"):
+            print(f"{'':<8} slowest: {row['slowest']}")
     if failed:
         print("\ncompatibility stage FAILED; logs:", json.dumps([r["log"] for r in rows]))
     else:

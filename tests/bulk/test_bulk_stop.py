@@ -93,6 +93,7 @@ def _check_summary(server: SandboxServer, rooms: list[str], result: dict[str, An
 
 @pytest.mark.parametrize("sandbox", [{"random_seed": 5}], indirect=True)
 @pytest.mark.slow  # a real SIGTERM into a paced run: real elapsed time
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_sigterm_stops_new_calls_and_still_reports(sandbox: SandboxServer, tmp_path: Path) -> None:
     rooms = seed(sandbox, {"zego": {"rooms": ROOMS, "users_per_room": 1, "streams_per_room": 0}})["zego"][
         "rooms"
@@ -109,6 +110,7 @@ def test_sigterm_stops_new_calls_and_still_reports(sandbox: SandboxServer, tmp_p
 
 
 @pytest.mark.slow  # a real execution timeout: real elapsed time
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_execution_timeout_stops_new_calls_and_still_reports(sandbox: SandboxServer, tmp_path: Path) -> None:
     rooms = seed(sandbox, {"zego": {"rooms": ROOMS, "users_per_room": 1, "streams_per_room": 0}})["zego"][
         "rooms"

@@ -61,6 +61,7 @@ def test_stream_items_must_be_objects(sandbox: SandboxServer) -> None:
 
 
 @pytest.mark.slow  # the real pacing at 1/s, measured on the wall clock
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_closes_rooms_at_one_per_second(sandbox: SandboxServer) -> None:
     """Three CloseRoom calls at ZEGO's 1/s: the pacer, not the cloud, sets the pace.
 

@@ -15,7 +15,7 @@ from benchmarks.multiworker import run_workers
 from tests.support.sandbox import seed
 
 # spawned worker processes pacing against the sandbox in real time (tens of seconds)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timing]  # timing: serially, on a core of its own
 
 WORKERS = 3
 ROOMS = 45

@@ -121,6 +121,7 @@ CORRECTIONS = 400_000
 
 
 @pytest.mark.slow  # a benchmark in a test: 400k rows written and read
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_read_time_with_400k_corrections_before_and_after_pruning(tmp_path: Path) -> None:
     """400,000 corrections older than the retention (the reported growth) and 100 recent ones: the
     inventory read, timed before and after the start-up pruning. Figures are printed (``-s``);

@@ -105,6 +105,7 @@ def test_host_limiters_in_one_directory_share_the_slots(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # several processes, slots on the wall clock
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_host_slots_are_evenly_spaced_across_processes(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
@@ -224,6 +225,7 @@ def test_redis_reservations_are_spaced_on_the_server(redis_url: str, tmp_path: P
 
 
 @pytest.mark.slow  # several processes, slots on the wall clock
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_redis_slots_are_evenly_spaced_across_processes(redis_url: str, tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:

@@ -214,6 +214,7 @@ def _run_and_kill(
 
 
 @pytest.mark.slow  # slot gaps measured on the wall clock around a killed redis-server
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_redis_killed_mid_run_the_fallback_never_exceeds_the_rate(tmp_path: Path) -> None:
     redis = pytest.importorskip("redis")
     from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
@@ -251,6 +252,7 @@ def test_after_a_fallback_the_first_redis_slot_waits_for_the_host_queue(
 
 
 @pytest.mark.slow  # several processes and a killed redis-server, on the wall clock
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_redis_killed_under_several_processes_the_machine_stays_under_the_rate(tmp_path: Path) -> None:
     """The same across processes: each records its Redis slots in the shared host state, so whichever
     process falls back first continues after every slot any of them booked."""

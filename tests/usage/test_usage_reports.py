@@ -48,6 +48,7 @@ def span(query: UsageQuery) -> int:
 
 
 @pytest.mark.slow  # the real pacing at the server: arrival times on the wall clock (load bunches them)
+@pytest.mark.timing  # serially, on a core of its own (make test-all)
 def test_100_days_split_into_31_date_windows_paced_at_5_per_second(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
