@@ -9,16 +9,20 @@ slowest API's ``targets / qps`` (30 ZEGO rooms at 1 CloseRoom/s: 30 s); dependen
 its streams) only add the first room's wait. The stage-by-stage bound (each stage's slowest API,
 stages one after the other) is printed beside it for comparison with earlier figures.
 
-Shapes, on one deployment:
+Shapes, on one deployment (docs/development/benchmarks.md says why these):
 
-* ``event_end_ratio``: the recommended shape, the example DAG ``end_of_event_cleanup`` as shipped
-  (above ``bulk_threshold`` the event ends in its one dependency-aware task);
-* ``event_end_ratio_operator``: ``EndEventOperator`` with an explicit inventory (built from the
-  sandbox's state, as a discovery would give it), a receiver subscribed to the sandbox's callbacks;
+* ``event_end_ratio``: the recommended shape (docs/end-an-event.md: EndEventOperator, dry run
+  first; the real run ends the reviewed inventory), i.e. ``EndEventOperator`` with an explicit
+  inventory (built from the sandbox's state, as a discovery would give it), a receiver subscribed
+  to the sandbox's callbacks. It runs first: its first run is the deployment's first event end,
+  ``event_end_ratio_cold``; the median of the warm runs after it is ``event_end_ratio``, what the
+  target applies to (a deployment ends an event long after it started);
+* ``event_end_ratio_dag``: the example DAG ``end_of_event_cleanup`` as shipped (above
+  ``bulk_threshold`` the event ends in its one dependency-aware task), first run reported beside;
 * ``event_end_ratio_mapped`` (reported): every target mapped (``bulk_threshold`` huge).
 
 Needs the postgresql binaries, like `make e2e`. Alone: ``python benchmarks/event_end.py
-[--no-mapped] [--no-operator] [--merge]``.
+[--no-mapped] [--no-dag] [--warm-runs N] [--merge]``.
 """
 
 from __future__ import annotations
