@@ -137,6 +137,7 @@ def _time_until_ended(dep: Any, dag_id: str, conf: dict[str, Any], timeout: floa
     from rtc_sandbox.inventory import leftovers
 
     alive = sum(leftovers(dep.sandbox_call("GET", "/state")).values())
+    before = dep.sandbox_call("GET", "/stats")["totals"]  # the sandbox counts since its last reset
     started = time.monotonic()
     run_id = dep.api.trigger(dag_id, conf)
     ended: float | None = None
@@ -156,8 +157,8 @@ def _time_until_ended(dep: Any, dag_id: str, conf: dict[str, Any], timeout: floa
         "run": final,
         "task_instances": len(tis),
         "tis_multi_try": sum(1 for ti in tis if int(ti.get("try_number") or 0) > 1),
-        "calls": totals["calls"],
-        "throttled": totals["throttled"],
+        "calls": totals["calls"] - before["calls"],
+        "throttled": totals["throttled"] - before["throttled"],
     }
 
 

@@ -71,3 +71,37 @@ def test_deployment_start_warms_the_execution_api_before_any_scenario(
     httpserver.check_assertions()  # the one request was made
     assert len(httpserver.log) == 1
     assert "execution API warm-up" in dep.timings
+
+
+def test_a_runs_calls_and_throttles_are_its_own_not_the_sandboxs_totals_since_reset() -> None:
+    # the recommended shape's runs share one sandbox session (no reset between them): each run must
+    # count only what the sandbox counted while it ran (run 3 showed all 3 runs' 1,065 calls)
+    from benchmarks.event_end import _time_until_ended
+
+    empty = {
+        "trtc": {"rooms": [], "recordings": []},
+        "live": {"mix_sessions": [], "streams": []},
+        "zego": {"rooms": [], "mixes": [], "recordings": []},
+    }
+    totals = iter([{"calls": 700, "throttled": 5}, {"calls": 1055, "throttled": 8}])
+
+    class _Api:
+        def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
+            return "run-1"
+
+        def wait_run(self, dag_id: str, run_id: str, timeout: float) -> str:
+            return "success"
+
+        def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+            return [{"task_id": "end_event", "try_number": 1}]
+
+    class _Dep:
+        api = _Api()
+
+        def sandbox_call(self, method: str, path: str, body: Any = None) -> Any:
+            return {"totals": next(totals)} if path == "/stats" else empty
+
+    res = _time_until_ended(_Dep(), "bench_end_event_inventory", {}, timeout=5.0)
+
+    assert (res["calls"], res["throttled"]) == (355, 3)
+    assert res["seconds"] is not None and res["run"] == "success"
