@@ -522,6 +522,7 @@ class Deployment:
         self.env = self.airflow_env()
         self._timed("db migrate", self._migrate)
         self._timed("airflow components", self._start_airflow)
+        self._timed("execution API warm-up", self._warm_execution_api)
 
     def _start_sandbox(self) -> None:
         argv = [str(BIN / "rtc-sandbox"), "--port", "0", "--seed-event", "--random-seed", "7"]
@@ -626,6 +627,17 @@ class Deployment:
         )
         self.api.login("admin", creds["admin"])
         self.check_alive()
+
+    def _warm_execution_api(self) -> None:
+        """One request to the task execution API, as a deployment that has run any task has made.
+
+        Airflow builds that API's versioned routes (Cadwyn) on its first request, in the api-server's
+        event loop: measured 13.3 s at load 8-14, during which the first task's ``ti/run`` call and
+        every other request waited. A real deployment pays it once, long before an event ends; here it
+        would land on the first scenario's first task (issue 20, event benchmark).
+        """
+        url = f"{self.api_url}/execution/health"
+        wait_for("the execution API", lambda: http_json("GET", url, timeout=120), 240, 1)
 
     def check_alive(self) -> None:
         """StageError if a long-running process (its latest start) has exited."""
