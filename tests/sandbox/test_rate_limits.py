@@ -3,7 +3,6 @@ rate and never below it."""
 
 from __future__ import annotations
 
-
 import pytest
 import requests
 from rtc_sandbox.ratelimit import DEFAULT_QPS, RateLimiter

@@ -6,9 +6,10 @@ fresh worker's first call. A slot taken before connecting sent that call 0.3 s l
 ones left on time: six arrivals within one second at 5/s. What is asserted is a count per window on
 the server's clock, not a duration. Those tests need the wall clock (the pacers' host and redis
 backends read ``time.monotonic``), so they are marked ``slow``: CI runs them with a core to
-themselves (a machine loaded by other work can bunch a delayed call with its successor); the
-pacing rules themselves are checked on a moved clock in test_pacing.py. The pacer's headroom is raised to 10% here so that a scheduling hiccup of up to 0.1 s between a slot
-and its arrival cannot put a sixth call in a window either; the connection delay exceeds it.
+themselves (a machine loaded by other work can bunch a delayed call with its successor); the pacing
+rules themselves are checked on a moved clock in test_pacing.py. The pacer's headroom is raised to
+10% here so that a scheduling hiccup of up to 0.1 s between a slot and its arrival cannot put a
+sixth call in a window either; the connection delay exceeds it.
 """
 
 from __future__ import annotations
