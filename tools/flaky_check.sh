@@ -25,6 +25,11 @@ TESTS=(
     tests/sandbox/test_rate_limits.py  # test_zego_family_codes, test_trtc_20_per_second and the other buckets
     tests/bulk/test_bulk_trtc_zego.py::test_closes_rooms_at_one_per_second  # slow: a lower bound only
     tests/recordings/test_triggers.py  # the ZEGO timeout, the TRTC timeout message, "keeps running"
+    # failed in the fast set at load 20 too
+    tests/sandbox/test_callbacks.py::test_cos_callbacks_signed_and_complete
+    tests/sandbox/test_callbacks.py::test_vod_callbacks_one_311_per_file_then_312
+    tests/unit/test_ratelimit.py::test_redis_reservations_are_spaced_on_the_server
+    tests/sandbox/test_cli_scenario.py::test_with_receiver_wires_and_prints_the_receiver
 )
 
 burners=()
