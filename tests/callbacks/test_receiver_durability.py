@@ -21,6 +21,7 @@ from tests.support.postgres import receiver_config
 from tests.support.servers import ThreadedServer
 
 
+@pytest.mark.slow  # receiver processes killed mid-burst by the benchmark's kill cycles (3-4 s each)
 @pytest.mark.parametrize("backend", ["sqlite", "sqlite-normal", "postgres"])
 def test_a_receiver_killed_mid_burst_loses_no_acknowledged_callback(
     backend: str, request: pytest.FixtureRequest, tmp_path: Any

@@ -29,6 +29,15 @@ BIN = Path(sys.executable).parent
 _DEFINES_DAG = re.compile(r"(^|[^\w.])DAG\(|^@dag\b", re.MULTILINE)
 #: DAG runs made (a test asserts the DAG blocks really ran)
 RUNS: list[str] = []
+#: the sandbox's recordings exit and upload, and its late callbacks arrive, in fractions of a second
+#: (the defaults: 1 s, 2 s and 10 s), so each page's setup (which settles the seeded event's callbacks)
+#: and its DAG runs wait less; what the pages show does not depend on those durations
+FAST_TIMING = {
+    "upload_delay": 0.3,
+    "recording_exit_seconds": 0.3,
+    "zego_record_init_seconds": 0.15,
+    "callback_late_seconds": 0.6,
+}
 
 
 @pytest.fixture
@@ -40,13 +49,16 @@ def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from airflow_provider_rtc import pacing
 
     monkeypatch.setattr(pacing, "_pacers", {})
-    config = {"random_seed": 5, "timing": {"tick_seconds": 0.02}}
+    config = {"random_seed": 5, "timing": {"tick_seconds": 0.02, **FAST_TIMING}}
     with SandboxServer(config=config) as server, ReceiverBed(server, tmp_path) as bed:
         for conn_id, conn in bed.connections.items():
             extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.3}
             monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
         seeded = seed_event(server)
-        bed.settle()
+        # a loaded machine slows the receiver (on a thread here) past the sandbox's 5 s delivery
+        # timeout, and a timed-out callback is retried 10 s later: settle waits on the condition,
+        # with room for retries (30 s, the default, failed 5 of 18 pages at load 20)
+        bed.settle(timeout=120)
         bed.values = {  # what a run's conf may name as "$name" (the ids a user would type)
             "zego_recordings": [r["task_id"] for r in seeded["zego"]["recordings"]],
             "tmp": str(tmp_path),

@@ -7,7 +7,8 @@ import pytest
 
 from tests.conftest import load_example_dag
 
-pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
+# dag.test() end to end (slow, like the other example-DAG runs)
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
 
 
 def test_consumer_dag_runs_without_triggering_events() -> None:

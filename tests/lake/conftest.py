@@ -118,8 +118,9 @@ def _stopped_and_uploaded(sandbox: SandboxServer, users: int, storage: str) -> s
         {"trtc": {"rooms": 1, "users_per_room": users, "recordings": 1, "recording_storage": storage}}
     )
     task_id = seeded["trtc"]["recordings"][0]["task_id"]
-    time.sleep(0.3)  # a little recording, so files have a size
+    sandbox.advance(0.3)  # a little recording, so files have a size (the sandbox's clock, no sleep)
     TrtcHook().delete_cloud_recording(task_id)
+    sandbox.advance(0.1 + 0.2 + 0.02)  # recording_exit_seconds + upload_delay + a tick: uploaded
     deadline = time.monotonic() + 10
     while sandbox.backend.trtc.storage(task_id)["upload"] != "done":
         assert time.monotonic() < deadline, "the sandbox never finished the upload"

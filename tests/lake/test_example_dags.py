@@ -14,7 +14,8 @@ from tests.conftest import XFAIL_INACTIVE_ASSETS_ON_3_0, load_example_dag
 
 from .conftest import trtc_vod_recording
 
-pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db")]
+# dag.test() end to end (slow, like the other example-DAG runs)
+pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
 
 
 @XFAIL_INACTIVE_ASSETS_ON_3_0

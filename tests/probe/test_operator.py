@@ -63,6 +63,7 @@ def test_a_missing_connection_is_a_validation_error(sandbox: SandboxServer) -> N
 
 @pytest.mark.usefixtures("airflow_db")
 @pytest.mark.example_dag
+@pytest.mark.slow  # dag.test() of the example DAG end to end
 def test_example_dag_runs_the_probe(sandbox: SandboxServer) -> None:
     dag = load_example_dag("probe_cloud_account", "probe_cloud_account.py")
     run = dag.test(

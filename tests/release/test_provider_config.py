@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from airflow_provider_rtc.get_provider_info import get_provider_info
 from airflow_provider_rtc.plugins.options import ENV_OPTIONS, STORE_CONN_OPTION
 
@@ -56,6 +58,8 @@ def test_airflow_config_lists_the_section(tmp_path: Path) -> None:
         assert f"# {option} = " in out or f"{option} = " in out, option
 
 
+# several `airflow config` CLI processes (about 8 s); test_airflow_config_lists_the_section stays fast
+@pytest.mark.slow
 def test_airflow_config_get_value_reads_declared_options_and_secret_commands(tmp_path: Path) -> None:
     # ``_cmd`` works for options declared sensitive only: proof the key options are declared so
     out = _airflow(

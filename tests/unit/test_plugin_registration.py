@@ -14,6 +14,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from airflow_provider_rtc.get_provider_info import get_provider_info
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,7 @@ def test_entry_point_is_the_one_registration() -> None:
     assert "plugins" not in get_provider_info()
 
 
+@pytest.mark.slow  # Airflow's plugin manager in a fresh process (about 11 s of CPU)
 def test_eager_provider_discovery_registers_the_plugin_once(tmp_path: Path) -> None:
     """With provider plugins loaded eagerly, Airflow reports no duplicate and mounts the plugin."""
     code = (

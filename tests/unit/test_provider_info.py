@@ -132,6 +132,7 @@ def _airflow(args: list[str], tmp_path: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.slow  # the `airflow` CLI in a fresh process (about 11 s of CPU)
 def test_airflow_providers_list_shows_the_provider(tmp_path) -> None:
     out = _airflow(["providers", "list", "-o", "json"], tmp_path)
     providers = json.loads(out[out.index("[") :])
@@ -151,6 +152,7 @@ print(json.dumps({"hooks": hooks, "widgets": widgets, "behaviours": behaviours})
 """
 
 
+@pytest.mark.slow  # Airflow's ProvidersManager in a fresh process (about 15 s of CPU)
 def test_airflow_registers_both_connection_forms(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env["AIRFLOW_HOME"] = str(tmp_path)

@@ -209,18 +209,22 @@ def test_redis_reservations_are_spaced_on_the_server(redis_url: str, tmp_path: P
 
     from airflow_provider_rtc.ratelimit.redis_backend import KEY_PREFIX, RedisLimiter
 
-    # 2/s: the second booking must come before the first slot ends (0.5 s), even on a loaded machine
-    limiter = limiter_for(KEY, 2.0, _settings(redis_url, tmp_path))
+    # 0.1/s: the second booking must come before the first slot ends (10.3 s) for the two to be
+    # spaced by exactly one interval on Redis's clock; at 2/s (0.515 s) a machine at load 20 let
+    # the first slot end first, and the second booking rightly started afresh. A key of its own: the
+    # slots it leaves booked 20 s ahead would hold up the next test's calls on KEY in this redis
+    slow_key = (*KEY[:2], "SpacingProbe")
+    limiter = limiter_for(slow_key, 0.1, _settings(redis_url, tmp_path))
     other_process_view = RedisLimiter(
-        redis_url, ratelimit.key_digest(KEY), 2.0, fallback=HostLimiter(str(tmp_path), "x", 2.0)
+        redis_url, ratelimit.key_digest(slow_key), 0.1, fallback=HostLimiter(str(tmp_path), "x", 0.1)
     )
     client = redis.Redis.from_url(redis_url)
-    key = KEY_PREFIX + ratelimit.key_digest(KEY)
+    key = KEY_PREFIX + ratelimit.key_digest(slow_key)
     limiter.reserve()
     first = int(client.get(key))
     other_process_view.reserve()
-    assert int(client.get(key)) - first == round(1.03 / 2 * 1_000_000)
-    assert 0 < client.pttl(key) <= 1000 + round(2 * 1.03 / 2 * 1000)  # idle keys expire
+    assert int(client.get(key)) - first == round(1.03 / 0.1 * 1_000_000)
+    assert 0 < client.pttl(key) <= 1000 + round(2 * 1.03 / 0.1 * 1000)  # idle keys expire
     assert "AKID" not in key  # the key names no credential
 
 
