@@ -44,7 +44,10 @@ SKEW_HINT = " (the request was signed just now: check this machine's clock, e.g.
         ({"cloud": "C", "code": 0}, "C [0]: boom"),
         ({"code": ""}, "boom"),
         ({"action": "A", "code": None}, "A: boom"),
-        ({"cloud": "C", "action": "A", "code": "X.Y", "request_id": "r-9"}, "C A [X.Y]: boom (RequestId r-9)"),
+        (
+            {"cloud": "C", "action": "A", "code": "X.Y", "request_id": "r-9"},
+            "C A [X.Y]: boom (RequestId r-9)",
+        ),
         ({"request_id": ""}, "boom"),
     ],
 )
@@ -64,7 +67,12 @@ def test_an_errors_fields_and_defaults() -> None:
         "r",
         503,
     )
-    assert (err.maybe_executed, err.attempts, err.response_lost, err.after_lost_response) == (True, 1, False, False)
+    assert (err.maybe_executed, err.attempts, err.response_lost, err.after_lost_response) == (
+        True,
+        1,
+        False,
+        False,
+    )
     bare = RtcError("m")
     assert (bare.cloud, bare.action, bare.code, bare.request_id, bare.http_status) == (None,) * 5
 
@@ -157,7 +165,15 @@ def test_an_expired_signature_points_at_the_clock(code: object) -> None:
 
 
 def test_other_auth_errors_do_not_blame_the_clock() -> None:
-    err = api_error(Kind.AUTH, "denied", cloud="C", action="A", code="AuthFailure.SecretIdNotFound", request_id="r", status=200)
+    err = api_error(
+        Kind.AUTH,
+        "denied",
+        cloud="C",
+        action="A",
+        code="AuthFailure.SecretIdNotFound",
+        request_id="r",
+        status=200,
+    )
     assert err.message == "denied"
 
 
@@ -273,7 +289,11 @@ def test_a_tencent_error_is_classified_with_the_given_api_and_keeps_the_http_sta
     body = b'{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow"},"RequestId":"r"}}'
     with pytest.raises(RtcThrottledError) as caught:
         tencent.parse_reply(HttpReply(200, "application/json", body), action="DismissRoom")
-    assert (caught.value.http_status, caught.value.cloud, caught.value.maybe_executed) == (200, "Tencent Cloud", False)
+    assert (caught.value.http_status, caught.value.cloud, caught.value.maybe_executed) == (
+        200,
+        "Tencent Cloud",
+        False,
+    )
 
 
 @pytest.mark.parametrize(("status", "ok"), [(399, True), (400, False), (500, False)])
@@ -291,7 +311,17 @@ def test_a_tencent_envelope_without_error_under_http_4xx_is_no_success(status: i
 
 def test_query_pairs_for_every_value_shape() -> None:
     pairs = zego.query_pairs(
-        {"S": "x", "B": True, "F": False, "N": 0, "L": ["a", True], "T": ("t",), "Z": None, "E": [], "Y": b"y"}
+        {
+            "S": "x",
+            "B": True,
+            "F": False,
+            "N": 0,
+            "L": ["a", True],
+            "T": ("t",),
+            "Z": None,
+            "E": [],
+            "Y": b"y",
+        }
     )
     assert pairs == [
         ("S", "x"),
@@ -368,7 +398,9 @@ def test_zego_credentials_never_show_the_secret() -> None:
 @pytest.mark.parametrize("code", [0, "0", 0.0])
 def test_a_zego_success_returns_the_whole_envelope(code: object) -> None:
     body = json.dumps({"Code": code, "Message": "success", "RequestId": "z", "Data": {"n": 1}}).encode()
-    assert zego.parse_reply(HttpReply(200, "application/json", body), action="DescribeUserNum")["Data"] == {"n": 1}
+    assert zego.parse_reply(HttpReply(200, "application/json", body), action="DescribeUserNum")["Data"] == {
+        "n": 1
+    }
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,9 @@ def test_every_asset_outlet_gets_the_manifest_and_an_alias_only_a_warning() -> N
     assert alias not in events
     (_, a), (level, warned), (_, b) = task.log.lines
     assert a == "asset event for 's3://lake/a' carries the recording manifest"
-    assert level == "warning" and warned.startswith("outlet AssetAlias(") and "only to Asset outlets" in warned
+    assert (
+        level == "warning" and warned.startswith("outlet AssetAlias(") and "only to Asset outlets" in warned
+    )
     assert b == "asset event for 's3://lake/b' carries the recording manifest"
 
 
@@ -127,7 +129,9 @@ def test_no_asset_event_without_outlets_or_outlet_events(outlets: Any, context: 
 def test_a_done_verdict_attaches_the_manifest_to_the_outlets() -> None:
     asset = Asset("s3://lake/a")
     events = Events()
-    finish(Task([asset]), {"outlet_events": events}, WaitVerdict(state="done", message="ok", manifest=MANIFEST))
+    finish(
+        Task([asset]), {"outlet_events": events}, WaitVerdict(state="done", message="ok", manifest=MANIFEST)
+    )
     assert events[asset].extra == {"manifest": MANIFEST}
 
 
@@ -153,13 +157,17 @@ def test_a_done_event_completes_with_the_manifest() -> None:
 
 
 def test_a_failed_event_fails_the_task() -> None:
-    with pytest.raises(RecordingUploadFailed, match="^file b failed$"):
-        complete(Task(), {}, {"status": "failed", "message": "file b failed"}, on_timeout=RecordingWaitTimeout)
+    with pytest.raises(RecordingUploadFailed, match=r"^file b failed$"):
+        complete(
+            Task(), {}, {"status": "failed", "message": "file b failed"}, on_timeout=RecordingWaitTimeout
+        )
 
 
 def test_a_timeout_event_raises_the_callers_class_with_the_message() -> None:
     with pytest.raises(RecordingWaitTimeout) as caught:
-        complete(Task(), {}, {"status": "timeout", "message": "waiting for 305"}, on_timeout=RecordingWaitTimeout)
+        complete(
+            Task(), {}, {"status": "timeout", "message": "waiting for 305"}, on_timeout=RecordingWaitTimeout
+        )
     assert str(caught.value) == "waiting for 305"
     with pytest.raises(KeyError) as default:
         complete(Task(), {}, {"status": "timeout"}, on_timeout=KeyError)
