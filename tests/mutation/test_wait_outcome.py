@@ -181,3 +181,27 @@ def test_an_error_event_fails_with_its_message_or_a_default() -> None:
     with pytest.raises(AirflowException) as default:
         complete(Task(), {}, {"status": "error"}, on_timeout=RecordingWaitTimeout)
     assert type(default.value) is AirflowException and str(default.value) == "the trigger failed"
+
+
+def test_a_task_without_an_outlets_attribute_emits_nothing() -> None:
+    class Bare:
+        log = Log()
+
+    emit_asset_events(Bare(), {"outlet_events": Events()}, MANIFEST)
+    assert Bare.log.lines == []
+
+
+def test_the_log_names_an_outlet_without_a_uri_by_itself() -> None:
+    events = Events()
+    task = Task(["plain-outlet"])
+    emit_asset_events(task, {"outlet_events": events}, MANIFEST)
+    assert events["plain-outlet"].extra == {"manifest": MANIFEST}
+    assert task.log.lines == [("info", "asset event for 'plain-outlet' carries the recording manifest")]
+
+
+def test_a_done_event_attaches_the_manifest_to_the_outlets() -> None:
+    asset = Asset("s3://lake/done")
+    events = Events()
+    event = {"status": "done", "message": "ok", "manifest": MANIFEST}
+    complete(Task([asset]), {"outlet_events": events}, event, on_timeout=RecordingWaitTimeout)
+    assert events[asset].extra == {"manifest": MANIFEST}
