@@ -183,6 +183,7 @@ def test_a_done_vod_upload_reports_its_file_count_and_status() -> None:
     ]
     verdict = evaluate(events, storage="vod")
     assert (verdict.state, verdict.manifest["storage"]) == ("done", "vod")
+    assert (verdict.manifest["task_id"], verdict.manifest["app_id"]) == (TASK, 1400000001)
     assert verdict.message == f"{WHERE}: upload complete (2 file(s), manifest status uploaded)"
 
 
