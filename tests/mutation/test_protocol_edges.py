@@ -436,3 +436,34 @@ def test_a_zego_error_carries_code_message_request_id_and_status() -> None:
     with pytest.raises(RtcApiError) as bare:
         zego.parse_reply(HttpReply(200, "application/json", b'{"Code":999999}'), action="StopMix")
     assert (bare.value.message, bare.value.request_id) == ("no message", None)
+
+
+# --- codes.py: an action the catalog does not hold ------------------------------------------------
+
+
+def test_a_zego_action_outside_the_catalog_is_read_with_the_room_table() -> None:
+    from airflow_provider_rtc.protocol.codes import classify_zego
+
+    assert classify_zego("NotInTheCatalog", 206) is Kind.THROTTLED  # room table
+    assert classify_zego("NotInTheCatalog", 300000003) is Kind.FAILED  # not the record table
+    assert classify_zego("NotInTheCatalog", 100000005) is Kind.AUTH  # gateway codes first
+
+
+def test_a_zego_cloudrecord_entry_without_a_family_is_read_with_the_record_table() -> None:
+    from airflow_provider_rtc.catalog import Api
+    from airflow_provider_rtc.protocol.codes import classify_zego
+
+    record = Api(cloud="zego", product="cloudrecord", action="SomeRecordAction")
+    room = Api(cloud="zego", product="rtc", action="SomeRoomAction")
+    assert classify_zego("SomeRecordAction", 300000003, record) is Kind.THROTTLED
+    assert classify_zego("SomeRecordAction", 206, record) is Kind.FAILED
+    assert classify_zego("SomeRoomAction", 206, room) is Kind.THROTTLED
+
+
+def test_a_tencent_action_outside_the_catalog_follows_the_cloud_wide_rules() -> None:
+    from airflow_provider_rtc.protocol.codes import classify_tencent
+
+    assert classify_tencent("NotInTheCatalog", "FailedOperation.RoomNotExist") is Kind.FAILED
+    assert classify_tencent("NotInTheCatalog", "InternalError.Anything") is Kind.TRANSIENT
+    assert classify_tencent("NotInTheCatalog", "InternalError") is Kind.TRANSIENT
+    assert classify_tencent("NotInTheCatalog", "InternalErrorX") is Kind.FAILED  # a prefix only with "."
