@@ -97,13 +97,14 @@ def score(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[list[st
     return lines, bool(total_scored), overall
 
 
-def alive_names(statuses: dict[str, str], equivalent: dict[str, str], patterns: list[str]) -> list[str]:
-    """The mutants a run left alive (survived, timeout, no tests...) that match ``patterns`` (all
-    when empty), by exact name: mutmut re-runs a named mutant whatever its cached result."""
+def not_killed(statuses: dict[str, str], equivalent: dict[str, str], patterns: list[str]) -> list[str]:
+    """The mutants matching ``patterns`` (all when empty) that no run has killed yet (alive, timed
+    out, or not run), by exact name: mutmut runs a named mutant again whatever its cached result,
+    so a glob would run the killed ones again too."""
     return sorted(
         name
         for name, status in statuses.items()
-        if status not in KILLED | NOT_RUN
+        if status not in KILLED
         and name not in equivalent
         and (not patterns or any(fnmatch.fnmatch(name, p) for p in patterns))
     )
@@ -116,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first (a run from scratch)")
     parser.add_argument("--report-only", action="store_true", help="score the last run, run nothing")
     parser.add_argument(
-        "--alive",
+        "--not-killed",
         action="store_true",
-        help="run again only the last run's alive mutants (of the given globs): after new tests, a timeout",
+        help="run only the mutants (of the globs) not killed yet: after new tests, a timeout, a stop",
     )
     parser.add_argument("mutants", nargs="*", help="mutant names or globs to run (default: all)")
     args = parser.parse_args(argv)
@@ -128,11 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     names = args.mutants
-    if args.alive:
+    if args.not_killed:
         last = subprocess.run(listing, capture_output=True, text=True, check=True)
-        names = alive_names(parse_results(last.stdout), equivalents(), args.mutants)
+        names = not_killed(parse_results(last.stdout), equivalents(), args.mutants)
         if not names:
-            print("no alive mutant to run again")
+            print("every mutant of those globs is killed or equivalent: nothing to run")
             args.report_only = True
     if not args.report_only:
         run = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children), *names])

@@ -1,4 +1,4 @@
-"""`tools/mutate.py --alive`: which mutants a run after new tests (or a timeout) runs again."""
+"""`tools/mutate.py --not-killed`: which mutants a run after new tests, a timeout or an interruption runs."""
 
 from __future__ import annotations
 
@@ -16,17 +16,18 @@ RESULTS = """\
 """
 
 
-def test_alive_names_are_the_run_and_unkilled_non_equivalent_mutants_of_the_globs() -> None:
+def test_not_killed_are_the_unkilled_non_equivalent_mutants_of_the_globs() -> None:
     statuses = mutate.parse_results(RESULTS)
     equivalent = {"airflow_provider_rtc.errors.x__rebuild__mutmut_6": "no effect"}
-    assert mutate.alive_names(statuses, equivalent, []) == [
+    assert mutate.not_killed(statuses, equivalent, []) == [
         "airflow_provider_rtc.errors.x__rebuild__mutmut_2",
         "airflow_provider_rtc.errors.x__rebuild__mutmut_3",
+        "airflow_provider_rtc.errors.x__rebuild__mutmut_5",
         "airflow_provider_rtc.protocol.http.x_unreadable__mutmut_1",
         "airflow_provider_rtc.protocol.http.x_unreadable__mutmut_2",
     ]
-    assert mutate.alive_names(statuses, equivalent, ["airflow_provider_rtc.protocol*"]) == [
+    assert mutate.not_killed(statuses, equivalent, ["airflow_provider_rtc.protocol*"]) == [
         "airflow_provider_rtc.protocol.http.x_unreadable__mutmut_1",
         "airflow_provider_rtc.protocol.http.x_unreadable__mutmut_2",
     ]
-    assert mutate.alive_names(statuses, equivalent, ["airflow_provider_rtc.retry*"]) == []
+    assert mutate.not_killed(statuses, equivalent, ["airflow_provider_rtc.retry*"]) == []
