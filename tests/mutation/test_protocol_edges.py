@@ -467,3 +467,12 @@ def test_a_tencent_action_outside_the_catalog_follows_the_cloud_wide_rules() -> 
     assert classify_tencent("NotInTheCatalog", "InternalError.Anything") is Kind.TRANSIENT
     assert classify_tencent("NotInTheCatalog", "InternalError") is Kind.TRANSIENT
     assert classify_tencent("NotInTheCatalog", "InternalErrorX") is Kind.FAILED  # a prefix only with "."
+
+
+def test_a_zego_entry_whose_family_has_no_table_reads_its_codes_as_failed() -> None:
+    from airflow_provider_rtc.catalog import Api
+    from airflow_provider_rtc.protocol.codes import classify_zego
+
+    odd = Api(cloud="zego", product="rtc", action="OddFamily", family="not-a-family")
+    assert classify_zego("OddFamily", 206, odd) is Kind.FAILED  # no table: not a crash, not a retry
+    assert classify_zego("OddFamily", 100000005, odd) is Kind.AUTH  # gateway codes still read
