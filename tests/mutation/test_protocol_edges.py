@@ -476,3 +476,28 @@ def test_a_zego_entry_whose_family_has_no_table_reads_its_codes_as_failed() -> N
     odd = Api(cloud="zego", product="rtc", action="OddFamily", family="not-a-family")
     assert classify_zego("OddFamily", 206, odd) is Kind.FAILED  # no table: not a crash, not a retry
     assert classify_zego("OddFamily", 100000005, odd) is Kind.AUTH  # gateway codes still read
+
+
+def test_a_zego_reply_is_classified_with_the_entry_called_not_the_action_name() -> None:
+    from airflow_provider_rtc.catalog import Api
+
+    # StopMix's own entry reads 206 with the mixing table (not a throttle there); an entry of the
+    # room family for the same action name must be the one that decides
+    room_family = Api(cloud="zego", product="rtc", action="StopMix", family="room")
+    reply = HttpReply(200, "application/json", b'{"Code":206,"Message":"slow down"}')
+    with pytest.raises(RtcThrottledError):
+        zego.parse_reply(reply, action="StopMix", api=room_family)
+    with pytest.raises(RtcApiError):
+        zego.parse_reply(reply, action="StopMix")
+
+
+def test_a_tencent_reply_is_classified_with_the_entry_called_not_the_action_name() -> None:
+    from airflow_provider_rtc.catalog import Api
+
+    gone = Api(cloud="tencent", product="trtc", action="DismissRoom", gone=frozenset({"FailedOperation.Odd"}))
+    body = b'{"Response":{"Error":{"Code":"FailedOperation.Odd","Message":"x"},"RequestId":"r"}}'
+    reply = HttpReply(200, "application/json", body)
+    with pytest.raises(RtcNotFoundError):
+        tencent.parse_reply(reply, action="DismissRoom", api=gone)
+    with pytest.raises(RtcApiError):
+        tencent.parse_reply(reply, action="DismissRoom")
