@@ -81,6 +81,8 @@ def test_the_attempt_count_shows_only_after_a_retry_and_not_in_describe() -> Non
     err = RtcTransientError("reset", cloud="C")
     err.attempts = 1
     assert str(err) == "C: reset"
+    err.attempts = 2
+    assert str(err) == "C: reset after 2 attempts"
     err.attempts = 3
     assert str(err) == "C: reset after 3 attempts"
     assert err.describe() == "C: reset"
@@ -275,6 +277,7 @@ def test_a_tencent_body_that_is_no_envelope_is_unreadable(body: bytes) -> None:
     with pytest.raises(RtcTransientError) as caught:
         tencent.parse_reply(HttpReply(200, "application/json", body), action="DismissRoom")
     assert str(caught.value).endswith("(not an API 3.0 envelope)")
+    assert str(caught.value).startswith("Tencent Cloud DismissRoom: unreadable response: HTTP 200")
 
 
 def test_a_tencent_error_without_code_or_message() -> None:
@@ -501,3 +504,11 @@ def test_a_tencent_reply_is_classified_with_the_entry_called_not_the_action_name
         tencent.parse_reply(reply, action="DismissRoom", api=gone)
     with pytest.raises(RtcApiError):
         tencent.parse_reply(reply, action="DismissRoom")
+
+
+def test_a_zego_base_url_keeps_its_path_and_loses_only_trailing_slashes() -> None:
+    creds = zego.ZegoCredentials(1, "0123456789abcdef0123456789abcdef")
+    call = zego.build_call(
+        "http://127.0.0.1:9/gatewayX//", creds, action="A", params={}, method="GET", user_agent="u", nonce="n"
+    )
+    assert call.url.startswith("http://127.0.0.1:9/gatewayX/?Action=A&")
