@@ -305,8 +305,12 @@ def test_a_tencent_envelope_without_error_under_http_4xx_is_no_success(status: i
     if ok:
         assert tencent.parse_reply(reply, action="DismissRoom") == {"RequestId": "r"}
     else:
-        with pytest.raises(RtcTransientError, match=f"HTTP {status}"):
+        with pytest.raises(RtcTransientError) as caught:
             tencent.parse_reply(reply, action="DismissRoom")
+        assert str(caught.value) == (
+            f"Tencent Cloud DismissRoom: unreadable response: HTTP {status}, application/json, "
+            "30 bytes (not an API 3.0 envelope)"
+        )
 
 
 # --- zego.py --------------------------------------------------------------------------------------
