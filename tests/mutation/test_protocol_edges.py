@@ -217,6 +217,11 @@ def test_an_unreadable_body_is_described_without_being_echoed(
         ({"endpoint": "http://127.0.0.1:8080//"}, "http://127.0.0.1:8080/", "127.0.0.1:8080"),
         ({"endpoint": "http://127.0.0.1:8080", "intl": True}, "http://127.0.0.1:8080/", "127.0.0.1:8080"),
         ({"endpoint": ""}, "https://trtc.tencentcloudapi.com/", "trtc.tencentcloudapi.com"),
+        (
+            {"endpoint": "http://127.0.0.1:8080/gatewayX/"},
+            "http://127.0.0.1:8080/gatewayX/",
+            "127.0.0.1:8080",
+        ),
     ],
 )
 def test_the_endpoint_url_and_the_signed_host(kwargs: dict[str, object], url: str, host: str) -> None:
