@@ -82,6 +82,7 @@ def test_a_download_of_unknown_length_is_not_copied() -> None:
         ("d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e"),
         ('"d41d8cd98f00b204e9800998ecf8427e-2"', None),  # multipart: not the object's MD5
         ("d41d8cd98f00b204e9800998ecf8427", None),
+        ("Xd41d8cd98f00b204e9800998ecf8427eX", None),  # only quotes are stripped
         (None, None),
         ("", None),
     ],
