@@ -16,6 +16,7 @@ minutes per module on two cores. docs/testing.md says how to run it and gives th
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -96,24 +97,49 @@ def score(statuses: dict[str, str], equivalent: dict[str, str]) -> tuple[list[st
     return lines, bool(total_scored), overall
 
 
+def not_killed(statuses: dict[str, str], equivalent: dict[str, str], patterns: list[str]) -> list[str]:
+    """The mutants matching ``patterns`` (all when empty) that no run has killed yet (alive, timed
+    out, or not run), by exact name: mutmut runs a named mutant again whatever its cached result,
+    so a glob would run the killed ones again too."""
+    return sorted(
+        name
+        for name, status in statuses.items()
+        if status not in KILLED
+        and name not in equivalent
+        and (not patterns or any(fnmatch.fnmatch(name, p) for p in patterns))
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=90.0, help="fail under this score (percent)")
     parser.add_argument("--max-children", type=int, default=1, help="mutants run at once (2 shared cores)")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first (a run from scratch)")
     parser.add_argument("--report-only", action="store_true", help="score the last run, run nothing")
+    parser.add_argument(
+        "--not-killed",
+        action="store_true",
+        help="run only the mutants (of the globs) not killed yet: after new tests, a timeout, a stop",
+    )
     parser.add_argument("mutants", nargs="*", help="mutant names or globs to run (default: all)")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     mutmut = [sys.executable, "-m", "mutmut"]
+    listing = [*mutmut, "results", "--all", "true"]
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    names = args.mutants
+    if args.not_killed:
+        last = subprocess.run(listing, capture_output=True, text=True, check=True)
+        names = not_killed(parse_results(last.stdout), equivalents(), args.mutants)
+        if not names:
+            print("every mutant of those globs is killed or equivalent: nothing to run")
+            args.report_only = True
     if not args.report_only:
-        run = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children), *args.mutants])
+        run = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children), *names])
         if run.returncode != 0:
             print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
             return run.returncode
-    listing = [*mutmut, "results", "--all", "true"]
     results = subprocess.run(listing, capture_output=True, text=True, check=True)
     equivalent = equivalents()
     lines, any_scored, overall = score(parse_results(results.stdout), equivalent)
