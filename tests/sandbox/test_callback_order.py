@@ -1,0 +1,42 @@
+"""One task's callbacks leave the sandbox in the order they were made ("311 per file, then 312",
+trtc.io 54914); a receiver that sees 312 before a file's 311 only does so after a failed attempt
+was retried, as the cloud's own retries allow. Found under two xdist workers: the sandbox sent a VOD
+task's 311 and 312 on separate threads and the 312 won (test_sandbox_sensors' VOD test)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rtc_sandbox.backends.trtc import CallbackEvent
+from rtc_sandbox.callbacks import CallbackDispatcher, _Delivery
+from rtc_sandbox.clock import Clock
+from rtc_sandbox.config import CallbackSettings
+
+
+def _event(event_type: int, task_id: str) -> CallbackEvent:
+    return CallbackEvent(1400000001, event_type, 1001, "recorder", task_id, 0.0, {"Status": 0})
+
+
+def test_one_tasks_callbacks_are_sent_in_the_order_they_were_made() -> None:
+    dispatcher = CallbackDispatcher(CallbackSettings(url="http://127.0.0.1:9/cb"), Clock())
+    sent: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def attempt(delivery: _Delivery) -> None:
+        if delivery.event_type == 311:
+            time.sleep(0.2)  # a slow first answer: the 312 behind it must not overtake it
+        sent.append((delivery.task_id, delivery.event_type))
+        if len(sent) == 6:
+            done.set()
+
+    dispatcher._attempt = attempt  # type: ignore[method-assign]
+    for task in ("a", "b"):
+        for event_type in (311, 311, 312):
+            dispatcher.emit(_event(event_type, task))
+    dispatcher.run_due()
+    assert done.wait(10)
+    for task in ("a", "b"):
+        assert [t for k, t in sent if k == task] == [311, 311, 312]
+    # different tasks go out side by side: b's first 311 did not wait for all of a's
+    assert sent.index(("b", 311)) < sent.index(("a", 312))
