@@ -1,0 +1,363 @@
+"""The limiters' settings and shared state at their edges (ratelimit/__init__.py and host.py).
+
+Written for `make mutate` (issue 24 item 5): tests/unit/test_ratelimit*.py prove the spacing and
+the refusals; these pin the exact rules a user reads in the error (which part of the URL is wrong),
+the name shared state gets (no credential, fixed size), where the host state lives, and the host
+limiter's bookkeeping (a stale slot ignored, a hold that only moves forward, the 60 s fallback).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_rtc import pacing, ratelimit
+from airflow_provider_rtc.errors import RtcValidationError
+from airflow_provider_rtc.ratelimit import (
+    RateLimitSettings,
+    check_redis_url,
+    has_password,
+    key_digest,
+    limiter_for,
+    limiter_key,
+    with_password,
+)
+from airflow_provider_rtc.ratelimit import host as host_mod
+from airflow_provider_rtc.ratelimit.host import FILENAME, HostLimiter, check_directory, default_directory
+
+RULE = "must be redis://[user@]host[:port][/db], rediss://... or unix:///path/to/socket"
+
+
+def refusal(url: str) -> RtcValidationError:
+    with pytest.raises(RtcValidationError) as err:
+        check_redis_url(url)
+    assert err.value.param == "rate_limit_redis_url"
+    return err.value
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+def test_the_default_settings_are_the_host_backend() -> None:
+    settings = RateLimitSettings()
+    assert (settings.backend, settings.directory, settings.redis_url) == ("host", None, None)
+    assert ratelimit.BACKENDS == ("process", "host", "redis")
+
+
+def test_an_unknown_backend_names_the_setting_and_the_choices() -> None:
+    with pytest.raises(RtcValidationError) as err:
+        RateLimitSettings(backend="memcached")  # type: ignore[arg-type]
+    assert err.value.param == "rate_limit_backend"
+    assert str(err.value) == (
+        "invalid rate_limit_backend: must be one of ('process', 'host', 'redis') (got 'memcached')"
+    )
+
+
+def test_redis_without_a_url_says_where_to_set_it() -> None:
+    with pytest.raises(RtcValidationError) as err:
+        RateLimitSettings(backend="redis")
+    assert str(err.value) == (
+        "invalid rate_limit_redis_url: is required with rate_limit_backend = redis "
+        "(connection extra or [rtc] option)"
+    )
+    with pytest.raises(RtcValidationError):
+        RateLimitSettings(backend="redis", redis_url="")
+
+
+def test_a_url_is_checked_whatever_the_backend_and_hidden_from_repr() -> None:
+    with pytest.raises(RtcValidationError):
+        RateLimitSettings(backend="host", redis_url="http://x/")
+    settings = RateLimitSettings(backend="redis", redis_url="redis://:pw@127.0.0.1:6379/0")
+    assert "pw" not in repr(settings)
+
+
+# -- the Redis URL's rules -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://localhost",
+        "redis://localhost:6379",
+        "redis://localhost:6379/",
+        "redis://localhost:6379/15",
+        "rediss://user@cache.internal:6380/2",
+        "unix:///run/redis.sock",
+        "unix:///run/redis.sock?db=1",
+        "redis://[::1]:6379/0",
+    ],
+)
+def test_good_urls_pass(url: str) -> None:
+    check_redis_url(url)
+
+
+def test_a_bad_port_says_host_and_port() -> None:
+    assert str(refusal("redis://h:x/0")) == (
+        f"invalid rate_limit_redis_url: {RULE} (a host, and a port number in 0-65535)"
+    )
+    assert refusal("redis://h:70000/0").rule == f"{RULE} (a host, and a port number in 0-65535)"
+    assert refusal("redis://[::1/0").rule == f"{RULE} (a host, and a port number in 0-65535)"
+
+
+def test_another_scheme_gives_the_bare_rule() -> None:
+    assert refusal("http://h:6379/0").rule == RULE
+    assert refusal("REDIS-X://h/0").rule == RULE
+
+
+def test_a_socket_without_a_path() -> None:
+    assert refusal("unix://").rule == f"{RULE} (no socket path)"
+
+
+@pytest.mark.parametrize("url", ["redis://:pw@/0", "redis://h:0/0", "redis://h/zero", "redis://h/1/2"])
+def test_a_missing_host_a_zero_port_or_a_bad_database(url: str) -> None:
+    assert refusal(url).rule == f"{RULE} (a host, and a database number if any)"
+
+
+def test_a_bad_query_option_keeps_the_clients_reason_without_the_value() -> None:
+    err = refusal("redis://h:6379/0?socket_timeout=soon")
+    assert err.rule.startswith(f"{RULE} (") and err.rule.endswith(")")
+    assert "soon" not in str(err) and len(err.rule) > len(RULE) + 3
+
+
+def test_a_unix_socket_needs_no_host() -> None:
+    check_redis_url("unix:///tmp/r.sock")  # no hostname, no port: still good
+
+
+def test_without_the_redis_client_only_the_url_shape_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis.connection", None)
+    check_redis_url("redis://h:6379/0?socket_timeout=soon")  # the client would refuse it later
+    with pytest.raises(RtcValidationError):
+        check_redis_url("http://h/")
+
+
+# -- the password extra ------------------------------------------------------------------------------
+
+
+def test_has_password_reads_the_netloc_and_the_query() -> None:
+    assert has_password("redis://:pw@h:6379/0")
+    assert has_password("redis://user:pw@h/0")
+    assert has_password("unix:///s.sock?password=pw")
+    assert not has_password("redis://user@h/0")
+    assert not has_password("unix:///s.sock?db=1")
+
+
+def test_with_password_percent_encodes_it_beside_the_user() -> None:
+    assert with_password("redis://h:6379/0", "a/b:c@d") == "redis://:a%2Fb%3Ac%40d@h:6379/0"
+    assert with_password("redis://us er@h/1", "pw") == "redis://us%20er:pw@h/1"
+    assert with_password("rediss://h", "p w") == "rediss://:p%20w@h"
+
+
+def test_with_password_on_a_socket_is_a_query_option() -> None:
+    assert with_password("unix:///s.sock", "p&w") == "unix:///s.sock?password=p%26w"
+    assert with_password("unix:///s.sock?db=2", "pw") == "unix:///s.sock?db=2&password=pw"
+
+
+def test_a_password_in_both_places_names_the_extra_to_keep() -> None:
+    with pytest.raises(RtcValidationError) as err:
+        with_password("redis://:old@h/0", "new")
+    assert str(err.value) == (
+        "invalid rate_limit_redis_password: is set, and rate_limit_redis_url holds a password too: "
+        "keep only rate_limit_redis_password"
+    )
+
+
+# -- keys --------------------------------------------------------------------------------------------
+
+
+def test_the_key_and_its_digest() -> None:
+    key = limiter_key("trtc", "AKIDx:ap-guangzhou", "DismissRoom")
+    assert key == ("trtc", "AKIDx:ap-guangzhou", "DismissRoom")
+    digest = key_digest(key)
+    expected = hashlib.sha256(b"trtc\x1fAKIDx:ap-guangzhou\x1fDismissRoom").hexdigest()[:40]
+    assert digest == expected and len(digest) == 40
+    # the separator keeps ("ab", "c") apart from ("a", "bc")
+    assert key_digest(("ab", "c")) != key_digest(("a", "bc"))
+
+
+def test_limiters_are_shared_per_backend_directory_key_and_rate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit, "_limiters", {})
+    key = ("p", "acct", "Act")
+    settings = RateLimitSettings(backend="host", directory=str(tmp_path))
+    first = limiter_for(key, 5.0, settings)
+    assert isinstance(first, HostLimiter) and first.qps == 5.0
+    assert first.key_id == key_digest(key) and first.directory == str(tmp_path)
+    assert limiter_for(key, 5.0, RateLimitSettings(backend="host", directory=str(tmp_path))) is first
+    assert limiter_for(key, 6.0, settings) is not first
+    assert limiter_for(("p", "acct", "Other"), 5.0, settings) is not first
+    other_dir = tmp_path / "other"
+    assert limiter_for(key, 5.0, RateLimitSettings(backend="host", directory=str(other_dir))) is not first
+
+
+def test_the_process_backend_is_the_pacer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pacing, "_pacers", {})
+    limiter = limiter_for(("p", "acct", "Act"), 4.0, RateLimitSettings(backend="process"))
+    assert isinstance(limiter, pacing.Pacer) and limiter.qps == 4.0
+    assert pacing._pacers[("p", "acct", "Act")] is limiter
+
+
+def test_no_settings_means_the_host_backend_in_the_default_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, "_limiters", {})
+    limiter = limiter_for(("p", "acct", "NoSettings"), 2.0)
+    assert isinstance(limiter, HostLimiter) and limiter.directory == default_directory()
+
+
+def test_the_redis_backend_wraps_a_host_limiter_in_the_same_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_rtc.ratelimit.redis_backend import RedisLimiter
+
+    monkeypatch.setattr(ratelimit, "_limiters", {})
+    key = ("p", "acct", "Act")
+    settings = RateLimitSettings(backend="redis", directory=str(tmp_path), redis_url="redis://127.0.0.1:1/0")
+    limiter = limiter_for(key, 3.0, settings)
+    assert isinstance(limiter, RedisLimiter) and limiter.qps == 3.0
+    fallback = limiter._fallback
+    assert isinstance(fallback, HostLimiter)
+    assert (fallback.directory, fallback.key_id, fallback.qps) == (str(tmp_path), key_digest(key), 3.0)
+
+
+# -- host: where the state lives, and its bookkeeping -----------------------------------------------
+
+
+def test_the_default_directory_is_per_user_under_the_temp_dir() -> None:
+    assert default_directory() == str(Path(tempfile.gettempdir()) / f"airflow-provider-rtc-{os.getuid()}")
+    assert FILENAME == "rtc-rate-limits.sqlite3"
+
+
+def test_the_state_file_is_in_wal_mode(tmp_path: Path) -> None:
+    HostLimiter(str(tmp_path), "k", 5.0).reserve()
+    with sqlite3.connect(tmp_path / FILENAME) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_safe_directory_passes_and_a_file_is_left_to_the_fallback(tmp_path: Path) -> None:
+    check_directory(str(tmp_path))
+    (tmp_path / "file").write_text("")
+    check_directory(str(tmp_path / "file"))  # not a directory: the limiter falls back, no error
+
+
+def test_the_directory_error_gives_the_mode(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o775)
+    with pytest.raises(RtcValidationError) as err:
+        check_directory(str(shared))
+    assert "(mode 775)" in err.value.rule and err.value.param == "rate_limit_dir"
+    shared.chmod(0o755)  # group and others may read: fine
+    check_directory(str(shared))
+
+
+def test_a_tiny_rate_is_a_rate_and_zero_is_refused(tmp_path: Path) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 0.001)
+    assert limiter.interval == pytest.approx(1030.0)
+    with pytest.raises(ValueError, match="qps must be positive"):
+        HostLimiter(str(tmp_path), "k", 0)
+
+
+def test_book_returns_the_wait_and_the_slot(tmp_path: Path) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    before = time.monotonic()
+    wait, slot = limiter.book()
+    assert wait == 0.0 and before <= slot <= time.monotonic()
+    wait2, slot2 = limiter.book()
+    assert slot2 == pytest.approx(slot + 1.03)
+    assert wait2 == pytest.approx(1.03, abs=0.2)
+
+
+def _set_next(directory: Path, key: str, value: float) -> None:
+    with sqlite3.connect(directory / FILENAME) as conn:
+        conn.execute("UPDATE slots SET next = ? WHERE key = ?", (value, key))
+
+
+def test_a_slot_booked_beyond_an_hour_is_stale_and_ignored(tmp_path: Path) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.reserve()
+    _set_next(tmp_path, "k", time.monotonic() + host_mod.STALE_AHEAD + 60)
+    assert limiter.pending() == 0.0
+    assert limiter.reserve() == 0.0  # booked now, not an hour out
+    _set_next(tmp_path, "k", time.monotonic() + 30)  # a real queue, within the hour
+    assert limiter.pending() == pytest.approx(30, abs=1)
+    assert limiter.reserve() == pytest.approx(30, abs=1)
+
+
+def test_pending_is_zero_when_free_or_unknown(tmp_path: Path) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    assert limiter.pending() == 0.0  # no row yet
+    limiter.reserve()
+    assert 0.9 < limiter.pending() <= 1.03
+
+
+def test_hold_until_moves_the_queue_forward_only(tmp_path: Path) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    now = time.monotonic()
+    limiter.hold_until(now + 20)
+    assert limiter.pending() == pytest.approx(20, abs=1)
+    limiter.hold_until(now + 5)  # earlier: the later hold stands
+    assert limiter.pending() == pytest.approx(20, abs=1)
+    assert limiter._local._next == pytest.approx(now + 20)
+    assert limiter.reserve() == pytest.approx(20, abs=1)
+
+
+def test_hold_until_replaces_a_stale_slot(tmp_path: Path) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.reserve()
+    _set_next(tmp_path, "k", time.monotonic() + host_mod.STALE_AHEAD + 60)
+    limiter.hold_until(time.monotonic() + 10)
+    assert limiter.pending() == pytest.approx(10, abs=1)
+
+
+def test_a_broken_state_file_degrades_for_a_minute(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+
+    def broken(conn: sqlite3.Connection) -> tuple[float, float]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(limiter, "_book", broken)
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_rtc.ratelimit.host"):
+        assert limiter.reserve() == 0.0
+    assert start + 59 < limiter._degraded_until <= time.monotonic() + 60
+    assert caplog.records[0].getMessage() == (
+        f"host rate limiter unusable in {tmp_path} (OperationalError: disk I/O error); "
+        "pacing within this process for 60 s"
+    )
+    assert limiter._db._conn is None  # the connection is reset
+    # within the minute it paces within the process, without touching the file
+    wait, slot = limiter.book()
+    assert wait == pytest.approx(1.03, abs=0.05) and slot == pytest.approx(time.monotonic() + 1.03, abs=0.2)
+    limiter.hold_until(time.monotonic() + 50)  # recorded locally only while degraded
+    assert limiter._local._next == pytest.approx(time.monotonic() + 50, abs=0.5)
+
+
+def test_hold_until_survives_a_broken_state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.reserve()
+
+    def broken() -> sqlite3.Connection:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(limiter._db, "connection", broken)
+    limiter.hold_until(time.monotonic() + 10)  # best effort: no error
+    assert limiter.pending() == 0.0  # unknown: 0
+    assert limiter._degraded_until == 0.0  # a failed record does not degrade booking
+
+
+def test_a_connection_is_not_shared_across_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    first = limiter._db.connection()
+    assert limiter._db.connection() is first
+    monkeypatch.setattr(host_mod.os, "getpid", lambda: -1)  # as in a forked child
+    assert limiter._db.connection() is not first
