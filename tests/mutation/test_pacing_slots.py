@@ -137,3 +137,52 @@ def test_the_documented_rate_is_the_fallback(monkeypatch: pytest.MonkeyPatch) ->
 def test_documented_qps_leaves_out_apis_without_a_rate() -> None:
     assert all(qps is not None and qps > 0 for qps in pacing.DOCUMENTED_QPS.values())
     assert pacing.DOCUMENTED_QPS[("rtc", "CloseRoom")] == 1
+
+
+def test_the_first_slot_is_now_whatever_the_clocks_origin(clock: ManualClock) -> None:
+    """A monotonic clock may start near 0 (just after boot): the first call still goes at once."""
+    clock.now = 0.0
+    pacer = Pacer(1)
+    assert pacer.reserve() == 0.0
+    assert pacer.reserve() == pytest.approx(1.0)
+
+
+class RecordingLock:
+    """The registry lock, recording each time it is taken; ``on_enter`` runs inside it (another
+    thread that won the race and registered its pacer first)."""
+
+    def __init__(self, on_enter=None) -> None:  # type: ignore[no-untyped-def]
+        self.taken = 0
+        self.on_enter = on_enter
+
+    def __enter__(self) -> None:
+        self.taken += 1
+        if self.on_enter:
+            self.on_enter()
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_known_pacer_is_found_without_the_registry_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pacing, "_pacers", {})
+    lock = RecordingLock()
+    monkeypatch.setattr(pacing, "_registry_lock", lock)
+    first = pacer_for("p", "acct", "Act", 2)
+    assert lock.taken == 1  # created under the lock
+    assert pacer_for("p", "acct", "Act", 2) is first
+    assert lock.taken == 1  # every later call of a hot path: no lock
+
+
+def test_a_pacer_registered_by_another_thread_meanwhile_is_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Double-checked: the thread that lost the race takes the winner's pacer, so the two share one
+    queue instead of each spacing its own calls (which would double the rate)."""
+    monkeypatch.setattr(pacing, "_pacers", {})
+    winner = Pacer(2)
+    monkeypatch.setattr(
+        pacing,
+        "_registry_lock",
+        RecordingLock(lambda: pacing._pacers.setdefault(("p", "acct", "Act"), winner)),
+    )
+    assert pacer_for("p", "acct", "Act", 2) is winner
+    assert pacing._pacers[("p", "acct", "Act")] is winner
