@@ -118,7 +118,9 @@ def with_password(url: str, password: str) -> str:
     secret = urllib.parse.quote(password, safe="")
     if parts.scheme == "unix":
         return f"{url}{'&' if parts.query else '?'}password={secret}"
-    user = urllib.parse.quote(parts.username or "", safe="")
+    # the user name comes percent-encoded (the redis client decodes it): decoded first, so that
+    # "a%2Fb" stays "a/b" instead of becoming "a%252Fb" (which logs in as "a%2Fb")
+    user = urllib.parse.quote(urllib.parse.unquote(parts.username or ""), safe="")
     host = parts.netloc.rpartition("@")[2]
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
 

@@ -361,3 +361,142 @@ def test_a_connection_is_not_shared_across_fork(tmp_path: Path, monkeypatch: pyt
     assert limiter._db.connection() is first
     monkeypatch.setattr(host_mod.os, "getpid", lambda: -1)  # as in a forked child
     assert limiter._db.connection() is not first
+
+
+# -- survivors of the first run ---------------------------------------------------------------------
+
+
+def test_a_database_path_with_more_than_digits_is_refused() -> None:
+    """The redis client reads "/1X" as no database at all (it drops what does not parse): refused here."""
+    assert refusal("redis://h/1X").rule == f"{RULE} (a host, and a database number if any)"
+    assert refusal("redis://h/X1").rule == f"{RULE} (a host, and a database number if any)"
+
+
+def test_the_clients_reason_is_kept_whole() -> None:
+    assert refusal("redis://h:6379/0?socket_timeout=soon").rule == (
+        f"{RULE} (Invalid value for 'socket_timeout' in connection URL.)"
+    )
+
+
+def test_an_older_clients_reason_loses_the_value_it_quotes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """redis-py 4 said "... could not be cast to integer value as 'x'": the part from " as " on
+    quotes the URL (it may be the password) and is dropped."""
+    import redis.connection
+
+    def old_parse_url(url: str) -> None:
+        raise ValueError("Port could not be cast to integer value as 's3cret'")
+
+    monkeypatch.setattr(redis.connection, "parse_url", old_parse_url)
+    err = refusal("redis://h:6379/0")
+    assert err.rule == f"{RULE} (Port could not be cast to integer value)"
+    assert "s3cret" not in str(err)
+
+
+def test_a_percent_encoded_user_name_keeps_its_meaning() -> None:
+    """A URL's user name is percent-encoded ("a%2Fb" is "a/b"): adding the password must not encode
+    it again ("a%252Fb" would log in as "a%2Fb")."""
+    from urllib.parse import unquote, urlsplit
+
+    combined = with_password("redis://a%2Fb%40c@h/0", "pw")
+    assert combined == "redis://a%2Fb%40c:pw@h/0"
+    assert unquote(urlsplit(combined).username or "") == "a/b@c"
+
+
+def test_the_default_directory_without_user_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a system without os.getuid (Windows) the directory is still one per machine."""
+    monkeypatch.delattr(host_mod.os, "getuid")
+    assert default_directory() == str(Path(tempfile.gettempdir()) / "airflow-provider-rtc-user")
+
+
+def test_reset_survives_a_connection_that_fails_to_close(tmp_path: Path) -> None:
+    class Unclosable:
+        def close(self) -> None:
+            raise sqlite3.ProgrammingError("closed twice")
+
+    db = host_mod._Database(tmp_path / FILENAME)
+    db._conn = Unclosable()  # type: ignore[assignment]
+    db.reset()
+    assert db._conn is None
+
+
+class FixedClock:
+    """``time`` for the host module: a monotonic clock that stands still where the test puts it."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def raw_next(directory: Path, key: str) -> float:
+    with sqlite3.connect(directory / FILENAME) as conn:
+        return conn.execute("SELECT next FROM slots WHERE key = ?", (key,)).fetchone()[0]
+
+
+@pytest.fixture
+def fixed(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    clock = FixedClock(100.0)
+    monkeypatch.setattr(host_mod, "time", clock)
+    return clock
+
+
+def test_a_slot_booked_for_exactly_now_is_no_queue(tmp_path: Path, fixed: FixedClock) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.hold_until(100.0)  # the queue ends now
+    assert limiter.pending() == 0.0
+    limiter.hold_until(99.5)  # earlier than a queue that has already ended: recorded as is
+    assert raw_next(tmp_path, "k") == 99.5
+
+
+def test_a_slot_exactly_an_hour_ahead_is_stale(tmp_path: Path, fixed: FixedClock) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.hold_until(100.0 + host_mod.STALE_AHEAD)
+    assert limiter.pending() == 0.0
+    limiter.hold_until(150.0)  # the stale hold does not count: this one replaces it
+    assert raw_next(tmp_path, "k") == 150.0
+    assert limiter.pending() == 50.0
+
+
+def test_hold_until_on_an_empty_state_records_any_moment(tmp_path: Path, fixed: FixedClock) -> None:
+    fixed.now = 0.25  # just after boot
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.hold_until(0.5)
+    assert raw_next(tmp_path, "k") == 0.5
+
+
+def test_the_fallback_ends_exactly_at_its_deadline(tmp_path: Path, fixed: FixedClock) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter._degraded_until = 100.0  # the minute is over now: the file is used again
+    limiter.hold_until(130.0)
+    assert raw_next(tmp_path, "k") == 130.0
+
+
+class FailingSelect:
+    """A connection whose read fails inside the transaction (a corrupt page, say)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.startswith("SELECT"):
+            raise sqlite3.IntegrityError("corrupt")
+        return self.conn.execute(sql, *args)
+
+
+def test_a_failed_record_rolls_back_and_logs_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    real = limiter._db.connection()
+    monkeypatch.setattr(limiter._db, "connection", lambda: FailingSelect(real))
+    with caplog.at_level(logging.DEBUG, logger="airflow_provider_rtc.ratelimit.host"):
+        limiter.hold_until(time.monotonic() + 10)
+    assert [r.getMessage() for r in caplog.records] == [
+        "host rate limiter: could not record a slot (IntegrityError)"
+    ]
+    assert limiter._db._conn is None  # reset: the next use opens a fresh connection

@@ -156,3 +156,97 @@ def test_clients_are_cached_per_url_and_loop_with_timeouts(redis_url: str) -> No
     assert a is b and a is not c  # a client is bound to its loop
     async_kwargs = a.registered_client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
     assert async_kwargs["socket_timeout"] == 5.0 and async_kwargs["socket_connect_timeout"] == 5.0
+
+
+# -- survivors of the first run ---------------------------------------------------------------------
+
+
+def test_a_zero_rate_is_refused_by_the_redis_limiter_itself(tmp_path: Path) -> None:
+    fallback = HostLimiter(str(tmp_path), "k", 1.0)
+    with pytest.raises(ValueError, match=r"^qps must be positive$"):
+        RedisLimiter("redis://127.0.0.1:1/0", "k", 0, fallback=fallback)
+
+
+def test_without_the_client_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from airflow_provider_rtc.errors import RtcValidationError
+    from airflow_provider_rtc.ratelimit.redis_backend import _redis_module
+
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(RtcValidationError) as err:
+        _redis_module()
+    assert err.value.param == "rate_limit_backend"
+    assert str(err.value) == (
+        "invalid rate_limit_backend: redis needs the redis client: "
+        "pip install 'airflow-provider-rtc[redis]' (got 'redis')"
+    )
+
+
+class HostStub:
+    """The fallback, reduced to what the redis limiter asks of it."""
+
+    def __init__(self, pending: float = 0.0) -> None:
+        self._pending = pending
+        self.holds: list[float] = []
+
+    def pending(self) -> float:
+        return self._pending
+
+    def hold_until(self, moment: float) -> None:
+        self.holds.append(moment)
+
+
+def test_the_floor_and_the_wait_in_exact_microseconds() -> None:
+    stub = HostStub(pending=5.0)
+    limiter = RedisLimiter("redis://127.0.0.1:1/0", "k", 1.0, fallback=stub)  # type: ignore[arg-type]
+    limiter._after_fallback = True
+    assert limiter._floor_us() == 5_000_000
+    before = time.monotonic()
+    assert limiter._booked(2_000_000) == 2.0
+    assert limiter._booked("3000000") == 3.0  # the script's reply may come as text
+    (first, _) = stub.holds
+    assert before + 2.0 + 1.03 <= first <= time.monotonic() + 2.0 + 1.03
+
+
+def test_the_async_fallback_warning_names_the_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    limiter = make(dead_url(), tmp_path, "dead-async-log", qps=1.0)
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_rtc.ratelimit.redis_backend"):
+        asyncio.run(limiter.areserve())
+    assert [r.getMessage() for r in caplog.records] == [
+        "redis rate limiter unreachable (ConnectionError); "
+        "sharing the limit only within this machine for 60 s"
+    ]
+
+
+def test_wait_takes_a_slot_and_returns_the_seconds_waited(redis_url: str, tmp_path: Path) -> None:
+    limiter = make(redis_url, tmp_path, "wait-first", qps=1.0)
+    assert limiter.wait() == 0.0  # the first slot is now: nothing to wait
+
+
+class FixedClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return time.time()
+
+
+def test_redis_is_tried_again_exactly_when_the_minute_is_over(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_rtc.ratelimit import redis_backend
+
+    limiter = make(redis_url, tmp_path, "minute-over", qps=1.0)
+    monkeypatch.setattr(redis_backend, "time", FixedClock(500.0))
+    limiter._degraded_until = 500.0
+    limiter.book()
+    assert redis.Redis.from_url(redis_url).get(limiter._key) is not None  # booked in Redis
+
+    other = make(redis_url, tmp_path, "minute-over-async", qps=1.0)
+    other._degraded_until = 500.0
+    asyncio.run(other.areserve())
+    assert redis.Redis.from_url(redis_url).get(other._key) is not None
