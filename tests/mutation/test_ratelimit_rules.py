@@ -500,3 +500,36 @@ def test_a_failed_record_rolls_back_and_logs_why(
         "host rate limiter: could not record a slot (IntegrityError)"
     ]
     assert limiter._db._conn is None  # reset: the next use opens a fresh connection
+
+
+def test_the_first_booking_is_now_even_just_after_boot(tmp_path: Path, fixed: FixedClock) -> None:
+    fixed.now = 0.25  # no row yet: the slot is now, not at 1.0 or any other constant
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    assert limiter.book() == (0.0, 0.25)
+    assert raw_next(tmp_path, "k") == 1.28
+
+
+def test_a_booking_exactly_an_hour_ahead_is_stale(tmp_path: Path, fixed: FixedClock) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter.hold_until(100.0 + host_mod.STALE_AHEAD)
+    assert limiter.book() == (0.0, 100.0)
+
+
+def test_booking_uses_the_file_again_exactly_when_the_minute_is_over(
+    tmp_path: Path, fixed: FixedClock
+) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    limiter._degraded_until = 100.0
+    limiter.book()
+    assert raw_next(tmp_path, "k") == 101.03  # booked in the file, not only in the process
+
+
+def test_a_failed_booking_rolls_back_and_names_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = HostLimiter(str(tmp_path), "k", 1.0)
+    real = limiter._db.connection()
+    monkeypatch.setattr(limiter._db, "connection", lambda: FailingSelect(real))
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_rtc.ratelimit.host"):
+        assert limiter.reserve() == 0.0  # paced within the process instead
+    assert "(IntegrityError: corrupt)" in caplog.text
