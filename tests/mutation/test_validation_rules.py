@@ -359,3 +359,15 @@ def test_an_optional_header() -> None:
     assert message(v.optional_header, "a\nb", "p", secret=True) == (
         "invalid p: control characters are not allowed in a header value"
     )
+
+
+def test_an_empty_quoted_string_closes_at_once() -> None:
+    """The first character after an opening quote is no escape: '""' opens and closes."""
+    assert v._nesting('["", [[1]]]') == 3
+    assert v._nesting("['', [[1]]]") == 3
+
+
+def test_only_quotes_and_brackets_count() -> None:
+    assert v._nesting("X[[") == 2
+    assert v._nesting("[X[") == 2
+    assert v._nesting("[[X") == 2
