@@ -371,3 +371,9 @@ def test_only_quotes_and_brackets_count() -> None:
     assert v._nesting("X[[") == 2
     assert v._nesting("[X[") == 2
     assert v._nesting("[[X") == 2
+
+
+def test_an_optional_header_is_shown_in_its_error_unless_secret() -> None:
+    assert message(v.optional_header, "a\nb", "p") == (
+        "invalid p: control characters are not allowed in a header value (got 'a\\nb')"
+    )
