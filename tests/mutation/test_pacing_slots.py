@@ -64,7 +64,7 @@ def test_interval_is_the_inverse_of_the_rate_plus_headroom(monkeypatch: pytest.M
 def test_a_tiny_rate_is_still_a_rate() -> None:
     """Only zero and below are refused: 0.001 QPS is a valid (slow) limit."""
     assert Pacer(0.001).interval == pytest.approx(1000.0)
-    with pytest.raises(ValueError, match="qps must be positive"):
+    with pytest.raises(ValueError, match=r"^qps must be positive$"):
         Pacer(0)
 
 
