@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 from rtc_sandbox.backends.trtc import CallbackEvent
 from rtc_sandbox.callbacks import CallbackDispatcher, _Delivery
 from rtc_sandbox.clock import Clock
@@ -23,7 +24,7 @@ def test_one_tasks_callbacks_are_sent_in_the_order_they_were_made() -> None:
     sent: list[tuple[str, int]] = []
     done = threading.Event()
 
-    def attempt(delivery: _Delivery) -> None:
+    def attempt(client: httpx.Client, delivery: _Delivery) -> None:
         if delivery.event_type == 311:
             time.sleep(0.2)  # a slow first answer: the 312 behind it must not overtake it
         sent.append((delivery.task_id, delivery.event_type))
