@@ -39,6 +39,13 @@ FAST_TIMING = {
     "callback_late_seconds": 0.6,
 }
 
+FAST_QPS = {
+    "CloseRoom": 50.0,
+    "DescribeSimpleStreamList": 50.0,
+    "DescribeUserList": 50.0,
+    "DeleteStream": 50.0,
+}
+
 
 @pytest.fixture
 def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
@@ -49,10 +56,10 @@ def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from airflow_provider_rtc import pacing
 
     monkeypatch.setattr(pacing, "_pacers", {})
-    config = {"random_seed": 5, "timing": {"tick_seconds": 0.02, **FAST_TIMING}}
+    config = {"random_seed": 5, "timing": {"tick_seconds": 0.02, **FAST_TIMING}, "limits": {"qps": FAST_QPS}}
     with SandboxServer(config=config) as server, ReceiverBed(server, tmp_path) as bed:
         for conn_id, conn in bed.connections.items():
-            extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.3}
+            extra = {**conn["extra"], "retry_delay": 0.05, "retry_max_delay": 0.3, "qps": FAST_QPS}
             monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, "extra": extra}))
         seeded = seed_event(server)
         # a loaded machine slows the receiver (on a thread here) past the sandbox's 5 s delivery
