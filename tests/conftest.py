@@ -137,3 +137,34 @@ def load_example_dag(dag_id: str, filename: str) -> Any:
     bag = DagBag(dag_folder=os.path.join(EXAMPLE_DAGS, filename))
     assert not bag.import_errors, bag.import_errors
     return bag.dags[dag_id]
+
+
+#: The fast set's longest tests (measured with --durations, December 2026), longest first. Under
+#: pytest-xdist they run first, so that `--dist load --maxschedchunk 2` (make test) hands them out one
+#: or two at a time while the short tests fill the other workers; in collection order they sat in one
+#: consecutive chunk and one worker ran every docs page in a row (287 s against 141 s for the others).
+LONGEST_FIRST = (
+    "tests/docs/test_snippets.py::test_page_snippets_run[README.md]",
+    "tests/docs/test_snippets.py::test_page_snippets_run[docs/quickstart.md]",
+    "tests/docs/test_snippets.py::test_page_snippets_run[docs/how-to/discovery.md]",
+    "tests/sandbox/test_docs_walkthrough.py::test_walkthrough_ends_the_event_despite_the_lost_callbacks",
+    "tests/triggers/test_upload_watcher.py::test_a_burst_sharing_one_instant_is_read_page_by_page",
+    "tests/unit/test_hooks_tencent.py::test_hooks_need_no_metadata_db",
+    "tests/docs/test_snippets.py::test_page_snippets_run",
+    "tests/probe/test_cli.py::",
+    "tests/cleanup/test_schedule_sandbox.py::",
+    "tests/lake/test_upload_trigger.py::",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: keep pytest's order (fixtures set up once per module)
+
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+            len(LONGEST_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: the rest keep their order
