@@ -71,10 +71,11 @@ test: $(STAMP) services
 # test-all: the fast set on TEST_WORKERS, then the slow set in two parts: the `timing` tests (real
 # elapsed time measured: pacing at the server, slot gaps, read times) serially, a core to themselves;
 # the other slow ones (example DAGs in dag.test(), end-event runs against sandboxes: one process each,
-# so serially one core idled) on SLOW_WORKERS (default 2 xdist workers: issue 24, CI <= 30 min).
+# so serially one core idled) on SLOW_WORKERS (4 xdist workers, one test handed out at a time, the
+# longest first: tests/conftest.py; on 2 workers the 43 kept the cores about half busy; issue 24).
 # Exit 5 (no test selected by PYTEST_ARGS in one part) is not a failure; the parts together must run
 # something.
-SLOW_WORKERS ?= -n 2
+SLOW_WORKERS ?= -n 4 --maxschedchunk 1
 test-all: lint services
 	@$(PYTEST) -m "not slow" $(TEST_WORKERS) $(PYTEST_ARGS); fast=$$?; \
 	$(PYTEST) -m "slow and not timing" $(SLOW_WORKERS) $(PYTEST_ARGS); slow=$$?; \

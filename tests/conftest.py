@@ -139,11 +139,21 @@ def load_example_dag(dag_id: str, filename: str) -> Any:
     return bag.dags[dag_id]
 
 
-#: The fast set's longest tests (measured with --durations, December 2026), longest first. Under
+#: The longest tests (measured with --durations, December 2026), longest first. Under
 #: pytest-xdist they run first, so that `--dist load --maxschedchunk 2` (make test) hands them out one
 #: or two at a time while the short tests fill the other workers; in collection order they sat in one
 #: consecutive chunk and one worker ran every docs page in a row (287 s against 141 s for the others).
 LONGEST_FIRST = (
+    # the slow set (make test-all's second part)
+    "tests/e2e/test_end_of_event_cleanup.py::test_cleanup_dag_run_twice_is_idempotent",
+    "tests/discovery/test_example_dags_e2e.py::test_sweep_idle_rooms_ends_idle_and_old_rooms_only",
+    "tests/e2e/test_end_of_event_cleanup.py::test_cleanup_dag_rides_through_throttling_and_lost_answers",
+    "tests/triggers/test_upload_watcher.py::test_a_burst_far_larger_than_a_page_is_emitted_once_each_across",
+    "tests/discovery/test_example_dags_e2e.py::test_end_event_by_discovery_dry_run_then_for_real",
+    "tests/e2e/test_end_of_event_cleanup.py::",
+    "tests/approval/test_hitl_dag.py::",
+    "tests/budgets/test_budgets_sandbox.py::",
+    # the fast set
     "tests/docs/test_snippets.py::test_page_snippets_run[README.md]",
     "tests/docs/test_snippets.py::test_page_snippets_run[docs/quickstart.md]",
     "tests/docs/test_snippets.py::test_page_snippets_run[docs/how-to/discovery.md]",
