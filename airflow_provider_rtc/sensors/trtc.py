@@ -27,8 +27,10 @@ connection. The decision and the polling loop are :mod:`airflow_provider_rtc.wai
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from airflow_provider_rtc.recordings.trtc import VOD_COMMIT_GRACE_SECONDS
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.spec import SpecOf, TrtcWaitSpec, refuse_key_with_deferrable
@@ -59,6 +61,11 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         manifest's ``url`` for COS files (templated).
     :param check_playlists: with ``file_url_template``: also treat HLS as uploaded when every known
         ``.m3u8`` is reachable there and ends with ``#EXT-X-ENDLIST`` (a fallback for a lost 305).
+    :param vod_commit_grace: VOD only: seconds to keep waiting after the wait first saw the 312
+        VOD_STOP, for a 311 VOD_COMMIT that TRTC is still retrying (it retries an unanswered callback
+        for about a minute, so one can arrive after the 312). Default 60; ``0`` completes at the 312,
+        accepting that a late 311's file is missing from the manifest. A number, numeric string or
+        ``timedelta`` (templated). Measured on the wait's own clock, never the callback's time.
     :param tencentcloud_conn_id: the ``tencentcloud`` connection; ``region`` and ``sdk_app_id``
         override its extras.
 
@@ -74,6 +81,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         "recording_task_id",
         "callback_receiver_url",
         "file_url_template",
+        "vod_commit_grace",
         "hook_params",
         *TENCENT_FIELDS,
     )
@@ -94,6 +102,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         callback_key: str | None = None,
         file_url_template: str | None = None,
         check_playlists: bool = False,
+        vod_commit_grace: float | str | timedelta = VOD_COMMIT_GRACE_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -110,4 +119,5 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         self.callback_key = callback_key
         self.file_url_template = file_url_template
         self.check_playlists = check_playlists
+        self.vod_commit_grace = vod_commit_grace
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
