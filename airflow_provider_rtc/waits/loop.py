@@ -14,7 +14,6 @@ does not print the same line on every poll.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,9 +106,13 @@ def poll(
     poll_interval: float,
     max_consecutive_errors: int,
     log: Any = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
 ) -> Generator[Call | Sleep, Any, dict[str, Any]]:
-    """Check until a final verdict (its event) or ``end_time`` (epoch seconds: a timeout event)."""
+    """Check until a final verdict (its event) or ``end_time`` (epoch seconds: a timeout event).
+
+    ``clock`` defaults to the installed client clock's wall time, the clock the drivers sleep on and
+    a check's ``NOW`` reads: one clock per wait."""
+    clock = clock or current_clock().time
     started = clock()
     while True:
         verdict = yield from tick(
