@@ -89,6 +89,8 @@ EVENT_NAMES = {
 #: How long a VOD completion is held after the wait first saw the 312: TRTC's callback retry window
 #: ("retries every 10 s until the message is 1 minute old", trtc.io/document/54914).
 VOD_COMMIT_GRACE_SECONDS = 60.0
+#: how a verdict held by :func:`hold_for_late_commits` names what it waits for
+LATE_COMMITS = "late 311 VOD_COMMIT retries"
 COS_EVENTS = frozenset({303, 304, 305, 307, 310})
 VOD_EVENTS = frozenset({311, 312})
 
@@ -351,12 +353,21 @@ def hold_for_late_commits(
         else f"{grace:g} s after the 312 is first seen"
     )
     awaited = (
-        f"late 311 VOD_COMMIT retries until {when} (312 VOD_STOP arrived with "
+        f"{LATE_COMMITS} until {when} (312 VOD_STOP arrived with "
         f"{len(manifest['files'])} file(s) committed; TRTC retries an unanswered 311 for about a "
         "minute, so one may still come; vod_commit_grace)"
     )
     where = f"TRTC recording {manifest.get('task_id')}"
     return WaitVerdict("waiting", f"{where}: waiting for {awaited}", waiting_for=[awaited])
+
+
+def held_for_late_commits(verdict: WaitVerdict) -> bool:
+    """The verdict is a VOD completion held by :func:`hold_for_late_commits` (nothing else missing)."""
+    return (
+        verdict.state == "waiting"
+        and verdict.waiting_for[:1] != []
+        and (verdict.waiting_for[0].startswith(LATE_COMMITS))
+    )
 
 
 def _received_so_far(bodies: list[dict[str, Any]]) -> str:

@@ -280,3 +280,56 @@ def test_a_sandbox_312_before_its_late_311s_is_not_done(
     assert sorted(f["file_id"] for f in done.manifest["files"]) == sorted(
         f["vod_file_id"] for f in storage["files"]
     )
+
+
+# -- the AssetWatcher's trigger decides VOD completion too: the same rule ------------------------------
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.data[key] = value
+
+
+async def test_the_upload_watcher_holds_vod_and_wakes_it_at_the_windows_end(
+    manual_clock: ManualClock,
+) -> None:
+    from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
+
+    watcher = RecordingUploadedEventTrigger(cloud="trtc", app_id=APP, poll_interval=5, commit_delay=0)
+    assert watcher.serialize()[1]["vod_commit_grace"] == 60.0
+    stored = [ev(ALICE), ev(STOP)]
+
+    async def read_events(target: Any, app_id: Any, task_ids: list[str], client: Any) -> list[Any]:
+        return [list(stored) for _ in task_ids]
+
+    watcher._read_events = read_events  # type: ignore[method-assign]
+    first = watcher._decide_from_callbacks(list(stored), APP, TASK, changed_at=100.0)
+    assert first is not None and first.state == "waiting", first.message  # main: done, bob missing
+    watcher.asset_state_store = store = MemoryStore()
+    watcher._watermark = 200.0
+    await watcher.save_cursor(manual_clock.time())
+    assert store.data[watcher.state_key]["watermark"] < 100.0  # a restart re-reads the held task
+
+    stored.append(ev(BOB))  # retried; no new callback after it wakes the task
+    manual_clock.advance(59)
+    assert [x async for x in watcher._held_done(None, APP, set(), None)] == []
+    manual_clock.advance(1)
+    ((key, changed_at, verdict),) = [x async for x in watcher._held_done(None, APP, set(), None)]
+    assert key == f"trtc/{APP}/{TASK}" and changed_at == 100.0 and verdict.state == "done"
+    assert sorted(f["user_id"] for f in verdict.manifest["files"]) == ["alice", "bob"]
+    assert not watcher._held
+
+
+def test_the_upload_watcher_validates_vod_commit_grace() -> None:
+    from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
+
+    with pytest.raises(RtcValidationError, match="vod_commit_grace"):
+        RecordingUploadedEventTrigger(cloud="trtc", vod_commit_grace=-5)
+    _, kwargs = RecordingUploadedEventTrigger(cloud="trtc", vod_commit_grace=0).serialize()
+    assert kwargs["vod_commit_grace"] == 0.0
