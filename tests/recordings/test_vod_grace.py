@@ -302,15 +302,18 @@ async def test_the_upload_watcher_holds_vod_and_wakes_it_at_the_windows_end(
     from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
 
     watcher = RecordingUploadedEventTrigger(cloud="trtc", app_id=APP, poll_interval=5, commit_delay=0)
-    assert watcher.serialize()[1]["vod_commit_grace"] == 60.0
     stored = [ev(ALICE), ev(STOP)]
 
     async def read_events(target: Any, app_id: Any, task_ids: list[str], client: Any) -> list[Any]:
         return [list(stored) for _ in task_ids]
 
+    on_main = RecordingUploadedEventTrigger(cloud="trtc", app_id=APP)._decide_from_callbacks(
+        stored, APP, TASK
+    )
+    assert on_main is not None and on_main.state == "waiting", on_main.message  # main: done, bob missing
     watcher._read_events = read_events  # type: ignore[method-assign]
     first = watcher._decide_from_callbacks(list(stored), APP, TASK, changed_at=100.0)
-    assert first is not None and first.state == "waiting", first.message  # main: done, bob missing
+    assert first is not None and first.state == "waiting", first.message
     watcher.asset_state_store = store = MemoryStore()
     watcher._watermark = 200.0
     await watcher.save_cursor(manual_clock.time())
@@ -324,6 +327,7 @@ async def test_the_upload_watcher_holds_vod_and_wakes_it_at_the_windows_end(
     assert key == f"trtc/{APP}/{TASK}" and changed_at == 100.0 and verdict.state == "done"
     assert sorted(f["user_id"] for f in verdict.manifest["files"]) == ["alice", "bob"]
     assert not watcher._held
+    assert watcher.serialize()[1]["vod_commit_grace"] == 60.0
 
 
 def test_the_upload_watcher_validates_vod_commit_grace() -> None:
