@@ -214,6 +214,38 @@ async def test_a_restored_trigger_resumes_the_same_window(manual_clock: ManualCl
     assert manual_clock.time() - seen == 60  # the same window, not 30 + 60
 
 
+class TaskStateStore(dict):
+    """``context["task_state_store"]`` of a rescheduled sensor: kept between worker processes."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def test_a_rescheduled_sensor_resumes_the_same_window(manual_clock: ManualClock) -> None:
+    """Each reschedule pokes from a new process with a new probe: the first sighting of the 312
+    travels in the task state store, so the window is not restarted at every poke."""
+    sensor = TrtcRecordingUploadedSensor(
+        task_id="wait", recording_task_id=TASK, mode="reschedule", callback_receiver_url="http://h:1"
+    )
+    context = {"task_state_store": TaskStateStore()}
+    seen = manual_clock.time()
+
+    def poke_in_a_new_process() -> Any:
+        probe = sensor.make_probe()
+        probe.calls = ClockedScript(manual_clock, bob_at=seen + 25)
+        probe.memory.state = {}  # nothing in memory: only what the store kept
+        return probe.check(context)
+
+    manual_clock.now = seen
+    context["task_state_store"]["rtc_trtc_recording_probe"] = {"task_gone": True}
+    assert poke_in_a_new_process().state == "waiting"
+    manual_clock.now = seen + 30
+    assert poke_in_a_new_process().state == "waiting"
+    manual_clock.now = seen + 60
+    verdict = poke_in_a_new_process()
+    assert verdict.state == "done" and len(verdict.manifest["files"]) == 2
+
+
 # -- a real wait: the sandbox delivers the 311s after the 312 ------------------------------------------
 
 
