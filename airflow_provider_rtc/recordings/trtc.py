@@ -363,11 +363,8 @@ def hold_for_late_commits(
 
 def held_for_late_commits(verdict: WaitVerdict) -> bool:
     """The verdict is a VOD completion held by :func:`hold_for_late_commits` (nothing else missing)."""
-    return (
-        verdict.state == "waiting"
-        and verdict.waiting_for[:1] != []
-        and (verdict.waiting_for[0].startswith(LATE_COMMITS))
-    )
+    first = verdict.waiting_for[0] if verdict.waiting_for else ""
+    return verdict.state == "waiting" and first.startswith(LATE_COMMITS)
 
 
 def _received_so_far(bodies: list[dict[str, Any]]) -> str:
