@@ -10,7 +10,9 @@ What "complete" means (the full rules are in :mod:`airflow_provider_rtc.recordin
 
   - **COS / third-party storage**: 305 UPLOAD_STOP Status 0 (all uploaded) or 2 (stuck files
     restored and uploaded); with ``wait_for_mp4=True`` also a 310 MP4_STOP for every index file.
-  - **VOD**: 312 VOD_STOP Status 0, after a 311 VOD_COMMIT per file (Status 0 = in VOD).
+  - **VOD**: 312 VOD_STOP Status 0, after a 311 VOD_COMMIT per file (Status 0 = in VOD), then
+    ``vod_commit_grace`` seconds from the wait's first sight of the 312 for a 311 TRTC may still be
+    retrying (it retries each callback on its own for about a minute).
   - Status 1 on 305/310/311 = a file still on Tencent's server or backup storage:
     ``on_backup_file="wait"`` (default) waits for the recovery, ``"warn"`` accepts it, ``"fail"``
     fails. Status 2 on 310/311 and 312 Status 1 are failures: ``on_failed_file``.
