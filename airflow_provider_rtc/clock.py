@@ -16,6 +16,8 @@ class Clock(Protocol):
 
     def monotonic(self) -> float: ...
 
+    def time(self) -> float: ...
+
     def sleep(self, seconds: float) -> None: ...
 
     async def asleep(self, seconds: float) -> None: ...
@@ -26,6 +28,11 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def time(self) -> float:
+        """Wall time, epoch seconds: what a wait's windows are measured on, because its state (a
+        rescheduled sensor's, a trigger's) outlives the process and monotonic time does not."""
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)

@@ -584,6 +584,8 @@ class Deployment:
             AIRFLOW__RTC__RATE_LIMIT_DIR=str(self._tmp / "rate-limits"),
             # the lake DAG's AssetWatchers poll every 2 s (default 30)
             RTC_LAKE_POLL_SECONDS="2",
+            # ... and hold a VOD recording 1 s after its 312 (default 60: TRTC's callback retry window)
+            RTC_LAKE_VOD_COMMIT_GRACE_SECONDS="1",
             PYTHONUNBUFFERED="1",
             # this checkout's provider in every component (its plugin: the receiver and the RTC page),
             # not the copy an editable install of another checkout maps (as two_hosts.py does)

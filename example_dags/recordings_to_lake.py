@@ -22,7 +22,9 @@ when enabled, TRTC VOD media and objects in the bucket the cloud writes to); ``d
 what it would delete.
 
 Settings read at parse time (environment only, no connection or network): ``RTC_LAKE_CLOUDS``
-(default ``trtc,zego``: which clouds the watchers follow) and ``RTC_LAKE_POLL_SECONDS`` (30).
+(default ``trtc,zego``: which clouds the watchers follow), ``RTC_LAKE_POLL_SECONDS`` (30) and
+``RTC_LAKE_VOD_COMMIT_GRACE_SECONDS`` (60: a TRTC VOD recording is emitted that long after its
+312 VOD_STOP, in case a 311 is still being retried).
 The TRTC watcher needs the connection extras ``callback_receiver_url`` and ``callback_secret``.
 """
 
@@ -38,6 +40,9 @@ from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
 
 CLOUDS = [c.strip() for c in os.environ.get("RTC_LAKE_CLOUDS", "trtc,zego").split(",") if c.strip()]
 POLL_SECONDS = float(os.environ.get("RTC_LAKE_POLL_SECONDS", "30"))
+#: TRTC VOD: how long a recording is held after its 312 for a late-retried 311 (TRTC retries a
+#: callback for about a minute: keep the default outside tests)
+VOD_COMMIT_GRACE_SECONDS = float(os.environ.get("RTC_LAKE_VOD_COMMIT_GRACE_SECONDS", "60"))
 DEFAULT_LAKE = "file://" + os.path.join(
     os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"), "rtc_lake"
 )
@@ -49,7 +54,9 @@ UPLOADED = {
         watchers=[
             AssetWatcher(
                 name=f"rtc_{cloud}_uploads",
-                trigger=RecordingUploadedEventTrigger(cloud=cloud, poll_interval=POLL_SECONDS),
+                trigger=RecordingUploadedEventTrigger(
+                    cloud=cloud, poll_interval=POLL_SECONDS, vod_commit_grace=VOD_COMMIT_GRACE_SECONDS
+                ),
             )
         ],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
@@ -19,6 +20,7 @@ from airflow_provider_rtc.identity import ID_INT, ID_STR
 from airflow_provider_rtc.links import TencentCloudConsoleLink
 from airflow_provider_rtc.operators.cleanup import TENCENT_FIELDS, TencentCleanupOperator
 from airflow_provider_rtc.operators.upload_wait import UploadWait
+from airflow_provider_rtc.recordings.trtc import VOD_COMMIT_GRACE_SECONDS
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.probe import WaitProbe
@@ -106,6 +108,8 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         not allowed with ``deferrable=True``.
     :param file_url_template: COS file URL template (templated); see the sensor.
     :param check_playlists: HLS also counts as uploaded when every playlist ends with ``#EXT-X-ENDLIST``.
+    :param vod_commit_grace: VOD: seconds to wait after the 312 for a late-retried 311 (default 60,
+        ``0`` completes at the 312; templated); see the sensor.
     :param max_consecutive_errors: transient errors in a row tolerated while waiting (default 5).
     :param recording_started_at: when the task was created (epoch seconds or ISO 8601, templated).
         TRTC refuses every call on a task ``resource_expired_hour`` hours after it was created, while
@@ -124,6 +128,7 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         "recording_started_at",
         "callback_receiver_url",
         "file_url_template",
+        "vod_commit_grace",
         "hook_params",
         *TENCENT_FIELDS,
     )
@@ -146,6 +151,7 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
         callback_key: str | None = None,
         file_url_template: str | None = None,
         check_playlists: bool = False,
+        vod_commit_grace: float | str | timedelta = VOD_COMMIT_GRACE_SECONDS,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         recording_started_at: str | float | None = None,
         resource_expired_hour: int = 72,
@@ -173,6 +179,7 @@ class DeleteCloudRecordingOperator(TencentCleanupOperator):
             file_url_template, "file_url_template", fields=FILE_URL_FIELDS
         )
         self.check_playlists = check_playlists
+        self.vod_commit_grace = vod_commit_grace
         if wait_for_upload:
             self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed
             refuse_key_with_deferrable(callback_key, deferrable)

@@ -29,6 +29,23 @@ reported only by the recording callbacks (EventGroupId 3), which the provider's 
    * ``storage="auto"`` (default) picks the mode from the callbacks that arrived (311/312 mean
      VOD; 303/304/305/307/310 mean COS) and waits for either completion event until one arrives.
 
+**Late 311s after the 312.** TRTC retries a callback the receiver did not answer: "No response
+within 5 s counts as a failure. The first failure is retried immediately. Later retries come every
+10 s until the message is 1 minute old, then stop" (trtc.io/document/54914, TRTC recording callbacks,
+"Retries"). Each callback is retried on its own, so a 311 whose first delivery failed (the receiver
+restarting, the network) can reach the receiver *after* the 312 that followed it; and
+DescribeCloudRecording lists no ``StorageFileList`` for VOD (Go SDK comment on StorageFileList), so
+nothing else tells that a user's file is missing. The waits therefore hold a VOD completion for a
+grace window (:func:`hold_for_late_commits`, ``vod_commit_grace``, default
+:data:`VOD_COMMIT_GRACE_SECONDS`) measured on the wait's own clock from when it first saw the 312.
+UNCONFIRMED: Tencent does not say that a file's 311 is first sent before the task's 312 (312 means
+"the VOD upload task exited", which follows the commits); we assume it is. Then the 311's last retry
+starts at most a minute after its first try, which came before the 312's first try, which came
+before the wait first saw the 312: a window of 60 s from that sighting covers it, and the poll that
+ends the window adds a margin. Never from the callback's ``EventTime``: another machine's clock must
+not shorten a wait. ``vod_commit_grace=0`` completes at the 312 (the old behaviour, accepting the
+risk).
+
 A callback that arrives late is simply waited for. A callback that never arrives (the receiver was
 down for more than TRTC's one-minute retry window) makes the sensor time out with a message naming
 the missing events. Optionally (``check_playlists`` with ``file_url_template``) the wait checks COS
@@ -39,6 +56,7 @@ storage itself: HLS is also complete when every known ``.m3u8`` is reachable the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_rtc.recordings.manifest import (
@@ -68,6 +86,11 @@ EVENT_NAMES = {
     311: "VOD_COMMIT",
     312: "VOD_STOP",
 }
+#: How long a VOD completion is held after the wait first saw the 312: TRTC's callback retry window
+#: ("retries every 10 s until the message is 1 minute old", trtc.io/document/54914).
+VOD_COMMIT_GRACE_SECONDS = 60.0
+#: how a verdict held by :func:`hold_for_late_commits` names what it waits for
+LATE_COMMITS = "late 311 VOD_COMMIT retries"
 COS_EVENTS = frozenset({303, 304, 305, 307, 310})
 VOD_EVENTS = frozenset({311, 312})
 
@@ -301,6 +324,47 @@ def evaluate_recording(
             obs, bodies, where, app_id, task_id, wait_for_mp4, policy, file_url_template, warnings
         )
     return _evaluate_vod(obs, bodies, where, app_id, task_id, policy, warnings)
+
+
+def has_vod_stop(obs: TrtcObservation) -> bool:
+    """A 312 VOD_STOP is among the task's stored callbacks (the grace window starts when a wait
+    first sees one)."""
+    return any(event_type(body) == 312 for body in bodies_of(obs))
+
+
+def hold_for_late_commits(
+    verdict: WaitVerdict, *, grace: float, seen_at: float | None, now: float | None
+) -> WaitVerdict:
+    """Keep a VOD "done" waiting until ``grace`` seconds after the wait first saw the 312.
+
+    ``seen_at`` and ``now`` are the wait's own clock (epoch seconds), never a callback's time; when
+    either is unknown the window has not been measured yet, so the verdict waits. Only a VOD "done"
+    is held: a failure or a wait stands, and COS completion is unchanged (see the module docstring).
+    """
+    manifest = verdict.manifest
+    if grace <= 0 or not verdict.done or not manifest or manifest.get("storage") != "vod":
+        return verdict
+    if seen_at is not None and now is not None and now - seen_at >= grace:
+        return verdict
+    start = seen_at if seen_at is not None else now
+    when = (
+        datetime.fromtimestamp(start + grace, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if start is not None
+        else f"{grace:g} s after the 312 is first seen"
+    )
+    awaited = (
+        f"{LATE_COMMITS} until {when} (312 VOD_STOP arrived with "
+        f"{len(manifest['files'])} file(s) committed; TRTC retries an unanswered 311 for about a "
+        "minute, so one may still come; vod_commit_grace)"
+    )
+    where = f"TRTC recording {manifest.get('task_id')}"
+    return WaitVerdict("waiting", f"{where}: waiting for {awaited}", waiting_for=[awaited])
+
+
+def held_for_late_commits(verdict: WaitVerdict) -> bool:
+    """The verdict is a VOD completion held by :func:`hold_for_late_commits` (nothing else missing)."""
+    first = verdict.waiting_for[0] if verdict.waiting_for else ""
+    return verdict.state == "waiting" and first.startswith(LATE_COMMITS)
 
 
 def _received_so_far(bodies: list[dict[str, Any]]) -> str:

@@ -10,7 +10,9 @@ What "complete" means (the full rules are in :mod:`airflow_provider_rtc.recordin
 
   - **COS / third-party storage**: 305 UPLOAD_STOP Status 0 (all uploaded) or 2 (stuck files
     restored and uploaded); with ``wait_for_mp4=True`` also a 310 MP4_STOP for every index file.
-  - **VOD**: 312 VOD_STOP Status 0, after a 311 VOD_COMMIT per file (Status 0 = in VOD).
+  - **VOD**: 312 VOD_STOP Status 0, after a 311 VOD_COMMIT per file (Status 0 = in VOD), then
+    ``vod_commit_grace`` seconds from the wait's first sight of the 312 for a 311 TRTC may still be
+    retrying (it retries each callback on its own for about a minute).
   - Status 1 on 305/310/311 = a file still on Tencent's server or backup storage:
     ``on_backup_file="wait"`` (default) waits for the recovery, ``"warn"`` accepts it, ``"fail"``
     fails. Status 2 on 310/311 and 312 Status 1 are failures: ``on_failed_file``.
@@ -27,8 +29,10 @@ connection. The decision and the polling loop are :mod:`airflow_provider_rtc.wai
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from airflow_provider_rtc.recordings.trtc import VOD_COMMIT_GRACE_SECONDS
 from airflow_provider_rtc.sensors.base import RtcWaitSensor
 from airflow_provider_rtc.triggers.probes import trtc_recording_probe_of
 from airflow_provider_rtc.waits.spec import SpecOf, TrtcWaitSpec, refuse_key_with_deferrable
@@ -59,6 +63,11 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         manifest's ``url`` for COS files (templated).
     :param check_playlists: with ``file_url_template``: also treat HLS as uploaded when every known
         ``.m3u8`` is reachable there and ends with ``#EXT-X-ENDLIST`` (a fallback for a lost 305).
+    :param vod_commit_grace: VOD only: seconds to keep waiting after the wait first saw the 312
+        VOD_STOP, for a 311 VOD_COMMIT that TRTC is still retrying (it retries an unanswered callback
+        for about a minute, so one can arrive after the 312). Default 60; ``0`` completes at the 312,
+        accepting that a late 311's file is missing from the manifest. A number, numeric string or
+        ``timedelta`` (templated). Measured on the wait's own clock, never the callback's time.
     :param tencentcloud_conn_id: the ``tencentcloud`` connection; ``region`` and ``sdk_app_id``
         override its extras.
 
@@ -74,6 +83,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         "recording_task_id",
         "callback_receiver_url",
         "file_url_template",
+        "vod_commit_grace",
         "hook_params",
         *TENCENT_FIELDS,
     )
@@ -94,6 +104,7 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         callback_key: str | None = None,
         file_url_template: str | None = None,
         check_playlists: bool = False,
+        vod_commit_grace: float | str | timedelta = VOD_COMMIT_GRACE_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -110,4 +121,5 @@ class TrtcRecordingUploadedSensor(RtcWaitSensor):
         self.callback_key = callback_key
         self.file_url_template = file_url_template
         self.check_playlists = check_playlists
+        self.vod_commit_grace = vod_commit_grace
         self.spec  # noqa: B018 - a wrong option fails when the DAG is parsed

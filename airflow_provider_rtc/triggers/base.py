@@ -70,7 +70,17 @@ class PollingTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.hook_params = serializable_hook_params(hook_params)
-        self.state: dict[str, Any] = {}
+        self.memory = WaitMemory()
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The cloud's wait state, live while :meth:`poll` runs: :meth:`serialize` mid-wait carries
+        what the checks so far remembered (e.g. when a grace window started)."""
+        return self.memory.state
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self.memory.state = value
 
     def common_kwargs(self) -> dict[str, Any]:
         return {
@@ -107,7 +117,7 @@ class PollingTrigger(BaseTrigger):
             return event(
                 "error", f"{self.what}: cannot start polling: {type(err).__name__}: {str(err)[:300]}"
             )
-        memory = WaitMemory(state=dict(self.state))
+        memory = self.memory = WaitMemory(state=dict(self.state))
         loop = poll(
             self.check,
             memory,
@@ -131,5 +141,3 @@ class PollingTrigger(BaseTrigger):
             self.log.exception("%s: unexpected error while polling", self.what)
             message = f"{self.what}: unexpected {type(err).__name__} while polling: {str(err)[:300]}"
             return event("error", message, waiting_for=memory.waiting_for)
-        finally:
-            self.state = memory.state

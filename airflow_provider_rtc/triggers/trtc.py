@@ -24,13 +24,16 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
     """Polls until a TRTC recording's files are uploaded per its storage mode (or failed / timeout).
 
     The wait options are the sensor's (``storage``, ``wait_for_mp4``, ``on_failed_file``,
-    ``on_backup_file``, ``callback_receiver_url``, ``file_url_template``, ``check_playlists``: the
+    ``on_backup_file``, ``callback_receiver_url``, ``file_url_template``, ``check_playlists``,
+    ``vod_commit_grace``: the
     fields of :class:`~airflow_provider_rtc.waits.spec.TrtcWaitSpec`, taken as keywords), or ``spec``:
     a serialized spec, which is what :meth:`serialize` writes. The other keywords are the loop's.
 
     :param storage_files: ``StorageFileList`` entries captured while the task lived (JSON primitives).
     :param task_gone: DescribeCloudRecording already said the task is gone; go straight to callbacks.
-    :param state: both of the above as one dict (what a probe hands over).
+    :param vod_stop_seen_at: when the wait first saw the 312 VOD_STOP (its own clock, epoch
+        seconds): a restored trigger resumes that ``vod_commit_grace`` window, not a new one.
+    :param state: the above as one dict (what a probe hands over).
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         spec: dict[str, Any] | None = None,
         storage_files: list[dict[str, Any]] | None = None,
         task_gone: bool = False,
+        vod_stop_seen_at: float | None = None,
         state: dict[str, Any] | None = None,
         **options_and_loop: Any,
     ) -> None:
@@ -53,7 +57,10 @@ class TrtcRecordingUploadedTrigger(PollingTrigger):
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.region = region
         self.sdk_app_id = sdk_app_id
-        self.state = steps.trtc_state(state or {"storage_files": storage_files, "task_gone": task_gone})
+        self.state = steps.trtc_state(
+            state
+            or {"storage_files": storage_files, "task_gone": task_gone, "vod_stop_seen_at": vod_stop_seen_at}
+        )
         self.what = f"TRTC recording {recording_task_id}"
 
     def serialize(self) -> tuple[str, dict[str, Any]]:

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.triggers import BaseEventTrigger
 from airflow.triggers.base import TriggerEvent
 
+from airflow_provider_rtc.clock import current_clock
 from airflow_provider_rtc.exceptions import (
     RtcAuthError,
     RtcError,
@@ -54,8 +55,9 @@ from airflow_provider_rtc.exceptions import (
     RtcValidationError,
 )
 from airflow_provider_rtc.recordings.manifest import WaitVerdict
+from airflow_provider_rtc.recordings.trtc import VOD_COMMIT_GRACE_SECONDS
 from airflow_provider_rtc.triggers.base import serializable_hook_params
-from airflow_provider_rtc.waits.spec import TrtcWaitSpec, WaitSpec, ZegoWaitSpec
+from airflow_provider_rtc.waits.spec import TrtcWaitSpec, WaitSpec, ZegoWaitSpec, grace_seconds
 
 if TYPE_CHECKING:
     import httpx
@@ -124,6 +126,10 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         the ``zegocloud`` connection extras ``callback_receiver_url`` and ``callback_secret``).
     :param commit_delay: seconds between handing an event to the triggerer and recording it in the
         cursor (see the module docstring).
+    :param vod_commit_grace: TRTC VOD: seconds a recording whose 312 VOD_STOP arrived is held for a
+        late-retried 311 VOD_COMMIT, as the sensor's (default 60; ``0`` emits at the 312). A held
+        recording is looked at again when its window ends, without a new callback; it keeps the
+        cursor's watermark behind it, so a restart re-reads it (and starts its window again).
     """
 
     def __init__(
@@ -140,6 +146,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         on_backup_file: str | None = None,
         commit_delay: float = 10.0,
         zego_source: str = "describe",
+        vod_commit_grace: float = VOD_COMMIT_GRACE_SECONDS,
         hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -171,7 +178,10 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         try:
             self.spec: WaitSpec = (
                 TrtcWaitSpec.from_params(
-                    storage=storage, callback_receiver_url=callback_receiver_url, **options
+                    storage=storage,
+                    callback_receiver_url=callback_receiver_url,
+                    vod_commit_grace=vod_commit_grace,
+                    **options,
                 )
                 if cloud == "trtc"
                 else ZegoWaitSpec.from_params(**options)
@@ -183,6 +193,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         if zego_source not in ZEGO_SOURCES:
             raise RtcValidationError("zego_source", f"one of {ZEGO_SOURCES}", zego_source)
         self.zego_source = zego_source
+        self.vod_commit_grace = float(getattr(self.spec, "vod_commit_grace", grace_seconds(vod_commit_grace)))
         self.commit_delay = float(commit or 0)
         self.hook_params = serializable_hook_params(check_hook_params(hook_params))
         # the cursor: committed keys (and when), uncommitted (key -> (handed over at, changed at))
@@ -193,6 +204,8 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         self._paging_warned = False
         #: ZEGO tasks whose verdict is final "failed": not asked about again by this process
         self._failed: set[str] = set()
+        #: TRTC VOD recordings in their grace window: key -> (task id, first seen at, changed at)
+        self._held: dict[str, tuple[str, float, float]] = {}
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -209,6 +222,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
                 "on_backup_file": self.spec.policy.on_backup_file,
                 "commit_delay": self.commit_delay,
                 "zego_source": self.zego_source,
+                "vod_commit_grace": self.vod_commit_grace,
                 "hook_params": dict(self.hook_params),
             },
         )
@@ -256,8 +270,10 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         horizon = now - 3600 * (self.lookback_hours + 24)
         self._emitted = {k: t for k, t in self._emitted.items() if t >= horizon}
         watermark = self._watermark
-        if self._uncommitted:
-            watermark = min(watermark, min(changed for _, changed in self._uncommitted.values()) - 1e-3)
+        behind = [changed for _, changed in self._uncommitted.values()]
+        behind += [changed for _, _, changed in self._held.values()]  # re-read after a restart
+        if behind:
+            watermark = min(watermark, min(behind) - 1e-3)
         store = self._store()
         if store is None:
             return
@@ -347,6 +363,7 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
             if self._watermark
             else time.time() - 3600 * self.lookback_hours
         )
+        decided: set[str] = set()
         async for page in self._changed_pages(target, app_id, since, client):
             fresh = [
                 (str(item["task_id"]), float(item.get("changed_at") or 0.0))
@@ -356,13 +373,34 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
             read = await self._read_events(target, app_id, [task_id for task_id, _ in fresh], client)
             for (task_id, changed_at), events in zip(fresh, read, strict=True):
                 key = recording_key(self.cloud, app_id, task_id)
-                verdict = self._decide_from_callbacks(events, app_id, task_id)
+                decided.add(key)
+                verdict = self._decide_from_callbacks(events, app_id, task_id, changed_at)
                 if verdict is not None and verdict.done:
                     yield key, changed_at, verdict
                 elif verdict is not None and verdict.state == "failed":
                     log.warning("%s: not uploaded: %s", key, verdict.message)
             for item in page:
                 self._watermark = max(self._watermark, float(item.get("changed_at") or 0.0))
+        async for key, changed_at, verdict in self._held_done(target, app_id, decided, client):
+            yield key, changed_at, verdict
+
+    async def _held_done(
+        self, target: Any, app_id: Any, decided: set[str], client: httpx.AsyncClient
+    ) -> AsyncIterator[tuple[str, float, WaitVerdict]]:
+        """TRTC VOD recordings whose grace window ended since: no callback may come to wake them."""
+        now = current_clock().time()
+        due = [
+            (key, task_id, changed_at)
+            for key, (task_id, seen_at, changed_at) in self._held.items()
+            if key not in decided and now - seen_at >= self.vod_commit_grace
+        ]
+        read = await self._read_events(target, app_id, [task_id for _, task_id, _ in due], client)
+        for (key, task_id, changed_at), events in zip(due, read, strict=True):
+            verdict = self._decide_from_callbacks(events, app_id, task_id, changed_at)
+            if verdict is not None and verdict.done:
+                yield key, changed_at, verdict
+            elif verdict is not None and verdict.state == "failed":
+                log.warning("%s: not uploaded: %s", key, verdict.message)
 
     async def _changed_pages(
         self, target: Any, app_id: Any, since: float, client: httpx.AsyncClient
@@ -428,16 +466,31 @@ class RecordingUploadedEventTrigger(BaseEventTrigger):
         return read
 
     def _decide_from_callbacks(
-        self, events: list[dict[str, Any]], app_id: Any, task_id: str
+        self, events: list[dict[str, Any]], app_id: Any, task_id: str, changed_at: float = 0.0
     ) -> WaitVerdict | None:
-        """The sensors' decision over one task's stored callbacks (``None``: no ZEGO upload callback yet)."""
+        """The sensors' decision over one task's stored callbacks (``None``: no ZEGO upload callback
+        yet). A TRTC VOD completion is held as the sensors hold it, its window on this watcher's
+        clock from the poll that first saw the 312 (:attr:`_held`)."""
         from airflow_provider_rtc.waits import steps
 
         if self.cloud == "trtc":
+            from airflow_provider_rtc.recordings import trtc
             from airflow_provider_rtc.recordings.trtc import TrtcObservation
 
+            spec: TrtcWaitSpec = self.spec  # type: ignore[assignment]
             obs = TrtcObservation(None, [], events, task_id=task_id, app_id=app_id)
-            return steps.decide_trtc(self.spec, obs)  # type: ignore[arg-type]
+            key = recording_key(self.cloud, app_id, task_id)
+            if not steps.needs_clock(spec, obs):
+                self._held.pop(key, None)
+                return steps.decide_trtc(spec, obs)
+            now = current_clock().time()
+            _, seen_at, held_changed = self._held.get(key, (task_id, now, changed_at))
+            verdict = steps.decide_trtc(spec, obs, vod_stop_seen_at=seen_at, now=now)
+            if trtc.held_for_late_commits(verdict):  # woken by its window's end, not a callback
+                self._held[key] = (task_id, seen_at, min(held_changed, changed_at or held_changed))
+            else:  # final, or waiting for a callback that will wake it
+                self._held.pop(key, None)
+            return verdict
         for event in reversed(events):  # the latest "files uploaded" callback (event_type 1)
             zego_obs = steps.zego_observation_from_callback(event, app_id=app_id)
             if zego_obs is not None:

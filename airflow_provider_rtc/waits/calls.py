@@ -30,6 +30,13 @@ class _Calls:
     def _note(self, call: steps.Call) -> None:
         (self.log or _log).info("%s", call.args[0])
 
+    @staticmethod
+    def _now() -> float:
+        """The wait's own clock (the installed client clock's wall time; tests move it)."""
+        from airflow_provider_rtc.clock import current_clock
+
+        return current_clock().time()
+
     def _unknown(self, call: steps.Call) -> Exception:
         return NotImplementedError(f"{type(self).__name__} cannot perform {call.name!r}")
 
@@ -87,6 +94,8 @@ class TrtcCalls(_Calls):
             return receiver.fetch_events(self.target, *call.args, timeout=self.hook.settings.timeout)
         if call.name == steps.CHECK_PLAYLISTS:
             return playlists.check_playlists_sync(call.args[0], timeout=self.hook.settings.timeout)
+        if call.name == steps.NOW:
+            return self._now()
         if call.name == steps.NOTE:
             return self._note(call)
         raise self._unknown(call)
@@ -118,6 +127,8 @@ class TrtcCalls(_Calls):
             return await receiver.afetch_events(await self._target(), *call.args, client=client)
         if call.name == steps.CHECK_PLAYLISTS:
             return await playlists.acheck_playlists(call.args[0], client=client)
+        if call.name == steps.NOW:
+            return self._now()
         if call.name == steps.NOTE:
             return self._note(call)
         raise self._unknown(call)

@@ -13,13 +13,12 @@ does not print the same line on every poll.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_rtc.clock import current_clock
 from airflow_provider_rtc.errors import RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.recordings.manifest import WaitVerdict
 from airflow_provider_rtc.waits.steps import Call, Check
@@ -107,9 +106,13 @@ def poll(
     poll_interval: float,
     max_consecutive_errors: int,
     log: Any = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
 ) -> Generator[Call | Sleep, Any, dict[str, Any]]:
-    """Check until a final verdict (its event) or ``end_time`` (epoch seconds: a timeout event)."""
+    """Check until a final verdict (its event) or ``end_time`` (epoch seconds: a timeout event).
+
+    ``clock`` defaults to the installed client clock's wall time, the clock the drivers sleep on and
+    a check's ``NOW`` reads: one clock per wait."""
+    clock = clock or current_clock().time
     started = clock()
     while True:
         verdict = yield from tick(
@@ -147,12 +150,15 @@ class _Steps:
             self.finished, self.request = True, stop.value
 
 
-def drive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Any], sleep: Callable = time.sleep) -> Any:
-    """Run a check or loop with blocking calls; returns what the generator returns."""
+def drive(
+    gen: Generator[Any, Any, Any], perform: Callable[[Call], Any], sleep: Callable | None = None
+) -> Any:
+    """Run a check or loop with blocking calls; returns what the generator returns. It sleeps on
+    the installed client clock (real time unless a test installed its own)."""
     steps = _Steps(gen)
     while not steps.finished:
         if isinstance(steps.request, Sleep):
-            sleep(steps.request.seconds)
+            (sleep or current_clock().sleep)(steps.request.seconds)
             steps.answer(None)
             continue
         try:
@@ -165,11 +171,12 @@ def drive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Any], sleep: 
 
 
 async def adrive(gen: Generator[Any, Any, Any], perform: Callable[[Call], Awaitable[Any]]) -> Any:
-    """The same as :func:`drive` for the triggerer: the calls are awaited, so are the sleeps."""
+    """The same as :func:`drive` for the triggerer: the calls are awaited, so are the sleeps (on the
+    installed client clock, as :func:`drive`'s)."""
     steps = _Steps(gen)
     while not steps.finished:
         if isinstance(steps.request, Sleep):
-            await asyncio.sleep(steps.request.seconds)
+            await current_clock().asleep(steps.request.seconds)
             steps.answer(None)
             continue
         try:

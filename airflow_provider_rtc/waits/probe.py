@@ -12,10 +12,10 @@ in :mod:`airflow_provider_rtc.triggers.probes`: this floor knows no trigger clas
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_rtc.clock import current_clock
 from airflow_provider_rtc.waits import steps
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS, WaitMemory, drive, poll, tick
 
@@ -138,7 +138,7 @@ class WaitProbe:
                 self.check_fn,
                 self.memory,
                 what=self.what,
-                end_time=time.time() + timeout,
+                end_time=current_clock().time() + timeout,
                 poll_interval=poll_interval,
                 max_consecutive_errors=self.max_consecutive_errors,
                 log=self.log,

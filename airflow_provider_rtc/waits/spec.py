@@ -9,10 +9,12 @@ Specs never hold a secret; the connection to use is not a wait option and travel
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.recordings.manifest import UploadPolicy
+from airflow_provider_rtc.recordings.trtc import VOD_COMMIT_GRACE_SECONDS
 
 S = TypeVar("S", bound="WaitSpec")
 
@@ -87,10 +89,13 @@ class TrtcWaitSpec(WaitSpec):
     callback_receiver_url: str | None = None
     file_url_template: str | None = None
     check_playlists: bool = False
+    #: seconds a VOD completion is held after the 312 for a late-retried 311 (0: complete at the 312)
+    vod_commit_grace: float = VOD_COMMIT_GRACE_SECONDS
 
     def __post_init__(self) -> None:
         if self.storage not in TRTC_STORAGE_CHOICES:
             raise RtcValidationError("storage", f"must be one of {TRTC_STORAGE_CHOICES}", self.storage)
+        object.__setattr__(self, "vod_commit_grace", grace_seconds(self.vod_commit_grace))
         object.__setattr__(self, "wait_for_mp4", bool(self.wait_for_mp4))
         object.__setattr__(self, "check_playlists", bool(self.check_playlists))
         object.__setattr__(self, "callback_receiver_url", self.callback_receiver_url or None)
@@ -117,6 +122,23 @@ class ZegoWaitSpec(WaitSpec):
                 self.on_backup_file,
             )
         self.policy  # noqa: B018 - validates on_failed_file
+
+
+def grace_seconds(value: Any, param: str = "vod_commit_grace") -> float:
+    """``vod_commit_grace`` as seconds >= 0: a number, a numeric string (a rendered template) or a
+    ``timedelta``. An unrendered Jinja string is kept as is: it is checked again once rendered."""
+    from airflow_provider_rtc import validation as v
+
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return value  # type: ignore[return-value]  # the DAG is being parsed; execute renders it
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    seconds = v.number(value, param, minimum=0.0, maximum=MAX_GRACE_SECONDS)
+    return float(seconds or 0.0)
+
+
+#: a day: a longer hold is a typo (the retry window it covers is a minute)
+MAX_GRACE_SECONDS = 86400.0
 
 
 FILE_URL_PLACEHOLDERS = ("task_id", "sdk_app_id", "file_name")

@@ -28,6 +28,7 @@ from airflow_provider_rtc.waits.spec import TrtcWaitSpec, ZegoWaitSpec
 APP_ID = "app_id"  # the application id of the connection (TRTC SDKAppID, ZEGO AppId)
 RECEIVER = "receiver"  # resolve the callback receiver's URL and key (fails early when missing)
 NOTE = "note"  # log a line at INFO: something changed that the verdict does not say
+NOW = "now"  # the wait's own clock, epoch seconds (asked only when a VOD grace window is measured)
 DESCRIBE_CLOUD_RECORDING = "describe_cloud_recording"
 READ_CALLBACKS = "read_callbacks"
 CHECK_PLAYLISTS = "check_playlists"
@@ -49,33 +50,70 @@ Check = Generator[Call, Any, tuple[dict[str, Any], WaitVerdict]]
 # -- TRTC ------------------------------------------------------------------------------------------
 
 
+VOD_STOP_SEEN_AT = "vod_stop_seen_at"
+
+
 def trtc_state(state: dict[str, Any] | None) -> dict[str, Any]:
-    """What a TRTC wait remembers: the index files seen while the task lived, and whether it is gone."""
+    """What a TRTC wait remembers: the index files seen while the task lived, whether it is gone,
+    and (once seen) when the wait first saw the 312 VOD_STOP on its own clock: a restored trigger or
+    a rescheduled sensor resumes the same grace window instead of starting a new one."""
     state = state or {}
-    return {
+    remembered: dict[str, Any] = {
         "storage_files": trtc.merge_storage_files([], state.get("storage_files")),
         "task_gone": bool(state.get("task_gone")),
     }
+    seen_at = state.get(VOD_STOP_SEEN_AT)
+    if isinstance(seen_at, int | float) and not isinstance(seen_at, bool):
+        remembered[VOD_STOP_SEEN_AT] = float(seen_at)
+    return remembered
 
 
-def decide_trtc(spec: TrtcWaitSpec, obs: trtc.TrtcObservation) -> WaitVerdict:
-    """Is this TRTC recording uploaded (and its manifest), from one observation of it."""
-    return trtc.evaluate_recording(
+def needs_clock(spec: TrtcWaitSpec, obs: trtc.TrtcObservation) -> bool:
+    """Whether deciding ``obs`` reads the wait's clock: a 312 is stored and the grace is on."""
+    return spec.vod_commit_grace > 0 and obs.task_status is None and trtc.has_vod_stop(obs)
+
+
+def decide_trtc(
+    spec: TrtcWaitSpec,
+    obs: trtc.TrtcObservation,
+    *,
+    vod_stop_seen_at: float | None = None,
+    now: float | None = None,
+) -> WaitVerdict:
+    """Is this TRTC recording uploaded (and its manifest), from one observation of it.
+
+    A VOD completion is held for ``spec.vod_commit_grace`` seconds after ``vod_stop_seen_at`` (when
+    the wait first saw the 312, on the clock ``now`` is read from): a late-retried 311 may still
+    come (:func:`~airflow_provider_rtc.recordings.trtc.hold_for_late_commits`). Without those times
+    a VOD completion waits: the window has not been measured.
+    """
+    verdict = trtc.evaluate_recording(
         obs,  # it says which task and app it is
         storage=spec.storage,
         wait_for_mp4=spec.wait_for_mp4,
         policy=spec.policy,
         file_url_template=spec.file_url_template,
     )
+    return trtc.hold_for_late_commits(verdict, grace=spec.vod_commit_grace, seen_at=vod_stop_seen_at, now=now)
 
 
 def trtc_step(
-    spec: TrtcWaitSpec, obs: trtc.TrtcObservation, state: dict[str, Any] | None
+    spec: TrtcWaitSpec,
+    obs: trtc.TrtcObservation,
+    state: dict[str, Any] | None,
+    now: float | None = None,
 ) -> tuple[dict[str, Any], WaitVerdict]:
+    """``now`` is the wait's clock (epoch seconds), needed once a 312 is stored (:func:`needs_clock`)."""
     before = trtc_state(state)
     files = trtc.merge_storage_files(before["storage_files"], obs.storage_files)
     after = {"storage_files": files, "task_gone": before["task_gone"] or obs.task_status is None}
-    return after, decide_trtc(spec, replace(obs, storage_files=files))
+    seen_at = before.get(VOD_STOP_SEEN_AT)
+    if seen_at is None and now is not None and needs_clock(spec, obs):
+        seen_at = now  # the window starts when this wait first sees the 312
+    if seen_at is not None:
+        after[VOD_STOP_SEEN_AT] = seen_at
+    obs = replace(obs, storage_files=files)
+    return after, decide_trtc(spec, obs, vod_stop_seen_at=seen_at, now=now)
 
 
 def trtc_check(spec: TrtcWaitSpec, task_id: str, state: dict[str, Any] | None) -> Check:
@@ -99,7 +137,8 @@ def trtc_check(spec: TrtcWaitSpec, task_id: str, state: dict[str, Any] | None) -
             return trtc_step(spec, alive, state)
     events = yield Call(READ_CALLBACKS, ("trtc", app_id, task_id))
     obs = trtc.TrtcObservation(None, state["storage_files"], events, task_id=task_id, app_id=app_id)
-    state, verdict = trtc_step(spec, obs, state)
+    now = (yield Call(NOW)) if needs_clock(spec, obs) else None
+    state, verdict = trtc_step(spec, obs, state, now)
     if spec.check_playlists:
         urls = playlists_to_check(
             obs,
@@ -111,7 +150,7 @@ def trtc_check(spec: TrtcWaitSpec, task_id: str, state: dict[str, Any] | None) -
         )
         if urls:
             obs = replace(obs, playlists=(yield Call(CHECK_PLAYLISTS, (urls,))))
-            state, verdict = trtc_step(spec, obs, state)
+            state, verdict = trtc_step(spec, obs, state, now)
     return state, verdict
 
 

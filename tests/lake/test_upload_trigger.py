@@ -19,6 +19,9 @@ from airflow_provider_rtc.triggers.uploads import RecordingUploadedEventTrigger
 
 from .conftest import TRTC_KEY
 
+#: the VOD recordings' grace window for late 311s, short: each is held, then woken by its end
+GRACE = 0.3
+
 
 class StateStore:
     """What the triggerer injects as ``asset_state_store`` for one watched asset (kept in a dict,
@@ -104,7 +107,9 @@ async def test_trtc_one_event_per_recording_across_a_restart(trtc_feed: SandboxS
         hook.delete_cloud_recording(task_id)
         wait_uploaded(trtc_feed, task_id)
     store = StateStore()
-    trigger = RecordingUploadedEventTrigger(cloud="trtc", poll_interval=0.05, commit_delay=0)
+    trigger = RecordingUploadedEventTrigger(
+        cloud="trtc", poll_interval=0.05, commit_delay=0, vod_commit_grace=GRACE
+    )
     trigger.asset_state_store = store
     before = await collect(trigger, until=2)
     assert sorted(e["task_id"] for e in before) == sorted([first, second])
@@ -127,7 +132,9 @@ async def test_trtc_cursor_in_a_blocking_state_store(trtc_feed: SandboxServer) -
     hook.delete_cloud_recording(first)
     wait_uploaded(trtc_feed, first)
     store = BlockingStateStore()
-    trigger = RecordingUploadedEventTrigger(cloud="trtc", poll_interval=0.05, commit_delay=0)
+    trigger = RecordingUploadedEventTrigger(
+        cloud="trtc", poll_interval=0.05, commit_delay=0, vod_commit_grace=GRACE
+    )
     trigger.asset_state_store = store
     assert [e["task_id"] for e in await collect(trigger, until=1)] == [first]
     assert store.data, "the cursor was not saved"
@@ -142,7 +149,9 @@ async def test_trtc_uncommitted_events_are_emitted_again_not_lost(trtc_feed: San
     TrtcHook().delete_cloud_recording(task_id)
     wait_uploaded(trtc_feed, task_id)
     store = StateStore()
-    trigger = RecordingUploadedEventTrigger(cloud="trtc", poll_interval=0.05, commit_delay=3600)
+    trigger = RecordingUploadedEventTrigger(
+        cloud="trtc", poll_interval=0.05, commit_delay=3600, vod_commit_grace=GRACE
+    )
     trigger.asset_state_store = store
     assert [e["task_id"] for e in await collect(trigger, until=1)] == [task_id]
     # the triggerer died before the event was committed to the cursor: it comes again

@@ -57,7 +57,7 @@ def prefixed_conn(
 def test_sensor_reads_through_a_prefixed_receiver_url(script: Script) -> None:
     script.on("DescribeCloudRecording", GONE)
     sensor = TrtcRecordingUploadedSensor(
-        task_id="wait", recording_task_id=TASK, poke_interval=0.01, timeout=5
+        task_id="wait", recording_task_id=TASK, poke_interval=0.01, timeout=5, vod_commit_grace=0
     )
     assert sensor.execute({})["storage"] == "vod"
 
@@ -67,7 +67,12 @@ def test_stop_and_wait_reads_through_a_prefixed_receiver_url(script: Script) -> 
     script.on("DeleteCloudRecording", tc_ok(TaskId=TASK))
     script.on("DescribeCloudRecording", GONE)
     op = DeleteCloudRecordingOperator(
-        task_id="stop", recording_task_id=TASK, wait_for_upload=True, deferrable=False, poll_interval=0.01
+        task_id="stop",
+        recording_task_id=TASK,
+        wait_for_upload=True,
+        deferrable=False,
+        poll_interval=0.01,
+        vod_commit_grace=0,
     )
     assert op.execute({})["storage"] == "vod"
 
@@ -80,6 +85,7 @@ def test_trigger_reads_through_a_prefixed_receiver_url(script: Script, mounted: 
         poll_interval=0.01,
         task_gone=True,
         callback_receiver_url=mounted.url + PREFIX + "/",
+        vod_commit_grace=0,
     )
 
     async def first() -> Any:
@@ -97,7 +103,7 @@ def test_deprecated_callback_key_extra_still_works_with_a_warning(
     set_connection("tencentcloud_default", prefixed_conn)
     script.on("DescribeCloudRecording", GONE)
     sensor = TrtcRecordingUploadedSensor(
-        task_id="wait", recording_task_id=TASK, poke_interval=0.01, timeout=5
+        task_id="wait", recording_task_id=TASK, poke_interval=0.01, timeout=5, vod_commit_grace=0
     )
     with pytest.warns(DeprecationWarning, match="callback_secret"):
         assert sensor.execute({})["storage"] == "vod"

@@ -35,6 +35,7 @@ GONE = tc_error("FailedOperation.TaskNotExist")
 
 def delete_op(**kw: Any) -> DeleteCloudRecordingOperator:
     kw.setdefault("deferrable", False)
+    kw.setdefault("vod_commit_grace", 0)  # VOD completes at the 312: the grace window is test_vod_grace's
     return DeleteCloudRecordingOperator(task_id="stop_trtc", recording_task_id=TRTC_TASK, **kw)
 
 

@@ -95,6 +95,8 @@ def trtc_trigger(**kw: Any) -> TrtcRecordingUploadedTrigger:
             check_playlists=True,
             storage_files=[{"FileName": HLS, "UserId": "", "TrackType": "audio_video", "BeginTimeStamp": 1}],
             task_gone=True,
+            vod_commit_grace=12.5,
+            vod_stop_seen_at=1_799_999_990.25,  # mid-window: a restored trigger resumes it
             hook_params={"timeout": (2, 5)},
         ),
     ],
@@ -117,8 +119,10 @@ def test_trtc_trigger_kwargs_name_every_setting() -> None:
     }  # fmt: skip
     assert set(kwargs["spec"]) == set(TrtcWaitSpec.names()) == {
         "storage", "wait_for_mp4", "on_failed_file", "on_backup_file", "callback_receiver_url",
-        "file_url_template", "check_playlists",
+        "file_url_template", "check_playlists", "vod_commit_grace",
     }  # fmt: skip
+    _, mid_window = trtc_trigger(end_time=5.0, poll_interval=1, vod_stop_seen_at=3.0).serialize()
+    assert mid_window["vod_stop_seen_at"] == 3.0
 
 
 # -- ZEGO runs ---------------------------------------------------------------------------------------
@@ -259,7 +263,7 @@ async def test_trtc_trigger_gone_task_goes_straight_to_the_callbacks(
     script: Script, receiver: ReceiverServer
 ) -> None:
     post_trtc(receiver.url, trtc_event(TRTC_TASK, 312, {"Status": 0}))
-    (event,) = await run_all(trtc_trigger(task_gone=True))
+    (event,) = await run_all(trtc_trigger(task_gone=True, vod_commit_grace=0))  # grace: test_vod_grace
     assert event.payload["status"] == "done" and event.payload["manifest"]["storage"] == "vod"
     assert script.calls == []
 

@@ -268,7 +268,7 @@ def test_vod_files_seen_while_the_task_lived_still_count_once_it_is_gone():
     from airflow_provider_rtc.waits import steps
     from airflow_provider_rtc.waits.spec import TrtcWaitSpec
 
-    spec = TrtcWaitSpec(storage="vod")
+    spec = TrtcWaitSpec(storage="vod", vod_commit_grace=0)  # the grace window: test_vod_grace
     alive = trtc.TrtcObservation("InProgress", VOD_FILES, task_id=TASK, app_id=1400000001)
     state, verdict = steps.trtc_step(spec, alive, None)
     assert verdict.state == "waiting"

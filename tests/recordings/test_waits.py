@@ -133,7 +133,8 @@ def test_one_watcher_can_decide_for_many_tasks_from_one_read() -> None:
         ev(trtc_event("t3", 305, {"Status": 0})),
     ]
     observations = steps.trtc_observations(events, app_id=7)
-    verdicts = {o.task_id: steps.decide_trtc(TrtcWaitSpec(), o) for o in observations}
+    spec = TrtcWaitSpec(vod_commit_grace=0)  # t1's VOD grace window is test_vod_grace's subject
+    verdicts = {o.task_id: steps.decide_trtc(spec, o) for o in observations}
     assert {t: v.state for t, v in verdicts.items()} == {"t1": "done", "t2": "waiting", "t3": "done"}
     assert verdicts["t1"].manifest["storage"] == "vod" and verdicts["t1"].manifest["app_id"] == 7
 

@@ -9,7 +9,7 @@ A fault document (config ``faults``, ``PUT /_sandbox/faults``)::
         {"action": "DismissRoom", "kind": "drop", "probability": 1.0, "count": 2},
         {"action": "*", "kind": "internal", "probability": 0.1}
       ],
-      "recordings": {"trtc_callback": "late"|"never"|"failed"|null,
+      "recordings": {"trtc_callback": "late"|"never"|"failed"|"late_commit"|null,
                      "zego_file_status": 4|5|null, "zego_task_status": 4|null},
       "lifecycle": {"lost": 0.2, "late": 0.1, "late_seconds": 5,     # see lifecycle.py
                     "kinds": ["room", "user", "stream", "push"]}
@@ -40,7 +40,7 @@ KINDS = ("throttle", "internal", "http5xx", "latency", "drop", "short")
 #: kinds that only make sense for one action
 ACTION_ONLY_KINDS = {"short": "Download"}
 DEFAULT_LATENCY_SECONDS = 30.0
-TRTC_CALLBACK_FAULTS = ("late", "never", "failed")
+TRTC_CALLBACK_FAULTS = ("late", "never", "failed", "late_commit")
 
 
 @dataclass

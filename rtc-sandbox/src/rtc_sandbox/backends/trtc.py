@@ -26,7 +26,8 @@ Decisions where the reference is silent or marks a fact UNCONFIRMED:
 * Upload completes ``upload_delay`` after the stop. Callback faults: ``late`` delays the completion
   callbacks by ``callback_late_seconds``; ``never`` omits them (files still upload); ``failed``
   reports failure (305 Status 1 / 310 Status 2 / 311 Status 2 / 312 Status 1) and leaves the files
-  un-uploaded (no ``#EXT-X-ENDLIST``).
+  un-uploaded (no ``#EXT-X-ENDLIST``); ``late_commit`` (VOD) sends the 312 on time and every 311
+  ``callback_late_seconds`` later, as a retried 311 arrives after its 312.
 * Relay-to-CDN (StartPublishCdnStream) and stream-ingest (StartStreamIngest) tasks are seeded, not
   started over the wire (the provider only stops them). Stopping an unknown or already stopped task
   answers what each API's error list offers for it: ``ResourceNotFound`` for StopPublishCdnStream,
@@ -52,7 +53,7 @@ from .vod import VodBackend
 
 UINT32_MAX = 2**32 - 1
 MAX_REMOVE_USERS = 10
-CALLBACK_FAULTS = ("late", "never", "failed")
+CALLBACK_FAULTS = ("late", "never", "failed", "late_commit")
 
 #: bytes per second of recording, for plausible file sizes
 _BYTES_PER_SECOND = {"audio": 8_000, "video": 60_000, "audio_video": 68_000}
@@ -590,9 +591,16 @@ class TrtcBackend:
         if fault == "never":
             return
         events = self._completion_events(rec, now, failed=fault == "failed")
-        if fault == "late":
+        if fault in ("late", "late_commit"):
+            # late_commit: a VOD 311's first delivery failed and its retry lands after the 312 (TRTC
+            # retries each callback on its own for about a minute, trtc.io 54914); its EventTime
+            # stays the commit's, as a retried callback's does
             for ev in events:
-                ev.event_ts = now + self.late_seconds
+                if fault == "late_commit" and ev.event_type != 311:
+                    self._outbox.append(ev)
+                    continue
+                if fault == "late":
+                    ev.event_ts = now + self.late_seconds
                 heapq.heappush(self._delayed, (now + self.late_seconds, next(self._seq), ev))
         else:
             self._outbox.extend(events)
