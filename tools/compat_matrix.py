@@ -19,8 +19,11 @@ pip, one download cache shared by every minor and every later run on the machine
    current version.
 
 The minors install side by side (network-bound) and their checks run ``COMPAT_JOBS`` at a time
-(default 2, one per core: each check is one pytest process with its own AIRFLOW_HOME and sandboxes on
-free ports, so they share nothing). Prints one table row per version; exits 1 if any check failed.
+(default 2, one per core: each check is one pytest run with its own AIRFLOW_HOME and sandboxes on
+free ports, so they share nothing), each on ``COMPAT_WORKERS`` pytest-xdist workers (default 2: the
+example DAGs' runs mostly wait on the sandbox's pacing and idle thresholds, so one process per check
+kept the cores half busy; the longest tests go first, see tests/conftest.py). Prints one table row per
+version; exits 1 if any check failed.
 """
 
 from __future__ import annotations
@@ -131,6 +134,9 @@ def check(python: Path, version: str, log: Path) -> dict[str, tuple[int, int]]:
     env = {**os.environ, "AIRFLOW_HOME": str(home)}
     env.pop("VIRTUAL_ENV", None)
     argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", MARKERS]
+    workers = int(os.environ.get("COMPAT_WORKERS", "2"))
+    if workers > 1:
+        argv += ["-n", str(workers), "--maxschedchunk", "1"]
     argv.append(f"--junitxml={report}")
     _run([*argv, *test_files()], env=env, log=log)
     return _tally(report)
