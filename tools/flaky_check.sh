@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flakiness proof (issue 24): the tests that used to fail on a loaded machine, run RUNS times in a
-# row (default 20) on two pytest-xdist workers while BURNERS busy loops (default 2: `yes`) take the
-# cores. Prints one line per run and the count of passes; exits 1 if any run failed.
+# row (default 20) on WORKERS pytest-xdist workers (default 4, as `make test`) while BURNERS busy
+# loops (default 2: `yes`) take the cores. Prints one line per run and the count of passes; exits 1 if any run failed.
 #
 #   tools/flaky_check.sh                 # 20 runs beside 2 burners
 #   RUNS=5 BURNERS=4 tools/flaky_check.sh
@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-20}
 BURNERS=${BURNERS:-2}
+WORKERS=${WORKERS:-4}
 PYTHON=${PYTHON:-.venv/bin/python}
 
 TESTS=(
@@ -43,10 +44,10 @@ for _ in $(seq "$BURNERS"); do
     burners+=("$!")
 done
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $BURNERS burners; $RUNS runs of: ${TESTS[*]}"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $BURNERS burners; $WORKERS workers; $RUNS runs of: ${TESTS[*]}"
 passed=0
 for run in $(seq "$RUNS"); do
-    if out=$("$PYTHON" -m pytest -q -p no:cacheprovider -n 2 "${TESTS[@]}" 2>&1); then
+    if out=$("$PYTHON" -m pytest -q -p no:cacheprovider -n "$WORKERS" --maxschedchunk 2 "${TESTS[@]}" 2>&1); then
         passed=$((passed + 1))
         echo "run $run: passed ($(tail -n 1 <<<"$out")) load $(cut -d' ' -f1 /proc/loadavg)"
     else
