@@ -111,7 +111,10 @@ class LakeRun:
         self.set_variable("rtc_lake_allow_private_sources", "true")  # the sandbox is on 127.0.0.1
 
     def pause(self, paused: bool) -> None:
+        """Pause or unpause the lake DAG; its watchers stop or start once its file is parsed, which
+        is requested now."""
         self.dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": paused})
+        self.dep.reparse(LAKE_DAG)
 
     def upload(self, spec: dict[str, Any]) -> list[str]:
         """Seed recordings and stop them: their files upload `UPLOAD_DELAY` seconds later."""
@@ -296,6 +299,7 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
         run.set_destination()
         use_client_connections(dep)
         dep.wait_dags([LAKE_DAG])  # parsed, then unpaused: only now do its watchers run
+        dep.reparse(LAKE_DAG)  # at the next parse, requested now
 
         first = run.upload(PHASES[0])
         events_1 = run.wait_events(first)
