@@ -445,6 +445,10 @@ class Deployment:
     workdir: Path | None = None
     keep_workdir: bool = False
     verbose: bool = True
+    #: seconds the components get to exit on SIGTERM at teardown before SIGKILL (the e2e stage
+    #: gives 5: the triggerer alone took ~10 s to exit, and nothing is asserted after the last
+    #: scenario; benchmarks keep 15)
+    stop_grace: float = 15.0
 
     def __post_init__(self) -> None:
         self.callback_key = secrets.token_hex(16)
@@ -491,7 +495,7 @@ class Deployment:
     def __exit__(self, *exc: Any) -> None:
         try:
             started = time.monotonic()
-            self.processes.stop_all()
+            self.processes.stop_all(self.stop_grace)
             self.postgres.stop()
             self._say(f"stopped in {time.monotonic() - started:.1f}s")
             if not self.keep_workdir:

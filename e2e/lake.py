@@ -50,6 +50,8 @@ UPLOAD_DELAY = 3.0
 #: of each run, issue 24)
 COMMIT_WAIT = 25.0
 EVENT_TIMEOUT = 180.0
+#: seconds between the scenario's REST/S3 reads (12 recordings: small reads; were 2-3 s)
+POLL = 1.0
 
 
 def _check(condition: Any, message: str) -> None:
@@ -158,7 +160,8 @@ class LakeRun:
             events = self.events()
             return events if set(task_ids) <= {_task_id(e) for e in events} else None
 
-        return list(wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, 2))
+        what = f"asset events for {len(task_ids)} recording(s)"
+        return list(wait_for(what, all_there, EVENT_TIMEOUT, POLL))
 
     def runs(self) -> list[dict[str, Any]]:
         return list(self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns?limit=100")["dag_runs"])
@@ -168,7 +171,7 @@ class LakeRun:
             runs = self.runs()
             return runs if runs and all(r["state"] in ("success", "failed") for r in runs) else None
 
-        return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, 3))
+        return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, POLL))
 
     def objects(self) -> dict[str, int]:
         """key -> size of every object under this scenario's lake prefix."""
@@ -275,7 +278,7 @@ def verify_phase(run: LakeRun, task_ids: list[str], events: list[dict[str, Any]]
         return all(run.lake_files(t) == want[t] for t in task_ids)
 
     try:
-        wait_for("every recording's files in the lake", all_copied, EVENT_TIMEOUT, 2)
+        wait_for("every recording's files in the lake", all_copied, EVENT_TIMEOUT, POLL)
     except StageError:
         got = {t: run.lake_files(t) for t in task_ids if run.lake_files(t) != want[t]}
         raise AssertionError(f"not in the lake (or wrong sizes): {got}") from None

@@ -169,3 +169,30 @@ def test_a_killed_triggerers_triggers_move_within_ten_seconds(tmp_path: Path) ->
     beat = float(env["AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC"])
     threshold = int(env["AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"])
     assert threshold >= 4 * beat  # a few late beats are tolerated
+
+
+# -- e2e/lake.py, e2e/burst.py: a pause or unpause of the lake DAG reaches its watchers at once ------
+class RecordingApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def get(self, path: str) -> Any:
+        self.calls.append(("GET", path, None))
+        return {"dag_id": lake.LAKE_DAG, "file_token": "tok.en-1"}
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        self.calls.append((method, path, body))
+        return None
+
+
+@pytest.mark.parametrize("paused", [True, False])
+def test_pausing_the_lake_dag_asks_for_its_file_to_be_parsed(paused: bool) -> None:
+    """Its watchers' triggers are added or removed only by a parse of the file (up to 30 s later)."""
+    api = RecordingApi()
+    run = _run(api)  # type: ignore[arg-type]
+    run.pause(paused)
+    assert api.calls == [
+        ("PATCH", f"/api/v2/dags/{lake.LAKE_DAG}", {"is_paused": paused}),
+        ("GET", f"/api/v2/dags/{lake.LAKE_DAG}", None),
+        ("PUT", "/api/v2/parseDagFile/tok.en-1", None),
+    ]
