@@ -196,3 +196,38 @@ def test_pausing_the_lake_dag_asks_for_its_file_to_be_parsed(paused: bool) -> No
         ("GET", f"/api/v2/dags/{lake.LAKE_DAG}", None),
         ("PUT", "/api/v2/parseDagFile/tok.en-1", None),
     ]
+
+
+# -- e2e/discovery.py: settle runs a sandbox tick instead of sleeping a second for one -----------------
+class FakeSandboxDep:
+    """``sandbox_call`` of a sandbox whose seeded callbacks reach the log only when a tick runs."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.ticked = False
+        self.delivered = False
+
+    def sandbox_call(self, method: str, path: str, body: Any = None) -> Any:
+        self.calls.append((method, path))
+        if path == "/clock/advance":
+            assert body == {"seconds": 0}
+            self.ticked = True
+            return {"now": 1.0}
+        log = (
+            [{"url": "http://r/trtc/callback", "fate": "sent", "delivered": self.delivered}]
+            if self.ticked
+            else []
+        )
+        self.delivered = self.ticked  # delivered by the next read
+        return {"log": log}
+
+
+def test_settle_ticks_the_sandbox_then_waits_for_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    from e2e import discovery
+
+    clock = Clock(monkeypatch, discovery, harness)
+    dep = FakeSandboxDep()
+    discovery.settle(dep)  # type: ignore[arg-type]
+    assert dep.calls[0] == ("POST", "/clock/advance")  # the seed's callbacks are in the log first
+    assert dep.calls[1:] == [("GET", "/callbacks")] * 2  # in flight, then delivered
+    assert clock.now < 1.0  # was a fixed 1 s before the first look
