@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> e2e: starting a real deployment ({len(chosen)} scenario(s))", flush=True)
     for attempt in (1, 2):
         try:
-            with Deployment(keep_workdir=args.keep, sandbox_args=sandbox_args()) as dep:
+            with Deployment(keep_workdir=args.keep, sandbox_args=sandbox_args(), stop_grace=5.0) as dep:
                 print(f"   .. work dir {dep.home.parent} (logs in {dep.logs})", flush=True)
                 try:
                     dep.wait_dags(DAGS)

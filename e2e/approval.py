@@ -35,7 +35,9 @@ def approval_scenario(dep: Deployment) -> dict[str, Any]:
         dep.wait_dags([DISCOVERY])
         _check(rooms <= live_now(dep)["zego rooms"], "the seeded rooms are not live")
         run_id = dep.api.trigger(DISCOVERY, CONF)
-        answer = approve(dep.api, DISCOVERY, run_id, "approve_plan", timeout=RUN_TIMEOUT)
+        answer = approve(
+            dep.api, DISCOVERY, run_id, "approve_plan", timeout=RUN_TIMEOUT, scheduler_log=dep.scheduler_log
+        )
         shown = str(answer["request"].get("body") or "")
         state = dep.api.wait_run(DISCOVERY, run_id, RUN_TIMEOUT)
         report = dep.api.xcom(DISCOVERY, run_id, "end_event") or {}
@@ -49,7 +51,9 @@ def approval_scenario(dep: Deployment) -> dict[str, Any]:
         again = set(map(str, dep.sandbox_call("POST", "/seed", SEED)["zego"]["rooms"]))
         settle(dep)
         run_id = dep.api.trigger(DISCOVERY, CONF)
-        reject(dep.api, DISCOVERY, run_id, "approve_plan", timeout=RUN_TIMEOUT)
+        reject(
+            dep.api, DISCOVERY, run_id, "approve_plan", timeout=RUN_TIMEOUT, scheduler_log=dep.scheduler_log
+        )
         rejected_state = dep.api.wait_run(DISCOVERY, run_id, RUN_TIMEOUT)
         end_state = _state(dep, run_id, "end_event")
         _check(end_state == "skipped", f"end_event after a rejection: {end_state}")

@@ -31,7 +31,11 @@ BATCH = 80
 STOPPERS = 4
 DELIVERERS = 8
 EVENT_TIMEOUT = 900.0
+#: the fallback wait for a re-emission where the watchers' cursors cannot be read (Airflow < 3.3);
+#: otherwise the scenario waits until the later recording is committed (lake.LakeRun.wait_committed)
 SETTLE = 15.0
+#: seconds between reads of the asset events (each read pages through 600+ events)
+EVENTS_POLL = 2.0
 
 
 def _burst(run: LakeRun, n: int) -> list[str]:
@@ -154,13 +158,16 @@ def recordings_burst_scenario(dep: Deployment) -> dict[str, Any]:
         _check(densest > PAGE, f"only {densest} completions within {WINDOW:.0f} s: not the stalling burst")
 
         unpaused = time.monotonic()
-        dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": False})
+        run.pause(False)  # the watchers start at the file's next parse, requested now
         run_events = wait_events(run, burst)
         emitted_s = time.monotonic() - unpaused
 
         later = _burst(run, 1)  # completes after the burst: the watcher moved on
         wait_events(run, later)
-        time.sleep(SETTLE)  # a re-emission would show up by now
+        # a re-emission would show up by now: the watcher commits the later recording to its cursor
+        # `commit_delay` (10 s, 5 polls) after emitting it, each poll re-reading the minute before
+        # its watermark, and the triggerer stores an event in about a second
+        settle_s = run.wait_committed(later, SETTLE)
         events = run.events()
         per_recording: dict[str, int] = {}
         for event in events:
@@ -178,6 +185,7 @@ def recordings_burst_scenario(dep: Deployment) -> dict[str, Any]:
             "densest_60s_window": densest,
             "burst_events_seconds_after_unpause": round(emitted_s, 1),
             "events_when_burst_complete": len(run_events),
+            "settle_s": settle_s,
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:
@@ -191,4 +199,6 @@ def wait_events(run: LakeRun, task_ids: list[str]) -> list[dict[str, Any]]:
         events = run.events()
         return events if set(task_ids) <= {_task_id(e) for e in events} else None
 
-    return list(wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, 5))
+    return list(
+        wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, EVENTS_POLL)
+    )

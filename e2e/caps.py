@@ -51,7 +51,9 @@ def enforce_caps_scenario(dep: Deployment) -> dict[str, Any]:
             "approval_threshold": 1,  # the plan is larger: a person approves it (REST)
         }
         run_id = dep.api.trigger_alone(CAPS, conf)
-        answer = approve(dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT)
+        answer = approve(
+            dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT, scheduler_log=dep.scheduler_log
+        )
         shown = str(answer["request"].get("body") or "")
         state = dep.api.wait_run(CAPS, run_id, RUN_TIMEOUT)
         _check("DismissRoom" in shown and "CloseRoom" in shown, f"no plan table in the request: {shown[:99]}")

@@ -445,6 +445,10 @@ class Deployment:
     workdir: Path | None = None
     keep_workdir: bool = False
     verbose: bool = True
+    #: seconds the components get to exit on SIGTERM at teardown before SIGKILL (the e2e stage
+    #: gives 5: the triggerer alone took ~10 s to exit, and nothing is asserted after the last
+    #: scenario; benchmarks keep 15)
+    stop_grace: float = 15.0
 
     def __post_init__(self) -> None:
         self.callback_key = secrets.token_hex(16)
@@ -491,7 +495,7 @@ class Deployment:
     def __exit__(self, *exc: Any) -> None:
         try:
             started = time.monotonic()
-            self.processes.stop_all()
+            self.processes.stop_all(self.stop_grace)
             self.postgres.stop()
             self._say(f"stopped in {time.monotonic() - started:.1f}s")
             if not self.keep_workdir:
@@ -503,6 +507,11 @@ class Deployment:
     @property
     def logs(self) -> Path:
         return self.processes.logs
+
+    @property
+    def scheduler_log(self) -> Path:
+        """The scheduler's log (every start of it appends here): e2e/hitl.py waits on a line of it."""
+        return self.logs / "scheduler.log"
 
     def _say(self, text: str) -> None:
         if self.verbose:
@@ -572,6 +581,13 @@ class Deployment:
             AIRFLOW__API_AUTH__JWT_SECRET=self.jwt_secret,
             AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="10",
             AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
+            # a killed triggerer's triggers move to a live one once its heartbeat is older than this
+            # threshold (airflow/models/trigger.py assign_unassigned; defaults 5 s beat, 30 s
+            # threshold): the scenarios that SIGKILL the triggerer waited ~35 s for the takeover
+            # (issue 24). A beat every 2 s, dead after 10 s (5 beats missed); with one triggerer a
+            # late beat only reassigns its own triggers to itself
+            AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC="2",
+            AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD="10",
             AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
             # the receiver plugin inside the api-server (same key as the standalone receiver)
             AIRFLOW__RTC_CALLBACKS__ENABLED="True",
@@ -658,6 +674,25 @@ class Deployment:
         wait_for(f"DAGs {list(dag_ids)} to be parsed", parsed, timeout, 0.5)
         for dag_id in dag_ids:  # created paused: unpause only these
             self.api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+
+    def reparse(self, dag_id: str) -> None:
+        """Ask the dag-processor to parse ``dag_id``'s file now (``PUT /api/v2/parseDagFile``; it
+        reads such requests every loop, about once a second). An AssetWatcher's trigger is added or
+        removed only when its DAG's file is parsed unpaused or paused
+        (airflow/dag_processing/collection.py ``add_asset_trigger_references``): without this, a
+        pause or unpause of the lake DAG took effect up to ``min_file_process_interval`` (30 s)
+        later (issue 24: 35 s of the burst scenario)."""
+        token = self.api.get(f"/api/v2/dags/{dag_id}")["file_token"]
+        self.api.call("PUT", f"/api/v2/parseDagFile/{token}")
+
+    def triggerer_heartbeat(self) -> float:
+        """The latest triggerer heartbeat (epoch seconds; 0 if none) from ``/api/v2/monitor/health``."""
+        from datetime import datetime
+
+        beat = (self.api.get("/api/v2/monitor/health").get("triggerer") or {}).get(
+            "latest_triggerer_heartbeat"
+        )
+        return datetime.fromisoformat(beat.replace("Z", "+00:00")).timestamp() if beat else 0.0
 
     def restart(self, name: str, *, kill: bool = False) -> Proc:
         """Stop (or SIGKILL, as a crash) one Airflow component and start it again."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from .harness import Api, StageError
@@ -32,7 +33,38 @@ WAITING = ("awaiting_input", "deferred")
 #: queued and marks FAILED ("finished with state success, but the task instance's state is
 #: queued"). A person never answers that fast; a script waits this long. 5 s was not enough on
 #: 2 loaded cores: a scheduler loop took 6 s, and the answer at +5.9 s still lost the race.
+#: Where the scheduler's log is given, the answer goes as soon as the scheduler has handled that
+#: event (:func:`parked_event_handled`), which ends the race, and ``SETTLE`` is only the ceiling.
 SETTLE = 15.0
+#: after the scheduler logged the parking workload's event: its session commits right after it
+HANDLED_MARGIN = 1.0
+
+
+def parked_event_handled(scheduler_log: Path, dag_id: str, run_id: str, task_id: str, map_index: int) -> bool:
+    """Whether the scheduler has handled the executor event of the workload that parked the task:
+    its ``TaskInstance Finished: dag_id=..., task_id=..., run_id=..., map_index=...`` line
+    (airflow/jobs/scheduler_job_runner.py ``_process_executor_events``, Airflow 3.3.1), written
+    once it read that event. Only the parking try ran before the answer, so any such line of the
+    task is that event's. A wait on it, never an assertion: a log that lacks it falls back to
+    :data:`SETTLE`."""
+    needle = f"dag_id={dag_id}, task_id={task_id}, run_id={run_id}, map_index={map_index},"
+    try:
+        with open(scheduler_log, errors="replace") as fh:
+            return any("TaskInstance Finished:" in line and needle in line for line in fh)
+    except OSError:
+        return False
+
+
+def _settle(
+    settle: float, scheduler_log: Path | None, dag_id: str, run_id: str, task_id: str, map_index: int
+) -> None:
+    deadline = time.monotonic() + settle
+    while scheduler_log is not None and time.monotonic() < deadline:
+        if parked_event_handled(scheduler_log, dag_id, run_id, task_id, map_index):
+            time.sleep(min(HANDLED_MARGIN, max(0.0, deadline - time.monotonic())))
+            return
+        time.sleep(0.5)
+    time.sleep(max(0.0, deadline - time.monotonic()))
 
 
 def _ti_state(client: Api, dag_id: str, run_id: str, task_id: str, map_index: int) -> str | None:
@@ -51,20 +83,22 @@ def wait_request(
     map_index: int = -1,
     timeout: float = 300.0,
     settle: float = SETTLE,
+    scheduler_log: Path | None = None,
 ) -> dict[str, Any]:
     """The HITL detail (subject, body, options, ...) once the task waits for it, as a person sees
     it; StageError after ``timeout``, or at once if the run finished without asking.
 
     The detail is written a moment before the task parks; answering in that window is handled by
     Airflow, but a person only sees a waiting task, so this waits for the state too, then
-    ``settle`` seconds (:data:`SETTLE`: an answer right after the park hits an Airflow race)."""
+    ``settle`` seconds (:data:`SETTLE`: an answer right after the park hits an Airflow race), or
+    less once ``scheduler_log`` shows the scheduler handled the park (:func:`parked_event_handled`)."""
     deadline = time.monotonic() + timeout
     while True:
         if _ti_state(client, dag_id, run_id, task_id, map_index) in WAITING:
             try:
                 detail = client.get(_path(dag_id, run_id, task_id, map_index))
                 if detail and detail.get("options"):
-                    time.sleep(settle)
+                    _settle(settle, scheduler_log, dag_id, run_id, task_id, map_index)
                     return dict(detail)
             except urllib.error.HTTPError as err:
                 if err.code != 404:  # 404: the task has not asked (yet)
@@ -87,9 +121,12 @@ def respond(
     map_index: int = -1,
     params_input: dict[str, Any] | None = None,
     timeout: float = 300.0,
+    scheduler_log: Path | None = None,
 ) -> dict[str, Any]:
     """Wait for the request, then answer it with ``option``; returns ``{"request", "response"}``."""
-    request = wait_request(client, dag_id, run_id, task_id, map_index=map_index, timeout=timeout)
+    request = wait_request(
+        client, dag_id, run_id, task_id, map_index=map_index, timeout=timeout, scheduler_log=scheduler_log
+    )
     response = client.call(
         "PATCH",
         _path(dag_id, run_id, task_id, map_index),

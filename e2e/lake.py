@@ -44,9 +44,14 @@ PHASES: tuple[dict[str, Any], ...] = (
 )
 UPLOAD_DELAY = 3.0
 #: the trigger commits a recording to its cursor `commit_delay` (10 s) after handing it over; a
-#: kill before that may legitimately emit it twice, so the kill waits this long after the last event
+#: kill before that may legitimately emit it twice. The scenario waits until the cursor in the asset
+#: state store (REST ``/api/v2/assets/{id}/state-store``, Airflow 3.3+) holds the recordings; this
+#: fixed wait is only the fallback where that endpoint is missing (it was the only wait, 25 s + 12.5 s
+#: of each run, issue 24)
 COMMIT_WAIT = 25.0
 EVENT_TIMEOUT = 180.0
+#: seconds between the scenario's REST/S3 reads (12 recordings: small reads; were 2-3 s)
+POLL = 1.0
 
 
 def _check(condition: Any, message: str) -> None:
@@ -108,7 +113,10 @@ class LakeRun:
         self.set_variable("rtc_lake_allow_private_sources", "true")  # the sandbox is on 127.0.0.1
 
     def pause(self, paused: bool) -> None:
+        """Pause or unpause the lake DAG; its watchers stop or start once its file is parsed, which
+        is requested now."""
         self.dep.api.call("PATCH", f"/api/v2/dags/{LAKE_DAG}", {"is_paused": paused})
+        self.dep.reparse(LAKE_DAG)
 
     def upload(self, spec: dict[str, Any]) -> list[str]:
         """Seed recordings and stop them: their files upload `UPLOAD_DELAY` seconds later."""
@@ -152,7 +160,8 @@ class LakeRun:
             events = self.events()
             return events if set(task_ids) <= {_task_id(e) for e in events} else None
 
-        return list(wait_for(f"asset events for {len(task_ids)} recording(s)", all_there, EVENT_TIMEOUT, 2))
+        what = f"asset events for {len(task_ids)} recording(s)"
+        return list(wait_for(what, all_there, EVENT_TIMEOUT, POLL))
 
     def runs(self) -> list[dict[str, Any]]:
         return list(self.dep.api.get(f"/api/v2/dags/{LAKE_DAG}/dagRuns?limit=100")["dag_runs"])
@@ -162,7 +171,7 @@ class LakeRun:
             runs = self.runs()
             return runs if runs and all(r["state"] in ("success", "failed") for r in runs) else None
 
-        return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, 3))
+        return list(wait_for("the lake runs to finish", finished, EVENT_TIMEOUT, POLL))
 
     def objects(self) -> dict[str, int]:
         """key -> size of every object under this scenario's lake prefix."""
@@ -179,6 +188,42 @@ class LakeRun:
             if task_id in parts[:-1] and not parts[-1].startswith("."):
                 found[parts[-1]] = size
         return found
+
+    def committed(self) -> set[str] | None:
+        """Task ids in the watchers' committed cursors (the ``emitted`` map each trigger saves in its
+        asset's state store, keys ``<cloud>/<app>/<task_id>``); None where Airflow has no such REST
+        endpoint (before 3.3)."""
+        found: set[str] = set()
+        for asset_id in self.asset_ids():
+            try:
+                page = self.dep.api.get(f"/api/v2/assets/{asset_id}/state-store?limit=100")
+            except urllib.error.HTTPError as err:
+                if err.code == 404:  # no such endpoint (the asset itself was just listed)
+                    return None
+                raise
+            for entry in page.get("asset_state_store") or []:
+                value = entry.get("value")
+                if isinstance(value, dict):
+                    found |= {str(k).rsplit("/", 1)[-1] for k in value.get("emitted") or {}}
+        return found
+
+    def wait_committed(self, task_ids: list[str], fallback: float) -> float:
+        """Until every recording of ``task_ids`` is in a watcher's committed cursor: from then on a
+        restart cannot emit it again, and a watcher that committed it has polled past it
+        (``commit_delay`` / poll interval times). Sleeps ``fallback`` s where the cursor cannot be
+        read. Returns the seconds waited."""
+        started = time.monotonic()
+        if self.committed() is None:
+            time.sleep(fallback)
+        else:
+            wanted = set(task_ids)
+            wait_for(
+                f"{len(wanted)} recording(s) in the watchers' cursors",
+                lambda: wanted <= (self.committed() or set()),
+                EVENT_TIMEOUT,
+                1,
+            )
+        return round(time.monotonic() - started, 1)
 
     def partials(self) -> list[str]:
         return [k for k in self.objects() if k.rsplit("/", 1)[-1].startswith(".") and k.endswith(".partial")]
@@ -233,7 +278,7 @@ def verify_phase(run: LakeRun, task_ids: list[str], events: list[dict[str, Any]]
         return all(run.lake_files(t) == want[t] for t in task_ids)
 
     try:
-        wait_for("every recording's files in the lake", all_copied, EVENT_TIMEOUT, 2)
+        wait_for("every recording's files in the lake", all_copied, EVENT_TIMEOUT, POLL)
     except StageError:
         got = {t: run.lake_files(t) for t in task_ids if run.lake_files(t) != want[t]}
         raise AssertionError(f"not in the lake (or wrong sizes): {got}") from None
@@ -257,19 +302,25 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
         run.set_destination()
         use_client_connections(dep)
         dep.wait_dags([LAKE_DAG])  # parsed, then unpaused: only now do its watchers run
+        dep.reparse(LAKE_DAG)  # at the next parse, requested now
 
         first = run.upload(PHASES[0])
         events_1 = run.wait_events(first)
         files_1, bytes_1 = verify_phase(run, first, events_1)
 
-        time.sleep(COMMIT_WAIT)  # past commit_delay: the cursor holds the phase-1 recordings
+        # the cursor holds the phase-1 recordings (committed `commit_delay` after their events)
+        commit_1 = run.wait_committed(first, COMMIT_WAIT)
         killed_at = time.time()
         dep.restart("triggerer", kill=True)  # SIGKILL to its whole process group, then a fresh one
         second = run.upload(PHASES[1])
         events_2 = [e for e in run.wait_events(second) if _task_id(e) in second]
         files_2, bytes_2 = verify_phase(run, second, events_2)
 
-        time.sleep(COMMIT_WAIT / 2)  # give a re-emission a chance to show up before counting
+        # give a re-emission a chance to show up before counting: the restarted watcher re-reads
+        # from the phase-1 cursor on its first poll, before it emits phase 2; once phase 2 is
+        # committed too, that poll lies `commit_delay` (10 s, 5 polls) behind and its events are
+        # stored (the triggerer stores an event in about a second)
+        commit_2 = run.wait_committed(second, COMMIT_WAIT / 2)
         events = run.events()
         per_recording: dict[str, int] = {}
         for event in events:
@@ -291,6 +342,7 @@ def recordings_to_lake_scenario(dep: Deployment) -> dict[str, Any]:
             "files": files_1 + files_2,
             "bytes": bytes_1 + bytes_2,
             "triggerer_killed": True,
+            "commit_wait_s": f"{commit_1}+{commit_2}",
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:

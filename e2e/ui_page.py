@@ -68,7 +68,7 @@ def ui_page_scenario(dep: Deployment) -> dict[str, Any]:
         settle(dep)
         dep.wait_dags([CAPS])
         run_id = dep.api.trigger_alone(CAPS, CAPS_CONF)
-        approve(dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT)
+        approve(dep.api, CAPS, run_id, "approve_plan", timeout=RUN_TIMEOUT, scheduler_log=dep.scheduler_log)
         state = dep.api.wait_run(CAPS, run_id, RUN_TIMEOUT)
         report = dep.api.xcom(CAPS, run_id, "enforce_caps") or {}
     finally:
