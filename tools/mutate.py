@@ -143,6 +143,7 @@ def mutmut_with_selection() -> None:
         return config
 
     configuration._load_config = load_selected
+    configuration.reset_config()  # mutmut loads its configuration when it is imported
     cli(sys.argv[1:])
 
 

@@ -36,6 +36,7 @@ def test_the_selection_is_swapped_and_the_fingerprint_kept(monkeypatch: pytest.M
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(configuration, "_load_config", configuration._load_config)
     pyproject = configuration._load_config()
+    monkeypatch.setattr(configuration, "_config", pyproject)  # mutmut loads it at import
     seen: list[list[str]] = []
     monkeypatch.setattr(mutmut_main, "cli", seen.append)
     monkeypatch.setattr(sys, "argv", ["-c", "run", "--max-children", "1", "a.b.*"])
@@ -44,7 +45,7 @@ def test_the_selection_is_swapped_and_the_fingerprint_kept(monkeypatch: pytest.M
     tool.mutmut_with_selection()
 
     assert seen == [["run", "--max-children", "1", "a.b.*"]]
-    selected = configuration._load_config()
+    selected = configuration.config()
     assert selected.pytest_add_cli_args_test_selection == ["tests/unit/test_validation.py", "tests/mutation"]
     assert pyproject.pytest_add_cli_args_test_selection != selected.pytest_add_cli_args_test_selection
     # the cached verdicts of the other modules survive: mutmut sees pyproject's selection hash
