@@ -63,7 +63,10 @@ def test_an_unknown_placeholder_lists_the_allowed_ones() -> None:
 def test_a_broken_format_string_says_why() -> None:
     err = refusal(v.format_template, "a{room", "name", fields=["room"])
     assert err.param == "name"
-    assert str(err) == "invalid name: not a valid format string (expected '}' before end of string) (got 'a{room')"
+    assert (
+        str(err)
+        == "invalid name: not a valid format string (expected '}' before end of string) (got 'a{room')"
+    )
 
 
 # -- the callback receiver's URL ------------------------------------------------------------------
@@ -121,3 +124,176 @@ def test_a_receiver_url_with_user_info_is_refused_without_echoing_it() -> None:
     assert err.param == "url"
     assert str(err) == "invalid url: must not contain user:password@"
 
+
+# -- each id's refusal: the parameter and the rule it states ---------------------------------------
+
+REFUSALS = [
+    (v.trtc_user_id, ("a b",), {}, "invalid user_id: must be 1-32 bytes of [a-zA-Z0-9_-] (got 'a b')"),
+    (
+        v.trtc_user_id,
+        ("x" * 33, "uid"),
+        {},
+        f"invalid uid: must be 1-32 bytes of [a-zA-Z0-9_-] (got '{'x' * 33}')",
+    ),
+    (
+        v.trtc_room_id,
+        ("r1",),
+        {"str_room_id": False},
+        "invalid room_id: must be a number from 1 to 4294967294 in ASCII digits "
+        "(use str_room_id=True for string room ids) (got 'r1')",
+    ),
+    (
+        v.trtc_room_id,
+        ("0",),
+        {"str_room_id": False},
+        "invalid room_id: must be an integer from 1 to 4294967294 (got '0')",
+    ),
+    (
+        v.trtc_room_id,
+        (None,),
+        {"str_room_id": False},
+        "invalid room_id: must be an integer from 1 to 4294967294",
+    ),
+    (
+        v.trtc_room_id,
+        ("x" * 65,),
+        {"str_room_id": True, "param": "rid"},
+        f"invalid rid: must be 1-64 bytes of letters, digits and TRTC's allowed symbols (got '{'x' * 65}')",
+    ),
+    (
+        v.trtc_user_ids,
+        (["a", "b c"],),
+        {"max_items": 2},
+        "invalid user_ids[1]: must be 1-32 bytes of [a-zA-Z0-9_-] (got 'b c')",
+    ),
+    (
+        v.trtc_user_ids,
+        (["a", "b", "c"],),
+        {"max_items": 2},
+        "invalid user_ids: at most 2 distinct items (got 3)",
+    ),
+    (
+        v.token,
+        ("a b", "task_id"),
+        {},
+        "invalid task_id: must be 1-128 printable ASCII characters without spaces (got 'a b')",
+    ),
+    (
+        v.token,
+        ("x" * 9, "t"),
+        {"max_bytes": 8},
+        "invalid t: must be 1-8 printable ASCII characters without spaces (got 'xxxxxxxxx')",
+    ),
+    (
+        v.mix_stream_session_id,
+        ("a-b",),
+        {},
+        "invalid mix_stream_session_id: must be 1-80 bytes of letters, digits and underscores (got 'a-b')",
+    ),
+    (
+        v.zego_id,
+        ("a b", "room_id"),
+        {},
+        "invalid room_id: must be 1-128 bytes of printable ASCII without spaces (got 'a b')",
+    ),
+    (
+        v.zego_user_id,
+        ("a b",),
+        {},
+        "invalid user_id: must be 1-64 bytes of printable ASCII without spaces (got 'a b')",
+    ),
+    (
+        v.zego_user_id,
+        ("x" * 65, "u"),
+        {},
+        f"invalid u: must be 1-64 bytes of printable ASCII without spaces (got '{'x' * 65}')",
+    ),
+    (
+        v.conn_id,
+        ("a b", "conn"),
+        {},
+        "invalid conn: must be 1-250 letters, digits, '.', '_' or '-' (got 'a b')",
+    ),
+    (
+        v.sdk_app_id,
+        (None,),
+        {},
+        "invalid sdk_app_id: missing SDKAppID: set the connection extra 'sdk_app_id' or pass sdk_app_id=",
+    ),
+    (
+        v.sdk_app_id,
+        ("",),
+        {},
+        "invalid sdk_app_id: missing SDKAppID: set the connection extra 'sdk_app_id' or pass sdk_app_id=",
+    ),
+    (
+        v.sdk_app_id,
+        (2**32,),
+        {},
+        "invalid sdk_app_id: must be an integer from 1 to 4294967295 (got 4294967296)",
+    ),
+    (
+        v.region,
+        ("",),
+        {"required": True},
+        "invalid region: required for TRTC: set the connection extra 'region' or pass region=",
+    ),
+    (v.zego_reason, ("x" * 257,), {}, "invalid custom_reason: at most 256 bytes"),
+    (
+        v.optional_text,
+        ("a\x00", "note"),
+        {"max_bytes": 8},
+        "invalid note: control characters are not allowed",
+    ),
+    (
+        v.optional_text,
+        ("a\u2028", "note"),
+        {"max_bytes": 8},
+        "invalid note: control characters are not allowed",
+    ),
+    (v.optional_text, ("x" * 9, "note"), {"max_bytes": 8}, "invalid note: at most 8 bytes"),
+    (v.optional_text, ("é" * 5, "note"), {"max_bytes": 9}, "invalid note: at most 9 bytes"),
+    (v.optional_text, (3.5, "note"), {"max_bytes": 8}, "invalid note: must be text (got a float)"),
+    (v.optional_text, (True, "note"), {"max_bytes": 8}, "invalid note: must be text (got a bool)"),
+]
+
+
+@pytest.mark.parametrize(("call", "args", "kwargs", "text"), REFUSALS)
+def test_each_id_check_names_its_parameter_and_rule(
+    call: object, args: tuple, kwargs: dict, text: str
+) -> None:
+    assert str(refusal(call, *args, **kwargs)) == text
+
+
+def test_an_unknown_region_lists_the_known_ones() -> None:
+    err = refusal(v.region, "ap guangzhou", required=True)
+    assert err.param == "region"
+    known = sorted(v.TENCENT_REGIONS)
+    assert str(err) == f"invalid region: unknown Tencent Cloud region; one of {known} (got 'ap guangzhou')"
+    assert str(refusal(v.region, 3, required=False)).endswith("(got 3)")
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "kwargs", "value"),
+    [
+        (v.region, (None,), {"required": False}, None),
+        (v.region, ("",), {"required": False}, None),
+        (v.region, (" ap-guangzhou ",), {"required": True}, "ap-guangzhou"),
+        (v.optional_text, ("", "n"), {"max_bytes": 3}, None),
+        (v.optional_text, (None, "n"), {"max_bytes": 3}, None),
+        (v.optional_text, (12, "n"), {"max_bytes": 2}, "12"),
+        (v.optional_text, ("a\u200db", "n"), {"max_bytes": 5}, "a\u200db"),  # a joiner (Cf) is text
+        (v.optional_text, ("é", "n"), {"max_bytes": 2}, "é"),
+        (v.zego_reason, (None,), {}, None),
+        (v.zego_reason, ("x" * 256,), {}, "x" * 256),
+        (v.trtc_room_id, (" 12 ",), {"str_room_id": False}, 12),
+        (v.trtc_room_id, ("a b",), {"str_room_id": True}, "a b"),  # TRTC's set holds the space
+        (v.trtc_user_id, ("x" * 32,), {}, "x" * 32),
+        (v.zego_user_id, ("x" * 64,), {}, "x" * 64),
+        (v.token, ("x" * 8, "t"), {"max_bytes": 8}, "x" * 8),
+        (v.sdk_app_id, ("1400000001",), {}, 1400000001),
+        (v.sdk_app_id, (2**32 - 1,), {}, 2**32 - 1),
+    ],
+)
+def test_good_values_pass_as_they_are(call: object, args: tuple, kwargs: dict, value: object) -> None:
+    assert call(*args, **kwargs) == value  # type: ignore[operator]
