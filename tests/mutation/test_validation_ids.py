@@ -297,3 +297,50 @@ def test_an_unknown_region_lists_the_known_ones() -> None:
 )
 def test_good_values_pass_as_they_are(call: object, args: tuple, kwargs: dict, value: object) -> None:
     assert call(*args, **kwargs) == value  # type: ignore[operator]
+
+
+# -- lists ------------------------------------------------------------------------------------------
+
+LIST_RULE = "must be a list, a JSON list string or a Python-literal list string"
+
+
+def same(raw: object, name: str) -> object:
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("abc", f"invalid ids: {LIST_RULE}; a bare string is not split into ids (got 'abc')"),
+        ("[1,", f"invalid ids: {LIST_RULE}; this one does not parse (got '[1,')"),
+        ("[[[[1]]]]", f"invalid ids: {LIST_RULE} nested at most 3 deep"),
+        ({"a"}, f"invalid ids: {LIST_RULE} (got a set)"),
+        (5, f"invalid ids: {LIST_RULE} (got a int)"),
+        ([], "invalid ids: must name at least 1 item(s) (got [])"),
+    ],
+)
+def test_a_list_that_is_not_one_says_what_it_is(value: object, text: str) -> None:
+    err = refusal(v.id_list, value, "ids", item=same)
+    assert err.param == "ids"
+    assert str(err) == text
+
+
+def test_list_items_are_deduplicated_by_their_serialized_key() -> None:
+    assert v.id_list('["a", "b", "a"]', "ids", item=same) == v.IdList(["a", "b"], ["a"])
+    assert v.id_list("('a', 'b')", "ids", item=same) == v.IdList(["a", "b"], [])
+    assert v.id_list([{"a": 1, "b": 2}, {"b": 2, "a": 1}], "ids", item=same).items == [{"a": 1, "b": 2}]
+    assert v.id_list(["A", "a"], "ids", item=same, key=str.lower) == v.IdList(["A"], ["a"])
+    assert v.id_list([], "ids", item=same, min_items=0) == v.IdList([], [])
+    err = refusal(v.id_list, ["a", "b", "a", "c"], "ids", item=same, max_items=2)
+    assert str(err) == "invalid ids: at most 2 distinct items (got 3)"
+    assert v.id_list(["a", "b", "a"], "ids", item=same, max_items=2).items == ["a", "b"]
+
+
+def test_each_item_is_checked_under_its_index() -> None:
+    names: list[str] = []
+    v.id_list(["x", "y"], "ids", item=lambda raw, name: names.append(name) or raw)
+    assert names == ["ids[0]", "ids[1]"]
+    assert v.string_list(["ab", "ab"], "ids", max_items=1, max_bytes=2) == ["ab"]
+    assert str(refusal(v.string_list, ["abc"], "ids", max_items=1, max_bytes=2)).startswith(
+        "invalid ids[0]: must be 1-2 bytes"
+    )
