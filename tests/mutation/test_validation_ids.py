@@ -344,3 +344,58 @@ def test_each_item_is_checked_under_its_index() -> None:
     assert str(refusal(v.string_list, ["abc"], "ids", max_items=1, max_bytes=2)).startswith(
         "invalid ids[0]: must be 1-2 bytes"
     )
+
+
+# -- endpoint URLs ----------------------------------------------------------------------------------
+
+ENDPOINT = "must be a URL like http(s)://host[:port], e.g. http://127.0.0.1:8990"
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_path", "kept"),
+    [
+        (None, False, None),
+        ("", False, None),
+        ("http://127.0.0.1:8990/", False, "http://127.0.0.1:8990"),
+        (" https://a.b ", False, "https://a.b"),
+        ("http://[::1]:1", False, "http://[::1]:1"),
+        ("http://h/p/", True, "http://h/p"),
+        ("http://X.example-1", False, "http://X.example-1"),
+    ],
+)
+def test_a_good_endpoint_is_kept_without_its_trailing_slash(
+    url: str | None, allow_path: bool, kept: str | None
+) -> None:
+    assert v.endpoint_url(url, allow_path=allow_path) == kept
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_path", "tail"),
+    [
+        ("http://h/p", False, "; no path (got 'http://h/p')"),
+        (3, False, ""),
+        ("http://a\x00", False, " (got 'http://a\\x00')"),
+        ("http://h\u2028", False, " (got 'http://h\\u2028')"),
+        ("http://a b", False, " (got 'http://a b')"),
+        ("ftp://h", False, " (got 'ftp://h')"),
+        ("http://", False, " (got 'http://')"),
+        ("http://u:p@h", False, "; user info (user:password@) is not allowed"),
+        ("http://u@h", False, "; user info (user:password@) is not allowed"),
+        ("http://:p@h", False, "; user info (user:password@) is not allowed"),
+        ("http://h?x", False, "; no query or fragment (got 'http://h?x')"),
+        ("http://h#f", False, "; no query or fragment (got 'http://h#f')"),
+        ("http://h/?", True, "; no query or fragment (got 'http://h/?')"),
+        ("http://h/#", True, "; no query or fragment (got 'http://h/#')"),
+        ("http://h:0", False, "; port must be 1-65535 (got 'http://h:0')"),
+        ("http://h:99999", False, " (Port out of range 0-65535) (got 'http://h:99999')"),
+        ("http://[::1", False, " (Invalid IPv6 URL) (got 'http://[::1')"),
+        ("http://-h", False, "; invalid host (got 'http://-h')"),
+        ("http://h_", False, "; invalid host (got 'http://h_')"),
+    ],
+)
+def test_a_bad_endpoint_names_the_parameter_and_why(url: object, allow_path: bool, tail: str) -> None:
+    err = refusal(v.endpoint_url, url, "ep", allow_path=allow_path)
+    assert err.param == "ep"
+    rule = ENDPOINT.replace("[:port]", "[:port][/path]") if allow_path else ENDPOINT
+    assert str(err) == f"invalid ep: {rule}{tail}"
+    assert str(refusal(v.endpoint_url, "ftp://h")).startswith("invalid endpoint: ")
