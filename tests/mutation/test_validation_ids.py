@@ -399,3 +399,44 @@ def test_a_bad_endpoint_names_the_parameter_and_why(url: object, allow_path: boo
     rule = ENDPOINT.replace("[:port]", "[:port][/path]") if allow_path else ENDPOINT
     assert str(err) == f"invalid ep: {rule}{tail}"
     assert str(refusal(v.endpoint_url, "ftp://h")).startswith("invalid endpoint: ")
+
+
+# -- header values and signing keys ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "secret", "text"),
+    [
+        ("  ", False, "invalid p: must not be empty or whitespace only"),
+        (True, False, "invalid p: must be text (got a bool)"),
+        (3.5, False, "invalid p: must be text (got a float)"),
+        ("a\x00b", False, "invalid p: control characters are not allowed in a header value (got 'a\\x00b')"),
+        ("a\x00b", True, "invalid p: control characters are not allowed in a header value"),
+        ("é中", False, "invalid p: must be Latin-1 text (it is sent in an HTTP header) (got 'é中')"),
+        ("é中", True, "invalid p: must be Latin-1 text (it is sent in an HTTP header)"),
+    ],
+)
+def test_a_bad_header_value_says_why_and_hides_a_secret(value: object, secret: bool, text: str) -> None:
+    err = refusal(v.header_value, value, "p", secret=secret)
+    assert err.param == "p"
+    assert str(err) == text
+
+
+def test_a_header_value_is_stripped_text() -> None:
+    assert v.header_value(" ab ", "p") == "ab"
+    assert v.header_value(12, "p") == "12"
+    assert v.header_value("é", "p") == "é"  # Latin-1
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_an_empty_signing_key_is_refused(value: object) -> None:
+    err = refusal(v.secret_key, value, "k")
+    assert err.param == "k"
+    assert str(err) == "invalid k: must not be empty or whitespace only"
+
+
+def test_a_signing_key_with_a_control_character_is_not_echoed() -> None:
+    err = refusal(v.secret_key, "s3cr3t\x00", "k")
+    assert str(err) == "invalid k: control characters are not allowed"
+    assert v.secret_key(" k ", "k") == "k"
+    assert v.secret_key(5, "k") == "5"
