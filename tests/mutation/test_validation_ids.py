@@ -440,3 +440,18 @@ def test_a_signing_key_with_a_control_character_is_not_echoed() -> None:
     assert str(err) == "invalid k: control characters are not allowed"
     assert v.secret_key(" k ", "k") == "k"
     assert v.secret_key(5, "k") == "5"
+
+
+def test_a_numeric_room_id_given_as_text_is_first_checked_as_an_id() -> None:
+    """The text_id pre-check names a missing value, a control character or an over-long id before
+    the "ASCII digits" rule, which would hide what is wrong with it."""
+    assert (
+        str(refusal(v.trtc_room_id, "x" * 65, str_room_id=False))
+        == f"invalid room_id: must be 1-64 bytes (got '{'x' * 65}')"
+    )
+    assert str(refusal(v.trtc_room_id, "x" * 64, str_room_id=False)).startswith(
+        "invalid room_id: must be a number from 1 to 4294967294 in ASCII digits"
+    )
+    assert str(refusal(v.trtc_room_id, "null", str_room_id=False)) == (
+        "invalid room_id: must be 1-64 bytes; 'null' is a missing value rendered as text (got 'null')"
+    )
