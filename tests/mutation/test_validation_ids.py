@@ -455,3 +455,10 @@ def test_a_numeric_room_id_given_as_text_is_first_checked_as_an_id() -> None:
     assert str(refusal(v.trtc_room_id, "null", str_room_id=False)) == (
         "invalid room_id: must be 1-64 bytes; 'null' is a missing value rendered as text (got 'null')"
     )
+
+
+def test_a_string_list_item_is_at_most_128_bytes_by_default() -> None:
+    assert v.string_list(["x" * 128], "ids", max_items=1) == ["x" * 128]
+    err = refusal(v.string_list, ["x" * 129], "ids", max_items=1)
+    assert err.param == "ids[0]"
+    assert str(err).startswith("invalid ids[0]: must be 1-128 bytes")
