@@ -462,3 +462,22 @@ def test_a_string_list_item_is_at_most_128_bytes_by_default() -> None:
     err = refusal(v.string_list, ["x" * 129], "ids", max_items=1)
     assert err.param == "ids[0]"
     assert str(err).startswith("invalid ids[0]: must be 1-128 bytes")
+
+
+# -- numbers ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, " (got True)"),
+        ([1], " (got [1])"),
+        (None, ""),
+        ("nan", " (got 'nan')"),
+        (float("inf"), " (got inf)"),
+    ],
+)
+def test_a_number_of_the_wrong_type_or_not_finite_states_the_rule(value: object, shown: str) -> None:
+    err = refusal(v.number, value, "p")
+    assert err.param == "p"
+    assert str(err) == f"invalid p: must be a finite number{shown}"
