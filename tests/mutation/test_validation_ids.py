@@ -481,3 +481,27 @@ def test_a_number_of_the_wrong_type_or_not_finite_states_the_rule(value: object,
     err = refusal(v.number, value, "p")
     assert err.param == "p"
     assert str(err) == f"invalid p: must be a finite number{shown}"
+
+
+# -- the last survivors of the validation run -------------------------------------------------------
+
+
+def test_only_a_leading_sign_is_taken_off_an_integer_text() -> None:
+    assert v.integer("+12", "p") == 12
+    assert v.integer("-12", "p") == -12
+    assert str(refusal(v.integer, "X12", "p")) == "invalid p: must be an integer (ASCII digits) (got 'X12')"
+
+
+def test_a_paragraph_separator_is_no_display_text() -> None:
+    assert str(refusal(v.optional_text, "a\u2029b", "note", max_bytes=8)) == (
+        "invalid note: control characters are not allowed"
+    )
+
+
+def test_an_endpoint_loses_only_its_trailing_slashes() -> None:
+    assert v.endpoint_url("http://hostX/") == "http://hostX"
+
+
+def test_a_connection_id_is_at_most_250_characters() -> None:
+    assert v.conn_id("c" * 250, "conn") == "c" * 250
+    assert str(refusal(v.conn_id, "c" * 251, "conn")).startswith("invalid conn: must be 1-250 letters")
