@@ -41,3 +41,15 @@ def test_a_limiter_registered_while_waiting_for_the_lock_is_the_one_returned(
     registry.missed = False
     assert limiter_for(key, 5.0, settings) is first
     assert list(registry.values()) == [first]
+
+
+def test_the_state_file_recreates_a_directory_removed_under_it(tmp_path: Path) -> None:
+    """A temp cleaner may remove the state directory after the limiter was built: the connection
+    makes it again, parents included."""
+    from airflow_provider_rtc.ratelimit import host
+
+    path = tmp_path / "gone" / "deeper" / host.FILENAME
+    db = host._Database(path)
+    db.connection().execute("SELECT 1")
+    assert path.exists()
+    db.reset()

@@ -505,3 +505,10 @@ def test_an_endpoint_loses_only_its_trailing_slashes() -> None:
 def test_a_connection_id_is_at_most_250_characters() -> None:
     assert v.conn_id("c" * 250, "conn") == "c" * 250
     assert str(refusal(v.conn_id, "c" * 251, "conn")).startswith("invalid conn: must be 1-250 letters")
+
+
+def test_items_that_json_cannot_hold_are_compared_by_their_text() -> None:
+    from datetime import date
+
+    day = date(2026, 12, 7)
+    assert v.id_list([day, date(2026, 12, 7)], "days", item=same) == v.IdList([day], [day])
