@@ -32,6 +32,10 @@ EQUIVALENT = ROOT / "tools" / "mutate_equivalent.txt"
 KILLED = {"killed", "caught by type check"}
 #: left out of the score: mutmut did not run them (interrupted, or skipped by configuration)
 NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
+#: ``--tests``: the run's test selection, handed to the mutmut process (os.pathsep-separated)
+TESTS_ENV = "RTC_MUTATE_TESTS"
+#: runs mutmut's CLI with the selection of ``--tests`` (see `mutmut_with_selection`)
+_BOOT = "import sys; sys.path.insert(0, 'tools'); import mutate; mutate.mutmut_with_selection()"
 
 
 def equivalents(path: Path = EQUIVALENT) -> dict[str, str]:
@@ -110,6 +114,39 @@ def not_killed(statuses: dict[str, str], equivalent: dict[str, str], patterns: l
     )
 
 
+def mutmut_with_selection() -> None:
+    """mutmut's CLI with ``pytest_add_cli_args_test_selection`` replaced by the ``--tests`` paths.
+
+    mutmut runs, per mutant, every selected test that reaches its function: for the functions every
+    hook test reaches (the limiter's settings, validation's checks) that is 8-15 s per mutant, where
+    the focused tests that judge them take well under one. mutmut 3.8 reads its configuration only
+    from pyproject, and a changed selection resets every cached verdict (its config fingerprint), so
+    the selection is swapped here, in mutmut's own process (its workers are forked from it), and the
+    fingerprint keeps pyproject's: the verdicts of other modules stay, and mutmut drops the tests
+    outside the selection from its test map and maps any new ones (its incremental stats).
+    """
+    from mutmut import configuration
+    from mutmut.__main__ import cli
+
+    tests = [t for t in os.environ[TESTS_ENV].split(os.pathsep) if t]
+    load = configuration._load_config
+
+    def load_selected() -> configuration.Config:
+        config = load()
+        pyproject = config.config_fingerprint()["test_selection"]
+        config.pytest_add_cli_args_test_selection = tests
+
+        def fingerprint() -> dict[str, str]:
+            return {**configuration.Config.config_fingerprint(config), "test_selection": pyproject}
+
+        config.config_fingerprint = fingerprint  # type: ignore[method-assign]
+        return config
+
+    configuration._load_config = load_selected
+    configuration.reset_config()  # mutmut loads its configuration when it is imported
+    cli(sys.argv[1:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=90.0, help="fail under this score (percent)")
@@ -120,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         "--not-killed",
         action="store_true",
         help="run only the mutants (of the globs) not killed yet: after new tests, a timeout, a stop",
+    )
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="PATH",
+        help="judge this run's mutants with these test paths only, not pyproject's selection",
     )
     parser.add_argument("mutants", nargs="*", help="mutant names or globs to run (default: all)")
     args = parser.parse_args(argv)
@@ -136,7 +179,15 @@ def main(argv: list[str] | None = None) -> int:
             print("every mutant of those globs is killed or equivalent: nothing to run")
             args.report_only = True
     if not args.report_only:
-        run = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children), *names])
+        env = None
+        if args.tests:
+            missing = [t for t in args.tests if not (ROOT / t.split("::")[0]).exists()]
+            if missing:
+                print(f"--tests: no such test path: {', '.join(missing)}", file=sys.stderr)
+                return 2
+            env = {**os.environ, TESTS_ENV: os.pathsep.join(args.tests)}
+            mutmut = [sys.executable, "-c", _BOOT]
+        run = subprocess.run([*mutmut, "run", "--max-children", str(args.max_children), *names], env=env)
         if run.returncode != 0:
             print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
             return run.returncode
