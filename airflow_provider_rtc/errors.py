@@ -64,7 +64,7 @@ class RtcError(Exception):
         where = " ".join(p for p in (self.cloud, self.action) if p)
         code = f" [{self.code}]" if self.code not in (None, "") else ""
         rid = f" (RequestId {self.request_id})" if self.request_id else ""
-        head = f"{where}{code}: " if where or code else ""
+        head = f"{where}{code}: ".lstrip() if where or code else ""
         return f"{head}{self.message}{rid}"
 
     def __str__(self) -> str:

@@ -99,3 +99,11 @@ def test_no_signature_when_nothing_listens(set_connection, call: str) -> None:
         for text in _texts(link):
             assert "Signature" not in text and "TC3-HMAC" not in text, (type(link), text)
     assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_a_code_without_cloud_or_action_has_no_leading_space() -> None:
+    from airflow_provider_rtc.errors import RtcError
+
+    assert str(RtcError("boom", code="X")) == "[X]: boom"
+    assert str(RtcError("boom", cloud="zego", code="X")) == "zego [X]: boom"
+    assert str(RtcError("boom")) == "boom"
