@@ -9,6 +9,7 @@ clock, a done verdict without a manifest, a held wait told apart from other wait
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -97,3 +98,21 @@ def test_held_for_late_commits_names_only_the_hold() -> None:
     assert trtc.held_for_late_commits(
         WaitVerdict("waiting", "w", waiting_for=["late 311 VOD_COMMIT retries until later", "x"])
     )
+
+
+def test_a_grace_under_a_second_still_holds() -> None:
+    held = trtc.hold_for_late_commits(done(), grace=0.5, seen_at=1000.0, now=1000.2)
+    assert held.state == "waiting" and trtc.held_for_late_commits(held)
+
+
+def test_the_windows_end_is_told_in_utc_whatever_the_workers_timezone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # UTC+8, no daylight saving
+    time.tzset()
+    try:
+        held = trtc.hold_for_late_commits(done(), grace=60, seen_at=1000.0, now=1000.0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert "until 1970-01-01T00:17:40Z" in held.waiting_for[0]
