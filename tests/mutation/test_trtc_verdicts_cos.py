@@ -132,3 +132,51 @@ def test_a_url_without_an_app_id_leaves_its_place_empty() -> None:
         == f"https://cos.example.com//{TASK}/a.m3u8"
     )
     assert trtc.file_url(None, task_id=TASK, app_id=APP, name="a.m3u8") is None
+
+
+def test_a_305_status_1_is_hls_done_when_every_playlist_ends() -> None:
+    stuck = trtc_event(TASK, 305, {"Status": 1})
+    listed = trtc_event(TASK, 304, {"FileList": ["a.m3u8"]})
+    verdict = evaluate(listed, stuck, playlists={"a.m3u8": True})
+    assert verdict.done and verdict.manifest["files"][0]["status"] == "uploaded", verdict.message
+
+
+def test_an_unknown_305_status_waits_and_says_which() -> None:
+    verdict = evaluate(trtc_event(TASK, 305, {"Status": 7}))
+    assert verdict.waiting_for == ["305 UPLOAD_STOP with a known Status (got 7)"]
+
+
+def test_each_missing_callback_is_named_in_the_message() -> None:
+    listed = trtc_event(TASK, 304, {"FileList": ["a.m3u8"]})
+    verdict = evaluate(listed, STOP, wait_for_mp4=True)
+    awaited = [
+        "310 MP4_STOP (no MP4 callback has arrived yet; wait_for_mp4=True)",
+        "310 MP4_STOP for a_<n>.mp4",
+    ]
+    assert verdict.waiting_for == awaited
+    assert verdict.message == f"TRTC recording {TASK} is gone; waiting for " + "; ".join(awaited)
+
+
+def test_a_listed_file_that_is_no_playlist_awaits_no_mp4() -> None:
+    stored = [{"event_type": b["EventType"], "body": b} for b in (mp4_310(TASK, "r_1.mp4"), STOP)]
+    obs = trtc.TrtcObservation(None, [{"FileName": "r_1.mp4"}], stored, task_id=TASK, app_id=APP)
+    verdict = trtc.evaluate_recording(obs, storage="cos", wait_for_mp4=True)
+    assert verdict.done, verdict.message
+
+
+def test_a_done_cos_verdict_warns_of_each_gap_and_of_nothing_else() -> None:
+    listed = trtc_event(TASK, 304, {"FileList": ["a.m3u8"]})
+    assert evaluate(listed, STOP).manifest["warnings"] == []
+    assert evaluate(mp4_310(TASK, "r_1.mp4"), STOP).manifest["warnings"] == []
+    by_storage = evaluate(listed, playlists={"a.m3u8": True}).manifest["warnings"]
+    assert by_storage == [
+        "no 305 UPLOAD_STOP arrived; HLS completion was read from storage "
+        "(every playlist ends with #EXT-X-ENDLIST)"
+    ]
+    unknown = evaluate(STOP).manifest
+    assert unknown["status"] == "uploaded" and unknown["warnings"] == [
+        "the uploaded file names are unknown: the task was gone before the first poll "
+        "and no 304/307 callback named them"
+    ]
+    warned = evaluate(mp4_310(TASK, "r_1.mp4", status=2), STOP, policy=UploadPolicy(on_failed_file="warn"))
+    assert warned.manifest["warnings"] == ["1 MP4 file(s) failed (310 Status 2): r_1.mp4"]
