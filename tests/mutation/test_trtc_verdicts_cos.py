@@ -180,3 +180,4 @@ def test_a_done_cos_verdict_warns_of_each_gap_and_of_nothing_else() -> None:
     ]
     warned = evaluate(mp4_310(TASK, "r_1.mp4", status=2), STOP, policy=UploadPolicy(on_failed_file="warn"))
     assert warned.manifest["warnings"] == ["1 MP4 file(s) failed (310 Status 2): r_1.mp4"]
+    assert warned.manifest["status"] == "partial"  # a failed MP4 is never reported as uploaded
