@@ -131,3 +131,9 @@ def test_no_312_waits_for_it_and_no_file_warns() -> None:
     assert empty.done and empty.manifest["warnings"] == [
         f"{WHERE} committed no file to VOD: nothing was published while it recorded"
     ]
+
+
+def test_a_311_whose_vod_part_is_no_object_is_a_failed_file_not_a_crash() -> None:
+    odd = trtc_event(TASK, 311, {"Status": 2, "TencentVod": "x"})
+    (entry,) = evaluate(odd, STOP, policy=WARN).manifest["files"]
+    assert (entry["name"], entry["status"], entry["user_id"]) == ("|||", "failed", None)
