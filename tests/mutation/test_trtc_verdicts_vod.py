@@ -137,3 +137,14 @@ def test_a_311_whose_vod_part_is_no_object_is_a_failed_file_not_a_crash() -> Non
     odd = trtc_event(TASK, 311, {"Status": 2, "TencentVod": "x"})
     (entry,) = evaluate(odd, STOP, policy=WARN).manifest["files"]
     assert (entry["name"], entry["status"], entry["user_id"]) == ("|||", "failed", None)
+
+
+def test_a_stuck_file_under_the_fail_policy_fails_naming_it() -> None:
+    verdict = evaluate(
+        vod_311(TASK, "", status=1, user="alice"), STOP, policy=UploadPolicy(on_backup_file="fail")
+    )
+    assert verdict.state == "failed"
+    assert verdict.message == (
+        f"{WHERE}: 1 file(s) are still on Tencent's server or backup storage (311 VOD_COMMIT Status 1): "
+        f"{TASK}_alice.mp4; on_backup_file='fail'."
+    )
