@@ -181,3 +181,21 @@ def test_a_done_cos_verdict_warns_of_each_gap_and_of_nothing_else() -> None:
     warned = evaluate(mp4_310(TASK, "r_1.mp4", status=2), STOP, policy=UploadPolicy(on_failed_file="warn"))
     assert warned.manifest["warnings"] == ["1 MP4 file(s) failed (310 Status 2): r_1.mp4"]
     assert warned.manifest["status"] == "partial"  # a failed MP4 is never reported as uploaded
+
+
+def test_a_done_manifest_carries_each_trouble_callback_word_for_word() -> None:
+    notes = [
+        trtc_event(TASK, 301, {"Status": 1}),
+        trtc_event(TASK, 301, {"Status": 0}),
+        trtc_event(TASK, 302, {"Status": 1}),
+        trtc_event(TASK, 308, {"Code": "NoSuchBucket", "Message": "bucket gone"}),
+        trtc_event(TASK, 309, {"Url": "https://img.example.com/a.png"}),
+    ]
+    warnings = evaluate(*notes, STOP).manifest["warnings"]
+    assert warnings == [
+        "the recorder failed to start (301 Status 1)",
+        "the storage reported an upload error (308 UPLOAD_ERROR NoSuchBucket: bucket gone)",
+        "an image could not be downloaded (309 DOWNLOAD_IMAGE_ERROR https://img.example.com/a.png)",
+        "the uploaded file names are unknown: the task was gone before the first poll "
+        "and no 304/307 callback named them",
+    ]
