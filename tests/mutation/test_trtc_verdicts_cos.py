@@ -186,10 +186,11 @@ def test_a_done_cos_verdict_warns_of_each_gap_and_of_nothing_else() -> None:
 def test_a_done_manifest_carries_each_trouble_callback_word_for_word() -> None:
     notes = [
         trtc_event(TASK, 301, {"Status": 1}),
-        trtc_event(TASK, 301, {"Status": 0}),
-        trtc_event(TASK, 302, {"Status": 1}),
         trtc_event(TASK, 308, {"Code": "NoSuchBucket", "Message": "bucket gone"}),
         trtc_event(TASK, 309, {"Url": "https://img.example.com/a.png"}),
+        # after the others, so a note from either would show in the wrong place
+        trtc_event(TASK, 302, {"Status": 1}),
+        trtc_event(TASK, 301, {"Status": 0}),
     ]
     warnings = evaluate(*notes, STOP).manifest["warnings"]
     assert warnings == [

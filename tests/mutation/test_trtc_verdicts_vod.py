@@ -148,3 +148,17 @@ def test_a_stuck_file_under_the_fail_policy_fails_naming_it() -> None:
         f"{WHERE}: 1 file(s) are still on Tencent's server or backup storage (311 VOD_COMMIT Status 1): "
         f"{TASK}_alice.mp4; on_backup_file='fail'."
     )
+
+
+def test_the_format_is_the_cache_files_and_a_missing_end_leaves_no_duration() -> None:
+    vod = {"UserId": "bob", "CacheFile": "b.mp4", "VideoUrl": "https://vod.example.com/b/index.m3u8"}
+    started = trtc_event(TASK, 311, {"Status": 0, "TencentVod": {**vod, "StartTimeStamp": 5}})
+    (entry,) = evaluate(started, STOP).manifest["files"]
+    assert (entry["format"], entry["begin_ms"], entry["duration_ms"]) == ("mp4", 5, None)
+
+
+def test_every_missing_callback_is_named_in_the_vod_message() -> None:
+    verdict = evaluate(storage_files=[{"UserId": "bob", "TrackType": "audio"}])
+    awaited = ["312 VOD_STOP (the VOD upload task finished)", "311 VOD_COMMIT for user bob track audio"]
+    assert verdict.waiting_for == awaited
+    assert verdict.message == f"{WHERE} is gone; waiting for " + "; ".join(awaited)
