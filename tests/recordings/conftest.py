@@ -36,6 +36,8 @@ __all__ = [
     "ReceiverServer",
     "Script",
     "admin",
+    "fast_retry_extra",
+    "wired_sandbox_config",
 ]
 
 # -- the callback receiver ------------------------------------------------------------------------
@@ -84,6 +86,37 @@ def sandbox(
         sandbox, monkeypatch, receiver_extra, names={"tencentcloud_default": "tencentcloud_default"}
     )
     return sandbox
+
+
+def wired_sandbox_config(
+    receiver: ReceiverServer,
+    *,
+    random_seed: int,
+    retry_interval: float = 0.3,
+    max_age: float | None = None,
+    **timing: float,
+) -> dict[str, Any]:
+    """A ``sandbox_config`` whose TRTC callbacks go to ``receiver``, signed with the receiver's key,
+    limits off; only the seed, the ``timing`` knobs and the callback retry/max-age differ by module."""
+    callbacks: dict[str, Any] = {
+        "url": f"{receiver.url}/trtc/callback",
+        "key": TRTC_KEY,
+        "timeout": 2,
+        "retry_interval": retry_interval,
+    }
+    if max_age is not None:
+        callbacks["max_age"] = max_age
+    return {
+        "random_seed": random_seed,
+        "timing": {"tick_seconds": 0.02, **timing},
+        "callbacks": callbacks,
+        "limits": {"enabled": False},
+    }
+
+
+def fast_retry_extra(retry_delay: float = 0.02, retry_max_delay: float = 0.1) -> dict[str, Any]:
+    """A ``sandbox_conn_extra`` for these modules: short retries, no pacing (the sandbox's limits are off)."""
+    return {"retry_delay": retry_delay, "retry_max_delay": retry_max_delay, "pacing": False}
 
 
 def admin(server: SandboxServer, path: str, body: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from rtc_sandbox.server import SandboxServer
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from tests.conftest import XFAIL_INACTIVE_ASSETS_ON_3_0, load_example_dag
 
-from .conftest import TRTC_KEY, ReceiverServer, admin
+from .conftest import ReceiverServer, admin, fast_retry_extra, wired_sandbox_config
 
 # an example DAG run end to end (dag.test) against a sandbox: e2e-like, seconds to minutes
 pytestmark = [pytest.mark.example_dag, pytest.mark.usefixtures("airflow_db"), pytest.mark.slow]
@@ -32,29 +32,21 @@ SEED = {
 @pytest.fixture
 def sandbox_config(receiver: ReceiverServer) -> dict[str, Any]:
     """The shared sandbox fixture's configuration here: callbacks to this test's receiver."""
-    return {
-        "random_seed": 5,
-        "timing": {
-            "upload_delay": 0.5,
-            "recording_exit_seconds": 0.2,
-            "zego_record_init_seconds": 0.1,
-            "callback_late_seconds": 1.5,
-            "tick_seconds": 0.02,
-        },
-        "callbacks": {
-            "url": f"{receiver.url}/trtc/callback",
-            "key": TRTC_KEY,
-            "timeout": 2,
-            "retry_interval": 0.5,
-            "max_age": 10,
-        },
-        "limits": {"enabled": False},
-    }
+    return wired_sandbox_config(
+        receiver,
+        random_seed=5,
+        retry_interval=0.5,
+        max_age=10,
+        upload_delay=0.5,
+        recording_exit_seconds=0.2,
+        zego_record_init_seconds=0.1,
+        callback_late_seconds=1.5,
+    )
 
 
 @pytest.fixture
 def sandbox_conn_extra() -> dict[str, Any]:
-    return {"retry_delay": 0.05, "retry_max_delay": 0.2, "pacing": False}
+    return fast_retry_extra(0.05, 0.2)
 
 
 @pytest.fixture(autouse=True)

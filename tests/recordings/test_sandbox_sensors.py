@@ -16,35 +16,26 @@ from airflow_provider_rtc.sensors.trtc import TrtcRecordingUploadedSensor
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
 
-from .conftest import TRTC_KEY, ReceiverServer, admin
+from .conftest import ReceiverServer, admin, fast_retry_extra, wired_sandbox_config
 
 
 @pytest.fixture
 def sandbox_config(receiver: ReceiverServer) -> dict[str, Any]:
     """The shared sandbox fixture's configuration here: callbacks to this test's receiver."""
-    return {
-        "random_seed": 3,
-        "timing": {
-            "upload_delay": 0.3,
-            "recording_exit_seconds": 0.2,
-            "zego_record_init_seconds": 0.05,
-            "zego_mix_auto_stop_seconds": 0.4,
-            "callback_late_seconds": 0.6,
-            "tick_seconds": 0.02,
-        },
-        "callbacks": {
-            "url": f"{receiver.url}/trtc/callback",
-            "key": TRTC_KEY,
-            "timeout": 2,
-            "retry_interval": 0.3,
-        },
-        "limits": {"enabled": False},
-    }
+    return wired_sandbox_config(
+        receiver,
+        random_seed=3,
+        upload_delay=0.3,
+        recording_exit_seconds=0.2,
+        zego_record_init_seconds=0.05,
+        zego_mix_auto_stop_seconds=0.4,
+        callback_late_seconds=0.6,
+    )
 
 
 @pytest.fixture
 def sandbox_conn_extra() -> dict[str, Any]:
-    return {"retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
+    return fast_retry_extra()
 
 
 def trtc_recording(server: SandboxServer, storage: str, fault: str | None = None) -> str:

@@ -29,7 +29,14 @@ from airflow_provider_rtc.waits.loop import WaitMemory, adrive, drive, poll
 from airflow_provider_rtc.waits.spec import TrtcWaitSpec
 from tests.support.clock import ManualClock
 
-from .conftest import TRTC_KEY, ReceiverServer, admin, trtc_event, vod_311
+from .conftest import (
+    ReceiverServer,
+    admin,
+    fast_retry_extra,
+    trtc_event,
+    vod_311,
+    wired_sandbox_config,
+)
 
 TASK = "task-vod"
 APP = 1400000001
@@ -251,27 +258,18 @@ def test_a_rescheduled_sensor_resumes_the_same_window(manual_clock: ManualClock)
 
 @pytest.fixture
 def sandbox_config(receiver: ReceiverServer) -> dict[str, Any]:
-    return {
-        "random_seed": 5,
-        "timing": {
-            "upload_delay": 0.2,
-            "recording_exit_seconds": 0.1,
-            "callback_late_seconds": 1.5,
-            "tick_seconds": 0.02,
-        },
-        "callbacks": {
-            "url": f"{receiver.url}/trtc/callback",
-            "key": TRTC_KEY,
-            "timeout": 2,
-            "retry_interval": 0.3,
-        },
-        "limits": {"enabled": False},
-    }
+    return wired_sandbox_config(
+        receiver,
+        random_seed=5,
+        upload_delay=0.2,
+        recording_exit_seconds=0.1,
+        callback_late_seconds=1.5,
+    )
 
 
 @pytest.fixture
 def sandbox_conn_extra() -> dict[str, Any]:
-    return {"retry_delay": 0.02, "retry_max_delay": 0.1, "pacing": False}
+    return fast_retry_extra()
 
 
 def check_until(task: TrtcRecordingUploadedSensor, done: Any, what: str, seconds: float = 15) -> Any:
