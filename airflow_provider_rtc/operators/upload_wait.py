@@ -8,12 +8,12 @@ wait. ``execute_complete`` hands the trigger's event to :meth:`UploadWait.comple
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_rtc.clock import current_clock
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_provider_rtc.waits.outcome import RecordingWaitTimeout, complete, finish
 
@@ -60,7 +60,9 @@ class UploadWait:
             return finish(task, context, verdict)
         task.log.info("%s: not uploaded yet; deferring to the triggerer", probe.what)
         task.defer(
-            trigger=probe.trigger(end_time=time.time() + self.wait_timeout, poll_interval=self.poll_interval),
+            trigger=probe.trigger(
+                end_time=current_clock().time() + self.wait_timeout, poll_interval=self.poll_interval
+            ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.wait_timeout),
         )

@@ -9,7 +9,6 @@ Deferrable mode checks once first and defers only when not done, with
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
@@ -24,6 +23,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_provider_rtc.clock import current_clock
 from airflow_provider_rtc.hooks.settings import check_hook_params
 from airflow_provider_rtc.validation import positive_int
 from airflow_provider_rtc.waits.loop import DEFAULT_MAX_CONSECUTIVE_ERRORS
@@ -103,7 +103,9 @@ class RtcWaitSensor(BaseSensorOperator):
         if first:
             return first.xcom_value
         self.defer(
-            trigger=self.probe.trigger(end_time=time.time() + self.timeout, poll_interval=self.poke_interval),
+            trigger=self.probe.trigger(
+                end_time=current_clock().time() + self.timeout, poll_interval=self.poke_interval
+            ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
         )

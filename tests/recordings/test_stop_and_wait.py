@@ -14,6 +14,7 @@ from airflow_provider_rtc.operators.zego import StopRecordOperator
 from airflow_provider_rtc.triggers.trtc import TrtcRecordingUploadedTrigger
 from airflow_provider_rtc.triggers.zego import ZegoRecordingUploadedTrigger
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed, RecordingWaitTimeout
+from tests.support.clock import ManualClock
 
 from .conftest import (
     ReceiverServer,
@@ -151,6 +152,18 @@ def test_stop_record_then_defer(script: Script) -> None:
     assert isinstance(trigger, ZegoRecordingUploadedTrigger)
     assert trigger.serialize()[1]["spec"]["on_backup_file"] == "fail"
     assert deferred.value.timeout == timedelta(seconds=60)
+
+
+@pytest.mark.usefixtures("zego_conn")
+def test_stop_record_defers_to_a_deadline_on_the_installed_clock(
+    script: Script, manual_clock: ManualClock
+) -> None:
+    """The trigger's ``end_time`` is read on the client's clock (it read ``time.time()``)."""
+    script.on("StopRecord", zego_ok())
+    script.on("DescribeRecordStatus", zego_record(3, [zego_file("a.mp4", 2)]))
+    with pytest.raises(TaskDeferred) as deferred:
+        stop_op(wait_for_upload=True, deferrable=True, wait_timeout=60).execute({})
+    assert deferred.value.trigger.serialize()[1]["end_time"] == manual_clock.time() + 60 == 1_060
 
 
 @pytest.mark.usefixtures("zego_conn")

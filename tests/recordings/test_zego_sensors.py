@@ -19,6 +19,7 @@ from airflow.sdk.exceptions import AirflowRescheduleException
 from airflow_provider_rtc.sensors.zego import ZegoMixTaskEndedSensor, ZegoRecordingUploadedSensor
 from airflow_provider_rtc.triggers.zego import ZegoMixTaskEndedTrigger, ZegoRecordingUploadedTrigger
 from airflow_provider_rtc.waits.outcome import RecordingUploadFailed
+from tests.support.clock import ManualClock
 from tests.support.credentials import ZEGO_SECRET
 
 from .conftest import ZEGO_APP_ID, Script, zego_error, zego_file, zego_ok, zego_record
@@ -196,6 +197,18 @@ def test_deferrable_checks_first_then_defers_with_the_sensor_timeout(script: Scr
     }
     assert kwargs["last_seen"]["status"] == 3
     assert SECRET not in repr(kwargs)
+
+
+def test_the_trigger_deadline_is_read_on_the_installed_clock(
+    script: Script, manual_clock: ManualClock
+) -> None:
+    """The deferral's absolute ``end_time`` comes from the clock the trigger measures it on (the
+    client's clock), so a test's manual clock and a wait's windows agree; it read ``time.time()``."""
+    script.on("DescribeRecordStatus", zego_record(3, [zego_file("a.mp4", 2)]))
+    manual_clock.advance(4_000)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(deferrable=True, timeout=600, poke_interval=7).execute({})
+    assert deferred.value.trigger.serialize()[1]["end_time"] == manual_clock.time() + 600 == 5_600
 
 
 def test_deferrable_done_at_the_first_check_never_defers(script: Script) -> None:
