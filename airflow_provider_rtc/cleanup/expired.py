@@ -121,7 +121,7 @@ def _unlink(path: Any) -> Callable[[], dict[str, Any]]:
         except Exception as err:
             code, request_id, maybe = _store_error(err, local)
             raise RtcApiError(
-                redact_text(f"{type(err).__name__}: {err}")[:300],
+                redact_text(str(err) or type(err).__name__)[:300],
                 cloud="lake",
                 action=DELETE_OBJECT,
                 code=code,
@@ -183,17 +183,13 @@ def stopped_message(results: list[dict[str, Any]], failed: dict[str, Any], total
     if failed["status"] == "not_started":
         what = f"stopped before deleting {failed['label']}"
     else:
-        code = failed.get("code")
-        request = failed.get("request_id")
-        ids = ", ".join(
-            p
-            for p in (
-                f"code {code}" if code not in (None, "") else "",
-                f"request id {request}" if request else "",
-            )
-            if p
-        )
         error = redact_text(str(failed.get("error") or ""))
+        code, request = failed.get("code"), failed.get("request_id")
+        ids = ", ".join(  # each unless the error's text already says it (the provider's errors do)
+            f"{name} {value}"
+            for name, value in (("code", code), ("request id", request))
+            if value not in (None, "") and str(value) not in error
+        )
         what = f"{failed['action']} of {failed['label']} failed" + (f" ({ids})" if ids else "")
         what += f": {error}" if error else ""
     return (
