@@ -247,3 +247,35 @@ def test_a_refused_object_store_delete_reads_as_its_code_and_request_id():
     result, err = expired.delete_one(candidate, expired.Places(), hook=None)
     assert (result["status"], result["code"], result["request_id"]) == ("failed", "AccessDenied", "R1")
     assert result["maybe_executed"] is False and isinstance(err, Exception)
+
+
+def test_a_vod_application_is_the_refs_app_and_a_parquet_trail_takes_the_lines(
+    sandbox, tmp_path, monkeypatch
+):
+    """``vod_sub_app_id`` names the VOD application of the ref; the typed Parquet trail (one schema
+    for every file) holds the new clouds and kinds like the others."""
+    monkeypatch.setenv("AIRFLOW__RTC__AUDIT_FORMAT", "parquet")
+    sub_app = 1500000001
+    created = time.time() - 40 * DAY
+    file_id = vod_media(sandbox, "old.mp4", 10, created_at=created, trtc_app=APP, sub_app_id=sub_app)[
+        "file_id"
+    ]
+    ti = TI(task_id="retention")
+    _op(tmp_path, vod=True, vod_sub_app_id=sub_app).execute(context(ti))
+    [line] = audit.read_lines(str(tmp_path / "audit"))
+    assert file_of(tmp_path / "audit", ti).with_suffix(".parquet").exists()
+    assert (line["status"], line["cloud"], line["app_id"], line["origin"]) == (
+        "done",
+        "vod",
+        str(sub_app),
+        "retention",
+    )
+    assert line["ref"] == {
+        "cloud": "vod",
+        "app_id": str(sub_app),
+        "kind": "media",
+        "id": file_id,
+        "id_type": "",
+        "room": "",
+    }
+    assert sandbox.backend.vod.get(file_id) is None
