@@ -279,3 +279,36 @@ def test_a_vod_application_is_the_refs_app_and_a_parquet_trail_takes_the_lines(
         "room": "",
     }
     assert sandbox.backend.vod.get(file_id) is None
+
+
+def test_a_fatal_error_stays_fatal_and_its_line_is_written(tmp_path):
+    """Bad credentials fail the task at once (no retries burnt on them), with the message of where
+    the run stood; the line is in the trail before the error leaves."""
+    import logging
+
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from airflow_provider_rtc.cleanup import expired
+    from airflow_provider_rtc.exceptions import RtcAuthError
+
+    class Hook:  # DeleteMedia refused: the SecretId was disabled after the listing
+        def delete_media(self, file_id: str, *, sub_app_id: int | None = None) -> Any:
+            raise RtcAuthError("SecretId disabled", action="DeleteMedia", code="AuthFailure", request_id="R9")
+
+    when = pendulum.now("UTC").subtract(days=40)
+    candidates = [retention.Candidate("vod", f"f{i}", "a.mp4", when) for i in range(2)]
+    ti = TI(task_id="retention")
+    trail = audit.AuditLog(audit.audit_base(str(tmp_path)), audit.trail.who_of(object(), context(ti)))
+    with audit.recording(trail), pytest.raises(AirflowFailException) as raised:
+        expired.delete_all(candidates, expired.Places(), Hook(), log=logging.getLogger("test"))
+    assert "DeleteMedia of vod:default media f0 failed" in str(raised.value)
+    assert "0 of 2 recording(s) were deleted before it (0 of them already gone); 1 not attempted" in str(
+        raised.value
+    )
+    [line] = lines_of(file_of(tmp_path, ti))
+    assert (line["status"], line["code"], line["request_id"], line["origin"]) == (
+        "failed",
+        "AuthFailure",
+        "R9",
+        "retention",
+    )
