@@ -12,10 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-CLOUDS = ("trtc", "live", "zego")
+#: ``vod``: Tencent Cloud VOD, where TRTC stores recordings (app: the VOD SubAppId); ``lake``: the
+#: object stores recordings are copied to or written in (app: the configured prefix). Only the
+#: retention run deletes there; discovery, the inventory and the plan know the first three.
+CLOUDS = ("trtc", "live", "zego", "vod", "lake")
 #: ``tasks``: a cloud task that is neither a recording nor a mix (TRTC relay to CDN, stream ingest,
-#: AI transcription), keyed by its TaskId
-KINDS = ("rooms", "users", "streams", "mixes", "recordings", "tasks")
+#: AI transcription), keyed by its TaskId; ``media``: a VOD media, keyed by its FileId (not a
+#: recording task: its TaskId is another id space); ``objects``: a stored object, keyed by its URI
+KINDS = ("rooms", "users", "streams", "mixes", "recordings", "tasks", "media", "objects")
 #: ``id_type`` of a TRTC room (and of anything keyed by one): the id space it lives in
 ID_INT = "int"
 ID_STR = "str"

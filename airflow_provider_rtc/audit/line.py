@@ -17,7 +17,7 @@ from typing import Any
 
 #: what a line's status may be: the engine's, minus ``not_started`` (no call: no line), plus ``planned``
 STATUSES = ("done", "already_gone", "failed", "planned")
-ORIGINS = ("operator", "bulk", "end_event", "caps", "budget")
+ORIGINS = ("operator", "bulk", "end_event", "caps", "budget", "retention")
 KEYS = (
     "ts",
     "dag_id",
@@ -84,7 +84,8 @@ def line_of(result: dict[str, Any], who: Who, *, origin: str, dry_run: bool = Fa
         "task_id": who.task_id,
         "map_index": who.map_index,
         "try_number": who.try_number,
-        "conn_id": who.conn_ids.get(str(cloud)),
+        # a result that names its connection wins (retention: the bucket's or the lake's)
+        "conn_id": result.get("conn_id") or who.conn_ids.get(str(cloud)),
         "cloud": cloud,
         "product": result.get("product"),
         "app_id": ref.get("app_id") if isinstance(ref, dict) else None,

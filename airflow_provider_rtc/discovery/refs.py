@@ -64,6 +64,8 @@ SINGULAR = {
     "mixes": "mix",
     "recordings": "recording",
     "tasks": "task",
+    "media": "media",
+    "objects": "object",
 }
 
 

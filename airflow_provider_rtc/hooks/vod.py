@@ -207,12 +207,17 @@ class VodHook(TencentCloudHook):
             after = _vod_time(last, "CreateTime")
             seen = at_last
 
-    def _sub_app(self, params: dict[str, Any], sub_app_id: int | None) -> None:
-        """``SubAppId``: the argument, else the hook's, else the connection extra ``vod_sub_app_id``."""
+    def sub_app_id_of(self, sub_app_id: int | None = None) -> int | None:
+        """The ``SubAppId`` a call sends: the argument, else the hook's, else the connection extra
+        ``vod_sub_app_id``; None: the account's default VOD application (no ``SubAppId``)."""
         if sub_app_id is None:
             sub_app_id = self.sub_app_id_override
         if sub_app_id is None:
             settings = self.settings
             sub_app_id = settings.vod_sub_app_id if isinstance(settings, VodSettings) else None
-        if sub_app_id is not None:
-            params["SubAppId"] = v.positive_int(sub_app_id, "sub_app_id")
+        return None if sub_app_id is None else v.positive_int(sub_app_id, "sub_app_id")
+
+    def _sub_app(self, params: dict[str, Any], sub_app_id: int | None) -> None:
+        resolved = self.sub_app_id_of(sub_app_id)
+        if resolved is not None:
+            params["SubAppId"] = resolved

@@ -603,10 +603,21 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
     prefix) and a violation stops the run; ``max_deletes`` refuses a run that would delete more.
     ``dry_run=True`` lists what would be deleted and deletes nothing. Already gone counts as deleted.
 
+    Audit: every delete (DeleteMedia, an object's delete) writes one line to the task's audit trail
+    as its answer is read, origin ``retention`` (``done``, ``already_gone``, ``failed``; a dry run
+    ``planned``); ``audit_path`` as on the cleanup operators (docs/how-to/audit.md), and the DAG's
+    ``rtc-audit://<dag_id>/`` outlet. A run stops at its first failed delete (any error but
+    not-found): the error says how many were deleted before it, which one failed (code, request id)
+    and how many were not attempted; a re-run deletes what is left. Stopping, rather than pressing
+    on, because what makes one delete fail (credentials, permissions, a failing service) fails the
+    next ones too (:mod:`airflow_provider_rtc.cleanup.expired`).
+
     The report (XCom)::
 
         {"cutoff": "...", "dry_run": false, "deleted": [{"where", "ref", "name", "created", "size"}],
-         "counts": {"vod": 2, "bucket": 0, "destination": 5}, "bytes": 12345}
+         "counts": {"vod": 2, "bucket": 0, "destination": 5}, "bytes": 12345, "already_gone": 1}
+
+    ``already_gone``: of those deleted, how many were gone when their delete was made (0 in a dry run).
     """
 
     template_fields = (
@@ -621,6 +632,8 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         "sdk_app_id",
     )
     ui_color = "#fde8e8"
+    #: the ``origin`` of this operator's audit lines
+    audit_origin: str | None = "retention"
 
     def __init__(
         self,
@@ -637,9 +650,11 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         destination_conn_id: str | None = None,
         dry_run: bool = False,
         max_deletes: int | None = None,
+        audit_path: str | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_rtc import audit
         from airflow_provider_rtc import validation as v
 
         vod = v.flag(vod, "vod")  # not templated: "false" is a mistake, not False
@@ -675,8 +690,19 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         # BaseOperator.dry_run is a method: the flag lives under another name (templated)
         self.dry_run_only: Any = dry_run
         self.max_deletes = max_deletes
+        #: where the audit trail goes (None: ``[rtc] audit_path``; False or "": none): docs/how-to/audit.md
+        self.audit_path = audit_path
+        audit.add_outlet(self)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_rtc import audit
+
+        with audit.task_trail(self, context):
+            return self._expire()
+
+    def _expire(self) -> dict[str, Any]:
+        from airflow_provider_rtc import audit
+        from airflow_provider_rtc.cleanup import expired
         from airflow_provider_rtc.hooks.settings import as_bool
         from airflow_provider_rtc.lake import retention
         from airflow_provider_rtc.validation import positive_int
@@ -695,12 +721,14 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
         self.log.info("retention: deleting recordings created before %s (%d days)", before, days)
         candidates: list[retention.Candidate] = []
         hook = None
+        sub_app: int | None = None
         if self.vod:
             from airflow_provider_rtc.hooks.vod import VodHook
             from airflow_provider_rtc.validation import integer
 
             self.vod_sub_app_id = integer(self.vod_sub_app_id, "vod_sub_app_id", minimum=1, optional=True)
             hook = VodHook(self.tencentcloud_conn_id)
+            sub_app = hook.sub_app_id_of(self.vod_sub_app_id)
             app = integer(self.sdk_app_id, "sdk_app_id", minimum=1, optional=True)
             candidates += retention.vod_candidates(
                 hook,
@@ -719,11 +747,22 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
                 f"{len(candidates)} recordings would be deleted, more than allowed",
                 self.max_deletes,
             )
-        for candidate in candidates:
-            verb = "would delete" if dry_run else "deleting"
-            self.log.info("%s %s %s (created %s)", verb, candidate.where, candidate.ref, candidate.created)
-            if not dry_run:
-                self._delete(candidate, hook)
+        places = expired.Places(
+            vod_app=expired.DEFAULT_VOD_APP if sub_app is None else str(sub_app),
+            vod_sub_app_id=sub_app,
+            vod_conn_id=self.tencentcloud_conn_id if hook else None,
+            roots=roots,
+            conn_ids={"bucket": self.bucket_conn_id or None, "destination": self.destination_conn_id or None},
+        )
+        if dry_run:
+            for candidate in candidates:
+                self.log.info(
+                    "would delete %s %s (created %s)", candidate.where, candidate.ref, candidate.created
+                )
+            audit.record_planned(expired.planned(candidates, places), origin=expired.ORIGIN)
+            results: list[dict[str, Any]] = []
+        else:
+            results = expired.delete_all(candidates, places, hook, log=self.log)
         counts = {
             where: sum(1 for c in candidates if c.where == where)
             for where in ("vod", "bucket", "destination")
@@ -734,6 +773,7 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
             "deleted": [c.to_dict() for c in candidates],
             "counts": counts,
             "bytes": sum(c.size or 0 for c in candidates),
+            "already_gone": sum(1 for r in results if r["status"] == "already_gone"),
         }
         self.log.info(
             "retention %s: %d recording(s), %s (vod %d, bucket %d, destination %d)",
@@ -745,17 +785,3 @@ class DeleteExpiredRecordingsOperator(BaseOperator):
             counts["destination"],
         )
         return report
-
-    def _delete(self, candidate: Any, hook: Any) -> None:
-        from airflow_provider_rtc.exceptions import RtcNotFoundError
-
-        if candidate.where == "vod":
-            try:
-                hook.delete_media(candidate.ref, sub_app_id=self.vod_sub_app_id)
-            except RtcNotFoundError:
-                self.log.info("VOD media %s was already gone", candidate.ref)
-            return
-        try:
-            candidate.path.unlink()
-        except FileNotFoundError:
-            self.log.info("%s was already gone", candidate.ref)

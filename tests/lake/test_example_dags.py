@@ -41,7 +41,14 @@ def test_recordings_to_lake_copies_the_given_manifests(sandbox: SandboxServer, t
             assert path.stat().st_size == f["size"]
 
 
-def test_retention_dag_deletes_only_expired_copies(tmp_path: Path) -> None:
+@XFAIL_INACTIVE_ASSETS_ON_3_0  # its task declares the audit trail's asset
+def test_retention_dag_deletes_only_expired_copies(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_rtc.audit import read_lines
+
+    trail = tmp_path_factory.mktemp("audit")  # outside the lake: retention cleans all of tmp_path
+    monkeypatch.setenv("AIRFLOW__RTC__AUDIT_PATH", str(trail))
     old = tmp_path / "trtc/1/room/task-old/a.mp4"
     new = tmp_path / "trtc/1/room/task-new/b.mp4"
     for path, days in ((old, 100), (new, 3)):
@@ -58,3 +65,8 @@ def test_retention_dag_deletes_only_expired_copies(tmp_path: Path) -> None:
     run = dag.test(run_conf={"destination": str(tmp_path), "older_than_days": 30})
     assert str(run.state).endswith("success")
     assert not old.exists() and new.exists()
+    lines = read_lines(str(trail), dag_id="recordings_retention")  # newest first: the run, the dry run
+    assert [(x["status"], x["ref"]["id"], x["origin"]) for x in lines] == [
+        ("done", f"file://{old}", "retention"),
+        ("planned", f"file://{old}", "retention"),
+    ]
