@@ -41,3 +41,17 @@ def test_one_tasks_callbacks_are_sent_in_the_order_they_were_made() -> None:
         assert [t for k, t in sent if k == task] == [311, 311, 312]
     # different tasks go out side by side: b's first 311 did not wait for all of a's
     assert sent.index(("b", 311)) < sent.index(("a", 312))
+
+
+def test_a_delivery_that_meets_the_stopped_sandboxs_closed_client_is_a_failed_attempt() -> None:
+    """``close()`` closes the shared client while a delivery may already be in the pool: that
+    attempt is recorded and queued again (as a network failure is), not lost in the pool's future."""
+    dispatcher = CallbackDispatcher(CallbackSettings(url="http://127.0.0.1:9/cb"), Clock())
+    dispatcher.emit(_event(311, "a"))
+    (_, _, delivery) = dispatcher._due.pop()
+    client = httpx.Client(trust_env=False)
+    client.close()
+    dispatcher._attempt(client, delivery)
+    (attempt,) = dispatcher.log()[0]["attempts"]
+    assert attempt["error"].startswith("the sandbox stopped: ") and "status" not in attempt
+    assert not delivery.delivered and dispatcher.pending() == 1

@@ -254,6 +254,13 @@ class CallbackDispatcher:
             ok = resp.status_code == 200
         except httpx.HTTPError as err:
             record["error"] = f"{type(err).__name__}: {err}"
+        except RuntimeError as err:
+            # ``close()`` (the sandbox stopping) closed the client under a delivery already handed to
+            # the pool: a failed attempt like any other (retried if the sandbox starts again), not
+            # an exception lost in the pool's future with the delivery left unrecorded
+            if not client.is_closed:
+                raise
+            record["error"] = f"the sandbox stopped: {err}"
         record["elapsed"] = round(time.monotonic() - started, 3)
         with self._lock:
             delivery.attempts.append(record)
