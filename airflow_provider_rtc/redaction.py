@@ -90,11 +90,15 @@ def redact_client_logs() -> None:
 
 
 def redact_url(url: str) -> str:
-    """A URL for logs: no query string (signed URLs carry their signature there) and no userinfo."""
+    """A URL for logs: no query string (signed URLs carry their signature there) and no userinfo.
+
+    The userinfo ends at the authority's LAST ``@``, as URL parsers read it (urllib's ``hostname``,
+    httpx): a password holding an unescaped ``@`` (``user:p@ss@host``) is dropped whole."""
     head, _, _ = url.partition("?")
     scheme, sep, rest = head.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        rest = authority.rpartition("@")[2] + slash + path
     return f"{scheme}{sep}{rest}"
 
 
