@@ -463,7 +463,11 @@ def _copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> Copy
                 f"resuming at byte {resume_from}" if resume_from else "retrying",
                 delay,
             )
-            time.sleep(delay)
+            try:
+                time.sleep(delay)
+            except BaseException:  # stopped while it waits (a killed task): the kept prefix is litter
+                _remove_quietly(tmp)
+                raise
             continue
         except BaseException:
             _remove_quietly(tmp)
