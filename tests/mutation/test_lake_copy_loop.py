@@ -89,6 +89,8 @@ class Run:
         self.http = httpx.Client(transport=self.source)
         self.sleeps: list[float] = []
         monkeypatch.setattr(lake_copy.time, "sleep", self.sleeps.append)
+        self.counted: list[tuple[str, int]] = []
+        monkeypatch.setattr(lake_copy.metrics, "incr", lambda name, n=1, **_t: self.counted.append((name, n)))
         self.progress = Progress(total_files=1, total_bytes=len(BODY), logger=logging.getLogger("t"))
 
     @property
@@ -146,6 +148,38 @@ def test_a_file_is_copied_whole_under_its_name_with_no_temporary_file_left(run: 
     assert run.files() == {"rec.mp4": BODY}
     assert run.source.gets() == [None] and run.sleeps == []
     assert (run.progress.done_files, run.progress.skipped_files, run.progress.done_bytes) == (1, 0, len(BODY))
+    assert run.counted == [("rtc.copy_bytes", len(BODY))]  # bytes written to the lake
+
+
+def test_a_file_is_copied_into_folders_the_lake_does_not_have_yet(run: Run) -> None:
+    job = run.job()
+    job.target = run.lake / "app" / "room" / "rec.mp4"
+    assert _summary(run.copy(job)) == ("copied", len(BODY), 1, None)
+    assert job.target.read_bytes() == BODY and sorted(p.name for p in job.target.parent.iterdir()) == [
+        "rec.mp4"
+    ]
+
+
+def test_a_body_longer_than_the_manifest_is_never_committed(run: Run) -> None:
+    """No Content-Length (a chunked answer) and more bytes than the manifest: not a prefix, so
+    every attempt starts over, and the file fails."""
+    run.source.length = False
+    outcome = run.copy(size=len(BODY) - 100)
+    assert _summary(outcome) == ("failed", 0, 3, f"short copy: {len(BODY)} of {len(BODY) - 100} bytes")
+    assert run.source.gets() == [None, None, None] and run.files() == {}
+
+
+def test_a_destination_that_holds_fewer_bytes_than_written_is_not_committed(run: Run) -> None:
+    job = run.job()
+    job.target = _Shrinking(run.target)
+    outcome = run.copy(job, attempts=2)
+    assert _summary(outcome) == (
+        "failed",
+        0,
+        2,
+        f"the destination holds {len(BODY) - 1} of {len(BODY)} bytes",
+    )
+    assert run.files() == {} and run.counted == []
 
 
 def test_an_md5_that_matches_is_copied(run: Run) -> None:
@@ -202,7 +236,7 @@ def test_a_target_of_the_sources_size_is_skipped_without_a_request(run: Run) -> 
     run.target.write_bytes(BODY)
     outcome = run.copy()
     assert _summary(outcome) == ("skipped", len(BODY), 0, None)
-    assert run.source.requests == []
+    assert run.source.requests == [] and run.counted == []
     assert (run.progress.done_files, run.progress.skipped_files, run.progress.total_bytes) == (1, 1, 0)
 
 
@@ -537,14 +571,37 @@ def test_a_bucket_object_with_an_etag_is_verified(run: Run, tmp_path: Path) -> N
     )
 
 
+def test_a_bucket_objects_etag_decides_whether_a_target_of_its_size_is_copied_again(run: Run) -> None:
+    """The manifest gave no size: the object's stat gives size and ETag, and a local target of that
+    size is hashed to be compared with it."""
+    run.lake.mkdir()
+    run.target.write_bytes(bytes(reversed(BODY)))  # same size, other bytes
+    for key in ("ETag", "etag"):
+        source = _Object(BODY, etag=f'"{_md5(BODY)}"', key=key)
+        job = run.job(kind="bucket", url=None, source=source, size=None)
+        assert _summary(run.copy(job)) == ("copied", len(BODY), 1, None), key
+        assert job.md5 == _md5(BODY) and run.files() == {"rec.mp4": BODY}
+        assert run.copy(run.job(kind="bucket", url=None, source=source, size=None)).status == "skipped"
+        run.target.write_bytes(bytes(reversed(BODY)))
+
+
+def test_a_short_bucket_object_starts_over_and_counts_no_bytes(run: Run, tmp_path: Path) -> None:
+    source = tmp_path / "bucket" / "rec.mp4"
+    source.parent.mkdir()
+    source.write_bytes(BODY[:500])
+    outcome = run.copy(run.job(kind="bucket", url=None, source=source), attempts=2)
+    assert _summary(outcome) == ("failed", 0, 2, f"short copy: 500 of {len(BODY)} bytes")
+    assert run.progress.done_bytes == 0 and run.files() == {}
+
+
 class _Object:
     """A bucket object whose stat carries an ETag (as fsspec's S3 info does)."""
 
-    def __init__(self, data: bytes, etag: str) -> None:
-        self.data, self.etag = data, etag
+    def __init__(self, data: bytes, etag: str, key: str = "ETag") -> None:
+        self.data, self.etag, self.key = data, etag, key
 
     def stat(self) -> dict[str, Any]:
-        return {"size": len(self.data), "ETag": self.etag}
+        return {"size": len(self.data), self.key: self.etag}
 
     def open(self, mode: str) -> Any:
         import io
@@ -568,6 +625,28 @@ class _Broken:
 
     def stat(self) -> Any:
         raise self.error
+
+
+class _Shrinking:
+    """A destination whose stat says one byte less than was written (a store that lost a part)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.path, name)
+
+    @property
+    def parent(self) -> Any:
+        return _Shrinking(self.path.parent)
+
+    def __truediv__(self, name: str) -> _Shrinking:
+        return _Shrinking(self.path / name)
+
+    def stat(self) -> Any:
+        info = self.path.stat()
+        return {"size": info.st_size - 1}
 
 
 class _Remote:
