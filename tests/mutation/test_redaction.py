@@ -169,6 +169,8 @@ def test_a_client_loggers_record_reaches_the_handlers_redacted(caplog: pytest.Lo
         ("https://u:pw@h.example.com/a@b/c.mp4", "https://h.example.com/a@b/c.mp4"),
         ("https://u@h.example.com", "https://h.example.com"),
         ("https://h.example.com/a.mp4#t=1", "https://h.example.com/a.mp4#t=1"),
+        # a path that holds another URL: the scheme is the first "://", the userinfo still dropped
+        ("https://u:pw@h.example.com/via/http://cdn/x.mp4", "https://h.example.com/via/http://cdn/x.mp4"),
     ],
 )
 def test_a_url_for_logs_has_no_query_and_no_userinfo(url: str, shown: str) -> None:
@@ -186,6 +188,7 @@ def test_a_password_holding_an_unescaped_at_sign_is_not_shown_in_part() -> None:
     [
         ("postgresql://rtc:S3CR3T@db:5432/rtc", "postgresql://rtc:***@db:5432/rtc"),
         ("postgresql://rtc:p@ss@db/rtc", "postgresql://rtc:***@db/rtc"),  # the last @ ends userinfo
+        ("postgresql://rtc:pa:ss@db/rtc", "postgresql://rtc:***@db/rtc"),  # the first : ends the user
         ("postgresql://rtc@db/rtc", "postgresql://rtc@db/rtc"),
         ("postgresql://rtc:@db/rtc", "postgresql://rtc:***@db/rtc"),
         ("postgresql://db/rtc", "postgresql://db/rtc"),
