@@ -38,6 +38,7 @@ class Source(httpx.BaseTransport):
         self.length = True  # send a Content-Length
         self.ranges = True  # honour a Range request with a 206
         self.content_range: str | None = None  # a 206's Content-Range, when not the honest one
+        self.whole_206 = False  # that 206 carries the whole file
         self.fail: list[BaseException] = []  # raised by the transport, one per request
         self.on_request: Callable[[httpx.Request], None] = lambda _request: None
 
@@ -56,6 +57,10 @@ class Source(httpx.BaseTransport):
             headers["content-range"] = (
                 self.content_range or f"bytes {start}-{len(self.body) - 1}/{len(self.body)}"
             )
+        if asked and self.ranges and self.content_range == "":  # a 206 without the header
+            del headers["content-range"]
+        elif asked and self.ranges and self.whole_206:  # a 206 that carries the whole file
+            body = self.body
         if self.length:
             headers["content-length"] = str(len(body))
         if request.method == "HEAD":
@@ -102,10 +107,10 @@ class Run:
         return CopyJob(0, 0, {"name": "rec.mp4"}, target=self.target, **fields)
 
     def copy(
-        self, job: CopyJob | None = None, *, attempts: int = 3, delay: float = 0.5, **kw: Any
+        self, job: CopyJob | None = None, *, attempts: int = 3, delay: float = 0.5, chunk: int = 64, **kw: Any
     ) -> CopyOutcome:
         settings = CopySettings(
-            chunk_size=64,
+            chunk_size=chunk,
             attempts=attempts,
             retry_delay=delay,
             http=self.http,
@@ -370,11 +375,23 @@ def test_a_206_of_another_range_than_asked_starts_over(run: Run, caplog: pytest.
     )
 
 
-def test_a_206_without_a_content_range_starts_over(run: Run) -> None:
+@pytest.mark.parametrize("content_range", ["items 300-1023", ""])
+def test_a_206_without_a_readable_content_range_starts_over(run: Run, content_range: str) -> None:
     run.source.cut_at = [320]
-    run.source.content_range = "items 300-1023"
+    run.source.content_range = content_range
     assert _summary(run.copy()) == ("copied", len(BODY), 3, None)
     assert run.source.gets() == [None, "bytes=320-", None]
+
+
+def test_a_206_that_says_no_range_is_never_taken_for_the_rest_of_the_file(run: Run) -> None:
+    """Cut after the first byte, the copy asks for ``bytes=1-``; a 206 whose Content-Range cannot
+    be read (here carrying the whole file) is no continuation, whatever byte the copy stopped at."""
+    run.source.cut_at = [1]
+    run.source.content_range = "bytes */1024"
+    run.source.whole_206 = True
+    assert _summary(run.copy(chunk=1)) == ("copied", len(BODY), 3, None)
+    assert run.source.gets() == [None, "bytes=1-", None]
+    assert run.files() == {"rec.mp4": BODY}
 
 
 @pytest.mark.parametrize("status", [500, 503, 408, 429])
@@ -669,6 +686,20 @@ class _Remote:
 
     def rename(self, target: _Remote) -> None:
         self.path.rename(target.path)
+
+
+@pytest.mark.parametrize("kind", ["url", "bucket"])
+def test_a_file_is_read_and_written_in_chunks_of_the_set_size(run: Run, tmp_path: Path, kind: str) -> None:
+    """Constant memory whatever the file's size: no read holds more than ``chunk_size`` bytes."""
+    seen: list[int] = []
+    original: Callable[[int], None] = run.progress.add_bytes
+    run.progress.add_bytes = lambda n: (seen.append(n), original(n))[1]  # type: ignore[method-assign]
+    source = tmp_path / "bucket" / "rec.mp4"
+    source.parent.mkdir()
+    source.write_bytes(BODY)
+    job = run.job() if kind == "url" else run.job(kind="bucket", url=None, source=source)
+    assert run.copy(job, chunk=256).status == "copied"
+    assert seen == [256] * 4
 
 
 def test_a_progress_callback_sees_every_byte_once(run: Run) -> None:
