@@ -39,6 +39,7 @@ class Source(httpx.BaseTransport):
         self.ranges = True  # honour a Range request with a 206
         self.content_range: str | None = None  # a 206's Content-Range, when not the honest one
         self.whole_206 = False  # that 206 carries the whole file
+        self.short_at: list[int] = []  # GETs to end cleanly after so many bytes (no Content-Length)
         self.fail: list[BaseException] = []  # raised by the transport, one per request
         self.on_request: Callable[[httpx.Request], None] = lambda _request: None
 
@@ -65,6 +66,8 @@ class Source(httpx.BaseTransport):
             headers["content-length"] = str(len(body))
         if request.method == "HEAD":
             return httpx.Response(status, headers=headers)
+        if self.short_at:  # a chunked answer that ends early, as far as its transport says cleanly
+            return httpx.Response(status, stream=_Stream(body[: self.short_at.pop(0)], None))
         cut = self.cut_at.pop(0) if self.cut_at else None
         return httpx.Response(status, headers=headers, stream=_Stream(body, cut))
 
@@ -321,6 +324,15 @@ def test_a_download_cut_into_a_local_lake_resumes_with_a_range(
     assert [r.getMessage() for r in caplog.records] == [
         "rec.mp4: attempt 1/3 failed (download interrupted: ReadError); resuming at byte 320 in 0.5 s"
     ]
+
+
+def test_a_body_that_ends_short_without_an_error_is_continued_from_where_it_ended(run: Run) -> None:
+    """What arrived is a prefix of the source (checked against the manifest's size, not yet the
+    whole): a local lake continues it with a Range request instead of fetching it all again."""
+    run.source.short_at = [640]
+    assert _summary(run.copy()) == ("copied", len(BODY), 2, None)
+    assert run.source.gets() == [None, "bytes=640-"]
+    assert run.files() == {"rec.mp4": BODY}
 
 
 def test_a_download_cut_twice_resumes_from_each_cut(run: Run) -> None:
