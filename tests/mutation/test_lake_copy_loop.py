@@ -721,3 +721,58 @@ def test_a_progress_callback_sees_every_byte_once(run: Run) -> None:
     run.source.cut_at = [320]
     run.copy()
     assert sum(seen) == len(BODY) and all(n > 0 for n in seen)
+
+
+def test_a_rename_that_fails_is_retried_and_leaves_no_temporary_file(run: Run) -> None:
+    run.target.mkdir(parents=True)  # a folder where the file goes: no rename can replace it
+    (run.target / "theirs").write_bytes(b"x")
+    outcome = run.copy(attempts=2)
+    assert _summary(outcome) == ("failed", 0, 2, "renaming into place failed: IsADirectoryError")
+    assert [p.name for p in run.lake.iterdir()] == ["rec.mp4"] and run.progress.done_bytes == 0
+
+
+def test_a_skipped_outcome_names_its_job_and_each_skip_is_counted(run: Run) -> None:
+    run.lake.mkdir()
+    run.target.write_bytes(BODY)
+    run.progress.total_files = 3
+    job = run.job()
+    assert run.copy(job).job is job
+    run.copy()
+    assert (run.progress.done_files, run.progress.skipped_files) == (2, 2)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, fmt: str, *args: Any) -> None:
+        self.lines.append(fmt % args)
+
+
+def test_a_file_done_exactly_one_interval_after_the_last_line_logs_one() -> None:
+    clock, logger = _Clock(), _Lines()
+    progress = Progress(total_files=3, total_bytes=0, interval=10.0, logger=logger, clock=clock)
+    clock.t = 10.0
+    progress.file_done()
+    assert logger.lines == [
+        "copy progress: files 1/3 (0 already there), bytes 0 B/0 B, rate 0 B/s, ETA unknown"
+    ]
+
+
+def test_the_eta_of_a_slow_copy_and_of_one_past_its_total() -> None:
+    clock = _Clock()
+    progress = Progress(total_files=1, total_bytes=100, logger=_Lines(), clock=clock)
+    clock.t = 100.0
+    progress.add_bytes(50)  # 0.5 B/s: below one byte a second, still an ETA
+    assert progress.line().endswith("rate 0 B/s, ETA 100 s")
+    progress.add_bytes(50)
+    clock.t = 1000.0  # 0.1 B/s, every byte there: nothing left
+    assert progress.line().endswith("ETA 0 s")
