@@ -119,7 +119,10 @@ class Run:
             http=self.http,
             guard=kw.pop("guard", _ANY_HOST),
         )
-        return copy_file(job or self.job(**kw), settings, self.progress)
+        job = job or self.job(**kw)
+        outcome = copy_file(job, settings, self.progress)
+        assert outcome.job is job  # every outcome names its file, copied, skipped or failed
+        return outcome
 
     def files(self) -> dict[str, bytes]:
         """Every file in the lake (temporary ones too: none may be left)."""
