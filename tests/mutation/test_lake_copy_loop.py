@@ -779,3 +779,22 @@ def test_the_eta_of_a_slow_copy_and_of_one_past_its_total() -> None:
     progress.add_bytes(50)
     clock.t = 1000.0  # 0.1 B/s, every byte there: nothing left
     assert progress.line().endswith("ETA 0 s")
+
+
+def test_a_local_target_is_hashed_in_chunks() -> None:
+    """A target's MD5 (to decide on a skip) is read a chunk at a time: constant memory there too."""
+    import io
+
+    sizes: list[int | None] = []
+
+    class Reads(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            sizes.append(size)
+            return super().read(size)
+
+    class Target:
+        def open(self, mode: str) -> Reads:
+            return Reads(b"x" * (lake_copy.CHUNK_SIZE + 1))
+
+    assert lake_copy._local_md5(Target()) == _md5(b"x" * (lake_copy.CHUNK_SIZE + 1))
+    assert sizes == [lake_copy.CHUNK_SIZE] * 3
