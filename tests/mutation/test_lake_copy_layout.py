@@ -147,3 +147,32 @@ def test_a_url_template_is_checked_before_it_renders() -> None:
     with pytest.raises(RtcValidationError) as caught:
         render_url("https://h/{name.__class__}", {}, {"name": "x"})
     assert caught.value.param == "source_url_template"
+
+
+def test_each_refusal_shows_the_template_it_refused() -> None:
+    """The message names the parameter, the rule and the value given (a layout holds no secret)."""
+    cases = [
+        (7, "source_url_template", f"invalid source_url_template: a non-empty text template; {RULE} (got 7)"),
+        (
+            "x/{name",
+            "layout",
+            "invalid layout: not a valid template (expected '}' before end of string); "
+            f"{RULE} (got 'x/{{name')",
+        ),
+        ("x/{nmae}", "layout", f"invalid layout: unknown placeholder {{nmae}}; {RULE} (got 'x/{{nmae}}')"),
+    ]
+    for template, param, message in cases:
+        with pytest.raises(RtcValidationError) as caught:
+            check_fields(template, param)
+        assert (caught.value.param, str(caught.value)) == (param, message)
+
+
+def test_a_layout_is_checked_when_it_renders_and_its_rendering_is_shown() -> None:
+    with pytest.raises(RtcValidationError) as caught:
+        render_layout("{nmae}/{name}", {}, {"name": "x"})
+    assert caught.value.param == "layout"
+    with pytest.raises(RtcValidationError) as caught:
+        render_layout("../{name}", {}, {"name": "x"})
+    assert (
+        str(caught.value) == "invalid layout: must render to a relative path without '.' or '..' (got '../x')"
+    )
