@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 import weakref
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from airflow_provider_rtc import __version__, departure, metrics
 from airflow_provider_rtc.errors import RtcError, RtcStoppedError, RtcThrottledError, RtcTransientError
 from airflow_provider_rtc.protocol.http import HttpCall, HttpReply
+from airflow_provider_rtc.redaction import redact_client_logs
 from airflow_provider_rtc.retry import RetryClock, RetryPolicy, current_clock
 
 if TYPE_CHECKING:
@@ -36,78 +36,6 @@ DEFAULT_READ_TIMEOUT = 15.0
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-#: query parameters of presigned/signed URLs whose values let a log reader act or authenticate:
-#: ZEGO ``Signature`` (and S3 SigV2's), S3 SigV4 ``X-Amz-Signature``/``X-Amz-Credential``/
-#: ``X-Amz-Security-Token``, COS ``q-signature``, ``q-ak`` and the other ``q-sign-*``/``q-key-*``
-#: fields, COS ``x-cos-security-token``, and a COS ``sign=`` carrying the whole authorization
-#: (COS "Request signature" doc; AWS "Authenticating Requests: Using Query Parameters")
-PRESIGNED_PARAMS = (
-    "Signature",
-    "X-Amz-Signature",
-    "X-Amz-Credential",
-    "X-Amz-Security-Token",
-    "AWSAccessKeyId",
-    "q-signature",
-    "q-ak",
-    "q-sign-[A-Za-z-]+",
-    "q-key-time",
-    "x-cos-security-token",
-    "sign",
-)
-_PRESIGNED = re.compile(
-    r"(?i)((?:^|[?&;]|%26|%3F)(?:" + "|".join(PRESIGNED_PARAMS) + r")(?:=|%3D))[^&\s\"'#<>]*"
-)
-#: the loggers that write request URLs: httpx (INFO), urllib3 (DEBUG) and httpcore's (DEBUG)
-CLIENT_LOGGERS = (
-    "httpx",
-    "httpcore",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "urllib3.connectionpool",
-)
-
-
-def redact_query(text: str) -> str:
-    """``text`` with the value of every presigned-URL query parameter replaced by ``***``."""
-    return _PRESIGNED.sub(r"\1***", text) if "=" in text or "%3D" in text.upper() else text
-
-
-class _RedactSignature(logging.Filter):
-    """urllib3 (DEBUG) and httpx (INFO) log request URLs. A ZEGO query's Signature covers neither the
-    Action nor the parameters, and a presigned COS/S3 URL is a bearer credential until it expires:
-    either would let a log reader act, so their values are redacted (message and arguments)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact_query(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact_arg(a) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: _redact_arg(v) for k, v in record.args.items()}
-        return True
-
-
-def _redact_arg(arg: Any) -> Any:
-    if isinstance(arg, int | float | bool) or arg is None:
-        return arg
-    text = str(arg)
-    redacted = redact_query(text)
-    return arg if redacted == text else redacted
-
-
-def redact_client_logs() -> None:
-    """Install the redaction on the HTTP clients' loggers (idempotent; a logger's filter sees only
-    the records logged on it, so each logger that writes URLs gets one)."""
-    for name in CLIENT_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactSignature) for f in logger.filters):
-            logger.addFilter(_RedactSignature())
-
-
-_redact_client_logs = redact_client_logs
 
 
 def _network_error(exc: BaseException, call: HttpCall, cloud: str, action: str, executed: bool) -> RtcError:
@@ -130,7 +58,7 @@ def new_session(pool_size: int = 32) -> requests.Session:
 
     from airflow_provider_rtc.departure_http import DepartingAdapter
 
-    _redact_client_logs()
+    redact_client_logs()
     session = requests.Session()
     # its connections take a paced call's slot once open, right before the request is written
     adapter = DepartingAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
@@ -200,7 +128,7 @@ def _measured(cloud: str, action: str, sent: float) -> None:
 async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, action: str) -> HttpReply:
     import httpx
 
-    _redact_client_logs()  # the client may be the caller's own
+    redact_client_logs()  # the client may be the caller's own
     failure: RtcError | None = None  # raised outside the except block: see send_sync
     extensions: dict[str, Any] | None = None
     gate = departure.current.get()
@@ -230,7 +158,7 @@ async def send_async(client: httpx.AsyncClient, call: HttpCall, *, cloud: str, a
 def new_async_client(timeout: tuple[float, float], max_connections: int = 100) -> httpx.AsyncClient:
     import httpx
 
-    _redact_client_logs()
+    redact_client_logs()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout[1], connect=timeout[0]),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),

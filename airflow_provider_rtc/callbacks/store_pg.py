@@ -20,7 +20,8 @@ receiver's own). Text columns use the ``"C"`` collation: reads order task ids by
 does, whatever the database's locale.
 
 Driver: psycopg 3 (the ``postgres`` extra), imported only when a PostgreSQL store is opened. The
-password of the URL never appears in a message, log or ``repr``: :func:`redact`.
+password of the URL never appears in a message, log or ``repr``:
+:func:`~airflow_provider_rtc.redaction.redact_db_url`.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from airflow_provider_rtc.callbacks.store_errors import StoreUnavailable
+from airflow_provider_rtc.redaction import redact_db_url
 
 log = logging.getLogger(__name__)
 
@@ -146,23 +148,6 @@ def is_postgres_url(location: Any) -> bool:
     return isinstance(location, str) and location.strip().lower().startswith(SCHEMES)
 
 
-def redact(url: str) -> str:
-    """``url`` without its password (in the netloc or a ``password=`` query parameter)."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, host = netloc.rsplit("@", 1)
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-        query = urlencode(
-            [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, True)]
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-    except ValueError:
-        return "postgresql://<unparseable URL>"
-
-
 def connection_url(
     *,
     host: str | None,
@@ -224,7 +209,7 @@ class PostgresSettings:
             raise ValueError(f"store timeout must be a positive number of seconds, got {self.timeout!r}")
 
     def describe(self) -> str:
-        return f"PostgreSQL {redact(self.url)} schema {self.schema}"
+        return f"PostgreSQL {redact_db_url(self.url)} schema {self.schema}"
 
 
 def _psycopg() -> Any:

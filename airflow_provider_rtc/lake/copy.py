@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_rtc import metrics
 from airflow_provider_rtc.exceptions import RtcValidationError
+from airflow_provider_rtc.redaction import redact_query, redact_url
 
 if TYPE_CHECKING:
     import httpx
@@ -158,22 +159,6 @@ def _segment(value: Any) -> str:
         return "_"
     text = _UNSAFE.sub("_", str(value))
     return "_" + text if text in (".", "..") else text
-
-
-def redact_text(text: str) -> str:
-    """Any text with its presigned-URL query values (signatures, credentials) masked."""
-    from airflow_provider_rtc.transport import redact_query
-
-    return redact_query(text)
-
-
-def redact_url(url: str) -> str:
-    """A URL for logs: no query string (signed URLs carry their signature there) and no userinfo."""
-    head, _, _ = url.partition("?")
-    scheme, sep, rest = head.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
 
 
 def md5_of(etag: Any) -> str | None:
@@ -438,7 +423,7 @@ def copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyO
         return _copy_file(job, settings, progress)
     except (ValueError, TypeError, OSError) as err:  # e.g. a NUL in a path: this file only
         progress.file_done()
-        return CopyOutcome(job, "failed", error=f"{type(err).__name__}: {redact_text(str(err))}")
+        return CopyOutcome(job, "failed", error=f"{type(err).__name__}: {redact_query(str(err))}")
 
 
 def _copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> CopyOutcome:
@@ -478,7 +463,11 @@ def _copy_file(job: CopyJob, settings: CopySettings, progress: Progress) -> Copy
                 f"resuming at byte {resume_from}" if resume_from else "retrying",
                 delay,
             )
-            time.sleep(delay)
+            try:
+                time.sleep(delay)
+            except BaseException:  # stopped while it waits (a killed task): the kept prefix is litter
+                _remove_quietly(tmp)
+                raise
             continue
         except BaseException:
             _remove_quietly(tmp)

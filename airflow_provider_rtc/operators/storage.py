@@ -31,7 +31,6 @@ from airflow_provider_rtc.lake.copy import (
     check_layout,
     human_bytes,
     md5_of,
-    redact_url,
     render_layout,
     render_url,
 )
@@ -45,6 +44,7 @@ from airflow_provider_rtc.lake.paths import (
     path_uri,
     storage_path,
 )
+from airflow_provider_rtc.redaction import redact_client_logs, redact_url
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.hooks.vod import VodHook
@@ -388,7 +388,6 @@ class CopyRecordingsOperator(BaseOperator):
         from airflow_provider_rtc.lake.copy import copy_file
         from airflow_provider_rtc.lake.fetch import SourceGuard
         from airflow_provider_rtc.lake.hls import MAX_DEPTH
-        from airflow_provider_rtc.transport import redact_client_logs
 
         redact_client_logs()  # httpx logs every request URL at INFO: presigned ones are redacted
         progress = Progress(

@@ -23,7 +23,7 @@ def check_playlists_sync(
     """{file name: playlist reachable and ended}; an unreachable playlist counts as not ended."""
     import httpx
 
-    from airflow_provider_rtc.transport import redact_client_logs
+    from airflow_provider_rtc.redaction import redact_client_logs
 
     redact_client_logs()  # httpx logs each URL at INFO: a presigned one must not reach the log
     result: dict[str, bool] = {}

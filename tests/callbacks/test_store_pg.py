@@ -21,6 +21,7 @@ from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.store import CallbackStore, StoreUnavailable
 from airflow_provider_rtc.callbacks.store_pg import PostgresDatabase, PostgresSettings, connection_url
+from airflow_provider_rtc.redaction import redact_db_url
 from tests.recordings.conftest import trtc_event
 from tests.support.credentials import SDK_APP_ID, TRTC_KEY
 from tests.support.postgres import receiver_config
@@ -338,7 +339,7 @@ def test_connection_urls_quote_every_part() -> None:
         "dbname": "rtc callbacks",
         "sslmode": "verify-full",
     }
-    assert "p@ss" not in store_pg.redact(url)
+    assert "p@ss" not in redact_db_url(url)
 
 
 def test_a_receiver_on_postgres_serves_reads_of_what_another_host_stored(postgres_url: str) -> None:

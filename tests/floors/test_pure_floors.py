@@ -33,6 +33,7 @@ PURE = (
     "airflow_provider_rtc.recordings.zego",
     "airflow_provider_rtc.recordings.playlists",
     "airflow_provider_rtc.transport",
+    "airflow_provider_rtc.redaction",
     "airflow_provider_rtc.ratelimit.host",
     "airflow_provider_rtc.waits.steps",
 )

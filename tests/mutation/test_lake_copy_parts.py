@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_rtc import redaction
 from airflow_provider_rtc.errors import RtcValidationError
 from airflow_provider_rtc.lake import copy as lake_copy
 from airflow_provider_rtc.lake.copy import CopyError, Progress
@@ -102,7 +103,7 @@ def test_an_etag_is_an_md5_only_for_a_single_part_upload(etag: Any, md5: str | N
     ],
 )
 def test_a_url_for_logs_has_no_query_and_no_userinfo(url: str, shown: str) -> None:
-    assert lake_copy.redact_url(url) == shown
+    assert redaction.redact_url(url) == shown
 
 
 def test_a_jobs_source_is_described_without_its_signature() -> None:
