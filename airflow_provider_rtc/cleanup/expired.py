@@ -12,7 +12,7 @@ identity and one call. Neither place is a TRTC/Live/ZEGO resource, so their iden
   are not part of the identity. Its lines say cloud ``vod`` and the operator's ``tencentcloud_conn_id``.
 * a bucket or lake object is ``ResourceRef("lake", <prefix URI>, "objects", <object URI>)``: the
   URI as ``path_uri`` gives it (``s3://bucket/key``, ``file:///path``), without user info or query
-  (:func:`~airflow_provider_rtc.lake.copy.redact_url`; credentials live in the connection, which a
+  (:func:`~airflow_provider_rtc.redaction.redact_url`; credentials live in the connection, which a
   line names only by id). The configured prefix stands for the application: it is what the run was
   told to clean, and it tells the cloud's bucket from the lake. The action is ``DeleteObject`` (S3's
   name for it; a local unlink is the same act), the product ``Recording bucket``/``Recordings lake``.
@@ -36,8 +36,8 @@ from airflow_provider_rtc import audit
 from airflow_provider_rtc.cleanup.result import label_of, outcome, run_call
 from airflow_provider_rtc.exceptions import RtcApiError, RtcNotFoundError
 from airflow_provider_rtc.identity import ResourceRef
-from airflow_provider_rtc.lake.copy import redact_text, redact_url
 from airflow_provider_rtc.lake.retention import Candidate
+from airflow_provider_rtc.redaction import redact_query, redact_url
 
 #: the audit lines' ``origin``
 ORIGIN = "retention"
@@ -121,7 +121,7 @@ def _unlink(path: Any) -> Callable[[], dict[str, Any]]:
         except Exception as err:
             code, request_id, maybe = _store_error(err, local)
             raise RtcApiError(
-                redact_text(str(err) or type(err).__name__)[:300],
+                redact_query(str(err) or type(err).__name__)[:300],
                 cloud="lake",
                 action=DELETE_OBJECT,
                 code=code,
@@ -183,7 +183,7 @@ def stopped_message(results: list[dict[str, Any]], failed: dict[str, Any], total
     if failed["status"] == "not_started":
         what = f"stopped before deleting {failed['label']}"
     else:
-        error = redact_text(str(failed.get("error") or ""))
+        error = redact_query(str(failed.get("error") or ""))
         code, request = failed.get("code"), failed.get("request_id")
         ids = ", ".join(  # each unless the error's text already says it (the provider's errors do)
             f"{name} {value}"
