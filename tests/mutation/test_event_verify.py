@@ -100,11 +100,10 @@ def run_verify(monkeypatch: pytest.MonkeyPatch, fake: Discover, **kw: Any) -> tu
 INVENTORY = {
     "clouds": {
         "trtc": {
-            "app_id": A,
+            "app_id": A,  # not a list, and before the lists: skipped, not the end of the cloud
             "rooms": [{"ids": {"room_id": 1234}}],
             "users": [{"ids": {"room_id": 77, "user_id": "u"}}],
             "recordings": [{"ids": {"task_id": "rec-1", "room_id": "r9"}}],
-            "count": 3,
         },
         "live": {
             "app_id": "push.example.com",
@@ -114,7 +113,7 @@ INVENTORY = {
             "mixes": [{"ids": {"session_id": "mix-1"}}],
         },
         "zego": {
-            "rooms": [{"ids": {"room_id": "z1"}}, "not an item", {"ids": "not ids"}],
+            "rooms": ["not an item", {"ids": "not ids"}, {"ids": {"room_id": "z1"}}],
             "mixes": [{"ids": {"task_id": "m1", "room_id": "z2"}}],
         },
     }
@@ -183,14 +182,15 @@ def test_the_verify_selector_names_each_room_by_its_typed_id_and_live_streams_by
         trtc_room(1234),
         trtc_room("1234"),
         trtc_room(-5),
-        ResourceRef("trtc", A, "rooms", "x1", "int"),  # not digits: kept as text
+        ResourceRef("trtc", A, "rooms", "X1", "int"),  # not digits: kept as text
         ResourceRef("zego", "9", "rooms", "z1"),
         ResourceRef("live", "d", "streams", "d/a/s/1"),
+        ResourceRef("live", "d", "streams", "bare"),  # pushed without domain and app: the name alone
         ResourceRef("live", "d", "mixes", "mix"),  # no list API: not named
         ResourceRef("trtc", A, "users", "u", "int", "88"),  # not a room: not named
     }
     selector = planner._verify_selector(scope)
-    assert selector.room_ids == frozenset({1234, "1234", -5, "x1", "z1", "1"})
+    assert selector.room_ids == frozenset({1234, "1234", -5, "X1", "z1", "1", "bare"})
     assert selector.allow_all is True
     assert selector.room_id_prefix is None
 
