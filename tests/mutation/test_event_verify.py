@@ -342,8 +342,8 @@ def test_a_zego_mix_still_running_is_a_survivor_and_a_gone_one_is_not(monkeypatc
     zego = SimpleNamespace(hooks={"rtc": hook})
     listed = {"app_id": "9", "mixes": [live(task_id="run", room_id="z"), live(task_id="other", room_id="z")]}
     fake = Discover(found(zego=listed))
-    plan = {
-        "targets": [mix_target("run"), mix_target("gone"), mix_target("live-mix", "CancelCommonMixStream")]
+    plan = {  # the gone one first: the mixes after it are asked too
+        "targets": [mix_target("gone"), mix_target("run"), mix_target("live-mix", "CancelCommonMixStream")]
     }
     survivors, _, _ = run_verify(
         monkeypatch,
@@ -352,7 +352,7 @@ def test_a_zego_mix_still_running_is_a_survivor_and_a_gone_one_is_not(monkeypatc
         access={"zego": zego},
         scope={ResourceRef("zego", "9", "rooms", "z")},
     )
-    assert hook.asked == ["run", "gone"]
+    assert hook.asked == ["gone", "run"]
     assert survivors == [
         # listed and not ended by the plan: found by discovery
         {"cloud": "zego", "kind": "mixes", **live(task_id="other", room_id="z")},
