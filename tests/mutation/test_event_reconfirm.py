@@ -180,6 +180,32 @@ def test_recordings_are_never_judged_by_their_start(monkeypatch) -> None:
     assert skipped == [] and [t["action"] for t in plan["targets"]] == ["DeleteCloudRecording"]
 
 
+def test_mixes_are_never_judged_by_their_start(monkeypatch) -> None:
+    """A mix's task (ZEGO) or session (Live) id is never reused: neither its own later start nor its
+    room's new session spares it."""
+    inv = {
+        "discovered_at": planner.iso_ms(T0),
+        "clouds": {
+            "zego": {"app_id": "9", "mixes": [{"ids": {"task_id": "m1", "room_id": "z"}, "started_at": T0}]},
+            "live": {"app_id": "d", "mixes": [{"ids": {"session_id": "s1"}, "started_at": T0}]},
+        },
+    }
+    fresh = Receiver(
+        {
+            ("zego", "9"): [
+                item("mixes", T0 + 10, task_id="m1", room_id="z"),
+                item("rooms", T0 + 10, room_id="z"),
+            ],
+            ("live", "d"): [item("mixes", T0 + 10, session_id="s1")],
+        }
+    )
+    monkeypatch.setattr(planner.receiver, "fetch_live", fresh)
+    plan = planner.build_plan(inv)
+    skipped = planner.reconfirm(plan, inv, {"zego": access("zego", "9"), "live": access("live", "d")})
+    assert skipped == []
+    assert sorted(t["action"] for t in plan["targets"]) == ["CancelCommonMixStream", "StopMix"]
+
+
 def test_a_target_of_another_application_is_skipped(monkeypatch) -> None:
     inv = inventory(app=B, rooms=[{"room_id": 1}])
     fresh = Receiver({})
@@ -275,6 +301,13 @@ def test_ms_reads_epoch_ms_and_iso_text(value: Any, expected: int | None) -> Non
     assert planner._ms(value) == expected
 
 
-def test_iso_ms_is_utc_iso_text() -> None:
-    assert planner.iso_ms(1_795_975_200_000) == "2026-11-29T18:00:00+00:00"
-    assert planner.iso_ms(1500) == "1970-01-01T00:00:01.500000+00:00"
+def test_iso_ms_is_utc_iso_text_whatever_the_local_zone() -> None:
+    """A worker in Tencent Cloud's own zone (UTC+8) still tells times in UTC, as the receiver does."""
+    import pendulum
+
+    pendulum.set_local_timezone(pendulum.timezone("Asia/Shanghai"))
+    try:
+        assert planner.iso_ms(1_795_975_200_000) == "2026-11-29T18:00:00+00:00"
+        assert planner.iso_ms(1500) == "1970-01-01T00:00:01.500000+00:00"
+    finally:
+        pendulum.set_local_timezone()
