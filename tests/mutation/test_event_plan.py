@@ -23,8 +23,10 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = json.loads((DATA / "event_plan.json").read_text())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def plan() -> dict:
+    # per test, not per module: mutmut maps a function to the tests that call it, and a module
+    # fixture calls build_plan in the first test's setup only, so the others never judged its mutants
     return build_plan(GOLDEN["inventory"], zego_mix_user_id="mixer")
 
 
@@ -101,3 +103,13 @@ def test_the_table_lists_the_first_targets_and_counts_the_rest(rooms: int, more:
 def test_an_inventory_without_app_ids_plans_under_a_dash() -> None:
     plan = build_plan({"clouds": {"zego": {"rooms": [{"ids": {"room_id": "r"}}]}}})
     assert plan["targets"][0]["label"] == "zego:- room r"
+
+
+def test_users_outside_the_planned_rooms_are_removed_room_by_room_in_order() -> None:
+    """The receiver lists users in its own order; their calls come in the order of their rooms."""
+    users = [{"ids": {"room_id": room, "user_id": user}} for room, user in ((9, "a"), (8, "b"), (9, "c"))]
+    plan = build_plan({"clouds": {"trtc": {"app_id": "1", "users": users}}})
+    assert [t["ids"] for t in plan["targets"]] == [
+        {"room_id": 8, "user_ids": ["b"]},
+        {"room_id": 9, "user_ids": ["a", "c"]},
+    ]
