@@ -21,6 +21,7 @@ from airflow_provider_rtc.cleanup.enders import ENDERS
 from airflow_provider_rtc.cleanup.engine import BulkRun
 from airflow_provider_rtc.discovery.discover import Access
 from airflow_provider_rtc.exceptions import RtcApiError, RtcNotFoundError
+from airflow_provider_rtc.identity import ResourceRef
 
 A = "1400000001"
 EPOCH = 1_795_975_200.0  # 2026-11-29T18:00:00Z: the wall clock the calls start at
@@ -386,3 +387,48 @@ def test_a_dry_run_audits_each_target_as_planned(monkeypatch) -> None:
         "label": f"trtc:{A} user u1 in room 7 (int), trtc:{A} user u2 in room 7 (int)",
         "status": "planned",
     }
+
+
+def test_a_correction_names_the_room_the_plan_ended_whatever_the_json_type_of_its_id(
+    clock, monkeypatch
+) -> None:
+    """``{"room_id": "1234", "str_room": false}`` is TRTC's numeric room (refs.py, the receiver's
+    item_key): its DismissRoom must be recorded against the numeric room, not the string room
+    "1234". Posted as ``{"room_id": "1234"}`` (str_room dropped) the receiver read it as the string
+    room: a live string room "1234" marked ended (verification then misses it) and the numeric
+    room's lost callback left uncorrected. Same for the users of such a room, and the other way
+    round (an int id with ``str_room: true``)."""
+    from airflow_provider_rtc.callbacks.inventory import item_key
+    from airflow_provider_rtc.discovery.refs import ref_of
+
+    inventory = {
+        "clouds": {
+            "trtc": {
+                "app_id": A,
+                "rooms": [
+                    {"ids": {"room_id": "1234", "str_room": False}},
+                    {"ids": {"room_id": 55, "str_room": True}},
+                ],
+                "users": [{"ids": {"room_id": "77", "str_room": False, "user_id": "u"}}],
+            }
+        }
+    }
+    plan = planner.build_plan(inventory)
+    calls: list[tuple[str, tuple, dict]] = []
+    hook = Hook(calls, clock, {})
+    access = {"trtc": Access("trtc", A, "receiver-trtc", lambda: {"trtc": hook})}
+    results, _, _ = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    assert sorted(m for m, _, _ in calls) == ["dismiss_room", "dismiss_room_by_str_room_id", "remove_user"]
+    posted: list[dict[str, Any]] = []
+    monkeypatch.setattr(planner.receiver, "post_corrections", lambda target, cloud, app, c: posted.extend(c))
+    planner.record_results(results, access)
+    ended = {ResourceRef.from_dict(r) for t in plan["targets"] for r in t["refs"]}
+    assert {ref_of("trtc", A, c["kind"], c["ids"]) for c in posted} == ended
+    # the receiver's own key: the numeric room 1234 and its user in numeric room 77, the string room "55"
+    assert sorted(item_key(c["kind"], c["ids"]) for c in posted) == sorted(
+        [
+            item_key("rooms", {"room_id": 1234}),
+            item_key("rooms", {"room_id": "55"}),
+            item_key("users", {"room_id": 77, "user_id": "u"}),
+        ]
+    )
