@@ -28,6 +28,20 @@ EPOCH = 1_795_975_200.0  # 2026-11-29T18:00:00Z: the wall clock the calls start 
 STEP = 0.1234567  # seconds each fake call takes on the test's clock
 
 
+SAFETY = 10.0  # seconds execute may take (it takes milliseconds) before the test fails, not hangs
+
+
+def execute(*args: Any, **kwargs: Any) -> Any:
+    """``planner.execute`` in a thread, failing after SAFETY: a target the executor cannot report
+    on (its description lost) must fail the test, not hang it until mutmut's timeout."""
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(planner.execute(*args, **kwargs)), daemon=True)
+    worker.start()
+    worker.join(SAFETY)
+    assert out, f"execute did not return within {SAFETY}s"
+    return out[0]
+
+
 class Clock:
     """``time`` as execute reads it; a call moves both clocks by STEP (one call at a time)."""
 
@@ -104,7 +118,7 @@ def setup(clock: Clock, fail: dict[Any, Exception] | None = None) -> tuple[dict,
 
 def test_each_target_is_called_once_with_its_own_arguments(clock) -> None:
     plan, access, calls = setup(clock)
-    results, _, interrupted = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    results, _, interrupted = execute(plan, access, BulkRun(max_concurrency=1))
     assert interrupted is None
     assert sorted(calls, key=repr) == sorted(
         [
@@ -121,7 +135,7 @@ def test_each_target_is_called_once_with_its_own_arguments(clock) -> None:
 
 def test_a_result_is_the_targets_identity_and_its_answer_without_the_engines_label(clock) -> None:
     plan, access, _ = setup(clock)
-    (mix, *_), _, _ = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    (mix, *_), _, _ = execute(plan, access, BulkRun(max_concurrency=1))
     target = plan["targets"][0]
     assert target["action"] == "StopMix"
     assert "target" not in mix
@@ -152,7 +166,7 @@ def test_a_result_is_the_targets_identity_and_its_answer_without_the_engines_lab
 
 def test_at_ms_is_read_when_each_call_starts(clock) -> None:
     plan, access, _ = setup(clock)
-    results, _, _ = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    results, _, _ = execute(plan, access, BulkRun(max_concurrency=1))
     starts = sorted(r["at_ms"] for r in results)
     assert starts == [int((EPOCH + n * STEP) * 1000) for n in range(4)]
 
@@ -160,7 +174,7 @@ def test_at_ms_is_read_when_each_call_starts(clock) -> None:
 def test_the_seconds_until_each_apis_last_call_ended(clock) -> None:
     """One call at a time, each STEP long: the lanes end at 1, 2, 3 and 4 steps, in call order."""
     plan, access, calls = setup(clock)
-    _, ended, _ = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    _, ended, _ = execute(plan, access, BulkRun(max_concurrency=1))
     lanes = {
         "stop_mix": "zego StopMix",
         "remove_user": "trtc RemoveUser",
@@ -193,7 +207,7 @@ def test_a_lane_keeps_the_end_of_its_last_call() -> None:
     access = {"trtc": Access("trtc", A, "r", lambda: {"trtc": Slow()})}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(planner, "time", SimpleNamespace(monotonic=clock.monotonic, time=clock.time))
-        results, ended, _ = planner.execute(planner.build_plan(inv), access, BulkRun(max_concurrency=4))
+        results, ended, _ = execute(planner.build_plan(inv), access, BulkRun(max_concurrency=4))
     assert sorted(calls) == ["1", "2"] and [r["status"] for r in results] == ["done", "done"]
     assert ended == {"trtc DismissRoom": 0.9}
 
@@ -204,7 +218,7 @@ def test_failed_and_gone_answers_are_results_too(clock) -> None:
         "1234": RtcNotFoundError("no such room", cloud="trtc", action="DismissRoomByStrRoomId", code="x"),
     }
     plan, access, calls = setup(clock, fail)
-    results, ended, interrupted = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    results, ended, interrupted = execute(plan, access, BulkRun(max_concurrency=1))
     by_action = {r["action"]: r for r in results}
     assert by_action["DismissRoom"]["status"] == "failed"
     assert by_action["DismissRoom"]["code"] == "FailedOperation"
@@ -223,7 +237,7 @@ def test_a_stopped_run_calls_nothing_and_every_target_is_not_started(clock) -> N
     run = BulkRun(max_concurrency=1)
     run.stop("stopped by the test")
     log = Log()
-    results, ended, interrupted = planner.execute(plan, access, run, log=log)
+    results, ended, interrupted = execute(plan, access, run, log=log)
     assert calls == [] and ended == {} and interrupted is None
     assert [r["status"] for r in results] == ["not_started"] * 4
     assert [r["label"] for r in results] == [t["label"] for t in plan["targets"]]
@@ -235,7 +249,7 @@ def test_a_stopped_run_calls_nothing_and_every_target_is_not_started(clock) -> N
 def test_the_run_is_logged_with_its_lanes_and_counts(clock) -> None:
     plan, access, _ = setup(clock)
     log = Log()
-    planner.execute(plan, access, BulkRun(max_concurrency=1), log=log)
+    execute(plan, access, BulkRun(max_concurrency=1), log=log)
     assert log.lines[0] == "ending 4 target(s) in 4 API lane(s), up to 1 calls in flight"
     ended = [line for line in log.lines if line.startswith("ended: ")]
     assert ended == [
@@ -247,7 +261,7 @@ def test_the_run_is_logged_with_its_lanes_and_counts(clock) -> None:
 def test_an_empty_plan_calls_nothing_and_logs_nothing(clock) -> None:
     log = Log()
     plan = planner.build_plan({})
-    assert planner.execute(plan, {}, BulkRun(), log=log) == ([], {}, None)
+    assert execute(plan, {}, BulkRun(), log=log) == ([], {}, None)
     assert log.lines == []
 
 
@@ -263,7 +277,7 @@ def test_an_interruption_is_returned_with_the_results_up_to_it(clock, monkeypatc
 
     monkeypatch.setattr(planner.schedule, "run_jobs", run_jobs)
     plan, access, calls = setup(clock)
-    results, ended, interrupted = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    results, ended, interrupted = execute(plan, access, BulkRun(max_concurrency=1))
     assert interrupted is alarm and calls == [] and ended == {}
     assert [(r["action"], r["status"]) for r in results] == [
         (t["action"], "not_started") for t in plan["targets"]
@@ -417,7 +431,7 @@ def test_a_correction_names_the_room_the_plan_ended_whatever_the_json_type_of_it
     calls: list[tuple[str, tuple, dict]] = []
     hook = Hook(calls, clock, {})
     access = {"trtc": Access("trtc", A, "receiver-trtc", lambda: {"trtc": hook})}
-    results, _, _ = planner.execute(plan, access, BulkRun(max_concurrency=1))
+    results, _, _ = execute(plan, access, BulkRun(max_concurrency=1))
     assert sorted(m for m, _, _ in calls) == ["dismiss_room", "dismiss_room_by_str_room_id", "remove_user"]
     posted: list[dict[str, Any]] = []
     monkeypatch.setattr(planner.receiver, "post_corrections", lambda target, cloud, app, c: posted.extend(c))
@@ -432,3 +446,26 @@ def test_a_correction_names_the_room_the_plan_ended_whatever_the_json_type_of_it
             item_key("users", {"room_id": 77, "user_id": "u"}),
         ]
     )
+
+
+def test_a_target_after_a_failed_one_names_it(clock) -> None:
+    """The room's dismissal waits for its recording; when that stop failed, the dismissal's result
+    says which call it came after (the engine's label: action and target)."""
+    inventory = {
+        "clouds": {
+            "trtc": {
+                "app_id": A,
+                "recordings": [{"ids": {"task_id": "t1", "room_id": 5}}],
+                "rooms": [{"ids": {"room_id": 5}}],
+            }
+        }
+    }
+    plan = planner.build_plan(inventory)
+    calls: list[tuple[str, tuple, dict]] = []
+    refused = RtcApiError("refused", cloud="trtc", action="DeleteCloudRecording", code="FailedOperation")
+    hook = Hook(calls, clock, {"t1": refused})
+    access = {"trtc": Access("trtc", A, "r", lambda: {"trtc": hook})}
+    (recording, room), _, _ = execute(plan, access, BulkRun(max_concurrency=1))
+    assert [m for m, _, _ in calls] == ["delete_cloud_recording", "dismiss_room"]
+    assert (recording["status"], room["status"]) == ("failed", "done")
+    assert room["after_failed"] == [f"DeleteCloudRecording trtc:{A} recording t1 in room 5 (int)"]
