@@ -251,6 +251,8 @@ def test_the_run_is_logged_with_its_lanes_and_counts(clock) -> None:
     log = Log()
     execute(plan, access, BulkRun(max_concurrency=1), log=log)
     assert log.lines[0] == "ending 4 target(s) in 4 API lane(s), up to 1 calls in flight"
+    # the executor's own progress goes to the same log: the last call always says so
+    assert any(line.startswith("progress: 4/4 done, 0 remaining, ") for line in log.lines)
     ended = [line for line in log.lines if line.startswith("ended: ")]
     assert ended == [
         "ended: {'done': 4} in 0.5s; per API, last call ended at: {'trtc DismissRoom': 0.123, "
