@@ -362,8 +362,9 @@ def _room_typed(ids: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
     """``ids`` with a TRTC room's id type spelled out (``str_room``) from the typed ref the plan
     ended, as the receiver keys items (``callbacks.inventory.item_key``): ``{"room_id": "1234",
     "str_room": false}`` is the numeric room, which the id's JSON type alone would name the string
-    room "1234" (a live string room then marked ended, the numeric room left uncorrected)."""
-    typed = {k: v for k, v in ids.items() if k != "str_room"}
+    room "1234" (a live string room then marked ended, the numeric room left uncorrected).
+    Without a typed ref (ZEGO, a result without refs) ``ids`` are posted as they are."""
+    typed = dict(ids)
     if "room_id" in typed and ref.get("id_type") in (ID_INT, ID_STR):
         typed["str_room"] = ref["id_type"] == ID_STR
     return typed

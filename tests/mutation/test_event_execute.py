@@ -335,7 +335,7 @@ def test_every_target_said_gone_is_recorded_as_ended(monkeypatch) -> None:
                 },
                 {
                     "kind": "rooms",
-                    "ids": {"room_id": "1"},
+                    "ids": {"room_id": "1", "str_room": True},  # no typed ref here: as given
                     "live": False,
                     "at_ms": 77,
                     "reason": "DismissRoomByStrRoomId: already_gone",
@@ -426,22 +426,44 @@ def test_a_correction_names_the_room_the_plan_ended_whatever_the_json_type_of_it
                     {"ids": {"room_id": 55, "str_room": True}},
                 ],
                 "users": [{"ids": {"room_id": "77", "str_room": False, "user_id": "u"}}],
-            }
+            },
+            "zego": {"app_id": "9", "rooms": [{"ids": {"room_id": "1234"}}]},  # no id types on ZEGO
         }
     }
     plan = planner.build_plan(inventory)
     calls: list[tuple[str, tuple, dict]] = []
     hook = Hook(calls, clock, {})
-    access = {"trtc": Access("trtc", A, "receiver-trtc", lambda: {"trtc": hook})}
+    access = {
+        "trtc": Access("trtc", A, "receiver-trtc", lambda: {"trtc": hook}),
+        "zego": Access("zego", "9", "receiver-zego", lambda: {"rtc": hook}),
+    }
     results, _, _ = execute(plan, access, BulkRun(max_concurrency=1))
-    assert sorted(m for m, _, _ in calls) == ["dismiss_room", "dismiss_room_by_str_room_id", "remove_user"]
-    posted: list[dict[str, Any]] = []
-    monkeypatch.setattr(planner.receiver, "post_corrections", lambda target, cloud, app, c: posted.extend(c))
+    assert sorted(m for m, _, _ in calls) == [
+        "close_room",
+        "dismiss_room",
+        "dismiss_room_by_str_room_id",
+        "remove_user",
+    ]
+    posted: dict[str, list[dict[str, Any]]] = {}
+    monkeypatch.setattr(
+        planner.receiver,
+        "post_corrections",
+        lambda target, cloud, app, c: posted.setdefault(cloud, []).extend(c),
+    )
     planner.record_results(results, access)
-    ended = {ResourceRef.from_dict(r) for t in plan["targets"] for r in t["refs"]}
-    assert {ref_of("trtc", A, c["kind"], c["ids"]) for c in posted} == ended
+    assert posted["zego"] == [
+        {
+            "kind": "rooms",
+            "ids": {"room_id": "1234"},
+            "live": False,
+            "at_ms": results[-1]["at_ms"],
+            "reason": "CloseRoom: done",
+        }
+    ]
+    ended = {ResourceRef.from_dict(r) for t in plan["targets"] if t["cloud"] == "trtc" for r in t["refs"]}
+    assert {ref_of("trtc", A, c["kind"], c["ids"]) for c in posted["trtc"]} == ended
     # the receiver's own key: the numeric room 1234 and its user in numeric room 77, the string room "55"
-    assert sorted(item_key(c["kind"], c["ids"]) for c in posted) == sorted(
+    assert sorted(item_key(c["kind"], c["ids"]) for c in posted["trtc"]) == sorted(
         [
             item_key("rooms", {"room_id": 1234}),
             item_key("rooms", {"room_id": "55"}),
