@@ -39,7 +39,7 @@ from airflow_provider_rtc.discovery.discover import Access, discover
 from airflow_provider_rtc.discovery.refs import label, ref_of, room_ref_of
 from airflow_provider_rtc.discovery.selector import Selector
 from airflow_provider_rtc.exceptions import RtcNotFoundError
-from airflow_provider_rtc.identity import ResourceRef
+from airflow_provider_rtc.identity import ID_INT, ID_STR, ResourceRef
 
 if TYPE_CHECKING:
     from airflow_provider_rtc.cleanup.engine import BulkRun
@@ -341,20 +341,33 @@ def record_results(results: list[dict[str, Any]], access: dict[str, Access]) -> 
         if r["status"] not in ("done", "already_gone") or r["cloud"] not in access:
             continue
         reason = f"{r['action']}: {r['status']}"
+        ref = (r.get("refs") or [{}])[0]  # a RemoveUser chunk's users share one room
         if r["kind"] == "users":
             for user in r["ids"]["user_ids"]:
-                ids = {"room_id": r["ids"]["room_id"], "user_id": user}
+                ids = _room_typed({"room_id": r["ids"]["room_id"], "user_id": user}, ref)
                 by_cloud.setdefault(r["cloud"], []).append(
                     {"kind": "users", "ids": ids, "live": False, "at_ms": r["at_ms"], "reason": reason}
                 )
             continue
-        ids = {k: v for k, v in r["ids"].items() if k != "str_room"}
+        ids = _room_typed(r["ids"], ref)
         by_cloud.setdefault(r["cloud"], []).append(
             {"kind": r["kind"], "ids": ids, "live": False, "at_ms": r["at_ms"], "reason": reason}
         )
     for cloud, corrections in by_cloud.items():
         acc = access[cloud]
         receiver.post_corrections(acc.target, cloud, acc.app_id, corrections)
+
+
+def _room_typed(ids: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    """``ids`` with a TRTC room's id type spelled out (``str_room``) from the typed ref the plan
+    ended, as the receiver keys items (``callbacks.inventory.item_key``): ``{"room_id": "1234",
+    "str_room": false}`` is the numeric room, which the id's JSON type alone would name the string
+    room "1234" (a live string room then marked ended, the numeric room left uncorrected).
+    Without a typed ref (ZEGO, a result without refs) ``ids`` are posted as they are."""
+    typed = dict(ids)
+    if "room_id" in typed and ref.get("id_type") in (ID_INT, ID_STR):
+        typed["str_room"] = ref["id_type"] == ID_STR
+    return typed
 
 
 # -- re-confirmation: a plan must not outlive what it was made from -----------------------------
