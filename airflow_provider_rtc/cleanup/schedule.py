@@ -48,6 +48,7 @@ from airflow_provider_rtc.cleanup.engine import (
     not_started,
     observe,
 )
+from airflow_provider_rtc.cleanup.result import outcome
 
 #: seconds a call is assumed to be on the wire when sizing a lane: ``rate x this`` calls in flight
 #: keep the lane at its rate (one more covers the call waiting for its pacing slot)
@@ -150,12 +151,18 @@ def run_schedule(
     trail = audit.active()  # captured here: the worker threads do not inherit it
 
     def work(i: int) -> None:
-        result: dict[str, Any] = not_started(jobs[i].item)
+        item = jobs[i].item
+        # whatever goes wrong here, a result is put on ``finished``: the loop waits for one per job
+        # submitted, so a raise before it (a target whose description cannot be read) hung the run
+        result: dict[str, Any] = {"target": getattr(item, "target", None), **outcome("not_started")}
+        called = False
         try:
-            result = _run_one(jobs[i].item, stop, ignore_not_found, trail, "end_event")
+            result = not_started(item)
+            called = True
+            result = _run_one(item, stop, ignore_not_found, trail, "end_event")
         except BaseException as err:  # _run_one catches Exception; anything else still reports
             result = {**result, "status": "failed", "kind": "error", "error": type(err).__name__}
-            result["maybe_executed"] = True
+            result["maybe_executed"] = called  # no call was made when the target could not be read
             observe(result, origin="end_event", trail=trail)
         finally:
             progress.tick()

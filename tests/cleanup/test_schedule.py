@@ -289,3 +289,25 @@ def test_the_plans_time_is_the_critical_path_not_the_sum_of_stage_maxima():
     assert plan["slowest_api"]["action"] == "CloseRoom"
     table = render_table(plan)
     assert "about 30.0s" in table and "slowest API: zego CloseRoom, 30 call(s) at 1/s = 30.0s" in table
+
+
+def test_a_target_whose_description_cannot_be_read_fails_alone_and_never_hangs_the_run():
+    """The loop waits for one result per job it submitted: a worker that raised before putting its
+    result (a target whose description is not a mapping) left the run waiting forever."""
+    log = Log()
+    good = _job(log, "good")
+    broken = schedule.Job(BulkTarget("broken", None, lambda: {"RequestId": "x"}), "a", 10.0, ())  # type: ignore[arg-type]
+    after = _job(log, "after", after=(1,))
+    out: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: out.append(schedule.run_schedule([good, broken, after], max_concurrency=2)),
+        daemon=True,
+    )
+    runner.start()
+    runner.join(SAFETY)
+    assert not runner.is_alive(), "run_schedule hung on a target it could not describe"
+    results = out[0]
+    assert [r["status"] for r in results] == ["done", "failed", "done"]
+    assert results[1]["target"] == "broken" and results[1]["error"] == "TypeError"
+    assert results[1]["maybe_executed"] is False  # its call was never made
+    assert results[2]["after_failed"] == ["broken"]
