@@ -53,10 +53,15 @@ def client_for(cfg: ReceiverConfig) -> TestClient:
 
 
 def post_trtc(
-    client: TestClient, event: dict[str, Any], *, app: str | None = APP, key: str = KEY, sign: str | None = None
+    client: TestClient,
+    event: dict[str, Any],
+    *,
+    app: str | None = APP,
+    key: str = KEY,
+    sign: str | None = None,
 ) -> httpx.Response:
     raw = json.dumps(event).encode()
-    headers = {"Sign": trtc_callback_sign(raw, key) if sign is None else sign}
+    headers = {"Sign": sign or trtc_callback_sign(raw, key)}
     if app is not None:
         headers["SdkAppId"] = app
     return client.post("/trtc/callback", content=raw, headers=headers)
@@ -135,7 +140,9 @@ def test_a_signed_callback_of_an_unlisted_sdkappid_is_403_with_what_to_do(
             "in RTC_TRTC_CALLBACK_SDK_APP_IDS",
         },
     )
-    assert logged(caplog, logging.WARNING) == [f"refused a TRTC callback for SdkAppId {other[:32]!r}: not configured"]
+    assert logged(caplog, logging.WARNING) == [
+        f"refused a TRTC callback for SdkAppId {other[:32]!r}: not configured"
+    ]
     assert stored_tasks(cfg, "trtc", other) == []
 
 
@@ -158,11 +165,19 @@ def test_room_callbacks_feed_the_inventory_of_their_sdkappid(tmp_path: Path) -> 
     resp = post_trtc(client_for(cfg), created)
     assert (resp.status_code, resp.json()) == (200, ACK)
     (room,) = LifecycleStore(cfg.store_location).items("trtc", APP, now=NOW)
-    assert (room.cloud, room.app_id, room.kind, room.ids["room_id"], room.live) == ("trtc", APP, "rooms", 7, True)
+    assert (room.cloud, room.app_id, room.kind, room.ids["room_id"], room.live) == (
+        "trtc",
+        APP,
+        "rooms",
+        7,
+        True,
+    )
     assert stored_tasks(cfg, "trtc", APP) == []  # a room event is no recording event
 
 
-def test_only_recording_events_with_a_task_are_stored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_only_recording_events_with_a_task_are_stored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     cfg = config(tmp_path)
     client = client_for(cfg)

@@ -25,7 +25,7 @@ from starlette.routing import Mount
 
 from airflow_provider_rtc.callbacks import auth
 from airflow_provider_rtc.callbacks.app import _signed_paths, create_app
-from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_read
+from airflow_provider_rtc.callbacks.auth import sign_read
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.store import CallbackStore
 
@@ -38,6 +38,7 @@ SECRET = "zegoSecret456"
 APP = "1400000001"
 NOW = 1_800_000_000.0
 LOGGER = "airflow_provider_rtc.callbacks.app"
+UNKNOWN_CLOUD = "unknown cloud: use trtc or zego"
 UNSIGNED = "unsigned request: X-RTC-Timestamp and X-RTC-Signature are required"
 
 
@@ -151,7 +152,10 @@ def test_the_configured_read_skew_is_the_one_judged(tmp_path: Path) -> None:
 
 def test_events_of_an_unknown_cloud_are_404(tmp_path: Path) -> None:
     resp = read(client_for(config(tmp_path)), f"/azure/{APP}/tasks/t/events")
-    assert (resp.status_code, resp.json()) == (404, {"code": 404, "message": "unknown cloud: use trtc or zego"})
+    assert (resp.status_code, resp.json()) == (
+        404,
+        {"code": 404, "message": "unknown cloud: use trtc or zego"},
+    )
 
 
 def test_an_events_answer_names_what_was_read_and_when(tmp_path: Path) -> None:
@@ -182,7 +186,10 @@ def test_a_refused_read_warns_with_the_cloud_the_task_cut_to_64_and_the_reason(
 
 def test_changes_of_an_unknown_cloud_are_404(tmp_path: Path) -> None:
     resp = read(client_for(config(tmp_path)), f"/live/{APP}/tasks")
-    assert (resp.status_code, resp.json()) == (404, {"code": 404, "message": "unknown cloud: use trtc or zego"})
+    assert (resp.status_code, resp.json()) == (
+        404,
+        {"code": 404, "message": "unknown cloud: use trtc or zego"},
+    )
 
 
 @pytest.mark.parametrize(
