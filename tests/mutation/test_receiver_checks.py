@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import warnings
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,85 @@ def test_a_stored_zego_event_keeps_the_signed_time_the_sequence_and_the_upload_s
         "empty-detail": ("seq:0", None, ms, 1),
     }
     assert logged(caplog, logging.DEBUG)[0] == "ZEGO 1 for task seq0: new"
+
+
+def test_a_recording_event_without_an_event_type_is_400(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    event = trtc_event("t", 305, {"Status": 0})
+    del event["EventType"]
+    resp = post_trtc(client_for(cfg), event)
+    assert (resp.status_code, resp.json()) == (400, {"code": 400, "message": "EventType missing"})
+    assert stored_tasks(cfg, "trtc", APP) == []
+
+
+def test_a_stored_trtc_event_keeps_its_time_and_status_and_says_so_at_debug(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    cfg = config(tmp_path)
+    client = client_for(cfg)
+    at_ms = NOW_MS - 1234
+    for etype in (305, 399):  # 399: no TRTC event of that number is known
+        resp = post_trtc(client, trtc_event("t", etype, {"Status": 2}, at_ms=at_ms))
+        assert (resp.status_code, resp.json()) == (200, ACK)
+    events = {
+        e.event_type: (e.event_ms, e.status) for e in CallbackStore(cfg.db_path).events("trtc", APP, "t")
+    }
+    assert events == {305: (at_ms, 2), 399: (at_ms, 2)}
+    assert logged(caplog, logging.DEBUG) == [
+        "TRTC 305 UPLOAD_STOP for task t (status 2): new",
+        "TRTC 399 event for task t (status 2): new",
+    ]
+
+
+# -- ZEGO: whose callback, whose secret ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signing_secret", ["", "XXXX", SECRET])
+def test_without_a_zego_secret_no_signature_opens_the_receiver(tmp_path: Path, signing_secret: str) -> None:
+    client = client_for(config(tmp_path, zego_secrets={}))
+    body = {**zego("n"), "signature": zego_callback_signature(signing_secret, str(int(NOW)), "n")}
+    assert client.post("/zego/callback", json=body).status_code == 401
+
+
+def test_an_app_with_its_own_secret_is_checked_with_that_secret(tmp_path: Path) -> None:
+    cfg = config(tmp_path, zego_secrets={"*": SECRET, ZEGO_APP: "its-own-secret"})
+    client = client_for(cfg)
+    assert client.post("/zego/callback", json=zego("a")).status_code == 401  # the default's signature
+    own = {**zego("b"), "signature": zego_callback_signature("its-own-secret", str(int(NOW)), "b")}
+    assert client.post("/zego/callback", json=own).status_code == 200
+
+
+def test_a_signed_zego_callback_without_an_app_id_is_acknowledged_and_not_stored(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    resp = client_for(cfg).post("/zego/callback", json=zego("n", app_id=None))
+    assert (resp.status_code, resp.json()) == (200, ACK)
+    CallbackStore(cfg.db_path)
+    with sqlite3.connect(cfg.db_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM callback_events").fetchone() == (0,)
+
+
+def test_nonces_are_each_apps_own_and_are_the_stores(tmp_path: Path) -> None:
+    """Two applications may use one nonce; the receiver's nonce row is the one any worker on the
+    same store reads (the same timestamp and body again: a retry; another body: a replay)."""
+    cfg = config(tmp_path)
+    client = client_for(cfg)
+    assert client.post("/zego/callback", json=zego("n")).status_code == 200
+    assert client.post("/zego/callback", json=zego("n", app_id=987654321)).status_code == 200
+    raw = json.dumps(zego("m")).encode()
+    assert client.post("/zego/callback", content=raw).status_code == 200
+    store = CallbackStore(cfg.db_path)
+    claim = {"cloud": "zego", "app_id": ZEGO_APP, "nonce": "m", "keep_seconds": 600.0, "now": NOW}
+    assert store.claim_nonce(timestamp=str(int(NOW)), body=raw, **claim) == "retry"
+    assert store.claim_nonce(timestamp=str(int(NOW)), body=b"{}", **claim) == "replay"
+
+
+def test_a_form_keeps_blank_fields_and_a_trailing_ampersand(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    form = {k: str(v) for k, v in zego("n", detail=None, message="").items()}
+    raw = "&".join(f"{k}={v}" for k, v in form.items()) + "&"
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    resp = client_for(cfg).post("/zego/callback", content=raw.encode(), headers=headers)
+    assert (resp.status_code, resp.json()) == (200, ACK)
+    (event,) = CallbackStore(cfg.db_path).events("zego", ZEGO_APP, "X3CgNeE4I1qAAABN")
+    assert event.body["message"] == "" and event.file_key == "seq:0"

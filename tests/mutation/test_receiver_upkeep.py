@@ -40,6 +40,7 @@ KEY = "trtcKey123"
 SECRET = "zegoSecret456"
 APP = "1400000001"
 ZEGO_APP = "1234567890"
+LONG_APP = "1234567890" * 4  # 40 digits: only the first 32 reach a warning
 DAY = 86400.0
 T0 = 100_000_000.0  # the receiver's clock (1973): far from the wall clock, so a wall-clock read shows
 LOGGER = "airflow_provider_rtc.callbacks.app"
@@ -179,10 +180,10 @@ def test_a_busy_store_while_pruning_never_fails_the_callback(
 # -- ZEGO: freshness and nonces ------------------------------------------------------------------------
 
 
-def zego(nonce: str, sent: float, **fields: Any) -> dict[str, Any]:
+def zego(nonce: str, sent: float, app: str = ZEGO_APP, **fields: Any) -> dict[str, Any]:
     ts = str(int(sent))
     return {
-        "app_id": int(ZEGO_APP), "task_id": "task", "event_type": 1, "timestamp": ts, "nonce": nonce,
+        "app_id": int(app), "task_id": "task", "event_type": 1, "timestamp": ts, "nonce": nonce,
         "signature": zego_callback_signature(SECRET, ts, nonce), **fields,
     }  # fmt: skip
 
@@ -195,31 +196,31 @@ def test_zego_freshness_is_inclusive_to_the_configured_second_either_way(
     for nonce, sent in (("a", T0 - 60), ("b", T0 + 60)):
         assert client.post("/zego/callback", json=zego(nonce, sent)).status_code == 200
     caplog.clear()
-    resp = client.post("/zego/callback", json=zego("c", T0 - 61))
+    resp = client.post("/zego/callback", json=zego("c", T0 - 61, LONG_APP))
     assert (resp.status_code, resp.json()) == (
         401,
         {"code": 401, "message": "stale callback: timestamp is more than 60 s from the receiver's clock"},
     )
     assert logged(caplog, logging.WARNING) == [
-        f"rejected a stale ZEGO callback for AppId {ZEGO_APP!r} (timestamp {str(int(T0 - 61))!r})"
+        f"rejected a stale ZEGO callback for AppId {LONG_APP[:32]!r} (timestamp {str(int(T0 - 61))!r})"
     ]
 
 
 def test_zego_refusals_say_why_and_warn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
     client = TestClient(create_app(config(tmp_path), clock=lambda: T0))
-    forged = {**zego("n", T0), "signature": "0" * 40}
+    forged = {**zego("n", T0, LONG_APP), "signature": "0" * 40}
     resp = client.post("/zego/callback", json=forged)
     assert (resp.status_code, resp.json()) == (401, {"code": 401, "message": "missing or bad signature"})
-    assert client.post("/zego/callback", json=zego("n", T0)).status_code == 200
-    resp = client.post("/zego/callback", json=zego("n", T0, task_id="another"))
+    assert client.post("/zego/callback", json=zego("n", T0, LONG_APP)).status_code == 200
+    resp = client.post("/zego/callback", json=zego("n", T0, LONG_APP, task_id="another"))
     assert (resp.status_code, resp.json()) == (
         409,
         {"code": 409, "message": "nonce already used by another callback"},
     )
     assert logged(caplog, logging.WARNING) == [
-        f"rejected a ZEGO callback for AppId {ZEGO_APP!r}: missing or bad signature",
-        f"rejected a replayed ZEGO callback for AppId {ZEGO_APP!r}: nonce already used",
+        f"rejected a ZEGO callback for AppId {LONG_APP[:32]!r}: missing or bad signature",
+        f"rejected a replayed ZEGO callback for AppId {LONG_APP[:32]!r}: nonce already used",
     ]
 
 
