@@ -9,6 +9,7 @@ Written for the mutants run 8 of `make mutate` left alive in ``callbacks/app.py`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -25,7 +26,13 @@ from airflow_provider_rtc.callbacks import app as receiver_app
 from airflow_provider_rtc.callbacks.app import CallbackReceiver, callback_routes, create_app, prune_stores
 from airflow_provider_rtc.callbacks.auth import sign_read
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
-from airflow_provider_rtc.callbacks.http import MAX_JSON_DEPTH, Malformed, guarded, parse_json_object
+from airflow_provider_rtc.callbacks.http import (
+    MAX_JSON_DEPTH,
+    Malformed,
+    guarded,
+    parse_json_object,
+    read_body,
+)
 from airflow_provider_rtc.callbacks.inventory import Update
 from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
@@ -313,6 +320,19 @@ def test_a_declared_length_over_the_limit_is_413_before_reading(tmp_path: Path) 
     assert (resp.status_code, resp.json()) == (413, {"code": 413, "message": "callback body too large"})
 
 
+def test_a_client_gone_before_its_body_ended_is_400() -> None:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, receive)
+    with pytest.raises(Malformed) as refused:
+        asyncio.run(read_body(request, 100))
+    assert (refused.value.status, refused.value.message) == (
+        400,
+        "the client went away before the body was complete",
+    )
+
+
 # -- guarded: 4xx or 503, never 500 --------------------------------------------------------------------
 
 
@@ -386,6 +406,9 @@ def test_create_app_wires_the_receiver_its_clock_and_extra_routes(tmp_path: Path
     client = TestClient(app)
     assert client.get("/extra").text == "extra"
     assert client.get("/healthz").json() == {"status": "ok"}
+    live = f"/trtc/{APP}/live"  # the inventory's reads are authorized by the receiver's check
+    assert client.get(live).status_code == 401
+    assert client.get(live, headers=sign_read(KEY, live)).json()["items"] == []
 
 
 def test_create_app_without_a_config_reads_the_environment(
