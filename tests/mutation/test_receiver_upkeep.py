@@ -283,6 +283,15 @@ def test_json_nested_exactly_to_the_limit_is_parsed() -> None:
     assert set(parse_json_object(deepest)) == {"a"}
 
 
+def test_depth_is_counted_back_down_one_per_closing_bracket() -> None:
+    """A closed array before a deep one gives back one level, not more."""
+    deep = b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1)
+    with pytest.raises(Malformed) as refused:
+        parse_json_object(b'{"a": [], "b": [' + deep + b"]}")  # 1 + 1 + 31 = 33 levels
+    assert refused.value.message == f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+    assert set(parse_json_object(b'{"a": [], "b": ' + deep + b"}")) == {"a", "b"}  # 32 levels
+
+
 # -- bodies: counted while they stream in --------------------------------------------------------------
 
 
