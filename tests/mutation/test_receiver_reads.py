@@ -253,3 +253,14 @@ def test_changes_read_500_tasks_unless_asked_for_more(tmp_path: Path) -> None:
     client = client_for(cfg)
     assert len(read(client, f"/trtc/{APP}/tasks").json()["tasks"]) == 500
     assert len(read(client, f"/trtc/{APP}/tasks?limit=501").json()["tasks"]) == 501
+
+
+def test_zego_changes_are_read_with_the_apps_own_key(tmp_path: Path) -> None:
+    cfg = ReceiverConfig(
+        db_path=str(tmp_path / "cb.sqlite3"), trtc_keys={"*": KEY}, zego_secrets={"*": SECRET, APP: "own"}
+    )
+    put(cfg, "z", 100.0, cloud="zego")
+    client = client_for(cfg)
+    assert read(client, f"/zego/{APP}/tasks", key=SECRET).status_code == 401  # the default's key
+    data = read(client, f"/zego/{APP}/tasks", key="own").json()
+    assert (data["cloud"], [t["task_id"] for t in data["tasks"]]) == ("zego", ["z"])

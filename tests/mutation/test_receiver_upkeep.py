@@ -97,6 +97,15 @@ def post_trtc(client: TestClient, task_id: str) -> int:
 # -- prune_stores ------------------------------------------------------------------------------------
 
 
+def test_an_inventory_retention_of_one_day_prunes_what_ended_before_it(tmp_path: Path) -> None:
+    cfg = config(tmp_path, retention_days=0, inventory_retention_days=1)
+    inventory = LifecycleStore(cfg.store_location)
+    inventory.apply("trtc", APP, [room("r", True, T0 - 3 * DAY)], now=T0 - 3 * DAY)
+    inventory.apply("trtc", APP, [room("r", False, T0 - 2 * DAY)], now=T0 - 2 * DAY)
+    pruned = prune_stores(cfg, CallbackStore(cfg.db_path), now=T0)
+    assert pruned == {"events": 0, "ended_items": 1, "corrections": 0}
+
+
 def test_retention_zero_keeps_everything_and_says_nothing_was_pruned(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -340,6 +349,25 @@ def test_a_client_gone_before_its_body_ended_is_400() -> None:
         400,
         "the client went away before the body was complete",
     )
+
+
+def streamed(*chunks: bytes) -> Request:
+    """A request whose body arrives in ``chunks`` (TestClient sends a body as one message)."""
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    return Request({"type": "http", "method": "POST", "path": "/", "headers": []}, receive)
+
+
+def test_a_streamed_body_is_counted_across_its_chunks() -> None:
+    assert asyncio.run(read_body(streamed(b"12345", b"67890"), 10)) == b"1234567890"
+    with pytest.raises(Malformed) as refused:
+        asyncio.run(read_body(streamed(b"123456", b"789012"), 10))
+    assert (refused.value.status, refused.value.message) == (413, "callback body too large")
 
 
 # -- guarded: 4xx or 503, never 500 --------------------------------------------------------------------
