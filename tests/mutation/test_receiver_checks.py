@@ -14,43 +14,33 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import warnings
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.http import Malformed
 from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.signing.callbacks import trtc_callback_sign, zego_callback_signature
 from tests.recordings.conftest import trtc_event
+from tests.support.receiver import (
+    APP,
+    KEY,
+    NOW,
+    SECRET,
+    ZEGO_APP,
+    TestClient,
+    receiver_client,
+    receiver_config,
+    zego_callback,
+)
 
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency here
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-KEY = "trtcKey123"
-SECRET = "zegoSecret456"
-APP = "1400000001"
-ZEGO_APP = "1234567890"
-NOW = 1_800_000_000.0  # the receiver's clock (2027-01-15)
 NOW_MS = int(NOW * 1000)
 LOGGER = "airflow_provider_rtc.callbacks.app"
 ACK = {"code": 0}
-
-
-def config(tmp_path: Path, **kw: Any) -> ReceiverConfig:
-    kw.setdefault("trtc_keys", {"*": KEY})
-    kw.setdefault("zego_secrets", {"*": SECRET})
-    return ReceiverConfig(db_path=str(tmp_path / "cb.sqlite3"), **kw)
-
-
-def client_for(cfg: ReceiverConfig) -> TestClient:
-    return TestClient(create_app(cfg, clock=lambda: NOW))
 
 
 def post_trtc(
@@ -70,19 +60,7 @@ def post_trtc(
 
 def zego(nonce: str, **fields: Any) -> dict[str, Any]:
     """A signed ZEGO callback at the receiver's time; a field given as None is left out."""
-    ts = str(int(NOW))
-    body = {
-        "app_id": int(ZEGO_APP),
-        "task_id": "X3CgNeE4I1qAAABN",
-        "event_type": 1,
-        "sequence": 0,
-        "detail": {"upload_status": 1, "file_info": []},
-        "timestamp": ts,
-        "nonce": nonce,
-        "signature": zego_callback_signature(SECRET, ts, nonce),
-        **fields,
-    }
-    return {k: v for k, v in body.items() if v is not None}
+    return {k: v for k, v in zego_callback(nonce, NOW, **fields).items() if v is not None}
 
 
 def logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
@@ -107,7 +85,7 @@ def test_a_bad_sign_is_401_and_the_warning_names_the_sdkappid_cut_to_32_characte
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     long_app = "14000000019" * 4  # 44 digits: only the first 32 reach the log
     resp = post_trtc(client, trtc_event("t", 305, {"Status": 0}), app=long_app, sign="bm90LWl0")
     assert (resp.status_code, resp.json()) == (401, {"code": 401, "message": "missing or bad Sign"})
@@ -121,7 +99,7 @@ def test_a_bad_sign_is_401_and_the_warning_names_the_sdkappid_cut_to_32_characte
 
 @pytest.mark.parametrize("signing_key", ["", "XXXX", KEY])
 def test_without_a_trtc_key_no_sign_opens_the_receiver(tmp_path: Path, signing_key: str) -> None:
-    client = client_for(config(tmp_path, trtc_keys={}))
+    client = receiver_client(receiver_config(tmp_path, trtc_keys={}))
     resp = post_trtc(client, trtc_event("t", 305, {"Status": 0}), key=signing_key)
     assert resp.status_code == 401
 
@@ -130,9 +108,9 @@ def test_a_signed_callback_of_an_unlisted_sdkappid_is_403_with_what_to_do(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    cfg = config(tmp_path, trtc_sdk_app_ids=frozenset({APP}))
+    cfg = receiver_config(tmp_path, trtc_sdk_app_ids=frozenset({APP}))
     other = "1400000002" * 4  # 40 digits, not listed for the default key
-    resp = post_trtc(client_for(cfg), trtc_event("t", 305, {"Status": 0}), app=other)
+    resp = post_trtc(receiver_client(cfg), trtc_event("t", 305, {"Status": 0}), app=other)
     assert (resp.status_code, resp.json()) == (
         403,
         {
@@ -151,8 +129,8 @@ def test_a_signed_callback_of_an_unlisted_sdkappid_is_403_with_what_to_do(
 def test_a_signed_callback_without_a_numeric_sdkappid_is_400_and_not_stored(
     tmp_path: Path, app: str | None
 ) -> None:
-    cfg = config(tmp_path)
-    resp = post_trtc(client_for(cfg), trtc_event("t", 305, {"Status": 0}), app=app)
+    cfg = receiver_config(tmp_path)
+    resp = post_trtc(receiver_client(cfg), trtc_event("t", 305, {"Status": 0}), app=app)
     assert (resp.status_code, resp.json()) == (400, {"code": 400, "message": "missing SdkAppId header"})
     assert stored_tasks(cfg, "trtc", app or "") == []
 
@@ -161,9 +139,9 @@ def test_a_signed_callback_without_a_numeric_sdkappid_is_400_and_not_stored(
 
 
 def test_room_callbacks_feed_the_inventory_of_their_sdkappid(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     created = {"EventGroupId": 1, "EventType": 101, "EventInfo": {"RoomId": 7, "EventMsTs": NOW_MS - 1000}}
-    resp = post_trtc(client_for(cfg), created)
+    resp = post_trtc(receiver_client(cfg), created)
     assert (resp.status_code, resp.json()) == (200, ACK)
     (room,) = LifecycleStore(cfg.store_location).items("trtc", APP, now=NOW)
     assert (room.cloud, room.app_id, room.kind, room.ids["room_id"], room.live) == (
@@ -180,8 +158,8 @@ def test_only_recording_events_with_a_task_are_stored(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    cfg = config(tmp_path)
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path)
+    client = receiver_client(cfg)
     no_task = trtc_event("gone", 305, {"Status": 0})
     del no_task["EventInfo"]["TaskId"]
     audio = {"EventGroupId": 2, "EventType": 201, "EventInfo": {"RoomId": 7, "TaskId": "media-task"}}
@@ -199,8 +177,8 @@ def test_only_recording_events_with_a_task_are_stored(
 
 
 def test_zego_mix_task_ids_lose_only_their_own_app_prefix(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path)
+    client = receiver_client(cfg)
     for nonce, task in (("a", f"{ZEGO_APP}:mix:1"), ("b", "999:mix_2"), ("c", ZEGO_APP)):
         resp = client.post("/zego/callback", json=zego(nonce, task_id=task))
         assert (resp.status_code, resp.json()) == (200, ACK)
@@ -218,8 +196,8 @@ def test_zego_callbacks_without_a_task_or_an_event_are_acknowledged_not_stored(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, fields: dict[str, Any]
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    cfg = config(tmp_path)
-    resp = client_for(cfg).post("/zego/callback", json=zego("n", **fields))
+    cfg = receiver_config(tmp_path)
+    resp = receiver_client(cfg).post("/zego/callback", json=zego("n", **fields))
     assert (resp.status_code, resp.json()) == (200, ACK)
     assert stored_tasks(cfg, "zego", ZEGO_APP) == []
     etype = fields.get("event_type", 1)
@@ -230,8 +208,8 @@ def test_a_stored_zego_event_keeps_the_signed_time_the_sequence_and_the_upload_s
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    cfg = config(tmp_path)
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path)
+    client = receiver_client(cfg)
     sent = [
         zego("a", task_id="seq0", sequence=0, detail={"upload_status": "2"}),
         zego("b", task_id="no-seq", sequence=None),
@@ -261,10 +239,10 @@ def test_a_stored_zego_event_keeps_the_signed_time_the_sequence_and_the_upload_s
 
 
 def test_a_recording_event_without_an_event_type_is_400(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     event = trtc_event("t", 305, {"Status": 0})
     del event["EventType"]
-    resp = post_trtc(client_for(cfg), event)
+    resp = post_trtc(receiver_client(cfg), event)
     assert (resp.status_code, resp.json()) == (400, {"code": 400, "message": "EventType missing"})
     assert stored_tasks(cfg, "trtc", APP) == []
 
@@ -273,8 +251,8 @@ def test_a_stored_trtc_event_keeps_its_time_and_status_and_says_so_at_debug(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    cfg = config(tmp_path)
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path)
+    client = receiver_client(cfg)
     at_ms = NOW_MS - 1234
     for etype in (305, 399):  # 399: no TRTC event of that number is known
         resp = post_trtc(client, trtc_event("t", etype, {"Status": 2}, at_ms=at_ms))
@@ -294,22 +272,22 @@ def test_a_stored_trtc_event_keeps_its_time_and_status_and_says_so_at_debug(
 
 @pytest.mark.parametrize("signing_secret", ["", "XXXX", SECRET])
 def test_without_a_zego_secret_no_signature_opens_the_receiver(tmp_path: Path, signing_secret: str) -> None:
-    client = client_for(config(tmp_path, zego_secrets={}))
+    client = receiver_client(receiver_config(tmp_path, zego_secrets={}))
     body = {**zego("n"), "signature": zego_callback_signature(signing_secret, str(int(NOW)), "n")}
     assert client.post("/zego/callback", json=body).status_code == 401
 
 
 def test_an_app_with_its_own_secret_is_checked_with_that_secret(tmp_path: Path) -> None:
-    cfg = config(tmp_path, zego_secrets={"*": SECRET, ZEGO_APP: "its-own-secret"})
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path, zego_secrets={"*": SECRET, ZEGO_APP: "its-own-secret"})
+    client = receiver_client(cfg)
     assert client.post("/zego/callback", json=zego("a")).status_code == 401  # the default's signature
     own = {**zego("b"), "signature": zego_callback_signature("its-own-secret", str(int(NOW)), "b")}
     assert client.post("/zego/callback", json=own).status_code == 200
 
 
 def test_a_signed_zego_callback_without_an_app_id_is_acknowledged_and_not_stored(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    resp = client_for(cfg).post("/zego/callback", json=zego("n", app_id=None))
+    cfg = receiver_config(tmp_path)
+    resp = receiver_client(cfg).post("/zego/callback", json=zego("n", app_id=None))
     assert (resp.status_code, resp.json()) == (200, ACK)
     CallbackStore(cfg.db_path)
     with sqlite3.connect(cfg.db_path) as db:
@@ -319,8 +297,8 @@ def test_a_signed_zego_callback_without_an_app_id_is_acknowledged_and_not_stored
 def test_nonces_are_each_apps_own_and_are_the_stores(tmp_path: Path) -> None:
     """Two applications may use one nonce; the receiver's nonce row is the one any worker on the
     same store reads (the same timestamp and body again: a retry; another body: a replay)."""
-    cfg = config(tmp_path)
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path)
+    client = receiver_client(cfg)
     assert client.post("/zego/callback", json=zego("n")).status_code == 200
     assert client.post("/zego/callback", json=zego("n", app_id=987654321)).status_code == 200
     raw = json.dumps(zego("m")).encode()
@@ -332,11 +310,11 @@ def test_nonces_are_each_apps_own_and_are_the_stores(tmp_path: Path) -> None:
 
 
 def test_a_form_keeps_blank_fields_and_a_trailing_ampersand(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     form = {k: str(v) for k, v in zego("n", detail=None, message="").items()}
     raw = "&".join(f"{k}={v}" for k, v in form.items()) + "&"
     headers = {"content-type": "application/x-www-form-urlencoded"}
-    resp = client_for(cfg).post("/zego/callback", content=raw.encode(), headers=headers)
+    resp = receiver_client(cfg).post("/zego/callback", content=raw.encode(), headers=headers)
     assert (resp.status_code, resp.json()) == (200, ACK)
     (event,) = CallbackStore(cfg.db_path).events("zego", ZEGO_APP, "X3CgNeE4I1qAAABN")
     assert event.body["message"] == "" and event.file_key == "seq:0"

@@ -13,7 +13,6 @@ import json
 import logging
 import sqlite3
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,8 @@ from airflow_provider_rtc.callbacks.app import _signed_paths, create_app
 from airflow_provider_rtc.callbacks.auth import sign_read
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.store import CallbackStore
+from tests.support.receiver import APP, KEY, NOW, SECRET, TestClient, receiver_client, receiver_config
 
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency here
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-KEY = "trtcKey123"
-SECRET = "zegoSecret456"
-APP = "1400000001"
-NOW = 1_800_000_000.0
 LOGGER = "airflow_provider_rtc.callbacks.app"
 UNKNOWN_CLOUD = "unknown cloud: use trtc or zego"
 UNSIGNED = "unsigned request: X-RTC-Timestamp and X-RTC-Signature are required"
@@ -48,16 +40,6 @@ def read_clock() -> Iterator[None]:
     previous = auth.use_clock(lambda: NOW)
     yield
     auth.use_clock(previous)
-
-
-def config(tmp_path: Path, **kw: Any) -> ReceiverConfig:
-    return ReceiverConfig(
-        db_path=str(tmp_path / "cb.sqlite3"), trtc_keys={"*": KEY}, zego_secrets={"*": SECRET}, **kw
-    )
-
-
-def client_for(cfg: ReceiverConfig) -> TestClient:
-    return TestClient(create_app(cfg, clock=lambda: NOW))
 
 
 def put(cfg: ReceiverConfig, task_id: str, at: float, cloud: str = "trtc") -> None:
@@ -115,7 +97,7 @@ def test_a_server_without_raw_path_leaves_the_decoded_path(raw: bytes | None) ->
 
 
 def test_a_read_signed_without_the_mount_prefix_is_accepted_under_it(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     put(cfg, "t4", NOW)
     client = TestClient(Starlette(routes=[Mount("/rtc-callbacks", app=create_app(cfg))]))
     path = f"/trtc/{APP}/tasks/t4/events"
@@ -124,7 +106,7 @@ def test_a_read_signed_without_the_mount_prefix_is_accepted_under_it(tmp_path: P
 
 
 def test_authorize_says_nothing_for_a_good_signature_and_why_otherwise(tmp_path: Path) -> None:
-    receiver = create_app(config(tmp_path)).state.receiver
+    receiver = create_app(receiver_config(tmp_path)).state.receiver
     path = "/trtc/1/tasks/t/events"
     headers = sign_read(KEY, path)
     s = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b""}
@@ -135,9 +117,9 @@ def test_authorize_says_nothing_for_a_good_signature_and_why_otherwise(tmp_path:
 
 
 def test_the_configured_read_skew_is_the_one_judged(tmp_path: Path) -> None:
-    cfg = config(tmp_path, read_max_skew=30.0)
+    cfg = receiver_config(tmp_path, read_max_skew=30.0)
     put(cfg, "t", NOW)
-    client = client_for(cfg)
+    client = receiver_client(cfg)
     path = f"/trtc/{APP}/tasks/t/events"
     assert read(client, path, now=NOW - 30).status_code == 200
     late = read(client, path, now=NOW - 31)  # fresh under the default 300 s, not under 30 s
@@ -151,7 +133,7 @@ def test_the_configured_read_skew_is_the_one_judged(tmp_path: Path) -> None:
 
 
 def test_events_of_an_unknown_cloud_are_404(tmp_path: Path) -> None:
-    resp = read(client_for(config(tmp_path)), f"/azure/{APP}/tasks/t/events")
+    resp = read(receiver_client(receiver_config(tmp_path)), f"/azure/{APP}/tasks/t/events")
     assert (resp.status_code, resp.json()) == (
         404,
         {"code": 404, "message": "unknown cloud: use trtc or zego"},
@@ -159,10 +141,10 @@ def test_events_of_an_unknown_cloud_are_404(tmp_path: Path) -> None:
 
 
 def test_an_events_answer_names_what_was_read_and_when(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     put(cfg, "t", NOW)
     before = time.time()
-    data = read(client_for(cfg), f"/trtc/{APP}/tasks/t/events").json()
+    data = read(receiver_client(cfg), f"/trtc/{APP}/tasks/t/events").json()
     after = time.time()
     assert set(data) == {"cloud", "app_id", "task_id", "server_time", "events"}
     assert (data["cloud"], data["app_id"], data["task_id"]) == ("trtc", APP, "t")
@@ -174,7 +156,7 @@ def test_a_refused_read_warns_with_the_cloud_the_task_cut_to_64_and_the_reason(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     task = "t" * 70
     resp = client.get(f"/zego/{APP}/tasks/{task}/events")
     assert (resp.status_code, resp.json()) == (401, {"code": 401, "message": UNSIGNED})
@@ -185,7 +167,7 @@ def test_a_refused_read_warns_with_the_cloud_the_task_cut_to_64_and_the_reason(
 
 
 def test_changes_of_an_unknown_cloud_are_404(tmp_path: Path) -> None:
-    resp = read(client_for(config(tmp_path)), f"/live/{APP}/tasks")
+    resp = read(receiver_client(receiver_config(tmp_path)), f"/live/{APP}/tasks")
     assert (resp.status_code, resp.json()) == (
         404,
         {"code": 404, "message": "unknown cloud: use trtc or zego"},
@@ -197,12 +179,12 @@ def test_changes_of_an_unknown_cloud_are_404(tmp_path: Path) -> None:
     [("since=-1", "since"), ("since=abc", "since"), ("limit=0", "limit"), ("limit=5001", "limit")],
 )
 def test_changes_with_a_bad_since_or_limit_are_400_naming_it(tmp_path: Path, query: str, param: str) -> None:
-    resp = read(client_for(config(tmp_path)), f"/trtc/{APP}/tasks?{query}")
+    resp = read(receiver_client(receiver_config(tmp_path)), f"/trtc/{APP}/tasks?{query}")
     assert resp.status_code == 400 and resp.json()["message"].startswith(f"invalid {param}: must be")
 
 
 def test_changes_with_a_cursor_longer_than_a_task_id_are_400(tmp_path: Path) -> None:
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     resp = read(client, f"/trtc/{APP}/tasks?since=1&after={'a' * 1025}")
     assert (resp.status_code, resp.json()) == (
         400,
@@ -213,16 +195,16 @@ def test_changes_with_a_cursor_longer_than_a_task_id_are_400(tmp_path: Path) -> 
 
 def test_unsigned_changes_are_401_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    resp = client_for(config(tmp_path)).get(f"/trtc/{APP}/tasks?since=0")
+    resp = receiver_client(receiver_config(tmp_path)).get(f"/trtc/{APP}/tasks?since=0")
     assert (resp.status_code, resp.json()) == (401, {"code": 401, "message": UNSIGNED})
     assert warnings_of(caplog) == [f"rejected a read of trtc task changes: {UNSIGNED}"]
 
 
 def test_changes_are_the_tasks_after_since_up_to_limit_in_order(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     for task, at in (("a", 100.0), ("b", 200.0), ("c", 300.0)):
         put(cfg, task, at)
-    client = client_for(cfg)
+    client = receiver_client(cfg)
     before = time.time()
     data = read(client, f"/trtc/{APP}/tasks?since=150&limit=1").json()
     assert set(data) == {"cloud", "app_id", "since", "server_time", "tasks"}  # no cursor, no "after"
@@ -235,22 +217,22 @@ def test_changes_are_the_tasks_after_since_up_to_limit_in_order(tmp_path: Path) 
 
 
 def test_a_cursor_pages_after_since_and_is_echoed(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     for task in ("a", "b", "c"):
         put(cfg, task, 200.0)
-    data = read(client_for(cfg), f"/trtc/{APP}/tasks?since=200&after=a&limit=1").json()
+    data = read(receiver_client(cfg), f"/trtc/{APP}/tasks?since=200&after=a&limit=1").json()
     assert (data["after"], data["tasks"]) == ("a", [{"task_id": "b", "changed_at": 200.0}])
 
 
 def test_changes_read_500_tasks_unless_asked_for_more(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     CallbackStore(cfg.db_path)  # the schema
     with sqlite3.connect(cfg.db_path) as db:  # 501 tasks in one transaction (put commits each)
         db.executemany(
             "INSERT INTO callback_events VALUES ('trtc', ?, ?, '305', '', 0, 0, ?, ?, 1, ?)",
             [(APP, f"t{i:04d}", 100.0 + i, 100.0 + i, json.dumps({})) for i in range(501)],
         )
-    client = client_for(cfg)
+    client = receiver_client(cfg)
     assert len(read(client, f"/trtc/{APP}/tasks").json()["tasks"]) == 500
     assert len(read(client, f"/trtc/{APP}/tasks?limit=501").json()["tasks"]) == 501
 
@@ -260,7 +242,7 @@ def test_zego_changes_are_read_with_the_apps_own_key(tmp_path: Path) -> None:
         db_path=str(tmp_path / "cb.sqlite3"), trtc_keys={"*": KEY}, zego_secrets={"*": SECRET, APP: "own"}
     )
     put(cfg, "z", 100.0, cloud="zego")
-    client = client_for(cfg)
+    client = receiver_client(cfg)
     assert read(client, f"/zego/{APP}/tasks", key=SECRET).status_code == 401  # the default's key
     data = read(client, f"/zego/{APP}/tasks", key="own").json()
     assert (data["cloud"], [t["task_id"] for t in data["tasks"]]) == ("zego", ["z"])

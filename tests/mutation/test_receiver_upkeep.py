@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import sqlite3
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +37,8 @@ from airflow_provider_rtc.callbacks.lifecycle_store import LifecycleStore
 from airflow_provider_rtc.callbacks.store import CallbackStore
 from airflow_provider_rtc.signing.callbacks import trtc_callback_sign, zego_callback_signature
 from tests.recordings.conftest import trtc_event
+from tests.support.receiver import APP, KEY, SECRET, ZEGO_APP, TestClient, receiver_client, receiver_config
 
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency here
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-KEY = "trtcKey123"
-SECRET = "zegoSecret456"
-APP = "1400000001"
-ZEGO_APP = "1234567890"
 LONG_APP = "1234567890" * 4  # 40 digits: only the first 32 reach a warning
 DAY = 86400.0
 T0 = 100_000_000.0  # the receiver's clock (1973): far from the wall clock, so a wall-clock read shows
@@ -59,12 +51,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def config(tmp_path: Path, **kw: Any) -> ReceiverConfig:
-    kw.setdefault("trtc_keys", {"*": KEY})
-    kw.setdefault("zego_secrets", {"*": SECRET})
-    return ReceiverConfig(db_path=str(tmp_path / "cb.sqlite3"), **kw)
 
 
 def logged(caplog: pytest.LogCaptureFixture, level: int, *, notes: bool = False) -> list[str]:
@@ -98,7 +84,7 @@ def post_trtc(client: TestClient, task_id: str) -> int:
 
 
 def test_an_inventory_retention_of_one_day_prunes_what_ended_before_it(tmp_path: Path) -> None:
-    cfg = config(tmp_path, retention_days=0, inventory_retention_days=1)
+    cfg = receiver_config(tmp_path, retention_days=0, inventory_retention_days=1)
     inventory = LifecycleStore(cfg.store_location)
     inventory.apply("trtc", APP, [room("r", True, T0 - 3 * DAY)], now=T0 - 3 * DAY)
     inventory.apply("trtc", APP, [room("r", False, T0 - 2 * DAY)], now=T0 - 2 * DAY)
@@ -110,7 +96,7 @@ def test_retention_zero_keeps_everything_and_says_nothing_was_pruned(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-    cfg = config(tmp_path, retention_days=0, inventory_retention_days=0)
+    cfg = receiver_config(tmp_path, retention_days=0, inventory_retention_days=0)
     put(cfg, "ancient", T0 - 400 * DAY)
     inventory = LifecycleStore(cfg.store_location)
     inventory.apply("trtc", APP, [room("r", True, T0 - 400 * DAY)], now=T0 - 400 * DAY)
@@ -128,7 +114,7 @@ def test_retention_is_judged_to_the_second_on_the_clock_given(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-    cfg = config(tmp_path, retention_days=1, inventory_retention_days=2)
+    cfg = receiver_config(tmp_path, retention_days=1, inventory_retention_days=2)
     put(cfg, "older", T0 - DAY - 0.5)
     put(cfg, "newer", T0 - DAY + 0.5)
     inventory = LifecycleStore(cfg.store_location)
@@ -155,9 +141,9 @@ def test_retention_is_judged_to_the_second_on_the_clock_given(
 
 
 def test_a_running_receiver_prunes_an_hour_after_start_then_hourly(tmp_path: Path) -> None:
-    cfg = config(tmp_path)  # 14 days of events
+    cfg = receiver_config(tmp_path)  # 14 days of events
     clock = Clock(T0)
-    client = TestClient(create_app(cfg, clock=clock))
+    client = receiver_client(cfg, clock)
     put(cfg, "stale-1", T0 - 15 * DAY)
     put(cfg, "recent", T0 + 3600 - 13 * DAY)  # kept on the receiver's clock (the wall clock is years on)
     clock.now = T0 + 3599.5
@@ -185,7 +171,7 @@ def test_a_busy_store_while_pruning_never_fails_the_callback(
 
     monkeypatch.setattr(receiver_app, "prune_stores", busy)
     clock = Clock(T0 + 3600)
-    client = TestClient(create_app(config(tmp_path), clock=clock, warn_without_keys=False))
+    client = TestClient(create_app(receiver_config(tmp_path), clock=clock, warn_without_keys=False))
     clock.now += 3600
     assert post_trtc(client, "cb") == 200
     assert "could not prune the callback store (OperationalError); trying again later" in logged(
@@ -208,7 +194,7 @@ def test_zego_freshness_is_inclusive_to_the_configured_second_either_way(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    client = TestClient(create_app(config(tmp_path, zego_max_age=60.0), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path, zego_max_age=60.0), T0)
     for nonce, sent in (("a", T0 - 60), ("b", T0 + 60)):
         assert client.post("/zego/callback", json=zego(nonce, sent)).status_code == 200
     caplog.clear()
@@ -224,7 +210,7 @@ def test_zego_freshness_is_inclusive_to_the_configured_second_either_way(
 
 def test_zego_refusals_say_why_and_warn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    client = TestClient(create_app(config(tmp_path), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path), T0)
     forged = {**zego("n", T0, LONG_APP), "signature": "0" * 40}
     resp = client.post("/zego/callback", json=forged)
     assert (resp.status_code, resp.json()) == (401, {"code": 401, "message": "missing or bad signature"})
@@ -244,7 +230,7 @@ def test_a_nonce_is_remembered_for_twice_the_window_then_forgotten(tmp_path: Pat
     """A callback signed one window ahead is still fresh one window after that: its nonce must be
     remembered for two windows, and is forgotten after them."""
     clock = Clock(T0)
-    client = TestClient(create_app(config(tmp_path, zego_max_age=60.0), clock=clock))
+    client = receiver_client(receiver_config(tmp_path, zego_max_age=60.0), clock)
     assert client.post("/zego/callback", json=zego("n", T0 + 60)).status_code == 200
     clock.now = T0 + 120
     assert client.post("/zego/callback", json=zego("n", T0 + 60, task_id="other")).status_code == 409
@@ -270,13 +256,13 @@ def test_a_nonce_is_remembered_for_twice_the_window_then_forgotten(tmp_path: Pat
 def test_zego_bodies_that_are_no_object_are_400_with_why(
     tmp_path: Path, content: bytes, content_type: str, message: str
 ) -> None:
-    client = TestClient(create_app(config(tmp_path), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path), T0)
     resp = client.post("/zego/callback", content=content, headers={"content-type": content_type})
     assert (resp.status_code, resp.json()) == (400, {"code": 400, "message": message})
 
 
 def test_a_form_of_200_fields_is_read(tmp_path: Path) -> None:
-    client = TestClient(create_app(config(tmp_path), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path), T0)
     fields = {f"f{i}": "1" for i in range(193)}
     form = {k: str(v) for k, v in zego("n", T0).items()}  # 7 fields: 200 in all
     resp = client.post("/zego/callback", data={**fields, **form})
@@ -306,8 +292,8 @@ def test_depth_is_counted_back_down_one_per_closing_bracket() -> None:
 
 def test_a_body_exactly_at_the_limit_is_read_one_byte_more_is_413(tmp_path: Path) -> None:
     raw = json.dumps(trtc_event("t", 305, {"Status": 0}, at_ms=1_000)).encode()
-    cfg = config(tmp_path, max_body_bytes=len(raw))
-    client = TestClient(create_app(cfg, clock=lambda: T0))
+    cfg = receiver_config(tmp_path, max_body_bytes=len(raw))
+    client = receiver_client(cfg, T0)
     headers = {"SdkAppId": APP, "Sign": trtc_callback_sign(raw, KEY)}
     assert client.post("/trtc/callback", content=raw, headers=headers).status_code == 200
     longer = raw + b" "
@@ -326,14 +312,14 @@ def test_a_body_exactly_at_the_limit_is_read_one_byte_more_is_413(tmp_path: Path
 
 @pytest.mark.parametrize("declared", ["abc", "-1", "\uff11", "1 1"])
 def test_a_bad_content_length_is_400(tmp_path: Path, declared: str) -> None:
-    client = TestClient(create_app(config(tmp_path), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path), T0)
     headers = {"content-length": declared.encode("utf-8")}
     resp = client.post("/trtc/callback", content=b"", headers=headers)  # type: ignore[arg-type]
     assert (resp.status_code, resp.json()) == (400, {"code": 400, "message": "bad Content-Length"})
 
 
 def test_a_declared_length_over_the_limit_is_413_before_reading(tmp_path: Path) -> None:
-    client = TestClient(create_app(config(tmp_path, max_body_bytes=10), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path, max_body_bytes=10), T0)
     resp = client.post("/trtc/callback", content=b"{}", headers={"content-length": " 11 "})
     assert (resp.status_code, resp.json()) == (413, {"code": 413, "message": "callback body too large"})
 
@@ -422,13 +408,13 @@ def test_create_app_warns_without_keys_unless_told_not_to(
     caplog.clear()
     create_app(bare, warn_without_keys=False)
     assert logged(caplog, logging.WARNING, notes=True) == []
-    create_app(config(tmp_path))  # a default TRTC key serving any SdkAppId: the config's own note
-    note = config(tmp_path).warnings()[0]
+    create_app(receiver_config(tmp_path))  # a default TRTC key serving any SdkAppId: the config's own note
+    note = receiver_config(tmp_path).warnings()[0]
     assert logged(caplog, logging.WARNING, notes=True) == [f"RTC callback receiver: {note}"]
 
 
 def test_create_app_wires_the_receiver_its_clock_and_extra_routes(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+    cfg = receiver_config(tmp_path)
     store = CallbackStore(cfg.db_path)
     extra = Route("/extra", lambda request: PlainTextResponse("extra"), methods=["GET"])
     app = create_app(cfg, store=store, clock=lambda: T0, extra_routes=[extra])
@@ -458,7 +444,7 @@ def test_create_app_without_a_config_reads_the_environment(
 
 
 def test_the_route_table_takes_each_method_it_serves_and_no_other(tmp_path: Path) -> None:
-    receiver = CallbackReceiver(config(tmp_path), clock=lambda: T0)
+    receiver = CallbackReceiver(receiver_config(tmp_path), clock=lambda: T0)
     table = callback_routes(receiver)
     assert sorted(table) == ["inventory", "reads", "trtc", "zego"]
     paths = {name: [(r.path, sorted(r.methods or [])) for r in routes] for name, routes in table.items()}  # type: ignore[attr-defined]
@@ -469,7 +455,7 @@ def test_the_route_table_takes_each_method_it_serves_and_no_other(tmp_path: Path
         ("/{cloud:str}/{app_id:str}/tasks", ["GET", "HEAD"]),
         ("/healthz", ["GET", "HEAD"]),
     ]
-    client = TestClient(create_app(config(tmp_path), clock=lambda: T0))
+    client = receiver_client(receiver_config(tmp_path), T0)
     assert client.get("/trtc/callback").status_code == 405
     assert client.post(f"/trtc/{APP}/tasks").status_code == 405
     path = f"/trtc/{APP}/tasks/a/b/events"  # a task id holding a slash is routed whole (":path")

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,50 +18,26 @@ import httpx
 import pytest
 
 from airflow_provider_rtc.callbacks import cli
-from airflow_provider_rtc.callbacks.app import create_app
 from airflow_provider_rtc.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from airflow_provider_rtc.callbacks.config import ReceiverConfig
 from airflow_provider_rtc.callbacks.http import json_too_deep
 from airflow_provider_rtc.callbacks.store import CallbackStore
-from airflow_provider_rtc.signing.callbacks import trtc_callback_sign, zego_callback_signature
+from airflow_provider_rtc.signing.callbacks import trtc_callback_sign
+from tests.support.receiver import (
+    APP,
+    KEY,
+    NOW,
+    SECRET,
+    ZEGO_APP,
+    TestClient,
+    receiver_client,
+    receiver_config,
+    zego_callback,
+)
 
 from .conftest import trtc_event
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-KEY = "trtcKey123"
-SECRET = "zegoSecret456"
-APP = "1400000001"
-ZEGO_APP = "1234567890"
-NOW = 1_800_000_000.0
 MIB = 1024 * 1024
-
-
-def config(tmp_path: Path, **kw: Any) -> ReceiverConfig:
-    return ReceiverConfig(
-        db_path=str(tmp_path / "cb.sqlite3"), trtc_keys={"*": KEY}, zego_secrets={"*": SECRET}, **kw
-    )
-
-
-def client_for(cfg: ReceiverConfig, now: float = NOW) -> TestClient:
-    return TestClient(create_app(cfg, clock=lambda: now))  # raises on any server-side exception (a 500)
-
-
-def zego_callback(nonce: str = "n-1", timestamp: float = NOW, **fields: Any) -> dict[str, Any]:
-    ts = str(int(timestamp))
-    return {
-        "app_id": int(ZEGO_APP),
-        "task_id": "X3CgNeE4I1qAAABN",
-        "event_type": 1,
-        "sequence": 0,
-        "detail": {"upload_status": 1, "file_info": []},
-        "timestamp": ts,
-        "nonce": nonce,
-        "signature": zego_callback_signature(SECRET, ts, nonce),
-        **fields,
-    }
 
 
 def signed_trtc(client: TestClient, raw: bytes, **headers: str) -> httpx.Response:
@@ -74,8 +49,8 @@ def signed_trtc(client: TestClient, raw: bytes, **headers: str) -> httpx.Respons
 
 
 def test_zego_callback_is_accepted_once_and_its_identical_retry_is_a_duplicate(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    client = client_for(cfg)
+    cfg = receiver_config(tmp_path)
+    client = receiver_client(cfg)
     body = json.dumps(zego_callback()).encode()
     assert client.post("/zego/callback", content=body).status_code == 200
     assert client.post("/zego/callback", content=body).status_code == 200  # the vendor's retry
@@ -84,10 +59,10 @@ def test_zego_callback_is_accepted_once_and_its_identical_retry_is_a_duplicate(t
 
 
 def test_replayed_zego_nonce_with_another_body_is_refused_also_after_a_restart(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    assert client_for(cfg).post("/zego/callback", json=zego_callback()).status_code == 200
+    cfg = receiver_config(tmp_path)
+    assert receiver_client(cfg).post("/zego/callback", json=zego_callback()).status_code == 200
     forged = zego_callback(task_id="someone-elses-task", detail={"upload_status": 1, "file_info": [{}]})
-    restarted = client_for(cfg, now=NOW + 60)  # a new process on the same store
+    restarted = receiver_client(cfg, NOW + 60)  # a new process on the same store
     resp = restarted.post("/zego/callback", json=forged)
     assert resp.status_code == 409 and "nonce" in resp.json()["message"]
     assert CallbackStore(cfg.db_path).events("zego", ZEGO_APP, "someone-elses-task") == []
@@ -95,16 +70,18 @@ def test_replayed_zego_nonce_with_another_body_is_refused_also_after_a_restart(t
 
 @pytest.mark.parametrize("age", [301, -301, 86_400 * 365])
 def test_stale_or_future_zego_callbacks_are_refused(tmp_path: Path, age: int) -> None:
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     resp = client.post("/zego/callback", json=zego_callback(timestamp=NOW - age))
     assert resp.status_code == 401 and "stale" in resp.json()["message"]
 
 
 def test_zego_window_is_configurable_and_nonces_are_forgotten_after_it(tmp_path: Path) -> None:
-    cfg = config(tmp_path, zego_max_age=30.0)
-    assert client_for(cfg).post("/zego/callback", json=zego_callback(timestamp=NOW - 40)).status_code == 401
-    assert client_for(cfg).post("/zego/callback", json=zego_callback(nonce="a")).status_code == 200
-    later = client_for(cfg, now=NOW + 61)  # past 2 x the window: the old nonce row is pruned...
+    cfg = receiver_config(tmp_path, zego_max_age=30.0)
+    assert (
+        receiver_client(cfg).post("/zego/callback", json=zego_callback(timestamp=NOW - 40)).status_code == 401
+    )
+    assert receiver_client(cfg).post("/zego/callback", json=zego_callback(nonce="a")).status_code == 200
+    later = receiver_client(cfg, NOW + 61)  # past 2 x the window: the old nonce row is pruned...
     assert later.post("/zego/callback", json=zego_callback(nonce="b", timestamp=NOW + 61)).status_code == 200
     # ...and a replay of the old callback still fails, on its signed timestamp
     assert later.post("/zego/callback", json=zego_callback(nonce="a")).status_code == 401
@@ -123,7 +100,7 @@ def test_zego_window_is_configurable_and_nonces_are_forgotten_after_it(tmp_path:
     ],
 )
 def test_non_ascii_trtc_headers_are_401_not_500(tmp_path: Path, headers: dict[str, str]) -> None:
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     raw = json.dumps(trtc_event("t", 305, {"Status": 0})).encode()
     encoded = {k: v.encode("utf-8") for k, v in {"SdkAppId": APP, "Sign": "x", **headers}.items()}
     resp = client.post("/trtc/callback", content=raw, headers=encoded)  # type: ignore[arg-type]
@@ -131,7 +108,7 @@ def test_non_ascii_trtc_headers_are_401_not_500(tmp_path: Path, headers: dict[st
 
 
 def test_non_ascii_read_signature_is_401_not_500(tmp_path: Path) -> None:
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     headers = {TIMESTAMP_HEADER: str(int(time.time())).encode(), SIGNATURE_HEADER: "sïg".encode()}
     resp = client.get(f"/trtc/{APP}/tasks/t/events", headers=headers)  # type: ignore[arg-type]
     assert resp.status_code == 401
@@ -141,7 +118,7 @@ def test_non_ascii_read_signature_is_401_not_500(tmp_path: Path) -> None:
 
 
 def test_non_ascii_zego_fields_are_401_not_500(tmp_path: Path) -> None:
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     for field in ("nonce", "timestamp", "signature"):
         body = {**zego_callback(), field: "\u00f1\ud800"}
         raw = json.dumps(body).encode()  # \ud800 travels as an escape and decodes to a lone surrogate
@@ -150,7 +127,7 @@ def test_non_ascii_zego_fields_are_401_not_500(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("depth", [33, 10_000, 100_000])
 def test_deep_json_is_400_before_parsing(tmp_path: Path, depth: int) -> None:
-    client = client_for(config(tmp_path, max_body_bytes=4 * MIB))
+    client = receiver_client(receiver_config(tmp_path, max_body_bytes=4 * MIB))
     raw = b'{"EventGroupId":3,"x":' + b"[" * depth + b"]" * depth + b"}"
     resp = signed_trtc(client, raw)
     assert resp.status_code == 400 and "deeper" in resp.json()["message"]
@@ -173,12 +150,12 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     ],
 )
 def test_signed_but_malformed_trtc_callbacks_are_4xx(tmp_path: Path, payload: dict[str, Any]) -> None:
-    resp = signed_trtc(client_for(config(tmp_path)), json.dumps(payload).encode())
+    resp = signed_trtc(receiver_client(receiver_config(tmp_path)), json.dumps(payload).encode())
     assert 400 <= resp.status_code < 500 or resp.status_code == 200  # refused, or stored harmlessly
 
 
 def test_malformed_requests_are_4xx(tmp_path: Path) -> None:
-    client = client_for(config(tmp_path))
+    client = receiver_client(receiver_config(tmp_path))
     assert client.post("/zego/callback", content=b"\xff\xfe\x00garbage").status_code == 400
     assert (
         client.post("/zego/callback", content=b"&".join(b"k%d=v" % i for i in range(500))).status_code == 400
